@@ -1,0 +1,24 @@
+//! The order domain of the kiosk and table-order firmware.
+//!
+//! Pure by design: no UI, no async runtime, no SQL, no clock and no I/O. Everything here is
+//! deterministic and is tested with plain values (and property tests for pricing). The store,
+//! the drivers and the UI depend on this crate; it depends on none of them.
+
+pub mod cart;
+pub mod lifecycle;
+pub mod menu;
+pub mod money;
+pub mod order;
+pub mod schedule;
+pub mod text;
+
+pub use cart::{Cart, CartError, CartLimits, Choices, LinePart, Pick, PricedLine, Selection, Totals};
+pub use lifecycle::{OrderEvent, OrderState, TransitionError};
+pub use menu::{
+    Allergen, Category, CategoryId, GroupId, Item, ItemId, Menu, MenuError, MenuOption, OptionGroup,
+    OptionId, SetChoice, SetMenu, SetStep, StepId, Tag,
+};
+pub use money::{Currency, Money, MoneyStyle, Overflow, VatRate, VatSplit};
+pub use order::{Order, OrderError, OrderId, OrderKind, Service, Settlement, Tab, TableId};
+pub use schedule::{LocalTime, TimeOfDay, Weekday, Window};
+pub use text::{Lang, Text};

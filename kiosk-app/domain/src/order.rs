@@ -1,0 +1,215 @@
+//! Orders (one kiosk purchase, or one round at a table) and a table's running tab.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::cart::{Cart, PricedLine, Totals};
+use crate::lifecycle::{OrderEvent, OrderState, TransitionError};
+use crate::menu::Menu;
+use crate::money::{Currency, Money, Overflow, VatRate};
+
+/// Client-generated order id. It is the idempotency key towards the POS, so it is made once
+/// on the device and never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OrderId(pub Uuid);
+
+impl fmt::Display for OrderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A table's number or name as the store labels it ("12", "T3").
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TableId(pub String);
+
+impl fmt::Display for TableId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Service {
+    DineIn,
+    TakeOut,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum OrderKind {
+    Kiosk {
+        service: Service,
+    },
+    /// One round on a table's tab; `round` counts from 1.
+    Table {
+        table: TableId,
+        guests: u16,
+        round: u32,
+    },
+}
+
+/// How the order is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Settlement {
+    /// Paid at the device before commit (card or wallet).
+    Prepaid,
+    /// Committed now, paid at the counter.
+    PayAtCounter,
+    /// A round added to a table's tab, paid when the table settles.
+    Tab,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: OrderId,
+    /// The short number called out and printed ("123").
+    pub number: u32,
+    pub kind: OrderKind,
+    pub settlement: Settlement,
+    pub currency: Currency,
+    pub vat_rate: VatRate,
+    pub lines: Vec<PricedLine>,
+    pub totals: Totals,
+    pub state: OrderState,
+    /// Unix time in milliseconds, from the caller's clock.
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderError {
+    #[error("the cart is empty")]
+    EmptyCart,
+    #[error("a table round cannot be settled as {0:?}")]
+    WrongSettlement(Settlement),
+    #[error(transparent)]
+    Overflow(#[from] Overflow),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("an unpaid order is voided, not refunded (and a paid one refunded, not voided)")]
+    WrongReversal,
+    #[error("round {got} is not the next round {expected} of table {table}")]
+    WrongRound { table: TableId, expected: u32, got: u32 },
+    #[error("this order is not for table {0}")]
+    WrongTable(TableId),
+}
+
+impl Order {
+    /// A draft order from the cart's lines.
+    pub fn from_cart(
+        id: OrderId,
+        number: u32,
+        kind: OrderKind,
+        settlement: Settlement,
+        cart: &Cart,
+        menu: &Menu,
+        created_at_ms: i64,
+    ) -> Result<Order, OrderError> {
+        if cart.is_empty() {
+            return Err(OrderError::EmptyCart);
+        }
+        if matches!(kind, OrderKind::Table { .. }) && settlement == Settlement::PayAtCounter {
+            return Err(OrderError::WrongSettlement(settlement));
+        }
+        let vat_rate = menu.vat_rate();
+        Ok(Order {
+            id,
+            number,
+            kind,
+            settlement,
+            currency: menu.currency,
+            vat_rate,
+            lines: cart.lines().to_vec(),
+            totals: cart.totals(vat_rate)?,
+            state: OrderState::Draft,
+            created_at_ms,
+        })
+    }
+
+    pub fn total(&self) -> Money {
+        self.totals.total()
+    }
+
+    /// Applies a lifecycle event. Refund and void are told apart by the settlement: a
+    /// prepaid order is refunded, an unpaid one voided.
+    pub fn apply(&mut self, event: OrderEvent) -> Result<OrderState, OrderError> {
+        let prepaid = self.settlement == Settlement::Prepaid;
+        let wrong = match event {
+            OrderEvent::Refund => !prepaid,
+            OrderEvent::VoidUnpaid => prepaid,
+            OrderEvent::RequestPayment | OrderEvent::Commit => !prepaid,
+            OrderEvent::CommitUnpaid => prepaid,
+            _ => false,
+        };
+        if wrong {
+            return Err(match event {
+                OrderEvent::Refund | OrderEvent::VoidUnpaid => OrderError::WrongReversal,
+                _ => OrderError::WrongSettlement(self.settlement),
+            });
+        }
+        let next = self.state.next(event).ok_or(TransitionError { state: self.state, event })?;
+        self.state = next;
+        Ok(next)
+    }
+}
+
+/// A table's running tab: the rounds ordered since the guests sat down.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tab {
+    pub table: TableId,
+    pub guests: u16,
+    pub rounds: Vec<Order>,
+}
+
+impl Tab {
+    pub fn open(table: TableId, guests: u16) -> Tab {
+        Tab { table, guests, rounds: Vec::new() }
+    }
+
+    pub fn next_round(&self) -> u32 {
+        self.rounds.len() as u32 + 1
+    }
+
+    /// The kind for the next round's order.
+    pub fn next_kind(&self) -> OrderKind {
+        OrderKind::Table { table: self.table.clone(), guests: self.guests, round: self.next_round() }
+    }
+
+    /// Adds a committed round. Rounds must be numbered in order and belong to this table.
+    pub fn add_round(&mut self, order: Order) -> Result<(), OrderError> {
+        match &order.kind {
+            OrderKind::Table { table, round, .. } => {
+                if table != &self.table {
+                    return Err(OrderError::WrongTable(self.table.clone()));
+                }
+                if *round != self.next_round() {
+                    return Err(OrderError::WrongRound {
+                        table: table.clone(),
+                        expected: self.next_round(),
+                        got: *round,
+                    });
+                }
+            }
+            OrderKind::Kiosk { .. } => return Err(OrderError::WrongTable(self.table.clone())),
+        }
+        self.rounds.push(order);
+        Ok(())
+    }
+
+    /// What the table owes: every round that still stands (not cancelled or reversed).
+    pub fn bill(&self, rate: VatRate) -> Result<Totals, Overflow> {
+        let lines: Vec<PricedLine> = self
+            .rounds
+            .iter()
+            .filter(|o| o.state.is_committed())
+            .flat_map(|o| o.lines.iter().cloned())
+            .collect();
+        Totals::of(&lines, rate)
+    }
+}
