@@ -1,1 +1,4 @@
+//! The kiosk firmware as a library: configuration, the durable store, menu import and the
+//! services the `kiosk` command runs. The binary in `main.rs` is a thin shell over this.
 
+pub mod store;

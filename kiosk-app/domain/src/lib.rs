@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod menu;
 pub mod money;
 pub mod order;
+pub mod payment;
 pub mod schedule;
 pub mod text;
 
@@ -20,5 +21,6 @@ pub use menu::{
 };
 pub use money::{Currency, Money, MoneyStyle, Overflow, VatRate, VatSplit};
 pub use order::{Order, OrderError, OrderId, OrderKind, Service, Settlement, Tab, TableId};
+pub use payment::{Approval, PaymentMethod, PaymentOp, PaymentOutcome, Wallet};
 pub use schedule::{LocalTime, TimeOfDay, Weekday, Window};
 pub use text::{Lang, Text};

@@ -471,7 +471,8 @@ impl Validator<'_> {
             if let Some(set) = &item.set {
                 self.set(&path, item, set, &items);
             }
-            if all_groups_known {
+            // Only meaningful when the base price itself is sound (else already reported).
+            if all_groups_known && !item.price.is_negative() {
                 if let Some(cheapest) = menu.cheapest_price(item) {
                     if cheapest < 0 {
                         self.err(

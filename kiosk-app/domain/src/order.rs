@@ -66,6 +66,22 @@ pub enum Settlement {
     Tab,
 }
 
+impl Settlement {
+    pub const ALL: [Settlement; 3] = [Settlement::Prepaid, Settlement::PayAtCounter, Settlement::Tab];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Settlement::Prepaid => "prepaid",
+            Settlement::PayAtCounter => "pay_at_counter",
+            Settlement::Tab => "tab",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Settlement> {
+        Settlement::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     pub id: OrderId,

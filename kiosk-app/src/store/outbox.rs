@@ -1,0 +1,230 @@
+//! The POS outbox (one row per committed order, keyed by its UUID) and the print queue.
+
+use kiosk_domain::{Order, OrderEvent, OrderId, OrderState};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::orders::{parse_order_id, transition};
+use super::{Actor, Result, Store, StoreError, audit};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// The idempotency key: the POS must treat a re-send of the same key as the same order.
+    pub order_id: OrderId,
+    pub payload_json: String,
+    pub attempts: u32,
+    pub next_attempt_ms: i64,
+    pub last_error: Option<String>,
+}
+
+/// What a print job prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrintKind {
+    Receipt,
+    KitchenTicket,
+    OrderSlip,
+}
+
+impl PrintKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrintKind::Receipt => "receipt",
+            PrintKind::KitchenTicket => "kitchen_ticket",
+            PrintKind::OrderSlip => "order_slip",
+        }
+    }
+
+    fn parse(s: &str) -> Option<PrintKind> {
+        [PrintKind::Receipt, PrintKind::KitchenTicket, PrintKind::OrderSlip]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintJob {
+    pub id: i64,
+    pub order_id: Option<OrderId>,
+    pub kind: PrintKind,
+    pub attempts: u32,
+}
+
+pub(super) fn enqueue(tx: &Transaction<'_>, order: &Order, now_ms: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO pos_outbox (order_id, payload_json, status, next_attempt_ms, created_at_ms)
+         VALUES (?1, ?2, 'queued', ?3, ?3)",
+        params![order.id.to_string(), serde_json::to_string(order)?, now_ms],
+    )?;
+    Ok(())
+}
+
+pub(super) fn queue_print_in(
+    tx: &Transaction<'_>,
+    order: Option<OrderId>,
+    kind: PrintKind,
+    now_ms: i64,
+) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO print_queue (order_id, kind, status, created_at_ms) VALUES (?1, ?2, 'pending', ?3)",
+        params![order.map(|o| o.to_string()), kind.as_str(), now_ms],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+impl Store {
+    /// Queued orders whose next attempt is due, oldest first.
+    pub fn outbox_due(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT order_id, payload_json, attempts, next_attempt_ms, last_error FROM pos_outbox
+             WHERE status = 'queued' AND next_attempt_ms <= ?1 ORDER BY created_at_ms, rowid LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now_ms, limit], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        rows.map(|row| {
+            let (id, payload_json, attempts, next_attempt_ms, last_error) = row?;
+            Ok(OutboxEntry {
+                order_id: parse_order_id(&id)?,
+                payload_json,
+                attempts,
+                next_attempt_ms,
+                last_error,
+            })
+        })
+        .collect()
+    }
+
+    /// Orders committed but not yet delivered to the POS ("queued" in the UI).
+    pub fn outbox_pending_count(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM pos_outbox WHERE status = 'queued'", [], |r| r.get(0))?)
+    }
+
+    /// Journals that a send is about to happen: counts the attempt and moves a committed
+    /// order to `SentToPos`. After a crash between this and the answer, the same key is
+    /// simply sent again.
+    pub fn outbox_begin_send(&mut self, order_id: OrderId, now_ms: i64) -> Result<()> {
+        let tx = self.write()?;
+        let changed = tx.execute(
+            "UPDATE pos_outbox SET attempts = attempts + 1 WHERE order_id = ?1 AND status = 'queued'",
+            [order_id.to_string()],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchOrder(order_id));
+        }
+        if current_state(&tx, order_id)? == OrderState::Committed {
+            transition(&tx, order_id, OrderEvent::Send, Actor::System, now_ms)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The POS has the order (accepted, or answered "duplicate" for the same payload).
+    pub fn outbox_delivered(&mut self, order_id: OrderId, now_ms: i64) -> Result<()> {
+        let tx = self.write()?;
+        let changed = tx.execute(
+            "UPDATE pos_outbox SET status = 'delivered', delivered_at_ms = ?1, last_error = NULL
+             WHERE order_id = ?2 AND status = 'queued'",
+            params![now_ms, order_id.to_string()],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchOrder(order_id));
+        }
+        if current_state(&tx, order_id)? == OrderState::SentToPos {
+            transition(&tx, order_id, OrderEvent::PosAcknowledged, Actor::Pos, now_ms)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A send failed or its outcome is unknown: try the same key again at `next_attempt_ms`.
+    pub fn outbox_retry_later(
+        &mut self,
+        order_id: OrderId,
+        error: &str,
+        next_attempt_ms: i64,
+        now_ms: i64,
+    ) -> Result<()> {
+        let tx = self.write()?;
+        tx.execute(
+            "UPDATE pos_outbox SET last_error = ?1, next_attempt_ms = ?2 WHERE order_id = ?3 AND status = 'queued'",
+            params![error, next_attempt_ms, order_id.to_string()],
+        )?;
+        audit(&tx, now_ms, Actor::System, "outbox.retry", Some(order_id), error)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Queues a print job on its own (a reprint, a receipt asked for after commit).
+    pub fn queue_print(
+        &mut self,
+        order: Option<OrderId>,
+        kind: PrintKind,
+        actor: Actor,
+        now_ms: i64,
+    ) -> Result<i64> {
+        let tx = self.write()?;
+        let id = queue_print_in(&tx, order, kind, now_ms)?;
+        audit(&tx, now_ms, actor, "print.queue", order, kind.as_str())?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    pub fn print_pending(&self, limit: u32) -> Result<Vec<PrintJob>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, order_id, kind, attempts FROM print_queue WHERE status = 'pending' ORDER BY id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, u32>(3)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, order, kind, attempts) = row?;
+            Ok(PrintJob {
+                id,
+                order_id: order.as_deref().map(parse_order_id).transpose()?,
+                kind: PrintKind::parse(&kind).ok_or_else(|| StoreError::Corrupt {
+                    table: "print_queue",
+                    detail: format!("kind {kind:?}"),
+                })?,
+                attempts,
+            })
+        })
+        .collect()
+    }
+
+    /// Records a print attempt: printed, or failed with the reason (the job stays pending
+    /// for a retry unless `give_up`).
+    pub fn print_attempted(
+        &mut self,
+        job: i64,
+        result: Result<(), &str>,
+        give_up: bool,
+        now_ms: i64,
+    ) -> Result<()> {
+        let tx = self.write()?;
+        match result {
+            Ok(()) => tx.execute(
+                "UPDATE print_queue SET status = 'printed', attempts = attempts + 1, printed_at_ms = ?1,
+                 last_error = NULL WHERE id = ?2",
+                params![now_ms, job],
+            )?,
+            Err(e) => tx.execute(
+                "UPDATE print_queue SET status = ?1, attempts = attempts + 1, last_error = ?2 WHERE id = ?3",
+                params![if give_up { "failed" } else { "pending" }, e, job],
+            )?,
+        };
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn current_state(tx: &Transaction<'_>, id: OrderId) -> Result<OrderState> {
+    let s: Option<String> =
+        tx.query_row("SELECT state FROM orders WHERE id = ?1", [id.to_string()], |r| r.get(0)).optional()?;
+    super::parse_state(&s.ok_or(StoreError::NoSuchOrder(id))?)
+}

@@ -1,0 +1,184 @@
+//! The payment journal: intent before the terminal is asked, result after.
+
+use kiosk_domain::{Approval, Money, OrderEvent, OrderId, OrderState, PaymentOp, PaymentOutcome};
+use rusqlite::{OptionalExtension, params};
+
+use super::orders::{parse_order_id, transition};
+use super::{Actor, Result, Store, StoreError, audit, parse_state};
+
+/// A payment journal row id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct JournalId(pub i64);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub id: JournalId,
+    pub order_id: OrderId,
+    pub op: PaymentOp,
+    pub amount: Money,
+    /// What was sent to the terminal (method, installment, wallet code reference…).
+    pub request_json: String,
+    /// `None` while the step is open: the terminal was (or was about to be) asked and no
+    /// answer was recorded.
+    pub outcome: Option<PaymentOutcome>,
+    pub started_at_ms: i64,
+}
+
+impl Store {
+    /// Journals the intent to ask the terminal, before asking it. For an approval the order
+    /// moves to `AwaitingPayment` in the same transaction. Refused while the order already
+    /// has an open step: an unanswered request is resolved, never repeated.
+    pub fn begin_payment(
+        &mut self,
+        order_id: OrderId,
+        op: PaymentOp,
+        amount: Money,
+        request_json: &str,
+        now_ms: i64,
+    ) -> Result<JournalId> {
+        let tx = self.write()?;
+        let open: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM payment_journal WHERE order_id = ?1 AND outcome IS NULL",
+                [order_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(open) = open {
+            return Err(StoreError::PaymentInProgress(order_id, open));
+        }
+        if op == PaymentOp::Approve {
+            transition(&tx, order_id, OrderEvent::RequestPayment, Actor::Customer, now_ms)?;
+        } else {
+            // The order must exist for the other operations too.
+            tx.query_row("SELECT 1 FROM orders WHERE id = ?1", [order_id.to_string()], |_| Ok(()))
+                .optional()?
+                .ok_or(StoreError::NoSuchOrder(order_id))?;
+        }
+        tx.execute(
+            "INSERT INTO payment_journal (order_id, operation, amount, request_json, started_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![order_id.to_string(), op.as_str(), amount.0, request_json, now_ms],
+        )?;
+        let id = tx.last_insert_rowid();
+        audit(
+            &tx,
+            now_ms,
+            Actor::System,
+            "payment.begin",
+            Some(order_id),
+            &format!("{} {amount} (journal {id})", op.as_str()),
+        )?;
+        tx.commit()?;
+        Ok(JournalId(id))
+    }
+
+    /// Records the terminal's answer and moves the order accordingly, in one transaction.
+    pub fn finish_payment(
+        &mut self,
+        journal: JournalId,
+        outcome: &PaymentOutcome,
+        now_ms: i64,
+    ) -> Result<OrderState> {
+        let tx = self.write()?;
+        let (order_id, op): (String, String) = tx
+            .query_row(
+                "SELECT order_id, operation FROM payment_journal WHERE id = ?1 AND outcome IS NULL",
+                [journal.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or(StoreError::NoOpenJournalEntry(journal.0))?;
+        let order_id = parse_order_id(&order_id)?;
+        let op = parse_op(&op)?;
+        let approval_no = match outcome {
+            PaymentOutcome::Approved(a) => Some(a.approval_no.as_str()),
+            PaymentOutcome::Reversed { approval_no } => Some(approval_no.as_str()),
+            _ => None,
+        };
+        tx.execute(
+            "UPDATE payment_journal SET outcome = ?1, approval_no = ?2, outcome_json = ?3, finished_at_ms = ?4
+             WHERE id = ?5",
+            params![outcome.as_str(), approval_no, serde_json::to_string(outcome)?, now_ms, journal.0],
+        )?;
+        let state: String =
+            tx.query_row("SELECT state FROM orders WHERE id = ?1", [order_id.to_string()], |r| r.get(0))?;
+        let mut state = parse_state(&state)?;
+        if let Some(event) = outcome.event(op, state) {
+            state = transition(&tx, order_id, event, Actor::System, now_ms)?;
+        }
+        audit(
+            &tx,
+            now_ms,
+            Actor::System,
+            "payment.finish",
+            Some(order_id),
+            &format!("{} → {}", op.as_str(), outcome.as_str()),
+        )?;
+        tx.commit()?;
+        Ok(state)
+    }
+
+    /// Steps begun but never finished: after a crash these are the ambiguous ones.
+    pub fn open_payments(&self) -> Result<Vec<JournalEntry>> {
+        self.journal_where("outcome IS NULL", [])
+    }
+
+    /// The journal of one order, oldest first.
+    pub fn payments_of(&self, order_id: OrderId) -> Result<Vec<JournalEntry>> {
+        self.journal_where("order_id = ?1", [order_id.to_string()])
+    }
+
+    /// The approval that currently stands for an order: the latest approval not followed by
+    /// a reversal.
+    pub fn standing_approval(&self, order_id: OrderId) -> Result<Option<Approval>> {
+        let mut standing = None;
+        for entry in self.payments_of(order_id)? {
+            match entry.outcome {
+                Some(PaymentOutcome::Approved(a)) => standing = Some(a),
+                Some(PaymentOutcome::Reversed { .. }) => standing = None,
+                _ => {}
+            }
+        }
+        Ok(standing)
+    }
+
+    fn journal_where<P: rusqlite::Params>(&self, condition: &str, params: P) -> Result<Vec<JournalEntry>> {
+        let sql = format!(
+            "SELECT id, order_id, operation, amount, request_json, outcome_json, started_at_ms
+             FROM payment_journal WHERE {condition} ORDER BY id"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params, |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, i64>(6)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, order_id, op, amount, request_json, outcome, started_at_ms) = row?;
+            Ok(JournalEntry {
+                id: JournalId(id),
+                order_id: parse_order_id(&order_id)?,
+                op: parse_op(&op)?,
+                amount: Money(amount),
+                request_json,
+                outcome: outcome.map(|o| serde_json::from_str(&o)).transpose()?,
+                started_at_ms,
+            })
+        })
+        .collect()
+    }
+}
+
+fn parse_op(s: &str) -> Result<PaymentOp> {
+    [PaymentOp::Approve, PaymentOp::Cancel, PaymentOp::QueryLast]
+        .into_iter()
+        .find(|op| op.as_str() == s)
+        .ok_or_else(|| StoreError::Corrupt { table: "payment_journal", detail: format!("operation {s:?}") })
+}

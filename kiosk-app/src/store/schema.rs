@@ -1,0 +1,145 @@
+//! Versioned schema migrations, tracked in `PRAGMA user_version`.
+//!
+//! Migrations are append-only: a released migration is never edited. Each runs in its own
+//! transaction together with the version bump, so a crash leaves either the old or the new
+//! schema, never half of one.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::StoreError;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r#"
+    CREATE TABLE menu_cache (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        version         TEXT    NOT NULL,
+        source          TEXT    NOT NULL,
+        menu_json       TEXT    NOT NULL,
+        item_count      INTEGER NOT NULL,
+        imported_at_ms  INTEGER NOT NULL
+    );
+
+    -- Sold-out marks set by staff or the POS; they outlive menu reloads.
+    CREATE TABLE sold_out (
+        item_id   TEXT    PRIMARY KEY,
+        since_ms  INTEGER NOT NULL
+    );
+
+    -- Order numbers are handed out per business day.
+    CREATE TABLE order_numbers (
+        business_day  TEXT    PRIMARY KEY,
+        last          INTEGER NOT NULL
+    );
+
+    CREATE TABLE orders (
+        id             TEXT    PRIMARY KEY,               -- client UUID, the POS idempotency key
+        number         INTEGER NOT NULL,
+        business_day   TEXT    NOT NULL,
+        kind_json      TEXT    NOT NULL,
+        table_id       TEXT,
+        settlement     TEXT    NOT NULL,
+        currency       TEXT    NOT NULL,
+        vat_rate_bp    INTEGER NOT NULL,
+        item_count     INTEGER NOT NULL,
+        total          INTEGER NOT NULL CHECK (total >= 0),
+        supply         INTEGER NOT NULL,
+        vat            INTEGER NOT NULL,
+        line_count     INTEGER NOT NULL CHECK (line_count > 0),
+        state          TEXT    NOT NULL,
+        created_at_ms  INTEGER NOT NULL,
+        updated_at_ms  INTEGER NOT NULL,
+        CHECK (supply + vat = total)
+    );
+    CREATE INDEX orders_state ON orders(state);
+    CREATE INDEX orders_table ON orders(table_id) WHERE table_id IS NOT NULL;
+
+    CREATE TABLE order_lines (
+        order_id    TEXT    NOT NULL REFERENCES orders(id),
+        line_no     INTEGER NOT NULL,
+        item_id     TEXT    NOT NULL,
+        quantity    INTEGER NOT NULL CHECK (quantity > 0),
+        unit_price  INTEGER NOT NULL CHECK (unit_price >= 0),
+        line_total  INTEGER NOT NULL CHECK (line_total = unit_price * quantity),
+        line_json   TEXT    NOT NULL,                      -- priced snapshot with names
+        PRIMARY KEY (order_id, line_no)
+    ) WITHOUT ROWID;
+
+    -- One row per terminal request: written before the terminal is asked (outcome NULL),
+    -- completed after it answers. A row left with outcome NULL after a crash is an
+    -- ambiguous step that recovery must resolve by querying the terminal, never by
+    -- charging again.
+    CREATE TABLE payment_journal (
+        id              INTEGER PRIMARY KEY,
+        order_id        TEXT    NOT NULL REFERENCES orders(id),
+        operation       TEXT    NOT NULL,
+        amount          INTEGER NOT NULL,
+        request_json    TEXT    NOT NULL,
+        outcome         TEXT,
+        approval_no     TEXT,
+        outcome_json    TEXT,
+        started_at_ms   INTEGER NOT NULL,
+        finished_at_ms  INTEGER
+    );
+    CREATE INDEX payment_journal_order ON payment_journal(order_id);
+    CREATE UNIQUE INDEX payment_journal_one_open ON payment_journal(order_id) WHERE outcome IS NULL;
+
+    -- One row per committed order, keyed by the order UUID (the idempotency key).
+    CREATE TABLE pos_outbox (
+        order_id          TEXT    PRIMARY KEY REFERENCES orders(id),
+        payload_json      TEXT    NOT NULL,
+        status            TEXT    NOT NULL CHECK (status IN ('queued', 'delivered')),
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms   INTEGER NOT NULL,
+        last_error        TEXT,
+        created_at_ms     INTEGER NOT NULL,
+        delivered_at_ms   INTEGER
+    );
+    CREATE INDEX pos_outbox_due ON pos_outbox(next_attempt_ms) WHERE status = 'queued';
+
+    CREATE TABLE print_queue (
+        id             INTEGER PRIMARY KEY,
+        order_id       TEXT    REFERENCES orders(id),
+        kind           TEXT    NOT NULL,
+        status         TEXT    NOT NULL CHECK (status IN ('pending', 'printed', 'failed')),
+        attempts       INTEGER NOT NULL DEFAULT 0,
+        last_error     TEXT,
+        created_at_ms  INTEGER NOT NULL,
+        printed_at_ms  INTEGER
+    );
+    CREATE INDEX print_queue_pending ON print_queue(id) WHERE status = 'pending';
+
+    CREATE TABLE audit_log (
+        id        INTEGER PRIMARY KEY,
+        at_ms     INTEGER NOT NULL,
+        actor     TEXT    NOT NULL,
+        action    TEXT    NOT NULL,
+        order_id  TEXT,
+        detail    TEXT
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Brings the database up to [`SCHEMA_VERSION`]; refuses one written by a newer build.
+pub fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
+    let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew { found, known: SCHEMA_VERSION });
+    }
+    for (from, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        let now: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now as usize > from {
+            continue;
+        }
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", from as u32 + 1)?;
+        tx.commit()?;
+    }
+    Ok(SCHEMA_VERSION)
+}

@@ -1,0 +1,211 @@
+use kiosk_app::store::{Actor, PrintKind, SCHEMA_VERSION, Store, StoreError};
+use kiosk_domain::*;
+use uuid::Uuid;
+
+fn menu() -> Menu {
+    serde_json::from_str(include_str!("../data/menu.example.json")).unwrap()
+}
+
+fn draft(menu: &Menu, n: u128, settlement: Settlement) -> Order {
+    let mut cart = Cart::default();
+    cart.add(menu, Selection::of("cola", 2), None).unwrap();
+    cart.add(menu, Selection::of("cheese-sticks", 1), None).unwrap();
+    let kind = OrderKind::Kiosk { service: Service::DineIn };
+    Order::from_cart(OrderId(Uuid::from_u128(n)), 0, kind, settlement, &cart, menu, 1_000).unwrap()
+}
+
+fn approval(amount: Money) -> PaymentOutcome {
+    PaymentOutcome::Approved(Approval {
+        approval_no: "30012345".into(),
+        approved_at: "261122134501".into(),
+        amount,
+        method: PaymentMethod::Card,
+        card_masked: Some("9411-23**-****-1234".into()),
+        issuer: Some("KB국민카드".into()),
+        acquirer: Some("KB국민카드".into()),
+        installment_months: 0,
+    })
+}
+
+#[test]
+fn opening_twice_migrates_once_and_sets_durable_pragmas() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kiosk.db");
+    drop(Store::open(&path).unwrap());
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let c = store.connection();
+    let mode: String = c.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let sync: i64 = c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+    let fk: i64 = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+    assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1), "WAL, synchronous=FULL, foreign keys on");
+    assert!(store.integrity_problems().unwrap().is_empty());
+}
+
+#[test]
+fn a_database_from_a_newer_firmware_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kiosk.db");
+    drop(Store::open(&path).unwrap());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    assert!(matches!(Store::open(&path), Err(StoreError::SchemaTooNew { .. })));
+}
+
+#[test]
+fn a_prepaid_order_goes_from_draft_to_acknowledged() {
+    let menu = menu();
+    let mut store = Store::open_in_memory().unwrap();
+    let mut order = draft(&menu, 1, Settlement::Prepaid);
+    store.create_order(&mut order, "2026-11-22", Actor::Customer, 1_000).unwrap();
+    assert_eq!(order.number, 1);
+    assert_eq!(store.load_order(order.id).unwrap().as_ref(), Some(&order), "round trip");
+
+    let j = store
+        .begin_payment(order.id, PaymentOp::Approve, order.total(), r#"{"method":"card"}"#, 2_000)
+        .unwrap();
+    assert_eq!(store.order_state(order.id).unwrap(), OrderState::AwaitingPayment);
+    assert_eq!(store.open_payments().unwrap().len(), 1);
+    assert!(matches!(
+        store.begin_payment(order.id, PaymentOp::Approve, order.total(), "{}", 2_001),
+        Err(StoreError::PaymentInProgress(..))
+    ));
+    let state = store.finish_payment(j, &approval(order.total()), 3_000).unwrap();
+    assert_eq!(state, OrderState::PaymentApproved);
+    assert!(store.open_payments().unwrap().is_empty());
+    assert!(store.finish_payment(j, &approval(order.total()), 3_001).is_err(), "a result is written once");
+    assert_eq!(store.standing_approval(order.id).unwrap().unwrap().approval_no, "30012345");
+
+    assert!(matches!(
+        store.apply_event(order.id, OrderEvent::Commit, Actor::System, 3_500),
+        Err(StoreError::UseCommitOrder(_))
+    ));
+    store
+        .commit_order(order.id, &[PrintKind::Receipt, PrintKind::KitchenTicket], Actor::System, 4_000)
+        .unwrap();
+    let due = store.outbox_due(4_000, 10).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].order_id, order.id);
+    let sent: Order = serde_json::from_str(&due[0].payload_json).unwrap();
+    assert_eq!(sent.total(), order.total());
+    assert_eq!(store.print_pending(10).unwrap().len(), 2);
+
+    store.outbox_begin_send(order.id, 5_000).unwrap();
+    assert_eq!(store.order_state(order.id).unwrap(), OrderState::SentToPos);
+    store.outbox_begin_send(order.id, 5_500).unwrap(); // a re-send after a timeout keeps the state
+    store.outbox_delivered(order.id, 6_000).unwrap();
+    assert_eq!(store.order_state(order.id).unwrap(), OrderState::Acknowledged);
+    assert_eq!(store.outbox_pending_count().unwrap(), 0);
+    assert!(store.outbox_delivered(order.id, 6_001).is_err(), "delivered once");
+
+    let log = store.audit_log(100).unwrap();
+    assert!(log.iter().any(|e| e.detail.as_deref() == Some("sent_to_pos --PosAcknowledged--> acknowledged")));
+    assert!(
+        log.iter().all(|e| e.order_id.is_none() || e.order_id.as_deref() == Some(&order.id.to_string()[..]))
+    );
+}
+
+#[test]
+fn an_ambiguous_payment_is_resolved_by_query_never_by_a_second_charge() {
+    let menu = menu();
+    let mut store = Store::open_in_memory().unwrap();
+    let mut order = draft(&menu, 2, Settlement::Prepaid);
+    store.create_order(&mut order, "2026-11-22", Actor::Customer, 0).unwrap();
+    let j = store.begin_payment(order.id, PaymentOp::Approve, order.total(), "{}", 1).unwrap();
+    let timeout = PaymentOutcome::Unknown { reason: "no answer in 60 s".into() };
+    assert_eq!(store.finish_payment(j, &timeout, 2).unwrap(), OrderState::PaymentUnknown);
+    // charging again is refused by the lifecycle
+    assert!(matches!(
+        store.begin_payment(order.id, PaymentOp::Approve, order.total(), "{}", 3),
+        Err(StoreError::Order(OrderError::Transition(_)))
+    ));
+    assert_eq!(store.orders_in(&[OrderState::PaymentUnknown]).unwrap(), vec![order.id]);
+    // a query that learns nothing leaves it unknown
+    let q = store.begin_payment(order.id, PaymentOp::QueryLast, order.total(), "{}", 4).unwrap();
+    assert_eq!(store.finish_payment(q, &timeout, 5).unwrap(), OrderState::PaymentUnknown);
+    // the next query finds the approval
+    let q = store.begin_payment(order.id, PaymentOp::QueryLast, order.total(), "{}", 6).unwrap();
+    assert_eq!(store.finish_payment(q, &approval(order.total()), 7).unwrap(), OrderState::PaymentApproved);
+    store.commit_order(order.id, &[], Actor::System, 8).unwrap();
+    // a staff refund reverses it
+    let c = store.begin_payment(order.id, PaymentOp::Cancel, order.total(), "{}", 9).unwrap();
+    let reversed = PaymentOutcome::Reversed { approval_no: "30012345".into() };
+    assert_eq!(store.finish_payment(c, &reversed, 10).unwrap(), OrderState::Reversed);
+    assert_eq!(store.standing_approval(order.id).unwrap(), None);
+}
+
+#[test]
+fn a_failed_commit_writes_nothing() {
+    let menu = menu();
+    let mut store = Store::open_in_memory().unwrap();
+    let mut order = draft(&menu, 3, Settlement::Prepaid);
+    store.create_order(&mut order, "d", Actor::Customer, 0).unwrap();
+    // not paid yet: the commit is refused and neither outbox nor print queue is touched
+    assert!(store.commit_order(order.id, &[PrintKind::Receipt], Actor::System, 1).is_err());
+    assert_eq!(store.order_state(order.id).unwrap(), OrderState::Draft);
+    assert_eq!(store.outbox_due(i64::MAX, 10).unwrap(), vec![]);
+    assert_eq!(store.print_pending(10).unwrap(), vec![]);
+    let mut again = order.clone();
+    assert!(matches!(
+        store.create_order(&mut again, "d", Actor::Customer, 2),
+        Err(StoreError::DuplicateOrder(_))
+    ));
+}
+
+#[test]
+fn unpaid_orders_commit_directly_and_numbers_count_per_day() {
+    let menu = menu();
+    let mut store = Store::open_in_memory().unwrap();
+    let mut numbers = Vec::new();
+    for (n, day) in [(10, "2026-11-22"), (11, "2026-11-22"), (12, "2026-11-23")] {
+        let mut order = draft(&menu, n, Settlement::PayAtCounter);
+        store.create_order(&mut order, day, Actor::Customer, 0).unwrap();
+        store.commit_order(order.id, &[PrintKind::OrderSlip], Actor::Customer, 1).unwrap();
+        numbers.push(order.number);
+    }
+    assert_eq!(numbers, [1, 2, 1]);
+    assert_eq!(store.outbox_pending_count().unwrap(), 3);
+    let id = OrderId(Uuid::from_u128(10));
+    store.outbox_retry_later(id, "connection refused", 60_000, 2).unwrap();
+    assert_eq!(store.outbox_due(59_999, 10).unwrap().len(), 2);
+    assert_eq!(store.outbox_due(60_000, 10).unwrap().len(), 3);
+    assert_eq!(
+        store.apply_event(id, OrderEvent::VoidUnpaid, Actor::Operator, 3).unwrap(),
+        OrderState::Cancelled
+    );
+}
+
+#[test]
+fn print_jobs_are_retried_until_printed_or_given_up() {
+    let mut store = Store::open_in_memory().unwrap();
+    let a = store.queue_print(None, PrintKind::Receipt, Actor::Operator, 0).unwrap();
+    let b = store.queue_print(None, PrintKind::Receipt, Actor::Operator, 0).unwrap();
+    store.print_attempted(a, Err("paper end"), false, 1).unwrap();
+    assert_eq!(
+        store.print_pending(10).unwrap().iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(),
+        [(a, 1), (b, 0)]
+    );
+    store.print_attempted(a, Ok(()), false, 2).unwrap();
+    store.print_attempted(b, Err("cutter error"), true, 3).unwrap();
+    assert!(store.print_pending(10).unwrap().is_empty());
+}
+
+#[test]
+fn the_menu_cache_keeps_the_last_good_menu_and_sold_out_marks() {
+    let mut store = Store::open_in_memory().unwrap();
+    assert!(store.load_menu().unwrap().is_none());
+    let good = menu();
+    store.save_menu(&good, "file:menu.json", Actor::Operator, 1).unwrap();
+    store.set_sold_out(&"cola".into(), true, Actor::Operator, 2).unwrap();
+    let mut bad = good.clone();
+    bad.items[0].price = Money(-1);
+    assert!(matches!(store.save_menu(&bad, "pos", Actor::Pos, 3), Err(StoreError::InvalidMenu(1, _))));
+    let cached = store.load_menu().unwrap().unwrap();
+    assert_eq!(cached.source, "file:menu.json");
+    assert_eq!(store.menu_version().unwrap().as_deref(), Some("2026-11-22.1"));
+    assert!(cached.menu.item(&"cola".into()).unwrap().sold_out);
+    store.set_sold_out(&"cola".into(), false, Actor::Pos, 4).unwrap();
+    assert!(!store.load_menu().unwrap().unwrap().menu.item(&"cola".into()).unwrap().sold_out);
+}
