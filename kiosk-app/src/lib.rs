@@ -1,4 +1,8 @@
 //! The kiosk firmware as a library: configuration, the durable store, menu import and the
 //! services the `kiosk` command runs. The binary in `main.rs` is a thin shell over this.
 
+pub mod clock;
+pub mod config;
+pub mod menu_import;
+pub mod startup;
 pub mod store;

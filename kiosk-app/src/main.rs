@@ -1,1 +1,195 @@
-fn main() {}
+//! `kiosk`: the firmware's one command. Each subcommand is a thin shell over the library;
+//! errors are reported here with their context. Exit codes: 0 ok, 1 failure, 2 invalid input
+//! (a bad config or menu file), so scripts and installers can tell them apart.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use kiosk_app::config::{Config, LoadError, hash_pin};
+use kiosk_app::menu_import::{self, Format};
+use kiosk_app::store::{Actor, Store};
+use kiosk_app::{clock::StoreClock, startup};
+
+#[derive(Parser)]
+#[command(name = "kiosk", version, about = "Self-service kiosk and table-order firmware")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the device service with a configuration file.
+    Run {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Start, recover and report, then exit (a smoke check for installers).
+        #[arg(long)]
+        once: bool,
+    },
+    /// Check a configuration file and print every problem with its key and line.
+    CheckConfig {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Menu management.
+    Menu {
+        #[command(subcommand)]
+        command: MenuCommand,
+    },
+    /// Hash an operator PIN (read from standard input) for `[operator] pin_hash`.
+    HashPin,
+}
+
+#[derive(Subcommand)]
+enum MenuCommand {
+    /// Import a menu from JSON or CSV into the store. Nothing changes if any row is bad.
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The device configuration (the database lives in its data_dir).
+        #[arg(long, value_name = "FILE", required_unless_present = "db", conflicts_with = "db")]
+        config: Option<PathBuf>,
+        /// The database file, instead of --config.
+        #[arg(long, value_name = "FILE")]
+        db: Option<PathBuf>,
+        /// Check the file only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// An error that means "the input was invalid" (exit 2), already reported.
+#[derive(Debug)]
+struct Invalid;
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("invalid input")
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Run { config, once } => run(&config, once),
+        Command::CheckConfig { file } => check_config(&file),
+        Command::Menu { command: MenuCommand::Import { file, config, db, dry_run } } => {
+            menu_import(&file, config.as_deref(), db.as_deref(), dry_run)
+        }
+        Command::HashPin => hash_pin_from_stdin(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<Invalid>() => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let level = std::env::var("KIOSK_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(tracing::Level::INFO);
+    tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).init();
+}
+
+/// Loads a config, printing every problem (and returning [`Invalid`]) when it is bad.
+fn load_config(path: &Path) -> Result<Config> {
+    match Config::load(path) {
+        Ok(config) => Ok(config),
+        Err(LoadError::Invalid { path, errors }) => {
+            for e in &errors {
+                eprintln!("{}:{e}", path.display());
+            }
+            eprintln!("{}: {} problem(s)", path.display(), errors.len());
+            Err(Invalid.into())
+        }
+        Err(e @ LoadError::Read { .. }) => Err(e.into()),
+    }
+}
+
+fn check_config(file: &Path) -> Result<()> {
+    let config = load_config(file)?;
+    let role = match config.role {
+        kiosk_app::config::Role::Kiosk => "kiosk".to_owned(),
+        kiosk_app::config::Role::Table => format!("table {}", config.table_number.as_deref().unwrap_or("?")),
+    };
+    println!("{}: ok ({role}, store {} \"{}\")", file.display(), config.store.id, config.store.name);
+    Ok(())
+}
+
+fn run(config_path: &Path, once: bool) -> Result<()> {
+    let config = load_config(config_path)?;
+    let report = startup::start(&config).context("starting up")?;
+    for line in report.lines() {
+        tracing::info!("{line}");
+    }
+    if once {
+        return Ok(());
+    }
+    tracing::info!("running; the touch UI and device services are not in this build yet (stop with Ctrl-C)");
+    // Everything is durable in the store, so a signal may end the process at any point.
+    loop {
+        std::thread::park();
+    }
+}
+
+fn menu_import(file: &Path, config: Option<&Path>, db: Option<&Path>, dry_run: bool) -> Result<()> {
+    let format = Format::of(file).with_context(|| format!("{}: use a .json or .csv file", file.display()))?;
+    let contents = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let menu = match menu_import::parse(&contents, format) {
+        Ok(menu) => menu,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{}: {e}", file.display());
+            }
+            eprintln!("{}: {} problem(s); the stored menu was not changed", file.display(), errors.len());
+            return Err(Invalid.into());
+        }
+    };
+    let summary = format!(
+        "{} categories, {} items, version {:?}",
+        menu.categories.len(),
+        menu.items.len(),
+        menu.version
+    );
+    if dry_run {
+        println!("{}: ok ({summary}); dry run, nothing written", file.display());
+        return Ok(());
+    }
+    let (db_path, clock) = match (config, db) {
+        (Some(config), _) => {
+            let config = load_config(config)?;
+            (config.database_path(), StoreClock::new(&config.time_zone))
+        }
+        (None, Some(db)) => (db.to_owned(), StoreClock::new("UTC")),
+        (None, None) => unreachable!("clap requires --config or --db"),
+    };
+    if let Some(dir) = db_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut store = Store::open(&db_path).with_context(|| format!("opening {}", db_path.display()))?;
+    let source = format!("file:{}", file.display());
+    store.save_menu(&menu, &source, Actor::Operator, clock.now_ms()).context("saving the menu")?;
+    println!("{}: imported {summary} into {}", file.display(), db_path.display());
+    Ok(())
+}
+
+fn hash_pin_from_stdin() -> Result<()> {
+    let mut pin = String::new();
+    std::io::stdin().read_to_string(&mut pin).context("reading the PIN from standard input")?;
+    let pin = pin.trim();
+    if pin.len() < 4 || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        eprintln!("the PIN must be at least 4 digits");
+        return Err(Invalid.into());
+    }
+    println!("{}", hash_pin(pin).map_err(|e| anyhow::anyhow!("hashing: {e}"))?);
+    Ok(())
+}

@@ -1,0 +1,110 @@
+use kiosk_app::config::{Config, ConfigError, Link, Paper, PosAdapter, Role};
+
+const EXAMPLE: &str = include_str!("../data/kiosk.example.toml");
+
+fn errors(src: &str) -> Vec<ConfigError> {
+    Config::parse(src).expect_err("should be invalid")
+}
+
+fn keys_and_lines(src: &str) -> Vec<(String, usize)> {
+    errors(src).into_iter().map(|e| (e.key, e.line)).collect()
+}
+
+#[test]
+fn the_example_config_is_valid() {
+    let c = Config::parse(EXAMPLE).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(c.role, Role::Kiosk);
+    assert_eq!(c.store.business_number, "123-45-67891");
+    assert_eq!(c.devices.printer.as_ref().unwrap().paper, Paper::Mm80);
+    assert_eq!(
+        c.devices.terminal.as_ref().unwrap().link,
+        Link::Serial { port: "/dev/ttyUSB1".into(), baud: 57600 }
+    );
+    assert_eq!(c.pos.adapter, PosAdapter::KioskLink);
+    assert_eq!(c.database_path(), std::path::Path::new("/var/lib/kiosk/kiosk.db"));
+    assert!(c.operator.verify_pin("4321"));
+    assert!(!c.operator.verify_pin("1234"));
+}
+
+#[test]
+fn three_distinct_errors_are_all_reported_with_key_and_line() {
+    let src = EXAMPLE
+        .replace("baud = 19200", "baud = 12345")
+        .replace("idle_timeout_s = 90", "idle_timeout_s = \"ninety\"")
+        .replace("[pos]\n", "[pos]\nadress = \"x\"\n");
+    let line_of = |needle: &str| src.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    assert_eq!(
+        keys_and_lines(&src),
+        vec![
+            ("ui.idle_timeout_s".to_owned(), line_of("ninety")),
+            ("devices.printer.baud".to_owned(), line_of("12345")),
+            ("pos.adress".to_owned(), line_of("adress")),
+        ]
+    );
+    let messages: Vec<String> = errors(&src).iter().map(ToString::to_string).collect();
+    assert!(messages[0].ends_with("ui.idle_timeout_s: expected an integer, found string"), "{messages:?}");
+    assert!(messages[2].ends_with("pos.adress: unknown key"), "{messages:?}");
+}
+
+#[test]
+fn missing_keys_point_at_their_table() {
+    let src = "role = \"kiosk\"\n[store]\nid = \"a\"\nname = \"b\"\naddress = \"c\"\n[operator]\npin_hash = \"$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM\"\n[ui]\npayment_methods = [\"counter\"]\n";
+    assert_eq!(keys_and_lines(src), vec![("store.business_number".to_owned(), 2)]);
+}
+
+#[test]
+fn cross_field_rules() {
+    // a table device needs its number; a kiosk must not have one
+    let table = EXAMPLE
+        .replace("role = \"kiosk\"", "role = \"table\"")
+        .replace("order_types = [\"dine_in\", \"take_out\"]\n", "");
+    assert_eq!(keys_and_lines(&table).into_iter().map(|k| k.0).collect::<Vec<_>>(), ["table.number"]);
+    let table = table.replace("# [table]", "[table]").replace("# number = \"12\"", "number = \"12\"");
+    let c = Config::parse(&table).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!((c.role, c.table_number.as_deref(), c.ui.postpay), (Role::Table, Some("12"), true));
+    let kiosk_with_table =
+        EXAMPLE.replace("# [table]", "[table]").replace("# number = \"12\"", "number = \"12\"");
+    assert_eq!(keys_and_lines(&kiosk_with_table)[0].0, "table");
+    // serial or TCP, not both
+    let both =
+        EXAMPLE.replace("port = \"/dev/ttyUSB0\"", "port = \"/dev/ttyUSB0\"\naddress = \"10.0.0.5:9100\"");
+    assert_eq!(keys_and_lines(&both)[0].0, "devices.printer.address");
+    // the default language must be offered
+    let lang = EXAMPLE.replace("default_language = \"ko\"", "default_language = \"ja\"");
+    assert_eq!(keys_and_lines(&lang)[0].0, "ui.default_language");
+    // card payment without a terminal
+    let start = EXAMPLE.find("[devices.terminal]").unwrap();
+    let end = EXAMPLE.find("[devices.scanner]").unwrap();
+    let no_terminal = format!("{}{}", &EXAMPLE[..start], &EXAMPLE[end..]);
+    assert_eq!(keys_and_lines(&no_terminal)[0].0, "ui.payment_methods");
+}
+
+#[test]
+fn value_checks() {
+    let cases = [
+        ("business_number = \"123-45-67891\"", "business_number = \"123-45-6789\"", "must have 10 digits"),
+        ("time_zone = \"Asia/Seoul\"", "time_zone = \"Mars/Olympus\"", "not a known time zone"),
+        ("url = \"http://192.168.0.10:8765\"", "url = \"ftp://pos\"", "not an http:// or https:// URL"),
+        ("languages = [\"ko\", \"en\"]", "languages = [\"ko\", \"ko\"]", "listed twice"),
+        ("idle_warning_s = 20", "idle_warning_s = 100", "shorter than idle_timeout_s"),
+        ("paper = \"80mm\"", "paper = \"A4\"", "\"A4\" is not one of \"80mm\", \"58mm\""),
+        (
+            "required = false                    # without",
+            "required = \"no\"  # without",
+            "expected true or false",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        assert!(EXAMPLE.contains(from), "{from}");
+        let errs = errors(&EXAMPLE.replacen(from, to, 1));
+        assert!(errs.iter().any(|e| e.message.contains(expected)), "{to}: {errs:#?}");
+    }
+}
+
+#[test]
+fn a_syntax_error_is_reported_with_its_line() {
+    let errs = errors("role = \"kiosk\"\n[store\nid = 1\n");
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].line, 2);
+    assert!(!errs[0].message.contains('\n'));
+}
