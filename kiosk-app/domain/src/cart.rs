@@ -172,10 +172,10 @@ impl Menu {
         if unit_price.is_negative() {
             return Err(CartError::NegativePrice(english(&item.name)));
         }
-        if let Some(limit) = item.max_per_order {
-            if sel.quantity > limit {
-                return Err(CartError::QuantityLimit { name: english(&item.name), limit });
-            }
+        if let Some(limit) = item.max_per_order
+            && sel.quantity > limit
+        {
+            return Err(CartError::QuantityLimit { name: english(&item.name), limit });
         }
         Ok(PricedLine {
             selection: sel.clone(),

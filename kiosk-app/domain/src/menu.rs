@@ -456,10 +456,10 @@ impl Validator<'_> {
             if item.max_per_order == Some(0) {
                 self.err(format!("{path}.max_per_order"), "must be at least 1");
             }
-            if let Some(code) = &item.barcode {
-                if let Some(first) = barcodes.insert(code.as_str(), ii) {
-                    self.err(format!("{path}.barcode"), format!("barcode {code} is also on items[{first}]"));
-                }
+            if let Some(code) = &item.barcode
+                && let Some(first) = barcodes.insert(code.as_str(), ii)
+            {
+                self.err(format!("{path}.barcode"), format!("barcode {code} is also on items[{first}]"));
             }
             let mut all_groups_known = true;
             for (k, gid) in item.option_groups.iter().enumerate() {
@@ -472,15 +472,15 @@ impl Validator<'_> {
                 self.set(&path, item, set, &items);
             }
             // Only meaningful when the base price itself is sound (else already reported).
-            if all_groups_known && !item.price.is_negative() {
-                if let Some(cheapest) = menu.cheapest_price(item) {
-                    if cheapest < 0 {
-                        self.err(
-                            format!("{path}.price"),
-                            format!("options can bring the price down to {cheapest}, below zero"),
-                        );
-                    }
-                }
+            if all_groups_known
+                && !item.price.is_negative()
+                && let Some(cheapest) = menu.cheapest_price(item)
+                && cheapest < 0
+            {
+                self.err(
+                    format!("{path}.price"),
+                    format!("options can bring the price down to {cheapest}, below zero"),
+                );
             }
         }
     }
