@@ -152,27 +152,36 @@ impl Order {
         self.totals.total()
     }
 
-    /// Applies a lifecycle event. Refund and void are told apart by the settlement: a
-    /// prepaid order is refunded, an unpaid one voided.
+    /// Applies a lifecycle event; see [`next_state`].
     pub fn apply(&mut self, event: OrderEvent) -> Result<OrderState, OrderError> {
-        let prepaid = self.settlement == Settlement::Prepaid;
-        let wrong = match event {
-            OrderEvent::Refund => !prepaid,
-            OrderEvent::VoidUnpaid => prepaid,
-            OrderEvent::RequestPayment | OrderEvent::Commit => !prepaid,
-            OrderEvent::CommitUnpaid => prepaid,
-            _ => false,
-        };
-        if wrong {
-            return Err(match event {
-                OrderEvent::Refund | OrderEvent::VoidUnpaid => OrderError::WrongReversal,
-                _ => OrderError::WrongSettlement(self.settlement),
-            });
-        }
-        let next = self.state.next(event).ok_or(TransitionError { state: self.state, event })?;
-        self.state = next;
-        Ok(next)
+        self.state = next_state(self.state, self.settlement, event)?;
+        Ok(self.state)
     }
+}
+
+/// The state after `event` for an order settled by `settlement`: the lifecycle's
+/// transition, plus the settlement's rules. Only a prepaid order asks for payment and is
+/// refunded; an unpaid one (counter, tab) is committed unpaid and voided.
+pub fn next_state(
+    state: OrderState,
+    settlement: Settlement,
+    event: OrderEvent,
+) -> Result<OrderState, OrderError> {
+    let prepaid = settlement == Settlement::Prepaid;
+    let allowed = match event {
+        OrderEvent::Refund => prepaid,
+        OrderEvent::VoidUnpaid => !prepaid,
+        OrderEvent::RequestPayment | OrderEvent::Commit => prepaid,
+        OrderEvent::CommitUnpaid => !prepaid,
+        _ => true,
+    };
+    if !allowed {
+        return Err(match event {
+            OrderEvent::Refund | OrderEvent::VoidUnpaid => OrderError::WrongReversal,
+            _ => OrderError::WrongSettlement(settlement),
+        });
+    }
+    Ok(state.next(event).ok_or(TransitionError { state, event })?)
 }
 
 /// A table's running tab: the rounds ordered since the guests sat down.

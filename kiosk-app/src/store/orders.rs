@@ -2,7 +2,7 @@
 
 use kiosk_domain::{
     Currency, Money, Order, OrderEvent, OrderId, OrderKind, OrderState, PricedLine, Settlement, Totals,
-    VatRate, VatSplit,
+    VatRate, VatSplit, next_state,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use uuid::Uuid;
@@ -194,30 +194,14 @@ pub(super) fn transition(
         .optional()?
         .ok_or(StoreError::NoSuchOrder(id))?;
     let from = parse_state(&state)?;
-    // The domain decides; the store only records. A shell order carries what `apply` reads.
-    let mut probe = shell_order(id, from, parse_settlement(&settlement)?);
-    let to = probe.apply(event)?;
+    // The domain decides; the store only records.
+    let to = next_state(from, parse_settlement(&settlement)?, event)?;
     tx.execute(
         "UPDATE orders SET state = ?1, updated_at_ms = ?2 WHERE id = ?3",
         params![to.as_str(), now_ms, id.to_string()],
     )?;
     audit(tx, now_ms, actor, "order.transition", Some(id), &format!("{from} --{event:?}--> {to}"))?;
     Ok(to)
-}
-
-fn shell_order(id: OrderId, state: OrderState, settlement: Settlement) -> Order {
-    Order {
-        id,
-        number: 0,
-        kind: OrderKind::Kiosk { service: kiosk_domain::Service::DineIn },
-        settlement,
-        currency: Currency::Krw,
-        vat_rate: VatRate::KOREA,
-        lines: Vec::new(),
-        totals: Totals { item_count: 0, vat: Money::ZERO.vat_split(VatRate::KOREA) },
-        state,
-        created_at_ms: 0,
-    }
 }
 
 fn insert_order(tx: &Transaction<'_>, order: &Order, business_day: &str, now_ms: i64) -> Result<()> {
