@@ -2,5 +2,6 @@
 //! QR/barcode scanner and GPIO peripherals, each with a protocol-exact simulator.
 //!
 //! Every protocol is sans-IO (bytes in, events out, no clock of its own) and every driver is
-//! generic over its transport. The drivers themselves arrive with the printer, payment and
-//! devices issues; this crate depends on nothing of the application.
+//! generic over its transport. This crate depends on nothing of the application.
+
+pub mod printer;

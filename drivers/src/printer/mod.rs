@@ -1,0 +1,5 @@
+//! The ESC/POS receipt printer: receipt model, encoder, status decoder, driver.
+
+pub mod font;
+pub mod raster;
+pub mod receipt;
