@@ -1,5 +1,7 @@
 //! The ESC/POS receipt printer: receipt model, encoder, status decoder, driver.
 
+pub mod commands;
+pub mod encoder;
 pub mod font;
 pub mod raster;
 pub mod receipt;
