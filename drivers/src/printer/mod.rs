@@ -5,3 +5,4 @@ pub mod encoder;
 pub mod font;
 pub mod raster;
 pub mod receipt;
+pub mod status;
