@@ -5,3 +5,5 @@
 //! generic over its transport. This crate depends on nothing of the application.
 
 pub mod printer;
+#[cfg(feature = "sim")]
+pub mod sim;

@@ -49,6 +49,11 @@ fn printable_form(ch: char) -> char {
     if ch == '₩' { '￦' } else { ch }
 }
 
+/// A line as it comes off the printer (₩ printed as ￦).
+pub fn printed_form(text: &str) -> String {
+    text.chars().map(printable_form).collect()
+}
+
 /// A line's bytes in the printer's own font, or `None` if any glyph is missing from it.
 fn text_bytes(text: &str, profile: PrinterProfile) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len());
@@ -132,8 +137,8 @@ pub fn encode(receipt: &Receipt, profile: PrinterProfile) -> Encoded {
                 let mut store = vec![48];
                 store.extend_from_slice(&data.as_bytes()[..data.len().min(7089)]);
                 w.out.extend(qr_function(80, &store));
+                // Printing the symbol returns to the start of the line: no LF.
                 w.out.extend(qr_function(81, &[48]));
-                w.out.push(LF);
             }
             Block::Barcode { kind, data, height } => {
                 w.style(Style::default());
@@ -156,7 +161,6 @@ pub fn encode(receipt: &Receipt, profile: PrinterProfile) -> Encoded {
                         w.out.extend_from_slice(&digits);
                     }
                 }
-                w.out.push(LF);
             }
             Block::Image(image) => {
                 w.align(0);

@@ -234,7 +234,15 @@ pub fn display_width(s: &str) -> usize {
 }
 
 /// Splits `text` into lines of at most `cols` columns, breaking at spaces where it can.
+/// Leading spaces are kept as an indent on every line ("  + 치즈 추가").
 pub fn wrap(text: &str, cols: usize) -> Vec<String> {
+    let body = text.trim_start_matches(' ');
+    let indent = (text.len() - body.len()).min(cols.saturating_sub(2) / 2);
+    let pad = " ".repeat(indent);
+    wrap_words(body, cols - indent).into_iter().map(|l| format!("{pad}{l}")).collect()
+}
+
+fn wrap_words(text: &str, cols: usize) -> Vec<String> {
     let cols = cols.max(2);
     let mut lines = Vec::new();
     let mut line = String::new();
@@ -339,6 +347,8 @@ mod tests {
         assert_eq!(wrap("aaaa bbbb", 4), ["aaaa", "bbbb"]);
         assert_eq!(wrap("", 10), [""]);
         assert_eq!(wrap("가나다라", 5), ["가나", "다라"]);
+        assert_eq!(wrap("  + 치즈 추가 베이컨", 12), ["  + 치즈", "  추가", "  베이컨"]);
+        assert_eq!(wrap("  + 치즈 추가 베이컨", 13), ["  + 치즈 추가", "  베이컨"]);
     }
 
     #[test]

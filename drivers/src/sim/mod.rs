@@ -1,0 +1,3 @@
+//! Protocol-exact device simulators, for tests, the demo and installers (`kiosk sim …`).
+
+pub mod printer;

@@ -1,0 +1,91 @@
+//! Reads back text lines that the encoder sent as raster: every 12- or 24-dot cell is matched
+//! exactly against the receipt font's glyphs, drawn the same way. This is how the simulator's
+//! decoded text can include lines such as "똠얌꿍" that the printer's own font lacks.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use embedded_graphics::prelude::*;
+use embedded_graphics::text::{Baseline, Text};
+
+use crate::printer::font::{COLUMN, HEIGHT, ReceiptTextStyle};
+use crate::printer::receipt::{Raster, char_width};
+
+struct Glyphs {
+    narrow: HashMap<Vec<u8>, char>,
+    wide: HashMap<Vec<u8>, char>,
+}
+
+fn glyphs(bold: bool) -> &'static Glyphs {
+    static PLAIN: OnceLock<Glyphs> = OnceLock::new();
+    static BOLD: OnceLock<Glyphs> = OnceLock::new();
+    (if bold { &BOLD } else { &PLAIN }).get_or_init(|| build(bold))
+}
+
+fn build(bold: bool) -> Glyphs {
+    let style = ReceiptTextStyle { scale_x: 1, scale_y: 1, bold };
+    let mut g = Glyphs { narrow: HashMap::new(), wide: HashMap::new() };
+    let ranges = [
+        (0x20u32, 0x7E),
+        (0xA0, 0xFF),
+        (0x2010, 0x203B),
+        (0x20A9, 0x20A9),
+        (0x2190, 0x25CF),
+        (0x3000, 0x318E),
+        (0xAC00, 0xD7A3),
+        (0xFF01, 0xFFE6),
+    ];
+    for (lo, hi) in ranges {
+        for ch in (lo..=hi).filter_map(char::from_u32) {
+            let w = char_width(ch) as u32 * COLUMN;
+            if w == 0 {
+                continue;
+            }
+            let mut cell = Raster::new(w, HEIGHT);
+            let s: String = ch.into();
+            Text::with_baseline(&s, Point::zero(), style, Baseline::Top).draw(&mut cell).expect("infallible");
+            let map = if w == COLUMN { &mut g.narrow } else { &mut g.wide };
+            // Keep the first (lowest code point) for identical glyphs, e.g. blank ones.
+            map.entry(cell.data).or_insert(ch);
+        }
+    }
+    g
+}
+
+fn cell(image: &Raster, x0: u32, w: u32) -> Vec<u8> {
+    let mut c = Raster::new(w, HEIGHT);
+    for y in 0..HEIGHT {
+        for x in 0..w {
+            if image.get(x0 + x, y) {
+                c.set(x, y, true);
+            }
+        }
+    }
+    c.data
+}
+
+/// The text of a one-line, 24-dot raster drawn with the receipt font, or `None` when any cell
+/// matches no glyph (a logo, a QR code, another font).
+pub fn recognize(image: &Raster) -> Option<String> {
+    if image.height != HEIGHT || image.width % COLUMN != 0 {
+        return None;
+    }
+    ['p', 'b'].into_iter().find_map(|variant| read(image, glyphs(variant == 'b')))
+}
+
+fn read(image: &Raster, g: &Glyphs) -> Option<String> {
+    let mut out = String::new();
+    let mut x = 0;
+    while x < image.width {
+        if let Some(ch) = g.narrow.get(&cell(image, x, COLUMN)) {
+            out.push(*ch);
+            x += COLUMN;
+        } else if x + 2 * COLUMN <= image.width {
+            out.push(*g.wide.get(&cell(image, x, 2 * COLUMN))?);
+            x += 2 * COLUMN;
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
