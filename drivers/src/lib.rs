@@ -7,3 +7,4 @@
 pub mod printer;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod transport;

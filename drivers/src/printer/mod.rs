@@ -1,8 +1,10 @@
 //! The ESC/POS receipt printer: receipt model, encoder, status decoder, driver.
 
 pub mod commands;
+pub mod driver;
 pub mod encoder;
 pub mod font;
+pub mod parser;
 pub mod raster;
 pub mod receipt;
 pub mod status;

@@ -126,6 +126,11 @@ impl StatusDecoder {
         self.buf.clear();
     }
 
+    /// Drops the expectation of a reply that will not come (its query was cleared).
+    pub fn forget(&mut self, query: Query) {
+        self.pending.retain(|q| *q != query);
+    }
+
     pub fn pending(&self) -> usize {
         self.pending.len()
     }
@@ -193,11 +198,11 @@ impl StatusDecoder {
                 None => Step::Garbage,
             };
         }
-        if b & 0x90 == 0 {
-            if let Some(i) = self.pending.iter().position(|q| *q == Query::PaperSensor) {
-                self.pending.remove(i);
-                return Step::Reply(StatusEvent::PaperSensor(b), 1);
-            }
+        if b & 0x90 == 0
+            && let Some(i) = self.pending.iter().position(|q| *q == Query::PaperSensor)
+        {
+            self.pending.remove(i);
+            return Step::Reply(StatusEvent::PaperSensor(b), 1);
         }
         Step::Garbage
     }

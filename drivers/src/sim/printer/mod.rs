@@ -2,8 +2,8 @@
 //! queries as a real one does, and renders each job as text and PNG.
 
 pub mod model;
-pub mod parser;
 pub mod recognize;
 pub mod render;
+pub mod server;
 
 pub use model::{Condition, Job, JobItem, SimEvent, SimPrinter};

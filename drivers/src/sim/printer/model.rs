@@ -8,7 +8,7 @@
 
 use encoding_rs::{EUC_KR, WINDOWS_1252};
 
-use super::parser::{Command, Parsed, parse};
+use crate::printer::parser::{Command, Parsed, parse};
 use crate::printer::receipt::{Align, Line, Raster, Style};
 use crate::printer::status::{PaperLevel, PrinterStatus, encode};
 
@@ -42,7 +42,11 @@ impl Job {
                         .map(|t| t.trim_end().to_owned())
                         .unwrap_or_else(|| format!("[image {}x{}]", image.width, image.height)),
                 ),
-                JobItem::Image { image, .. } => Some(format!("[image {}x{}]", image.width, image.height)),
+                JobItem::Image { image, scale_x, scale_y } => Some(format!(
+                    "[image {}x{}]",
+                    image.width * u32::from(*scale_x),
+                    image.height * u32::from(*scale_y)
+                )),
                 JobItem::Qr { data, .. } => Some(format!("[QR {data}]")),
                 JobItem::Barcode { data, .. } => Some(format!("[barcode {data}]")),
                 JobItem::DrawerKick => None,

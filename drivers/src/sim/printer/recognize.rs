@@ -64,13 +64,37 @@ fn cell(image: &Raster, x0: u32, w: u32) -> Vec<u8> {
     c.data
 }
 
-/// The text of a one-line, 24-dot raster drawn with the receipt font, or `None` when any cell
-/// matches no glyph (a logo, a QR code, another font).
+/// The text of a one-line raster drawn with the receipt font (normal, double width, double
+/// height or both; plain or bold), or `None` when any cell matches no glyph (a logo, a QR
+/// code, another font).
 pub fn recognize(image: &Raster) -> Option<String> {
-    if image.height != HEIGHT || image.width % COLUMN != 0 {
+    let sy = image.height / HEIGHT;
+    if !image.height.is_multiple_of(HEIGHT) || !(1..=2).contains(&sy) {
         return None;
     }
-    ['p', 'b'].into_iter().find_map(|variant| read(image, glyphs(variant == 'b')))
+    (1..=2).find_map(|sx| {
+        if !image.width.is_multiple_of(COLUMN * sx) {
+            return None;
+        }
+        let small = shrink(image, sx, sy);
+        ['p', 'b'].into_iter().find_map(|variant| read(&small, glyphs(variant == 'b')))
+    })
+}
+
+/// Undoes an integer magnification (keeps the top-left dot of each block).
+fn shrink(image: &Raster, sx: u32, sy: u32) -> Raster {
+    if (sx, sy) == (1, 1) {
+        return image.clone();
+    }
+    let mut out = Raster::new(image.width / sx, image.height / sy);
+    for y in 0..out.height {
+        for x in 0..out.width {
+            if image.get(x * sx, y * sy) {
+                out.set(x, y, true);
+            }
+        }
+    }
+    out
 }
 
 fn read(image: &Raster, g: &Glyphs) -> Option<String> {

@@ -2,6 +2,9 @@
 //! every command our encoder, receiptline and python-escpos send (and of the common others),
 //! so it can skip what it does not act on without losing its place. It never panics: an
 //! unknown command is skipped by its two-byte prefix and reported.
+//!
+//! The simulator executes what it parses; the driver uses it to find command boundaries
+//! (a status query may only go between commands, never inside image data).
 
 /// One parsed command. Text is raw bytes: decoding depends on the printer's mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -344,6 +347,19 @@ fn column_image(data: &[u8], columns: usize, bytes_per_column: usize, m: u8) -> 
     Command::Raster { width, height, data: raster, scale_x, scale_y }
 }
 
+/// The end of the command that contains byte `at` of `stream` (parsed from the start), or
+/// `at` itself when `at` already is a boundary.
+pub fn command_end(stream: &[u8], at: usize) -> usize {
+    let mut pos = 0;
+    while pos < at {
+        match parse(&stream[pos..]) {
+            Parsed::Command(_, n) | Parsed::Garbage(n) => pos += n,
+            Parsed::NeedMore => return stream.len(),
+        }
+    }
+    pos
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,6 +415,16 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn command_ends() {
+        let stream = b"\x1b@\x1d\x76\x30\x00\x01\x00\x02\x00\xf0\x0fab\n";
+        assert_eq!(command_end(stream, 0), 0);
+        assert_eq!(command_end(stream, 1), 2);
+        assert_eq!(command_end(stream, 5), 12, "inside the raster: its end");
+        assert_eq!(command_end(stream, 12), 12);
+        assert_eq!(command_end(stream, 13), 14);
     }
 
     #[test]
