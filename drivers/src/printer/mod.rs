@@ -8,3 +8,4 @@ pub mod parser;
 pub mod raster;
 pub mod receipt;
 pub mod status;
+pub mod templates;

@@ -1,0 +1,404 @@
+//! The three printouts: the customer receipt, the kitchen ticket and the order-number slip,
+//! built from a domain [`Order`] in Korean or English.
+
+use kiosk_domain::{
+    Approval, Lang, Money, MoneyStyle, Order, OrderKind, PaymentMethod, Service, Settlement, Wallet,
+};
+
+use super::receipt::{Block, Paper, Receipt, Style};
+
+/// What every receipt says about the business, and how it is printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptContext {
+    pub store_name: String,
+    /// 사업자등록번호
+    pub business_number: String,
+    pub representative: Option<String>,
+    pub address: String,
+    pub phone: Option<String>,
+    pub header: Vec<String>,
+    pub footer: Vec<String>,
+    pub lang: Lang,
+    pub paper: Paper,
+    /// Local date and time to print, e.g. "2026-11-22 13:45".
+    pub printed_at: String,
+}
+
+struct Labels {
+    business_number: &'static str,
+    representative: &'static str,
+    phone: &'static str,
+    order_no: &'static str,
+    dine_in: &'static str,
+    take_out: &'static str,
+    table: &'static str,
+    round: &'static str,
+    guests: &'static str,
+    supply: &'static str,
+    vat: &'static str,
+    total: &'static str,
+    card: &'static str,
+    card_no: &'static str,
+    installment: &'static str,
+    lump_sum: &'static str,
+    months: &'static str,
+    approval_no: &'static str,
+    approved_at: &'static str,
+    pay_at_counter: &'static str,
+    on_tab: &'static str,
+    receipt: &'static str,
+    kitchen: &'static str,
+    note: &'static str,
+    slip_hint: &'static str,
+}
+
+const KO: Labels = Labels {
+    business_number: "사업자번호",
+    representative: "대표",
+    phone: "전화",
+    order_no: "주문번호",
+    dine_in: "매장",
+    take_out: "포장",
+    table: "테이블",
+    round: "차 주문",
+    guests: "인원",
+    supply: "공급가액",
+    vat: "부가세",
+    total: "합계",
+    card: "신용카드",
+    card_no: "카드번호",
+    installment: "할부",
+    lump_sum: "일시불",
+    months: "개월",
+    approval_no: "승인번호",
+    approved_at: "승인일시",
+    pay_at_counter: "카운터에서 결제해 주세요",
+    on_tab: "후불 (테이블 계산)",
+    receipt: "영수증",
+    kitchen: "주방 주문서",
+    note: "요청",
+    slip_hint: "번호가 불리면 카운터로 와 주세요",
+};
+
+const EN: Labels = Labels {
+    business_number: "Business No.",
+    representative: "Owner",
+    phone: "Tel",
+    order_no: "Order",
+    dine_in: "Dine-in",
+    take_out: "Take-out",
+    table: "Table",
+    round: "round",
+    guests: "Guests",
+    supply: "Supply value",
+    vat: "VAT",
+    total: "Total",
+    card: "Credit card",
+    card_no: "Card",
+    installment: "Installment",
+    lump_sum: "Lump sum",
+    months: "months",
+    approval_no: "Approval No.",
+    approved_at: "Approved",
+    pay_at_counter: "Please pay at the counter",
+    on_tab: "On the table's tab",
+    receipt: "RECEIPT",
+    kitchen: "KITCHEN",
+    note: "Note",
+    slip_hint: "Please come to the counter when your number is called",
+};
+
+fn labels(lang: Lang) -> &'static Labels {
+    if lang == Lang::Ko { &KO } else { &EN }
+}
+
+fn amount(order: &Order, m: Money) -> String {
+    m.display(order.currency, MoneyStyle::Plain)
+}
+
+fn total(order: &Order, lang: Lang) -> String {
+    let style = if lang == Lang::Ko { MoneyStyle::Korean } else { MoneyStyle::Symbol };
+    order.total().display(order.currency, style)
+}
+
+/// "포장 / 매장 / 테이블 12 (2차 주문)".
+fn where_(order: &Order, l: &Labels, lang: Lang) -> String {
+    match &order.kind {
+        OrderKind::Kiosk { service: Service::DineIn } => l.dine_in.to_owned(),
+        OrderKind::Kiosk { service: Service::TakeOut } => l.take_out.to_owned(),
+        OrderKind::Table { table, round, .. } if lang == Lang::Ko => {
+            format!("{} {table} ({round}{})", l.table, l.round)
+        }
+        OrderKind::Table { table, round, .. } => format!("{} {table} ({} {round})", l.table, l.round),
+    }
+}
+
+fn store_header(r: &mut Receipt, ctx: &ReceiptContext, l: &Labels) {
+    r.text(&ctx.store_name, Style::default().double().center().bold());
+    let mut id = format!("{} {}", l.business_number, ctx.business_number);
+    if let Some(rep) = &ctx.representative {
+        id += &format!("  {} {rep}", l.representative);
+    }
+    r.text(id, Style::default());
+    r.text(&ctx.address, Style::default());
+    if let Some(phone) = &ctx.phone {
+        r.text(format!("{} {phone}", l.phone), Style::default());
+    }
+}
+
+/// The customer's receipt: the business, the order with its options, supply value, VAT and
+/// total, and how it was paid.
+pub fn customer_receipt(ctx: &ReceiptContext, order: &Order, approval: Option<&Approval>) -> Receipt {
+    let l = labels(ctx.lang);
+    let mut r = Receipt::new(ctx.paper);
+    store_header(&mut r, ctx, l);
+    for line in &ctx.header {
+        r.text(line, Style::default().center());
+    }
+    r.separator('=');
+    r.text(format!("[{}]", l.receipt), Style::default().center().bold());
+    r.row(format!("{} {:04}", l.order_no, order.number), where_(order, l, ctx.lang), Style::default());
+    r.text(&ctx.printed_at, Style::default());
+    r.separator('-');
+    for line in &order.lines {
+        r.row(
+            format!("{} x{}", line.name.get(ctx.lang), line.quantity),
+            amount(order, line.line_total),
+            Style::default(),
+        );
+        for part in &line.parts {
+            let indent = "  ".repeat(usize::from(part.depth) + 1);
+            let name = format!("{indent}+ {}", part.name.get(ctx.lang));
+            if part.delta == Money::ZERO {
+                r.text(name, Style::default());
+            } else {
+                r.row(name, amount(order, part.delta), Style::default());
+            }
+        }
+        if let Some(note) = &line.selection.note {
+            r.text(format!("    ※ {note}"), Style::default());
+        }
+    }
+    r.separator('-');
+    r.row(l.supply, amount(order, order.totals.vat.supply), Style::default());
+    r.row(l.vat, amount(order, order.totals.vat.vat), Style::default());
+    r.row(l.total, total(order, ctx.lang), Style::default().bold().tall());
+    r.separator('-');
+    match (order.settlement, approval) {
+        (Settlement::Prepaid, Some(a)) => payment_lines(&mut r, l, ctx.lang, a),
+        (Settlement::Tab, _) => {
+            r.text(l.on_tab, Style::default());
+        }
+        _ => {
+            r.text(l.pay_at_counter, Style::default().bold());
+        }
+    }
+    if !ctx.footer.is_empty() {
+        r.separator('-');
+        for line in &ctx.footer {
+            r.text(line, Style::default().center());
+        }
+    }
+    r.push(Block::Feed(1));
+    r.push(Block::Cut { partial: true });
+    r
+}
+
+fn payment_lines(r: &mut Receipt, l: &Labels, lang: Lang, a: &Approval) {
+    let method = match a.method {
+        PaymentMethod::Card => match &a.issuer {
+            Some(issuer) => format!("{} {issuer}", l.card),
+            None => l.card.to_owned(),
+        },
+        PaymentMethod::Wallet(Wallet::KakaoPay) => {
+            if lang == Lang::Ko { "카카오페이" } else { "Kakao Pay" }.to_owned()
+        }
+        PaymentMethod::Wallet(Wallet::NaverPay) => {
+            if lang == Lang::Ko { "네이버페이" } else { "Naver Pay" }.to_owned()
+        }
+        PaymentMethod::Wallet(Wallet::Other) => {
+            if lang == Lang::Ko { "간편결제" } else { "Mobile wallet" }.to_owned()
+        }
+    };
+    r.text(method, Style::default());
+    if let Some(masked) = &a.card_masked {
+        r.row(l.card_no, masked, Style::default());
+    }
+    if a.method == PaymentMethod::Card {
+        let months = match a.installment_months {
+            0 | 1 => l.lump_sum.to_owned(),
+            n => format!("{n}{}{}", if lang == Lang::Ko { "" } else { " " }, l.months),
+        };
+        r.row(l.installment, months, Style::default());
+    }
+    r.row(l.approval_no, &a.approval_no, Style::default());
+    r.row(l.approved_at, format_terminal_time(&a.approved_at), Style::default());
+}
+
+/// `YYMMDDhhmmss` → `20YY-MM-DD hh:mm:ss`; anything else as it came.
+fn format_terminal_time(t: &str) -> String {
+    if t.len() == 12 && t.bytes().all(|b| b.is_ascii_digit()) {
+        format!("20{}-{}-{} {}:{}:{}", &t[0..2], &t[2..4], &t[4..6], &t[6..8], &t[8..10], &t[10..12])
+    } else {
+        t.to_owned()
+    }
+}
+
+/// The kitchen's ticket: a large order number, where it goes, and what to make. No prices.
+pub fn kitchen_ticket(ctx: &ReceiptContext, order: &Order) -> Receipt {
+    let l = labels(ctx.lang);
+    let mut r = Receipt::new(ctx.paper);
+    r.text(format!("[{}]", l.kitchen), Style::default().center());
+    r.text(format!("{} {:04}", l.order_no, order.number), Style::default().double().center().bold());
+    r.text(where_(order, l, ctx.lang), Style::default().double().center());
+    if let OrderKind::Table { guests, round: 1, .. } = &order.kind {
+        r.text(format!("{} {guests}", l.guests), Style::default().center());
+    }
+    r.text(&ctx.printed_at, Style::default().center());
+    r.separator('=');
+    for line in &order.lines {
+        r.text(format!("{} x{}", line.name.get(ctx.lang), line.quantity), Style::default().bold().tall());
+        for part in &line.parts {
+            let indent = "  ".repeat(usize::from(part.depth) + 1);
+            r.text(format!("{indent}+ {}", part.name.get(ctx.lang)), Style::default().tall());
+        }
+        if let Some(note) = &line.selection.note {
+            r.text(format!("  ※ {}: {note}", l.note), Style::default().bold());
+        }
+    }
+    r.separator('=');
+    r.push(Block::Feed(1));
+    r.push(Block::Cut { partial: false });
+    r
+}
+
+/// The slip a customer keeps: the order number, large.
+pub fn order_slip(ctx: &ReceiptContext, order: &Order) -> Receipt {
+    let l = labels(ctx.lang);
+    let mut r = Receipt::new(ctx.paper);
+    r.text(&ctx.store_name, Style::default().center().bold());
+    r.text(l.order_no, Style::default().center());
+    r.text(
+        format!("{:04}", order.number),
+        Style { bold: true, width: 2, height: 2, align: super::receipt::Align::Center },
+    );
+    r.text(where_(order, l, ctx.lang), Style::default().center());
+    r.text(&ctx.printed_at, Style::default().center());
+    r.text(l.slip_hint, Style::default().center());
+    r.push(Block::Feed(1));
+    r.push(Block::Cut { partial: true });
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiosk_domain::{Cart, OrderId, Pick, Selection};
+
+    fn menu() -> kiosk_domain::Menu {
+        serde_json::from_str(include_str!("../../../kiosk-app/data/menu.example.json")).expect("example menu")
+    }
+
+    fn order(settlement: Settlement) -> Order {
+        let menu = menu();
+        let mut cart = Cart::default();
+        let mut burger = Selection::of("bulgogi-burger", 2);
+        burger.options.insert("patty".into(), vec![Pick::plain("double")]);
+        burger.options.insert("extras".into(), vec![Pick::plain("cheese"), Pick::plain("no-pickles")]);
+        burger.note = Some("소스 많이".into());
+        cart.add(&menu, burger, None).unwrap();
+        cart.add(&menu, Selection::of("cola", 1), None).unwrap();
+        let kind = OrderKind::Kiosk { service: Service::TakeOut };
+        let mut o =
+            Order::from_cart(OrderId(uuid::Uuid::nil()), 0, kind, settlement, &cart, &menu, 0).unwrap();
+        o.number = 123;
+        o
+    }
+
+    fn ctx(lang: Lang) -> ReceiptContext {
+        ReceiptContext {
+            store_name: "한입버거 강남점".into(),
+            business_number: "123-45-67891".into(),
+            representative: Some("김한입".into()),
+            address: "서울특별시 강남구 테헤란로 123".into(),
+            phone: Some("02-555-0123".into()),
+            header: vec![],
+            footer: vec!["감사합니다".into()],
+            lang,
+            paper: Paper::MM80,
+            printed_at: "2026-11-22 13:45".into(),
+        }
+    }
+
+    fn approval(amount: Money) -> Approval {
+        Approval {
+            approval_no: "30012345".into(),
+            approved_at: "261122134501".into(),
+            amount,
+            method: PaymentMethod::Card,
+            card_masked: Some("9411-23**-****-1234".into()),
+            issuer: Some("KB국민카드".into()),
+            acquirer: None,
+            installment_months: 3,
+        }
+    }
+
+    #[test]
+    fn the_customer_receipt_has_what_korean_receipts_must_show() {
+        let o = order(Settlement::Prepaid);
+        let text = customer_receipt(&ctx(Lang::Ko), &o, Some(&approval(o.total()))).text_lines().join("\n");
+        for needle in [
+            "한입버거 강남점",
+            "사업자번호 123-45-67891  대표 김한입",
+            "주문번호 0123",
+            "포장",
+            "불고기 버거 x2",
+            "+ 더블",
+            "+ 피클 빼기",
+            "※ 소스 많이",
+            "공급가액",
+            "부가세",
+            "합계",
+            "17,800원",
+            "신용카드 KB국민카드",
+            "9411-23**-****-1234",
+            "3개월",
+            "30012345",
+            "2026-11-22 13:45:01",
+            "감사합니다",
+        ] {
+            assert!(text.contains(needle), "{needle:?} missing from\n{text}");
+        }
+        // 2 × (5,500 + 2,000 double + 500 cheese) + 1,800 cola; VAT = floor(17,800 / 11)
+        assert_eq!(o.total(), Money(17_800));
+        assert!(text.contains("16,182") && text.contains("1,618"), "supply and VAT\n{text}");
+    }
+
+    #[test]
+    fn english_receipt_and_pay_at_counter() {
+        let o = order(Settlement::PayAtCounter);
+        let text = customer_receipt(&ctx(Lang::En), &o, None).text_lines().join("\n");
+        assert!(text.contains("Bulgogi burger x2") && text.contains("Please pay at the counter"), "{text}");
+        assert!(text.contains("₩17,800"), "{text}");
+        assert!(text.contains("Supply value") && text.contains("VAT"));
+    }
+
+    #[test]
+    fn the_kitchen_ticket_has_no_prices_and_the_slip_a_big_number() {
+        let o = order(Settlement::Prepaid);
+        let t = kitchen_ticket(&ctx(Lang::Ko), &o);
+        let text = t.text_lines().join("\n");
+        assert!(
+            text.contains("주문번호 0123")
+                && text.contains("불고기 버거 x2")
+                && text.contains("※ 요청: 소스 많이")
+        );
+        assert!(!text.contains("16,000") && !text.contains("원"), "{text}");
+        let slip = order_slip(&ctx(Lang::Ko), &o);
+        assert!(
+            slip.blocks
+                .iter()
+                .any(|b| matches!(b, Block::Text { text, style } if text == "0123" && style.width == 2))
+        );
+    }
+}
