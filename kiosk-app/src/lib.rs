@@ -4,5 +4,6 @@
 pub mod clock;
 pub mod config;
 pub mod menu_import;
+pub mod sim_cli;
 pub mod startup;
 pub mod store;

@@ -42,6 +42,19 @@ enum Command {
     },
     /// Hash an operator PIN (read from standard input) for `[operator] pin_hash`.
     HashPin,
+    /// Run a device simulator (for the demo, tests and installers without hardware).
+    Sim {
+        #[command(subcommand)]
+        device: SimDevice,
+    },
+}
+
+#[derive(Subcommand)]
+enum SimDevice {
+    /// An ESC/POS receipt printer on TCP or a PTY. While it runs, type a condition on
+    /// standard input to change it: paper-out, paper-near-end, paper-in, cover-open,
+    /// cover-close, offline, online, cutter-error, drawer-open, drawer-close; or status.
+    Printer(kiosk_app::sim_cli::PrinterArgs),
 }
 
 #[derive(Subcommand)]
@@ -84,6 +97,7 @@ fn main() -> ExitCode {
             menu_import(&file, config.as_deref(), db.as_deref(), dry_run)
         }
         Command::HashPin => hash_pin_from_stdin(),
+        Command::Sim { device: SimDevice::Printer(args) } => kiosk_app::sim_cli::run_printer(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
