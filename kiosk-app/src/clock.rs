@@ -44,6 +44,11 @@ impl StoreClock {
         LocalTime { weekday, time }
     }
 
+    /// Local date and time for printouts, `YYYY-MM-DD hh:mm`.
+    pub fn local_datetime(&self, at_ms: i64) -> String {
+        self.zoned(at_ms).strftime("%Y-%m-%d %H:%M").to_string()
+    }
+
     /// The business day (`YYYY-MM-DD`) that `at_ms` belongs to.
     pub fn business_day(&self, at_ms: i64) -> String {
         let z = self.zoned(at_ms);
@@ -71,5 +76,6 @@ mod tests {
         assert_eq!(seoul.business_day(AT), "2026-11-22", "before 04:00 counts as the previous day");
         assert_eq!(seoul.business_day(AT + 3 * 3_600_000), "2026-11-23");
         assert_eq!(StoreClock::new("UTC").business_day(AT), "2026-11-22");
+        assert_eq!(seoul.local_datetime(AT), "2026-11-23 01:30");
     }
 }

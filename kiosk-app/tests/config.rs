@@ -1,4 +1,4 @@
-use kiosk_app::config::{Config, ConfigError, Link, Paper, PosAdapter, Role};
+use kiosk_app::config::{Config, ConfigError, FlowControl, Link, Paper, PosAdapter, Role};
 
 const EXAMPLE: &str = include_str!("../data/kiosk.example.toml");
 
@@ -18,7 +18,7 @@ fn the_example_config_is_valid() {
     assert_eq!(c.devices.printer.as_ref().unwrap().paper, Paper::Mm80);
     assert_eq!(
         c.devices.terminal.as_ref().unwrap().link,
-        Link::Serial { port: "/dev/ttyUSB1".into(), baud: 57600 }
+        Link::Serial { path: "/dev/ttyUSB1".into(), baud: 57600, flow_control: FlowControl::None }
     );
     assert_eq!(c.pos.adapter, PosAdapter::KioskLink);
     assert_eq!(c.database_path(), std::path::Path::new("/var/lib/kiosk/kiosk.db"));

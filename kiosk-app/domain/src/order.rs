@@ -9,6 +9,7 @@ use crate::cart::{Cart, PricedLine, Totals};
 use crate::lifecycle::{OrderEvent, OrderState, TransitionError};
 use crate::menu::Menu;
 use crate::money::{Currency, Money, Overflow, VatRate};
+use crate::text::Lang;
 
 /// Client-generated order id. It is the idempotency key towards the POS, so it is made once
 /// on the device and never changes.
@@ -96,6 +97,13 @@ pub struct Order {
     pub state: OrderState,
     /// Unix time in milliseconds, from the caller's clock.
     pub created_at_ms: i64,
+    /// The language the customer used: their receipt is printed in it.
+    #[serde(default = "default_lang")]
+    pub lang: Lang,
+}
+
+fn default_lang() -> Lang {
+    Lang::Ko
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -145,7 +153,14 @@ impl Order {
             totals: cart.totals(vat_rate)?,
             state: OrderState::Draft,
             created_at_ms,
+            lang: Lang::Ko,
         })
+    }
+
+    /// The same order, for a customer using `lang`.
+    pub fn in_language(mut self, lang: Lang) -> Order {
+        self.lang = lang;
+        self
     }
 
     pub fn total(&self) -> Money {

@@ -82,12 +82,8 @@ pub struct UiConfig {
     pub postpay: bool,
 }
 
-/// How a device is reached.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Link {
-    Serial { port: PathBuf, baud: u32 },
-    Tcp { address: String },
-}
+/// How a device is reached: the drivers' own type, so nothing is translated.
+pub use kiosk_drivers::transport::{Endpoint as Link, FlowControl};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Paper {
@@ -458,20 +454,35 @@ fn read_devices(r: &mut Reader, devices: &mut Section) -> Option<Devices> {
     ok.then_some(Devices { printer: printer_config, terminal: terminal_config, scanner: scanner_config })
 }
 
-/// `port` (+ `baud`) for serial, or `address` for TCP; exactly one of them.
+/// `port` (+ `baud`, `flow_control`) for serial, or `address` for TCP; exactly one of them.
 fn read_link(r: &mut Reader, s: &mut Section, default_baud: u32) -> Option<Link> {
     let port = s.value(r, "port", non_empty);
     let baud = s.value(r, "baud", baud);
+    let flow_control = s.value(
+        r,
+        "flow_control",
+        one_of(&[
+            ("none", FlowControl::None),
+            ("xonxoff", FlowControl::Software),
+            ("rtscts", FlowControl::Hardware),
+        ]),
+    );
     let address = s.value(r, "address", tcp_address);
     match (port, address) {
-        (Some(port), None) => Some(Link::Serial { port: port.into(), baud: baud.unwrap_or(default_baud) }),
+        (Some(port), None) => Some(Link::Serial {
+            path: port.into(),
+            baud: baud.unwrap_or(default_baud),
+            flow_control: flow_control.unwrap_or_default(),
+        }),
         (None, Some(address)) => {
-            if s.has("baud") {
-                r.error(
-                    &s.key_path("baud"),
-                    s.span_of("baud"),
-                    "baud is for a serial port, not a TCP address",
-                );
+            for key in ["baud", "flow_control"] {
+                if s.has(key) {
+                    r.error(
+                        &s.key_path(key),
+                        s.span_of(key),
+                        format!("{key} is for a serial port, not a TCP address"),
+                    );
+                }
             }
             Some(Link::Tcp { address })
         }

@@ -1,7 +1,7 @@
 //! Orders and their lines, and lifecycle transitions.
 
 use kiosk_domain::{
-    Currency, Money, Order, OrderEvent, OrderId, OrderKind, OrderState, PricedLine, Settlement, Totals,
+    Currency, Lang, Money, Order, OrderEvent, OrderId, OrderKind, OrderState, PricedLine, Settlement, Totals,
     VatRate, VatSplit, next_state,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -132,7 +132,7 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
     let header = conn
         .query_row(
             "SELECT number, kind_json, settlement, currency, vat_rate_bp, item_count, total, supply, vat,
-                    state, created_at_ms
+                    state, created_at_ms, lang
              FROM orders WHERE id = ?1",
             [id.to_string()],
             |r| {
@@ -146,12 +146,23 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
                     [r.get::<_, i64>(6)?, r.get::<_, i64>(7)?, r.get::<_, i64>(8)?],
                     r.get::<_, String>(9)?,
                     r.get::<_, i64>(10)?,
+                    r.get::<_, String>(11)?,
                 ))
             },
         )
         .optional()?;
-    let Some((number, kind, settlement, currency, vat_bp, item_count, [total, supply, vat], state, created)) =
-        header
+    let Some((
+        number,
+        kind,
+        settlement,
+        currency,
+        vat_bp,
+        item_count,
+        [total, supply, vat],
+        state,
+        created,
+        lang,
+    )) = header
     else {
         return Ok(None);
     };
@@ -176,6 +187,7 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
         },
         state: parse_state(&state)?,
         created_at_ms: created,
+        lang: Lang::from_code(&lang).ok_or_else(|| corrupt(format!("language {lang:?}")))?,
     }))
 }
 
@@ -211,8 +223,8 @@ fn insert_order(tx: &Transaction<'_>, order: &Order, business_day: &str, now_ms:
     };
     tx.execute(
         "INSERT INTO orders (id, number, business_day, kind_json, table_id, settlement, currency, vat_rate_bp,
-                             item_count, total, supply, vat, line_count, state, created_at_ms, updated_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                             item_count, total, supply, vat, line_count, state, created_at_ms, updated_at_ms, lang)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         params![
             order.id.to_string(),
             order.number,
@@ -230,6 +242,7 @@ fn insert_order(tx: &Transaction<'_>, order: &Order, business_day: &str, now_ms:
             order.state.as_str(),
             order.created_at_ms,
             now_ms,
+            order.lang.code(),
         ],
     )?;
     let mut stmt = tx.prepare_cached(

@@ -22,6 +22,8 @@ pub enum PrintKind {
     Receipt,
     KitchenTicket,
     OrderSlip,
+    /// The operator's printer test (no order).
+    TestPage,
 }
 
 impl PrintKind {
@@ -30,6 +32,7 @@ impl PrintKind {
             PrintKind::Receipt => "receipt",
             PrintKind::KitchenTicket => "kitchen_ticket",
             PrintKind::OrderSlip => "order_slip",
+            PrintKind::TestPage => "test_page",
         }
     }
 

@@ -119,6 +119,10 @@ const MIGRATIONS: &[&str] = &[
         detail    TEXT
     );
     "#,
+    // 2: the customer's language, for their receipt.
+    r#"
+    ALTER TABLE orders ADD COLUMN lang TEXT NOT NULL DEFAULT 'ko';
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -142,4 +146,28 @@ pub fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
         tx.commit()?;
     }
     Ok(SCHEMA_VERSION)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_database_migrates_with_its_orders() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO orders (id, number, business_day, kind_json, settlement, currency, vat_rate_bp, item_count,
+                                 total, supply, vat, line_count, state, created_at_ms, updated_at_ms)
+             VALUES ('o1', 1, 'd', '{}', 'prepaid', 'KRW', 1000, 1, 1100, 1000, 100, 1, 'draft', 0, 0)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), SCHEMA_VERSION);
+        let lang: String =
+            conn.query_row("SELECT lang FROM orders WHERE id = 'o1'", [], |r| r.get(0)).unwrap();
+        assert_eq!(lang, "ko");
+        assert_eq!(migrate(&mut conn).unwrap(), SCHEMA_VERSION, "a second run changes nothing");
+    }
 }

@@ -1,0 +1,299 @@
+//! The print service: drains the store's print queue through the printer driver.
+//!
+//! A job leaves the queue only when the driver confirms it printed. When the printer is not
+//! ready (paper out, cover open, offline) the job stays queued with the reason, the service
+//! watches the printer until it recovers, and prints the job again from the start. When the
+//! printer is gone (unplugged, switched off) it reconnects with capped backoff.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kiosk_domain::OrderId;
+use kiosk_drivers::printer::driver::{DriverOptions, PrintError, PrinterDriver};
+use kiosk_drivers::printer::encoder::{PrinterProfile, encode};
+use kiosk_drivers::printer::receipt::{Block, Paper as ReceiptPaper, Receipt, Style};
+use kiosk_drivers::printer::status::PrinterStatus;
+use kiosk_drivers::printer::templates::{ReceiptContext, customer_receipt, kitchen_ticket, order_slip};
+use kiosk_drivers::transport::{Endpoint, Link};
+use tokio::sync::{Notify, watch};
+
+use crate::clock::StoreClock;
+use crate::config::{Config, Paper, PrinterConfig};
+use crate::store::{PrintJob, PrintKind, Store, StoreError};
+
+/// What the rest of the firmware (supervisor, UI) sees of the printer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrinterHealth {
+    Connecting,
+    Disconnected { reason: String },
+    Online(PrinterStatus),
+}
+
+/// How the printouts look: from the configuration.
+#[derive(Debug, Clone)]
+pub struct PrintSetup {
+    pub endpoint: Endpoint,
+    pub paper: ReceiptPaper,
+    pub profile: PrinterProfile,
+    pub store_name: String,
+    pub business_number: String,
+    pub representative: Option<String>,
+    pub address: String,
+    pub phone: Option<String>,
+    pub header: Vec<String>,
+    pub footer: Vec<String>,
+    pub time_zone: String,
+}
+
+impl PrintSetup {
+    pub fn from_config(config: &Config, printer: &PrinterConfig) -> PrintSetup {
+        PrintSetup {
+            endpoint: printer.link.clone(),
+            paper: match printer.paper {
+                Paper::Mm80 => ReceiptPaper::MM80,
+                Paper::Mm58 => ReceiptPaper::MM58,
+            },
+            profile: PrinterProfile::default(),
+            store_name: config.store.name.clone(),
+            business_number: config.store.business_number.clone(),
+            representative: config.store.representative.clone(),
+            address: config.store.address.clone(),
+            phone: config.store.phone.clone(),
+            header: config.receipt.header.clone(),
+            footer: config.receipt.footer.clone(),
+            time_zone: config.time_zone.clone(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("order {0} of the print job is missing")]
+    MissingOrder(OrderId),
+    #[error("print job {0} has no order")]
+    NoOrder(i64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The ESC/POS bytes of a queued job.
+pub fn render(
+    store: &Store,
+    setup: &PrintSetup,
+    job: &PrintJob,
+    now_ms: i64,
+) -> Result<Vec<u8>, RenderError> {
+    let clock = StoreClock::new(&setup.time_zone);
+    let mut ctx = ReceiptContext {
+        store_name: setup.store_name.clone(),
+        business_number: setup.business_number.clone(),
+        representative: setup.representative.clone(),
+        address: setup.address.clone(),
+        phone: setup.phone.clone(),
+        header: setup.header.clone(),
+        footer: setup.footer.clone(),
+        lang: kiosk_domain::Lang::Ko,
+        paper: setup.paper,
+        printed_at: clock.local_datetime(now_ms),
+    };
+    let receipt = if job.kind == PrintKind::TestPage {
+        test_page(&ctx)
+    } else {
+        let id = job.order_id.ok_or(RenderError::NoOrder(job.id))?;
+        let order = store.load_order(id)?.ok_or(RenderError::MissingOrder(id))?;
+        ctx.lang = order.lang;
+        match job.kind {
+            PrintKind::Receipt => customer_receipt(&ctx, &order, store.standing_approval(id)?.as_ref()),
+            PrintKind::KitchenTicket => kitchen_ticket(&ctx, &order),
+            PrintKind::OrderSlip | PrintKind::TestPage => order_slip(&ctx, &order),
+        }
+    };
+    Ok(encode(&receipt, setup.profile).bytes)
+}
+
+fn test_page(ctx: &ReceiptContext) -> Receipt {
+    let mut r = Receipt::new(ctx.paper);
+    r.text(&ctx.store_name, Style::default().double().center().bold());
+    r.text("프린터 테스트 / Printer test", Style::default().center());
+    r.text(&ctx.printed_at, Style::default().center());
+    r.separator('-');
+    r.text("가나다라마바사 아자차카타파하 ￦1,234,567", Style::default());
+    r.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789", Style::default());
+    r.text("똠얌꿍 햏 (raster)", Style::default());
+    r.push(Block::Cut { partial: true });
+    r
+}
+
+pub struct PrintService {
+    store: Arc<Mutex<Store>>,
+    setup: PrintSetup,
+    options: DriverOptions,
+    wake: Arc<Notify>,
+    health: watch::Sender<PrinterHealth>,
+}
+
+/// Handle to a running print service.
+#[derive(Clone)]
+pub struct PrintHandle {
+    wake: Arc<Notify>,
+    health: watch::Receiver<PrinterHealth>,
+}
+
+impl PrintHandle {
+    /// Tells the service new jobs are queued.
+    pub fn poke(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn health(&self) -> watch::Receiver<PrinterHealth> {
+        self.health.clone()
+    }
+}
+
+const IDLE_STATUS_EVERY: Duration = Duration::from_secs(2);
+const RECOVERY_POLL: Duration = Duration::from_millis(500);
+const BACKOFF_MIN: Duration = Duration::from_millis(250);
+const BACKOFF_MAX: Duration = Duration::from_secs(10);
+
+impl PrintService {
+    pub fn new(store: Arc<Mutex<Store>>, setup: PrintSetup) -> (PrintService, PrintHandle) {
+        let line_rate = match setup.endpoint {
+            Endpoint::Serial { baud, .. } => Some(baud),
+            Endpoint::Tcp { .. } => None,
+        };
+        let options = DriverOptions { line_rate, ..DriverOptions::default() };
+        let wake = Arc::new(Notify::new());
+        let (health, rx) = watch::channel(PrinterHealth::Connecting);
+        let handle = PrintHandle { wake: wake.clone(), health: rx };
+        (PrintService { store, setup, options, wake, health }, handle)
+    }
+
+    fn now_ms() -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    }
+
+    fn store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        f(&mut self.store.lock().expect("store lock"))
+    }
+
+    /// Runs forever: connect, print what is queued, recover, reconnect.
+    pub async fn run(self) {
+        let mut backoff = BACKOFF_MIN;
+        loop {
+            self.health.send_replace(PrinterHealth::Connecting);
+            let link = match Link::open(&self.setup.endpoint, Duration::from_secs(3)).await {
+                Ok(link) => link,
+                Err(e) => {
+                    self.health.send_replace(PrinterHealth::Disconnected {
+                        reason: format!("{}: {e}", self.setup.endpoint),
+                    });
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                    continue;
+                }
+            };
+            let mut driver = PrinterDriver::new(link, self.options);
+            let reason = self.serve(&mut driver, &mut backoff).await;
+            tracing::warn!("printer: {reason}; reconnecting");
+            self.health.send_replace(PrinterHealth::Disconnected { reason });
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+        }
+    }
+
+    /// Serves one connection until the printer is gone; returns why.
+    async fn serve(&self, driver: &mut PrinterDriver<Link>, backoff: &mut Duration) -> String {
+        let mut updates = driver.watch();
+        let health = self.health.clone();
+        // Mirror every decoded status (mid-job too) to the health channel.
+        let mirror = tokio::spawn(async move {
+            while updates.changed().await.is_ok() {
+                let status = *updates.borrow_and_update();
+                health.send_replace(PrinterHealth::Online(status));
+            }
+        });
+        let reason = loop {
+            match driver.status().await {
+                Ok(status) => {
+                    *backoff = BACKOFF_MIN;
+                    self.health.send_replace(PrinterHealth::Online(status));
+                }
+                Err(e) => break e.operator_message(),
+            }
+            let pending = match self.store(|s| s.print_pending(20)) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!("print queue: {e}");
+                    Vec::new()
+                }
+            };
+            if pending.is_empty() {
+                tokio::select! {
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(IDLE_STATUS_EVERY) => {}
+                }
+                continue;
+            }
+            if let Some(reason) = self.print_all(driver, &pending).await {
+                break reason;
+            }
+        };
+        mirror.abort();
+        reason
+    }
+
+    /// Prints the jobs in order; returns a reason when the printer is gone.
+    async fn print_all(&self, driver: &mut PrinterDriver<Link>, jobs: &[PrintJob]) -> Option<String> {
+        for job in jobs {
+            let now = Self::now_ms();
+            let bytes = match self.store(|s| render(s, &self.setup, job, now)) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    // A job that cannot be rendered never will be: record and drop it.
+                    tracing::error!("print job {}: {e}", job.id);
+                    let _ = self.store(|s| s.print_attempted(job.id, Err(&e.to_string()), true, now));
+                    continue;
+                }
+            };
+            loop {
+                match driver.print(&bytes).await {
+                    Ok(_) => {
+                        if let Err(e) =
+                            self.store(|s| s.print_attempted(job.id, Ok(()), false, Self::now_ms()))
+                        {
+                            tracing::error!("print job {}: printed, but recording it failed: {e}", job.id);
+                        }
+                        break;
+                    }
+                    Err(e @ (PrintError::NotReady(_) | PrintError::Interrupted(_))) => {
+                        let message = e.operator_message();
+                        tracing::warn!("print job {}: {message}; kept in the queue", job.id);
+                        let _ =
+                            self.store(|s| s.print_attempted(job.id, Err(&message), false, Self::now_ms()));
+                        if let Err(gone) = self.wait_until_ready(driver).await {
+                            return Some(gone.operator_message());
+                        }
+                    }
+                    Err(e) => {
+                        let message = e.operator_message();
+                        let _ =
+                            self.store(|s| s.print_attempted(job.id, Err(&message), false, Self::now_ms()));
+                        return Some(message);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    async fn wait_until_ready(&self, driver: &mut PrinterDriver<Link>) -> Result<(), PrintError> {
+        loop {
+            let status = driver.status().await?;
+            self.health.send_replace(PrinterHealth::Online(status));
+            if status.can_print() {
+                return Ok(());
+            }
+            tokio::time::sleep(RECOVERY_POLL).await;
+        }
+    }
+}

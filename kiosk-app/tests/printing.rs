@@ -1,0 +1,165 @@
+//! The print service end to end: store queue → driver → simulated printer.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kiosk_app::config::Config;
+use kiosk_app::printing::{PrintService, PrintSetup, PrinterHealth};
+use kiosk_app::store::{Actor, PrintKind, Store};
+use kiosk_domain::*;
+use kiosk_drivers::printer::status::PrinterState;
+use kiosk_drivers::sim::printer::Condition;
+use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_pty, spawn_tcp};
+use kiosk_drivers::transport::{Endpoint, FlowControl};
+
+fn setup(endpoint: Endpoint) -> PrintSetup {
+    let config = Config::parse(include_str!("../data/kiosk.example.toml")).unwrap();
+    let mut s = PrintSetup::from_config(&config, config.devices.printer.as_ref().unwrap());
+    s.endpoint = endpoint;
+    s
+}
+
+/// A paid, committed order with its receipt and kitchen ticket queued.
+fn store_with_a_paid_order(path: &std::path::Path, lang: Lang) -> (Store, OrderId) {
+    let menu: Menu = serde_json::from_str(include_str!("../data/menu.example.json")).unwrap();
+    let mut store = Store::open(path).unwrap();
+    let mut cart = Cart::default();
+    let mut burger = Selection::of("bulgogi-burger", 2);
+    burger.options.insert("patty".into(), vec![Pick::plain("single")]);
+    cart.add(&menu, burger, None).unwrap();
+    cart.add(
+        &menu,
+        Selection::of("americano", 1).tap(|s| {
+            s.options.insert("temperature".into(), vec![Pick::plain("iced")]);
+        }),
+        None,
+    )
+    .unwrap();
+    let kind = OrderKind::Kiosk { service: Service::TakeOut };
+    let mut order =
+        Order::from_cart(OrderId(uuid::Uuid::new_v4()), 0, kind, Settlement::Prepaid, &cart, &menu, 0)
+            .unwrap()
+            .in_language(lang);
+    store.create_order(&mut order, "2026-11-22", Actor::Customer, 0).unwrap();
+    let j = store.begin_payment(order.id, PaymentOp::Approve, order.total(), "{}", 1).unwrap();
+    let approval = Approval {
+        approval_no: "30012345".into(),
+        approved_at: "261122134501".into(),
+        amount: order.total(),
+        method: PaymentMethod::Card,
+        card_masked: Some("9411-23**-****-1234".into()),
+        issuer: Some("KB국민카드".into()),
+        acquirer: None,
+        installment_months: 0,
+    };
+    store.finish_payment(j, &PaymentOutcome::Approved(approval), 2).unwrap();
+    store.commit_order(order.id, &[PrintKind::Receipt, PrintKind::KitchenTicket], Actor::System, 3).unwrap();
+    (store, order.id)
+}
+
+trait Tap: Sized {
+    fn tap(mut self, f: impl FnOnce(&mut Self)) -> Self {
+        f(&mut self);
+        self
+    }
+}
+impl Tap for Selection {}
+
+#[tokio::test]
+async fn paper_out_keeps_the_job_queued_and_it_prints_once_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("ttyPRINTER");
+    let sim = spawn_pty(&link, SimOptions { baud: Some(9600), ..SimOptions::default() }).unwrap();
+    let mut reports = sim.handle.subscribe();
+    let (store, _) = store_with_a_paid_order(&dir.path().join("kiosk.db"), Lang::Ko);
+    let store = Arc::new(Mutex::new(store));
+    let (service, handle) = PrintService::new(
+        store.clone(),
+        setup(Endpoint::Serial { path: link, baud: 9600, flow_control: FlowControl::None }),
+    );
+    tokio::spawn(service.run());
+
+    // Paper runs out while the receipt is on the wire.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    sim.handle.set(Condition::PaperOut);
+    let out_at = Instant::now();
+    let mut health = handle.health();
+    tokio::time::timeout(
+        Duration::from_secs(1),
+        health.wait_for(|h| matches!(h, PrinterHealth::Online(s) if s.state() == PrinterState::PaperOut)),
+    )
+    .await
+    .expect("paper out reported within 1 s")
+    .unwrap();
+    println!("paper out visible to the UI after {:?}", out_at.elapsed());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let pending = store.lock().unwrap().print_pending(10).unwrap();
+    assert_eq!(pending.len(), 2, "both jobs still queued");
+    assert!(pending[0].attempts >= 1, "the receipt was attempted: {pending:?}");
+
+    sim.handle.set(Condition::PaperIn);
+    let mut printed = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while printed.len() < 2 && Instant::now() < deadline {
+        if let Ok(Ok(SimReport::Printed(job))) =
+            tokio::time::timeout(Duration::from_millis(500), reports.recv()).await
+        {
+            printed.push(job.text());
+        }
+    }
+    assert_eq!(printed.len(), 2, "{printed:?}");
+    assert!(
+        printed[0].contains("[영수증]") && printed[0].contains("승인번호") && printed[0].contains("30012345")
+    );
+    assert!(printed[1].contains("[주방 주문서]") && printed[1].contains("아메리카노 x1"));
+    // nothing else prints: the receipt came out once
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), async {
+            loop {
+                if let Ok(SimReport::Printed(_)) = reports.recv().await {
+                    return;
+                }
+            }
+        })
+        .await
+        .is_err()
+    );
+    assert!(store.lock().unwrap().print_pending(10).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_service_waits_for_a_printer_that_is_not_there_yet_and_prints_in_english() {
+    let dir = tempfile::tempdir().unwrap();
+    // find a free port, then leave it closed for a while
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let address = format!("127.0.0.1:{port}");
+    let (store, _) = store_with_a_paid_order(&dir.path().join("kiosk.db"), Lang::En);
+    let (service, handle) =
+        PrintService::new(Arc::new(Mutex::new(store)), setup(Endpoint::Tcp { address: address.clone() }));
+    tokio::spawn(service.run());
+    let mut health = handle.health();
+    tokio::time::timeout(
+        Duration::from_secs(3),
+        health.wait_for(|h| matches!(h, PrinterHealth::Disconnected { .. })),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+
+    let sim = spawn_tcp(&address, SimOptions::default()).await.unwrap();
+    let mut reports = sim.handle.subscribe();
+    let mut texts = Vec::new();
+    while texts.len() < 2 {
+        match tokio::time::timeout(Duration::from_secs(15), reports.recv()).await {
+            Ok(Ok(SimReport::Printed(job))) => texts.push(job.text()),
+            Ok(Ok(_)) => {}
+            other => panic!("no printout: {other:?}"),
+        }
+    }
+    assert!(
+        texts[0].contains("RECEIPT") && texts[0].contains("Bulgogi burger x2") && texts[0].contains("Total"),
+        "{}",
+        texts[0]
+    );
+    assert!(texts[1].contains("KITCHEN"), "{}", texts[1]);
+}
