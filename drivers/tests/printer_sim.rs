@@ -91,9 +91,13 @@ fn status_queries_are_answered_like_a_real_printer() {
     sim.set(Condition::PaperOut);
     assert_eq!(ask(&mut sim, &mut dec), PrinterState::PaperOut);
     sim.set(Condition::PaperIn);
+    // switched off at the panel: silence
     sim.set(Condition::Offline);
-    assert_eq!(ask(&mut sim, &mut dec), PrinterState::Offline);
+    sim.receive(&status_query(1));
+    assert!(sim.take_replies().is_empty());
     sim.set(Condition::Online);
+    let mut dec = StatusDecoder::new();
+    assert_eq!(ask(&mut sim, &mut dec), PrinterState::Ready);
     sim.set(Condition::PaperNearEnd);
     assert_eq!(ask(&mut sim, &mut dec), PrinterState::PaperNearEnd);
 }

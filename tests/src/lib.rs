@@ -1,5 +1,7 @@
 //! Helpers shared by the end-to-end tests and the programs they drive.
 
+pub mod peers;
+
 use kiosk_app::store::{Actor, Store, StoreError};
 use kiosk_domain::{Menu, OrderEvent, OrderState, PaymentOp, PaymentOutcome};
 

@@ -28,6 +28,10 @@ pub enum Command {
     Size(u8),
     /// `ESC a n`
     Align(u8),
+    /// `ESC $ nL nH`: absolute horizontal position, in dots from the left margin.
+    AbsolutePosition(u16),
+    /// `ESC \ nL nH`: relative horizontal position, in dots (signed).
+    RelativePosition(i16),
     /// `ESC d n` (lines) / `ESC J n` (dots)
     FeedLines(u8),
     FeedDots(u8),
@@ -122,7 +126,8 @@ pub fn parse(buf: &[u8]) -> Parsed {
                 b'-' | b'3' | b'M' | b'V' | b'{' | b'r' | b' ' | b'T' | b'=' | b'U' | b'e' | b'%' | b'?' => {
                     fixed!(3, Command::Ignored("mode"))
                 }
-                b'$' | b'\\' => fixed!(4, Command::Ignored("position")),
+                b'$' => fixed!(4, Command::AbsolutePosition(u16::from_le_bytes([arg(2), arg(3)]))),
+                b'\\' => fixed!(4, Command::RelativePosition(i16::from_le_bytes([arg(2), arg(3)]))),
                 b'c' => fixed!(4, Command::Ignored("panel/sensor")),
                 b'p' => fixed!(5, Command::DrawerKick { pin: arg(2) & 1 }),
                 b'W' => fixed!(10, Command::Ignored("print area")),

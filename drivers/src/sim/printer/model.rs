@@ -3,8 +3,12 @@
 //!
 //! Like a real printer it processes real-time commands (`DLE EOT`, `DLE ENQ`, `DLE DC4`) as
 //! soon as they arrive, even when it cannot print; everything else waits in the receive
-//! buffer while the paper is out, the cover open or the printer offline, and is printed once
-//! it recovers (unless the host clears the buffers).
+//! buffer while the paper is out, the cover open or a cutter error stands, and is printed
+//! once it recovers (unless the host clears the buffers).
+//!
+//! `Offline` is a printer switched off at its panel (or still starting up): it answers
+//! nothing and prints nothing until it is back `Online`. Hosts see it as silence, which is
+//! how receiptio and our driver tell "offline" apart from paper or cover trouble.
 
 use encoding_rs::{EUC_KR, WINDOWS_1252};
 
@@ -110,8 +114,8 @@ impl Condition {
 #[derive(Debug)]
 pub struct SimPrinter {
     status: PrinterStatus,
-    /// Set by the operator ("offline"), apart from the offline that paper or cover cause.
-    forced_offline: bool,
+    /// Switched off at the panel: answers and prints nothing.
+    silent: bool,
     asb_mask: u8,
     rx: Vec<u8>,
     replies: Vec<u8>,
@@ -121,6 +125,8 @@ pub struct SimPrinter {
     pending_lead: Option<u8>,
     style: Style,
     line: String,
+    /// Width of the current line so far, in dots (12 per column at normal width).
+    line_dots: u32,
     line_style: Style,
     job: Job,
     qr_data: Vec<u8>,
@@ -138,7 +144,7 @@ impl SimPrinter {
     pub fn new() -> SimPrinter {
         SimPrinter {
             status: PrinterStatus::default(),
-            forced_offline: false,
+            silent: false,
             asb_mask: 0,
             rx: Vec::new(),
             replies: Vec::new(),
@@ -148,6 +154,7 @@ impl SimPrinter {
             pending_lead: None,
             style: Style::default(),
             line: String::new(),
+            line_dots: 0,
             line_style: Style::default(),
             job: Job::default(),
             qr_data: Vec::new(),
@@ -175,9 +182,9 @@ impl SimPrinter {
             Condition::PaperIn => s.paper = PaperLevel::Ok,
             Condition::CoverOpen => s.cover_open = true,
             Condition::CoverClosed => s.cover_open = false,
-            Condition::Offline => self.forced_offline = true,
+            Condition::Offline => self.silent = true,
             Condition::Online => {
-                self.forced_offline = false;
+                self.silent = false;
                 s.cutter_error = false;
             }
             Condition::CutterError => s.cutter_error = true,
@@ -185,14 +192,19 @@ impl SimPrinter {
             Condition::DrawerClosed => s.drawer_open = false,
         }
         let s = &mut self.status;
-        s.offline = self.forced_offline || s.cover_open || s.paper == PaperLevel::Out || s.cutter_error;
-        if self.status != before {
+        s.offline = s.cover_open || s.paper == PaperLevel::Out || s.cutter_error;
+        if self.status != before || condition == Condition::Online {
             self.send_asb();
         }
     }
 
+    /// Whether the printer is switched off at its panel.
+    pub fn is_silent(&self) -> bool {
+        self.silent
+    }
+
     fn send_asb(&mut self) {
-        if self.asb_mask != 0 {
+        if self.asb_mask != 0 && !self.silent {
             self.replies.extend_from_slice(&encode::asb(&self.status));
         }
     }
@@ -212,6 +224,11 @@ impl SimPrinter {
     /// commands further on are answered regardless.
     pub fn process(&mut self) -> Vec<SimEvent> {
         let mut events = Vec::new();
+        if self.silent {
+            // Switched off: what arrives is lost, and nothing is answered.
+            self.rx.clear();
+            return events;
+        }
         let mut done = 0; // bytes fully processed
         let mut at = 0; // scanning position
         let mut blocked = false;
@@ -375,6 +392,10 @@ impl SimPrinter {
                 67 => self.replies.extend_from_slice(b"_KIOSK-SIM-80\0"),
                 _ => {}
             },
+            Command::AbsolutePosition(dots) => self.move_to(u32::from(dots)),
+            Command::RelativePosition(dots) => {
+                self.move_to(self.line_dots.saturating_add_signed(i32::from(dots)))
+            }
             Command::CarriageReturn
             | Command::FeedDots(_)
             | Command::TransmitStatus(_)
@@ -383,6 +404,24 @@ impl SimPrinter {
             | Command::RealTimeRequest(_)
             | Command::ClearBuffers => {}
         }
+    }
+
+    /// Moves the print position right by filling with spaces (a move left is ignored: the
+    /// decoded text stays in order).
+    fn move_to(&mut self, dots: u32) {
+        if self.line.is_empty() {
+            self.line_style = self.style;
+        }
+        while self.line_dots + 12 <= dots {
+            self.line.push(' ');
+            self.line_dots += 12;
+        }
+    }
+
+    fn push_char(&mut self, ch: char) {
+        self.line.push(ch);
+        self.line_dots +=
+            crate::printer::receipt::char_width(ch) as u32 * 12 * u32::from(self.style.width.max(1));
     }
 
     fn text(&mut self, bytes: &[u8]) {
@@ -409,13 +448,17 @@ impl SimPrinter {
                 } else {
                     '\u{FFFD}' // not in the printer's KS X 1001 font
                 };
-                self.line.push(ch);
+                self.push_char(ch);
             } else if b < 0x80 {
-                self.line.push(if b == 0x5C && self.international == 13 { '₩' } else { b as char });
-            } else if self.code_table == 16 {
-                self.line.push_str(&WINDOWS_1252.decode_without_bom_handling(&[b]).0);
+                self.push_char(if b == 0x5C && self.international == 13 { '₩' } else { b as char });
             } else {
-                self.line.push('?');
+                let ch = match self.code_table {
+                    0 => CP437_HIGH.chars().nth(usize::from(b - 0x80)).unwrap_or('?'),
+                    1 => katakana_page_graphic(b),
+                    16 => WINDOWS_1252.decode_without_bom_handling(&[b]).0.chars().next().unwrap_or('?'),
+                    _ => '?',
+                };
+                self.push_char(ch);
             }
             i += 1;
         }
@@ -424,6 +467,7 @@ impl SimPrinter {
     fn end_line(&mut self) {
         let style = if self.line.is_empty() { self.style } else { self.line_style };
         let text = std::mem::take(&mut self.line);
+        self.line_dots = 0;
         self.job.items.push(JobItem::Text(Line { text, style }));
     }
 
@@ -431,6 +475,26 @@ impl SimPrinter {
         if !self.line.is_empty() {
             self.end_line();
         }
+    }
+}
+
+/// Code page 437, bytes 0x80–0xFF.
+const CP437_HIGH: &str = "ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u{a0}";
+
+/// Epson code page 1 (Katakana): the box-drawing bytes receiptline draws rules with.
+fn katakana_page_graphic(b: u8) -> char {
+    match b {
+        0x95 => '─',
+        0x96 => '│',
+        0x8F | 0x90 => '┼',
+        0x91 => '┴',
+        0x92 => '┤',
+        0x93 => '├',
+        0x98 | 0x9A => '┌',
+        0x99 | 0x9B => '┐',
+        0x9C | 0x9E => '└',
+        0x9D | 0x9F => '┘',
+        _ => '?',
     }
 }
 
