@@ -156,3 +156,39 @@ fn garbage_is_skipped_and_printing_goes_on() {
     let jobs = printed(events);
     assert_eq!(jobs[0].text_lines(), ["hello"]);
 }
+
+mod random_input {
+    use kiosk_drivers::printer::status::{Query, StatusDecoder};
+    use kiosk_drivers::sim::printer::{Condition, SimPrinter};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_status_decoder_takes_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200), queries in 0u8..6) {
+            let mut d = StatusDecoder::new();
+            for n in 0..queries {
+                d.expect(Query::RealTime(1 + n % 4));
+            }
+            for chunk in bytes.chunks(7) {
+                d.feed(chunk);
+            }
+            let _ = d.status().state();
+        }
+
+        #[test]
+        fn the_simulated_printer_takes_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..600), paper_out in any::<bool>()) {
+            let mut sim = SimPrinter::new();
+            if paper_out {
+                sim.set(Condition::PaperOut);
+            }
+            for chunk in bytes.chunks(13) {
+                sim.receive(chunk);
+            }
+            sim.set(Condition::PaperIn);
+            sim.process();
+            let _ = sim.finish();
+        }
+    }
+}
