@@ -11,6 +11,8 @@ use kiosk_drivers::sim::printer::{Condition, Job};
 use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
 use tokio::sync::broadcast::Receiver;
 
+mod common;
+
 fn receipt(lines: usize) -> Receipt {
     let mut r = Receipt::new(Paper::MM80);
     r.text("똠얌꿍 하우스", Style::default().double().center());
@@ -38,17 +40,28 @@ fn expected_text(r: &Receipt) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn prints_over_tcp_and_the_printout_matches() {
-    let sim = spawn_tcp("127.0.0.1:0", SimOptions::default()).await.unwrap();
+async fn a_korean_receipt_with_tteom_prints_over_tcp_to_a_readable_png() {
+    let out = tempfile::tempdir().unwrap();
+    let options = SimOptions { out_dir: Some(out.path().to_owned()), ..SimOptions::default() };
+    let sim = spawn_tcp("127.0.0.1:0", options).await.unwrap();
     let mut reports = sim.handle.subscribe();
     let endpoint = Endpoint::Tcp { address: sim.address.unwrap().to_string() };
     let link = Link::open(&endpoint, Duration::from_secs(2)).await.unwrap();
     let mut driver = PrinterDriver::new(link, DriverOptions::default());
-    let r = receipt(20);
+    let r = common::korean_receipt();
+    assert_eq!(r.text_lines().len(), 20);
     let status = driver.print(&encode(&r, PrinterProfile::default()).bytes).await.unwrap();
     assert_eq!(status.state(), PrinterState::Ready);
     let job = next_printed(&mut reports, Duration::from_secs(5)).await.expect("printed");
-    assert_eq!(job.text_lines(), expected_text(&r));
+    let mut expected = expected_text(&r);
+    expected.push("[QR https://hanip.example/r/0123]".into());
+    assert_eq!(job.text_lines(), expected);
+    // the simulator's files: the decoded text, and the PNG (every line, 똠 included, drawn
+    // from the same glyphs the text was read back with)
+    let txt = std::fs::read_to_string(out.path().join("job-0001.txt")).unwrap();
+    assert!(txt.contains("똠얌꿍 라면 x1") && txt.contains("￦25,700"), "{txt}");
+    let png = std::fs::read(out.path().join("job-0001.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
 }
 
 #[tokio::test]

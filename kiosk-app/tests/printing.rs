@@ -163,3 +163,65 @@ async fn the_service_waits_for_a_printer_that_is_not_there_yet_and_prints_in_eng
     );
     assert!(texts[1].contains("KITCHEN"), "{}", texts[1]);
 }
+
+#[tokio::test]
+async fn an_unplugged_printer_is_reconnected_and_the_queue_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = spawn_tcp("127.0.0.1:0", SimOptions::default()).await.unwrap();
+    let address = sim.address.unwrap().to_string();
+    let (mut store, _) = store_with_a_paid_order(&dir.path().join("kiosk.db"), Lang::Ko);
+    // only the test page for now
+    for job in store.print_pending(10).unwrap() {
+        store.print_attempted(job.id, Ok(()), false, 0).unwrap();
+    }
+    store.queue_print(None, PrintKind::TestPage, Actor::Operator, 0).unwrap();
+    let store = Arc::new(Mutex::new(store));
+    let mut reports = sim.handle.subscribe();
+    let (service, handle) =
+        PrintService::new(store.clone(), setup(Endpoint::Tcp { address: address.clone() }));
+    tokio::spawn(service.run());
+    let first = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(SimReport::Printed(job)) = reports.recv().await {
+                return job.text();
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(first.contains("Printer test"), "{first}");
+
+    // unplug: the printer (and its port) goes away
+    sim.task.abort();
+    let _ = sim.task.await;
+    let mut health = handle.health();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        health.wait_for(|h| matches!(h, PrinterHealth::Disconnected { .. })),
+    )
+    .await
+    .expect("the loss is noticed")
+    .unwrap();
+    store.lock().unwrap().queue_print(None, PrintKind::TestPage, Actor::Operator, 1).unwrap();
+    handle.poke();
+
+    // plug it back in on the same port
+    let sim = spawn_tcp(&address, SimOptions::default()).await.unwrap();
+    let mut reports = sim.handle.subscribe();
+    let second = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            if let Ok(SimReport::Printed(job)) = reports.recv().await {
+                return job.text();
+            }
+        }
+    })
+    .await
+    .expect("printed after reconnecting");
+    assert!(second.contains("Printer test"));
+    // recorded once the printer's GS r reply confirms it
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !store.lock().unwrap().print_pending(10).unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the printed job left the queue");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -209,3 +209,13 @@ fn the_menu_cache_keeps_the_last_good_menu_and_sold_out_marks() {
     store.set_sold_out(&"cola".into(), false, Actor::Pos, 4).unwrap();
     assert!(!store.load_menu().unwrap().unwrap().menu.item(&"cola".into()).unwrap().sold_out);
 }
+
+#[test]
+fn every_print_kind_round_trips_through_the_queue() {
+    let mut store = Store::open_in_memory().unwrap();
+    for kind in PrintKind::ALL {
+        store.queue_print(None, kind, Actor::Operator, 0).unwrap();
+    }
+    let kinds: Vec<PrintKind> = store.print_pending(10).unwrap().into_iter().map(|j| j.kind).collect();
+    assert_eq!(kinds, PrintKind::ALL);
+}

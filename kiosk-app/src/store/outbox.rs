@@ -27,6 +27,9 @@ pub enum PrintKind {
 }
 
 impl PrintKind {
+    pub const ALL: [PrintKind; 4] =
+        [PrintKind::Receipt, PrintKind::KitchenTicket, PrintKind::OrderSlip, PrintKind::TestPage];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PrintKind::Receipt => "receipt",
@@ -37,9 +40,7 @@ impl PrintKind {
     }
 
     fn parse(s: &str) -> Option<PrintKind> {
-        [PrintKind::Receipt, PrintKind::KitchenTicket, PrintKind::OrderSlip]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        PrintKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
