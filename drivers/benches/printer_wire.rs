@@ -43,14 +43,9 @@ fn standard_receipt(with_tteom: bool) -> Receipt {
         Order::from_cart(OrderId(uuid::Uuid::nil()), 0, kind, Settlement::Prepaid, &cart, &menu, 0).unwrap();
     order.number = 42;
     let approval = Approval {
-        approval_no: "30012345".into(),
-        approved_at: "261122134501".into(),
-        amount: order.total(),
-        method: PaymentMethod::Card,
         card_masked: Some("9411-23**-****-1234".into()),
         issuer: Some("KB국민카드".into()),
-        acquirer: None,
-        installment_months: 0,
+        ..Approval::card("30012345", "261122134501", order.total())
     };
     let ctx = ReceiptContext {
         store_name: "한입버거 강남점".into(),

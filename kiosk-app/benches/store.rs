@@ -38,16 +38,7 @@ fn main() {
         let mut order = Order::from_cart(id, 0, kind, Settlement::Prepaid, &cart, &menu, 0).unwrap();
         store.create_order(&mut order, "2026-11-22", Actor::Customer, 0).unwrap();
         let j = store.begin_payment(id, PaymentOp::Approve, order.total(), "{}", 0).unwrap();
-        let approval = Approval {
-            approval_no: format!("{i:08}"),
-            approved_at: "261122120000".into(),
-            amount: order.total(),
-            method: PaymentMethod::Card,
-            card_masked: None,
-            issuer: None,
-            acquirer: None,
-            installment_months: 0,
-        };
+        let approval = Approval::card(&format!("{i:08}"), "261122120000", order.total());
         store.finish_payment(j, &PaymentOutcome::Approved(approval), 0).unwrap();
         let t1 = Instant::now();
         store.commit_order(id, &[PrintKind::Receipt, PrintKind::KitchenTicket], Actor::System, 0).unwrap();

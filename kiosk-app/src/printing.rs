@@ -29,19 +29,13 @@ pub enum PrinterHealth {
     Online(PrinterStatus),
 }
 
-/// How the printouts look: from the configuration.
+/// Where the printer is and how the printouts look: from the configuration.
 #[derive(Debug, Clone)]
 pub struct PrintSetup {
     pub endpoint: Endpoint,
-    pub paper: ReceiptPaper,
     pub profile: PrinterProfile,
-    pub store_name: String,
-    pub business_number: String,
-    pub representative: Option<String>,
-    pub address: String,
-    pub phone: Option<String>,
-    pub header: Vec<String>,
-    pub footer: Vec<String>,
+    /// The business on every receipt; `lang` and `printed_at` are set per job.
+    pub context: ReceiptContext,
     pub time_zone: String,
 }
 
@@ -49,18 +43,22 @@ impl PrintSetup {
     pub fn from_config(config: &Config, printer: &PrinterConfig) -> PrintSetup {
         PrintSetup {
             endpoint: printer.link.clone(),
-            paper: match printer.paper {
-                Paper::Mm80 => ReceiptPaper::MM80,
-                Paper::Mm58 => ReceiptPaper::MM58,
-            },
             profile: PrinterProfile::default(),
-            store_name: config.store.name.clone(),
-            business_number: config.store.business_number.clone(),
-            representative: config.store.representative.clone(),
-            address: config.store.address.clone(),
-            phone: config.store.phone.clone(),
-            header: config.receipt.header.clone(),
-            footer: config.receipt.footer.clone(),
+            context: ReceiptContext {
+                store_name: config.store.name.clone(),
+                business_number: config.store.business_number.clone(),
+                representative: config.store.representative.clone(),
+                address: config.store.address.clone(),
+                phone: config.store.phone.clone(),
+                header: config.receipt.header.clone(),
+                footer: config.receipt.footer.clone(),
+                lang: config.ui.default_language,
+                paper: match printer.paper {
+                    Paper::Mm80 => ReceiptPaper::MM80,
+                    Paper::Mm58 => ReceiptPaper::MM58,
+                },
+                printed_at: String::new(),
+            },
             time_zone: config.time_zone.clone(),
         }
     }
@@ -83,18 +81,9 @@ pub fn render(
     job: &PrintJob,
     now_ms: i64,
 ) -> Result<Vec<u8>, RenderError> {
-    let clock = StoreClock::new(&setup.time_zone);
     let mut ctx = ReceiptContext {
-        store_name: setup.store_name.clone(),
-        business_number: setup.business_number.clone(),
-        representative: setup.representative.clone(),
-        address: setup.address.clone(),
-        phone: setup.phone.clone(),
-        header: setup.header.clone(),
-        footer: setup.footer.clone(),
-        lang: kiosk_domain::Lang::Ko,
-        paper: setup.paper,
-        printed_at: clock.local_datetime(now_ms),
+        printed_at: StoreClock::new(&setup.time_zone).local_datetime(now_ms),
+        ..setup.context.clone()
     };
     let receipt = if job.kind == PrintKind::TestPage {
         test_page(&ctx)

@@ -43,14 +43,9 @@ fn store_with_a_paid_order(path: &std::path::Path, lang: Lang) -> (Store, OrderI
     store.create_order(&mut order, "2026-11-22", Actor::Customer, 0).unwrap();
     let j = store.begin_payment(order.id, PaymentOp::Approve, order.total(), "{}", 1).unwrap();
     let approval = Approval {
-        approval_no: "30012345".into(),
-        approved_at: "261122134501".into(),
-        amount: order.total(),
-        method: PaymentMethod::Card,
         card_masked: Some("9411-23**-****-1234".into()),
         issuer: Some("KB국민카드".into()),
-        acquirer: None,
-        installment_months: 0,
+        ..Approval::card("30012345", "261122134501", order.total())
     };
     store.finish_payment(j, &PaymentOutcome::Approved(approval), 2).unwrap();
     store.commit_order(order.id, &[PrintKind::Receipt, PrintKind::KitchenTicket], Actor::System, 3).unwrap();

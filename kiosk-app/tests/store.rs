@@ -16,14 +16,10 @@ fn draft(menu: &Menu, n: u128, settlement: Settlement) -> Order {
 
 fn approval(amount: Money) -> PaymentOutcome {
     PaymentOutcome::Approved(Approval {
-        approval_no: "30012345".into(),
-        approved_at: "261122134501".into(),
-        amount,
-        method: PaymentMethod::Card,
         card_masked: Some("9411-23**-****-1234".into()),
         issuer: Some("KB국민카드".into()),
         acquirer: Some("KB국민카드".into()),
-        installment_months: 0,
+        ..Approval::card("30012345", "261122134501", amount)
     })
 }
 

@@ -332,14 +332,10 @@ mod tests {
 
     fn approval(amount: Money) -> Approval {
         Approval {
-            approval_no: "30012345".into(),
-            approved_at: "261122134501".into(),
-            amount,
-            method: PaymentMethod::Card,
             card_masked: Some("9411-23**-****-1234".into()),
             issuer: Some("KB국민카드".into()),
-            acquirer: None,
             installment_months: 3,
+            ..Approval::card("30012345", "261122134501", amount)
         }
     }
 

@@ -61,6 +61,23 @@ pub struct Approval {
     pub installment_months: u8,
 }
 
+impl Approval {
+    /// A card approval with only what every approval has; the optional details (masked
+    /// number, issuer, acquirer, installment) are set by the caller.
+    pub fn card(approval_no: &str, approved_at: &str, amount: Money) -> Approval {
+        Approval {
+            approval_no: approval_no.to_owned(),
+            approved_at: approved_at.to_owned(),
+            amount,
+            method: PaymentMethod::Card,
+            card_masked: None,
+            issuer: None,
+            acquirer: None,
+            installment_months: 0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum PaymentOutcome {

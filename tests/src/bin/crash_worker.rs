@@ -54,14 +54,13 @@ fn main() {
         let roll: f64 = rng.random();
         let outcome = if roll < 0.8 {
             PaymentOutcome::Approved(Approval {
-                approval_no: format!("{:08}", rng.random_range(0..100_000_000)),
-                approved_at: "261122120000".into(),
-                amount: order.total(),
-                method: PaymentMethod::Card,
                 card_masked: Some("5327-50**-****-0001".into()),
                 issuer: Some("신한카드".into()),
-                acquirer: None,
-                installment_months: 0,
+                ..Approval::card(
+                    &format!("{:08}", rng.random_range(0..100_000_000)),
+                    "261122120000",
+                    order.total(),
+                )
             })
         } else if roll < 0.9 {
             PaymentOutcome::Declined { code: "51".into(), message: "한도초과".into() }
