@@ -1,0 +1,3 @@
+//! Card and mobile-wallet payment terminals.
+
+pub mod smartro;
