@@ -3,3 +3,4 @@
 
 pub mod frame;
 pub mod jobs;
+pub mod session;
