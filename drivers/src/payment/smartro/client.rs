@@ -306,8 +306,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> PaymentTerminal for SmartroTermin
     }
 }
 
-/// `YYYYMMDDhhmmss` in UTC, for the request header (informational to the terminal).
-fn utc_datetime() -> String {
+/// `YYYYMMDDhhmmss` in UTC, for frame headers (informational to the other side).
+pub fn utc_datetime() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // civil-from-days (Howard Hinnant)

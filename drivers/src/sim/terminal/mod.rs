@@ -1,0 +1,6 @@
+//! The payment terminal simulator (SMARTRO protocol), with its own ledger and scripted faults.
+
+pub mod model;
+pub mod server;
+
+pub use model::{Fault, LedgerEntry, SimTerminal};

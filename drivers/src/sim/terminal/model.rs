@@ -1,0 +1,354 @@
+//! The simulated SMARTRO terminal, sans-IO: frames in, replies (with the delay before each)
+//! out, and a ledger of every approval and cancel it made — the ground truth that tests hold
+//! the kiosk's journal against.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::payment::smartro::frame::{ACK, Decoder, Frame, NACK, Token};
+use crate::payment::smartro::jobs::{
+    self, Amounts, ApprovalResponse, CancelTarget, DeviceCheck, PartState, job, version_reply,
+};
+
+/// A fault to inject into the next charge (approval, barcode approval or cancel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Decline with this reject code.
+    Decline(&'static str),
+    /// The customer presses cancel on the terminal.
+    CustomerAbort,
+    /// The request's ACK is lost (the request is still processed).
+    DropAck,
+    /// The response goes out with a wrong BCC first (the host NACKs; it is resent).
+    CorruptBcc,
+    /// ACK, then nothing: the charge does not happen.
+    Stall,
+    /// The charge is approved (it is in the ledger) but the response is lost.
+    ApproveLoseResponse,
+    /// The charge is approved, then the cable is pulled before the response.
+    UnplugAfterApproval,
+}
+
+impl Fault {
+    pub fn parse(s: &str) -> Option<Fault> {
+        let mut words = s.split_whitespace();
+        Some(match words.next()? {
+            "decline" => Fault::Decline(match words.next().unwrap_or("6B") {
+                "0A" => "0A",
+                "69" => "69",
+                "6F" => "6F",
+                _ => "6B",
+            }),
+            "abort" => Fault::CustomerAbort,
+            "drop-ack" => Fault::DropAck,
+            "corrupt-bcc" => Fault::CorruptBcc,
+            "stall" => Fault::Stall,
+            "lose-response" => Fault::ApproveLoseResponse,
+            "unplug" => Fault::UnplugAfterApproval,
+            _ => return None,
+        })
+    }
+}
+
+/// One line of the terminal's own ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LedgerEntry {
+    Approved { approval_no: String, amount: u64 },
+    Cancelled { approval_no: String },
+}
+
+/// What the simulator does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    Send {
+        after: Duration,
+        bytes: Vec<u8>,
+    },
+    /// Pull the cable.
+    Unplug,
+}
+
+#[derive(Debug)]
+pub struct SimTerminal {
+    terminal_id: String,
+    decoder: Decoder,
+    faults: VecDeque<Fault>,
+    ledger: Vec<LedgerEntry>,
+    last: Option<ApprovalResponse>,
+    next_approval: u32,
+    /// The last response sent, for a resend on NACK.
+    last_response: Option<Vec<u8>>,
+    /// How long the customer takes at the terminal.
+    pub customer_delay: Duration,
+    pub device: DeviceCheck,
+    pub version: String,
+}
+
+impl SimTerminal {
+    pub fn new(terminal_id: &str) -> SimTerminal {
+        SimTerminal {
+            terminal_id: terminal_id.to_owned(),
+            decoder: Decoder::new(),
+            faults: VecDeque::new(),
+            ledger: Vec::new(),
+            last: None,
+            next_approval: 30_000_001,
+            last_response: None,
+            customer_delay: Duration::from_millis(200),
+            device: DeviceCheck {
+                card_module: PartState::Ok,
+                rf: PartState::Ok,
+                van: PartState::Ok,
+                server: PartState::Ok,
+            },
+            version: "TL3600 SIM 1.0.0 (kiosk-drivers)".to_owned(),
+        }
+    }
+
+    pub fn push_fault(&mut self, fault: Fault) {
+        self.faults.push_back(fault);
+    }
+
+    pub fn ledger(&self) -> &[LedgerEntry] {
+        &self.ledger
+    }
+
+    /// Approvals that stand (not cancelled), with their amounts.
+    pub fn standing_approvals(&self) -> Vec<(String, u64)> {
+        let cancelled: Vec<&str> = self
+            .ledger
+            .iter()
+            .filter_map(|e| {
+                if let LedgerEntry::Cancelled { approval_no } = e { Some(approval_no.as_str()) } else { None }
+            })
+            .collect();
+        self.ledger
+            .iter()
+            .filter_map(|e| match e {
+                LedgerEntry::Approved { approval_no, amount }
+                    if !cancelled.contains(&approval_no.as_str()) =>
+                {
+                    Some((approval_no.clone(), *amount))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A card event, as the terminal reports it (`@I`, `@R`…).
+    pub fn event(&self, code: u8) -> Vec<u8> {
+        Frame::new(&self.terminal_id, &now(), job::EVENT, vec![code]).encode()
+    }
+
+    pub fn receive(&mut self, bytes: &[u8]) -> Vec<Reply> {
+        let mut out = Vec::new();
+        for token in self.decoder.feed(bytes) {
+            match token {
+                Token::Ack | Token::Garbage(_) => {}
+                Token::Nack => {
+                    if let Some(r) = &self.last_response {
+                        out.push(Reply::Send { after: Duration::ZERO, bytes: r.clone() });
+                    }
+                }
+                Token::Invalid(_) => out.push(send(vec![NACK])),
+                Token::Frame(f) => self.request(f, &mut out),
+            }
+        }
+        out
+    }
+
+    fn respond(&mut self, job: u8, data: Vec<u8>) -> Vec<u8> {
+        let bytes = Frame::new(&self.terminal_id, &now(), job.to_ascii_lowercase(), data).encode();
+        self.last_response = Some(bytes.clone());
+        bytes
+    }
+
+    fn request(&mut self, f: Frame, out: &mut Vec<Reply>) {
+        if f.terminal_id() != self.terminal_id && !f.terminal_id().is_empty() {
+            return; // not for us
+        }
+        let charge = matches!(f.job, job::APPROVAL | job::BARCODE_APPROVAL | job::CANCEL);
+        let fault = if charge { self.faults.pop_front() } else { None };
+        if fault != Some(Fault::DropAck) {
+            out.push(send(vec![ACK]));
+        }
+        let data = match f.job {
+            job::DEVICE_CHECK => self.device.encode(),
+            job::VERSION => version_reply(&self.version),
+            job::RESET | job::CONFIRM => Vec::new(),
+            job::LAST_APPROVAL => match &self.last {
+                Some(r) => r.encode().expect("simulator fields fit"),
+                None => Vec::new(),
+            },
+            job::APPROVAL | job::BARCODE_APPROVAL => {
+                let parsed = if f.job == job::APPROVAL {
+                    jobs::parse_approval_request(&f.data)
+                } else {
+                    jobs::parse_barcode_request(&f.data).map(|(a, _)| a)
+                };
+                let Ok(amounts) = parsed else {
+                    let bytes = self.respond(f.job, reject(&Amounts::default(), "B3", "전문 오류"));
+                    out.push(send(bytes));
+                    return;
+                };
+                match self.charge(f.job, amounts, fault, out) {
+                    Some(data) => data,
+                    None => return,
+                }
+            }
+            job::CANCEL => {
+                let Ok((target, amounts)) = jobs::parse_cancel_request(&f.data) else {
+                    let bytes = self.respond(f.job, reject(&Amounts::default(), "B3", "전문 오류"));
+                    out.push(send(bytes));
+                    return;
+                };
+                match self.cancel(target, amounts, fault, out) {
+                    Some(data) => data,
+                    None => return,
+                }
+            }
+            _ => {
+                out.push(send(vec![NACK]));
+                return;
+            }
+        };
+        let mut bytes = self.respond(f.job, data);
+        let delay = if charge { self.customer_delay } else { Duration::from_millis(5) };
+        if fault == Some(Fault::CorruptBcc) {
+            let mut corrupt = bytes.clone();
+            let n = corrupt.len();
+            corrupt[n - 1] ^= 0x5A;
+            std::mem::swap(&mut bytes, &mut corrupt);
+            // the good frame is what a NACK gets resent
+            self.last_response = Some(corrupt);
+        }
+        out.push(Reply::Send { after: delay, bytes });
+    }
+
+    /// Returns the response data, or `None` when no response goes out.
+    fn charge(
+        &mut self,
+        job: u8,
+        amounts: Amounts,
+        fault: Option<Fault>,
+        out: &mut Vec<Reply>,
+    ) -> Option<Vec<u8>> {
+        match fault {
+            Some(Fault::Decline(code)) => {
+                let r = rejection(&amounts, code, "승인 거절");
+                self.last = Some(r.clone());
+                return Some(r.encode().expect("fits"));
+            }
+            Some(Fault::CustomerAbort) => return Some(reject(&amounts, "UC", "사용자 취소")),
+            Some(Fault::Stall) => return None,
+            _ => {}
+        }
+        let approval_no = format!("{:08}", self.next_approval);
+        self.next_approval += 1;
+        self.ledger.push(LedgerEntry::Approved { approval_no: approval_no.clone(), amount: amounts.amount });
+        let stamp = now();
+        let r = ApprovalResponse {
+            kind: if job == jobs::job::BARCODE_APPROVAL { b'5' } else { b'1' },
+            medium: if job == jobs::job::BARCODE_APPROVAL { b'4' } else { b'1' },
+            card_number: if job == jobs::job::BARCODE_APPROVAL {
+                String::new()
+            } else {
+                "9411-23**-****-1234".into()
+            },
+            amounts,
+            approval_no,
+            date: stamp[..8].to_owned(),
+            time: stamp[8..].to_owned(),
+            transaction_id: format!("{:012}", self.next_approval),
+            merchant_no: "1234567890".into(),
+            terminal_no: self.terminal_id.clone(),
+            issuer: "0100KB국민카드".into(),
+            acquirer: "0100KB국민카드".into(),
+        };
+        self.last = Some(r.clone());
+        match fault {
+            Some(Fault::ApproveLoseResponse) => None,
+            Some(Fault::UnplugAfterApproval) => {
+                out.push(Reply::Unplug);
+                None
+            }
+            _ => Some(r.encode().expect("fits")),
+        }
+    }
+
+    fn cancel(
+        &mut self,
+        target: CancelTarget,
+        amounts: Amounts,
+        fault: Option<Fault>,
+        out: &mut Vec<Reply>,
+    ) -> Option<Vec<u8>> {
+        let standing = self.standing_approvals();
+        let approval_no = match &target {
+            CancelTarget::Last => {
+                self.last.as_ref().filter(|r| !r.is_rejected()).map(|r| r.approval_no.clone())
+            }
+            CancelTarget::Approval { approval_no, .. } => Some(approval_no.clone()),
+        };
+        let Some(approval_no) = approval_no else {
+            return Some(reject(&amounts, "B3", "취소할 거래 없음"));
+        };
+        let known = self
+            .ledger
+            .iter()
+            .any(|e| matches!(e, LedgerEntry::Approved { approval_no: n, .. } if *n == approval_no));
+        if !known {
+            return Some(reject(&amounts, "B3", "원거래 없음"));
+        }
+        if !standing.iter().any(|(n, _)| *n == approval_no) {
+            return Some(reject(&amounts, "AC", "이미 취소된 거래"));
+        }
+        match fault {
+            Some(Fault::Stall) => return None,
+            Some(Fault::Decline(code)) => return Some(reject(&amounts, code, "취소 거절")),
+            _ => {}
+        }
+        self.ledger.push(LedgerEntry::Cancelled { approval_no: approval_no.clone() });
+        let stamp = now();
+        let r = ApprovalResponse {
+            kind: b'1',
+            medium: b'1',
+            amounts,
+            approval_no,
+            date: stamp[..8].to_owned(),
+            time: stamp[8..].to_owned(),
+            ..Default::default()
+        };
+        match fault {
+            Some(Fault::ApproveLoseResponse) => None,
+            Some(Fault::UnplugAfterApproval) => {
+                out.push(Reply::Unplug);
+                None
+            }
+            _ => Some(r.encode().expect("fits")),
+        }
+    }
+}
+
+fn send(bytes: Vec<u8>) -> Reply {
+    Reply::Send { after: Duration::ZERO, bytes }
+}
+
+fn rejection(amounts: &Amounts, code: &str, message: &str) -> ApprovalResponse {
+    ApprovalResponse {
+        kind: b'X',
+        medium: b'1',
+        amounts: *amounts,
+        issuer: message.to_owned(),
+        acquirer: format!("-{code}"),
+        ..Default::default()
+    }
+}
+
+fn reject(amounts: &Amounts, code: &str, message: &str) -> Vec<u8> {
+    rejection(amounts, code, message).encode().expect("fits")
+}
+
+fn now() -> String {
+    crate::payment::smartro::client::utc_datetime()
+}

@@ -1,0 +1,113 @@
+//! The simulated terminal on a PTY, its replies paced at the baud rate (115200 by default).
+//! An unplug fault removes the device; it comes back at the same path shortly after.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinHandle;
+
+use super::model::{Fault, LedgerEntry, Reply, SimTerminal};
+use crate::sim::pty::PtyDevice;
+use crate::sim::wire_time;
+
+#[derive(Debug, Clone)]
+pub struct TerminalSimOptions {
+    pub terminal_id: String,
+    pub baud: u32,
+    pub customer_delay: Duration,
+    /// How long an unplugged terminal stays away.
+    pub replug_after: Duration,
+}
+
+impl Default for TerminalSimOptions {
+    fn default() -> Self {
+        TerminalSimOptions {
+            terminal_id: "SIM00001".into(),
+            baud: 115_200,
+            customer_delay: Duration::from_millis(200),
+            replug_after: Duration::from_millis(500),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct TerminalHandle {
+    model: Arc<Mutex<SimTerminal>>,
+    events: tokio::sync::mpsc::UnboundedSender<u8>,
+}
+
+impl TerminalHandle {
+    pub fn push_fault(&self, fault: Fault) {
+        self.model.lock().expect("terminal lock").push_fault(fault);
+    }
+
+    pub fn ledger(&self) -> Vec<LedgerEntry> {
+        self.model.lock().expect("terminal lock").ledger().to_vec()
+    }
+
+    pub fn standing_approvals(&self) -> Vec<(String, u64)> {
+        self.model.lock().expect("terminal lock").standing_approvals()
+    }
+
+    /// Sends a card event (`I` inserted, `O` removed, `R` tapped, `M` swiped, `Q` barcode).
+    pub fn card_event(&self, code: u8) {
+        let _ = self.events.send(code);
+    }
+}
+
+pub struct TerminalSim {
+    pub handle: TerminalHandle,
+    pub task: JoinHandle<()>,
+    pub link: PathBuf,
+}
+
+pub fn spawn_pty(link: &Path, options: TerminalSimOptions) -> std::io::Result<TerminalSim> {
+    let mut model = SimTerminal::new(&options.terminal_id);
+    model.customer_delay = options.customer_delay;
+    let model = Arc::new(Mutex::new(model));
+    let (events, mut event_rx) = tokio::sync::mpsc::unbounded_channel();
+    let handle = TerminalHandle { model: model.clone(), events };
+    let mut pty = PtyDevice::create(link)?;
+    let link_path = link.to_owned();
+    let task = tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        loop {
+            let replies = tokio::select! {
+                n = pty.read(&mut buf) => match n {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => model.lock().expect("terminal lock").receive(&buf[..n]),
+                },
+                Some(code) = event_rx.recv() => {
+                    let bytes = model.lock().expect("terminal lock").event(code);
+                    vec![Reply::Send { after: Duration::ZERO, bytes }]
+                }
+            };
+            for reply in replies {
+                match reply {
+                    Reply::Send { after, bytes } => {
+                        tokio::time::sleep(after).await;
+                        // paced: the line carries 10 bits a byte
+                        for chunk in bytes.chunks(64) {
+                            if pty.write_all(chunk).await.is_err() {
+                                return;
+                            }
+                            tokio::time::sleep(wire_time(chunk.len(), options.baud)).await;
+                        }
+                    }
+                    Reply::Unplug => {
+                        drop(pty);
+                        tokio::time::sleep(options.replug_after).await;
+                        match PtyDevice::create(&link_path) {
+                            Ok(p) => pty = p,
+                            Err(_) => return,
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    Ok(TerminalSim { handle, task, link: link.to_owned() })
+}
