@@ -79,7 +79,7 @@ fn expect_len(data: &[u8], expected: usize) -> Result<(), JobError> {
 }
 
 /// Amounts of a charge, in won.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Default)]
 pub struct Amounts {
     pub amount: u64,
     pub vat: u64,
@@ -211,12 +211,6 @@ pub struct ApprovalResponse {
     pub issuer: String,
     /// Acquirer name; on rejection, `-XX` with the reject code.
     pub acquirer: String,
-}
-
-impl Default for Amounts {
-    fn default() -> Self {
-        Amounts { amount: 0, vat: 0, service: 0, installment_months: 0 }
-    }
 }
 
 pub const APPROVAL_RESPONSE_LEN: usize = 157;
