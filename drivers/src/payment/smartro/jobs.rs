@@ -79,7 +79,7 @@ fn expect_len(data: &[u8], expected: usize) -> Result<(), JobError> {
 }
 
 /// Amounts of a charge, in won.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Amounts {
     pub amount: u64,
     pub vat: u64,
