@@ -119,8 +119,7 @@ impl Decoder {
         self.buf.extend_from_slice(bytes);
         let mut out = Vec::new();
         let mut garbage = Vec::new();
-        loop {
-            let Some(&b) = self.buf.first() else { break };
+        while let Some(&b) = self.buf.first() {
             let step = match b {
                 ACK => Some((Token::Ack, 1)),
                 NACK => Some((Token::Nack, 1)),
