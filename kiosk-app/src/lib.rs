@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod config;
 pub mod menu_import;
+pub mod payments;
 pub mod printing;
 pub mod sim_cli;
 pub mod startup;

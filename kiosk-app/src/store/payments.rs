@@ -182,3 +182,31 @@ fn parse_op(s: &str) -> Result<PaymentOp> {
         .find(|op| op.as_str() == s)
         .ok_or_else(|| StoreError::Corrupt { table: "payment_journal", detail: format!("operation {s:?}") })
 }
+
+impl Store {
+    /// The order an approval number was journaled for, if any.
+    pub fn order_of_approval(&self, approval_no: &str) -> Result<Option<OrderId>> {
+        let id: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT order_id FROM payment_journal WHERE approval_no = ?1 AND outcome = 'approved' LIMIT 1",
+                [approval_no],
+                |r| r.get(0),
+            )
+            .optional()?;
+        id.as_deref().map(parse_order_id).transpose()
+    }
+
+    /// When the order's standing approval was journaled (the recovery rule's clock).
+    pub fn approval_journaled_at(&self, order_id: OrderId) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT finished_at_ms FROM payment_journal WHERE order_id = ?1 AND outcome = 'approved'
+                 ORDER BY id DESC LIMIT 1",
+                [order_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+}

@@ -80,6 +80,9 @@ pub struct SimTerminal {
     last_response: Option<Vec<u8>>,
     /// How long the customer takes at the terminal.
     pub customer_delay: Duration,
+    /// The card number the terminal reports (masked, as a real terminal does; a test may set
+    /// a full number to play a misconfigured one).
+    pub card_number: String,
     pub device: DeviceCheck,
     pub version: String,
 }
@@ -95,6 +98,7 @@ impl SimTerminal {
             next_approval: 30_000_001,
             last_response: None,
             customer_delay: Duration::from_millis(200),
+            card_number: "9411-23**-****-1234".into(),
             device: DeviceCheck {
                 card_module: PartState::Ok,
                 rf: PartState::Ok,
@@ -253,7 +257,7 @@ impl SimTerminal {
             card_number: if job == jobs::job::BARCODE_APPROVAL {
                 String::new()
             } else {
-                "9411-23**-****-1234".into()
+                self.card_number.clone()
             },
             amounts,
             approval_no,

@@ -19,6 +19,8 @@ pub struct TerminalSimOptions {
     pub customer_delay: Duration,
     /// How long an unplugged terminal stays away.
     pub replug_after: Duration,
+    /// The card number in approvals (see [`SimTerminal::card_number`]).
+    pub card_number: String,
 }
 
 impl Default for TerminalSimOptions {
@@ -28,6 +30,7 @@ impl Default for TerminalSimOptions {
             baud: 115_200,
             customer_delay: Duration::from_millis(200),
             replug_after: Duration::from_millis(500),
+            card_number: "9411-23**-****-1234".into(),
         }
     }
 }
@@ -66,6 +69,7 @@ pub struct TerminalSim {
 pub fn spawn_pty(link: &Path, options: TerminalSimOptions) -> std::io::Result<TerminalSim> {
     let mut model = SimTerminal::new(&options.terminal_id);
     model.customer_delay = options.customer_delay;
+    model.card_number = options.card_number.clone();
     let model = Arc::new(Mutex::new(model));
     let (events, mut event_rx) = tokio::sync::mpsc::unbounded_channel();
     let handle = TerminalHandle { model: model.clone(), events };
