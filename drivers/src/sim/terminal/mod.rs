@@ -3,4 +3,4 @@
 pub mod model;
 pub mod server;
 
-pub use model::{Fault, LedgerEntry, SimTerminal};
+pub use model::{Chaos, Fault, LedgerEntry, SimTerminal};

@@ -50,6 +50,65 @@ impl Fault {
     }
 }
 
+impl Fault {
+    /// Every fault, for random fault injection.
+    pub const ALL: [Fault; 7] = [
+        Fault::Decline("6B"),
+        Fault::CustomerAbort,
+        Fault::DropAck,
+        Fault::CorruptBcc,
+        Fault::Stall,
+        Fault::ApproveLoseResponse,
+        Fault::UnplugAfterApproval,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::Decline(_) => "decline",
+            Fault::CustomerAbort => "customer abort",
+            Fault::DropAck => "dropped ACK",
+            Fault::CorruptBcc => "corrupt BCC",
+            Fault::Stall => "stall",
+            Fault::ApproveLoseResponse => "approved, response lost",
+            Fault::UnplugAfterApproval => "unplugged after approval",
+        }
+    }
+}
+
+/// Random faults: `percent` of charges get one, picked by a seeded generator.
+#[derive(Debug, Clone)]
+pub struct Chaos {
+    pub percent: u32,
+    state: u64,
+    /// How often each fault was injected.
+    pub counts: std::collections::BTreeMap<&'static str, u32>,
+    pub charges: u32,
+}
+
+impl Chaos {
+    pub fn new(percent: u32, seed: u64) -> Chaos {
+        Chaos { percent, state: seed | 1, counts: Default::default(), charges: 0 }
+    }
+
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn pick(&mut self) -> Option<Fault> {
+        self.charges += 1;
+        if self.next() % 100 >= u64::from(self.percent) {
+            return None;
+        }
+        let fault = Fault::ALL[(self.next() % Fault::ALL.len() as u64) as usize];
+        *self.counts.entry(fault.name()).or_default() += 1;
+        Some(fault)
+    }
+}
+
 /// One line of the terminal's own ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LedgerEntry {
@@ -80,6 +139,8 @@ pub struct SimTerminal {
     last_response: Option<Vec<u8>>,
     /// How long the customer takes at the terminal.
     pub customer_delay: Duration,
+    /// Random fault injection, after any scripted faults.
+    pub chaos: Option<Chaos>,
     /// The card number the terminal reports (masked, as a real terminal does; a test may set
     /// a full number to play a misconfigured one).
     pub card_number: String,
@@ -99,6 +160,7 @@ impl SimTerminal {
             last_response: None,
             customer_delay: Duration::from_millis(200),
             card_number: "9411-23**-****-1234".into(),
+            chaos: None,
             device: DeviceCheck {
                 card_module: PartState::Ok,
                 rf: PartState::Ok,
@@ -172,7 +234,11 @@ impl SimTerminal {
             return; // not for us
         }
         let charge = matches!(f.job, job::APPROVAL | job::BARCODE_APPROVAL | job::CANCEL);
-        let fault = if charge { self.faults.pop_front() } else { None };
+        let fault = if charge {
+            self.faults.pop_front().or_else(|| self.chaos.as_mut().and_then(Chaos::pick))
+        } else {
+            None
+        };
         if fault != Some(Fault::DropAck) {
             out.push(send(vec![ACK]));
         }

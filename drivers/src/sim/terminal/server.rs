@@ -50,6 +50,16 @@ impl TerminalHandle {
         self.model.lock().expect("terminal lock").ledger().to_vec()
     }
 
+    /// Injects random faults into `percent` of charges from now on.
+    pub fn set_chaos(&self, percent: u32, seed: u64) {
+        self.model.lock().expect("terminal lock").chaos = Some(super::model::Chaos::new(percent, seed));
+    }
+
+    /// The random faults injected so far, and the number of charges seen.
+    pub fn chaos_report(&self) -> Option<(u32, std::collections::BTreeMap<&'static str, u32>)> {
+        self.model.lock().expect("terminal lock").chaos.as_ref().map(|c| (c.charges, c.counts.clone()))
+    }
+
     pub fn standing_approvals(&self) -> Vec<(String, u64)> {
         self.model.lock().expect("terminal lock").standing_approvals()
     }
