@@ -55,6 +55,10 @@ enum SimDevice {
     /// standard input to change it: paper-out, paper-near-end, paper-in, cover-open,
     /// cover-close, offline, online, cutter-error, drawer-open, drawer-close; or status.
     Printer(kiosk_app::sim_cli::PrinterArgs),
+    /// A SMARTRO card payment terminal on a PTY. While it runs, type a fault for the next
+    /// charge on standard input: decline [CODE], abort, drop-ack, corrupt-bcc, stall,
+    /// lose-response, unplug; or card (a card inserted), ledger.
+    Terminal(kiosk_app::sim_cli::TerminalArgs),
 }
 
 #[derive(Subcommand)]
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
         }
         Command::HashPin => hash_pin_from_stdin(),
         Command::Sim { device: SimDevice::Printer(args) } => kiosk_app::sim_cli::run_printer(args),
+        Command::Sim { device: SimDevice::Terminal(args) } => kiosk_app::sim_cli::run_terminal(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,8 @@ use kiosk_drivers::printer::receipt::Paper;
 use kiosk_drivers::printer::status::PrinterState;
 use kiosk_drivers::sim::printer::Condition;
 use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_pty, spawn_tcp};
+use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
+use kiosk_drivers::sim::terminal::{Fault, LedgerEntry};
 use tokio::io::AsyncBufReadExt;
 
 #[derive(Args, Debug)]
@@ -114,6 +116,72 @@ async fn printer(args: PrinterArgs) -> Result<()> {
                     }
                 }
                 // No terminal (a service or CI): keep running without one.
+                _ => stdin_open = false,
+            },
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TerminalArgs {
+    /// Create a pseudo-terminal and symlink it at LINK (e.g. /tmp/ttyTERMINAL).
+    #[arg(long, value_name = "LINK")]
+    pub pty: PathBuf,
+    /// Baud rate the replies are paced at.
+    #[arg(long, default_value_t = 115_200)]
+    pub baud: u32,
+    /// The terminal id it answers to.
+    #[arg(long, default_value = "SIM00001")]
+    pub terminal_id: String,
+    /// Milliseconds the customer takes at the terminal.
+    #[arg(long, default_value_t = 1500)]
+    pub customer_ms: u64,
+}
+
+pub fn run_terminal(args: TerminalArgs) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(terminal(args))
+}
+
+async fn terminal(args: TerminalArgs) -> Result<()> {
+    let options = TerminalSimOptions {
+        terminal_id: args.terminal_id.clone(),
+        baud: args.baud,
+        customer_delay: std::time::Duration::from_millis(args.customer_ms),
+        ..TerminalSimOptions::default()
+    };
+    let sim = spawn_terminal(&args.pty, options)
+        .with_context(|| format!("creating a PTY at {}", args.pty.display()))?;
+    eprintln!(
+        "payment terminal simulator {} on {} ({} baud)",
+        args.terminal_id,
+        args.pty.display(),
+        args.baud
+    );
+    let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut stdin_open = true;
+    loop {
+        tokio::select! {
+            line = stdin.next_line(), if stdin_open => match line {
+                Ok(Some(line)) => {
+                    let word = line.trim();
+                    if word == "ledger" {
+                        for entry in sim.handle.ledger() {
+                            match entry {
+                                LedgerEntry::Approved { approval_no, amount } => println!("approved  {approval_no}  {amount}"),
+                                LedgerEntry::Cancelled { approval_no } => println!("cancelled {approval_no}"),
+                            }
+                        }
+                    } else if word == "card" {
+                        sim.handle.card_event(b'I');
+                    } else if let Some(fault) = Fault::parse(word) {
+                        sim.handle.push_fault(fault);
+                        eprintln!("next charge: {}", fault.name());
+                    } else if !word.is_empty() {
+                        eprintln!("unknown command {word:?}; try decline 6B, abort, drop-ack, corrupt-bcc, stall, lose-response, unplug, card, ledger");
+                    }
+                }
                 _ => stdin_open = false,
             },
             _ = tokio::signal::ctrl_c() => return Ok(()),
