@@ -56,6 +56,7 @@ async fn device_check_reports_ready_with_the_version() {
     assert!(info.ready, "{info:?}");
     assert!(info.version.starts_with("TL3600 SIM"), "{}", info.version);
     assert_eq!(info.detail, "card O, RF O, VAN O, server O");
+    t.reset().await.unwrap();
 }
 
 #[tokio::test]

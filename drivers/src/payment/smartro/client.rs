@@ -51,6 +51,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> SmartroTerminal<T> {
         }
     }
 
+    /// `R`: resets the terminal's screen and state (after a customer walks away mid-payment,
+    /// or from the doctor). Never used to get out of an ambiguous charge.
+    pub async fn reset(&mut self) -> Result<(), TerminalError> {
+        self.call(job::RESET, Vec::new(), QUICK_TIMEOUT).await.map(|_| ()).map_err(|e| e.error)
+    }
+
     /// Shorter customer time, for tests.
     pub fn with_charge_timeout(mut self, t: Duration) -> Self {
         self.charge_timeout = t;
