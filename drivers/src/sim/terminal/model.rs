@@ -336,14 +336,7 @@ impl SimTerminal {
             acquirer: "0100KB국민카드".into(),
         };
         self.last = Some(r.clone());
-        match fault {
-            Some(Fault::ApproveLoseResponse) => None,
-            Some(Fault::UnplugAfterApproval) => {
-                out.push(Reply::Unplug);
-                None
-            }
-            _ => Some(r.encode().expect("fits")),
-        }
+        deliver(&r, fault, out)
     }
 
     fn cancel(
@@ -389,14 +382,19 @@ impl SimTerminal {
             time: stamp[8..].to_owned(),
             ..Default::default()
         };
-        match fault {
-            Some(Fault::ApproveLoseResponse) => None,
-            Some(Fault::UnplugAfterApproval) => {
-                out.push(Reply::Unplug);
-                None
-            }
-            _ => Some(r.encode().expect("fits")),
+        deliver(&r, fault, out)
+    }
+}
+
+/// The response to a charge that happened: sent, lost, or lost with the cable pulled.
+fn deliver(r: &ApprovalResponse, fault: Option<Fault>, out: &mut Vec<Reply>) -> Option<Vec<u8>> {
+    match fault {
+        Some(Fault::ApproveLoseResponse) => None,
+        Some(Fault::UnplugAfterApproval) => {
+            out.push(Reply::Unplug);
+            None
         }
+        _ => Some(r.encode().expect("simulator fields fit")),
     }
 }
 
