@@ -6,6 +6,7 @@
 
 pub mod payment;
 pub mod printer;
+pub mod scanner;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod transport;

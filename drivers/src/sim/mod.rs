@@ -2,6 +2,7 @@
 
 pub mod printer;
 pub mod pty;
+pub mod scanner;
 pub mod terminal;
 
 /// Time a serial line takes to carry `bytes` at `baud` (8N1: 10 bits a byte).

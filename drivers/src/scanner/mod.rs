@@ -1,0 +1,10 @@
+//! QR and barcode scanners: serial/USB-CDC framing, HID keyboard-mode decoding, and what a
+//! scan means to the kiosk.
+
+pub mod classify;
+pub mod framing;
+pub mod hid;
+pub mod reader;
+
+pub use classify::{ScanKind, classify};
+pub use framing::{FramingOptions, Scan, ScanEvent, Suffix, Symbology};
