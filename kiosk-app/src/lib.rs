@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod doctor;
 pub mod menu_import;
 pub mod payments;
 pub mod printing;

@@ -42,6 +42,14 @@ enum Command {
     },
     /// Hash an operator PIN (read from standard input) for `[operator] pin_hash`.
     HashPin,
+    /// Probe every configured device; exit 1 when a required one fails.
+    Doctor {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run a device simulator (for the demo, tests and installers without hardware).
     Sim {
         #[command(subcommand)]
@@ -59,6 +67,9 @@ enum SimDevice {
     /// charge on standard input: decline [CODE], abort, drop-ack, corrupt-bcc, stall,
     /// lose-response, unplug; or card (a card inserted), ledger.
     Terminal(kiosk_app::sim_cli::TerminalArgs),
+    /// A serial QR/barcode scanner on a PTY: each line of standard input (or of --file) is
+    /// sent as one scan.
+    Scanner(kiosk_app::sim_cli::ScannerArgs),
 }
 
 #[derive(Subcommand)]
@@ -101,8 +112,10 @@ fn main() -> ExitCode {
             menu_import(&file, config.as_deref(), db.as_deref(), dry_run)
         }
         Command::HashPin => hash_pin_from_stdin(),
+        Command::Doctor { config, json } => doctor(&config, json),
         Command::Sim { device: SimDevice::Printer(args) } => kiosk_app::sim_cli::run_printer(args),
         Command::Sim { device: SimDevice::Terminal(args) } => kiosk_app::sim_cli::run_terminal(args),
+        Command::Sim { device: SimDevice::Scanner(args) } => kiosk_app::sim_cli::run_scanner(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -198,6 +211,21 @@ fn menu_import(file: &Path, config: Option<&Path>, db: Option<&Path>, dry_run: b
     let source = format!("file:{}", file.display());
     store.save_menu(&menu, &source, Actor::Operator, clock.now_ms()).context("saving the menu")?;
     println!("{}: imported {summary} into {}", file.display(), db_path.display());
+    Ok(())
+}
+
+fn doctor(config_path: &Path, as_json: bool) -> Result<()> {
+    let config = load_config(config_path)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let findings = runtime.block_on(kiosk_app::doctor::probe(&config));
+    if as_json {
+        println!("{}", kiosk_app::doctor::json(&findings));
+    } else {
+        println!("{}", kiosk_app::doctor::table(&findings));
+    }
+    if findings.iter().any(|f| f.fails()) {
+        anyhow::bail!("a required device is not working");
+    }
     Ok(())
 }
 

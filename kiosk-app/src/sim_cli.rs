@@ -6,8 +6,10 @@ use anyhow::{Context, Result};
 use clap::Args;
 use kiosk_drivers::printer::receipt::Paper;
 use kiosk_drivers::printer::status::PrinterState;
+use kiosk_drivers::scanner::Suffix;
 use kiosk_drivers::sim::printer::Condition;
 use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_pty, spawn_tcp};
+use kiosk_drivers::sim::scanner::{ScannerSim, ScannerSimOptions};
 use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
 use kiosk_drivers::sim::terminal::{Fault, LedgerEntry};
 use tokio::io::AsyncBufReadExt;
@@ -182,6 +184,65 @@ async fn terminal(args: TerminalArgs) -> Result<()> {
                         eprintln!("unknown command {word:?}; try decline 6B, abort, drop-ack, corrupt-bcc, stall, lose-response, unplug, card, ledger");
                     }
                 }
+                _ => stdin_open = false,
+            },
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ScannerArgs {
+    /// Create a pseudo-terminal and symlink it at LINK (e.g. /tmp/ttySCANNER).
+    #[arg(long, value_name = "LINK")]
+    pub pty: PathBuf,
+    /// What ends each scan.
+    #[arg(long, default_value = "cr", value_parser = ["cr", "crlf", "none"])]
+    pub suffix: String,
+    /// Put an AIM symbology identifier before each code (]E0, ]C0, ]Q1).
+    #[arg(long)]
+    pub aim: bool,
+    #[arg(long, default_value_t = 9600)]
+    pub baud: u32,
+    /// Send each line of this file as a scan first.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+pub fn run_scanner(args: ScannerArgs) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(scanner(args))
+}
+
+async fn scanner(args: ScannerArgs) -> Result<()> {
+    let suffix = match args.suffix.as_str() {
+        "crlf" => Suffix::CrLf,
+        "none" => Suffix::None,
+        _ => Suffix::Cr,
+    };
+    let options = ScannerSimOptions { suffix, aim_ids: args.aim, baud: args.baud };
+    let mut sim = ScannerSim::create(&args.pty, options)
+        .with_context(|| format!("creating a PTY at {}", args.pty.display()))?;
+    eprintln!(
+        "scanner simulator on {} ({} baud); type a code and Enter to scan it",
+        args.pty.display(),
+        args.baud
+    );
+    if let Some(file) = &args.file {
+        let codes = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        for code in codes.lines().map(str::trim).filter(|c| !c.is_empty()) {
+            sim.scan(code).await?;
+            // a person needs a moment between two scans
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+    }
+    let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut stdin_open = true;
+    loop {
+        tokio::select! {
+            line = stdin.next_line(), if stdin_open => match line {
+                Ok(Some(code)) if !code.trim().is_empty() => sim.scan(code.trim()).await?,
+                Ok(Some(_)) => {}
                 _ => stdin_open = false,
             },
             _ = tokio::signal::ctrl_c() => return Ok(()),
