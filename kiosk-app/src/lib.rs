@@ -10,3 +10,4 @@ pub mod printing;
 pub mod sim_cli;
 pub mod startup;
 pub mod store;
+pub mod supervisor;

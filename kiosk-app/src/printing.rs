@@ -139,10 +139,10 @@ impl PrintHandle {
     }
 }
 
-const IDLE_STATUS_EVERY: Duration = Duration::from_secs(2);
+const IDLE_STATUS_EVERY: Duration = Duration::from_millis(500);
 const RECOVERY_POLL: Duration = Duration::from_millis(500);
 const BACKOFF_MIN: Duration = Duration::from_millis(250);
-const BACKOFF_MAX: Duration = Duration::from_secs(10);
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
 
 impl PrintService {
     pub fn new(store: Arc<Mutex<Store>>, setup: PrintSetup) -> (PrintService, PrintHandle) {

@@ -64,7 +64,8 @@ async fn printer(args: PrinterArgs) -> Result<()> {
         }
     }
     let paper = if args.paper == "58mm" { Paper::MM58 } else { Paper::MM80 };
-    let mut options = SimOptions { baud: args.baud, paper, out_dir: args.out.clone(), initial };
+    let mut options =
+        SimOptions { baud: args.baud, paper, out_dir: args.out.clone(), initial, ..SimOptions::default() };
     let sim = match (&args.listen, &args.pty) {
         (Some(addr), _) => {
             let sim = spawn_tcp(addr, options).await.with_context(|| format!("listening on {addr}"))?;

@@ -31,11 +31,19 @@ pub struct SimOptions {
     pub out_dir: Option<PathBuf>,
     /// Conditions at start (`--paper-out`, `--cover-open`, `--offline`).
     pub initial: Vec<Condition>,
+    /// How long an unplugged PTY device stays away.
+    pub replug_after: std::time::Duration,
 }
 
 impl Default for SimOptions {
     fn default() -> Self {
-        SimOptions { baud: None, paper: Paper::MM80, out_dir: None, initial: Vec::new() }
+        SimOptions {
+            baud: None,
+            paper: Paper::MM80,
+            out_dir: None,
+            initial: Vec::new(),
+            replug_after: std::time::Duration::from_millis(500),
+        }
     }
 }
 
@@ -56,6 +64,7 @@ pub struct SimHandle {
     printer: Arc<Mutex<SimPrinter>>,
     wake: mpsc::UnboundedSender<()>,
     reports: broadcast::Sender<SimReport>,
+    unplug: Arc<tokio::sync::Notify>,
 }
 
 impl SimHandle {
@@ -71,6 +80,12 @@ impl SimHandle {
 
     pub fn subscribe(&self) -> broadcast::Receiver<SimReport> {
         self.reports.subscribe()
+    }
+
+    /// Pulls the cable (PTY only): the device disappears and comes back at the same path
+    /// after `SimOptions::replug_after`.
+    pub fn unplug(&self) {
+        self.unplug.notify_one();
     }
 }
 
@@ -88,7 +103,8 @@ fn new_handle(options: &SimOptions) -> (SimHandle, mpsc::UnboundedReceiver<()>) 
     }
     let (wake, woken) = mpsc::unbounded_channel();
     let (reports, _) = broadcast::channel(256);
-    (SimHandle { printer: Arc::new(Mutex::new(printer)), wake, reports }, woken)
+    let unplug = Arc::new(tokio::sync::Notify::new());
+    (SimHandle { printer: Arc::new(Mutex::new(printer)), wake, reports, unplug }, woken)
 }
 
 /// Listens on `address` (e.g. 127.0.0.1:9100) and serves one connection at a time.
@@ -109,14 +125,29 @@ pub async fn spawn_tcp(address: &str, options: SimOptions) -> std::io::Result<Ru
     Ok(RunningSim { handle, task, address: Some(local) })
 }
 
-/// Creates a PTY linked at `link` and serves it.
+/// Creates a PTY linked at `link` and serves it; [`SimHandle::unplug`] removes it for a while.
 pub fn spawn_pty(link: &Path, options: SimOptions) -> std::io::Result<RunningSim> {
-    let pty = PtyDevice::create(link)?;
+    let mut pty = Some(PtyDevice::create(link)?);
     let (handle, mut woken) = new_handle(&options);
     let h = handle.clone();
+    let link = link.to_owned();
     let task = tokio::spawn(async move {
         let mut seq = 0;
-        serve(pty, &h, &mut woken, &options, &mut seq).await;
+        loop {
+            let device = match pty.take() {
+                Some(d) => d,
+                None => match PtyDevice::create(&link) {
+                    Ok(d) => d,
+                    Err(_) => return,
+                },
+            };
+            tokio::select! {
+                _ = serve(device, &h, &mut woken, &options, &mut seq) => return,
+                _ = h.unplug.notified() => {}
+            }
+            // the device (and its link) is gone until replugged
+            tokio::time::sleep(options.replug_after).await;
+        }
     });
     Ok(RunningSim { handle, task, address: None })
 }

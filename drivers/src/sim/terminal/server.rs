@@ -39,6 +39,7 @@ impl Default for TerminalSimOptions {
 pub struct TerminalHandle {
     model: Arc<Mutex<SimTerminal>>,
     events: tokio::sync::mpsc::UnboundedSender<u8>,
+    unplug: Arc<tokio::sync::Notify>,
 }
 
 impl TerminalHandle {
@@ -64,6 +65,11 @@ impl TerminalHandle {
         self.model.lock().expect("terminal lock").standing_approvals()
     }
 
+    /// Pulls the cable: the device disappears and comes back after `replug_after`.
+    pub fn unplug(&self) {
+        self.unplug.notify_one();
+    }
+
     /// Sends a card event (`I` inserted, `O` removed, `R` tapped, `M` swiped, `Q` barcode).
     pub fn card_event(&self, code: u8) {
         let _ = self.events.send(code);
@@ -82,7 +88,8 @@ pub fn spawn_pty(link: &Path, options: TerminalSimOptions) -> std::io::Result<Te
     model.card_number = options.card_number.clone();
     let model = Arc::new(Mutex::new(model));
     let (events, mut event_rx) = tokio::sync::mpsc::unbounded_channel();
-    let handle = TerminalHandle { model: model.clone(), events };
+    let unplug = Arc::new(tokio::sync::Notify::new());
+    let handle = TerminalHandle { model: model.clone(), events, unplug: unplug.clone() };
     let mut pty = PtyDevice::create(link)?;
     let link_path = link.to_owned();
     let task = tokio::spawn(async move {
@@ -97,6 +104,7 @@ pub fn spawn_pty(link: &Path, options: TerminalSimOptions) -> std::io::Result<Te
                     let bytes = model.lock().expect("terminal lock").event(code);
                     vec![Reply::Send { after: Duration::ZERO, bytes }]
                 }
+                _ = unplug.notified() => vec![Reply::Unplug],
             };
             for reply in replies {
                 match reply {

@@ -1,0 +1,246 @@
+//! The device supervisor: one task per configured device, each keeping its device connected
+//! (reconnecting with capped backoff after an unplug: EOF and EIO both mean gone) and
+//! publishing its health — ok, degraded, missing or fault, with the reason and since when — on
+//! one watch channel for the UI and the POS link. [`kiosk_mode`] turns that into what the
+//! kiosk can offer.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kiosk_drivers::payment::PaymentTerminal;
+use kiosk_drivers::payment::smartro::client::SmartroTerminal;
+use kiosk_drivers::printer::status::PrinterState;
+use kiosk_drivers::scanner::reader::ScannerReader;
+use kiosk_drivers::scanner::{FramingOptions, ScanEvent, Suffix as FramingSuffix};
+use kiosk_drivers::transport::{Endpoint, Link};
+use tokio::sync::{mpsc, watch};
+
+use crate::config::{Config, PaymentMethodConfig, Suffix};
+use crate::printing::{PrintHandle, PrintService, PrintSetup, PrinterHealth};
+use crate::store::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Ok,
+    /// Works, but needs attention soon.
+    Degraded,
+    /// Not there.
+    Missing,
+    /// There, not working.
+    Fault,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceHealth {
+    pub state: State,
+    pub reason: String,
+    /// Unix milliseconds when the state last changed.
+    pub since_ms: i64,
+}
+
+impl DeviceHealth {
+    pub fn usable(&self) -> bool {
+        matches!(self.state, State::Ok | State::Degraded)
+    }
+}
+
+/// Health by device name: "printer", "terminal", "scanner".
+pub type HealthMap = BTreeMap<&'static str, DeviceHealth>;
+
+/// The terminal connection the supervisor keeps alive; payments borrow it.
+pub type SharedTerminal = Arc<tokio::sync::Mutex<Option<SmartroTerminal<Link>>>>;
+
+pub struct Supervisor {
+    pub health: watch::Receiver<HealthMap>,
+    pub scans: Option<mpsc::Receiver<ScanEvent>>,
+    pub terminal: Option<SharedTerminal>,
+    pub printing: Option<PrintHandle>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Records a device's state; `since` moves only when the state changes.
+fn publish(tx: &watch::Sender<HealthMap>, device: &'static str, state: State, reason: impl Into<String>) {
+    let reason = reason.into();
+    tx.send_if_modified(|map| match map.get_mut(device) {
+        Some(h) if h.state == state && h.reason == reason => false,
+        Some(h) if h.state == state => {
+            h.reason = reason.clone();
+            true
+        }
+        _ => {
+            map.insert(device, DeviceHealth { state, reason: reason.clone(), since_ms: now_ms() });
+            true
+        }
+    });
+}
+
+const TERMINAL_CHECK_EVERY: Duration = Duration::from_millis(500);
+const RETRY_EVERY: Duration = Duration::from_millis(250);
+
+impl Supervisor {
+    /// Starts a task per configured device (on the current tokio runtime).
+    pub fn start(config: &Config, store: Arc<Mutex<Store>>) -> Supervisor {
+        let (tx, health) = watch::channel(HealthMap::new());
+        let tx = Arc::new(tx);
+        let mut sup = Supervisor { health, scans: None, terminal: None, printing: None };
+
+        if let Some(printer) = &config.devices.printer {
+            publish(&tx, "printer", State::Missing, "connecting");
+            let (service, handle) = PrintService::new(store, PrintSetup::from_config(config, printer));
+            let mut printer_health = handle.health();
+            let tx = tx.clone();
+            tokio::spawn(service.run());
+            tokio::spawn(async move {
+                loop {
+                    let h = printer_health.borrow_and_update().clone();
+                    let (state, reason) = match h {
+                        PrinterHealth::Connecting => (State::Missing, "connecting".to_owned()),
+                        PrinterHealth::Disconnected { reason } => (State::Missing, reason),
+                        PrinterHealth::Online(s) => match s.state() {
+                            PrinterState::Ready => (State::Ok, "ready".to_owned()),
+                            PrinterState::PaperNearEnd => (State::Degraded, "paper near its end".to_owned()),
+                            other => (
+                                State::Fault,
+                                kiosk_drivers::printer::driver::state_message(other).to_owned(),
+                            ),
+                        },
+                    };
+                    publish(&tx, "printer", state, reason);
+                    if printer_health.changed().await.is_err() {
+                        return;
+                    }
+                }
+            });
+            sup.printing = Some(handle);
+        }
+
+        if let Some(terminal) = &config.devices.terminal {
+            publish(&tx, "terminal", State::Missing, "connecting");
+            let shared: SharedTerminal = Arc::new(tokio::sync::Mutex::new(None));
+            tokio::spawn(watch_terminal(terminal.link.clone(), shared.clone(), tx.clone()));
+            sup.terminal = Some(shared);
+        }
+
+        if let Some(scanner) = &config.devices.scanner {
+            publish(&tx, "scanner", State::Missing, "connecting");
+            let options = FramingOptions {
+                suffix: match scanner.suffix {
+                    Suffix::Cr => FramingSuffix::Cr,
+                    Suffix::CrLf => FramingSuffix::CrLf,
+                    Suffix::None => FramingSuffix::None,
+                },
+                prefix: scanner.prefix.clone(),
+                aim_ids: scanner.aim_ids,
+                ..FramingOptions::default()
+            };
+            let (scans_tx, scans) = mpsc::channel(64);
+            tokio::spawn(watch_scanner(scanner.link.clone(), options, scans_tx, tx.clone()));
+            sup.scans = Some(scans);
+        }
+        sup
+    }
+}
+
+/// Keeps the terminal connected and checks it whenever no payment holds it.
+async fn watch_terminal(endpoint: Endpoint, shared: SharedTerminal, tx: Arc<watch::Sender<HealthMap>>) {
+    loop {
+        if let Ok(mut guard) = shared.try_lock() {
+            if guard.is_none() {
+                match Link::open(&endpoint, Duration::from_secs(1)).await {
+                    Ok(link) => *guard = Some(SmartroTerminal::new(link, "")),
+                    Err(e) => publish(&tx, "terminal", State::Missing, format!("{endpoint}: {e}")),
+                }
+            }
+            if let Some(t) = guard.as_mut() {
+                match tokio::time::timeout(Duration::from_secs(2), t.check()).await {
+                    Ok(Ok(info)) if info.ready => {
+                        publish(&tx, "terminal", State::Ok, format!("ready ({})", info.version))
+                    }
+                    Ok(Ok(info)) => {
+                        publish(&tx, "terminal", State::Fault, format!("not ready: {}", info.detail))
+                    }
+                    Ok(Err(e)) => {
+                        *guard = None;
+                        publish(&tx, "terminal", State::Missing, e.to_string());
+                    }
+                    Err(_) => {
+                        *guard = None;
+                        publish(&tx, "terminal", State::Missing, "does not answer");
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(TERMINAL_CHECK_EVERY).await;
+    }
+}
+
+/// Keeps the scanner open and forwards its scans.
+async fn watch_scanner(
+    endpoint: Endpoint,
+    options: FramingOptions,
+    scans: mpsc::Sender<ScanEvent>,
+    tx: Arc<watch::Sender<HealthMap>>,
+) {
+    loop {
+        match Link::open(&endpoint, Duration::from_secs(1)).await {
+            Ok(link) => {
+                publish(&tx, "scanner", State::Ok, "connected");
+                let mut reader = ScannerReader::new(link, options.clone());
+                loop {
+                    match reader.next().await {
+                        Ok(events) => {
+                            for e in events {
+                                if let ScanEvent::Rejected(why) = &e {
+                                    tracing::warn!("scanner: {why}");
+                                }
+                                let _ = scans.send(e).await;
+                            }
+                        }
+                        Err(e) => {
+                            publish(&tx, "scanner", State::Missing, format!("gone: {e}"));
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => publish(&tx, "scanner", State::Missing, format!("{endpoint}: {e}")),
+        }
+        tokio::time::sleep(RETRY_EVERY).await;
+    }
+}
+
+/// What the kiosk can offer, given its devices.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KioskMode {
+    Normal,
+    /// The card terminal is down: orders are taken and paid at the counter.
+    PayAtCounterOnly {
+        reason: String,
+    },
+    /// A device the kiosk cannot work without is down.
+    OutOfService {
+        reason: String,
+    },
+}
+
+/// A required terminal that is down leaves "pay at the counter" when the store offers it,
+/// else "out of service"; a required printer that is down means "out of service". Optional
+/// devices never change the mode.
+pub fn kiosk_mode(config: &Config, health: &HealthMap) -> KioskMode {
+    let down = |device: &str| health.get(device).is_none_or(|h| !h.usable());
+    if config.devices.printer.as_ref().is_some_and(|p| p.required) && down("printer") {
+        return KioskMode::OutOfService { reason: "receipt printer".into() };
+    }
+    if config.devices.terminal.as_ref().is_some_and(|t| t.required) && down("terminal") {
+        return if config.ui.payment_methods.contains(&PaymentMethodConfig::Counter) {
+            KioskMode::PayAtCounterOnly { reason: "card terminal".into() }
+        } else {
+            KioskMode::OutOfService { reason: "card terminal".into() }
+        };
+    }
+    KioskMode::Normal
+}

@@ -1,0 +1,84 @@
+//! The device supervisor while each simulated device is unplugged and plugged back in.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kiosk_app::config::Config;
+use kiosk_app::store::Store;
+use kiosk_app::supervisor::{HealthMap, KioskMode, State, Supervisor, kiosk_mode};
+use kiosk_drivers::sim::printer::server::{SimOptions, spawn_pty as spawn_printer};
+use kiosk_drivers::sim::scanner::{ScannerSim, ScannerSimOptions};
+use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
+use tokio::sync::watch;
+
+const EXAMPLE: &str = include_str!("../data/kiosk.example.toml");
+const AWAY: Duration = Duration::from_millis(700);
+
+async fn wait_for(
+    health: &mut watch::Receiver<HealthMap>,
+    device: &str,
+    state: State,
+    within: Duration,
+) -> Duration {
+    let start = Instant::now();
+    let reached =
+        tokio::time::timeout(within, health.wait_for(|m| m.get(device).is_some_and(|h| h.state == state)))
+            .await
+            .is_ok();
+    assert!(reached, "{device} not {state:?} within {within:?}: {:?}", health.borrow().get(device));
+    start.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_device_goes_ok_missing_ok_within_two_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, t, s) =
+        (dir.path().join("ttyPRINTER"), dir.path().join("ttyTERMINAL"), dir.path().join("ttySCANNER"));
+    let printer =
+        spawn_printer(&p, SimOptions { baud: Some(19_200), replug_after: AWAY, ..SimOptions::default() })
+            .unwrap();
+    let terminal =
+        spawn_terminal(&t, TerminalSimOptions { replug_after: AWAY, ..TerminalSimOptions::default() })
+            .unwrap();
+    let mut scanner = Some(ScannerSim::create(&s, ScannerSimOptions::default()).unwrap());
+    let text = EXAMPLE
+        .replace("/var/lib/kiosk", dir.path().join("data").to_str().unwrap())
+        .replace("/dev/ttyUSB0", p.to_str().unwrap())
+        .replace("/dev/ttyUSB1", t.to_str().unwrap())
+        .replace("/dev/ttyACM0", s.to_str().unwrap());
+    let config = Config::parse(&text).unwrap();
+    let store = Arc::new(Mutex::new(Store::open(dir.path().join("kiosk.db")).unwrap()));
+    let sup = Supervisor::start(&config, store);
+    let mut health = sup.health.clone();
+    for device in ["printer", "terminal", "scanner"] {
+        wait_for(&mut health, device, State::Ok, Duration::from_secs(5)).await;
+    }
+    assert_eq!(kiosk_mode(&config, &health.borrow()), KioskMode::Normal);
+
+    let mut report = Vec::new();
+    for device in ["printer", "terminal", "scanner"] {
+        match device {
+            "printer" => printer.handle.unplug(),
+            "terminal" => terminal.handle.unplug(),
+            _ => drop(scanner.take()),
+        }
+        let unplugged_at = Instant::now();
+        let to_missing = wait_for(&mut health, device, State::Missing, Duration::from_secs(2)).await;
+        if device == "terminal" {
+            // a required terminal down: pay at the counter
+            assert!(matches!(kiosk_mode(&config, &health.borrow()), KioskMode::PayAtCounterOnly { .. }));
+        }
+        if device == "scanner" {
+            tokio::time::sleep(AWAY.saturating_sub(unplugged_at.elapsed())).await;
+            scanner = Some(ScannerSim::create(&s, ScannerSimOptions::default()).unwrap());
+        }
+        // the simulators come back AWAY after the unplug
+        tokio::time::sleep(AWAY.saturating_sub(unplugged_at.elapsed())).await;
+        let to_ok = wait_for(&mut health, device, State::Ok, Duration::from_secs(2)).await;
+        report.push(format!("{device}: missing after {to_missing:.2?}, ok {to_ok:.2?} after replug"));
+    }
+    println!("supervisor: {}", report.join("; "));
+    assert_eq!(kiosk_mode(&config, &health.borrow()), KioskMode::Normal);
+    let since = health.borrow()["printer"].since_ms;
+    assert!(since > 0);
+}
