@@ -4,6 +4,7 @@
 //! Every protocol is sans-IO (bytes in, events out, no clock of its own) and every driver is
 //! generic over its transport. This crate depends on nothing of the application.
 
+pub mod gpio;
 pub mod payment;
 pub mod printer;
 pub mod scanner;

@@ -23,6 +23,10 @@ fn the_example_config_is_valid() {
     assert_eq!(c.pos.adapter, PosAdapter::KioskLink);
     assert_eq!(c.database_path(), std::path::Path::new("/var/lib/kiosk/kiosk.db"));
     assert!(c.operator.verify_pin("4321"));
+    let gpio = &c.devices.gpio;
+    assert_eq!(gpio.call_button.map(|p| (p.bcm, p.active_low)), Some((27, true)));
+    assert_eq!(gpio.presence.map(|p| (p.bcm, p.active_low)), Some((17, false)));
+    assert!(gpio.door.is_none());
     assert!(!c.operator.verify_pin("1234"));
 }
 

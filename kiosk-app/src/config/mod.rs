@@ -126,11 +126,29 @@ pub struct ScannerConfig {
     pub required: bool,
 }
 
+/// A GPIO line: BCM pin number and whether it is active low (a switch to ground).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PinConfig {
+    pub bcm: u8,
+    pub active_low: bool,
+}
+
+/// GPIO peripherals; every one optional.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GpioConfig {
+    pub presence: Option<PinConfig>,
+    pub call_button: Option<PinConfig>,
+    pub door: Option<PinConfig>,
+    pub light: Option<PinConfig>,
+    pub buzzer: Option<PinConfig>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Devices {
     pub printer: Option<PrinterConfig>,
     pub terminal: Option<TerminalConfig>,
     pub scanner: Option<ScannerConfig>,
+    pub gpio: GpioConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -451,7 +469,40 @@ fn read_devices(r: &mut Reader, devices: &mut Section) -> Option<Devices> {
         None
     };
     scanner.finish(r);
-    ok.then_some(Devices { printer: printer_config, terminal: terminal_config, scanner: scanner_config })
+
+    let mut gpio = devices.table(r, "gpio");
+    let gpio_config = read_gpio(r, &mut gpio);
+    gpio.finish(r);
+    ok.then_some(Devices {
+        printer: printer_config,
+        terminal: terminal_config,
+        scanner: scanner_config,
+        gpio: gpio_config,
+    })
+}
+
+/// `[devices.gpio]`: `<role>_pin = BCM` and `<role>_active_low = bool` for presence,
+/// call_button, door, light and buzzer. Two roles on one pin is an error.
+fn read_gpio(r: &mut Reader, s: &mut Section) -> GpioConfig {
+    let mut used: Vec<(u8, &str)> = Vec::new();
+    let mut pin =
+        |r: &mut Reader, s: &mut Section, role: &'static str, default_low: bool| -> Option<PinConfig> {
+            let key = format!("{role}_pin");
+            let bcm = s.value(r, &key, int_in(0, 27))? as u8;
+            let active_low = s.value(r, &format!("{role}_active_low"), boolean).unwrap_or(default_low);
+            if let Some((_, other)) = used.iter().find(|(p, _)| *p == bcm) {
+                r.error(&s.key_path(&key), s.span_of(&key), format!("BCM {bcm} is already the {other} pin"));
+            }
+            used.push((bcm, role));
+            Some(PinConfig { bcm, active_low })
+        };
+    GpioConfig {
+        presence: pin(r, s, "presence", false),
+        call_button: pin(r, s, "call_button", true),
+        door: pin(r, s, "door", true),
+        light: pin(r, s, "light", false),
+        buzzer: pin(r, s, "buzzer", false),
+    }
 }
 
 /// `port` (+ `baud`, `flow_control`) for serial, or `address` for TCP; exactly one of them.
