@@ -16,7 +16,7 @@ use kiosk_drivers::scanner::{FramingOptions, ScanEvent, Suffix as FramingSuffix}
 use kiosk_drivers::transport::{Endpoint, Link};
 use tokio::sync::{mpsc, watch};
 
-use crate::config::{Config, PaymentMethodConfig, Suffix};
+use crate::config::{Config, Suffix, WhenDown};
 use crate::printing::{PrintHandle, PrintService, PrintSetup, PrinterHealth};
 use crate::store::Store;
 
@@ -217,30 +217,76 @@ async fn watch_scanner(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KioskMode {
     Normal,
-    /// The card terminal is down: orders are taken and paid at the counter.
-    PayAtCounterOnly {
-        reason: String,
-    },
-    /// A device the kiosk cannot work without is down.
+    /// "Card payment unavailable — pay at the counter."
+    PayAtCounterOnly,
+    /// Orders are taken; the order number is shown on screen instead of printed.
+    NoPrinting,
+    /// "Out of service", with the device to blame.
     OutOfService {
-        reason: String,
+        device: &'static str,
     },
 }
 
-/// A required terminal that is down leaves "pay at the counter" when the store offers it,
-/// else "out of service"; a required printer that is down means "out of service". Optional
-/// devices never change the mode.
+/// The mode a required device's `when_down` chooses while it is down; the most restrictive
+/// wins. Optional devices never change the mode.
 pub fn kiosk_mode(config: &Config, health: &HealthMap) -> KioskMode {
     let down = |device: &str| health.get(device).is_none_or(|h| !h.usable());
-    if config.devices.printer.as_ref().is_some_and(|p| p.required) && down("printer") {
-        return KioskMode::OutOfService { reason: "receipt printer".into() };
+    let mut modes = Vec::new();
+    if let Some(p) = config.devices.printer.as_ref().filter(|p| p.required && down("printer")) {
+        modes.push(match p.when_down {
+            WhenDown::NoPrinting => KioskMode::NoPrinting,
+            _ => KioskMode::OutOfService { device: "printer" },
+        });
     }
-    if config.devices.terminal.as_ref().is_some_and(|t| t.required) && down("terminal") {
-        return if config.ui.payment_methods.contains(&PaymentMethodConfig::Counter) {
-            KioskMode::PayAtCounterOnly { reason: "card terminal".into() }
-        } else {
-            KioskMode::OutOfService { reason: "card terminal".into() }
-        };
+    if let Some(t) = config.devices.terminal.as_ref().filter(|t| t.required && down("terminal")) {
+        modes.push(match t.when_down {
+            WhenDown::PayAtCounter => KioskMode::PayAtCounterOnly,
+            _ => KioskMode::OutOfService { device: "terminal" },
+        });
     }
-    KioskMode::Normal
+    modes.into_iter().max_by_key(|m| matches!(m, KioskMode::OutOfService { .. })).unwrap_or(KioskMode::Normal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn health(printer: State, terminal: State) -> HealthMap {
+        let h = |state| DeviceHealth { state, reason: String::new(), since_ms: 0 };
+        HealthMap::from([("printer", h(printer)), ("terminal", h(terminal))])
+    }
+
+    #[test]
+    fn when_down_chooses_the_mode() {
+        let text = include_str!("../data/kiosk.example.toml");
+        let config = Config::parse(text).unwrap();
+        assert_eq!(kiosk_mode(&config, &health(State::Ok, State::Ok)), KioskMode::Normal);
+        assert_eq!(
+            kiosk_mode(&config, &health(State::Fault, State::Ok)),
+            KioskMode::Normal,
+            "the printer is optional"
+        );
+        assert_eq!(kiosk_mode(&config, &health(State::Ok, State::Missing)), KioskMode::PayAtCounterOnly);
+        let strict = Config::parse(
+            &text
+                .replace("when_down = \"pay-at-counter\"", "when_down = \"out-of-service\"")
+                .replace("required = false                    # without it", "required = true  # without it")
+                .replace(
+                    "when_down = \"out-of-service\"        # if required",
+                    "when_down = \"no-printing\"  # if required",
+                ),
+        )
+        .unwrap();
+        assert_eq!(kiosk_mode(&strict, &health(State::Missing, State::Ok)), KioskMode::NoPrinting);
+        assert_eq!(
+            kiosk_mode(&strict, &health(State::Missing, State::Missing)),
+            KioskMode::OutOfService { device: "terminal" },
+            "the most restrictive wins"
+        );
+        assert_eq!(
+            kiosk_mode(&strict, &health(State::Degraded, State::Ok)),
+            KioskMode::Normal,
+            "paper low still prints"
+        );
+    }
 }

@@ -81,6 +81,13 @@ fn cross_field_rules() {
     let end = EXAMPLE.find("[devices.scanner]").unwrap();
     let no_terminal = format!("{}{}", &EXAMPLE[..start], &EXAMPLE[end..]);
     assert_eq!(keys_and_lines(&no_terminal)[0].0, "ui.payment_methods");
+    // falling back to the counter needs counter payment
+    let no_counter = EXAMPLE.replace(
+        "payment_methods = [\"card\", \"wallet\", \"counter\"]",
+        "payment_methods = [\"card\", \"wallet\"]",
+    );
+    let line = no_counter.lines().position(|l| l.starts_with("when_down = \"pay-at-counter\"")).unwrap() + 1;
+    assert_eq!(keys_and_lines(&no_counter), vec![("devices.terminal.when_down".to_owned(), line)]);
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! scan means to the kiosk.
 
 pub mod classify;
+#[cfg(feature = "hid")]
+pub mod evdev_reader;
 pub mod framing;
 pub mod hid;
 pub mod reader;

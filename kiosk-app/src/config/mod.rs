@@ -91,11 +91,23 @@ pub enum Paper {
     Mm58,
 }
 
+/// What the kiosk does while a required device is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenDown {
+    /// Stop taking orders: "out of service".
+    OutOfService,
+    /// Terminal down: take orders, paid at the counter.
+    PayAtCounter,
+    /// Printer down: take orders, show the order number on screen instead of a slip.
+    NoPrinting,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrinterConfig {
     pub link: Link,
     pub paper: Paper,
     pub required: bool,
+    pub when_down: WhenDown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +120,7 @@ pub struct TerminalConfig {
     pub protocol: TerminalProtocol,
     pub link: Link,
     pub required: bool,
+    pub when_down: WhenDown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,7 +302,9 @@ fn read(r: &mut Reader, root: &mut Section) -> Option<Config> {
     ui.finish(r);
 
     let mut devices = root.table(r, "devices");
-    let devices_config = read_devices(r, &mut devices);
+    let counter =
+        ui_config.as_ref().is_none_or(|ui| ui.payment_methods.contains(&PaymentMethodConfig::Counter));
+    let devices_config = read_devices(r, &mut devices, counter);
     devices.finish(r);
 
     if let (Some(ui), Some(devices)) = (&ui_config, &devices_config) {
@@ -300,7 +315,7 @@ fn read(r: &mut Reader, root: &mut Section) -> Option<Config> {
         if pays_at_device && devices.terminal.is_none() && !(role == Some(Role::Table) && ui.postpay) {
             r.error(
                 "ui.payment_methods",
-                payment_methods_span,
+                payment_methods_span.clone(),
                 "card or wallet payment needs a payment terminal: add [devices.terminal] or offer only \"counter\"",
             );
         }
@@ -424,7 +439,8 @@ fn read_ui(r: &mut Reader, s: &mut Section, role: Option<Role>) -> Option<UiConf
     })
 }
 
-fn read_devices(r: &mut Reader, devices: &mut Section) -> Option<Devices> {
+/// `counter`: the store offers paying at the counter (a terminal may fall back to it).
+fn read_devices(r: &mut Reader, devices: &mut Section, counter: bool) -> Option<Devices> {
     let mut ok = true;
     let mut printer = devices.table(r, "printer");
     let printer_config = if printer.present() {
@@ -433,8 +449,15 @@ fn read_devices(r: &mut Reader, devices: &mut Section) -> Option<Devices> {
             .value(r, "paper", one_of(&[("80mm", Paper::Mm80), ("58mm", Paper::Mm58)]))
             .unwrap_or(Paper::Mm80);
         let required = printer.value(r, "required", boolean).unwrap_or(false);
+        let when_down = printer
+            .value(
+                r,
+                "when_down",
+                one_of(&[("out-of-service", WhenDown::OutOfService), ("no-printing", WhenDown::NoPrinting)]),
+            )
+            .unwrap_or(WhenDown::OutOfService);
         ok &= link.is_some();
-        link.map(|link| PrinterConfig { link, paper, required })
+        link.map(|link| PrinterConfig { link, paper, required, when_down })
     } else {
         None
     };
@@ -447,8 +470,26 @@ fn read_devices(r: &mut Reader, devices: &mut Section) -> Option<Devices> {
             .unwrap_or(TerminalProtocol::Smartro);
         let link = read_link(r, &mut terminal, 57600);
         let required = terminal.value(r, "required", boolean).unwrap_or(true);
+        let when_down = terminal
+            .value(
+                r,
+                "when_down",
+                one_of(&[
+                    ("pay-at-counter", WhenDown::PayAtCounter),
+                    ("out-of-service", WhenDown::OutOfService),
+                ]),
+            )
+            .unwrap_or(if counter { WhenDown::PayAtCounter } else { WhenDown::OutOfService });
+        if when_down == WhenDown::PayAtCounter && !counter {
+            let span = terminal.span_of("when_down").or_else(|| terminal.span());
+            r.error(
+                &terminal.key_path("when_down"),
+                span,
+                "\"pay-at-counter\" needs \"counter\" in ui.payment_methods (or choose \"out-of-service\")",
+            );
+        }
         ok &= link.is_some();
-        link.map(|link| TerminalConfig { protocol, link, required })
+        link.map(|link| TerminalConfig { protocol, link, required, when_down })
     } else {
         None
     };
