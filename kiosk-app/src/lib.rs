@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod menu_import;
 pub mod payments;
 pub mod printing;
+pub mod service;
 pub mod sim_cli;
 pub mod startup;
 pub mod store;

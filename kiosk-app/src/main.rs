@@ -163,14 +163,8 @@ fn run(config_path: &Path, once: bool) -> Result<()> {
     for line in report.lines() {
         tracing::info!("{line}");
     }
-    if once {
-        return Ok(());
-    }
-    tracing::info!("running; the touch UI and device services are not in this build yet (stop with Ctrl-C)");
-    // Everything is durable in the store, so a signal may end the process at any point.
-    loop {
-        std::thread::park();
-    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(kiosk_app::service::run(config, once))
 }
 
 fn menu_import(file: &Path, config: Option<&Path>, db: Option<&Path>, dry_run: bool) -> Result<()> {

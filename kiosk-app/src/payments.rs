@@ -82,6 +82,11 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
         &mut self.terminal
     }
 
+    /// Gives the terminal back (to the supervisor that keeps it connected).
+    pub fn into_terminal(self) -> T {
+        self.terminal
+    }
+
     fn store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
         f(&mut self.store.lock().expect("store lock"))
     }

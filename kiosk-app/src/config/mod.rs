@@ -220,7 +220,7 @@ pub fn hash_pin(pin: &str) -> Result<String, argon2::password_hash::Error> {
 /// Why a configuration file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("{path} has {} problem(s):\n{}", .errors.len(), render(.path, .errors))]
     Invalid { path: PathBuf, errors: Vec<ConfigError> },

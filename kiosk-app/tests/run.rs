@@ -1,0 +1,72 @@
+//! `kiosk run` as the device service, through the real binary.
+
+use std::time::Duration;
+
+use kiosk_app::store::{Actor, Store};
+use kiosk_domain::*;
+use kiosk_drivers::payment::smartro::client::SmartroTerminal;
+use kiosk_drivers::payment::{ChargeRequest, PaymentTerminal};
+use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty};
+use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_once_completes_a_charge_that_a_crash_left_unanswered() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let link = dir.path().join("ttyTERMINAL");
+    let sim = spawn_pty(
+        &link,
+        TerminalSimOptions { customer_delay: Duration::from_millis(5), ..TerminalSimOptions::default() },
+    )
+    .unwrap();
+
+    // Before the crash: the order was created and the charge journaled as sent...
+    let menu: Menu = serde_json::from_str(include_str!("../data/menu.example.json")).unwrap();
+    let mut store = Store::open(data.join("kiosk.db")).unwrap();
+    let mut cart = Cart::default();
+    cart.add(&menu, Selection::of("cola", 2), None).unwrap();
+    let kind = OrderKind::Kiosk { service: Service::TakeOut };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let mut order =
+        Order::from_cart(OrderId(uuid::Uuid::new_v4()), 0, kind, Settlement::Prepaid, &cart, &menu, now)
+            .unwrap();
+    store.create_order(&mut order, "2026-11-22", Actor::Customer, now).unwrap();
+    store.begin_payment(order.id, PaymentOp::Approve, order.total(), "{}", now).unwrap();
+    drop(store);
+    // ...and the terminal approved it, but the kiosk died before hearing so.
+    let endpoint = Endpoint::Serial { path: link.clone(), baud: 115_200, flow_control: FlowControl::None };
+    let mut t =
+        SmartroTerminal::new(Link::open(&endpoint, Duration::from_secs(2)).await.unwrap(), "SIM00001");
+    let req = ChargeRequest {
+        amount: order.total(),
+        vat: order.totals.vat.vat,
+        installment_months: 0,
+        order_ref: String::new(),
+    };
+    assert!(matches!(t.approve(&req).await.unwrap(), PaymentOutcome::Approved(_)));
+    drop(t);
+
+    let config = include_str!("../data/kiosk.example.toml")
+        .replace("/var/lib/kiosk", data.to_str().unwrap())
+        .replace("/dev/ttyUSB1", link.to_str().unwrap())
+        .replace("/dev/ttyUSB0", dir.path().join("no-printer").to_str().unwrap())
+        .replace("/dev/ttyACM0", dir.path().join("no-scanner").to_str().unwrap());
+    let path = dir.path().join("kiosk.toml");
+    std::fs::write(&path, config).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_kiosk"))
+        .args(["run", "--config", path.to_str().unwrap(), "--once"])
+        .output()
+        .await
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("1 unanswered payment step(s)"), "{log}");
+    assert!(log.contains("payments reconciled"), "{log}");
+
+    let store = Store::open(data.join("kiosk.db")).unwrap();
+    assert_eq!(store.order_state(order.id).unwrap(), OrderState::Committed, "{log}");
+    assert_eq!(store.print_pending(10).unwrap().len(), 3, "receipt, kitchen ticket and slip queued");
+    let ours = store.standing_approval(order.id).unwrap().unwrap().approval_no;
+    assert_eq!(sim.handle.standing_approvals().into_iter().map(|a| a.0).collect::<Vec<_>>(), vec![ours]);
+}
