@@ -22,21 +22,21 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
     let clock = StoreClock::new(&config.time_zone);
     let mut sup = Supervisor::start(&config, store.clone());
 
-    if let Some(terminal) = sup.terminal.clone() {
-        if !reconcile(&terminal, store.clone(), &clock).await {
-            if once {
-                tracing::warn!("the terminal did not answer: payments are not reconciled yet");
-            } else {
-                // keep trying in the background; no charge can happen before it succeeds
-                // for an order left ambiguous, since the lifecycle holds such orders
-                let store = store.clone();
-                let clock = clock.clone();
-                tokio::spawn(async move {
-                    while !reconcile(&terminal, store.clone(), &clock).await {
-                        tokio::time::sleep(TERMINAL_WAIT).await;
-                    }
-                });
-            }
+    if let Some(terminal) = sup.terminal.clone()
+        && !reconcile(&terminal, store.clone(), &clock).await
+    {
+        if once {
+            tracing::warn!("the terminal did not answer: payments are not reconciled yet");
+        } else {
+            // keep trying in the background; an order left ambiguous cannot be charged again
+            // meanwhile, since the lifecycle holds it
+            let store = store.clone();
+            let clock = clock.clone();
+            tokio::spawn(async move {
+                while !reconcile(&terminal, store.clone(), &clock).await {
+                    tokio::time::sleep(TERMINAL_WAIT).await;
+                }
+            });
         }
     }
     if once {
