@@ -9,6 +9,11 @@ use kiosk_domain::{LocalTime, TimeOfDay, Weekday};
 /// previous day's numbering and takings, as at a late-night restaurant.
 pub const BUSINESS_DAY_STARTS_AT_HOUR: i8 = 4;
 
+/// Now, in Unix milliseconds (the store's timestamps).
+pub fn unix_now_ms() -> i64 {
+    Timestamp::now().as_millisecond()
+}
+
 #[derive(Debug, Clone)]
 pub struct StoreClock {
     tz: TimeZone,
@@ -21,7 +26,7 @@ impl StoreClock {
     }
 
     pub fn now_ms(&self) -> i64 {
-        Timestamp::now().as_millisecond()
+        unix_now_ms()
     }
 
     fn zoned(&self, at_ms: i64) -> Zoned {

@@ -17,7 +17,7 @@ use kiosk_drivers::printer::templates::{ReceiptContext, customer_receipt, kitche
 use kiosk_drivers::transport::{Endpoint, Link};
 use tokio::sync::{Notify, watch};
 
-use crate::clock::StoreClock;
+use crate::clock::{StoreClock, unix_now_ms};
 use crate::config::{Config, Paper, PrinterConfig};
 use crate::store::{PrintJob, PrintKind, Store, StoreError};
 
@@ -157,10 +157,6 @@ impl PrintService {
         (PrintService { store, setup, options, wake, health }, handle)
     }
 
-    fn now_ms() -> i64 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-    }
-
     fn store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
         f(&mut self.store.lock().expect("store lock"))
     }
@@ -234,7 +230,7 @@ impl PrintService {
     /// Prints the jobs in order; returns a reason when the printer is gone.
     async fn print_all(&self, driver: &mut PrinterDriver<Link>, jobs: &[PrintJob]) -> Option<String> {
         for job in jobs {
-            let now = Self::now_ms();
+            let now = unix_now_ms();
             let bytes = match self.store(|s| render(s, &self.setup, job, now)) {
                 Ok(bytes) => bytes,
                 Err(e) => {
@@ -248,7 +244,7 @@ impl PrintService {
                 match driver.print(&bytes).await {
                     Ok(_) => {
                         if let Err(e) =
-                            self.store(|s| s.print_attempted(job.id, Ok(()), false, Self::now_ms()))
+                            self.store(|s| s.print_attempted(job.id, Ok(()), false, unix_now_ms()))
                         {
                             tracing::error!("print job {}: printed, but recording it failed: {e}", job.id);
                         }
@@ -258,7 +254,7 @@ impl PrintService {
                         let message = e.operator_message();
                         tracing::warn!("print job {}: {message}; kept in the queue", job.id);
                         let _ =
-                            self.store(|s| s.print_attempted(job.id, Err(&message), false, Self::now_ms()));
+                            self.store(|s| s.print_attempted(job.id, Err(&message), false, unix_now_ms()));
                         if let Err(gone) = self.wait_until_ready(driver).await {
                             return Some(gone.operator_message());
                         }
@@ -266,7 +262,7 @@ impl PrintService {
                     Err(e) => {
                         let message = e.operator_message();
                         let _ =
-                            self.store(|s| s.print_attempted(job.id, Err(&message), false, Self::now_ms()));
+                            self.store(|s| s.print_attempted(job.id, Err(&message), false, unix_now_ms()));
                         return Some(message);
                     }
                 }

@@ -16,6 +16,7 @@ use kiosk_drivers::scanner::{FramingOptions, ScanEvent, Suffix as FramingSuffix}
 use kiosk_drivers::transport::{Endpoint, Link};
 use tokio::sync::{mpsc, watch};
 
+use crate::clock::unix_now_ms;
 use crate::config::{Config, Suffix, WhenDown};
 use crate::printing::{PrintHandle, PrintService, PrintSetup, PrinterHealth};
 use crate::store::Store;
@@ -58,10 +59,6 @@ pub struct Supervisor {
     pub printing: Option<PrintHandle>,
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
 /// Records a device's state; `since` moves only when the state changes.
 fn publish(tx: &watch::Sender<HealthMap>, device: &'static str, state: State, reason: impl Into<String>) {
     let reason = reason.into();
@@ -72,7 +69,7 @@ fn publish(tx: &watch::Sender<HealthMap>, device: &'static str, state: State, re
             true
         }
         _ => {
-            map.insert(device, DeviceHealth { state, reason: reason.clone(), since_ms: now_ms() });
+            map.insert(device, DeviceHealth { state, reason: reason.clone(), since_ms: unix_now_ms() });
             true
         }
     });

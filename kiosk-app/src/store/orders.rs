@@ -60,11 +60,7 @@ impl Store {
     }
 
     pub fn order_state(&self, id: OrderId) -> Result<OrderState> {
-        let state: Option<String> = self
-            .conn
-            .query_row("SELECT state FROM orders WHERE id = ?1", [id.to_string()], |r| r.get(0))
-            .optional()?;
-        parse_state(&state.ok_or(StoreError::NoSuchOrder(id))?)
+        state_of(&self.conn, id)
     }
 
     /// Orders now in any of `states`, oldest first.
@@ -126,6 +122,14 @@ impl Store {
         tx.commit()?;
         Ok(state)
     }
+}
+
+/// An order's state, on any connection (a transaction derefs to one).
+pub(super) fn state_of(conn: &Connection, id: OrderId) -> Result<OrderState> {
+    let state: Option<String> = conn
+        .query_row("SELECT state FROM orders WHERE id = ?1", [id.to_string()], |r| r.get(0))
+        .optional()?;
+    parse_state(&state.ok_or(StoreError::NoSuchOrder(id))?)
 }
 
 pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>> {

@@ -1,9 +1,9 @@
 //! The POS outbox (one row per committed order, keyed by its UUID) and the print queue.
 
 use kiosk_domain::{Order, OrderEvent, OrderId, OrderState};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Transaction, params};
 
-use super::orders::{parse_order_id, transition};
+use super::orders::{parse_order_id, state_of, transition};
 use super::{Actor, Result, Store, StoreError, audit};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,7 +116,7 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::NoSuchOrder(order_id));
         }
-        if current_state(&tx, order_id)? == OrderState::Committed {
+        if state_of(&tx, order_id)? == OrderState::Committed {
             transition(&tx, order_id, OrderEvent::Send, Actor::System, now_ms)?;
         }
         tx.commit()?;
@@ -134,7 +134,7 @@ impl Store {
         if changed == 0 {
             return Err(StoreError::NoSuchOrder(order_id));
         }
-        if current_state(&tx, order_id)? == OrderState::SentToPos {
+        if state_of(&tx, order_id)? == OrderState::SentToPos {
             transition(&tx, order_id, OrderEvent::PosAcknowledged, Actor::Pos, now_ms)?;
         }
         tx.commit()?;
@@ -225,10 +225,4 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
-}
-
-fn current_state(tx: &Transaction<'_>, id: OrderId) -> Result<OrderState> {
-    let s: Option<String> =
-        tx.query_row("SELECT state FROM orders WHERE id = ?1", [id.to_string()], |r| r.get(0)).optional()?;
-    super::parse_state(&s.ok_or(StoreError::NoSuchOrder(id))?)
 }

@@ -3,8 +3,8 @@
 use kiosk_domain::{Approval, Money, OrderEvent, OrderId, OrderState, PaymentOp, PaymentOutcome};
 use rusqlite::{OptionalExtension, params};
 
-use super::orders::{parse_order_id, transition};
-use super::{Actor, Result, Store, StoreError, audit, parse_state};
+use super::orders::{parse_order_id, state_of, transition};
+use super::{Actor, Result, Store, StoreError, audit};
 
 /// A payment journal row id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -101,9 +101,7 @@ impl Store {
              WHERE id = ?5",
             params![outcome.as_str(), approval_no, serde_json::to_string(outcome)?, now_ms, journal.0],
         )?;
-        let state: String =
-            tx.query_row("SELECT state FROM orders WHERE id = ?1", [order_id.to_string()], |r| r.get(0))?;
-        let mut state = parse_state(&state)?;
+        let mut state = state_of(&tx, order_id)?;
         if let Some(event) = outcome.event(op, state) {
             state = transition(&tx, order_id, event, Actor::System, now_ms)?;
         }
