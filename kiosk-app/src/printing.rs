@@ -36,7 +36,8 @@ pub struct PrintSetup {
     pub profile: PrinterProfile,
     /// The business on every receipt; `lang` and `printed_at` are set per job.
     pub context: ReceiptContext,
-    pub time_zone: String,
+    /// The store's clock, for the printed date and time.
+    pub clock: StoreClock,
 }
 
 impl PrintSetup {
@@ -59,7 +60,7 @@ impl PrintSetup {
                 },
                 printed_at: String::new(),
             },
-            time_zone: config.time_zone.clone(),
+            clock: StoreClock::new(&config.time_zone),
         }
     }
 }
@@ -81,10 +82,7 @@ pub fn render(
     job: &PrintJob,
     now_ms: i64,
 ) -> Result<Vec<u8>, RenderError> {
-    let mut ctx = ReceiptContext {
-        printed_at: StoreClock::new(&setup.time_zone).local_datetime(now_ms),
-        ..setup.context.clone()
-    };
+    let mut ctx = ReceiptContext { printed_at: setup.clock.local_datetime(now_ms), ..setup.context.clone() };
     let receipt = if job.kind == PrintKind::TestPage {
         test_page(&ctx)
     } else {
