@@ -6,6 +6,8 @@ pub mod config;
 pub mod doctor;
 pub mod menu_import;
 pub mod payments;
+pub mod pos;
+pub mod pos_server;
 pub mod printing;
 pub mod service;
 pub mod sim_cli;

@@ -265,3 +265,21 @@ fn parse_window(s: &str) -> Result<Window, String> {
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
+
+/// Why a menu file could not be read: the file itself, or every problem in it.
+#[derive(Debug, thiserror::Error)]
+pub enum MenuFileError {
+    #[error("use a .json or .csv file")]
+    UnknownFormat,
+    #[error("{0}")]
+    Read(#[from] std::io::Error),
+    #[error("{} problem(s): {}", .0.len(), .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<ImportError>),
+}
+
+/// Reads and checks a menu file (JSON or CSV by its extension).
+pub fn read_menu_file(path: &Path) -> Result<Menu, MenuFileError> {
+    let format = Format::of(path).ok_or(MenuFileError::UnknownFormat)?;
+    let contents = std::fs::read_to_string(path)?;
+    parse(&contents, format).map_err(MenuFileError::Invalid)
+}

@@ -91,10 +91,10 @@ fn a_prepaid_order_goes_from_draft_to_acknowledged() {
     store.outbox_begin_send(order.id, 5_000).unwrap();
     assert_eq!(store.order_state(order.id).unwrap(), OrderState::SentToPos);
     store.outbox_begin_send(order.id, 5_500).unwrap(); // a re-send after a timeout keeps the state
-    store.outbox_delivered(order.id, 6_000).unwrap();
+    store.outbox_delivered(order.id, Some("S-1"), 6_000).unwrap();
     assert_eq!(store.order_state(order.id).unwrap(), OrderState::Acknowledged);
     assert_eq!(store.outbox_pending_count().unwrap(), 0);
-    assert!(store.outbox_delivered(order.id, 6_001).is_err(), "delivered once");
+    assert!(store.outbox_delivered(order.id, None, 6_001).is_err(), "delivered once");
 
     let log = store.audit_log(100).unwrap();
     assert!(log.iter().any(|e| e.detail.as_deref() == Some("sent_to_pos --PosAcknowledged--> acknowledged")));

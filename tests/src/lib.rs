@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests and the programs they drive.
 
+pub mod fault_proxy;
 pub mod peers;
+pub mod pos;
 
 use kiosk_app::store::{Actor, Store, StoreError};
 use kiosk_domain::{Menu, OrderEvent, OrderState, PaymentOp, PaymentOutcome};

@@ -26,7 +26,7 @@ use kiosk_domain::{OrderError, OrderEvent, OrderId, OrderState};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior, params};
 
 pub use menu::CachedMenu;
-pub use outbox::{OutboxEntry, PrintJob, PrintKind};
+pub use outbox::{OutboxEntry, OutboxStatus, PrintJob, PrintKind};
 pub use payments::{JournalEntry, JournalId};
 pub use schema::SCHEMA_VERSION;
 

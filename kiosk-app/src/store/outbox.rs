@@ -1,19 +1,30 @@
 //! The POS outbox (one row per committed order, keyed by its UUID) and the print queue.
 
 use kiosk_domain::{Order, OrderEvent, OrderId, OrderState};
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::orders::{parse_order_id, state_of, transition};
 use super::{Actor, Result, Store, StoreError, audit};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
+    /// Commit order: the outbox delivers strictly in this order.
+    pub seq: i64,
     /// The idempotency key: the POS must treat a re-send of the same key as the same order.
     pub order_id: OrderId,
     pub payload_json: String,
     pub attempts: u32,
     pub next_attempt_ms: i64,
     pub last_error: Option<String>,
+}
+
+/// Where a committed order stands with the POS ("sent" or "queued" in the UI).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxStatus {
+    Queued { attempts: u32, last_error: Option<String> },
+    Delivered { pos_ref: Option<String> },
+    /// The POS refused it for good; staff must look at it (it is not lost).
+    SetAside { reason: String },
 }
 
 /// What a print job prints.
@@ -75,24 +86,57 @@ pub(super) fn queue_print_in(
 }
 
 impl Store {
-    /// Queued orders whose next attempt is due, oldest first.
+    /// Queued orders whose next attempt is due, in commit order.
     pub fn outbox_due(&self, now_ms: i64, limit: u32) -> Result<Vec<OutboxEntry>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT order_id, payload_json, attempts, next_attempt_ms, last_error FROM pos_outbox
-             WHERE status = 'queued' AND next_attempt_ms <= ?1 ORDER BY created_at_ms, rowid LIMIT ?2",
-        )?;
+        self.outbox_select("status = 'queued' AND next_attempt_ms <= ?1", now_ms, limit)
+    }
+
+    /// The queue in commit order, due or not: the worker delivers its head first.
+    pub fn outbox_queue(&self, limit: u32) -> Result<Vec<OutboxEntry>> {
+        self.outbox_select("status = 'queued' AND ?1 = ?1", 0, limit)
+    }
+
+    fn outbox_select(&self, filter: &str, now_ms: i64, limit: u32) -> Result<Vec<OutboxEntry>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT seq, order_id, payload_json, attempts, next_attempt_ms, last_error FROM pos_outbox
+             WHERE {filter} ORDER BY seq LIMIT ?2"
+        ))?;
         let rows = stmt.query_map(params![now_ms, limit], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
         })?;
         rows.map(|row| {
-            let (id, payload_json, attempts, next_attempt_ms, last_error) = row?;
-            Ok(OutboxEntry {
-                order_id: parse_order_id(&id)?,
-                payload_json,
-                attempts,
-                next_attempt_ms,
-                last_error,
-            })
+            let (seq, id, payload_json, attempts, next_attempt_ms, last_error) = row?;
+            Ok(OutboxEntry { seq, order_id: parse_order_id(&id)?, payload_json, attempts, next_attempt_ms, last_error })
+        })
+        .collect()
+    }
+
+    /// Where one order stands with the POS; `None` for an order never committed.
+    pub fn outbox_status(&self, order_id: OrderId) -> Result<Option<OutboxStatus>> {
+        let row: Option<(String, u32, Option<String>, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT status, attempts, last_error, pos_ref FROM pos_outbox WHERE order_id = ?1",
+                [order_id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(status, attempts, last_error, pos_ref)| match status.as_str() {
+            "delivered" => OutboxStatus::Delivered { pos_ref },
+            "set_aside" => OutboxStatus::SetAside { reason: last_error.unwrap_or_default() },
+            _ => OutboxStatus::Queued { attempts, last_error },
+        }))
+    }
+
+    /// Orders the POS refused for good, for the operator: `(order, reason)`.
+    pub fn outbox_set_aside_list(&self) -> Result<Vec<(OrderId, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT order_id, COALESCE(last_error, '') FROM pos_outbox WHERE status = 'set_aside' ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (id, reason) = row?;
+            Ok((parse_order_id(&id)?, reason))
         })
         .collect()
     }
@@ -124,12 +168,12 @@ impl Store {
     }
 
     /// The POS has the order (accepted, or answered "duplicate" for the same payload).
-    pub fn outbox_delivered(&mut self, order_id: OrderId, now_ms: i64) -> Result<()> {
+    pub fn outbox_delivered(&mut self, order_id: OrderId, pos_ref: Option<&str>, now_ms: i64) -> Result<()> {
         let tx = self.write()?;
         let changed = tx.execute(
-            "UPDATE pos_outbox SET status = 'delivered', delivered_at_ms = ?1, last_error = NULL
+            "UPDATE pos_outbox SET status = 'delivered', delivered_at_ms = ?1, last_error = NULL, pos_ref = ?3
              WHERE order_id = ?2 AND status = 'queued'",
-            params![now_ms, order_id.to_string()],
+            params![now_ms, order_id.to_string(), pos_ref],
         )?;
         if changed == 0 {
             return Err(StoreError::NoSuchOrder(order_id));
@@ -155,6 +199,37 @@ impl Store {
             params![error, next_attempt_ms, order_id.to_string()],
         )?;
         audit(&tx, now_ms, Actor::System, "outbox.retry", Some(order_id), error)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The POS refused the order for good (a conflicting payload, an order it calls invalid):
+    /// it leaves the queue so later orders can go, and waits for staff.
+    pub fn outbox_set_aside(&mut self, order_id: OrderId, reason: &str, now_ms: i64) -> Result<()> {
+        let tx = self.write()?;
+        let changed = tx.execute(
+            "UPDATE pos_outbox SET status = 'set_aside', last_error = ?1 WHERE order_id = ?2 AND status = 'queued'",
+            params![reason, order_id.to_string()],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchOrder(order_id));
+        }
+        audit(&tx, now_ms, Actor::System, "outbox.set_aside", Some(order_id), reason)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Staff send a set-aside order again (after fixing the POS side).
+    pub fn outbox_requeue(&mut self, order_id: OrderId, actor: Actor, now_ms: i64) -> Result<()> {
+        let tx = self.write()?;
+        let changed = tx.execute(
+            "UPDATE pos_outbox SET status = 'queued', next_attempt_ms = ?1 WHERE order_id = ?2 AND status = 'set_aside'",
+            params![now_ms, order_id.to_string()],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchOrder(order_id));
+        }
+        audit(&tx, now_ms, actor, "outbox.requeue", Some(order_id), "")?;
         tx.commit()?;
         Ok(())
     }

@@ -123,6 +123,29 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE orders ADD COLUMN lang TEXT NOT NULL DEFAULT 'ko';
     "#,
+    // 3: the outbox keeps commit order in its own sequence (a wall clock can step back),
+    // records the POS's reference, and can set aside an order the POS refused for good.
+    r#"
+    CREATE TABLE pos_outbox_v3 (
+        seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+        order_id          TEXT    NOT NULL UNIQUE REFERENCES orders(id),
+        payload_json      TEXT    NOT NULL,
+        status            TEXT    NOT NULL CHECK (status IN ('queued', 'delivered', 'set_aside')),
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms   INTEGER NOT NULL,
+        last_error        TEXT,
+        created_at_ms     INTEGER NOT NULL,
+        delivered_at_ms   INTEGER,
+        pos_ref           TEXT
+    );
+    INSERT INTO pos_outbox_v3 (order_id, payload_json, status, attempts, next_attempt_ms, last_error,
+                               created_at_ms, delivered_at_ms)
+        SELECT order_id, payload_json, status, attempts, next_attempt_ms, last_error, created_at_ms, delivered_at_ms
+        FROM pos_outbox ORDER BY created_at_ms, rowid;
+    DROP TABLE pos_outbox;
+    ALTER TABLE pos_outbox_v3 RENAME TO pos_outbox;
+    CREATE INDEX pos_outbox_queued ON pos_outbox(seq) WHERE status = 'queued';
+    "#,
 ];
 
 /// The schema version this build writes.

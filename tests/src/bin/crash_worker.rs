@@ -79,7 +79,7 @@ fn main() {
                     .unwrap();
                 if rng.random_bool(0.5) {
                     store.outbox_begin_send(order.id, now()).unwrap();
-                    store.outbox_delivered(order.id, now()).unwrap();
+                    store.outbox_delivered(order.id, None, now()).unwrap();
                 }
             }
             OrderState::PaymentDeclined => {

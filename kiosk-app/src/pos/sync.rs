@@ -1,0 +1,215 @@
+//! The sync task: keeps the device's menu, sold-out marks and order states in step with
+//! the POS, and publishes what the UI shows (reachable or not, store open, sold out).
+//!
+//! The POS is authoritative for sold-out state while it is reachable: a snapshot replaces
+//! the device's marks. While it is not, the device keeps the last state it knew and keeps
+//! taking orders (they queue in the outbox).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kiosk_domain::{ItemId, OrderEvent, OrderId, OrderState};
+use tokio::sync::{mpsc, watch};
+
+use super::outbox::{Backoff, OutboxHandle};
+use super::wire::OrderStatus;
+use super::{MenuFetch, PosAdapter, PosError, Sequenced, Update};
+use crate::clock::unix_now_ms;
+use crate::store::{Actor, Store, StoreError};
+
+/// Order statuses kept for the UI's "your order is ready" board.
+const RECENT_STATUSES: usize = 100;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PosView {
+    /// The update stream is connected.
+    pub reachable: bool,
+    pub store_open: bool,
+    pub menu_version: Option<String>,
+    pub sold_out: BTreeSet<String>,
+    /// Latest status per order id, for this device's recent orders.
+    pub order_status: BTreeMap<String, OrderStatus>,
+    /// Why the link is down, or why the last menu was refused.
+    pub problem: Option<String>,
+    /// When `reachable` last changed (Unix ms).
+    pub since_ms: i64,
+}
+
+pub struct PosSync<A> {
+    store: Arc<Mutex<Store>>,
+    pos: Arc<A>,
+    outbox: Option<OutboxHandle>,
+    view: watch::Sender<PosView>,
+    backoff: Backoff,
+}
+
+impl<A: PosAdapter> PosSync<A> {
+    pub fn new(store: Arc<Mutex<Store>>, pos: Arc<A>, outbox: Option<OutboxHandle>) -> (PosSync<A>, watch::Receiver<PosView>) {
+        let sold_out = store
+            .lock()
+            .expect("store lock")
+            .sold_out_items()
+            .map(|ids| ids.into_iter().map(|i| i.0).collect())
+            .unwrap_or_default();
+        let (view, rx) = watch::channel(PosView { sold_out, since_ms: unix_now_ms(), ..PosView::default() });
+        let backoff = Backoff { base: Duration::from_millis(250), cap: Duration::from_secs(15) };
+        (PosSync { store, pos, outbox, view, backoff }, rx)
+    }
+
+    fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        f(&mut self.store.lock().expect("store lock"))
+    }
+
+    fn set_reachable(&self, reachable: bool, problem: Option<String>) {
+        self.view.send_if_modified(|v| {
+            let changed = v.reachable != reachable || v.problem != problem;
+            if v.reachable != reachable {
+                v.since_ms = unix_now_ms();
+            }
+            v.reachable = reachable;
+            v.problem = problem;
+            changed
+        });
+    }
+
+    /// Runs until the task is dropped: follow updates, reconnect with backoff.
+    pub async fn run(self) {
+        let mut since = None;
+        let mut failures = 0u32;
+        loop {
+            match self.follow(&mut since).await {
+                Ok(()) => return, // nobody listens
+                Err(e) => {
+                    failures += 1;
+                    let wait = self.backoff.delay(failures.min(16), rand::random::<f64>());
+                    tracing::warn!("POS updates: {e}; reconnecting in {wait:?}");
+                    self.set_reachable(false, Some(e.to_string()));
+                    tokio::time::sleep(wait).await;
+                    if self.view.borrow().reachable {
+                        failures = 0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One connection: refresh the menu, then apply updates until the stream breaks.
+    async fn follow(&self, since: &mut Option<u64>) -> Result<(), PosError> {
+        let (tx, mut rx) = mpsc::channel::<Sequenced>(256);
+        let watch = self.pos.watch(*since, &tx);
+        tokio::pin!(watch);
+        loop {
+            tokio::select! {
+                ended = &mut watch => return ended.and(Err(PosError::Unreachable("the update stream ended".into()))),
+                Some(update) = rx.recv() => {
+                    if !self.view.borrow().reachable {
+                        self.set_reachable(true, None);
+                        if let Some(outbox) = &self.outbox {
+                            outbox.pos_reachable();
+                        }
+                    }
+                    *since = Some(update.seq);
+                    self.apply(update.update).await;
+                }
+            }
+        }
+    }
+
+    /// Fetches the menu unless the POS's version is the one we have; a bad menu is refused
+    /// and the last good one stays.
+    pub async fn refresh_menu(&self) -> Result<bool, PosError> {
+        let known = self.with_store(|s| s.menu_version()).ok().flatten();
+        match self.pos.fetch_menu(known.as_deref()).await? {
+            MenuFetch::Unchanged => Ok(false),
+            MenuFetch::Changed(menu) => {
+                let version = menu.version.clone();
+                let saved = self.with_store(|s| s.save_menu(&menu, self.pos.name(), Actor::Pos, unix_now_ms()));
+                match saved {
+                    Ok(()) => {
+                        tracing::info!("menu {version:?} from the POS ({} items)", menu.items.len());
+                        self.view.send_modify(|v| v.menu_version = Some(version));
+                        Ok(true)
+                    }
+                    Err(e) => Err(PosError::Protocol(format!("the POS's menu was refused: {e}; the last good menu stays"))),
+                }
+            }
+        }
+    }
+
+    async fn apply(&self, update: Update) {
+        let outcome = match update {
+            Update::Snapshot { store_open, menu_version, sold_out } => {
+                self.view.send_modify(|v| v.store_open = store_open);
+                let menu_stale = menu_version.is_some() && menu_version != self.with_store(|s| s.menu_version()).ok().flatten();
+                let marks = self.replace_sold_out(sold_out.into_iter().collect());
+                if menu_stale { self.refresh_menu().await.map(|_| ()).map_err(|e| e.to_string()) } else { marks }
+            }
+            Update::SoldOut { item, sold_out } => self.mark_sold_out(&item, sold_out),
+            Update::Store { open } => {
+                self.view.send_modify(|v| v.store_open = open);
+                Ok(())
+            }
+            Update::Menu { .. } => self.refresh_menu().await.map(|_| ()).map_err(|e| e.to_string()),
+            Update::OrderStatus { order_id, status } => self.order_status(&order_id, status),
+        };
+        if let Err(problem) = outcome {
+            tracing::warn!("POS update not applied: {problem}");
+            self.view.send_modify(|v| v.problem = Some(problem));
+        }
+    }
+
+    fn mark_sold_out(&self, item: &str, sold_out: bool) -> Result<(), String> {
+        self.with_store(|s| s.set_sold_out(&ItemId(item.to_owned()), sold_out, Actor::Pos, unix_now_ms()))
+            .map_err(|e| e.to_string())?;
+        self.view.send_modify(|v| {
+            if sold_out {
+                v.sold_out.insert(item.to_owned());
+            } else {
+                v.sold_out.remove(item);
+            }
+        });
+        Ok(())
+    }
+
+    fn replace_sold_out(&self, wanted: BTreeSet<String>) -> Result<(), String> {
+        let current = self.view.borrow().sold_out.clone();
+        for item in current.difference(&wanted) {
+            self.mark_sold_out(item, false)?;
+        }
+        for item in wanted.difference(&current) {
+            self.mark_sold_out(item, true)?;
+        }
+        Ok(())
+    }
+
+    fn order_status(&self, order_id: &str, status: OrderStatus) -> Result<(), String> {
+        self.view.send_modify(|v| {
+            v.order_status.insert(order_id.to_owned(), status);
+            while v.order_status.len() > RECENT_STATUSES {
+                let oldest = v.order_status.keys().next().cloned();
+                oldest.map(|k| v.order_status.remove(&k));
+            }
+        });
+        let event = match status {
+            OrderStatus::Received => return Ok(()),
+            OrderStatus::Ready => OrderEvent::MarkedReady,
+            OrderStatus::Served => OrderEvent::Completed,
+        };
+        let id = OrderId(order_id.parse().map_err(|_| format!("order status for {order_id:?}, which is not an order id"))?);
+        self.with_store(|s| {
+            let state = s.order_state(id)?;
+            // A status can overtake the outbox's own record of the acknowledgement; then the
+            // UI still shows it (above) and the stored state stays as the outbox leaves it.
+            let applies = match event {
+                OrderEvent::MarkedReady => state == OrderState::Acknowledged,
+                _ => matches!(state, OrderState::Acknowledged | OrderState::Ready),
+            };
+            if applies {
+                s.apply_event(id, event, Actor::Pos, unix_now_ms())?;
+            }
+            Ok(())
+        })
+        .map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,202 @@
+//! `kiosk pos …`: run the reference store server and work on its database (issue tokens,
+//! load the menu, mark sold out, mark orders ready, list orders and staff calls). The
+//! commands write to the database file directly; a running server picks the changes up
+//! within a fraction of a second and pushes them to the devices.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use kiosk_drivers::transport::Endpoint;
+
+use super::db::ServerDb;
+use super::{ServeOptions, start};
+use crate::pos::wire::OrderStatus;
+
+#[derive(Debug, Subcommand)]
+pub enum PosCommand {
+    /// Serve the kiosk link protocol (and the admin endpoints) from a SQLite database.
+    Serve {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8765")]
+        listen: SocketAddr,
+        /// Load this menu (JSON or CSV) at start.
+        #[arg(long, value_name = "FILE")]
+        menu: Option<PathBuf>,
+        /// Print kitchen tickets on this network ESC/POS printer (HOST:PORT, usually 9100).
+        #[arg(long, value_name = "HOST:PORT")]
+        printer: Option<String>,
+        /// Serve HTTPS with this PEM certificate (and --tls-key).
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Serve HTTPS with a self-signed certificate kept in DIR (made on first use); the
+        /// pin for the devices' `tls_pin_sha256` is printed at start.
+        #[arg(long, value_name = "DIR", conflicts_with = "tls_cert")]
+        tls_self_signed: Option<PathBuf>,
+    },
+    /// Issue (or replace) the token of a device, or of staff with --admin; printed once.
+    Token {
+        name: String,
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Load a menu file (JSON or CSV); devices fetch it at once.
+    Menu {
+        file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+    },
+    /// Mark an item sold out (or back on sale with --back).
+    SoldOut {
+        item: String,
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        #[arg(long)]
+        back: bool,
+    },
+    /// Set an order's status: received, ready or served. The device that sent it shows it.
+    Status {
+        order_id: String,
+        status: String,
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+    },
+    /// Open or close the store (a closed store takes no new orders).
+    Store {
+        #[arg(value_parser = ["open", "closed"])]
+        state: String,
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+    },
+    /// List received orders.
+    Orders {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List staff calls, newest first.
+    Calls {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+    },
+}
+
+fn open(db: &Path) -> Result<ServerDb> {
+    ServerDb::open(db).with_context(|| format!("opening {}", db.display()))
+}
+
+pub fn run(command: PosCommand) -> Result<()> {
+    match command {
+        PosCommand::Serve { db, listen, menu, printer, tls_cert, tls_key, tls_self_signed } => {
+            let tls = match (tls_cert, tls_key, tls_self_signed) {
+                (Some(cert), Some(key), _) => Some((
+                    std::fs::read(&cert).with_context(|| format!("reading {}", cert.display()))?,
+                    std::fs::read(&key).with_context(|| format!("reading {}", key.display()))?,
+                )),
+                (_, _, Some(dir)) => Some(self_signed_in(&dir, listen)?),
+                _ => None,
+            };
+            let kitchen_printer = printer.map(|address| Endpoint::Tcp { address });
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            runtime.block_on(async {
+                let server = start(ServeOptions { db, listen, menu, kitchen_printer, tls }).await?;
+                let scheme = if server.tls_pin.is_some() { "https" } else { "http" };
+                println!("kiosk link server on {scheme}://{}", server.addr);
+                if let Some(pin) = &server.tls_pin {
+                    println!("tls_pin_sha256 = \"{pin}\"");
+                }
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => server.stop().await,
+                    _ = wait_terminate() => server.stop().await,
+                }
+                Ok(())
+            })
+        }
+        PosCommand::Token { name, db, admin } => {
+            let token = open(&db)?.issue_token(&name, admin)?;
+            println!("{token}");
+            eprintln!("token for {name}{} (shown once; put it in the device's [pos] token)", if admin { " (admin)" } else { "" });
+            Ok(())
+        }
+        PosCommand::Menu { file, db } => {
+            let menu = crate::menu_import::read_menu_file(&file).with_context(|| file.display().to_string())?;
+            let items = menu.items.len();
+            let version = open(&db)?.load_menu(menu)?;
+            println!("menu {version:?} loaded ({items} items)");
+            Ok(())
+        }
+        PosCommand::SoldOut { item, db, back } => {
+            open(&db)?.set_sold_out(&item, !back)?;
+            println!("{item}: {}", if back { "back on sale" } else { "sold out" });
+            Ok(())
+        }
+        PosCommand::Status { order_id, status, db } => {
+            let Some(s) = OrderStatus::parse(&status) else { bail!("status {status:?}: use received, ready or served") };
+            open(&db)?.set_order_status(&order_id, s)?;
+            println!("{order_id}: {status}");
+            Ok(())
+        }
+        PosCommand::Store { state, db } => {
+            open(&db)?.set_store_open(state == "open")?;
+            println!("store {state}");
+            Ok(())
+        }
+        PosCommand::Orders { db, json } => {
+            let orders = open(&db)?.orders(0, u32::MAX)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&orders)?);
+            } else {
+                println!("{:>6}  {:<36}  {:<12}  {:>5}  {:>9}  {:<8}  dup", "ref", "order", "device", "no.", "total", "status");
+                for o in &orders {
+                    println!(
+                        "{:>6}  {:<36}  {:<12}  {:>5}  {:>9}  {:<8}  {}",
+                        super::db::pos_ref(o.seq),
+                        o.order_id,
+                        o.device,
+                        o.number,
+                        o.total,
+                        o.status,
+                        o.duplicates
+                    );
+                }
+                println!("{} order(s)", orders.len());
+            }
+            Ok(())
+        }
+        PosCommand::Calls { db } => {
+            for c in open(&db)?.staff_calls(100)? {
+                println!("{}  {:<12}  table {:<4}  {}", c.at_ms, c.device, c.table.as_deref().unwrap_or("-"), c.reason);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A self-signed certificate kept in `dir`, made on first use: `(cert PEM, key PEM)`.
+fn self_signed_in(dir: &Path, listen: SocketAddr) -> Result<(Vec<u8>, Vec<u8>)> {
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    if !cert_path.exists() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let names = vec!["localhost".to_owned(), listen.ip().to_string()];
+        let (cert, key, _) = crate::pos::tls::self_signed(&names)?;
+        std::fs::write(&key_path, key).with_context(|| format!("writing {}", key_path.display()))?;
+        std::fs::write(&cert_path, cert).with_context(|| format!("writing {}", cert_path.display()))?;
+    }
+    Ok((std::fs::read(&cert_path)?, std::fs::read(&key_path)?))
+}
+
+async fn wait_terminate() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut s) => {
+            s.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}

@@ -1,0 +1,491 @@
+//! The reference store server's SQLite database: devices and their tokens, the menu,
+//! sold-out marks, received orders (deduplicated by order id), the update log that devices
+//! follow, staff calls, table claims and device health.
+//!
+//! Every write that devices must hear about appends to `events` in the same transaction,
+//! so a device that reconnects with its last event id misses nothing. The CLI writes to the
+//! same file while the server runs; the server notices new events by polling `MAX(seq)`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use kiosk_domain::{Menu, Order};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::clock::unix_now_ms;
+use crate::pos::tls::hex;
+use crate::pos::wire::{OrderStatus, Sequenced, StaffReason, SubmitStatus, Update};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("order {0} was received before with a different payload")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("table {table} is held by {holder}")]
+    TableTaken { table: String, holder: String },
+    #[error("the database was written by a newer server (schema {0})")]
+    TooNew(u32),
+}
+
+pub type Result<T, E = DbError> = std::result::Result<T, E>;
+
+const SCHEMA: &str = r#"
+CREATE TABLE devices (
+    name          TEXT PRIMARY KEY,
+    token_sha256  TEXT NOT NULL UNIQUE,
+    admin         INTEGER NOT NULL DEFAULT 0,
+    created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE menu (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    version   TEXT NOT NULL,
+    menu_json TEXT NOT NULL,
+    item_ids  TEXT NOT NULL
+);
+CREATE TABLE sold_out (item_id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL);
+CREATE TABLE orders (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id        TEXT NOT NULL UNIQUE,
+    device          TEXT NOT NULL,
+    payload_sha256  TEXT NOT NULL,
+    payload_json    TEXT NOT NULL,
+    number          INTEGER NOT NULL,
+    total           INTEGER NOT NULL,
+    status          TEXT NOT NULL,
+    received_at_ms  INTEGER NOT NULL,
+    duplicates      INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE events (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    device  TEXT,                       -- NULL: for every device
+    json    TEXT NOT NULL,
+    at_ms   INTEGER NOT NULL
+);
+CREATE TABLE staff_calls (
+    id        TEXT PRIMARY KEY,
+    device    TEXT NOT NULL,
+    table_id  TEXT,
+    reason    TEXT NOT NULL,
+    at_ms     INTEGER NOT NULL
+);
+CREATE TABLE table_claims (table_id TEXT PRIMARY KEY, device TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE TABLE device_health (device TEXT PRIMARY KEY, report_json TEXT NOT NULL, at_ms INTEGER NOT NULL);
+CREATE TABLE kitchen_queue (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id  TEXT NOT NULL,
+    printed   INTEGER NOT NULL DEFAULT 0,
+    error     TEXT
+);
+"#;
+
+const SCHEMA_VERSION: u32 = 1;
+
+/// The server's view of a device, found by its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub name: String,
+    pub admin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReceivedOrder {
+    pub seq: i64,
+    pub order_id: String,
+    pub device: String,
+    pub number: u32,
+    pub total: i64,
+    pub status: String,
+    pub received_at_ms: i64,
+    pub duplicates: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StaffCallRecord {
+    pub id: String,
+    pub device: String,
+    pub table: Option<String>,
+    pub reason: String,
+    pub at_ms: i64,
+}
+
+pub struct ServerDb {
+    conn: Connection,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+}
+
+impl ServerDb {
+    pub fn open(path: &Path) -> Result<ServerDb> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(DbError::TooNew(version));
+        }
+        if version == 0 {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if tx.query_row("PRAGMA user_version", [], |r| r.get::<_, u32>(0))? == 0 {
+                tx.execute_batch(SCHEMA)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+                tx.execute("INSERT INTO settings (key, value) VALUES ('store_open', '1')", [])?;
+            }
+            tx.commit()?;
+        }
+        Ok(ServerDb { conn })
+    }
+
+    /// Creates or replaces the token of a device (or of an admin); returns the new token,
+    /// which is shown once: only its hash is kept.
+    pub fn issue_token(&mut self, name: &str, admin: bool) -> Result<String> {
+        let mut raw = [0u8; 24];
+        rand::fill(&mut raw);
+        let token = hex(&raw);
+        self.conn.execute(
+            "INSERT INTO devices (name, token_sha256, admin, created_at_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO UPDATE SET token_sha256 = excluded.token_sha256, admin = excluded.admin",
+            params![name, sha256_hex(token.as_bytes()), admin, unix_now_ms()],
+        )?;
+        Ok(token)
+    }
+
+    pub fn device_for_token(&self, token: &str) -> Result<Option<Device>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT name, admin FROM devices WHERE token_sha256 = ?1",
+                [sha256_hex(token.as_bytes())],
+                |r| Ok(Device { name: r.get(0)?, admin: r.get(1)? }),
+            )
+            .optional()?)
+    }
+
+    fn append(tx: &rusqlite::Transaction<'_>, device: Option<&str>, update: &Update) -> Result<i64> {
+        tx.execute(
+            "INSERT INTO events (device, json, at_ms) VALUES (?1, ?2, ?3)",
+            params![device, serde_json::to_string(update)?, unix_now_ms()],
+        )?;
+        Ok(tx.last_insert_rowid())
+    }
+
+    pub fn last_event(&self) -> Result<u64> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?)
+    }
+
+    /// Updates after `since` meant for `device`, oldest first.
+    pub fn events_after(&self, since: u64, device: &str, limit: u32) -> Result<Vec<Sequenced>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, json FROM events WHERE seq > ?1 AND (device IS NULL OR device = ?2) ORDER BY seq LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![since, device, limit], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (seq, json) = row?;
+            Ok(Sequenced { seq, update: serde_json::from_str(&json)? })
+        })
+        .collect()
+    }
+
+    /// The whole current state as one update, stamped with the latest event number.
+    pub fn snapshot(&self) -> Result<Sequenced> {
+        let seq = self.last_event()?;
+        let mut stmt = self.conn.prepare_cached("SELECT item_id FROM sold_out ORDER BY item_id")?;
+        let sold_out = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(Sequenced {
+            seq,
+            update: Update::Snapshot { store_open: self.store_open()?, menu_version: self.menu_version()?, sold_out },
+        })
+    }
+
+    pub fn store_open(&self) -> Result<bool> {
+        let v: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = 'store_open'", [], |r| r.get(0))
+            .optional()?;
+        Ok(v.as_deref() != Some("0"))
+    }
+
+    pub fn set_store_open(&mut self, open: bool) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES ('store_open', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [if open { "1" } else { "0" }],
+        )?;
+        Self::append(&tx, None, &Update::Store { open })?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn menu_version(&self) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT version FROM menu WHERE id = 1", [], |r| r.get(0)).optional()?)
+    }
+
+    /// `(version, JSON)` of the menu devices download.
+    pub fn menu(&self) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .query_row("SELECT version, menu_json FROM menu WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    /// Replaces the menu after validating it; a menu without a version gets one from its
+    /// content, so an unchanged menu keeps its version (and its ETag).
+    pub fn load_menu(&mut self, mut menu: Menu) -> Result<String> {
+        let problems = menu.validate();
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.iter().take(5).map(|p| p.to_string()).collect();
+            return Err(DbError::Invalid(format!("the menu has {} problem(s): {}", problems.len(), list.join("; "))));
+        }
+        for item in &mut menu.items {
+            item.sold_out = false; // sold-out state travels as marks and updates
+        }
+        if menu.version.is_empty() {
+            menu.version = format!("sha-{}", &sha256_hex(serde_json::to_string(&menu)?.as_bytes())[..16]);
+        }
+        let ids: Vec<&str> = menu.items.iter().map(|i| i.id.0.as_str()).collect();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO menu (id, version, menu_json, item_ids) VALUES (1, ?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, menu_json = excluded.menu_json,
+                 item_ids = excluded.item_ids",
+            params![menu.version, serde_json::to_string(&menu)?, serde_json::to_string(&ids)?],
+        )?;
+        Self::append(&tx, None, &Update::Menu { version: menu.version.clone() })?;
+        tx.commit()?;
+        Ok(menu.version)
+    }
+
+    fn has_item(&self, item: &str) -> Result<bool> {
+        let ids: Option<String> = self.conn.query_row("SELECT item_ids FROM menu WHERE id = 1", [], |r| r.get(0)).optional()?;
+        Ok(match ids {
+            Some(ids) => serde_json::from_str::<Vec<String>>(&ids)?.iter().any(|i| i == item),
+            None => false,
+        })
+    }
+
+    pub fn set_sold_out(&mut self, item: &str, sold_out: bool) -> Result<()> {
+        if !self.has_item(item)? {
+            return Err(DbError::NotFound(format!("item {item:?} of the menu")));
+        }
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if sold_out {
+            tx.execute(
+                "INSERT INTO sold_out (item_id, since_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![item, unix_now_ms()],
+            )?;
+        } else {
+            tx.execute("DELETE FROM sold_out WHERE item_id = ?1", [item])?;
+        }
+        Self::append(&tx, None, &Update::SoldOut { item: item.to_owned(), sold_out })?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Receives an order: the first time it is stored (and queued for the kitchen), a
+    /// re-send of the same payload is a duplicate, a different payload a conflict.
+    /// Returns the status and the store's reference.
+    pub fn receive_order(&mut self, device: &str, order: &Order) -> Result<(SubmitStatus, String)> {
+        let canonical = serde_json::to_string(order)?;
+        let digest = sha256_hex(canonical.as_bytes());
+        let id = order.id.to_string();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing: Option<(i64, String)> = tx
+            .query_row("SELECT seq, payload_sha256 FROM orders WHERE order_id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (status, seq) = match existing {
+            Some((seq, stored)) if stored == digest => {
+                tx.execute("UPDATE orders SET duplicates = duplicates + 1 WHERE seq = ?1", [seq])?;
+                (SubmitStatus::Duplicate, seq)
+            }
+            Some(_) => return Err(DbError::Conflict(id)),
+            None => {
+                tx.execute(
+                    "INSERT INTO orders (order_id, device, payload_sha256, payload_json, number, total, status, received_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'received', ?7)",
+                    params![id, device, digest, canonical, order.number, order.totals.total().0, unix_now_ms()],
+                )?;
+                let seq = tx.last_insert_rowid();
+                tx.execute("INSERT INTO kitchen_queue (order_id) VALUES (?1)", [&id])?;
+                (SubmitStatus::Accepted, seq)
+            }
+        };
+        tx.commit()?;
+        Ok((status, pos_ref(seq)))
+    }
+
+    /// Staff mark an order ready or served; the device that sent it hears about it.
+    pub fn set_order_status(&mut self, order_id: &str, status: OrderStatus) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let device: Option<String> =
+            tx.query_row("SELECT device FROM orders WHERE order_id = ?1", [order_id], |r| r.get(0)).optional()?;
+        let device = device.ok_or_else(|| DbError::NotFound(format!("order {order_id}")))?;
+        tx.execute("UPDATE orders SET status = ?1 WHERE order_id = ?2", params![status.as_str(), order_id])?;
+        Self::append(&tx, Some(&device), &Update::OrderStatus { order_id: order_id.to_owned(), status })?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn orders(&self, after_seq: i64, limit: u32) -> Result<Vec<ReceivedOrder>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, order_id, device, number, total, status, received_at_ms, duplicates FROM orders
+             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after_seq, limit], |r| {
+            Ok(ReceivedOrder {
+                seq: r.get(0)?,
+                order_id: r.get(1)?,
+                device: r.get(2)?,
+                number: r.get(3)?,
+                total: r.get(4)?,
+                status: r.get(5)?,
+                received_at_ms: r.get(6)?,
+                duplicates: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn order_payload(&self, order_id: &str) -> Result<Option<Order>> {
+        let json: Option<String> = self
+            .conn
+            .query_row("SELECT payload_json FROM orders WHERE order_id = ?1", [order_id], |r| r.get(0))
+            .optional()?;
+        Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+    }
+
+    /// Records a staff call once per id; returns whether it was new.
+    pub fn staff_call(&mut self, id: &str, device: &str, table: Option<&str>, reason: StaffReason) -> Result<bool> {
+        let n = self.conn.execute(
+            "INSERT INTO staff_calls (id, device, table_id, reason, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO NOTHING",
+            params![id, device, table, reason.as_str(), unix_now_ms()],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn staff_calls(&self, limit: u32) -> Result<Vec<StaffCallRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, device, table_id, reason, at_ms FROM staff_calls ORDER BY at_ms DESC, id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok(StaffCallRecord { id: r.get(0)?, device: r.get(1)?, table: r.get(2)?, reason: r.get(3)?, at_ms: r.get(4)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Claims `table` for `device`; a second device gets `TableTaken` until it is released.
+    pub fn claim_table(&mut self, table: &str, device: &str) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let holder: Option<String> =
+            tx.query_row("SELECT device FROM table_claims WHERE table_id = ?1", [table], |r| r.get(0)).optional()?;
+        match holder {
+            Some(h) if h != device => return Err(DbError::TableTaken { table: table.to_owned(), holder: h }),
+            Some(_) => {}
+            None => {
+                // A device holds one table: moving it frees the old one.
+                tx.execute("DELETE FROM table_claims WHERE device = ?1", [device])?;
+                tx.execute(
+                    "INSERT INTO table_claims (table_id, device, at_ms) VALUES (?1, ?2, ?3)",
+                    params![table, device, unix_now_ms()],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn release_table(&mut self, table: &str) -> Result<bool> {
+        Ok(self.conn.execute("DELETE FROM table_claims WHERE table_id = ?1", [table])? == 1)
+    }
+
+    pub fn record_health(&mut self, device: &str, report_json: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO device_health (device, report_json, at_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (device) DO UPDATE SET report_json = excluded.report_json, at_ms = excluded.at_ms",
+            params![device, report_json, unix_now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// `(device, admin, last health report, reported at)`.
+    pub fn devices(&self) -> Result<Vec<(String, bool, Option<String>, Option<i64>)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.name, d.admin, h.report_json, h.at_ms FROM devices d
+             LEFT JOIN device_health h ON h.device = d.name ORDER BY d.name",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The next kitchen ticket to print: `(queue seq, order)`.
+    pub fn next_kitchen_ticket(&self) -> Result<Option<(i64, Order)>> {
+        let row: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT k.seq, o.payload_json FROM kitchen_queue k JOIN orders o ON o.order_id = k.order_id
+                 WHERE k.printed = 0 ORDER BY k.seq LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(seq, json)| serde_json::from_str(&json).map(|o| (seq, o))).transpose()?)
+    }
+
+    pub fn kitchen_printed(&mut self, seq: i64, error: Option<&str>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE kitchen_queue SET printed = ?1, error = ?2 WHERE seq = ?3",
+            params![error.is_none(), error, seq],
+        )?;
+        Ok(())
+    }
+}
+
+/// The store's reference for an order: its arrival number.
+pub fn pos_ref(seq: i64) -> String {
+    format!("K-{seq:05}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> (tempfile::TempDir, ServerDb) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = ServerDb::open(&dir.path().join("pos.sqlite")).unwrap();
+        (dir, db)
+    }
+
+    #[test]
+    fn tokens_are_stored_hashed_and_found_again() {
+        let (_d, mut db) = db();
+        let token = db.issue_token("kiosk-1", false).unwrap();
+        assert_eq!(db.device_for_token(&token).unwrap(), Some(Device { name: "kiosk-1".into(), admin: false }));
+        assert_eq!(db.device_for_token("guess").unwrap(), None);
+        let stored: String = db.conn.query_row("SELECT token_sha256 FROM devices", [], |r| r.get(0)).unwrap();
+        assert_ne!(stored, token);
+        let rotated = db.issue_token("kiosk-1", false).unwrap();
+        assert_eq!(db.device_for_token(&token).unwrap(), None, "the old token stops working");
+        assert!(db.device_for_token(&rotated).unwrap().is_some());
+    }
+
+    #[test]
+    fn two_devices_cannot_hold_one_table() {
+        let (_d, mut db) = db();
+        db.claim_table("7", "tab-a").unwrap();
+        db.claim_table("7", "tab-a").unwrap();
+        assert!(matches!(db.claim_table("7", "tab-b"), Err(DbError::TableTaken { holder, .. }) if holder == "tab-a"));
+        db.claim_table("8", "tab-a").unwrap();
+        db.claim_table("7", "tab-b").unwrap();
+    }
+}

@@ -1,0 +1,636 @@
+//! `kiosk pos serve`: the reference store server for the "kiosk link" protocol, on SQLite.
+//! The demo runs it in-process; a small store without a POS can run it as its POS (menus,
+//! orders, sold-out marks, "ready" calls, staff calls and kitchen tickets).
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use kiosk_domain::{Menu, Order};
+use kiosk_drivers::transport::Endpoint;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::{Notify, watch};
+
+use crate::pos::wire::{
+    self, ErrorBody, ErrorCode, ErrorDetail, Hello, MAX_BODY_BYTES, OrderStatus, PROTOCOL, PROTOCOL_HEADER, Sequenced,
+    StaffCall, SubmitOrder, SubmitReply, SubmitStatus, TableClaim, UpdateBatch,
+};
+
+pub mod cli;
+pub mod db;
+pub mod kitchen;
+mod tls_listener;
+
+use db::{DbError, Device, ServerDb};
+
+/// How often the server looks for events written by another process (the CLI).
+const EVENT_POLL: Duration = Duration::from_millis(200);
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+const MAX_LONG_POLL: Duration = Duration::from_secs(30);
+
+pub struct ServeOptions {
+    pub db: PathBuf,
+    pub listen: SocketAddr,
+    /// A menu file loaded at start (JSON, as `kiosk menu import` reads).
+    pub menu: Option<PathBuf>,
+    /// A network ESC/POS printer for kitchen tickets.
+    pub kitchen_printer: Option<Endpoint>,
+    /// PEM certificate and key: serve HTTPS.
+    pub tls: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+#[derive(Clone)]
+struct AppState {
+    db: Arc<Mutex<ServerDb>>,
+    events: watch::Receiver<u64>,
+    events_tx: Arc<watch::Sender<u64>>,
+    kitchen: Arc<Notify>,
+}
+
+/// A running server.
+pub struct ServerHandle {
+    pub addr: SocketAddr,
+    /// The certificate's SHA-256 when serving HTTPS: what devices pin.
+    pub tls_pin: Option<String>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// Stops accepting, ends open streams and waits for the server to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        for t in &self.background {
+            t.abort();
+        }
+        self.task.abort();
+        let _ = self.task.await;
+    }
+
+    /// Waits until the server ends (it does not, unless it fails).
+    pub async fn wait(self) {
+        let _ = self.task.await;
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{path}: {error}", path = .0.display(), error = .1)]
+    Db(PathBuf, DbError),
+    #[error("menu {path}: {error}", path = .0.display(), error = .1)]
+    Menu(PathBuf, String),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(SocketAddr, std::io::Error),
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::pos::tls::TlsError),
+}
+
+/// Opens the database, loads the menu if given, binds and serves in the background.
+pub async fn start(options: ServeOptions) -> Result<ServerHandle, ServeError> {
+    let mut db = ServerDb::open(&options.db).map_err(|e| ServeError::Db(options.db.clone(), e))?;
+    if let Some(path) = &options.menu {
+        let menu = crate::menu_import::read_menu_file(path).map_err(|e| ServeError::Menu(path.clone(), e.to_string()))?;
+        db.load_menu(menu).map_err(|e| ServeError::Menu(path.clone(), e.to_string()))?;
+    }
+    let last = db.last_event().map_err(|e| ServeError::Db(options.db.clone(), e))?;
+    let (events_tx, events) = watch::channel(last);
+    let state = AppState {
+        db: Arc::new(Mutex::new(db)),
+        events,
+        events_tx: Arc::new(events_tx),
+        kitchen: Arc::new(Notify::new()),
+    };
+    let mut background = vec![tokio::spawn(poll_events(state.clone()))];
+    if let Some(endpoint) = options.kitchen_printer.clone() {
+        background.push(tokio::spawn(kitchen::run(state.db.clone(), endpoint, state.kitchen.clone())));
+    }
+    let app = router(state);
+    let tcp = tokio::net::TcpListener::bind(options.listen).await.map_err(|e| ServeError::Listen(options.listen, e))?;
+    let addr = tcp.local_addr().map_err(|e| ServeError::Listen(options.listen, e))?;
+    let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+    let (task, tls_pin) = match &options.tls {
+        None => {
+            let serve = axum::serve(tcp, app).with_graceful_shutdown(async {
+                let _ = stop.await;
+            });
+            (tokio::spawn(async move {
+                if let Err(e) = serve.await {
+                    tracing::error!("pos server: {e}");
+                }
+            }), None)
+        }
+        Some((cert, key)) => {
+            let config = crate::pos::tls::server_config(cert, key, "the server certificate")?;
+            let pin = crate::pos::tls::pem_fingerprint(cert);
+            let listener = tls_listener::TlsListener::new(tcp, config);
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stop.await;
+            });
+            (tokio::spawn(async move {
+                if let Err(e) = serve.await {
+                    tracing::error!("pos server: {e}");
+                }
+            }), pin)
+        }
+    };
+    Ok(ServerHandle { addr, tls_pin, shutdown: Some(shutdown), task, background })
+}
+
+/// Picks up events another process (the CLI) wrote to the same database.
+async fn poll_events(state: AppState) {
+    loop {
+        tokio::time::sleep(EVENT_POLL).await;
+        if let Ok(Ok(last)) = run(&state, |db| db.last_event()).await.map(Ok::<_, ApiError>) {
+            state.events_tx.send_if_modified(|v| {
+                let changed = *v != last;
+                *v = last;
+                changed
+            });
+        }
+    }
+}
+
+fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/hello", get(hello))
+        .route("/v1/orders", post(submit_order))
+        .route("/v1/menu", get(menu))
+        .route("/v1/events", get(events))
+        .route("/v1/updates", get(long_poll))
+        .route("/v1/staff-calls", post(staff_call))
+        .route("/v1/tables/{table}/claim", post(claim_table).delete(release_table))
+        .route("/v1/devices/self/health", put(report_health))
+        .route("/admin/v1/menu", put(admin_menu))
+        .route("/admin/v1/items/{item}/sold-out", post(admin_sold_out))
+        .route("/admin/v1/orders", get(admin_orders))
+        .route("/admin/v1/orders/{id}/status", post(admin_order_status))
+        .route("/admin/v1/store", post(admin_store))
+        .route("/admin/v1/staff-calls", get(admin_staff_calls))
+        .route("/admin/v1/devices", get(admin_devices))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// An error answer: the status and a typed `ErrorBody`.
+#[derive(Debug)]
+struct ApiError {
+    status: StatusCode,
+    code: ErrorCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into() }
+    }
+
+    fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { protocol: PROTOCOL, error: ErrorDetail { code: self.code, message: self.message } };
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> ApiError {
+        let message = e.to_string();
+        match e {
+            DbError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, message),
+            DbError::Invalid(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, message),
+            DbError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message),
+            DbError::TableTaken { .. } => ApiError::new(StatusCode::CONFLICT, ErrorCode::TableTaken, message),
+            DbError::Sqlite(_) | DbError::Json(_) | DbError::TooNew(_) => {
+                tracing::error!("pos server: {message}");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "the store server failed; see its log")
+            }
+        }
+    }
+}
+
+/// Runs a database call off the async threads.
+async fn run<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut ServerDb) -> Result<T, DbError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let db = state.db.clone();
+    tokio::task::spawn_blocking(move || f(&mut db.lock().expect("server db lock")))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, e.to_string()))?
+        .map_err(ApiError::from)
+}
+
+/// Checks the token (and, for admin endpoints, that it is an admin's) and the protocol header.
+async fn authenticate(state: &AppState, headers: &HeaderMap, admin: bool) -> Result<Device, ApiError> {
+    if let Some(v) = headers.get(PROTOCOL_HEADER) {
+        let version = v.to_str().ok().and_then(|v| v.trim().parse::<u32>().ok());
+        if version != Some(PROTOCOL) {
+            return Err(unsupported(v.to_str().unwrap_or("?")));
+        }
+    }
+    let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, m);
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| unauthorized("missing \"Authorization: Bearer <device token>\""))?
+        .trim()
+        .to_owned();
+    let device = run(state, move |db| db.device_for_token(&token))
+        .await?
+        .ok_or_else(|| unauthorized("unknown token; issue one with `kiosk pos token NAME --db FILE`"))?;
+    if admin && !device.admin {
+        return Err(unauthorized("this endpoint needs an admin token (`kiosk pos token NAME --admin`)"));
+    }
+    Ok(device)
+}
+
+fn unsupported(got: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::UnsupportedProtocol,
+        format!("this server speaks kiosk link protocol {PROTOCOL}, not {got}"),
+    )
+}
+
+/// Parses a JSON body with a typed error: too large, not JSON, wrong types.
+fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, format!("bodies are limited to {MAX_BODY_BYTES} bytes"))
+        } else {
+            ApiError::bad_request(e.body_text())
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("the body is not what this endpoint takes: {e}")))
+}
+
+/// Reads `protocol` first, so a newer device gets `unsupported_protocol`, not a type error.
+fn check_body_protocol(body: &Result<Bytes, BytesRejection>) -> Result<(), ApiError> {
+    #[derive(Deserialize)]
+    struct Versioned {
+        protocol: Option<u32>,
+    }
+    if let Ok(bytes) = body {
+        if let Ok(Versioned { protocol: Some(p) }) = serde_json::from_slice::<Versioned>(bytes) {
+            if p != PROTOCOL {
+                return Err(unsupported(p));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn hello(State(state): State<AppState>, headers: HeaderMap) -> Result<axum::Json<Hello>, ApiError> {
+    let device = authenticate(&state, &headers, false).await?;
+    let (store_open, menu_version) = run(&state, |db| Ok((db.store_open()?, db.menu_version()?))).await?;
+    Ok(axum::Json(Hello {
+        protocol: PROTOCOL,
+        server: format!("kiosk pos serve {}", env!("CARGO_PKG_VERSION")),
+        device: device.name,
+        store_open,
+        menu_version,
+    }))
+}
+
+/// Totals that do not add up are refused: the store must not book an order the device
+/// priced wrongly.
+fn check_order(order: &Order) -> Result<(), ApiError> {
+    let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, m);
+    if order.lines.is_empty() {
+        return Err(invalid("the order has no lines".into()));
+    }
+    let mut sum = 0i64;
+    for (i, line) in order.lines.iter().enumerate() {
+        if line.quantity == 0 || line.unit_price.0 < 0 || line.unit_price.0.checked_mul(line.quantity as i64) != Some(line.line_total.0) {
+            return Err(invalid(format!("line {}: {} × {} is not {}", i + 1, line.unit_price.0, line.quantity, line.line_total.0)));
+        }
+        sum = sum.checked_add(line.line_total.0).ok_or_else(|| invalid("the total overflows".into()))?;
+    }
+    let split = order.totals.vat;
+    if sum != split.total.0 || split.supply.0 + split.vat.0 != split.total.0 {
+        return Err(invalid(format!(
+            "the lines add up to {sum}, the order says {} (supply {} + VAT {})",
+            split.total.0, split.supply.0, split.vat.0
+        )));
+    }
+    Ok(())
+}
+
+async fn submit_order(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let device = authenticate(&state, &headers, false).await?;
+    check_body_protocol(&body)?;
+    let SubmitOrder::<Order> { order, .. } = parse_body(body)?;
+    check_order(&order)?;
+    let open = run(&state, |db| db.store_open()).await?;
+    let name = device.name.clone();
+    let order_id = order.id.to_string();
+    let (status, pos_ref) = if open {
+        run(&state, move |db| db.receive_order(&name, &order)).await?
+    } else {
+        // A closed store still answers re-sends of orders it took while open.
+        let order_id = order.id.to_string();
+        let known = run(&state, move |db| Ok(db.order_payload(&order_id)?.is_some())).await?;
+        if !known {
+            return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::StoreClosed, "the store is closed"));
+        }
+        run(&state, move |db| db.receive_order(&name, &order)).await?
+    };
+    if status == SubmitStatus::Accepted {
+        state.kitchen.notify_one();
+    }
+    let code = if status == SubmitStatus::Accepted { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((code, axum::Json(SubmitReply { protocol: PROTOCOL, status, order_id, pos_ref })).into_response())
+}
+
+async fn menu(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    authenticate(&state, &headers, false).await?;
+    let Some((version, json)) = run(&state, |db| db.menu()).await? else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no menu is loaded (`kiosk pos menu FILE`)"));
+    };
+    let etag = format!("\"{version}\"");
+    let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == etag));
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
+    }
+    Ok((StatusCode::OK, [(header::ETAG, etag_value), (header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json)
+        .into_response())
+}
+
+/// Where a device's stream starts: after its last event id, or with a snapshot.
+fn start_cursor(headers: &HeaderMap, since: Option<u64>) -> Option<u64> {
+    since.or_else(|| headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok()))
+}
+
+async fn next_batch(state: &AppState, device: &str, cursor: Option<u64>) -> Result<Vec<Sequenced>, ApiError> {
+    let device = device.to_owned();
+    run(state, move |db| match cursor {
+        None => Ok(vec![db.snapshot()?]),
+        Some(since) => db.events_after(since, &device, 200),
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct SinceQuery {
+    since: Option<u64>,
+    wait_ms: Option<u64>,
+}
+
+async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<SinceQuery>,
+) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let device = authenticate(&state, &headers, false).await?;
+    let cursor = start_cursor(&headers, q.since);
+    struct Follow {
+        state: AppState,
+        device: String,
+        cursor: Option<u64>,
+        pending: VecDeque<Sequenced>,
+        events: watch::Receiver<u64>,
+    }
+    let follow = Follow { events: state.events.clone(), state, device: device.name, cursor, pending: VecDeque::new() };
+    let stream = futures_util::stream::unfold(follow, |mut f| async move {
+        loop {
+            if let Some(update) = f.pending.pop_front() {
+                f.cursor = Some(update.seq.max(f.cursor.unwrap_or(0)));
+                let data = serde_json::to_string(&update).unwrap_or_default();
+                let event = Event::default().id(update.seq.to_string()).event(update.update.kind()).data(data);
+                return Some((Ok(event), f));
+            }
+            f.events.borrow_and_update();
+            match next_batch(&f.state, &f.device, f.cursor).await {
+                Ok(batch) if !batch.is_empty() => f.pending.extend(batch),
+                Ok(_) => {
+                    if f.events.changed().await.is_err() {
+                        return None;
+                    }
+                }
+                Err(_) => return None, // the device reconnects with its last id
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
+async fn long_poll(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<SinceQuery>,
+) -> Result<axum::Json<UpdateBatch>, ApiError> {
+    let device = authenticate(&state, &headers, false).await?;
+    let cursor = q.since.filter(|s| *s > 0);
+    let wait = Duration::from_millis(q.wait_ms.unwrap_or(0)).min(MAX_LONG_POLL);
+    let mut events = state.events.clone();
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        events.borrow_and_update();
+        let updates = next_batch(&state, &device.name, cursor).await?;
+        if !updates.is_empty() || tokio::time::Instant::now() >= deadline {
+            let next = updates.iter().map(|u| u.seq).max().unwrap_or(cursor.unwrap_or(0));
+            return Ok(axum::Json(UpdateBatch { protocol: PROTOCOL, updates, next }));
+        }
+        let _ = tokio::time::timeout_at(deadline, events.changed()).await;
+    }
+}
+
+async fn staff_call(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    let device = authenticate(&state, &headers, false).await?;
+    check_body_protocol(&body)?;
+    let call: StaffCall = parse_body(body)?;
+    let new = run(&state, move |db| db.staff_call(&call.id.to_string(), &device.name, call.table.as_deref(), call.reason)).await?;
+    Ok(if new { StatusCode::CREATED } else { StatusCode::OK })
+}
+
+fn table_name(table: &str) -> Result<(), ApiError> {
+    if table.is_empty() || table.len() > 16 || !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(ApiError::bad_request(format!("{table:?} is not a table number")));
+    }
+    Ok(())
+}
+
+async fn claim_table(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(table): Path<String>,
+) -> Result<axum::Json<TableClaim>, ApiError> {
+    let device = authenticate(&state, &headers, false).await?;
+    table_name(&table)?;
+    let (t, d) = (table.clone(), device.name.clone());
+    run(&state, move |db| db.claim_table(&t, &d)).await?;
+    Ok(axum::Json(TableClaim { protocol: PROTOCOL, table, device: device.name }))
+}
+
+async fn release_table(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(table): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let device = authenticate(&state, &headers, false).await?;
+    table_name(&table)?;
+    run(&state, move |db| {
+        db.claim_table(&table, &device.name)?; // only the holder may release
+        db.release_table(&table)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn report_health(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    let device = authenticate(&state, &headers, false).await?;
+    check_body_protocol(&body)?;
+    let report: wire::DeviceHealthReport = parse_body(body)?;
+    let json = serde_json::to_string(&report).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    run(&state, move |db| db.record_health(&device.name, &json)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn bump(state: &AppState) {
+    let db = state.db.clone();
+    let tx = state.events_tx.clone();
+    if let Ok(last) = db.lock().expect("server db lock").last_event() {
+        tx.send_replace(last);
+    }
+}
+
+async fn admin_menu(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    authenticate(&state, &headers, true).await?;
+    let menu: Menu = parse_body(body)?;
+    let version = run(&state, move |db| db.load_menu(menu)).await?;
+    bump(&state);
+    Ok(axum::Json(serde_json::json!({"protocol": PROTOCOL, "version": version})))
+}
+
+#[derive(Deserialize)]
+struct SoldOutBody {
+    sold_out: bool,
+}
+
+async fn admin_sold_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(item): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    authenticate(&state, &headers, true).await?;
+    let SoldOutBody { sold_out } = parse_body(body)?;
+    run(&state, move |db| db.set_sold_out(&item, sold_out)).await?;
+    bump(&state);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct OrdersQuery {
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+async fn admin_orders(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<OrdersQuery>,
+) -> Result<axum::Json<Vec<db::ReceivedOrder>>, ApiError> {
+    authenticate(&state, &headers, true).await?;
+    let orders = run(&state, move |db| db.orders(q.after.unwrap_or(0), q.limit.unwrap_or(1000).min(10_000))).await?;
+    Ok(axum::Json(orders))
+}
+
+#[derive(Deserialize)]
+struct StatusBody {
+    status: String,
+}
+
+async fn admin_order_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    authenticate(&state, &headers, true).await?;
+    let StatusBody { status } = parse_body(body)?;
+    let status = OrderStatus::parse(&status)
+        .ok_or_else(|| ApiError::bad_request(format!("status {status:?}: use received, ready or served")))?;
+    run(&state, move |db| db.set_order_status(&id, status)).await?;
+    bump(&state);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct StoreBody {
+    open: bool,
+}
+
+async fn admin_store(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    authenticate(&state, &headers, true).await?;
+    let StoreBody { open } = parse_body(body)?;
+    run(&state, move |db| db.set_store_open(open)).await?;
+    bump(&state);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn admin_staff_calls(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<axum::Json<Vec<db::StaffCallRecord>>, ApiError> {
+    authenticate(&state, &headers, true).await?;
+    Ok(axum::Json(run(&state, |db| db.staff_calls(200)).await?))
+}
+
+async fn admin_devices(State(state): State<AppState>, headers: HeaderMap) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    authenticate(&state, &headers, true).await?;
+    let devices = run(&state, |db| db.devices()).await?;
+    let list: Vec<serde_json::Value> = devices
+        .into_iter()
+        .map(|(name, admin, report, at)| {
+            let health = report.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok());
+            serde_json::json!({"name": name, "admin": admin, "health": health, "reported_at_ms": at})
+        })
+        .collect();
+    Ok(axum::Json(serde_json::Value::Array(list)))
+}

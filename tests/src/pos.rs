@@ -1,0 +1,80 @@
+//! Helpers for the POS link tests: a reference store server on loopback with its tokens,
+//! and committed orders in a device store.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use kiosk_app::pos::http::Timeouts;
+use kiosk_app::pos::link::KioskLink;
+use kiosk_app::pos_server::db::ServerDb;
+use kiosk_app::pos_server::{ServeOptions, ServerHandle, start};
+use kiosk_app::store::{Actor, Store};
+use kiosk_domain::{Cart, Menu, Order, OrderId, OrderKind, Selection, Service, Settlement};
+
+pub struct TestServer {
+    pub handle: ServerHandle,
+    pub db_path: PathBuf,
+    pub device_token: String,
+    pub second_device_token: String,
+    pub admin_token: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// A server on 127.0.0.1 with the example menu, two device tokens and an admin token.
+    pub async fn start(tls: Option<(Vec<u8>, Vec<u8>)>) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = dir.path().join("pos.sqlite");
+        let (device_token, second_device_token, admin_token) = {
+            let mut db = ServerDb::open(&db_path).unwrap();
+            (
+                db.issue_token("kiosk-1", false).unwrap(),
+                db.issue_token("table-7", false).unwrap(),
+                db.issue_token("staff", true).unwrap(),
+            )
+        };
+        let menu = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../kiosk-app/data/menu.example.json"));
+        let handle = start(ServeOptions {
+            db: db_path.clone(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            menu: Some(menu),
+            kitchen_printer: None,
+            tls,
+        })
+        .await
+        .unwrap();
+        TestServer { handle, db_path, device_token, second_device_token, admin_token, _dir: dir }
+    }
+
+    pub fn url(&self) -> String {
+        let scheme = if self.handle.tls_pin.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.handle.addr)
+    }
+
+    pub fn client(&self, token: &str) -> KioskLink {
+        KioskLink::new(&self.url(), token, self.handle.tls_pin.as_deref(), Timeouts::default()).unwrap()
+    }
+
+    /// The server's database, opened beside the running server (as the CLI does).
+    pub fn db(&self) -> ServerDb {
+        ServerDb::open(&self.db_path).unwrap()
+    }
+}
+
+/// A pay-at-counter kiosk order with two lines, created and committed (so it is in the
+/// outbox). `n` varies the quantities so payloads differ.
+pub fn commit_order(store: &mut Store, menu: &Menu, n: u32, now_ms: i64) -> Order {
+    let mut cart = Cart::default();
+    cart.add(menu, Selection::of("cola", 1 + n % 3), None).unwrap();
+    cart.add(menu, Selection::of("cheese-sticks", 1), None).unwrap();
+    let kind = OrderKind::Kiosk { service: Service::TakeOut };
+    let mut order =
+        Order::from_cart(OrderId(uuid::Uuid::new_v4()), 0, kind, Settlement::PayAtCounter, &cart, menu, now_ms).unwrap();
+    store.create_order(&mut order, "2026-11-22", Actor::Customer, now_ms).unwrap();
+    store.commit_order(order.id, &[], Actor::System, now_ms).unwrap();
+    order
+}
+
+pub fn shared(store: Store) -> Arc<Mutex<Store>> {
+    Arc::new(Mutex::new(store))
+}

@@ -1,0 +1,206 @@
+//! The kiosk link protocol end to end: the device's client against the reference store
+//! server on loopback (plain and TLS-pinned), the sync task and the outbox worker.
+
+use std::time::{Duration, Instant};
+
+use kiosk_app::pos::outbox::{Backoff, OutboxWorker};
+use kiosk_app::pos::sync::PosSync;
+use kiosk_app::pos::wire::{OrderStatus, PROTOCOL, StaffReason};
+use kiosk_app::pos::{MenuFetch, PosAdapter, PosError};
+use kiosk_app::store::{OutboxStatus, Store};
+use kiosk_domain::{ItemId, OrderId, OrderState};
+use kiosk_tests::example_menu;
+use kiosk_tests::pos::{TestServer, commit_order, shared};
+
+async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    start.elapsed()
+}
+
+#[tokio::test]
+async fn an_order_is_taken_once_however_often_it_is_sent() {
+    let server = TestServer::start(None).await;
+    let link = server.client(&server.device_token);
+    let mut store = Store::open_in_memory().unwrap();
+    let order = commit_order(&mut store, &example_menu(), 1, 1_000);
+    let payload = store.outbox_queue(1).unwrap().remove(0).payload_json;
+
+    let first = link.submit_order(order.id, &payload).await.unwrap();
+    assert!(!first.duplicate);
+    let again = link.submit_order(order.id, &payload).await.unwrap();
+    assert!(again.duplicate, "the same key and payload is a duplicate");
+    assert_eq!(first.pos_ref, again.pos_ref);
+
+    // The same key with another payload is refused for good (and not stored).
+    let mut other: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    other["number"] = serde_json::json!(999);
+    let err = link.submit_order(order.id, &other.to_string()).await.unwrap_err();
+    assert!(matches!(&err, PosError::Rejected { code, .. } if code == "conflict"), "{err}");
+    assert!(!err.is_transient());
+
+    // Totals that do not add up are refused as invalid.
+    let mut wrong: serde_json::Value = serde_json::from_str(&payload).unwrap();
+    wrong["id"] = serde_json::json!(uuid::Uuid::new_v4());
+    wrong["totals"]["vat"]["total"] = serde_json::json!(1);
+    let err = link.submit_order(OrderId(uuid::Uuid::new_v4()), &wrong.to_string()).await.unwrap_err();
+    assert!(matches!(&err, PosError::Rejected { code, .. } if code == "invalid"), "{err}");
+
+    let orders = server.db().orders(0, 100).unwrap();
+    assert_eq!(orders.len(), 1);
+    assert_eq!((orders[0].order_id.as_str(), orders[0].duplicates), (order.id.to_string().as_str(), 1));
+    server.handle.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_tokens_and_versions_get_typed_errors() {
+    let server = TestServer::start(None).await;
+    let stranger = server.client("not-a-token");
+    assert!(matches!(stranger.health().await, Err(PosError::Unauthorized(_))));
+    assert!(matches!(stranger.fetch_menu(None).await, Err(PosError::Unauthorized(_))));
+
+    // A device speaking protocol 2 is told so, and keeps its order queued (transient).
+    let body = r#"{"protocol":2,"order":{}}"#;
+    let answer = raw_post(&server, "/v1/orders", &server.device_token, body).await;
+    assert!(answer.contains("400") && answer.contains("unsupported_protocol"), "{answer}");
+    let answer = raw_post(&server, "/v1/orders", &server.device_token, "{\"protocol\":1,\"order\":[1,2").await;
+    assert!(answer.contains("400") && answer.contains("bad_request"), "{answer}");
+    let answer = raw_post(&server, "/v1/staff-calls", &server.device_token, r#"{"protocol":1,"id":"x","reason":7}"#).await;
+    assert!(answer.contains("bad_request"), "{answer}");
+    server.handle.stop().await;
+}
+
+async fn raw_post(server: &TestServer, path: &str, token: &str, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(server.handle.addr).await.unwrap();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn an_unchanged_menu_costs_a_304_and_a_new_one_arrives_whole() {
+    let server = TestServer::start(None).await;
+    let link = server.client(&server.device_token);
+    let MenuFetch::Changed(menu) = link.fetch_menu(None).await.unwrap() else { panic!("first fetch") };
+    assert_eq!(menu.version, example_menu().version);
+    assert_eq!(link.fetch_menu(Some(&menu.version)).await.unwrap(), MenuFetch::Unchanged);
+    let mut newer = example_menu();
+    newer.version = "2026-11-23.1".into();
+    server.db().load_menu(newer).unwrap();
+    let MenuFetch::Changed(menu) = link.fetch_menu(Some(&menu.version)).await.unwrap() else { panic!("new menu") };
+    assert_eq!(menu.version, "2026-11-23.1");
+    // An invalid menu never gets into the server; the device keeps the last good one.
+    let mut bad = example_menu();
+    bad.items[0].price = kiosk_domain::Money(-5);
+    assert!(server.db().load_menu(bad).is_err());
+    server.handle.stop().await;
+}
+
+#[tokio::test]
+async fn sold_out_and_ready_reach_the_device_within_two_seconds() {
+    let server = TestServer::start(None).await;
+    let link = std::sync::Arc::new(server.client(&server.device_token));
+    let store = shared(Store::open_in_memory().unwrap());
+    let (sync, view) = PosSync::new(store.clone(), link.clone(), None);
+    sync.refresh_menu().await.unwrap();
+    let task = tokio::spawn(sync.run());
+    wait_for("connected", Duration::from_secs(5), || view.borrow().reachable).await;
+
+    // Staff mark fries sold out through the CLI's path (the database file).
+    server.db().set_sold_out("fries", true).unwrap();
+    let took = wait_for("sold out", Duration::from_secs(2), || view.borrow().sold_out.contains("fries")).await;
+    println!("sold-out mark reached the device in {} ms", took.as_millis());
+    let cached = store.lock().unwrap().load_menu().unwrap().unwrap();
+    assert!(cached.menu.items.iter().find(|i| i.id == ItemId("fries".into())).unwrap().sold_out);
+
+    // Through the admin endpoint the other way round.
+    let answer = admin_post(&server, "/admin/v1/items/fries/sold-out", r#"{"sold_out":false}"#).await;
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    wait_for("back on sale", Duration::from_secs(2), || !view.borrow().sold_out.contains("fries")).await;
+
+    // An order sent, then marked ready at the store.
+    let order = commit_order(&mut store.lock().unwrap(), &example_menu(), 2, 1_000);
+    let (worker, handle) = OutboxWorker::new(store.clone(), link.clone(), Backoff::default());
+    let outbox = tokio::spawn(worker.run());
+    handle.order_committed();
+    wait_for("delivered", Duration::from_secs(5), || {
+        matches!(store.lock().unwrap().outbox_status(order.id).unwrap(), Some(OutboxStatus::Delivered { .. }))
+    })
+    .await;
+    server.db().set_order_status(&order.id.to_string(), OrderStatus::Ready).unwrap();
+    wait_for("ready", Duration::from_secs(2), || {
+        view.borrow().order_status.get(&order.id.to_string()) == Some(&OrderStatus::Ready)
+    })
+    .await;
+    assert_eq!(store.lock().unwrap().order_state(order.id).unwrap(), OrderState::Ready);
+    task.abort();
+    outbox.abort();
+    server.handle.stop().await;
+}
+
+async fn admin_post(server: &TestServer, path: &str, body: &str) -> String {
+    raw_post(server, path, &server.admin_token, body).await
+}
+
+#[tokio::test]
+async fn staff_calls_count_once_and_two_tablets_cannot_hold_one_table() {
+    let server = TestServer::start(None).await;
+    let a = server.client(&server.device_token);
+    let b = server.client(&server.second_device_token);
+    let id = uuid::Uuid::new_v4();
+    a.call_staff(id, Some("7"), StaffReason::Water).await.unwrap();
+    a.call_staff(id, Some("7"), StaffReason::Water).await.unwrap();
+    a.call_staff(uuid::Uuid::new_v4(), Some("7"), StaffReason::Bill).await.unwrap();
+    let calls = server.db().staff_calls(10).unwrap();
+    assert_eq!(calls.len(), 2, "a re-sent call counts once");
+
+    a.claim_table("7").await.unwrap();
+    a.claim_table("7").await.unwrap();
+    let err = b.claim_table("7").await.unwrap_err();
+    assert!(matches!(&err, PosError::Rejected { code, message } if code == "table_taken" && message.contains("kiosk-1")), "{err}");
+    b.claim_table("8").await.unwrap();
+
+    let health = a.health().await.unwrap();
+    assert!(health.store_open && health.server.contains("kiosk-1"), "{health:?}");
+    a.report_devices(&kiosk_app::pos::DeviceHealthReport {
+        protocol: PROTOCOL,
+        mode: "normal".into(),
+        devices: vec![kiosk_app::pos::wire::PeripheralHealth {
+            device: "printer".into(),
+            status: "ok".into(),
+            reason: "ready".into(),
+            since_ms: 1,
+        }],
+    })
+    .await
+    .unwrap();
+    let devices = server.db().devices().unwrap();
+    assert!(devices.iter().any(|(name, _, report, _)| name == "kiosk-1" && report.as_deref().is_some_and(|r| r.contains("printer"))));
+    server.handle.stop().await;
+}
+
+#[tokio::test]
+async fn tls_works_with_the_pinned_certificate_and_refuses_any_other() {
+    let (cert, key, pin) = kiosk_app::pos::tls::self_signed(&["127.0.0.1".into()]).unwrap();
+    let server = TestServer::start(Some((cert.into_bytes(), key.into_bytes()))).await;
+    assert_eq!(server.handle.tls_pin.as_deref(), Some(pin.as_str()));
+    let link = server.client(&server.device_token);
+    assert!(link.health().await.unwrap().store_open);
+
+    let other_pin = "00".repeat(32);
+    let wrong = kiosk_app::pos::link::KioskLink::new(&server.url(), &server.device_token, Some(&other_pin), Default::default()).unwrap();
+    let err = wrong.health().await.unwrap_err();
+    assert!(matches!(&err, PosError::Tls(m) if m.contains("not the pinned one")), "{err}");
+    // https without a pin is a configuration error, not a silent trust-anything.
+    assert!(kiosk_app::pos::link::KioskLink::new(&server.url(), "t", None, Default::default()).is_err());
+    server.handle.stop().await;
+}
