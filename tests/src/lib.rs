@@ -3,6 +3,7 @@
 pub mod fault_proxy;
 pub mod peers;
 pub mod pos;
+pub mod tryton;
 
 use kiosk_app::store::{Actor, Store, StoreError};
 use kiosk_domain::{Menu, OrderEvent, OrderState, PaymentOp, PaymentOutcome};

@@ -42,6 +42,15 @@ pub struct Tryton {
     session: Mutex<Option<Session>>,
 }
 
+/// A Tryton sale as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleSummary {
+    pub number: Option<String>,
+    pub state: String,
+    pub total: i64,
+    pub total_tax: i64,
+}
+
 #[derive(Debug, Clone)]
 struct Session {
     /// `Session base64(login:uid:token)`.
@@ -220,6 +229,34 @@ impl Tryton {
         }))
     }
 
+    /// How many sales carry this order key (for reconciliation: it must be 0 or 1).
+    pub async fn sales_with_ref(&self, key: &str) -> Result<u64, PosError> {
+        let n = self.call_ok("model.sale.point.sale.search_count", vec![json!([["kiosk_ref", "=", key]])]).await?;
+        n.as_u64().ok_or_else(|| PosError::Protocol(format!("search_count answered {n}")))
+    }
+
+    /// The sale made for an order key, as Tryton reports it: number, state, total, VAT.
+    pub async fn sale_summary(&self, key: &str) -> Result<Option<SaleSummary>, PosError> {
+        let found = self
+            .call_ok(
+                "model.sale.point.sale.search_read",
+                vec![
+                    json!([["kiosk_ref", "=", key]]),
+                    json!(0),
+                    json!(1),
+                    Value::Null,
+                    json!(["number", "state", "total", "total_tax"]),
+                ],
+            )
+            .await?;
+        Ok(found.as_array().and_then(|a| a.first()).map(|s| SaleSummary {
+            number: s.get("number").and_then(Value::as_str).map(str::to_owned),
+            state: s.get("state").and_then(Value::as_str).unwrap_or("").to_owned(),
+            total: s.get("total").and_then(won).unwrap_or(0),
+            total_tax: s.get("total_tax").and_then(won).unwrap_or(0),
+        }))
+    }
+
     async fn products(&self) -> Result<Vec<Value>, PosError> {
         let list = self
             .call_ok(
@@ -295,21 +332,29 @@ impl PosAdapter for Tryton {
             }
             found = self.find_sale(&key).await?;
         }
-        let Some((sale, mut state, mut number)) = found else {
-            return Err(PosError::Ambiguous(format!("Tryton has no sale for order {key} after creating it")));
-        };
         let paid = order.settlement == Settlement::Prepaid;
-        if paid && state == "open" {
-            self.call_ok("model.sale.point.sale.process", vec![json!([sale])]).await?;
-            state = "done".into();
+        // Carry the sale on from the state found. Another device, or an earlier attempt
+        // whose answer was lost, may move it on between our read and our call: then the
+        // call fails and a fresh read shows the new state.
+        for _ in 0..4 {
+            let Some((sale, state, number)) = found else {
+                return Err(PosError::Ambiguous(format!("Tryton has no sale for order {key} after creating it")));
+            };
+            let step = match state.as_str() {
+                "open" if paid => "process",
+                "done" => "post",
+                // posted, or open and paid at the counter: Tryton has the order.
+                _ => return Ok(Delivered { pos_ref: number.unwrap_or_else(|| format!("sale {sale}")), duplicate }),
+            };
+            let result = self.call(&format!("model.sale.point.sale.{step}"), vec![json!([sale])]).await?;
+            found = self.find_sale(&key).await?;
+            if let Err(e) = result {
+                if found.as_ref().is_some_and(|(_, now, _)| *now == state) {
+                    return Err(PosError::Rejected { code: "tryton".into(), message: format!("{step}: {e}") });
+                }
+            }
         }
-        if state == "done" {
-            self.call_ok("model.sale.point.sale.post", vec![json!([sale])]).await?;
-        }
-        if number.is_none() {
-            number = self.find_sale(&key).await?.and_then(|(_, _, n)| n);
-        }
-        Ok(Delivered { pos_ref: number.unwrap_or_else(|| format!("sale {sale}")), duplicate })
+        Err(PosError::Ambiguous(format!("the Tryton sale for order {key} keeps changing state")))
     }
 
     async fn fetch_menu(&self, known_version: Option<&str>) -> Result<MenuFetch, PosError> {
