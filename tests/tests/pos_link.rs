@@ -204,3 +204,26 @@ async fn tls_works_with_the_pinned_certificate_and_refuses_any_other() {
     assert!(kiosk_app::pos::link::KioskLink::new(&server.url(), "t", None, Default::default()).is_err());
     server.handle.stop().await;
 }
+
+#[tokio::test]
+async fn long_polling_serves_the_same_updates_as_the_stream() {
+    let server = TestServer::start(None).await;
+    let link = server.client(&server.device_token);
+    let first = link.long_poll(0, Duration::ZERO).await.unwrap();
+    assert!(matches!(first.updates.as_slice(), [u] if u.update.kind() == "snapshot"));
+    let since = first.next;
+    let db_path = server.db_path.clone();
+    let marker = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        kiosk_app::pos_server::db::ServerDb::open(&db_path).unwrap().set_sold_out("cola", true).unwrap();
+    });
+    let t = Instant::now();
+    let batch = link.long_poll(since, Duration::from_secs(5)).await.unwrap();
+    marker.await.unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(250), "it waited for the update");
+    assert!(matches!(batch.updates.as_slice(), [u] if u.update == kiosk_app::pos::Update::SoldOut { item: "cola".into(), sold_out: true }));
+    assert!(batch.next > since);
+    let empty = link.long_poll(batch.next, Duration::from_millis(100)).await.unwrap();
+    assert!(empty.updates.is_empty() && empty.next == batch.next);
+    server.handle.stop().await;
+}

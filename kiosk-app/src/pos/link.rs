@@ -1,4 +1,4 @@
-//! The device side of the "kiosk link" protocol (`docs/kiosk-link.openapi.yaml`).
+//! The device side of the "kiosk link" protocol (`kiosk-app/api/kiosk-link.openapi.yaml`).
 
 use std::time::Duration;
 

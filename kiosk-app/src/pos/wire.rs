@@ -1,4 +1,4 @@
-//! The "kiosk link" wire types: the JSON bodies of `docs/kiosk-link.openapi.yaml`, shared by
+//! The "kiosk link" wire types: the JSON bodies of `kiosk-app/api/kiosk-link.openapi.yaml`, shared by
 //! the device's client and the reference store server so the two cannot drift apart.
 
 use serde::{Deserialize, Serialize};

@@ -634,3 +634,53 @@ async fn admin_devices(State(state): State<AppState>, headers: HeaderMap) -> Res
         .collect();
     Ok(axum::Json(serde_json::Value::Array(list)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = include_str!("../../api/kiosk-link.openapi.yaml");
+
+    /// The published specification must name every endpoint, error code and update kind
+    /// this server implements, so vendors implementing it miss nothing.
+    #[test]
+    fn the_openapi_file_covers_the_server() {
+        for path in [
+            "/v1/hello",
+            "/v1/orders",
+            "/v1/menu",
+            "/v1/events",
+            "/v1/updates",
+            "/v1/staff-calls",
+            "/v1/tables/{table}/claim",
+            "/v1/devices/self/health",
+            "/admin/v1/menu",
+            "/admin/v1/items/{item}/sold-out",
+            "/admin/v1/orders",
+            "/admin/v1/orders/{id}/status",
+            "/admin/v1/store",
+            "/admin/v1/staff-calls",
+            "/admin/v1/devices",
+        ] {
+            assert!(SPEC.contains(&format!("\n  {path}:\n")), "{path} is not in the OpenAPI file");
+        }
+        for code in [
+            ErrorCode::BadRequest,
+            ErrorCode::Unauthorized,
+            ErrorCode::TooLarge,
+            ErrorCode::UnsupportedProtocol,
+            ErrorCode::Conflict,
+            ErrorCode::Invalid,
+            ErrorCode::TableTaken,
+            ErrorCode::NotFound,
+            ErrorCode::StoreClosed,
+            ErrorCode::Internal,
+        ] {
+            assert!(SPEC.contains(code.as_str()), "error code {} is not in the OpenAPI file", code.as_str());
+        }
+        for kind in ["snapshot", "sold_out", "store", "menu", "order_status"] {
+            assert!(SPEC.contains(&format!("const: {kind} }}")), "update kind {kind} is not in the OpenAPI file");
+        }
+        assert!(SPEC.contains(&format!("version: \"{PROTOCOL}\"")));
+    }
+}

@@ -193,4 +193,31 @@ mod tests {
         assert_eq!(lang, "ko");
         assert_eq!(migrate(&mut conn).unwrap(), SCHEMA_VERSION, "a second run changes nothing");
     }
+
+    #[test]
+    fn a_version_2_outbox_keeps_its_rows_in_commit_order() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        for (id, created) in [("b", 5), ("a", 7), ("c", 5)] {
+            conn.execute(
+                "INSERT INTO orders (id, number, business_day, kind_json, settlement, currency, vat_rate_bp, item_count,
+                                     total, supply, vat, line_count, state, created_at_ms, updated_at_ms)
+                 VALUES (?1, 1, 'd', '{}', 'prepaid', 'KRW', 1000, 1, 1100, 1000, 100, 1, 'committed', 0, 0)",
+                [id],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO pos_outbox (order_id, payload_json, status, next_attempt_ms, created_at_ms)
+                 VALUES (?1, '{}', 'queued', 0, ?2)",
+                rusqlite::params![id, created],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let mut stmt = conn.prepare("SELECT order_id FROM pos_outbox ORDER BY seq").unwrap();
+        let order: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        assert_eq!(order, ["b", "c", "a"], "by the old created_at_ms, then rowid");
+    }
 }
