@@ -10,6 +10,7 @@ use kiosk_drivers::printer::status::PrinterState;
 use kiosk_drivers::transport::{Endpoint, Link};
 
 use crate::config::{Config, PosAdapter};
+use crate::pos::{AnyPos, MenuFetch, PosAdapter as _, PosError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Health {
@@ -66,18 +67,69 @@ pub async fn probe(config: &Config) -> Vec<Finding> {
     if let Some(s) = &config.devices.scanner {
         out.push(scanner(&s.link, s.required).await);
     }
-    out.push(Finding {
-        device: "pos",
-        port: config.pos.url.clone().unwrap_or_else(|| "-".into()),
-        health: Health::Skipped,
-        detail: match config.pos.adapter {
-            PosAdapter::None => "no POS configured: orders stay on this device".into(),
-            _ => "the POS link is not in this build yet".into(),
-        },
-        todo: String::new(),
-        required: false,
-    });
+    out.push(pos(config).await);
     out
+}
+
+async fn pos(config: &Config) -> Finding {
+    let port = config.pos.url.clone().unwrap_or_else(|| "-".into());
+    let finding = |health, detail: String, todo: &str| Finding {
+        device: "pos",
+        port: port.clone(),
+        health,
+        detail,
+        todo: todo.to_owned(),
+        // Orders queue while the POS is away, so it never stops the kiosk.
+        required: false,
+    };
+    if config.pos.adapter == PosAdapter::None {
+        return finding(Health::Skipped, "no POS configured: orders stay on this device".into(), "");
+    }
+    let adapter = match AnyPos::from_config(&config.pos) {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            return finding(Health::Fault, "[pos] needs url and token".into(), "set [pos] url and token");
+        }
+        Err(e) => return finding(Health::Fault, e.to_string(), "fix [pos] in the config"),
+    };
+    let probe = async {
+        let health = adapter.health().await?;
+        let menu = adapter.fetch_menu(None).await;
+        Ok::<_, PosError>((health, menu))
+    };
+    match tokio::time::timeout(Duration::from_secs(20), probe).await {
+        Err(_) => {
+            finding(Health::Missing, "no answer in 20 s".into(), "check the POS address and the network")
+        }
+        Ok(Ok((h, menu))) => {
+            let menu = match menu {
+                Ok(MenuFetch::Changed(m)) => format!("menu {:?} ({} items)", m.version, m.items.len()),
+                Ok(MenuFetch::Unchanged) => "menu unchanged".into(),
+                Err(e) => format!("menu: {e}"),
+            };
+            let store = if h.store_open { "store open" } else { "store closed" };
+            finding(Health::Ok, format!("{} via {}: {store}, {menu}", h.server, adapter.name()), "")
+        }
+        Ok(Err(e)) => {
+            let (health, todo) = match &e {
+                PosError::Unreachable(_) | PosError::Ambiguous(_) => {
+                    (Health::Missing, "check the POS address, the network, and that the store server runs")
+                }
+                PosError::Unauthorized(_) => (
+                    Health::Fault,
+                    "issue this device a token (kiosk pos token NAME --db FILE) and put it in [pos] token",
+                ),
+                PosError::Tls(_) => {
+                    (Health::Fault, "copy the pin the store server prints at start into [pos] tls_pin_sha256")
+                }
+                PosError::Protocol(_) => {
+                    (Health::Fault, "update the kiosk or the store server to the same protocol")
+                }
+                _ => (Health::Fault, "see the detail; the store server's log has more"),
+            };
+            finding(health, e.to_string(), todo)
+        }
+    }
 }
 
 fn missing(device: &'static str, endpoint: &Endpoint, required: bool, e: impl std::fmt::Display) -> Finding {

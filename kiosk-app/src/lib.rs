@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod config;
 pub mod doctor;
+pub mod gpio_setup;
 pub mod menu_import;
 pub mod payments;
 pub mod pos;

@@ -1,15 +1,20 @@
 //! `kiosk run`: the device service. Starts the supervisor (printer, terminal, scanner),
-//! reconciles payments with the terminal before any customer, and reports device health and
-//! scans as they come. The touch UI, when it arrives, takes its state from here.
+//! reconciles payments with the terminal before any customer, starts the POS link (outbox,
+//! sync, health reports) and the GPIO service (presence, call button, light, buzzer), and
+//! reports device health and scans as they come. The touch UI takes its state from here.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use kiosk_drivers::gpio::patterns::LightPattern;
+use kiosk_drivers::gpio::service::{GpioCommand, GpioEvent};
 
 use crate::clock::StoreClock;
 use crate::config::Config;
 use crate::payments::PaymentDesk;
+use crate::pos::runner::{self, PosLink};
+use crate::pos::{AnyPos, PosAdapter, StaffReason};
 use crate::store::Store;
 use crate::supervisor::{SharedTerminal, Supervisor, kiosk_mode};
 
@@ -39,9 +44,39 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
             });
         }
     }
+    let pos = match AnyPos::from_config(&config.pos) {
+        Ok(pos) => pos,
+        Err(e) => {
+            tracing::error!("POS link not started: {e}; orders stay queued on this device");
+            None
+        }
+    };
     if once {
+        if let Some(pos) = &pos {
+            match pos.health().await {
+                Ok(h) => tracing::info!(
+                    "POS {}: {} (store {})",
+                    pos.name(),
+                    h.server,
+                    if h.store_open { "open" } else { "closed" }
+                ),
+                Err(e) => tracing::warn!("POS {}: {e}; orders will queue until it answers", pos.name()),
+            }
+        }
         return Ok(());
     }
+    let link: Option<PosLink> = pos.map(|pos| runner::start(pos, store.clone()));
+    if let Some(link) = &link {
+        tokio::spawn(runner::report_health(link.pos.clone(), config.clone(), sup.health.clone()));
+    }
+    let mut gpio = match crate::gpio_setup::start(&config.devices.gpio) {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::error!("{e}");
+            None
+        }
+    };
+    let mut pos_view = link.as_ref().map(|l| l.view.clone());
 
     tracing::info!("running (stop with Ctrl-C or SIGTERM)");
     let mut health = sup.health.clone();
@@ -60,13 +95,39 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
                 }
                 let mode = kiosk_mode(&config, &map);
                 if last_mode.as_ref() != Some(&mode) {
-                    if mode == crate::supervisor::KioskMode::Normal {
+                    let normal = mode == crate::supervisor::KioskMode::Normal;
+                    if normal {
                         tracing::info!("kiosk mode: {mode:?}");
                     } else {
                         tracing::warn!("kiosk mode: {mode:?}");
                     }
+                    if let Some(g) = &gpio {
+                        let pattern = if normal { LightPattern::Idle } else { LightPattern::Fault };
+                        let _ = g.commands.send(GpioCommand::Light(pattern));
+                    }
                     last_mode = Some(mode);
                 }
+            }
+            event = async { match gpio.as_mut() { Some(g) => g.events.recv().await, None => std::future::pending().await } } => {
+                match event {
+                    Some(GpioEvent::CallStaffPressed) => call_staff(&config, link.as_ref()),
+                    Some(event) => tracing::info!("gpio: {event:?}"),
+                    None => gpio = None,
+                }
+            }
+            changed = async { match pos_view.as_mut() { Some(v) => v.changed().await, None => std::future::pending().await } } => {
+                if changed.is_err() {
+                    pos_view = None;
+                    continue;
+                }
+                let view = pos_view.as_mut().map(|v| v.borrow_and_update().clone()).unwrap_or_default();
+                tracing::info!(
+                    "POS: {}, store {}, {} sold out{}",
+                    if view.reachable { "reachable" } else { "unreachable (orders queue)" },
+                    if view.store_open { "open" } else { "closed" },
+                    view.sold_out.len(),
+                    view.problem.map(|p| format!("; {p}")).unwrap_or_default()
+                );
             }
             scan = async { match scans.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => {
                 match scan {
@@ -78,6 +139,29 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
             _ = term.recv() => return Ok(()),
         }
     }
+}
+
+/// The call button: staff come to this table (or kiosk). Sent in the background; the
+/// id makes a re-send count once.
+fn call_staff(config: &Config, link: Option<&PosLink>) {
+    let Some(link) = link else {
+        tracing::warn!("call button pressed, but no POS is configured to call staff through");
+        return;
+    };
+    let (pos, table) = (link.pos.clone(), config.table_number.clone());
+    tokio::spawn(async move {
+        let id = uuid::Uuid::new_v4();
+        for attempt in 1..=5u32 {
+            match pos.call_staff(id, table.as_deref(), StaffReason::Help).await {
+                Ok(()) => return tracing::info!("staff called"),
+                Err(e) if e.is_transient() => {
+                    tracing::warn!("calling staff (attempt {attempt}): {e}");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+                Err(e) => return tracing::error!("calling staff: {e}"),
+            }
+        }
+    });
 }
 
 /// Start-up payment recovery through the supervisor's terminal connection. True when done.

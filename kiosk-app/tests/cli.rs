@@ -154,7 +154,10 @@ fn run_once_opens_the_store_and_reports() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let log = stderr(&o);
-    assert!(log.contains(&format!("schema v{}", kiosk_app::store::SCHEMA_VERSION)) && log.contains("no menu yet"), "{log}");
+    assert!(
+        log.contains(&format!("schema v{}", kiosk_app::store::SCHEMA_VERSION)) && log.contains("no menu yet"),
+        "{log}"
+    );
     assert!(dir.path().join("data/kiosk.db").exists());
 }
 

@@ -95,7 +95,7 @@ fn value_checks() {
     let cases = [
         ("business_number = \"123-45-67891\"", "business_number = \"123-45-6789\"", "must have 10 digits"),
         ("time_zone = \"Asia/Seoul\"", "time_zone = \"Mars/Olympus\"", "not a known time zone"),
-        ("url = \"http://192.168.0.10:8765\"", "url = \"ftp://pos\"", "not an http:// or https:// URL"),
+        ("url = \"http://127.0.0.1:8765\"", "url = \"ftp://pos\"", "not an http:// or https:// URL"),
         ("languages = [\"ko\", \"en\"]", "languages = [\"ko\", \"ko\"]", "listed twice"),
         ("idle_warning_s = 20", "idle_warning_s = 100", "shorter than idle_timeout_s"),
         ("paper = \"80mm\"", "paper = \"A4\"", "\"A4\" is not one of \"80mm\", \"58mm\""),

@@ -7,6 +7,9 @@ use kiosk_drivers::sim::printer::server::{SimOptions, spawn_pty as spawn_printer
 use kiosk_drivers::sim::scanner::{ScannerSim, ScannerSimOptions};
 use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
 
+use kiosk_app::pos_server::db::ServerDb;
+use kiosk_app::pos_server::{ServeOptions, start};
+
 const EXAMPLE: &str = include_str!("../data/kiosk.example.toml");
 
 async fn doctor(config: &std::path::Path, json: bool) -> (Option<i32>, String) {
@@ -27,7 +30,15 @@ async fn doctor_reports_the_simulators_and_what_to_do_when_paper_is_out() {
     let printer = spawn_printer(&p, SimOptions { baud: Some(19_200), ..SimOptions::default() }).unwrap();
     let _terminal = spawn_terminal(&t, TerminalSimOptions::default()).unwrap();
     let _scanner = ScannerSim::create(&s, ScannerSimOptions::default()).unwrap();
+    // The store server, with a token for this device.
+    let db = dir.path().join("pos.sqlite");
+    let token = ServerDb::open(&db).unwrap().issue_token("kiosk-1", false).unwrap();
+    let menu = Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/menu.example.json"));
+    let listen = "127.0.0.1:0".parse().unwrap();
+    let server = start(ServeOptions { db, listen, menu, kitchen_printer: None, tls: None }).await.unwrap();
     let config = EXAMPLE
+        .replace("http://127.0.0.1:8765", &format!("http://{}", server.addr))
+        .replace("device-token-from-the-store-server", &token)
         .replace("/var/lib/kiosk", dir.path().join("data").to_str().unwrap())
         .replace("/dev/ttyUSB0", p.to_str().unwrap())
         .replace("/dev/ttyUSB1", t.to_str().unwrap())
@@ -48,6 +59,19 @@ async fn doctor_reports_the_simulators_and_what_to_do_when_paper_is_out() {
         "{table}"
     );
     assert!(row("scanner").contains(" ok "), "{table}");
+    assert!(row("pos").contains(" ok ") && row("pos").contains("store open"), "{table}");
+    assert!(row("pos").contains("menu \"2026-11-22.1\""), "{table}");
+
+    // A wrong token: the POS row says what to do, and the device still passes (orders queue).
+    let wrong = std::fs::read_to_string(&path).unwrap().replace(&token, "stale-token");
+    let wrong_path = dir.path().join("wrong-token.toml");
+    std::fs::write(&wrong_path, wrong).unwrap();
+    let (code, table) = doctor(&wrong_path, false).await;
+    assert_eq!(code, Some(0), "{table}");
+    assert!(
+        row_of(&table, "pos").contains("fault") && row_of(&table, "pos").contains("kiosk pos token"),
+        "{table}"
+    );
 
     printer.handle.set(Condition::PaperOut);
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -70,3 +70,81 @@ async fn run_once_completes_a_charge_that_a_crash_left_unanswered() {
     let ours = store.standing_approval(order.id).unwrap().unwrap().approval_no;
     assert_eq!(sim.handle.standing_approvals().into_iter().map(|a| a.0).collect::<Vec<_>>(), vec![ours]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_delivers_queued_orders_to_the_store_server_and_reports_device_health() {
+    use kiosk_app::pos_server::db::ServerDb;
+    use kiosk_app::pos_server::{ServeOptions, start};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // Orders committed while nothing was running (say, before a power cut).
+    let menu: Menu = serde_json::from_str(include_str!("../data/menu.example.json")).unwrap();
+    let mut store = Store::open(data.join("kiosk.db")).unwrap();
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let mut cart = Cart::default();
+        cart.add(&menu, Selection::of("cola", n + 1), None).unwrap();
+        let kind = OrderKind::Kiosk { service: Service::TakeOut };
+        let mut order = Order::from_cart(
+            OrderId(uuid::Uuid::new_v4()),
+            0,
+            kind,
+            Settlement::PayAtCounter,
+            &cart,
+            &menu,
+            0,
+        )
+        .unwrap();
+        store.create_order(&mut order, "2026-11-22", Actor::Customer, 0).unwrap();
+        store.commit_order(order.id, &[], Actor::System, 0).unwrap();
+        ids.push(order.id.to_string());
+    }
+    drop(store);
+
+    let db = dir.path().join("pos.sqlite");
+    let token = ServerDb::open(&db).unwrap().issue_token("kiosk-1", false).unwrap();
+    let listen = "127.0.0.1:0".parse().unwrap();
+    let server = start(ServeOptions { db: db.clone(), listen, menu: None, kitchen_printer: None, tls: None })
+        .await
+        .unwrap();
+    let config = include_str!("../data/kiosk.example.toml")
+        .replace("/var/lib/kiosk", data.to_str().unwrap())
+        .replace("http://127.0.0.1:8765", &format!("http://{}", server.addr))
+        .replace("device-token-from-the-store-server", &token)
+        .replace("/dev/ttyUSB1", dir.path().join("no-terminal").to_str().unwrap())
+        .replace("/dev/ttyUSB0", dir.path().join("no-printer").to_str().unwrap())
+        .replace("/dev/ttyACM0", dir.path().join("no-scanner").to_str().unwrap());
+    let path = dir.path().join("kiosk.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kiosk"))
+        .args(["run", "--config", path.to_str().unwrap()])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let (orders, devices) = loop {
+        let db = ServerDb::open(&db).unwrap();
+        let orders: Vec<String> = db.orders(0, 100).unwrap().into_iter().map(|o| o.order_id).collect();
+        let devices = db.devices().unwrap();
+        let reported = devices.iter().any(|d| d.report_json.is_some());
+        if orders.len() == ids.len() && reported {
+            break (orders, devices);
+        }
+        assert!(std::time::Instant::now() < deadline, "after 20 s: {orders:?}, {devices:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    child.kill().await.unwrap();
+    assert_eq!(orders, ids, "each queued order once, in commit order");
+    let report = devices[0].report_json.as_deref().unwrap();
+    assert!(
+        report.contains(r#"{"device":"terminal","status":"missing""#)
+            && report.contains("pay at the counter"),
+        "{report}"
+    );
+    let store = Store::open(data.join("kiosk.db")).unwrap();
+    assert_eq!(store.outbox_pending_count().unwrap(), 0);
+    server.stop().await;
+}

@@ -68,8 +68,16 @@ pub fn commit_order(store: &mut Store, menu: &Menu, n: u32, now_ms: i64) -> Orde
     cart.add(menu, Selection::of("cola", 1 + n % 3), None).unwrap();
     cart.add(menu, Selection::of("cheese-sticks", 1), None).unwrap();
     let kind = OrderKind::Kiosk { service: Service::TakeOut };
-    let mut order =
-        Order::from_cart(OrderId(uuid::Uuid::new_v4()), 0, kind, Settlement::PayAtCounter, &cart, menu, now_ms).unwrap();
+    let mut order = Order::from_cart(
+        OrderId(uuid::Uuid::new_v4()),
+        0,
+        kind,
+        Settlement::PayAtCounter,
+        &cart,
+        menu,
+        now_ms,
+    )
+    .unwrap();
     store.create_order(&mut order, "2026-11-22", Actor::Customer, now_ms).unwrap();
     store.commit_order(order.id, &[], Actor::System, now_ms).unwrap();
     order

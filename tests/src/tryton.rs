@@ -51,7 +51,10 @@ impl TrytonServer {
         let conf = dir.path().join("trytond.conf");
         std::fs::write(
             &conf,
-            format!("[database]\nuri = sqlite://\npath = {}\n[web]\nlisten = 127.0.0.1:{port}\n", dir.path().display()),
+            format!(
+                "[database]\nuri = sqlite://\npath = {}\n[web]\nlisten = 127.0.0.1:{port}\n",
+                dir.path().display()
+            ),
         )
         .unwrap();
         std::fs::write(dir.path().join(format!("{DATABASE}.sqlite")), b"").unwrap();
@@ -60,7 +63,16 @@ impl TrytonServer {
         let t = Instant::now();
         run(
             Command::new(bin("trytond-admin"))
-                .args(["-c", conf.to_str().unwrap(), "-d", DATABASE, "--all", "-u", "sale_point", "kiosk_order_ref"])
+                .args([
+                    "-c",
+                    conf.to_str().unwrap(),
+                    "-d",
+                    DATABASE,
+                    "--all",
+                    "-u",
+                    "sale_point",
+                    "kiosk_order_ref",
+                ])
                 .args(["--activate-dependencies", "--email", "admin@example.com"])
                 .env("TRYTONPASSFILE", &passfile),
             "trytond-admin",
@@ -82,7 +94,11 @@ impl TrytonServer {
             assert!(Instant::now() < deadline, "trytond did not answer on port {port}");
             std::thread::sleep(Duration::from_millis(100));
         }
-        println!("tryton: database set up and server answering in {:.1} s ({})", t.elapsed().as_secs_f64(), made.trim());
+        println!(
+            "tryton: database set up and server answering in {:.1} s ({})",
+            t.elapsed().as_secs_f64(),
+            made.trim()
+        );
         server
     }
 

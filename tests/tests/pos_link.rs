@@ -66,9 +66,12 @@ async fn wrong_tokens_and_versions_get_typed_errors() {
     let body = r#"{"protocol":2,"order":{}}"#;
     let answer = raw_post(&server, "/v1/orders", &server.device_token, body).await;
     assert!(answer.contains("400") && answer.contains("unsupported_protocol"), "{answer}");
-    let answer = raw_post(&server, "/v1/orders", &server.device_token, "{\"protocol\":1,\"order\":[1,2").await;
+    let answer =
+        raw_post(&server, "/v1/orders", &server.device_token, "{\"protocol\":1,\"order\":[1,2").await;
     assert!(answer.contains("400") && answer.contains("bad_request"), "{answer}");
-    let answer = raw_post(&server, "/v1/staff-calls", &server.device_token, r#"{"protocol":1,"id":"x","reason":7}"#).await;
+    let answer =
+        raw_post(&server, "/v1/staff-calls", &server.device_token, r#"{"protocol":1,"id":"x","reason":7}"#)
+            .await;
     assert!(answer.contains("bad_request"), "{answer}");
     server.handle.stop().await;
 }
@@ -96,7 +99,9 @@ async fn an_unchanged_menu_costs_a_304_and_a_new_one_arrives_whole() {
     let mut newer = example_menu();
     newer.version = "2026-11-23.1".into();
     server.db().load_menu(newer).unwrap();
-    let MenuFetch::Changed(menu) = link.fetch_menu(Some(&menu.version)).await.unwrap() else { panic!("new menu") };
+    let MenuFetch::Changed(menu) = link.fetch_menu(Some(&menu.version)).await.unwrap() else {
+        panic!("new menu")
+    };
     assert_eq!(menu.version, "2026-11-23.1");
     // An invalid menu never gets into the server; the device keeps the last good one.
     let mut bad = example_menu();
@@ -117,7 +122,8 @@ async fn sold_out_and_ready_reach_the_device_within_two_seconds() {
 
     // Staff mark fries sold out through the CLI's path (the database file).
     server.db().set_sold_out("fries", true).unwrap();
-    let took = wait_for("sold out", Duration::from_secs(2), || view.borrow().sold_out.contains("fries")).await;
+    let took =
+        wait_for("sold out", Duration::from_secs(2), || view.borrow().sold_out.contains("fries")).await;
     println!("sold-out mark reached the device in {} ms", took.as_millis());
     let cached = store.lock().unwrap().load_menu().unwrap().unwrap();
     assert!(cached.menu.items.iter().find(|i| i.id == ItemId("fries".into())).unwrap().sold_out);
@@ -166,7 +172,10 @@ async fn staff_calls_count_once_and_two_tablets_cannot_hold_one_table() {
     a.claim_table("7").await.unwrap();
     a.claim_table("7").await.unwrap();
     let err = b.claim_table("7").await.unwrap_err();
-    assert!(matches!(&err, PosError::Rejected { code, message } if code == "table_taken" && message.contains("kiosk-1")), "{err}");
+    assert!(
+        matches!(&err, PosError::Rejected { code, message } if code == "table_taken" && message.contains("kiosk-1")),
+        "{err}"
+    );
     b.claim_table("8").await.unwrap();
 
     let health = a.health().await.unwrap();
@@ -184,7 +193,11 @@ async fn staff_calls_count_once_and_two_tablets_cannot_hold_one_table() {
     .await
     .unwrap();
     let devices = server.db().devices().unwrap();
-    assert!(devices.iter().any(|(name, _, report, _)| name == "kiosk-1" && report.as_deref().is_some_and(|r| r.contains("printer"))));
+    assert!(
+        devices
+            .iter()
+            .any(|d| d.name == "kiosk-1" && d.report_json.as_deref().is_some_and(|r| r.contains("printer")))
+    );
     server.handle.stop().await;
 }
 
@@ -197,7 +210,13 @@ async fn tls_works_with_the_pinned_certificate_and_refuses_any_other() {
     assert!(link.health().await.unwrap().store_open);
 
     let other_pin = "00".repeat(32);
-    let wrong = kiosk_app::pos::link::KioskLink::new(&server.url(), &server.device_token, Some(&other_pin), Default::default()).unwrap();
+    let wrong = kiosk_app::pos::link::KioskLink::new(
+        &server.url(),
+        &server.device_token,
+        Some(&other_pin),
+        Default::default(),
+    )
+    .unwrap();
     let err = wrong.health().await.unwrap_err();
     assert!(matches!(&err, PosError::Tls(m) if m.contains("not the pinned one")), "{err}");
     // https without a pin is a configuration error, not a silent trust-anything.
@@ -221,7 +240,9 @@ async fn long_polling_serves_the_same_updates_as_the_stream() {
     let batch = link.long_poll(since, Duration::from_secs(5)).await.unwrap();
     marker.await.unwrap();
     assert!(t.elapsed() >= Duration::from_millis(250), "it waited for the update");
-    assert!(matches!(batch.updates.as_slice(), [u] if u.update == kiosk_app::pos::Update::SoldOut { item: "cola".into(), sold_out: true }));
+    assert!(
+        matches!(batch.updates.as_slice(), [u] if u.update == kiosk_app::pos::Update::SoldOut { item: "cola".into(), sold_out: true })
+    );
     assert!(batch.next > since);
     let empty = link.long_poll(batch.next, Duration::from_millis(100)).await.unwrap();
     assert!(empty.updates.is_empty() && empty.next == batch.next);

@@ -17,7 +17,8 @@ use kiosk_tests::pos::{TestServer, commit_order, shared};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_outage_then_a_faulty_lan_delivers_every_order_once_in_commit_order() {
-    let backlog: u32 = std::env::var("KIOSK_OUTAGE_ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
+    let backlog: u32 =
+        std::env::var("KIOSK_OUTAGE_ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
     let seed: u64 = std::env::var("KIOSK_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x6b696f736b);
     let server = TestServer::start(None).await;
     let proxy = FaultProxy::start(server.handle.addr, seed).await;
@@ -27,7 +28,9 @@ async fn a_long_outage_then_a_faulty_lan_delivers_every_order_once_in_commit_ord
     let store = shared(Store::open(dir.path().join("kiosk.db")).unwrap());
     // Short timeouts so a delayed request becomes an ambiguous one now and then.
     let timeouts = Timeouts { connect: Duration::from_millis(500), request: Duration::from_millis(800) };
-    let link = Arc::new(KioskLink::new(&format!("http://{}", proxy.addr), &server.device_token, None, timeouts).unwrap());
+    let link = Arc::new(
+        KioskLink::new(&format!("http://{}", proxy.addr), &server.device_token, None, timeouts).unwrap(),
+    );
     let backoff = Backoff { base: Duration::from_millis(20), cap: Duration::from_millis(400) };
     let (worker, handle) = OutboxWorker::new(store.clone(), link, backoff);
     let worker = tokio::spawn(worker.run());
@@ -42,11 +45,21 @@ async fn a_long_outage_then_a_faulty_lan_delivers_every_order_once_in_commit_ord
         handle.order_committed();
     }
     let took_orders = started.elapsed();
-    assert_eq!(store.lock().unwrap().outbox_pending_count().unwrap(), backlog as u64, "nothing delivered while down");
+    assert_eq!(
+        store.lock().unwrap().outbox_pending_count().unwrap(),
+        backlog as u64,
+        "nothing delivered while down"
+    );
     assert!(server.db().orders(0, 10).unwrap().is_empty());
 
     // Back, through a LAN that drops, delays, duplicates and resets.
-    proxy.set_faults(Faults { drop: 3, reset_after: 3, duplicate: 3, delay: 1, delay_for: Duration::from_millis(1_000) });
+    proxy.set_faults(Faults {
+        drop: 3,
+        reset_after: 3,
+        duplicate: 3,
+        delay: 1,
+        delay_for: Duration::from_millis(1_000),
+    });
     proxy.set_down(false);
     handle.pos_reachable();
     let recovery = Instant::now();
@@ -64,10 +77,12 @@ async fn a_long_outage_then_a_faulty_lan_delivers_every_order_once_in_commit_ord
     assert_eq!(received.len(), committed.len(), "server count equals device count");
     assert_eq!(ids, committed, "every order exactly once, in commit order");
     let duplicates: u32 = received.iter().map(|o| o.duplicates).sum();
-    let store = store.lock().unwrap();
-    assert_eq!(store.outbox_pending_count().unwrap(), 0);
-    assert!(store.outbox_set_aside_list().unwrap().is_empty(), "nothing refused");
-    assert!(store.orders_in(&[OrderState::Committed, OrderState::SentToPos]).unwrap().is_empty());
+    {
+        let store = store.lock().unwrap();
+        assert_eq!(store.outbox_pending_count().unwrap(), 0);
+        assert!(store.outbox_set_aside_list().unwrap().is_empty(), "nothing refused");
+        assert!(store.orders_in(&[OrderState::Committed, OrderState::SentToPos]).unwrap().is_empty());
+    }
     println!(
         "outage: {backlog} orders taken in {:.1} s while the POS was down; drained in {:.1} s through faults ({}); \
          the server saw {duplicates} re-sends of orders it already had and stored each order once, in commit order",

@@ -52,7 +52,8 @@ async fn orders_become_posted_tryton_sales_exactly_once() {
     let MenuFetch::Changed(menu) = pos.fetch_menu(None).await.unwrap() else { panic!("menu") };
     let prices: Vec<(String, i64)> = menu.items.iter().map(|i| (i.id.0.clone(), i.price.0)).collect();
     assert_eq!(prices, [("B001".into(), 4500), ("B002".into(), 5000), ("D001".into(), 2000)]);
-    let categories: Vec<String> = menu.categories.iter().map(|c| c.name.0.values().next().unwrap().clone()).collect();
+    let categories: Vec<String> =
+        menu.categories.iter().map(|c| c.name.0.values().next().unwrap().clone()).collect();
     assert_eq!(categories, ["Burgers", "Drinks"]);
     assert_eq!(pos.fetch_menu(Some(&menu.version)).await.unwrap(), MenuFetch::Unchanged);
 
@@ -116,5 +117,8 @@ async fn orders_become_posted_tryton_sales_exactly_once() {
         assert_eq!(pos.sales_with_ref(&o.id.to_string()).await.unwrap(), 1);
         assert_eq!(pos.sale_summary(&o.id.to_string()).await.unwrap().unwrap().state, "posted");
     }
-    println!("tryton: 5 orders through the faulty LAN took {attempts} attempts ({}); one posted sale each", proxy.counts.summary());
+    println!(
+        "tryton: 5 orders through the faulty LAN took {attempts} attempts ({}); one posted sale each",
+        proxy.counts.summary()
+    );
 }

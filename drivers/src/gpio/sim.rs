@@ -48,3 +48,18 @@ impl OutputPin for SimPin {
         Ok(())
     }
 }
+
+/// A simulated pin header: one shared pin per BCM number, made on first use, so a test or
+/// the demo can press a button the service reads.
+#[derive(Debug, Clone, Default)]
+pub struct SimBoard(Arc<std::sync::Mutex<std::collections::BTreeMap<u8, SimPin>>>);
+
+impl SimBoard {
+    pub fn new() -> SimBoard {
+        SimBoard::default()
+    }
+
+    pub fn pin(&self, bcm: u8) -> SimPin {
+        self.0.lock().expect("sim board").entry(bcm).or_default().clone()
+    }
+}

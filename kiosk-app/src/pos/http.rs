@@ -78,7 +78,11 @@ pub struct HttpClient {
 
 impl HttpClient {
     /// `url` is `http://HOST:PORT/PREFIX` or `https://…`; https needs a pinned config.
-    pub fn new(url: &str, tls: Option<Arc<ClientConfig>>, timeouts: Timeouts) -> Result<HttpClient, HttpError> {
+    pub fn new(
+        url: &str,
+        tls: Option<Arc<ClientConfig>>,
+        timeouts: Timeouts,
+    ) -> Result<HttpClient, HttpError> {
         let bad = |why: &str| HttpError::Url(url.to_owned(), why.to_owned());
         let uri: Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| bad(&e.to_string()))?;
         let https = match uri.scheme_str() {
@@ -105,8 +109,9 @@ impl HttpClient {
 
     /// Adds a header sent with every request (the token, the protocol version).
     pub fn with_header(mut self, name: &'static str, value: &str) -> Result<HttpClient, HttpError> {
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| HttpError::Url(self.host.clone(), format!("header {name} holds a forbidden character")))?;
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            HttpError::Url(self.host.clone(), format!("header {name} holds a forbidden character"))
+        })?;
         self.default_headers.insert(name, value);
         Ok(self)
     }
@@ -117,10 +122,11 @@ impl HttpClient {
 
     async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, HttpError> {
         let addr = self.authority();
-        let tcp = tokio::time::timeout(self.timeouts.connect, TcpStream::connect((self.host.as_str(), self.port)))
-            .await
-            .map_err(|_| HttpError::Connect(format!("{addr}: no answer in {:?}", self.timeouts.connect)))?
-            .map_err(|e| HttpError::Connect(format!("{addr}: {e}")))?;
+        let tcp =
+            tokio::time::timeout(self.timeouts.connect, TcpStream::connect((self.host.as_str(), self.port)))
+                .await
+                .map_err(|_| HttpError::Connect(format!("{addr}: no answer in {:?}", self.timeouts.connect)))?
+                .map_err(|e| HttpError::Connect(format!("{addr}: {e}")))?;
         tcp.set_nodelay(true).ok();
         let io: Box<dyn Io> = match &self.tls {
             None => Box::new(tcp),
@@ -133,7 +139,9 @@ impl HttpClient {
                     .map_err(|_| HttpError::Connect(format!("{addr}: TLS handshake timed out")))?;
                 match handshake {
                     Ok(stream) => Box::new(stream),
-                    Err(e) if e.to_string().contains("pinned") => return Err(HttpError::Certificate(e.to_string())),
+                    Err(e) if e.to_string().contains("pinned") => {
+                        return Err(HttpError::Certificate(e.to_string()));
+                    }
                     Err(e) => return Err(HttpError::Connect(format!("{addr}: TLS: {e}"))),
                 }
             }
@@ -153,14 +161,23 @@ impl HttpClient {
         *req.method_mut() = method;
         *req.uri_mut() = format!("{}{}", self.prefix, path).parse().unwrap_or_else(|_| Uri::from_static("/"));
         let h = req.headers_mut();
-        h.insert(header::HOST, HeaderValue::from_str(&self.authority()).unwrap_or(HeaderValue::from_static("pos")));
+        h.insert(
+            header::HOST,
+            HeaderValue::from_str(&self.authority()).unwrap_or(HeaderValue::from_static("pos")),
+        );
         h.extend(self.default_headers.clone());
         h.extend(headers.clone());
         req
     }
 
     /// Sends one request on the kept-alive connection and reads the whole answer.
-    pub async fn call(&self, method: Method, path: &str, headers: HeaderMap, body: Bytes) -> Result<Answer, HttpError> {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<Answer, HttpError> {
         let mut slot = self.conn.lock().await;
         let kept = match slot.take() {
             Some(mut s) => s.ready().await.is_ok().then_some(s),
@@ -196,7 +213,13 @@ impl HttpClient {
         let req = self.request(Method::GET, path, &headers, Bytes::new());
         tokio::time::timeout(self.timeouts.request, sender.send_request(req))
             .await
-            .map_err(|_| HttpError::Ambiguous(format!("{}: no answer in {:?}", self.authority(), self.timeouts.request)))?
+            .map_err(|_| {
+                HttpError::Ambiguous(format!(
+                    "{}: no answer in {:?}",
+                    self.authority(),
+                    self.timeouts.request
+                ))
+            })?
             .map_err(|e| HttpError::Ambiguous(format!("{}: {e}", self.authority())))
     }
 }

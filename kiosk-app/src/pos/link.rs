@@ -12,7 +12,9 @@ use tokio::sync::mpsc;
 
 use super::http::{Answer, HttpClient, Timeouts};
 use super::sse::SseParser;
-use super::wire::{self, ErrorBody, ErrorCode, PROTOCOL, PROTOCOL_HEADER, Sequenced, SubmitReply, SubmitStatus};
+use super::wire::{
+    self, ErrorBody, ErrorCode, PROTOCOL, PROTOCOL_HEADER, Sequenced, SubmitReply, SubmitStatus,
+};
 use super::{Delivered, DeviceHealthReport, MenuFetch, PosAdapter, PosError, PosHealth, StaffReason};
 
 /// The server sends a keep-alive comment every 15 s; a stream silent for longer than this
@@ -28,7 +30,12 @@ pub struct KioskLink {
 }
 
 impl KioskLink {
-    pub fn new(url: &str, token: &str, tls_pin_sha256: Option<&str>, timeouts: Timeouts) -> Result<KioskLink, PosError> {
+    pub fn new(
+        url: &str,
+        token: &str,
+        tls_pin_sha256: Option<&str>,
+        timeouts: Timeouts,
+    ) -> Result<KioskLink, PosError> {
         let tls = tls_pin_sha256
             .map(super::tls::pinned_client_config)
             .transpose()
@@ -39,7 +46,13 @@ impl KioskLink {
         Ok(KioskLink { http, timeouts })
     }
 
-    async fn call(&self, method: Method, path: &str, headers: HeaderMap, body: Option<String>) -> Result<Answer, PosError> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        headers: HeaderMap,
+        body: Option<String>,
+    ) -> Result<Answer, PosError> {
         let mut headers = headers;
         if body.is_some() {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -52,7 +65,12 @@ impl KioskLink {
         }
     }
 
-    async fn call_json<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<String>) -> Result<T, PosError> {
+    async fn call_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<T, PosError> {
         let answer = self.call(method, path, HeaderMap::new(), body).await?;
         parse(&answer.body)
     }
@@ -65,7 +83,11 @@ impl KioskLink {
         Ok(batch)
     }
 
-    async fn watch_long_poll(&self, since: Option<u64>, updates: &mpsc::Sender<Sequenced>) -> Result<(), PosError> {
+    async fn watch_long_poll(
+        &self,
+        since: Option<u64>,
+        updates: &mpsc::Sender<Sequenced>,
+    ) -> Result<(), PosError> {
         let mut since = since.unwrap_or(0);
         loop {
             let batch = self.long_poll(since, LONG_POLL_WAIT.min(self.timeouts.request / 2)).await?;
@@ -154,10 +176,10 @@ impl PosAdapter for KioskLink {
             return Ok(MenuFetch::Unchanged);
         }
         let mut menu: Menu = parse(&answer.body)?;
-        if menu.version.is_empty() {
-            if let Some(etag) = answer.headers.get(header::ETAG).and_then(|v| v.to_str().ok()) {
-                menu.version = etag.trim_start_matches("W/").trim_matches('"').to_owned();
-            }
+        if menu.version.is_empty()
+            && let Some(etag) = answer.headers.get(header::ETAG).and_then(|v| v.to_str().ok())
+        {
+            menu.version = etag.trim_start_matches("W/").trim_matches('"').to_owned();
         }
         let problems = menu.validate();
         if let Some(first) = problems.first() {
@@ -185,7 +207,10 @@ impl PosAdapter for KioskLink {
         if !response.status().is_success() || !is_stream {
             let status = response.status();
             // A proxy in between that buffers or refuses streams: fall back to long-polling.
-            if status == StatusCode::NOT_FOUND || status == StatusCode::NOT_ACCEPTABLE || (status.is_success() && !is_stream) {
+            if status == StatusCode::NOT_FOUND
+                || status == StatusCode::NOT_ACCEPTABLE
+                || (status.is_success() && !is_stream)
+            {
                 return self.watch_long_poll(since, updates).await;
             }
             let body = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
@@ -195,9 +220,15 @@ impl PosAdapter for KioskLink {
         let mut parser = SseParser::new(wire::MAX_BODY_BYTES);
         loop {
             let frame = match tokio::time::timeout(STREAM_IDLE_LIMIT, body.frame()).await {
-                Err(_) => return Err(PosError::Ambiguous(format!("the update stream was silent for {STREAM_IDLE_LIMIT:?}"))),
+                Err(_) => {
+                    return Err(PosError::Ambiguous(format!(
+                        "the update stream was silent for {STREAM_IDLE_LIMIT:?}"
+                    )));
+                }
                 Ok(None) => return Err(PosError::Unreachable("the POS closed the update stream".into())),
-                Ok(Some(Err(e))) => return Err(PosError::Unreachable(format!("the update stream broke: {e}"))),
+                Ok(Some(Err(e))) => {
+                    return Err(PosError::Unreachable(format!("the update stream broke: {e}")));
+                }
                 Ok(Some(Ok(frame))) => frame,
             };
             let Ok(data) = frame.into_data() else { continue };
@@ -211,7 +242,12 @@ impl PosAdapter for KioskLink {
         }
     }
 
-    async fn call_staff(&self, id: uuid::Uuid, table: Option<&str>, reason: StaffReason) -> Result<(), PosError> {
+    async fn call_staff(
+        &self,
+        id: uuid::Uuid,
+        table: Option<&str>,
+        reason: StaffReason,
+    ) -> Result<(), PosError> {
         let body = wire::StaffCall { protocol: PROTOCOL, id, table: table.map(str::to_owned), reason };
         let body = serde_json::to_string(&body).map_err(|e| PosError::Protocol(e.to_string()))?;
         self.call(Method::POST, "/v1/staff-calls", HeaderMap::new(), Some(body)).await?;
@@ -220,10 +256,18 @@ impl PosAdapter for KioskLink {
 
     async fn claim_table(&self, table: &str) -> Result<(), PosError> {
         if table.is_empty() || !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(PosError::Rejected { code: "bad_request".into(), message: format!("table {table:?} is not a table number") });
+            return Err(PosError::Rejected {
+                code: "bad_request".into(),
+                message: format!("table {table:?} is not a table number"),
+            });
         }
-        let claim: wire::TableClaim =
-            self.call_json(Method::POST, &format!("/v1/tables/{table}/claim"), Some(format!(r#"{{"protocol":{PROTOCOL}}}"#))).await?;
+        let claim: wire::TableClaim = self
+            .call_json(
+                Method::POST,
+                &format!("/v1/tables/{table}/claim"),
+                Some(format!(r#"{{"protocol":{PROTOCOL}}}"#)),
+            )
+            .await?;
         check_protocol(claim.protocol)
     }
 
@@ -251,8 +295,14 @@ mod tests {
     #[test]
     fn error_answers_map_to_what_the_outbox_needs() {
         let body = |code: &str| format!(r#"{{"protocol":1,"error":{{"code":"{code}","message":"m"}}}}"#);
-        assert!(matches!(error_from(StatusCode::CONFLICT, body("conflict").as_bytes()), PosError::Rejected { .. }));
-        assert!(matches!(error_from(StatusCode::UNAUTHORIZED, body("unauthorized").as_bytes()), PosError::Unauthorized(_)));
+        assert!(matches!(
+            error_from(StatusCode::CONFLICT, body("conflict").as_bytes()),
+            PosError::Rejected { .. }
+        ));
+        assert!(matches!(
+            error_from(StatusCode::UNAUTHORIZED, body("unauthorized").as_bytes()),
+            PosError::Unauthorized(_)
+        ));
         assert!(error_from(StatusCode::BAD_REQUEST, body("unsupported_protocol").as_bytes()).is_transient());
         assert!(error_from(StatusCode::SERVICE_UNAVAILABLE, body("store_closed").as_bytes()).is_transient());
         assert!(error_from(StatusCode::BAD_GATEWAY, b"<html>proxy error</html>").is_transient());

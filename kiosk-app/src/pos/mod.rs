@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 pub mod http;
 pub mod link;
 pub mod outbox;
+pub mod runner;
 pub mod sse;
 pub mod sync;
 pub mod tls;
@@ -125,7 +126,10 @@ pub trait PosAdapter: Send + Sync {
     ) -> impl Future<Output = Result<Delivered, PosError>> + Send;
 
     /// The menu, unless the POS's version is still `known_version`.
-    fn fetch_menu(&self, known_version: Option<&str>) -> impl Future<Output = Result<MenuFetch, PosError>> + Send;
+    fn fetch_menu(
+        &self,
+        known_version: Option<&str>,
+    ) -> impl Future<Output = Result<MenuFetch, PosError>> + Send;
 
     /// Follows the POS's updates from `since` (a sequence number from an earlier update;
     /// `None` starts with a snapshot), sending each to `updates` until the stream breaks.
@@ -149,7 +153,10 @@ pub trait PosAdapter: Send + Sync {
     fn health(&self) -> impl Future<Output = Result<PosHealth, PosError>> + Send;
 
     /// Publishes this device's peripheral health (shown on the store's side).
-    fn report_devices(&self, report: &DeviceHealthReport) -> impl Future<Output = Result<(), PosError>> + Send;
+    fn report_devices(
+        &self,
+        report: &DeviceHealthReport,
+    ) -> impl Future<Output = Result<(), PosError>> + Send;
 }
 
 /// The adapter chosen by the configuration.
@@ -165,10 +172,15 @@ impl AnyPos {
         let (Some(url), Some(token)) = (&config.url, &config.token) else { return Ok(None) };
         Ok(match config.adapter {
             A::None => None,
-            A::KioskLink => {
-                Some(AnyPos::Link(link::KioskLink::new(url, token, config.tls_pin_sha256.as_deref(), Default::default())?))
+            A::KioskLink => Some(AnyPos::Link(link::KioskLink::new(
+                url,
+                token,
+                config.tls_pin_sha256.as_deref(),
+                Default::default(),
+            )?)),
+            A::Tryton => {
+                Some(AnyPos::Tryton(tryton::Tryton::new(url, token, config.tls_pin_sha256.as_deref())?))
             }
-            A::Tryton => Some(AnyPos::Tryton(tryton::Tryton::new(url, token, config.tls_pin_sha256.as_deref())?)),
         })
     }
 }
@@ -199,7 +211,12 @@ impl PosAdapter for AnyPos {
         dispatch!(self, a => a.watch(since, updates).await)
     }
 
-    async fn call_staff(&self, id: uuid::Uuid, table: Option<&str>, reason: StaffReason) -> Result<(), PosError> {
+    async fn call_staff(
+        &self,
+        id: uuid::Uuid,
+        table: Option<&str>,
+        reason: StaffReason,
+    ) -> Result<(), PosError> {
         dispatch!(self, a => a.call_staff(id, table, reason).await)
     }
 

@@ -92,6 +92,9 @@ pub struct OutboxWorker<A> {
     view: watch::Sender<OutboxView>,
 }
 
+/// How often an idle worker looks at the outbox without being woken.
+const IDLE_RECHECK: Duration = Duration::from_secs(1);
+
 /// Entries read per pass; the head-of-line rule makes larger batches pointless.
 const BATCH: u32 = 64;
 
@@ -109,7 +112,8 @@ impl<A: PosAdapter> OutboxWorker<A> {
     }
 
     fn publish(&self, last_error: Option<String>) {
-        let counts = self.with_store(|s| Ok((s.outbox_pending_count()?, s.outbox_set_aside_list()?.len() as u64)));
+        let counts =
+            self.with_store(|s| Ok((s.outbox_pending_count()?, s.outbox_set_aside_list()?.len() as u64)));
         if let Ok((queued, set_aside)) = counts {
             self.view.send_modify(|v| {
                 v.queued = queued;
@@ -126,7 +130,11 @@ impl<A: PosAdapter> OutboxWorker<A> {
                 Ok(Some(wait)) => {
                     let _ = tokio::time::timeout(wait, self.wake.notified()).await;
                 }
-                Ok(None) => self.wake.notified().await,
+                Ok(None) => {
+                    // Committers call `order_committed`; the re-check catches any that
+                    // could not (another process, a commit during start-up).
+                    let _ = tokio::time::timeout(IDLE_RECHECK, self.wake.notified()).await;
+                }
                 Err(e) => {
                     tracing::error!("outbox: the store failed: {e}; trying again in 1 s");
                     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -156,7 +164,9 @@ impl<A: PosAdapter> OutboxWorker<A> {
                     let now = unix_now_ms();
                     let why = e.to_string();
                     tracing::warn!(order = %entry.order_id, failures, "outbox: {why}; next try in {delay:?}");
-                    self.with_store(|s| s.outbox_retry_later(entry.order_id, &why, now + delay.as_millis() as i64, now))?;
+                    self.with_store(|s| {
+                        s.outbox_retry_later(entry.order_id, &why, now + delay.as_millis() as i64, now)
+                    })?;
                     self.publish(Some(why));
                     return Ok(Some(delay));
                 }
@@ -176,7 +186,9 @@ impl<A: PosAdapter> OutboxWorker<A> {
                 if delivered.duplicate {
                     tracing::info!(order = %entry.order_id, "outbox: the POS already had it (an earlier attempt arrived)");
                 }
-                self.with_store(|s| s.outbox_delivered(entry.order_id, Some(&delivered.pos_ref), unix_now_ms()))?;
+                self.with_store(|s| {
+                    s.outbox_delivered(entry.order_id, Some(&delivered.pos_ref), unix_now_ms())
+                })?;
                 self.view.send_modify(|v| v.delivered_total += 1);
                 Ok(Ok(()))
             }

@@ -45,7 +45,11 @@ pub struct PosSync<A> {
 }
 
 impl<A: PosAdapter> PosSync<A> {
-    pub fn new(store: Arc<Mutex<Store>>, pos: Arc<A>, outbox: Option<OutboxHandle>) -> (PosSync<A>, watch::Receiver<PosView>) {
+    pub fn new(
+        store: Arc<Mutex<Store>>,
+        pos: Arc<A>,
+        outbox: Option<OutboxHandle>,
+    ) -> (PosSync<A>, watch::Receiver<PosView>) {
         let sold_out = store
             .lock()
             .expect("store lock")
@@ -124,14 +128,17 @@ impl<A: PosAdapter> PosSync<A> {
             MenuFetch::Unchanged => Ok(false),
             MenuFetch::Changed(menu) => {
                 let version = menu.version.clone();
-                let saved = self.with_store(|s| s.save_menu(&menu, self.pos.name(), Actor::Pos, unix_now_ms()));
+                let saved =
+                    self.with_store(|s| s.save_menu(&menu, self.pos.name(), Actor::Pos, unix_now_ms()));
                 match saved {
                     Ok(()) => {
                         tracing::info!("menu {version:?} from the POS ({} items)", menu.items.len());
                         self.view.send_modify(|v| v.menu_version = Some(version));
                         Ok(true)
                     }
-                    Err(e) => Err(PosError::Protocol(format!("the POS's menu was refused: {e}; the last good menu stays"))),
+                    Err(e) => Err(PosError::Protocol(format!(
+                        "the POS's menu was refused: {e}; the last good menu stays"
+                    ))),
                 }
             }
         }
@@ -141,9 +148,14 @@ impl<A: PosAdapter> PosSync<A> {
         let outcome = match update {
             Update::Snapshot { store_open, menu_version, sold_out } => {
                 self.view.send_modify(|v| v.store_open = store_open);
-                let menu_stale = menu_version.is_some() && menu_version != self.with_store(|s| s.menu_version()).ok().flatten();
+                let menu_stale = menu_version.is_some()
+                    && menu_version != self.with_store(|s| s.menu_version()).ok().flatten();
                 let marks = self.replace_sold_out(sold_out.into_iter().collect());
-                if menu_stale { self.refresh_menu().await.map(|_| ()).map_err(|e| e.to_string()) } else { marks }
+                if menu_stale {
+                    self.refresh_menu().await.map(|_| ()).map_err(|e| e.to_string())
+                } else {
+                    marks
+                }
             }
             Update::SoldOut { item, sold_out } => self.mark_sold_out(&item, sold_out),
             Update::Store { open } => {
@@ -196,7 +208,11 @@ impl<A: PosAdapter> PosSync<A> {
             OrderStatus::Ready => OrderEvent::MarkedReady,
             OrderStatus::Served => OrderEvent::Completed,
         };
-        let id = OrderId(order_id.parse().map_err(|_| format!("order status for {order_id:?}, which is not an order id"))?);
+        let id = OrderId(
+            order_id
+                .parse()
+                .map_err(|_| format!("order status for {order_id:?}, which is not an order id"))?,
+        );
         self.with_store(|s| {
             let state = s.order_state(id)?;
             // A status can overtake the outbox's own record of the acknowledgement; then the

@@ -103,8 +103,10 @@ impl ServerCertVerifier for PinnedCertificate {
 /// A client configuration that trusts only the certificate with this fingerprint.
 pub fn pinned_client_config(pin_sha256: &str) -> Result<Arc<ClientConfig>, TlsError> {
     let provider = provider();
-    let verifier =
-        PinnedCertificate { pin: parse_pin(pin_sha256)?, algorithms: provider.signature_verification_algorithms };
+    let verifier = PinnedCertificate {
+        pin: parse_pin(pin_sha256)?,
+        algorithms: provider.signature_verification_algorithms,
+    };
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous()
@@ -120,7 +122,8 @@ pub fn server_config(cert_pem: &[u8], key_pem: &[u8], what: &str) -> Result<Arc<
     if certs.is_empty() {
         return Err(TlsError::NoCertificate(what.to_owned()));
     }
-    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| TlsError::NoKey(what.to_owned(), e.to_string()))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem)
+        .map_err(|e| TlsError::NoKey(what.to_owned(), e.to_string()))?;
     let config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()

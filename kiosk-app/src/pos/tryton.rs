@@ -21,7 +21,9 @@ use base64::Engine;
 use bytes::Bytes;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, StatusCode};
-use kiosk_domain::{Category, CategoryId, Currency, ItemId, Lang, Menu, Money, Order, OrderId, Settlement, Text};
+use kiosk_domain::{
+    Category, CategoryId, Currency, ItemId, Lang, Menu, Money, Order, OrderId, Settlement, Text,
+};
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc};
 
@@ -104,7 +106,12 @@ impl Tryton {
     }
 
     /// One JSON-RPC call. `Ok(Err(..))` is a Tryton error answer (`[kind, [message, …]]`).
-    async fn rpc(&self, authorization: Option<&str>, method: &str, params: Value) -> Result<Result<Value, String>, PosError> {
+    async fn rpc(
+        &self,
+        authorization: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Result<Result<Value, String>, PosError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({"id": id, "method": method, "params": params}).to_string();
         let mut headers = HeaderMap::new();
@@ -115,9 +122,14 @@ impl Tryton {
         let answer = self.http.call(Method::POST, "/rpc/", headers, Bytes::from(body)).await?;
         match answer.status {
             StatusCode::OK => {}
-            StatusCode::UNAUTHORIZED => return Err(PosError::Unauthorized(format!("Tryton refused the session for {method}"))),
+            StatusCode::UNAUTHORIZED => {
+                return Err(PosError::Unauthorized(format!("Tryton refused the session for {method}")));
+            }
             s if s.is_server_error() => {
-                return Err(PosError::Unavailable { code: s.as_u16().to_string(), message: format!("Tryton failed {method}") });
+                return Err(PosError::Unavailable {
+                    code: s.as_u16().to_string(),
+                    message: format!("Tryton failed {method}"),
+                });
             }
             s => return Err(PosError::Protocol(format!("Tryton answered HTTP {s} to {method}"))),
         }
@@ -160,14 +172,16 @@ impl Tryton {
         }
         let context = Value::Object(context);
         let first_id = |v: Value, what: &str| {
-            v.as_array()
-                .and_then(|a| a.first())
-                .and_then(|r| r.get("id"))
-                .and_then(Value::as_i64)
-                .ok_or_else(|| PosError::Rejected { code: "setup".into(), message: format!("Tryton has no {what}") })
+            v.as_array().and_then(|a| a.first()).and_then(|r| r.get("id")).and_then(Value::as_i64).ok_or_else(
+                || PosError::Rejected { code: "setup".into(), message: format!("Tryton has no {what}") },
+            )
         };
         let points = self
-            .rpc(Some(&authorization), "model.sale.point.search_read", json!([[], 0, 1, [["id", "ASC"]], ["name"], context]))
+            .rpc(
+                Some(&authorization),
+                "model.sale.point.search_read",
+                json!([[], 0, 1, [["id", "ASC"]], ["name"], context]),
+            )
             .await?
             .map_err(PosError::Protocol)?;
         let sale_point = first_id(points, "sale point")?;
@@ -179,7 +193,8 @@ impl Tryton {
             )
             .await?
             .map_err(PosError::Protocol)?;
-        let card_method = first_id(methods, "card payment method (a sale point payment method that is not cash)")?;
+        let card_method =
+            first_id(methods, "card payment method (a sale point payment method that is not cash)")?;
         Ok(Session { authorization, context, sale_point, card_method })
     }
 
@@ -209,7 +224,9 @@ impl Tryton {
     }
 
     async fn call_ok(&self, method: &str, params: Vec<Value>) -> Result<Value, PosError> {
-        self.call(method, params).await?.map_err(|message| PosError::Rejected { code: "tryton".into(), message })
+        self.call(method, params)
+            .await?
+            .map_err(|message| PosError::Rejected { code: "tryton".into(), message })
     }
 
     /// The sale carrying this order's key: `(id, state, number)`.
@@ -217,7 +234,13 @@ impl Tryton {
         let found = self
             .call_ok(
                 "model.sale.point.sale.search_read",
-                vec![json!([["kiosk_ref", "=", key]]), json!(0), json!(1), Value::Null, json!(["state", "number"])],
+                vec![
+                    json!([["kiosk_ref", "=", key]]),
+                    json!(0),
+                    json!(1),
+                    Value::Null,
+                    json!(["state", "number"]),
+                ],
             )
             .await?;
         Ok(found.as_array().and_then(|a| a.first()).map(|sale| {
@@ -231,7 +254,9 @@ impl Tryton {
 
     /// How many sales carry this order key (for reconciliation: it must be 0 or 1).
     pub async fn sales_with_ref(&self, key: &str) -> Result<u64, PosError> {
-        let n = self.call_ok("model.sale.point.sale.search_count", vec![json!([["kiosk_ref", "=", key]])]).await?;
+        let n = self
+            .call_ok("model.sale.point.sale.search_count", vec![json!([["kiosk_ref", "=", key]])])
+            .await?;
         n.as_u64().ok_or_else(|| PosError::Protocol(format!("search_count answered {n}")))
     }
 
@@ -313,8 +338,10 @@ impl PosAdapter for Tryton {
     }
 
     async fn submit_order(&self, order_id: OrderId, payload_json: &str) -> Result<Delivered, PosError> {
-        let order: Order = serde_json::from_str(payload_json)
-            .map_err(|e| PosError::Rejected { code: "bad_request".into(), message: format!("the order does not parse: {e}") })?;
+        let order: Order = serde_json::from_str(payload_json).map_err(|e| PosError::Rejected {
+            code: "bad_request".into(),
+            message: format!("the order does not parse: {e}"),
+        })?;
         let key = order_id.to_string();
         let session = self.session().await?;
         let mut duplicate = true;
@@ -338,20 +365,27 @@ impl PosAdapter for Tryton {
         // call fails and a fresh read shows the new state.
         for _ in 0..4 {
             let Some((sale, state, number)) = found else {
-                return Err(PosError::Ambiguous(format!("Tryton has no sale for order {key} after creating it")));
+                return Err(PosError::Ambiguous(format!(
+                    "Tryton has no sale for order {key} after creating it"
+                )));
             };
             let step = match state.as_str() {
                 "open" if paid => "process",
                 "done" => "post",
                 // posted, or open and paid at the counter: Tryton has the order.
-                _ => return Ok(Delivered { pos_ref: number.unwrap_or_else(|| format!("sale {sale}")), duplicate }),
+                _ => {
+                    return Ok(Delivered {
+                        pos_ref: number.unwrap_or_else(|| format!("sale {sale}")),
+                        duplicate,
+                    });
+                }
             };
             let result = self.call(&format!("model.sale.point.sale.{step}"), vec![json!([sale])]).await?;
             found = self.find_sale(&key).await?;
-            if let Err(e) = result {
-                if found.as_ref().is_some_and(|(_, now, _)| *now == state) {
-                    return Err(PosError::Rejected { code: "tryton".into(), message: format!("{step}: {e}") });
-                }
+            if let Err(e) = result
+                && found.as_ref().is_some_and(|(_, now, _)| *now == state)
+            {
+                return Err(PosError::Rejected { code: "tryton".into(), message: format!("{step}: {e}") });
             }
         }
         Err(PosError::Ambiguous(format!("the Tryton sale for order {key} keeps changing state")))
@@ -359,15 +393,16 @@ impl PosAdapter for Tryton {
 
     async fn fetch_menu(&self, known_version: Option<&str>) -> Result<MenuFetch, PosError> {
         let products = self.products().await?;
-        let digest = ring::digest::digest(&ring::digest::SHA256, Value::Array(products.clone()).to_string().as_bytes());
+        let digest = ring::digest::digest(
+            &ring::digest::SHA256,
+            Value::Array(products.clone()).to_string().as_bytes(),
+        );
         let version = format!("tryton-{}", &super::tls::hex(digest.as_ref())[..16]);
         if known_version == Some(version.as_str()) {
             return Ok(MenuFetch::Unchanged);
         }
-        let mut category_ids: Vec<i64> = products
-            .iter()
-            .filter_map(|p| p.get("categories")?.as_array()?.first()?.as_i64())
-            .collect();
+        let mut category_ids: Vec<i64> =
+            products.iter().filter_map(|p| p.get("categories")?.as_array()?.first()?.as_i64()).collect();
         category_ids.sort_unstable();
         category_ids.dedup();
         let names = if category_ids.is_empty() {
@@ -459,7 +494,12 @@ impl PosAdapter for Tryton {
         }
     }
 
-    async fn call_staff(&self, _id: uuid::Uuid, _table: Option<&str>, _reason: StaffReason) -> Result<(), PosError> {
+    async fn call_staff(
+        &self,
+        _id: uuid::Uuid,
+        _table: Option<&str>,
+        _reason: StaffReason,
+    ) -> Result<(), PosError> {
         Err(PosError::Unsupported { adapter: ADAPTER, what: "staff calls" })
     }
 
@@ -470,7 +510,11 @@ impl PosAdapter for Tryton {
     async fn health(&self) -> Result<PosHealth, PosError> {
         let session = self.session().await?;
         self.call_ok("model.sale.point.read", vec![json!([session.sale_point]), json!(["name"])]).await?;
-        Ok(PosHealth { server: format!("Tryton (user {}, sale point {})", self.login, session.sale_point), store_open: true, menu_version: None })
+        Ok(PosHealth {
+            server: format!("Tryton (user {}, sale point {})", self.login, session.sale_point),
+            store_open: true,
+            menu_version: None,
+        })
     }
 
     async fn report_devices(&self, _report: &DeviceHealthReport) -> Result<(), PosError> {

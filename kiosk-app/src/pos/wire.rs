@@ -120,7 +120,8 @@ pub enum StaffReason {
 }
 
 impl StaffReason {
-    pub const ALL: [StaffReason; 4] = [StaffReason::Water, StaffReason::Cutlery, StaffReason::Bill, StaffReason::Help];
+    pub const ALL: [StaffReason; 4] =
+        [StaffReason::Water, StaffReason::Cutlery, StaffReason::Bill, StaffReason::Help];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -196,12 +197,26 @@ impl OrderStatus {
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Update {
     /// The whole current state; sent first on a fresh stream and after a gap.
-    Snapshot { store_open: bool, menu_version: Option<String>, sold_out: Vec<String> },
-    SoldOut { item: String, sold_out: bool },
-    Store { open: bool },
+    Snapshot {
+        store_open: bool,
+        menu_version: Option<String>,
+        sold_out: Vec<String>,
+    },
+    SoldOut {
+        item: String,
+        sold_out: bool,
+    },
+    Store {
+        open: bool,
+    },
     /// A new menu version is available at `GET /v1/menu`.
-    Menu { version: String },
-    OrderStatus { order_id: String, status: OrderStatus },
+    Menu {
+        version: String,
+    },
+    OrderStatus {
+        order_id: String,
+        status: OrderStatus,
+    },
 }
 
 impl Update {
@@ -240,7 +255,8 @@ mod tests {
     #[test]
     fn an_unknown_error_code_from_a_newer_server_still_parses() {
         let body: ErrorBody =
-            serde_json::from_str(r#"{"protocol":1,"error":{"code":"quota_exceeded","message":"x"}}"#).unwrap();
+            serde_json::from_str(r#"{"protocol":1,"error":{"code":"quota_exceeded","message":"x"}}"#)
+                .unwrap();
         assert_eq!(body.error.code, ErrorCode::Unknown);
         let known: ErrorBody =
             serde_json::from_str(r#"{"protocol":1,"error":{"code":"table_taken","message":"x"}}"#).unwrap();

@@ -104,7 +104,8 @@ pub fn run(command: PosCommand) -> Result<()> {
                 _ => None,
             };
             let kitchen_printer = printer.map(|address| Endpoint::Tcp { address });
-            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+            let runtime =
+                tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             runtime.block_on(async {
                 let server = start(ServeOptions { db, listen, menu, kitchen_printer, tls }).await?;
                 let scheme = if server.tls_pin.is_some() { "https" } else { "http" };
@@ -122,11 +123,15 @@ pub fn run(command: PosCommand) -> Result<()> {
         PosCommand::Token { name, db, admin } => {
             let token = open(&db)?.issue_token(&name, admin)?;
             println!("{token}");
-            eprintln!("token for {name}{} (shown once; put it in the device's [pos] token)", if admin { " (admin)" } else { "" });
+            eprintln!(
+                "token for {name}{} (shown once; put it in the device's [pos] token)",
+                if admin { " (admin)" } else { "" }
+            );
             Ok(())
         }
         PosCommand::Menu { file, db } => {
-            let menu = crate::menu_import::read_menu_file(&file).with_context(|| file.display().to_string())?;
+            let menu =
+                crate::menu_import::read_menu_file(&file).with_context(|| file.display().to_string())?;
             let items = menu.items.len();
             let version = open(&db)?.load_menu(menu)?;
             println!("menu {version:?} loaded ({items} items)");
@@ -138,7 +143,9 @@ pub fn run(command: PosCommand) -> Result<()> {
             Ok(())
         }
         PosCommand::Status { order_id, status, db } => {
-            let Some(s) = OrderStatus::parse(&status) else { bail!("status {status:?}: use received, ready or served") };
+            let Some(s) = OrderStatus::parse(&status) else {
+                bail!("status {status:?}: use received, ready or served")
+            };
             open(&db)?.set_order_status(&order_id, s)?;
             println!("{order_id}: {status}");
             Ok(())
@@ -153,7 +160,10 @@ pub fn run(command: PosCommand) -> Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&orders)?);
             } else {
-                println!("{:>6}  {:<36}  {:<12}  {:>5}  {:>9}  {:<8}  dup", "ref", "order", "device", "no.", "total", "status");
+                println!(
+                    "{:>6}  {:<36}  {:<12}  {:>5}  {:>9}  {:<8}  dup",
+                    "ref", "order", "device", "no.", "total", "status"
+                );
                 for o in &orders {
                     println!(
                         "{:>6}  {:<36}  {:<12}  {:>5}  {:>9}  {:<8}  {}",
@@ -172,7 +182,13 @@ pub fn run(command: PosCommand) -> Result<()> {
         }
         PosCommand::Calls { db } => {
             for c in open(&db)?.staff_calls(100)? {
-                println!("{}  {:<12}  table {:<4}  {}", c.at_ms, c.device, c.table.as_deref().unwrap_or("-"), c.reason);
+                println!(
+                    "{}  {:<12}  table {:<4}  {}",
+                    c.at_ms,
+                    c.device,
+                    c.table.as_deref().unwrap_or("-"),
+                    c.reason
+                );
             }
             Ok(())
         }

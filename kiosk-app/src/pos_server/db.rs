@@ -116,6 +116,15 @@ pub struct StaffCallRecord {
     pub at_ms: i64,
 }
 
+/// A device and its last health report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    pub name: String,
+    pub admin: bool,
+    pub report_json: Option<String>,
+    pub reported_at_ms: Option<i64>,
+}
+
 pub struct ServerDb {
     conn: Connection,
 }
@@ -188,7 +197,9 @@ impl ServerDb {
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, json FROM events WHERE seq > ?1 AND (device IS NULL OR device = ?2) ORDER BY seq LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![since, device, limit], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map(params![since, device, limit], |r| {
+            Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?))
+        })?;
         rows.map(|row| {
             let (seq, json) = row?;
             Ok(Sequenced { seq, update: serde_json::from_str(&json)? })
@@ -203,7 +214,11 @@ impl ServerDb {
         let sold_out = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
         Ok(Sequenced {
             seq,
-            update: Update::Snapshot { store_open: self.store_open()?, menu_version: self.menu_version()?, sold_out },
+            update: Update::Snapshot {
+                store_open: self.store_open()?,
+                menu_version: self.menu_version()?,
+                sold_out,
+            },
         })
     }
 
@@ -245,7 +260,11 @@ impl ServerDb {
         let problems = menu.validate();
         if !problems.is_empty() {
             let list: Vec<String> = problems.iter().take(5).map(|p| p.to_string()).collect();
-            return Err(DbError::Invalid(format!("the menu has {} problem(s): {}", problems.len(), list.join("; "))));
+            return Err(DbError::Invalid(format!(
+                "the menu has {} problem(s): {}",
+                problems.len(),
+                list.join("; ")
+            )));
         }
         for item in &mut menu.items {
             item.sold_out = false; // sold-out state travels as marks and updates
@@ -267,7 +286,8 @@ impl ServerDb {
     }
 
     fn has_item(&self, item: &str) -> Result<bool> {
-        let ids: Option<String> = self.conn.query_row("SELECT item_ids FROM menu WHERE id = 1", [], |r| r.get(0)).optional()?;
+        let ids: Option<String> =
+            self.conn.query_row("SELECT item_ids FROM menu WHERE id = 1", [], |r| r.get(0)).optional()?;
         Ok(match ids {
             Some(ids) => serde_json::from_str::<Vec<String>>(&ids)?.iter().any(|i| i == item),
             None => false,
@@ -301,7 +321,9 @@ impl ServerDb {
         let id = order.id.to_string();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing: Option<(i64, String)> = tx
-            .query_row("SELECT seq, payload_sha256 FROM orders WHERE order_id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row("SELECT seq, payload_sha256 FROM orders WHERE order_id = ?1", [&id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         let (status, seq) = match existing {
             Some((seq, stored)) if stored == digest => {
@@ -327,8 +349,9 @@ impl ServerDb {
     /// Staff mark an order ready or served; the device that sent it hears about it.
     pub fn set_order_status(&mut self, order_id: &str, status: OrderStatus) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let device: Option<String> =
-            tx.query_row("SELECT device FROM orders WHERE order_id = ?1", [order_id], |r| r.get(0)).optional()?;
+        let device: Option<String> = tx
+            .query_row("SELECT device FROM orders WHERE order_id = ?1", [order_id], |r| r.get(0))
+            .optional()?;
         let device = device.ok_or_else(|| DbError::NotFound(format!("order {order_id}")))?;
         tx.execute("UPDATE orders SET status = ?1 WHERE order_id = ?2", params![status.as_str(), order_id])?;
         Self::append(&tx, Some(&device), &Update::OrderStatus { order_id: order_id.to_owned(), status })?;
@@ -365,7 +388,13 @@ impl ServerDb {
     }
 
     /// Records a staff call once per id; returns whether it was new.
-    pub fn staff_call(&mut self, id: &str, device: &str, table: Option<&str>, reason: StaffReason) -> Result<bool> {
+    pub fn staff_call(
+        &mut self,
+        id: &str,
+        device: &str,
+        table: Option<&str>,
+        reason: StaffReason,
+    ) -> Result<bool> {
         let n = self.conn.execute(
             "INSERT INTO staff_calls (id, device, table_id, reason, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (id) DO NOTHING",
@@ -379,7 +408,13 @@ impl ServerDb {
             "SELECT id, device, table_id, reason, at_ms FROM staff_calls ORDER BY at_ms DESC, id LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit], |r| {
-            Ok(StaffCallRecord { id: r.get(0)?, device: r.get(1)?, table: r.get(2)?, reason: r.get(3)?, at_ms: r.get(4)? })
+            Ok(StaffCallRecord {
+                id: r.get(0)?,
+                device: r.get(1)?,
+                table: r.get(2)?,
+                reason: r.get(3)?,
+                at_ms: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -387,8 +422,9 @@ impl ServerDb {
     /// Claims `table` for `device`; a second device gets `TableTaken` until it is released.
     pub fn claim_table(&mut self, table: &str, device: &str) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let holder: Option<String> =
-            tx.query_row("SELECT device FROM table_claims WHERE table_id = ?1", [table], |r| r.get(0)).optional()?;
+        let holder: Option<String> = tx
+            .query_row("SELECT device FROM table_claims WHERE table_id = ?1", [table], |r| r.get(0))
+            .optional()?;
         match holder {
             Some(h) if h != device => return Err(DbError::TableTaken { table: table.to_owned(), holder: h }),
             Some(_) => {}
@@ -418,13 +454,19 @@ impl ServerDb {
         Ok(())
     }
 
-    /// `(device, admin, last health report, reported at)`.
-    pub fn devices(&self) -> Result<Vec<(String, bool, Option<String>, Option<i64>)>> {
+    pub fn devices(&self) -> Result<Vec<DeviceRow>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT d.name, d.admin, h.report_json, h.at_ms FROM devices d
              LEFT JOIN device_health h ON h.device = d.name ORDER BY d.name",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(DeviceRow {
+                name: r.get(0)?,
+                admin: r.get(1)?,
+                report_json: r.get(2)?,
+                reported_at_ms: r.get(3)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -470,7 +512,10 @@ mod tests {
     fn tokens_are_stored_hashed_and_found_again() {
         let (_d, mut db) = db();
         let token = db.issue_token("kiosk-1", false).unwrap();
-        assert_eq!(db.device_for_token(&token).unwrap(), Some(Device { name: "kiosk-1".into(), admin: false }));
+        assert_eq!(
+            db.device_for_token(&token).unwrap(),
+            Some(Device { name: "kiosk-1".into(), admin: false })
+        );
         assert_eq!(db.device_for_token("guess").unwrap(), None);
         let stored: String = db.conn.query_row("SELECT token_sha256 FROM devices", [], |r| r.get(0)).unwrap();
         assert_ne!(stored, token);
@@ -484,7 +529,9 @@ mod tests {
         let (_d, mut db) = db();
         db.claim_table("7", "tab-a").unwrap();
         db.claim_table("7", "tab-a").unwrap();
-        assert!(matches!(db.claim_table("7", "tab-b"), Err(DbError::TableTaken { holder, .. }) if holder == "tab-a"));
+        assert!(
+            matches!(db.claim_table("7", "tab-b"), Err(DbError::TableTaken { holder, .. }) if holder == "tab-a")
+        );
         db.claim_table("8", "tab-a").unwrap();
         db.claim_table("7", "tab-b").unwrap();
     }

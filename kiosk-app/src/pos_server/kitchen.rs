@@ -5,12 +5,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use kiosk_domain::Lang;
 use kiosk_drivers::printer::driver::{DriverOptions, PrinterDriver};
 use kiosk_drivers::printer::encoder::{PrinterProfile, encode};
 use kiosk_drivers::printer::receipt::Paper;
 use kiosk_drivers::printer::templates::{ReceiptContext, kitchen_ticket};
 use kiosk_drivers::transport::{Endpoint, Link};
-use kiosk_domain::Lang;
 use tokio::sync::Notify;
 
 use super::db::ServerDb;

@@ -24,8 +24,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{Notify, watch};
 
 use crate::pos::wire::{
-    self, ErrorBody, ErrorCode, ErrorDetail, Hello, MAX_BODY_BYTES, OrderStatus, PROTOCOL, PROTOCOL_HEADER, Sequenced,
-    StaffCall, SubmitOrder, SubmitReply, SubmitStatus, TableClaim, UpdateBatch,
+    self, ErrorBody, ErrorCode, ErrorDetail, Hello, MAX_BODY_BYTES, OrderStatus, PROTOCOL, PROTOCOL_HEADER,
+    Sequenced, StaffCall, SubmitOrder, SubmitReply, SubmitStatus, TableClaim, UpdateBatch,
 };
 
 pub mod cli;
@@ -104,7 +104,8 @@ pub enum ServeError {
 pub async fn start(options: ServeOptions) -> Result<ServerHandle, ServeError> {
     let mut db = ServerDb::open(&options.db).map_err(|e| ServeError::Db(options.db.clone(), e))?;
     if let Some(path) = &options.menu {
-        let menu = crate::menu_import::read_menu_file(path).map_err(|e| ServeError::Menu(path.clone(), e.to_string()))?;
+        let menu = crate::menu_import::read_menu_file(path)
+            .map_err(|e| ServeError::Menu(path.clone(), e.to_string()))?;
         db.load_menu(menu).map_err(|e| ServeError::Menu(path.clone(), e.to_string()))?;
     }
     let last = db.last_event().map_err(|e| ServeError::Db(options.db.clone(), e))?;
@@ -120,7 +121,9 @@ pub async fn start(options: ServeOptions) -> Result<ServerHandle, ServeError> {
         background.push(tokio::spawn(kitchen::run(state.db.clone(), endpoint, state.kitchen.clone())));
     }
     let app = router(state);
-    let tcp = tokio::net::TcpListener::bind(options.listen).await.map_err(|e| ServeError::Listen(options.listen, e))?;
+    let tcp = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(|e| ServeError::Listen(options.listen, e))?;
     let addr = tcp.local_addr().map_err(|e| ServeError::Listen(options.listen, e))?;
     let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
     let (task, tls_pin) = match &options.tls {
@@ -128,11 +131,14 @@ pub async fn start(options: ServeOptions) -> Result<ServerHandle, ServeError> {
             let serve = axum::serve(tcp, app).with_graceful_shutdown(async {
                 let _ = stop.await;
             });
-            (tokio::spawn(async move {
-                if let Err(e) = serve.await {
-                    tracing::error!("pos server: {e}");
-                }
-            }), None)
+            (
+                tokio::spawn(async move {
+                    if let Err(e) = serve.await {
+                        tracing::error!("pos server: {e}");
+                    }
+                }),
+                None,
+            )
         }
         Some((cert, key)) => {
             let config = crate::pos::tls::server_config(cert, key, "the server certificate")?;
@@ -141,11 +147,14 @@ pub async fn start(options: ServeOptions) -> Result<ServerHandle, ServeError> {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = stop.await;
             });
-            (tokio::spawn(async move {
-                if let Err(e) = serve.await {
-                    tracing::error!("pos server: {e}");
-                }
-            }), pin)
+            (
+                tokio::spawn(async move {
+                    if let Err(e) = serve.await {
+                        tracing::error!("pos server: {e}");
+                    }
+                }),
+                pin,
+            )
         }
     };
     Ok(ServerHandle { addr, tls_pin, shutdown: Some(shutdown), task, background })
@@ -207,7 +216,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { protocol: PROTOCOL, error: ErrorDetail { code: self.code, message: self.message } };
+        let body =
+            ErrorBody { protocol: PROTOCOL, error: ErrorDetail { code: self.code, message: self.message } };
         (self.status, axum::Json(body)).into_response()
     }
 }
@@ -217,12 +227,18 @@ impl From<DbError> for ApiError {
         let message = e.to_string();
         match e {
             DbError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, message),
-            DbError::Invalid(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, message),
+            DbError::Invalid(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, message)
+            }
             DbError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message),
             DbError::TableTaken { .. } => ApiError::new(StatusCode::CONFLICT, ErrorCode::TableTaken, message),
             DbError::Sqlite(_) | DbError::Json(_) | DbError::TooNew(_) => {
                 tracing::error!("pos server: {message}");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "the store server failed; see its log")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::Internal,
+                    "the store server failed; see its log",
+                )
             }
         }
     }
@@ -277,12 +293,17 @@ fn unsupported(got: impl std::fmt::Display) -> ApiError {
 fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
     let bytes = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge, format!("bodies are limited to {MAX_BODY_BYTES} bytes"))
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::TooLarge,
+                format!("bodies are limited to {MAX_BODY_BYTES} bytes"),
+            )
         } else {
             ApiError::bad_request(e.body_text())
         }
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("the body is not what this endpoint takes: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("the body is not what this endpoint takes: {e}")))
 }
 
 /// Reads `protocol` first, so a newer device gets `unsupported_protocol`, not a type error.
@@ -291,12 +312,11 @@ fn check_body_protocol(body: &Result<Bytes, BytesRejection>) -> Result<(), ApiEr
     struct Versioned {
         protocol: Option<u32>,
     }
-    if let Ok(bytes) = body {
-        if let Ok(Versioned { protocol: Some(p) }) = serde_json::from_slice::<Versioned>(bytes) {
-            if p != PROTOCOL {
-                return Err(unsupported(p));
-            }
-        }
+    if let Ok(bytes) = body
+        && let Ok(Versioned { protocol: Some(p) }) = serde_json::from_slice::<Versioned>(bytes)
+        && p != PROTOCOL
+    {
+        return Err(unsupported(p));
     }
     Ok(())
 }
@@ -322,8 +342,17 @@ fn check_order(order: &Order) -> Result<(), ApiError> {
     }
     let mut sum = 0i64;
     for (i, line) in order.lines.iter().enumerate() {
-        if line.quantity == 0 || line.unit_price.0 < 0 || line.unit_price.0.checked_mul(line.quantity as i64) != Some(line.line_total.0) {
-            return Err(invalid(format!("line {}: {} × {} is not {}", i + 1, line.unit_price.0, line.quantity, line.line_total.0)));
+        if line.quantity == 0
+            || line.unit_price.0 < 0
+            || line.unit_price.0.checked_mul(line.quantity as i64) != Some(line.line_total.0)
+        {
+            return Err(invalid(format!(
+                "line {}: {} × {} is not {}",
+                i + 1,
+                line.unit_price.0,
+                line.quantity,
+                line.line_total.0
+            )));
         }
         sum = sum.checked_add(line.line_total.0).ok_or_else(|| invalid("the total overflows".into()))?;
     }
@@ -356,7 +385,11 @@ async fn submit_order(
         let order_id = order.id.to_string();
         let known = run(&state, move |db| Ok(db.order_payload(&order_id)?.is_some())).await?;
         if !known {
-            return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::StoreClosed, "the store is closed"));
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::StoreClosed,
+                "the store is closed",
+            ));
         }
         run(&state, move |db| db.receive_order(&name, &order)).await?
     };
@@ -370,7 +403,11 @@ async fn submit_order(
 async fn menu(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     authenticate(&state, &headers, false).await?;
     let Some((version, json)) = run(&state, |db| db.menu()).await? else {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no menu is loaded (`kiosk pos menu FILE`)"));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "no menu is loaded (`kiosk pos menu FILE`)",
+        ));
     };
     let etag = format!("\"{version}\"");
     let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
@@ -381,13 +418,19 @@ async fn menu(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
     }
-    Ok((StatusCode::OK, [(header::ETAG, etag_value), (header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json)
+    Ok((
+        StatusCode::OK,
+        [(header::ETAG, etag_value), (header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        json,
+    )
         .into_response())
 }
 
 /// Where a device's stream starts: after its last event id, or with a snapshot.
 fn start_cursor(headers: &HeaderMap, since: Option<u64>) -> Option<u64> {
-    since.or_else(|| headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok()))
+    since.or_else(|| {
+        headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
+    })
 }
 
 async fn next_batch(state: &AppState, device: &str, cursor: Option<u64>) -> Result<Vec<Sequenced>, ApiError> {
@@ -419,13 +462,15 @@ async fn events(
         pending: VecDeque<Sequenced>,
         events: watch::Receiver<u64>,
     }
-    let follow = Follow { events: state.events.clone(), state, device: device.name, cursor, pending: VecDeque::new() };
+    let follow =
+        Follow { events: state.events.clone(), state, device: device.name, cursor, pending: VecDeque::new() };
     let stream = futures_util::stream::unfold(follow, |mut f| async move {
         loop {
             if let Some(update) = f.pending.pop_front() {
                 f.cursor = Some(update.seq.max(f.cursor.unwrap_or(0)));
                 let data = serde_json::to_string(&update).unwrap_or_default();
-                let event = Event::default().id(update.seq.to_string()).event(update.update.kind()).data(data);
+                let event =
+                    Event::default().id(update.seq.to_string()).event(update.update.kind()).data(data);
                 return Some((Ok(event), f));
             }
             f.events.borrow_and_update();
@@ -472,12 +517,18 @@ async fn staff_call(
     let device = authenticate(&state, &headers, false).await?;
     check_body_protocol(&body)?;
     let call: StaffCall = parse_body(body)?;
-    let new = run(&state, move |db| db.staff_call(&call.id.to_string(), &device.name, call.table.as_deref(), call.reason)).await?;
+    let new = run(&state, move |db| {
+        db.staff_call(&call.id.to_string(), &device.name, call.table.as_deref(), call.reason)
+    })
+    .await?;
     Ok(if new { StatusCode::CREATED } else { StatusCode::OK })
 }
 
 fn table_name(table: &str) -> Result<(), ApiError> {
-    if table.is_empty() || table.len() > 16 || !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if table.is_empty()
+        || table.len() > 16
+        || !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err(ApiError::bad_request(format!("{table:?} is not a table number")));
     }
     Ok(())
@@ -573,7 +624,8 @@ async fn admin_orders(
     Query(q): Query<OrdersQuery>,
 ) -> Result<axum::Json<Vec<db::ReceivedOrder>>, ApiError> {
     authenticate(&state, &headers, true).await?;
-    let orders = run(&state, move |db| db.orders(q.after.unwrap_or(0), q.limit.unwrap_or(1000).min(10_000))).await?;
+    let orders =
+        run(&state, move |db| db.orders(q.after.unwrap_or(0), q.limit.unwrap_or(1000).min(10_000))).await?;
     Ok(axum::Json(orders))
 }
 
@@ -622,14 +674,17 @@ async fn admin_staff_calls(
     Ok(axum::Json(run(&state, |db| db.staff_calls(200)).await?))
 }
 
-async fn admin_devices(State(state): State<AppState>, headers: HeaderMap) -> Result<axum::Json<serde_json::Value>, ApiError> {
+async fn admin_devices(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
     authenticate(&state, &headers, true).await?;
     let devices = run(&state, |db| db.devices()).await?;
     let list: Vec<serde_json::Value> = devices
         .into_iter()
-        .map(|(name, admin, report, at)| {
-            let health = report.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok());
-            serde_json::json!({"name": name, "admin": admin, "health": health, "reported_at_ms": at})
+        .map(|d| {
+            let health = d.report_json.and_then(|r| serde_json::from_str::<serde_json::Value>(&r).ok());
+            serde_json::json!({"name": d.name, "admin": d.admin, "health": health, "reported_at_ms": d.reported_at_ms})
         })
         .collect();
     Ok(axum::Json(serde_json::Value::Array(list)))
@@ -679,7 +734,10 @@ mod tests {
             assert!(SPEC.contains(code.as_str()), "error code {} is not in the OpenAPI file", code.as_str());
         }
         for kind in ["snapshot", "sold_out", "store", "menu", "order_status"] {
-            assert!(SPEC.contains(&format!("const: {kind} }}")), "update kind {kind} is not in the OpenAPI file");
+            assert!(
+                SPEC.contains(&format!("const: {kind} }}")),
+                "update kind {kind} is not in the OpenAPI file"
+            );
         }
         assert!(SPEC.contains(&format!("version: \"{PROTOCOL}\"")));
     }

@@ -21,10 +21,17 @@ pub struct OutboxEntry {
 /// Where a committed order stands with the POS ("sent" or "queued" in the UI).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutboxStatus {
-    Queued { attempts: u32, last_error: Option<String> },
-    Delivered { pos_ref: Option<String> },
+    Queued {
+        attempts: u32,
+        last_error: Option<String>,
+    },
+    Delivered {
+        pos_ref: Option<String>,
+    },
     /// The POS refused it for good; staff must look at it (it is not lost).
-    SetAside { reason: String },
+    SetAside {
+        reason: String,
+    },
 }
 
 /// What a print job prints.
@@ -106,7 +113,14 @@ impl Store {
         })?;
         rows.map(|row| {
             let (seq, id, payload_json, attempts, next_attempt_ms, last_error) = row?;
-            Ok(OutboxEntry { seq, order_id: parse_order_id(&id)?, payload_json, attempts, next_attempt_ms, last_error })
+            Ok(OutboxEntry {
+                seq,
+                order_id: parse_order_id(&id)?,
+                payload_json,
+                attempts,
+                next_attempt_ms,
+                last_error,
+            })
         })
         .collect()
     }

@@ -1,0 +1,93 @@
+//! Starts the POS link for `kiosk run` (and the demo): the outbox worker, the sync task
+//! and the device-health reporter, around one adapter.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::outbox::{Backoff, OutboxHandle, OutboxWorker};
+use super::sync::{PosSync, PosView};
+use super::wire::{PROTOCOL, PeripheralHealth};
+use super::{AnyPos, DeviceHealthReport, PosAdapter, PosError};
+use crate::config::Config;
+use crate::store::Store;
+use crate::supervisor::{HealthMap, KioskMode, State, kiosk_mode};
+
+/// The device re-sends its health this often even when nothing changed, so the store's
+/// screen can tell a silent device from a healthy one.
+pub const HEALTH_REPORT_EVERY: Duration = Duration::from_secs(60);
+
+pub struct PosLink {
+    pub pos: Arc<AnyPos>,
+    pub outbox: OutboxHandle,
+    pub view: watch::Receiver<PosView>,
+}
+
+/// Spawns the outbox worker and the sync task on the current runtime.
+pub fn start(pos: AnyPos, store: Arc<Mutex<Store>>) -> PosLink {
+    let pos = Arc::new(pos);
+    let (worker, outbox) = OutboxWorker::new(store.clone(), pos.clone(), Backoff::default());
+    tokio::spawn(worker.run());
+    let (sync, view) = PosSync::new(store, pos.clone(), Some(outbox.clone()));
+    tokio::spawn(sync.run());
+    PosLink { pos, outbox, view }
+}
+
+pub fn mode_text(mode: &KioskMode) -> String {
+    match mode {
+        KioskMode::Normal => "normal".into(),
+        KioskMode::PayAtCounterOnly => "card payment unavailable: pay at the counter".into(),
+        KioskMode::NoPrinting => "no printing: order numbers on screen".into(),
+        KioskMode::OutOfService { device } => format!("out of service ({device})"),
+    }
+}
+
+pub fn health_report(config: &Config, map: &HealthMap) -> DeviceHealthReport {
+    DeviceHealthReport {
+        protocol: PROTOCOL,
+        mode: mode_text(&kiosk_mode(config, map)),
+        devices: map
+            .iter()
+            .map(|(device, h)| PeripheralHealth {
+                device: (*device).to_owned(),
+                status: match h.state {
+                    State::Ok => "ok",
+                    State::Degraded => "degraded",
+                    State::Missing => "missing",
+                    State::Fault => "fault",
+                }
+                .to_owned(),
+                reason: h.reason.clone(),
+                since_ms: h.since_ms,
+            })
+            .collect(),
+    }
+}
+
+/// Publishes the supervisor's device health to the POS on every change and every minute.
+pub async fn report_health<A: PosAdapter>(
+    pos: Arc<A>,
+    config: Config,
+    mut health: watch::Receiver<HealthMap>,
+) {
+    let mut last_error: Option<String> = None;
+    loop {
+        let report = health_report(&config, &health.borrow_and_update());
+        match pos.report_devices(&report).await {
+            Ok(()) => last_error = None,
+            Err(PosError::Unsupported { .. }) => return, // e.g. Tryton: nothing to report to
+            Err(e) => {
+                let e = e.to_string();
+                if last_error.as_ref() != Some(&e) {
+                    tracing::warn!("device health not reported to the POS: {e}");
+                }
+                last_error = Some(e);
+            }
+        }
+        // Ends when the supervisor is gone; a timeout just re-sends the same report.
+        if let Ok(Err(_)) = tokio::time::timeout(HEALTH_REPORT_EVERY, health.changed()).await {
+            return;
+        }
+    }
+}
