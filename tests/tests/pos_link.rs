@@ -248,3 +248,108 @@ async fn long_polling_serves_the_same_updates_as_the_stream() {
     assert!(empty.updates.is_empty() && empty.next == batch.next);
     server.handle.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_server_prints_kitchen_tickets_on_a_network_printer_and_keeps_them_through_paper_out() {
+    use kiosk_drivers::sim::printer::Condition;
+    use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_tcp};
+    let printer = spawn_tcp("127.0.0.1:0", SimOptions::default()).await.unwrap();
+    let mut printed = printer.handle.subscribe();
+    printer.handle.set(Condition::PaperOut);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pos.sqlite");
+    let token = kiosk_app::pos_server::db::ServerDb::open(&db).unwrap().issue_token("kiosk-1", false).unwrap();
+    let server = kiosk_app::pos_server::start(kiosk_app::pos_server::ServeOptions {
+        db,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        menu: None,
+        kitchen_printer: Some(kiosk_drivers::transport::Endpoint::Tcp { address: printer.address.unwrap().to_string() }),
+        tls: None,
+    })
+    .await
+    .unwrap();
+    let link = kiosk_app::pos::link::KioskLink::new(&format!("http://{}", server.addr), &token, None, Default::default()).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let order = commit_order(&mut store, &example_menu(), 1, 1_000);
+    let payload = store.outbox_queue(1).unwrap().remove(0).payload_json;
+    link.submit_order(order.id, &payload).await.unwrap();
+
+    // Out of paper: the ticket waits; a new roll prints it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    printer.handle.set(Condition::PaperIn);
+    let job = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(SimReport::Printed(job)) = printed.recv().await {
+                return job;
+            }
+        }
+    })
+    .await
+    .expect("the kitchen ticket prints once paper is back");
+    let text = job.text();
+    assert!(text.contains(&format!("{:04}", order.number)) && text.contains("콜라"), "{text}");
+    assert!(job.cut);
+    server.stop().await;
+}
+
+/// A fake POS that answers every request with `answer` (raw HTTP).
+async fn fake_pos(answer: &'static str) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 || s.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_malformed_pos_reply_keeps_the_order_queued_and_a_bad_menu_keeps_the_last_good_one() {
+    // "201 Created" with a body that is not the promised JSON: the POS may have the order,
+    // so it stays queued for the same key.
+    let addr = fake_pos("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{oops").await;
+    let link = std::sync::Arc::new(
+        kiosk_app::pos::link::KioskLink::new(&format!("http://{addr}"), "t", None, Default::default()).unwrap(),
+    );
+    let store = shared(Store::open_in_memory().unwrap());
+    let order = commit_order(&mut store.lock().unwrap(), &example_menu(), 1, 1_000);
+    let (worker, _handle) = OutboxWorker::new(store.clone(), link.clone(), Backoff::default());
+    worker.pass().await.unwrap();
+    let status = store.lock().unwrap().outbox_status(order.id).unwrap();
+    assert!(
+        matches!(&status, Some(OutboxStatus::Queued { attempts: 1, last_error: Some(e) }) if e.contains("cannot read")),
+        "{status:?}"
+    );
+
+    // A menu with a negative price from the POS: refused, the stored menu stays.
+    let mut bad = serde_json::to_value(example_menu()).unwrap();
+    bad["version"] = serde_json::json!("broken-1");
+    bad["items"][0]["price"] = serde_json::json!(-100);
+    let body: &'static str = Box::leak(bad.to_string().into_boxed_str());
+    let answer: &'static str = Box::leak(
+        format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+            .into_boxed_str(),
+    );
+    let addr = fake_pos(answer).await;
+    let link = std::sync::Arc::new(
+        kiosk_app::pos::link::KioskLink::new(&format!("http://{addr}"), "t", None, Default::default()).unwrap(),
+    );
+    store
+        .lock()
+        .unwrap()
+        .save_menu(&example_menu(), "file", kiosk_app::store::Actor::Operator, 0)
+        .unwrap();
+    let (sync, _view) = PosSync::new(store.clone(), link, None);
+    let err = sync.refresh_menu().await.unwrap_err();
+    assert!(err.to_string().contains("last good menu stays"), "{err}");
+    assert_eq!(store.lock().unwrap().menu_version().unwrap().as_deref(), Some(example_menu().version.as_str()));
+}
