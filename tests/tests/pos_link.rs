@@ -258,17 +258,26 @@ async fn the_store_server_prints_kitchen_tickets_on_a_network_printer_and_keeps_
     printer.handle.set(Condition::PaperOut);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("pos.sqlite");
-    let token = kiosk_app::pos_server::db::ServerDb::open(&db).unwrap().issue_token("kiosk-1", false).unwrap();
+    let token =
+        kiosk_app::pos_server::db::ServerDb::open(&db).unwrap().issue_token("kiosk-1", false).unwrap();
     let server = kiosk_app::pos_server::start(kiosk_app::pos_server::ServeOptions {
         db,
         listen: "127.0.0.1:0".parse().unwrap(),
         menu: None,
-        kitchen_printer: Some(kiosk_drivers::transport::Endpoint::Tcp { address: printer.address.unwrap().to_string() }),
+        kitchen_printer: Some(kiosk_drivers::transport::Endpoint::Tcp {
+            address: printer.address.unwrap().to_string(),
+        }),
         tls: None,
     })
     .await
     .unwrap();
-    let link = kiosk_app::pos::link::KioskLink::new(&format!("http://{}", server.addr), &token, None, Default::default()).unwrap();
+    let link = kiosk_app::pos::link::KioskLink::new(
+        &format!("http://{}", server.addr),
+        &token,
+        None,
+        Default::default(),
+    )
+    .unwrap();
     let mut store = Store::open_in_memory().unwrap();
     let order = commit_order(&mut store, &example_menu(), 1, 1_000);
     let payload = store.outbox_queue(1).unwrap().remove(0).payload_json;
@@ -316,9 +325,12 @@ async fn fake_pos(answer: &'static str) -> std::net::SocketAddr {
 async fn a_malformed_pos_reply_keeps_the_order_queued_and_a_bad_menu_keeps_the_last_good_one() {
     // "201 Created" with a body that is not the promised JSON: the POS may have the order,
     // so it stays queued for the same key.
-    let addr = fake_pos("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{oops").await;
+    let addr =
+        fake_pos("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{oops")
+            .await;
     let link = std::sync::Arc::new(
-        kiosk_app::pos::link::KioskLink::new(&format!("http://{addr}"), "t", None, Default::default()).unwrap(),
+        kiosk_app::pos::link::KioskLink::new(&format!("http://{addr}"), "t", None, Default::default())
+            .unwrap(),
     );
     let store = shared(Store::open_in_memory().unwrap());
     let order = commit_order(&mut store.lock().unwrap(), &example_menu(), 1, 1_000);
@@ -336,20 +348,23 @@ async fn a_malformed_pos_reply_keeps_the_order_queued_and_a_bad_menu_keeps_the_l
     bad["items"][0]["price"] = serde_json::json!(-100);
     let body: &'static str = Box::leak(bad.to_string().into_boxed_str());
     let answer: &'static str = Box::leak(
-        format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())
-            .into_boxed_str(),
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_boxed_str(),
     );
     let addr = fake_pos(answer).await;
     let link = std::sync::Arc::new(
-        kiosk_app::pos::link::KioskLink::new(&format!("http://{addr}"), "t", None, Default::default()).unwrap(),
+        kiosk_app::pos::link::KioskLink::new(&format!("http://{addr}"), "t", None, Default::default())
+            .unwrap(),
     );
-    store
-        .lock()
-        .unwrap()
-        .save_menu(&example_menu(), "file", kiosk_app::store::Actor::Operator, 0)
-        .unwrap();
+    store.lock().unwrap().save_menu(&example_menu(), "file", kiosk_app::store::Actor::Operator, 0).unwrap();
     let (sync, _view) = PosSync::new(store.clone(), link, None);
     let err = sync.refresh_menu().await.unwrap_err();
     assert!(err.to_string().contains("last good menu stays"), "{err}");
-    assert_eq!(store.lock().unwrap().menu_version().unwrap().as_deref(), Some(example_menu().version.as_str()));
+    assert_eq!(
+        store.lock().unwrap().menu_version().unwrap().as_deref(),
+        Some(example_menu().version.as_str())
+    );
 }
