@@ -47,6 +47,7 @@ pub struct Tryton {
 /// A Tryton sale as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaleSummary {
+    pub id: i64,
     pub number: Option<String>,
     pub state: String,
     pub total: i64,
@@ -229,29 +230,6 @@ impl Tryton {
             .map_err(|message| PosError::Rejected { code: "tryton".into(), message })
     }
 
-    /// The sale carrying this order's key: `(id, state, number)`.
-    async fn find_sale(&self, key: &str) -> Result<Option<(i64, String, Option<String>)>, PosError> {
-        let found = self
-            .call_ok(
-                "model.sale.point.sale.search_read",
-                vec![
-                    json!([["kiosk_ref", "=", key]]),
-                    json!(0),
-                    json!(1),
-                    Value::Null,
-                    json!(["state", "number"]),
-                ],
-            )
-            .await?;
-        Ok(found.as_array().and_then(|a| a.first()).map(|sale| {
-            (
-                sale.get("id").and_then(Value::as_i64).unwrap_or(0),
-                sale.get("state").and_then(Value::as_str).unwrap_or("").to_owned(),
-                sale.get("number").and_then(Value::as_str).map(str::to_owned),
-            )
-        }))
-    }
-
     /// How many sales carry this order key (for reconciliation: it must be 0 or 1).
     pub async fn sales_with_ref(&self, key: &str) -> Result<u64, PosError> {
         let n = self
@@ -260,7 +238,7 @@ impl Tryton {
         n.as_u64().ok_or_else(|| PosError::Protocol(format!("search_count answered {n}")))
     }
 
-    /// The sale made for an order key, as Tryton reports it: number, state, total, VAT.
+    /// The sale made for an order key, as Tryton reports it.
     pub async fn sale_summary(&self, key: &str) -> Result<Option<SaleSummary>, PosError> {
         let found = self
             .call_ok(
@@ -275,6 +253,7 @@ impl Tryton {
             )
             .await?;
         Ok(found.as_array().and_then(|a| a.first()).map(|s| SaleSummary {
+            id: s.get("id").and_then(Value::as_i64).unwrap_or(0),
             number: s.get("number").and_then(Value::as_str).map(str::to_owned),
             state: s.get("state").and_then(Value::as_str).unwrap_or("").to_owned(),
             total: s.get("total").and_then(won).unwrap_or(0),
@@ -345,7 +324,7 @@ impl PosAdapter for Tryton {
         let key = order_id.to_string();
         let session = self.session().await?;
         let mut duplicate = true;
-        let mut found = self.find_sale(&key).await?;
+        let mut found = self.sale_summary(&key).await?;
         if found.is_none() {
             duplicate = false;
             match self.create_sale(&order, &session).await {
@@ -357,14 +336,14 @@ impl PosAdapter for Tryton {
                 Err(e) if e.is_transient() => {}
                 Err(e) => return Err(e),
             }
-            found = self.find_sale(&key).await?;
+            found = self.sale_summary(&key).await?;
         }
         let paid = order.settlement == Settlement::Prepaid;
         // Carry the sale on from the state found. Another device, or an earlier attempt
         // whose answer was lost, may move it on between our read and our call: then the
         // call fails and a fresh read shows the new state.
         for _ in 0..4 {
-            let Some((sale, state, number)) = found else {
+            let Some(SaleSummary { id: sale, state, number, .. }) = found else {
                 return Err(PosError::Ambiguous(format!(
                     "Tryton has no sale for order {key} after creating it"
                 )));
@@ -381,9 +360,9 @@ impl PosAdapter for Tryton {
                 }
             };
             let result = self.call(&format!("model.sale.point.sale.{step}"), vec![json!([sale])]).await?;
-            found = self.find_sale(&key).await?;
+            found = self.sale_summary(&key).await?;
             if let Err(e) = result
-                && found.as_ref().is_some_and(|(_, now, _)| *now == state)
+                && found.as_ref().is_some_and(|now| now.state == state)
             {
                 return Err(PosError::Rejected { code: "tryton".into(), message: format!("{step}: {e}") });
             }

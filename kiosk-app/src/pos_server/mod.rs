@@ -574,6 +574,21 @@ async fn report_health(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// An admin change: checks the staff token, parses the body, applies `change` and tells the
+/// devices' streams.
+async fn admin_change<T: DeserializeOwned + Send + 'static>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    change: impl FnOnce(&mut ServerDb, T) -> Result<(), DbError> + Send + 'static,
+) -> Result<StatusCode, ApiError> {
+    authenticate(state, headers, true).await?;
+    let request: T = parse_body(body)?;
+    run(state, move |db| change(db, request)).await?;
+    bump(state);
+    Ok(StatusCode::NO_CONTENT)
+}
+
 fn bump(state: &AppState) {
     let db = state.db.clone();
     let tx = state.events_tx.clone();
@@ -605,11 +620,7 @@ async fn admin_sold_out(
     Path(item): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
-    authenticate(&state, &headers, true).await?;
-    let SoldOutBody { sold_out } = parse_body(body)?;
-    run(&state, move |db| db.set_sold_out(&item, sold_out)).await?;
-    bump(&state);
-    Ok(StatusCode::NO_CONTENT)
+    admin_change(&state, &headers, body, move |db, b: SoldOutBody| db.set_sold_out(&item, b.sold_out)).await
 }
 
 #[derive(Deserialize)]
@@ -631,7 +642,8 @@ async fn admin_orders(
 
 #[derive(Deserialize)]
 struct StatusBody {
-    status: String,
+    /// received, ready or served; anything else is `bad_request`.
+    status: OrderStatus,
 }
 
 async fn admin_order_status(
@@ -640,13 +652,7 @@ async fn admin_order_status(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
-    authenticate(&state, &headers, true).await?;
-    let StatusBody { status } = parse_body(body)?;
-    let status = OrderStatus::parse(&status)
-        .ok_or_else(|| ApiError::bad_request(format!("status {status:?}: use received, ready or served")))?;
-    run(&state, move |db| db.set_order_status(&id, status)).await?;
-    bump(&state);
-    Ok(StatusCode::NO_CONTENT)
+    admin_change(&state, &headers, body, move |db, b: StatusBody| db.set_order_status(&id, b.status)).await
 }
 
 #[derive(Deserialize)]
@@ -659,11 +665,7 @@ async fn admin_store(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
-    authenticate(&state, &headers, true).await?;
-    let StoreBody { open } = parse_body(body)?;
-    run(&state, move |db| db.set_store_open(open)).await?;
-    bump(&state);
-    Ok(StatusCode::NO_CONTENT)
+    admin_change(&state, &headers, body, |db, b: StoreBody| db.set_store_open(b.open)).await
 }
 
 async fn admin_staff_calls(
