@@ -1,0 +1,7 @@
+fn main() {
+    // No per-component context: one msgid is one translation, wherever it is used.
+    let config = slint_build::CompilerConfiguration::new()
+        .with_bundled_translations("translations")
+        .with_default_translation_context(slint_build::DefaultTranslationContext::None);
+    slint_build::compile_with_config("ui/app.slint", config).expect("the .slint files compile");
+}

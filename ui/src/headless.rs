@@ -1,0 +1,98 @@
+//! Drawing the UI without a display: a Slint platform over a software-rendered window, for
+//! the headless demo, screenshots in tests and the accessibility contrast checks.
+
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use slint::platform::software_renderer::{MinimalSoftwareWindow, PremultipliedRgbaColor, RepaintBufferType};
+use slint::platform::{Platform, PlatformError, PointerEventButton, WindowAdapter, WindowEvent};
+use slint::{LogicalPosition, PhysicalSize};
+
+struct HeadlessPlatform {
+    window: Rc<MinimalSoftwareWindow>,
+    start: Instant,
+}
+
+impl Platform for HeadlessPlatform {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, PlatformError> {
+        Ok(self.window.clone())
+    }
+
+    fn duration_since_start(&self) -> Duration {
+        self.start.elapsed()
+    }
+}
+
+/// The software-rendered screen of this thread.
+pub struct Screen {
+    window: Rc<MinimalSoftwareWindow>,
+    width: u32,
+    height: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScreenError {
+    #[error("a Slint platform is already set on this thread")]
+    PlatformSet,
+    #[error("writing {0}: {1}")]
+    Png(String, String),
+}
+
+impl Screen {
+    /// Installs the headless platform on this thread (once per thread, as Slint allows).
+    pub fn install(width: u32, height: u32) -> Result<Screen, ScreenError> {
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        slint::platform::set_platform(Box::new(HeadlessPlatform {
+            window: window.clone(),
+            start: Instant::now(),
+        }))
+        .map_err(|_| ScreenError::PlatformSet)?;
+        window.set_size(PhysicalSize::new(width, height));
+        Ok(Screen { window, width, height })
+    }
+
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    /// Draws the current state: RGBA8, row by row.
+    pub fn render(&self) -> Vec<u8> {
+        slint::platform::update_timers_and_animations();
+        self.window.request_redraw();
+        let mut pixels = vec![PremultipliedRgbaColor::default(); (self.width * self.height) as usize];
+        self.window.draw_if_needed(|renderer| {
+            renderer.render(&mut pixels, self.width as usize);
+        });
+        let mut rgba = Vec::with_capacity(pixels.len() * 4);
+        for p in pixels {
+            // Un-premultiply; the window background is opaque, so alpha is 255 in practice.
+            let a = p.alpha.max(1) as u32;
+            let un = |c: u8| ((c as u32 * 255 + a / 2) / a).min(255) as u8;
+            rgba.extend_from_slice(&[un(p.red), un(p.green), un(p.blue), p.alpha]);
+        }
+        rgba
+    }
+
+    /// Draws the current state into a PNG file.
+    pub fn save_png(&self, path: &Path) -> Result<(), ScreenError> {
+        let rgba = self.render();
+        let err = |e: &dyn std::fmt::Display| ScreenError::Png(path.display().to_string(), e.to_string());
+        let file = std::fs::File::create(path).map_err(|e| err(&e))?;
+        let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), self.width, self.height);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(|e| err(&e))?;
+        writer.write_image_data(&rgba).map_err(|e| err(&e))
+    }
+
+    /// A tap at a logical position.
+    pub fn tap(&self, x: f32, y: f32) {
+        let position = LogicalPosition::new(x, y);
+        let w = self.window.window();
+        w.dispatch_event(WindowEvent::PointerMoved { position });
+        w.dispatch_event(WindowEvent::PointerPressed { position, button: PointerEventButton::Left });
+        w.dispatch_event(WindowEvent::PointerReleased { position, button: PointerEventButton::Left });
+        w.dispatch_event(WindowEvent::PointerExited);
+    }
+}
