@@ -52,6 +52,15 @@ async fn a_long_outage_then_a_faulty_lan_delivers_every_order_once_in_commit_ord
     );
     assert!(server.db().orders(0, 10).unwrap().is_empty());
 
+    // The outage lasts until the device has found the POS gone (a busy commit loop can keep
+    // the worker from its first attempt for a while on a loaded machine).
+    use std::sync::atomic::Ordering::Relaxed;
+    let t = Instant::now();
+    while proxy.counts.refused.load(Relaxed) == 0 {
+        assert!(t.elapsed() < Duration::from_secs(30), "the worker never tried while the POS was down");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
     // Back, through a LAN that drops, delays, duplicates and resets.
     proxy.set_faults(Faults {
         drop: 3,
@@ -91,7 +100,6 @@ async fn a_long_outage_then_a_faulty_lan_delivers_every_order_once_in_commit_ord
         proxy.counts.summary()
     );
     let c = &proxy.counts;
-    use std::sync::atomic::Ordering::Relaxed;
     assert!(c.refused.load(Relaxed) > 0 && c.reset_after.load(Relaxed) > 0 && c.dropped.load(Relaxed) > 0);
     server.handle.stop().await;
 }

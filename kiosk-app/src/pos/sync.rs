@@ -85,14 +85,12 @@ impl<A: PosAdapter> PosSync<A> {
             match self.follow(&mut since).await {
                 Ok(()) => return, // nobody listens
                 Err(e) => {
-                    failures += 1;
+                    // A stream that worked before it broke starts the backoff afresh.
+                    failures = if self.view.borrow().reachable { 1 } else { failures + 1 };
                     let wait = self.backoff.delay(failures.min(16), rand::random::<f64>());
                     tracing::warn!("POS updates: {e}; reconnecting in {wait:?}");
                     self.set_reachable(false, Some(e.to_string()));
                     tokio::time::sleep(wait).await;
-                    if self.view.borrow().reachable {
-                        failures = 0;
-                    }
                 }
             }
         }
