@@ -28,9 +28,9 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// The SHA-256 of a DER certificate as lower-case hex: what `tls_pin_sha256` holds.
-pub fn fingerprint_sha256(der: &[u8]) -> String {
-    hex(ring::digest::digest(&ring::digest::SHA256, der).as_ref())
+/// SHA-256 as lower-case hex. Of a DER certificate, it is what `tls_pin_sha256` holds.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -133,13 +133,13 @@ pub fn server_config(cert_pem: &[u8], key_pem: &[u8], what: &str) -> Result<Arc<
 
 /// The first certificate's fingerprint in PEM text.
 pub fn pem_fingerprint(cert_pem: &[u8]) -> Option<String> {
-    CertificateDer::pem_slice_iter(cert_pem).find_map(Result::ok).map(|der| fingerprint_sha256(&der))
+    CertificateDer::pem_slice_iter(cert_pem).find_map(Result::ok).map(|der| sha256_hex(&der))
 }
 
 /// A new self-signed certificate for these names: `(certificate PEM, key PEM, fingerprint)`.
 pub fn self_signed(names: &[String]) -> Result<(String, String, String), TlsError> {
     let rcgen::CertifiedKey { cert, signing_key } = rcgen::generate_simple_self_signed(names.to_vec())?;
-    Ok((cert.pem(), signing_key.serialize_pem(), fingerprint_sha256(cert.der())))
+    Ok((cert.pem(), signing_key.serialize_pem(), sha256_hex(cert.der())))
 }
 
 #[cfg(test)]

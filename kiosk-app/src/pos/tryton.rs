@@ -21,9 +21,7 @@ use base64::Engine;
 use bytes::Bytes;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, StatusCode};
-use kiosk_domain::{
-    Category, CategoryId, Currency, ItemId, Lang, Menu, Money, Order, OrderId, Settlement, Text,
-};
+use kiosk_domain::{Category, CategoryId, Currency, Lang, Menu, Order, OrderId, Settlement, Text};
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc};
 
@@ -210,7 +208,7 @@ impl Tryton {
     }
 
     /// A model call with the session's context appended; logs in again once on 401.
-    async fn call(&self, method: &str, mut params: Vec<Value>) -> Result<Result<Value, String>, PosError> {
+    async fn call(&self, method: &str, params: Vec<Value>) -> Result<Result<Value, String>, PosError> {
         for attempt in 0..2 {
             let session = self.session().await?;
             let mut with_context = params.clone();
@@ -220,7 +218,6 @@ impl Tryton {
                 other => return other,
             }
         }
-        params.clear();
         Err(PosError::Unauthorized("Tryton refused a fresh session".into()))
     }
 
@@ -372,11 +369,8 @@ impl PosAdapter for Tryton {
 
     async fn fetch_menu(&self, known_version: Option<&str>) -> Result<MenuFetch, PosError> {
         let products = self.products().await?;
-        let digest = ring::digest::digest(
-            &ring::digest::SHA256,
-            Value::Array(products.clone()).to_string().as_bytes(),
-        );
-        let version = format!("tryton-{}", &super::tls::hex(digest.as_ref())[..16]);
+        let listing = serde_json::to_vec(&products).map_err(|e| PosError::Protocol(e.to_string()))?;
+        let version = format!("tryton-{}", &super::tls::sha256_hex(&listing)[..16]);
         if known_version == Some(version.as_str()) {
             return Ok(MenuFetch::Unchanged);
         }
@@ -419,12 +413,11 @@ impl PosAdapter for Tryton {
                 .map(|id| CategoryId(format!("c{id}")))
                 .filter(|id| categories.iter().any(|c| &c.id == id))
                 .unwrap_or_else(|| fallback.clone());
-            let mut item: kiosk_domain::Item = serde_json::from_value(json!({
+            // Through serde so every optional field takes its menu-file default.
+            let item: kiosk_domain::Item = serde_json::from_value(json!({
                 "id": code, "category": category.0, "name": {"ko": name, "en": name}, "price": price
             }))
             .map_err(|e| PosError::Protocol(e.to_string()))?;
-            item.id = ItemId(code.to_owned());
-            item.price = Money(price);
             items.push(item);
         }
         if items.iter().any(|i| i.category == fallback) {

@@ -13,7 +13,7 @@ use kiosk_domain::{Menu, Order};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::clock::unix_now_ms;
-use crate::pos::tls::hex;
+use crate::pos::tls::{hex, sha256_hex};
 use crate::pos::wire::{OrderStatus, Sequenced, StaffReason, SubmitStatus, Update};
 
 #[derive(Debug, thiserror::Error)]
@@ -127,10 +127,6 @@ pub struct DeviceRow {
 
 pub struct ServerDb {
     conn: Connection,
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
 impl ServerDb {
