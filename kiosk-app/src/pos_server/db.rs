@@ -30,6 +30,8 @@ pub enum DbError {
     NotFound(String),
     #[error("table {table} is held by {holder}")]
     TableTaken { table: String, holder: String },
+    #[error("the store is closed")]
+    StoreClosed,
     #[error("the database was written by a newer server (schema {0})")]
     TooNew(u32),
 }
@@ -219,11 +221,7 @@ impl ServerDb {
     }
 
     pub fn store_open(&self) -> Result<bool> {
-        let v: Option<String> = self
-            .conn
-            .query_row("SELECT value FROM settings WHERE key = 'store_open'", [], |r| r.get(0))
-            .optional()?;
-        Ok(v.as_deref() != Some("0"))
+        store_open(&self.conn)
     }
 
     pub fn set_store_open(&mut self, open: bool) -> Result<()> {
@@ -309,7 +307,8 @@ impl ServerDb {
     }
 
     /// Receives an order: the first time it is stored (and queued for the kitchen), a
-    /// re-send of the same payload is a duplicate, a different payload a conflict.
+    /// re-send of the same payload is a duplicate, a different payload a conflict. A closed
+    /// store takes no new orders but still answers re-sends of those it took while open.
     /// Returns the status and the store's reference.
     pub fn receive_order(&mut self, device: &str, order: &Order) -> Result<(SubmitStatus, String)> {
         let canonical = serde_json::to_string(order)?;
@@ -327,6 +326,7 @@ impl ServerDb {
                 (SubmitStatus::Duplicate, seq)
             }
             Some(_) => return Err(DbError::Conflict(id)),
+            None if !store_open(&tx)? => return Err(DbError::StoreClosed),
             None => {
                 tx.execute(
                     "INSERT INTO orders (order_id, device, payload_sha256, payload_json, number, total, status, received_at_ms)
@@ -489,6 +489,12 @@ impl ServerDb {
     }
 }
 
+fn store_open(conn: &Connection) -> Result<bool> {
+    let v: Option<String> =
+        conn.query_row("SELECT value FROM settings WHERE key = 'store_open'", [], |r| r.get(0)).optional()?;
+    Ok(v.as_deref() != Some("0"))
+}
+
 /// The store's reference for an order: its arrival number.
 pub fn pos_ref(seq: i64) -> String {
     format!("K-{seq:05}")
@@ -518,6 +524,25 @@ mod tests {
         let rotated = db.issue_token("kiosk-1", false).unwrap();
         assert_eq!(db.device_for_token(&token).unwrap(), None, "the old token stops working");
         assert!(db.device_for_token(&rotated).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_closed_store_refuses_new_orders_but_answers_re_sends() {
+        use kiosk_domain::{Cart, OrderId, OrderKind, Selection, Service, Settlement};
+        let (_d, mut db) = db();
+        let menu: Menu = serde_json::from_str(include_str!("../../data/menu.example.json")).unwrap();
+        let order = |n: u128| {
+            let mut cart = Cart::default();
+            cart.add(&menu, Selection::of("cola", 1), None).unwrap();
+            let kind = OrderKind::Kiosk { service: Service::TakeOut };
+            Order::from_cart(OrderId(uuid::Uuid::from_u128(n)), 1, kind, Settlement::Prepaid, &cart, &menu, 0)
+                .unwrap()
+        };
+        let (taken, _) = db.receive_order("kiosk-1", &order(1)).unwrap();
+        assert_eq!(taken, SubmitStatus::Accepted);
+        db.set_store_open(false).unwrap();
+        assert!(matches!(db.receive_order("kiosk-1", &order(2)), Err(DbError::StoreClosed)));
+        assert_eq!(db.receive_order("kiosk-1", &order(1)).unwrap().0, SubmitStatus::Duplicate);
     }
 
     #[test]

@@ -164,14 +164,19 @@ pub async fn start(options: ServeOptions) -> Result<ServerHandle, ServeError> {
 async fn poll_events(state: AppState) {
     loop {
         tokio::time::sleep(EVENT_POLL).await;
-        if let Ok(Ok(last)) = run(&state, |db| db.last_event()).await.map(Ok::<_, ApiError>) {
-            state.events_tx.send_if_modified(|v| {
-                let changed = *v != last;
-                *v = last;
-                changed
-            });
+        if let Ok(last) = run(&state, |db| db.last_event()).await {
+            announce(&state, last);
         }
     }
+}
+
+/// Wakes the devices' streams when events up to `last` are new to them.
+fn announce(state: &AppState, last: u64) {
+    state.events_tx.send_if_modified(|v| {
+        let changed = *v != last;
+        *v = last;
+        changed
+    });
 }
 
 fn router(state: AppState) -> Router {
@@ -232,6 +237,9 @@ impl From<DbError> for ApiError {
             }
             DbError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message),
             DbError::TableTaken { .. } => ApiError::new(StatusCode::CONFLICT, ErrorCode::TableTaken, message),
+            DbError::StoreClosed => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::StoreClosed, message)
+            }
             DbError::Sqlite(_) | DbError::Json(_) | DbError::TooNew(_) => {
                 tracing::error!("pos server: {message}");
                 ApiError::new(
@@ -375,24 +383,8 @@ async fn submit_order(
     check_body_protocol(&body)?;
     let SubmitOrder::<Order> { order, .. } = parse_body(body)?;
     check_order(&order)?;
-    let open = run(&state, |db| db.store_open()).await?;
-    let name = device.name.clone();
     let order_id = order.id.to_string();
-    let (status, pos_ref) = if open {
-        run(&state, move |db| db.receive_order(&name, &order)).await?
-    } else {
-        // A closed store still answers re-sends of orders it took while open.
-        let order_id = order.id.to_string();
-        let known = run(&state, move |db| Ok(db.order_payload(&order_id)?.is_some())).await?;
-        if !known {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::StoreClosed,
-                "the store is closed",
-            ));
-        }
-        run(&state, move |db| db.receive_order(&name, &order)).await?
-    };
+    let (status, pos_ref) = run(&state, move |db| db.receive_order(&device.name, &order)).await?;
     if status == SubmitStatus::Accepted {
         state.kitchen.notify_one();
     }
@@ -584,17 +576,19 @@ async fn admin_change<T: DeserializeOwned + Send + 'static>(
 ) -> Result<StatusCode, ApiError> {
     authenticate(state, headers, true).await?;
     let request: T = parse_body(body)?;
-    run(state, move |db| change(db, request)).await?;
-    bump(state);
+    run_and_announce(state, move |db| change(db, request)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn bump(state: &AppState) {
-    let db = state.db.clone();
-    let tx = state.events_tx.clone();
-    if let Ok(last) = db.lock().expect("server db lock").last_event() {
-        tx.send_replace(last);
-    }
+/// Runs a change that appends events, and wakes the devices' streams at once (without
+/// waiting for the poll that catches the CLI's changes).
+async fn run_and_announce<T: Send + 'static>(
+    state: &AppState,
+    change: impl FnOnce(&mut ServerDb) -> Result<T, DbError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let (out, last) = run(state, move |db| Ok((change(db)?, db.last_event()?))).await?;
+    announce(state, last);
+    Ok(out)
 }
 
 async fn admin_menu(
@@ -604,8 +598,7 @@ async fn admin_menu(
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     authenticate(&state, &headers, true).await?;
     let menu: Menu = parse_body(body)?;
-    let version = run(&state, move |db| db.load_menu(menu)).await?;
-    bump(&state);
+    let version = run_and_announce(&state, move |db| db.load_menu(menu)).await?;
     Ok(axum::Json(serde_json::json!({"protocol": PROTOCOL, "version": version})))
 }
 
