@@ -255,7 +255,7 @@ impl PosAdapter for KioskLink {
     }
 
     async fn claim_table(&self, table: &str) -> Result<(), PosError> {
-        if table.is_empty() || !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if !wire::is_table_name(table) {
             return Err(PosError::Rejected {
                 code: "bad_request".into(),
                 message: format!("table {table:?} is not a table number"),

@@ -143,6 +143,12 @@ pub struct StaffCall {
     pub reason: StaffReason,
 }
 
+/// A table number as it may appear in a path: 1–16 letters, digits, `-` or `_`.
+pub fn is_table_name(table: &str) -> bool {
+    (1..=16).contains(&table.len())
+        && table.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 /// `POST /v1/tables/{table}/claim` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableClaim {

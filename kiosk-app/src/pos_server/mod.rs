@@ -517,10 +517,7 @@ async fn staff_call(
 }
 
 fn table_name(table: &str) -> Result<(), ApiError> {
-    if table.is_empty()
-        || table.len() > 16
-        || !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    if !wire::is_table_name(table) {
         return Err(ApiError::bad_request(format!("{table:?} is not a table number")));
     }
     Ok(())
