@@ -14,6 +14,8 @@ use kiosk_drivers::sim::terminal::Fault;
 use kiosk_drivers::sim::terminal::server::{TerminalSim, TerminalSimOptions, spawn_pty};
 use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
 
+mod common;
+
 struct Rig {
     dir: tempfile::TempDir,
     sim: TerminalSim,
@@ -46,19 +48,7 @@ impl Rig {
     }
 
     fn order(&self, colas: u32, now_ms: i64) -> OrderId {
-        let mut cart = Cart::default();
-        cart.add(&self.menu, Selection::of("cola", colas), None).unwrap();
-        let kind = OrderKind::Kiosk { service: Service::TakeOut };
-        let mut o = Order::from_cart(
-            OrderId(uuid::Uuid::new_v4()),
-            0,
-            kind,
-            Settlement::Prepaid,
-            &cart,
-            &self.menu,
-            now_ms,
-        )
-        .unwrap();
+        let mut o = common::cola_order(&self.menu, colas, Settlement::Prepaid, now_ms);
         self.store.lock().unwrap().create_order(&mut o, "2026-11-22", Actor::Customer, now_ms).unwrap();
         o.id
     }

@@ -9,6 +9,8 @@ use kiosk_drivers::payment::{ChargeRequest, PaymentTerminal};
 use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty};
 use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
 
+mod common;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_once_completes_a_charge_that_a_crash_left_unanswered() {
     let dir = tempfile::tempdir().unwrap();
@@ -24,13 +26,8 @@ async fn run_once_completes_a_charge_that_a_crash_left_unanswered() {
     // Before the crash: the order was created and the charge journaled as sent...
     let menu: Menu = serde_json::from_str(include_str!("../data/menu.example.json")).unwrap();
     let mut store = Store::open(data.join("kiosk.db")).unwrap();
-    let mut cart = Cart::default();
-    cart.add(&menu, Selection::of("cola", 2), None).unwrap();
-    let kind = OrderKind::Kiosk { service: Service::TakeOut };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-    let mut order =
-        Order::from_cart(OrderId(uuid::Uuid::new_v4()), 0, kind, Settlement::Prepaid, &cart, &menu, now)
-            .unwrap();
+    let mut order = common::cola_order(&menu, 2, Settlement::Prepaid, now);
     store.create_order(&mut order, "2026-11-22", Actor::Customer, now).unwrap();
     store.begin_payment(order.id, PaymentOp::Approve, order.total(), "{}", now).unwrap();
     drop(store);
@@ -84,19 +81,7 @@ async fn run_delivers_queued_orders_to_the_store_server_and_reports_device_healt
     let mut store = Store::open(data.join("kiosk.db")).unwrap();
     let mut ids = Vec::new();
     for n in 0..3 {
-        let mut cart = Cart::default();
-        cart.add(&menu, Selection::of("cola", n + 1), None).unwrap();
-        let kind = OrderKind::Kiosk { service: Service::TakeOut };
-        let mut order = Order::from_cart(
-            OrderId(uuid::Uuid::new_v4()),
-            0,
-            kind,
-            Settlement::PayAtCounter,
-            &cart,
-            &menu,
-            0,
-        )
-        .unwrap();
+        let mut order = common::cola_order(&menu, n + 1, Settlement::PayAtCounter, 0);
         store.create_order(&mut order, "2026-11-22", Actor::Customer, 0).unwrap();
         store.commit_order(order.id, &[], Actor::System, 0).unwrap();
         ids.push(order.id.to_string());
