@@ -11,6 +11,7 @@ pub mod pos;
 pub mod pos_server;
 pub mod printing;
 pub mod service;
+pub mod session;
 pub mod sim_cli;
 pub mod startup;
 pub mod store;

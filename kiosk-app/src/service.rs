@@ -141,8 +141,7 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
     }
 }
 
-/// The call button: staff come to this table (or kiosk). Sent in the background; the
-/// id makes a re-send count once.
+/// The call button: staff come to this table (or kiosk). Sent in the background.
 fn call_staff(config: &Config, link: Option<&PosLink>) {
     let Some(link) = link else {
         tracing::warn!("call button pressed, but no POS is configured to call staff through");
@@ -150,17 +149,8 @@ fn call_staff(config: &Config, link: Option<&PosLink>) {
     };
     let (pos, table) = (link.pos.clone(), config.table_number.clone());
     tokio::spawn(async move {
-        let id = uuid::Uuid::new_v4();
-        for attempt in 1..=5u32 {
-            match pos.call_staff(id, table.as_deref(), StaffReason::Help).await {
-                Ok(()) => return tracing::info!("staff called"),
-                Err(e) if e.is_transient() => {
-                    tracing::warn!("calling staff (attempt {attempt}): {e}");
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                }
-                Err(e) => return tracing::error!("calling staff: {e}"),
-            }
-        }
+        crate::pos::call_staff_with_retry(&pos, uuid::Uuid::new_v4(), table.as_deref(), StaffReason::Help)
+            .await
     });
 }
 

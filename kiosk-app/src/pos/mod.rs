@@ -232,3 +232,30 @@ impl PosAdapter for AnyPos {
         dispatch!(self, a => a.report_devices(report).await)
     }
 }
+
+/// Calls staff, re-sending the same call id through short outages (the server counts an id
+/// once). True when the POS took the call.
+pub async fn call_staff_with_retry(
+    pos: &AnyPos,
+    id: uuid::Uuid,
+    table: Option<&str>,
+    reason: StaffReason,
+) -> bool {
+    for attempt in 1..=5u32 {
+        match pos.call_staff(id, table, reason).await {
+            Ok(()) => {
+                tracing::info!("staff called ({reason:?})");
+                return true;
+            }
+            Err(e) if e.is_transient() => {
+                tracing::warn!("calling staff (attempt {attempt}): {e}");
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+            Err(e) => {
+                tracing::error!("calling staff: {e}");
+                return false;
+            }
+        }
+    }
+    false
+}

@@ -1,0 +1,18 @@
+//! The customer session: what the screens show and what a tap does.
+//!
+//! `flow.rs` is the session as a deterministic state machine (intents, outcomes and the
+//! time in; pages and [`flow::Effect`]s out), `view.rs` turns it into display strings and
+//! flags, `words.rs` holds the sentences it composes, and `runner.rs` performs the effects
+//! against the store, the payment desk, the print queue and the POS link. The Slint binding
+//! (`crate::screen`) only copies views in and intents out.
+
+pub mod flow;
+pub mod runner;
+pub mod view;
+pub mod words;
+
+pub use flow::{Availability, Effect, Flow, Intent, Now, Outcome, Page, PayWith, Payment, Settings};
+pub use view::View;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,189 @@
+//! Performs the session's effects against the real services: the store (journaled before
+//! and after every step), the payment desk on the supervisor's terminal, the print queue and
+//! the POS link. Each effect answers with one [`Outcome`]; failures become outcomes the
+//! customer can be told about, never panics.
+
+use std::sync::{Arc, Mutex};
+
+use kiosk_domain::{Menu, Order, OrderEvent, OrderId, OrderState};
+
+use super::flow::{Effect, Outcome, Payment};
+use crate::clock::StoreClock;
+use crate::config::OperatorConfig;
+use crate::payments::{Means, PayResult, PaymentDesk};
+use crate::pos::outbox::OutboxHandle;
+use crate::pos::{AnyPos, call_staff_with_retry};
+use crate::printing::PrintHandle;
+use crate::store::{Actor, PrintKind, Store, StoreError};
+use crate::supervisor::SharedTerminal;
+
+/// Everything the session's effects touch. Cheap to clone; one per device.
+#[derive(Clone)]
+pub struct Runner {
+    pub store: Arc<Mutex<Store>>,
+    pub clock: StoreClock,
+    pub terminal: Option<SharedTerminal>,
+    pub printing: Option<PrintHandle>,
+    pub pos: Option<Arc<AnyPos>>,
+    pub outbox: Option<OutboxHandle>,
+    pub table: Option<String>,
+    pub operator: OperatorConfig,
+}
+
+impl Runner {
+    fn store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        f(&mut self.store.lock().expect("store lock"))
+    }
+
+    pub async fn perform(&self, effect: Effect) -> Option<Outcome> {
+        let now = self.clock.now_ms();
+        match effect {
+            Effect::Checkout { order, payment } => Some(self.checkout(order, payment).await),
+            Effect::Abandon(id) => {
+                self.abandon(id, now);
+                None
+            }
+            Effect::SendRound(order) => Some(self.send_round(order).await),
+            Effect::PrintReceipt(id) => {
+                Some(Outcome::Printed { ok: self.print(Some(id), PrintKind::Receipt) })
+            }
+            Effect::PrinterTest => Some(Outcome::Printed { ok: self.print(None, PrintKind::TestPage) }),
+            Effect::CallStaff { id, reason } => {
+                let ok = match &self.pos {
+                    Some(pos) => call_staff_with_retry(pos, id, self.table.as_deref(), reason).await,
+                    None => {
+                        tracing::warn!("staff call: no POS is configured to call staff through");
+                        false
+                    }
+                };
+                Some(Outcome::StaffCalled { reason, ok })
+            }
+            Effect::VerifyPin(pin) => {
+                let operator = self.operator.clone();
+                // argon2 takes tens of milliseconds by design: off the async threads.
+                let ok =
+                    tokio::task::spawn_blocking(move || operator.verify_pin(&pin)).await.unwrap_or(false);
+                Some(Outcome::PinChecked(ok))
+            }
+            Effect::SetSoldOut { item, sold_out } => {
+                let result = self.store(|s| {
+                    s.set_sold_out(&item, sold_out, Actor::Operator, now)?;
+                    s.load_menu()
+                });
+                match result {
+                    Ok(Some(cached)) => Some(Outcome::Menu(Arc::new(cached.menu))),
+                    Ok(None) => None,
+                    Err(e) => Some(Outcome::Failed { what: format!("marking {item} sold out: {e}") }),
+                }
+            }
+        }
+    }
+
+    /// The menu as stored (with sold-out marks).
+    pub fn menu(&self) -> Result<Option<Menu>, StoreError> {
+        Ok(self.store(|s| s.load_menu())?.map(|c| c.menu))
+    }
+
+    fn abandon(&self, id: OrderId, now: i64) {
+        let result = self.store(|s| match s.order_state(id) {
+            Ok(OrderState::Draft | OrderState::PaymentDeclined) => {
+                s.apply_event(id, OrderEvent::Cancel, Actor::Customer, now).map(|_| ())
+            }
+            Ok(_) | Err(StoreError::NoSuchOrder(_)) => Ok(()),
+            Err(e) => Err(e),
+        });
+        if let Err(e) = result {
+            tracing::error!("cancelling the abandoned draft {id}: {e}");
+        }
+    }
+
+    /// Stores the order once (a retry after a decline reuses it).
+    fn store_draft(&self, order: &mut Order) -> Result<u32, StoreError> {
+        let now = self.clock.now_ms();
+        let day = self.clock.business_day(now);
+        self.store(|s| match s.load_order(order.id)? {
+            Some(stored) => Ok(stored.number),
+            None => s.create_order(order, &day, Actor::Customer, now).map(|_| order.number),
+        })
+    }
+
+    fn commit(&self, id: OrderId) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        self.store(|s| s.commit_order(id, &[], Actor::Customer, now))?;
+        if let Some(outbox) = &self.outbox {
+            outbox.order_committed();
+        }
+        Ok(())
+    }
+
+    async fn checkout(&self, mut order: Order, payment: Payment) -> Outcome {
+        let id = order.id;
+        let number = match self.store_draft(&mut order) {
+            Ok(n) => n,
+            Err(e) => return Outcome::Failed { what: format!("storing order {id}: {e}") },
+        };
+        let means = match payment {
+            Payment::Counter => {
+                return match self.commit(id) {
+                    Ok(()) => Outcome::Committed { order: id, number },
+                    Err(e) => Outcome::Failed { what: format!("committing order {id}: {e}") },
+                };
+            }
+            Payment::Card => Means::Card,
+            Payment::Barcode(code) => Means::Barcode(code),
+        };
+        let Some(shared) = &self.terminal else {
+            return Outcome::Declined { order: id, message: "no card terminal".into() };
+        };
+        let mut guard = shared.lock().await;
+        let Some(terminal) = guard.take() else {
+            return Outcome::Declined {
+                order: id,
+                message: "결제 단말기가 연결되어 있지 않습니다 / The card reader is not connected".into(),
+            };
+        };
+        let mut desk = PaymentDesk::new(self.store.clone(), terminal);
+        let result = desk.pay(id, &means, self.clock.now_ms()).await;
+        *guard = Some(desk.into_terminal());
+        drop(guard);
+        match result {
+            Ok(PayResult::Approved(_)) => match self.commit(id) {
+                Ok(()) => Outcome::Committed { order: id, number },
+                // The approval is journaled: start-up recovery completes or cancels it.
+                Err(e) => Outcome::Failed { what: format!("committing paid order {id}: {e}") },
+            },
+            Ok(PayResult::Declined { message, .. }) => Outcome::Declined { order: id, message },
+            Ok(PayResult::Aborted) => Outcome::Aborted { order: id },
+            Ok(PayResult::Unresolved) => Outcome::Unresolved { order: id, number },
+            Err(e) => Outcome::Failed { what: format!("paying order {id}: {e}") },
+        }
+    }
+
+    async fn send_round(&self, mut order: Order) -> Outcome {
+        let id = order.id;
+        let stored = self
+            .store_draft(&mut order)
+            .and_then(|_| self.commit(id))
+            .and_then(|_| self.store(|s| s.load_order(id))?.ok_or(StoreError::NoSuchOrder(id)));
+        match stored {
+            Ok(order) => Outcome::RoundSent(order),
+            Err(e) => Outcome::Failed { what: format!("sending round {id}: {e}") },
+        }
+    }
+
+    /// Queues a printout; false when there is no printer to print it.
+    fn print(&self, order: Option<OrderId>, kind: PrintKind) -> bool {
+        let Some(printing) = &self.printing else { return false };
+        let now = self.clock.now_ms();
+        match self.store(|s| s.queue_print(order, kind, Actor::Customer, now)) {
+            Ok(_) => {
+                printing.poke();
+                true
+            }
+            Err(e) => {
+                tracing::error!("queueing a {}: {e}", kind.as_str());
+                false
+            }
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! The session flows with a fake clock and canned outcomes.
+
+use std::sync::Arc;
+
+use kiosk_domain::{Lang, Menu, OrderKind, Service, Settlement};
+use kiosk_drivers::scanner::Scan;
+
+use super::flow::*;
+use crate::config::ReceiptPolicy;
+use crate::pos::StaffReason;
+
+pub(crate) fn demo_menu() -> Arc<Menu> {
+    let text = include_str!("../../data/demo-menu.json");
+    let menu: Menu = serde_json::from_str(text).expect("demo menu parses");
+    assert!(menu.validate().is_empty(), "{:?}", menu.validate());
+    Arc::new(menu)
+}
+
+fn at(ms: i64) -> Now {
+    Now { ms, local: None }
+}
+
+fn toggle(group: &str, option: &str) -> Intent {
+    Intent::ToggleOption { group: group.into(), option: option.into() }
+}
+
+/// A kiosk flow up to the menu, in `lang`.
+fn at_menu(settings: Settings, lang: Lang) -> Flow {
+    let mut f = Flow::new(settings, demo_menu(), 0);
+    assert_eq!(f.page(), Page::Attract);
+    f.handle(Intent::Start, at(1));
+    assert_eq!(f.page(), Page::Language);
+    f.handle(Intent::ChooseLanguage(lang), at(2));
+    assert_eq!(f.page(), Page::Service);
+    f.handle(Intent::ChooseService(Service::TakeOut), at(3));
+    assert_eq!(f.page(), Page::Menu);
+    f
+}
+
+fn add_latte(f: &mut Flow) {
+    f.handle(Intent::OpenItem("cafe-latte".into()), at(10));
+    assert_eq!(f.page(), Page::Item);
+    f.handle(Intent::AddToCart, at(11));
+    // required groups unchosen: the customer is told which
+    assert_eq!(f.page(), Page::Item);
+    assert!(f.view().item_problem.contains("온도"), "{}", f.view().item_problem);
+    for (g, o) in [
+        ("temp", "iced"),
+        ("size", "large"),
+        ("milk", "oat"),
+        ("milk/oat/oat-brand", "barista"),
+        ("shot", "shot1"),
+    ] {
+        f.handle(toggle(g, o), at(12));
+    }
+    f.handle(Intent::SetQuantity(2), at(13));
+    let v = f.view();
+    // 5,000 + 700 + 500 + 500 = 6,700 each
+    assert_eq!(v.item_total, "13,400원");
+    assert!(v.groups.iter().any(|g| g.id == "milk/oat/oat-brand"), "the oat milk opens its own group");
+    f.handle(Intent::AddToCart, at(14));
+    assert_eq!(f.page(), Page::Menu);
+}
+
+#[test]
+fn a_kiosk_order_with_options_is_charged_once_and_shows_its_number() {
+    let mut f = at_menu(Settings::kiosk(), Lang::Ko);
+    add_latte(&mut f);
+    f.handle(Intent::OpenItem("brunch-set".into()), at(20));
+    f.handle(toggle("step:sandwich", "chicken-sandwich"), at(21));
+    f.handle(toggle("step:drink", "lemon-ade"), at(22));
+    assert_eq!(f.view().item_total, "13,500원");
+    f.handle(Intent::AddToCart, at(23));
+
+    let v = f.view();
+    assert_eq!(v.item_count, 3);
+    assert_eq!(v.total, "26,900원");
+    assert_eq!(v.vat_line, "부가세 2,445원 포함");
+    f.handle(Intent::ShowCart, at(30));
+    assert_eq!(f.page(), Page::Cart);
+    assert!(f.view().lines[0].detail.contains("오트 우유 +500원"), "{:?}", f.view().lines[0]);
+    f.handle(Intent::Checkout, at(31));
+    assert_eq!(f.page(), Page::PayChoice);
+    let effects = f.handle(Intent::Pay(PayWith::Card), at(32));
+    let [Effect::Checkout { order, payment: Payment::Card }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(order.total().0, 26_900);
+    assert_eq!(order.settlement, Settlement::Prepaid);
+    assert_eq!(order.lang, Lang::Ko);
+    assert_eq!(f.page(), Page::Paying);
+    assert_eq!(f.view().payment_prompt, "카드를 꽂거나 대 주세요");
+    // a second tap while paying does nothing
+    assert!(f.handle(Intent::Pay(PayWith::Card), at(33)).is_empty());
+
+    f.outcome(Outcome::Committed { order: order.id, number: 17 }, at(40));
+    let v = f.view();
+    assert_eq!((f.page(), v.order_number.as_str()), (Page::Done, "17"));
+    assert!(v.receipt_offered);
+    assert_eq!(f.handle(Intent::WantReceipt(true), at(41)), vec![Effect::PrintReceipt(order.id)]);
+    assert!(f.view().done_detail.contains("영수증을 출력"));
+    // the next customer: back to the attract screen by itself
+    f.tick(at(40 + 20_000));
+    assert_eq!(f.page(), Page::Attract);
+    assert!(f.cart().is_empty());
+}
+
+#[test]
+fn a_declined_card_is_retried_on_the_same_order_and_an_edited_cart_replaces_it() {
+    let mut f = at_menu(Settings::kiosk(), Lang::En);
+    f.handle(Intent::OpenItem("americano".into()), at(10));
+    f.handle(toggle("temp", "hot"), at(11));
+    f.handle(toggle("size", "regular"), at(11));
+    f.handle(Intent::AddToCart, at(12));
+    f.handle(Intent::ShowCart, at(13));
+    f.handle(Intent::Checkout, at(14));
+    let first = f.handle(Intent::Pay(PayWith::Card), at(15));
+    let Effect::Checkout { order, .. } = &first[0] else { panic!() };
+    f.outcome(Outcome::Declined { order: order.id, message: "Insufficient funds".into() }, at(16));
+    assert_eq!(f.page(), Page::Problem);
+    assert_eq!(f.view().problem_title, "The payment was declined");
+    assert_eq!(f.view().problem_body, "Insufficient funds");
+    f.handle(Intent::Dismiss, at(17));
+    assert_eq!(f.page(), Page::PayChoice);
+    let again = f.handle(Intent::Pay(PayWith::Card), at(18));
+    let Effect::Checkout { order: same, .. } = &again[0] else { panic!() };
+    assert_eq!(same.id, order.id, "the declined order is charged again, not a new one");
+
+    f.outcome(Outcome::Aborted { order: order.id }, at(19));
+    assert_eq!(f.page(), Page::Cart);
+    f.handle(Intent::ChangeLine { index: 0, quantity: 2 }, at(20));
+    f.handle(Intent::Checkout, at(21));
+    let edited = f.handle(Intent::Pay(PayWith::Card), at(22));
+    assert_eq!(edited[0], Effect::Abandon(order.id));
+    let Effect::Checkout { order: new, .. } = &edited[1] else { panic!() };
+    assert_ne!(new.id, order.id);
+    assert_eq!(new.total().0, 9_000);
+}
+
+#[test]
+fn an_ambiguous_charge_is_never_offered_again() {
+    let mut f = at_menu(Settings::kiosk(), Lang::Ko);
+    f.handle(Intent::OpenItem("croissant".into()), at(10));
+    f.handle(Intent::AddToCart, at(11));
+    f.handle(Intent::ShowCart, at(12));
+    f.handle(Intent::Checkout, at(13));
+    let e = f.handle(Intent::Pay(PayWith::Card), at(14));
+    let Effect::Checkout { order, .. } = &e[0] else { panic!() };
+    f.outcome(Outcome::Unresolved { order: order.id, number: 3 }, at(15));
+    assert_eq!(f.page(), Page::Problem);
+    assert!(f.view().problem_body.contains("다시 결제하지 마세요"));
+    assert!(f.cart().is_empty(), "the held cart is gone: nothing to charge twice");
+    assert!(f.handle(Intent::Dismiss, at(16)).is_empty());
+    assert_eq!(f.page(), Page::Attract);
+}
+
+#[test]
+fn a_wallet_barcode_pays_and_other_codes_are_refused_plainly() {
+    let mut f = at_menu(Settings::kiosk(), Lang::Ko);
+    f.handle(Intent::OpenItem("croissant".into()), at(10));
+    f.handle(Intent::AddToCart, at(11));
+    f.handle(Intent::ShowCart, at(12));
+    f.handle(Intent::Checkout, at(13));
+    assert!(f.handle(Intent::Pay(PayWith::Wallet), at(14)).is_empty());
+    assert!(f.view().can_cancel_payment);
+    let scan = |data: &str| Intent::Scanned(Scan { data: data.into(), symbology: None });
+    assert!(f.handle(scan("hello"), at(15)).is_empty());
+    assert!(f.view().notice.contains("결제 바코드가 아닙니다"));
+    let e = f.handle(scan("281006020000000001"), at(16));
+    assert!(
+        matches!(&e[0], Effect::Checkout { payment: Payment::Barcode(c), .. } if c == "281006020000000001"),
+        "{e:?}"
+    );
+    // no scan in time: back to the choice
+    let mut g = at_menu(Settings::kiosk(), Lang::Ko);
+    g.handle(Intent::OpenItem("croissant".into()), at(10));
+    g.handle(Intent::AddToCart, at(11));
+    g.handle(Intent::ShowCart, at(12));
+    g.handle(Intent::Checkout, at(13));
+    g.handle(Intent::Pay(PayWith::Wallet), at(14));
+    g.tick(at(14 + 60_000));
+    assert_eq!(g.page(), Page::PayChoice);
+}
+
+#[test]
+fn idle_warns_then_resets_but_never_during_payment() {
+    let mut f = at_menu(Settings::kiosk(), Lang::En);
+    f.handle(Intent::OpenItem("croissant".into()), at(1_000));
+    f.handle(Intent::AddToCart, at(1_000));
+    f.tick(at(1_000 + 69_000));
+    assert_eq!(f.idle_warning(), None);
+    f.tick(at(1_000 + 71_000));
+    assert_eq!(f.idle_warning(), Some(19));
+    f.handle(Intent::MoreTime, at(1_000 + 72_000));
+    assert_eq!(f.idle_warning(), None);
+    f.handle(Intent::ShowCart, at(80_000));
+    f.handle(Intent::Checkout, at(80_000));
+    f.handle(Intent::Pay(PayWith::Card), at(80_000));
+    f.tick(at(80_000 + 500_000));
+    assert_eq!(f.page(), Page::Paying, "a payment in progress is never reset");
+    assert_eq!(f.idle_warning(), None);
+
+    let mut g = at_menu(Settings::kiosk(), Lang::En);
+    g.handle(Intent::OpenItem("croissant".into()), at(0));
+    g.handle(Intent::AddToCart, at(0));
+    g.tick(at(90_000));
+    assert_eq!(g.page(), Page::Attract);
+    assert!(g.cart().is_empty());
+    assert_eq!(g.lang(), Lang::Ko, "the next customer starts in the default language");
+}
+
+#[test]
+fn pay_at_counter_commits_unpaid_and_says_so() {
+    let mut f = at_menu(Settings::kiosk(), Lang::Ko);
+    f.handle(Intent::OpenItem("scone".into()), at(10));
+    f.handle(Intent::AddToCart, at(11));
+    f.handle(Intent::ShowCart, at(12));
+    f.handle(Intent::Checkout, at(13));
+    f.set_availability(Availability {
+        card: false,
+        pos_reachable: false,
+        queued: 4,
+        ..Availability::default()
+    });
+    assert!(!f.view().card_available && !f.view().wallet_available && f.view().counter_available);
+    assert!(
+        f.handle(Intent::Pay(PayWith::Card), at(14)).is_empty(),
+        "a card cannot be chosen while the reader is down"
+    );
+    let e = f.handle(Intent::Pay(PayWith::Counter), at(15));
+    let Effect::Checkout { order, payment: Payment::Counter } = &e[0] else { panic!("{e:?}") };
+    assert_eq!(order.settlement, Settlement::PayAtCounter);
+    f.outcome(Outcome::Committed { order: order.id, number: 5 }, at(16));
+    let v = f.view();
+    assert!(v.done_detail.contains("카운터에서"), "{}", v.done_detail);
+    assert!(
+        v.done_detail.contains("연결이 돌아오면"),
+        "the POS is away: the order is queued, {}",
+        v.done_detail
+    );
+    assert!(v.status_line.contains("주문 전송 대기 4"), "{}", v.status_line);
+}
+
+#[test]
+fn a_table_sends_rounds_calls_staff_and_sees_its_bill() {
+    let settings = Settings { table: Some("7".into()), ..Settings::kiosk() };
+    let mut f = Flow::new(settings, demo_menu(), 0);
+    assert_eq!(f.page(), Page::TableHome);
+    assert_eq!(f.view().table_label, "테이블 7");
+    f.handle(Intent::OpenItem("americano".into()), at(1));
+    f.handle(toggle("temp", "iced"), at(1));
+    f.handle(toggle("size", "regular"), at(1));
+    f.handle(Intent::SetQuantity(2), at(1));
+    f.handle(Intent::AddToCart, at(2));
+    assert_eq!(f.page(), Page::TableHome);
+    f.handle(Intent::ShowCart, at(3));
+    assert!(f.view().ask_guests);
+    f.handle(Intent::SetGuests(3), at(3));
+    let e = f.handle(Intent::OrderRound, at(4));
+    let [Effect::SendRound(round)] = e.as_slice() else { panic!("{e:?}") };
+    assert_eq!(round.settlement, Settlement::Tab);
+    assert!(matches!(&round.kind, OrderKind::Table { table, guests: 3, round: 1 } if table.0 == "7"));
+    let mut committed = round.clone();
+    committed.state = kiosk_domain::OrderState::Committed;
+    f.outcome(Outcome::RoundSent(committed), at(5));
+    assert_eq!(f.page(), Page::TableHome);
+    assert_eq!(f.view().notice, "주문이 주방으로 전달되었습니다");
+
+    f.handle(Intent::OpenItem("cheesecake".into()), at(6));
+    f.handle(Intent::AddToCart, at(6));
+    f.handle(Intent::ShowCart, at(6));
+    assert!(!f.view().ask_guests, "guests are asked on the first round only");
+    let e = f.handle(Intent::OrderRound, at(7));
+    let [Effect::SendRound(second)] = e.as_slice() else { panic!() };
+    assert!(matches!(&second.kind, OrderKind::Table { round: 2, guests: 3, .. }));
+    let mut committed = second.clone();
+    committed.state = kiosk_domain::OrderState::Committed;
+    f.outcome(Outcome::RoundSent(committed), at(8));
+
+    f.handle(Intent::ShowStaffCall, at(9));
+    assert_eq!(f.page(), Page::StaffCall);
+    let e = f.handle(Intent::CallStaff(StaffReason::Water), at(9));
+    assert!(matches!(e.as_slice(), [Effect::CallStaff { reason: StaffReason::Water, .. }]));
+    f.outcome(Outcome::StaffCalled { reason: StaffReason::Water, ok: true }, at(10));
+    assert_eq!(f.view().notice, "직원이 곧 찾아갑니다");
+
+    f.handle(Intent::ShowBill, at(11));
+    let v = f.view();
+    assert_eq!(f.page(), Page::Bill);
+    assert_eq!(v.tab_lines.len(), 2);
+    assert_eq!(v.tab_total, "15,500원");
+    // idle on a table clears a cart, never the tab
+    f.handle(Intent::Back, at(12));
+    f.handle(Intent::OpenItem("scone".into()), at(12));
+    f.handle(Intent::AddToCart, at(12));
+    f.tick(at(12 + 90_000));
+    assert_eq!(f.page(), Page::TableHome);
+    assert!(f.cart().is_empty());
+    assert_eq!(f.tab().unwrap().rounds.len(), 2);
+}
+
+#[test]
+fn operator_mode_needs_the_pin() {
+    let mut f = Flow::new(Settings { receipt: ReceiptPolicy::Always, ..Settings::kiosk() }, demo_menu(), 0);
+    f.handle(Intent::OperatorGesture, at(1));
+    assert_eq!(f.page(), Page::Pin);
+    assert_eq!(f.handle(Intent::Pin("0000".into()), at(2)), vec![Effect::VerifyPin("0000".into())]);
+    f.outcome(Outcome::PinChecked(false), at(3));
+    assert_eq!((f.page(), f.view().pin_problem.as_str()), (Page::Pin, "PIN이 맞지 않습니다"));
+    f.outcome(Outcome::PinChecked(true), at(4));
+    assert_eq!(f.page(), Page::Operator);
+    assert_eq!(
+        f.handle(Intent::SetSoldOut { item: "tiramisu".into(), sold_out: true }, at(5)),
+        vec![Effect::SetSoldOut { item: "tiramisu".into(), sold_out: true }]
+    );
+    assert_eq!(f.handle(Intent::PrinterTest, at(6)), vec![Effect::PrinterTest]);
+    f.handle(Intent::Back, at(7));
+    assert_eq!(f.page(), Page::Attract);
+}
+
+#[test]
+fn a_sold_out_item_leaves_the_cart_with_a_notice() {
+    let mut f = at_menu(Settings::kiosk(), Lang::En);
+    f.handle(Intent::OpenItem("tiramisu".into()), at(10));
+    f.handle(Intent::AddToCart, at(11));
+    let mut menu = (*demo_menu()).clone();
+    menu.set_sold_out(&"tiramisu".into(), true);
+    f.set_menu(Arc::new(menu), at(12));
+    assert!(f.cart().is_empty());
+    assert!(f.view().notice.contains("Tiramisu"), "{}", f.view().notice);
+    f.handle(Intent::OpenItem("tiramisu".into()), at(13));
+    assert_eq!(f.page(), Page::Menu, "a sold-out item does not open");
+}

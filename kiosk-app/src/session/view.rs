@@ -1,0 +1,336 @@
+//! What the screen shows, computed from the session: display strings and flags only, in
+//! the customer's language. The Slint binding copies it into the `Kiosk` global; tests read
+//! it directly.
+
+use kiosk_domain::{Item, Lang, Menu, PricedLine, Totals};
+
+use super::flow::{Flow, OptionKey, Page, PayWith, Paying, ReceiptState};
+use super::words::{self, sentences};
+use kiosk_domain::Settlement;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ItemCard {
+    pub id: String,
+    pub name: String,
+    pub price: String,
+    pub tags: String,
+    pub sold_out: bool,
+    /// The image file name from the menu, resolved by the binding.
+    pub photo: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionChip {
+    pub id: String,
+    pub name: String,
+    pub delta: String,
+    pub chosen: bool,
+    pub sold_out: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionGroupView {
+    pub id: String,
+    pub name: String,
+    pub rule: String,
+    pub options: Vec<OptionChip>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub name: String,
+    pub detail: String,
+    pub quantity: u32,
+    pub total: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    pub page: Page,
+    pub lang: Lang,
+    pub table_label: String,
+    pub status_line: String,
+    pub notice: String,
+    pub categories: Vec<String>,
+    pub category_index: usize,
+    pub items: Vec<ItemCard>,
+    pub item: ItemCard,
+    pub item_description: String,
+    pub groups: Vec<OptionGroupView>,
+    pub quantity: u32,
+    pub item_total: String,
+    pub item_problem: String,
+    pub lines: Vec<Line>,
+    pub item_count: u32,
+    pub total: String,
+    pub vat_line: String,
+    pub payment_prompt: String,
+    pub payment_detail: String,
+    pub can_cancel_payment: bool,
+    pub order_number: String,
+    pub done_detail: String,
+    pub receipt_offered: bool,
+    pub problem_title: String,
+    pub problem_body: String,
+    pub problem_action: String,
+    pub card_available: bool,
+    pub wallet_available: bool,
+    pub counter_available: bool,
+    pub idle_seconds: Option<u32>,
+    pub ask_guests: bool,
+    pub guests: u32,
+    pub tab_lines: Vec<Line>,
+    pub tab_total: String,
+    pub tab_vat_line: String,
+    pub pin_problem: String,
+}
+
+impl Flow {
+    pub fn view(&self) -> View {
+        let lang = self.lang;
+        let menu = self.menu();
+        let currency = menu.currency;
+        let s = sentences(lang);
+        let money = |m| words::money(m, currency, lang);
+        let totals = or_zero(self.cart.totals(menu.vat_rate()), menu);
+
+        let category = menu.categories.get(self.category);
+        let items =
+            category.map(|c| menu.items_in(&c.id).map(|i| card(menu, i, lang)).collect()).unwrap_or_default();
+
+        let mut view = View {
+            page: self.page,
+            lang,
+            table_label: self.tab.as_ref().map(|t| words::table_label(&t.table.0, lang)).unwrap_or_default(),
+            status_line: self.status_line(),
+            notice: self.notice.as_ref().map(|(t, _)| t.clone()).unwrap_or_default(),
+            categories: menu.categories.iter().map(|c| c.name.get(lang).to_owned()).collect(),
+            category_index: self.category,
+            items,
+            item: ItemCard::default(),
+            item_description: String::new(),
+            groups: Vec::new(),
+            quantity: 1,
+            item_total: String::new(),
+            item_problem: String::new(),
+            lines: self.cart.lines().iter().map(|l| line(l, currency, lang)).collect(),
+            item_count: self.cart.lines().iter().map(|l| l.quantity).sum(),
+            total: money(totals.total()),
+            vat_line: words::vat_included(totals.vat.vat, currency, lang),
+            payment_prompt: String::new(),
+            payment_detail: String::new(),
+            can_cancel_payment: false,
+            order_number: String::new(),
+            done_detail: String::new(),
+            receipt_offered: false,
+            problem_title: String::new(),
+            problem_body: String::new(),
+            problem_action: String::new(),
+            card_available: self.offers(PayWith::Card),
+            wallet_available: self.offers(PayWith::Wallet),
+            counter_available: self.offers(PayWith::Counter),
+            idle_seconds: self.idle_warning(),
+            ask_guests: self.tab.as_ref().is_some_and(|t| t.rounds.is_empty()),
+            guests: self.guests as u32,
+            tab_lines: Vec::new(),
+            tab_total: String::new(),
+            tab_vat_line: String::new(),
+            pin_problem: self.pin_problem.clone().unwrap_or_default(),
+        };
+
+        if let Some(editor) = self.editor()
+            && let Some(item) = menu.item(&editor.item)
+        {
+            view.item = card(menu, item, lang);
+            view.item_description =
+                item.description.as_ref().map(|d| d.get(lang).to_owned()).unwrap_or_default();
+            view.groups = groups(menu, item, editor, lang);
+            view.quantity = editor.quantity;
+            view.item_total = match self.editor_price() {
+                Some(Ok(priced)) => money(priced.line_total),
+                _ => money(item.price.checked_mul(editor.quantity).unwrap_or(item.price)),
+            };
+            view.item_problem = editor.problem.clone().unwrap_or_default();
+        }
+
+        match &self.paying {
+            Some(Paying::AwaitingScan { .. }) => {
+                view.payment_prompt = s.show_barcode.into();
+                view.payment_detail = s.show_barcode_detail.into();
+                view.can_cancel_payment = true;
+            }
+            Some(Paying::Charging(PayWith::Card)) => {
+                view.payment_prompt = s.insert_card.into();
+                view.payment_detail = s.insert_card_detail.into();
+            }
+            Some(Paying::Charging(PayWith::Wallet)) => view.payment_prompt = s.approving.into(),
+            Some(Paying::Charging(PayWith::Counter)) | Some(Paying::SendingRound) => {
+                view.payment_prompt = s.sending_order.into();
+            }
+            None => {}
+        }
+
+        if let Some(done) = self.done() {
+            view.order_number = done.number.to_string();
+            let mut detail =
+                vec![if done.settlement == Settlement::PayAtCounter { s.done_counter } else { s.done_paid }];
+            match done.receipt {
+                ReceiptState::Printing => detail.push(s.receipt_printing),
+                ReceiptState::PrinterDown => detail.push(s.printer_down),
+                ReceiptState::Offered | ReceiptState::Declined => {}
+            }
+            if done.queued {
+                detail.push(s.done_queued);
+            }
+            view.done_detail = detail.join(" ");
+            view.receipt_offered = done.receipt == ReceiptState::Offered && self.availability().printer;
+        }
+
+        if let Some(p) = self.problem() {
+            view.problem_title = p.title.clone();
+            view.problem_body = p.body.clone();
+            view.problem_action = p.action.clone();
+        }
+
+        if let Some(tab) = self.tab() {
+            let lines: Vec<PricedLine> = tab
+                .rounds
+                .iter()
+                .filter(|o| o.state.is_committed())
+                .flat_map(|o| o.lines.iter().cloned())
+                .collect();
+            let bill = or_zero(tab.bill(menu.vat_rate()), menu);
+            view.tab_lines = lines.iter().map(|l| line(l, currency, lang)).collect();
+            view.tab_total = money(bill.total());
+            view.tab_vat_line = words::vat_included(bill.vat.vat, currency, lang);
+        }
+        view
+    }
+
+    /// For staff, on the header: the POS link and the kiosk mode.
+    fn status_line(&self) -> String {
+        let a = self.availability();
+        let s = sentences(self.lang);
+        let mut parts = Vec::new();
+        if !a.card && self.settings().methods.contains(&PayWith::Card) {
+            parts.push(s.counter_only.to_owned());
+        }
+        if a.queued > 0 && !a.pos_reachable {
+            parts.push(format!("{} {}", s.pos_away, a.queued));
+        }
+        parts.join(" · ")
+    }
+}
+
+/// An overflowing total cannot be built by the cart; shown as zero rather than a panic.
+fn or_zero(totals: Result<Totals, kiosk_domain::Overflow>, menu: &Menu) -> Totals {
+    totals.unwrap_or(Totals { item_count: 0, vat: kiosk_domain::Money(0).vat_split(menu.vat_rate()) })
+}
+
+fn card(menu: &Menu, item: &Item, lang: Lang) -> ItemCard {
+    ItemCard {
+        id: item.id.0.clone(),
+        name: item.name.get(lang).to_owned(),
+        price: words::money(item.price, menu.currency, lang),
+        tags: item.tags.iter().map(|t| t.label(lang)).collect::<Vec<_>>().join(" · "),
+        sold_out: item.sold_out,
+        photo: item.image.clone(),
+    }
+}
+
+fn line(l: &PricedLine, currency: kiosk_domain::Currency, lang: Lang) -> Line {
+    let detail: Vec<String> = l
+        .parts
+        .iter()
+        .map(|p| {
+            let d = words::delta(p.delta, currency, lang);
+            if d.is_empty() { p.name.get(lang).to_owned() } else { format!("{} {d}", p.name.get(lang)) }
+        })
+        .collect();
+    Line {
+        name: l.name.get(lang).to_owned(),
+        detail: detail.join(", "),
+        quantity: l.quantity,
+        total: words::money(l.line_total, currency, lang),
+    }
+}
+
+/// The item page's chip groups: set steps first, then option groups, each followed by
+/// the groups its picked options open.
+fn groups(menu: &Menu, item: &Item, editor: &super::flow::Editor, lang: Lang) -> Vec<OptionGroupView> {
+    let currency = menu.currency;
+    let mut out = Vec::new();
+    if let Some(set) = &item.set {
+        for step in &set.steps {
+            let options = step
+                .choices
+                .iter()
+                .filter_map(|c| {
+                    let choice = menu.item(&c.item)?;
+                    Some(OptionChip {
+                        id: c.item.0.clone(),
+                        name: choice.name.get(lang).to_owned(),
+                        delta: words::delta(c.price_delta, currency, lang),
+                        chosen: editor.set_choices.get(&step.id) == Some(&c.item),
+                        sold_out: choice.sold_out,
+                    })
+                })
+                .collect();
+            out.push(OptionGroupView {
+                id: OptionKey::Step(step.id.clone()).encode(),
+                name: step.name.get(lang).to_owned(),
+                rule: words::set_step_rule(lang),
+                options,
+            });
+        }
+    }
+    for gid in &item.option_groups {
+        let Some(g) = menu.group(gid) else { continue };
+        let picks = editor.choices.get(gid).cloned().unwrap_or_default();
+        out.push(OptionGroupView {
+            id: OptionKey::Group(gid.clone()).encode(),
+            name: g.name.get(lang).to_owned(),
+            rule: words::group_rule(g.min, g.max, lang),
+            options: g
+                .options
+                .iter()
+                .map(|o| OptionChip {
+                    id: o.id.0.clone(),
+                    name: o.name.get(lang).to_owned(),
+                    delta: words::delta(o.price_delta, currency, lang),
+                    chosen: picks.iter().any(|p| p.option == o.id),
+                    sold_out: o.sold_out,
+                })
+                .collect(),
+        });
+        for pick in &picks {
+            let Some(option) = g.option(&pick.option) else { continue };
+            for nested_id in &option.option_groups {
+                let Some(n) = menu.group(nested_id) else { continue };
+                let chosen = pick.nested.get(nested_id).cloned().unwrap_or_default();
+                out.push(OptionGroupView {
+                    id: OptionKey::Nested {
+                        parent: gid.clone(),
+                        option: option.id.clone(),
+                        group: nested_id.clone(),
+                    }
+                    .encode(),
+                    name: format!("{} · {}", option.name.get(lang), n.name.get(lang)),
+                    rule: words::group_rule(n.min, n.max, lang),
+                    options: n
+                        .options
+                        .iter()
+                        .map(|o| OptionChip {
+                            id: o.id.0.clone(),
+                            name: o.name.get(lang).to_owned(),
+                            delta: words::delta(o.price_delta, currency, lang),
+                            chosen: chosen.contains(&o.id),
+                            sold_out: o.sold_out,
+                        })
+                        .collect(),
+                });
+            }
+        }
+    }
+    out
+}
