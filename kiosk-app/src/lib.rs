@@ -10,6 +10,7 @@ pub mod payments;
 pub mod pos;
 pub mod pos_server;
 pub mod printing;
+pub mod screen;
 pub mod service;
 pub mod session;
 pub mod sim_cli;

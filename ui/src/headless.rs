@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use slint::platform::software_renderer::{MinimalSoftwareWindow, PremultipliedRgbaColor, RepaintBufferType};
 use slint::platform::{Platform, PlatformError, PointerEventButton, WindowAdapter, WindowEvent};
-use slint::{LogicalPosition, PhysicalSize};
+use i_slint_backend_testing::{ElementHandle, ElementRoot};
+use slint::{ComponentHandle, LogicalPosition, PhysicalSize};
 
 struct HeadlessPlatform {
     window: Rc<MinimalSoftwareWindow>,
@@ -37,6 +38,44 @@ pub enum ScreenError {
     PlatformSet,
     #[error("writing {0}: {1}")]
     Png(String, String),
+    #[error("no enabled element labelled {label:?} on this screen; labels here: {present:?}")]
+    NoSuchElement { label: String, present: Vec<String> },
+}
+
+/// Presses the element whose accessible label is `label`, the way a screen reader or a
+/// keypad would: its default action. Fails when no such element is shown and enabled.
+pub fn press(component: &impl ComponentHandle, label: &str) -> Result<(), ScreenError> {
+    let found = ElementHandle::find_by_accessible_label(component, label)
+        .find(|e| e.accessible_enabled() != Some(false) && e.size().width > 0.0);
+    match found {
+        Some(element) => {
+            element.invoke_accessible_default_action();
+            Ok(())
+        }
+        None => Err(ScreenError::NoSuchElement { label: label.to_owned(), present: labels(component) }),
+    }
+}
+
+/// Every accessible label on the screen, in tree order.
+pub fn labels(component: &impl ComponentHandle) -> Vec<String> {
+    let mut out = Vec::new();
+    component.root_element().visit_descendants(|e| {
+        if let Some(label) = e.accessible_label()
+            && !label.is_empty()
+        {
+            out.push(label.to_string());
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    out
+}
+
+/// Where an element with this label is drawn (logical pixels: x, y, width, height).
+pub fn bounds(component: &impl ComponentHandle, label: &str) -> Option<(f32, f32, f32, f32)> {
+    ElementHandle::find_by_accessible_label(component, label).next().map(|e| {
+        let (p, s) = (e.absolute_position(), e.size());
+        (p.x, p.y, s.width, s.height)
+    })
 }
 
 impl Screen {

@@ -1,0 +1,200 @@
+//! The Slint binding: copies a [`View`] into the `Kiosk` global and turns its callbacks
+//! into [`Intent`]s. Nothing here decides anything.
+
+use std::rc::Rc;
+
+use kiosk_domain::{Lang, Service};
+use kiosk_ui::{CategoryView, DeviceView, GroupView, ItemView, Kiosk, KioskWindow, LineView, OptionView, Page};
+use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
+
+use super::photos::Photos;
+use crate::pos::StaffReason;
+use crate::session::flow::{Intent, Page as FlowPage, PayWith};
+use crate::session::view::{ItemCard, Line, View};
+
+fn page(p: FlowPage) -> Page {
+    match p {
+        FlowPage::Attract => Page::Attract,
+        FlowPage::Language => Page::Language,
+        FlowPage::Service => Page::Service,
+        FlowPage::Menu => Page::Menu,
+        FlowPage::Item => Page::Item,
+        FlowPage::Cart => Page::Cart,
+        FlowPage::PayChoice => Page::PayChoice,
+        FlowPage::Paying => Page::Paying,
+        FlowPage::Done => Page::Done,
+        FlowPage::Problem => Page::Problem,
+        FlowPage::TableHome => Page::TableHome,
+        FlowPage::Bill => Page::Bill,
+        FlowPage::StaffCall => Page::StaffCall,
+        FlowPage::Pin => Page::Pin,
+        FlowPage::Operator => Page::Operator,
+    }
+}
+
+fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(items))
+}
+
+/// Sets a list model only when its contents changed, so Slint redraws only what did.
+fn set_list<T: Clone + PartialEq + 'static>(current: ModelRc<T>, next: Vec<T>, set: impl FnOnce(ModelRc<T>)) {
+    let same = current.row_count() == next.len() && next.iter().enumerate().all(|(i, v)| current.row_data(i).as_ref() == Some(v));
+    if !same {
+        set(model(next));
+    }
+}
+
+fn s(text: &str) -> SharedString {
+    text.into()
+}
+
+fn item_view(card: &ItemCard, photos: &mut Photos) -> ItemView {
+    ItemView {
+        id: s(&card.id),
+        name: s(&card.name),
+        price: s(&card.price),
+        tags: s(&card.tags),
+        sold_out: card.sold_out,
+        photo: photos.get(card.photo.as_deref()),
+    }
+}
+
+fn line_view(l: &Line) -> LineView {
+    LineView { name: s(&l.name), detail: s(&l.detail), quantity: l.quantity as i32, total: s(&l.total) }
+}
+
+/// What the operator page lists besides the session's view.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OperatorView {
+    pub devices: Vec<(String, String, String, bool)>,
+    pub items: Vec<ItemCard>,
+}
+
+pub fn show(window: &KioskWindow, view: &View, operator: &OperatorView, photos: &mut Photos, last_lang: &mut Option<Lang>) {
+    let k = window.global::<Kiosk>();
+    if *last_lang != Some(view.lang) {
+        if let Err(e) = kiosk_ui::select_language(view.lang.code()) {
+            tracing::warn!("UI language {}: {e}", view.lang);
+        }
+        *last_lang = Some(view.lang);
+    }
+    k.set_page(page(view.page));
+    k.set_table_label(s(&view.table_label));
+    k.set_status_line(s(&view.status_line));
+    k.set_notice(s(&view.notice));
+    set_list(k.get_categories(), view.categories.iter().enumerate().map(|(i, c)| CategoryView { id: i.to_string().into(), name: s(c) }).collect(), |m| k.set_categories(m));
+    k.set_category_index(view.category_index as i32);
+    set_list(k.get_items(), view.items.iter().map(|c| item_view(c, photos)).collect(), |m| k.set_items(m));
+    k.set_item(item_view(&view.item, photos));
+    k.set_item_description(s(&view.item_description));
+    set_list(
+        k.get_groups(),
+        view.groups
+            .iter()
+            .map(|g| GroupView {
+                id: s(&g.id),
+                name: s(&g.name),
+                rule: s(&g.rule),
+                options: model(
+                    g.options
+                        .iter()
+                        .map(|o| OptionView { id: s(&o.id), name: s(&o.name), delta: s(&o.delta), chosen: o.chosen, sold_out: o.sold_out })
+                        .collect(),
+                ),
+            })
+            .collect(),
+        |m| k.set_groups(m),
+    );
+    k.set_quantity(view.quantity as i32);
+    k.set_item_total(s(&view.item_total));
+    k.set_item_problem(s(&view.item_problem));
+    set_list(k.get_lines(), view.lines.iter().map(line_view).collect(), |m| k.set_lines(m));
+    k.set_item_count(view.item_count as i32);
+    k.set_total(s(&view.total));
+    k.set_vat_line(s(&view.vat_line));
+    k.set_payment_prompt(s(&view.payment_prompt));
+    k.set_payment_detail(s(&view.payment_detail));
+    k.set_can_cancel_payment(view.can_cancel_payment);
+    k.set_order_number(s(&view.order_number));
+    k.set_done_detail(s(&view.done_detail));
+    k.set_receipt_offered(view.receipt_offered);
+    k.set_problem_title(s(&view.problem_title));
+    k.set_problem_body(s(&view.problem_body));
+    k.set_problem_action(s(&view.problem_action));
+    k.set_card_available(view.card_available);
+    k.set_wallet_available(view.wallet_available);
+    k.set_counter_available(view.counter_available);
+    k.set_idle_warning(view.idle_seconds.is_some());
+    k.set_idle_seconds(view.idle_seconds.unwrap_or(0) as i32);
+    k.set_ask_guests(view.ask_guests);
+    k.set_guests(view.guests as i32);
+    set_list(k.get_tab_lines(), view.tab_lines.iter().map(line_view).collect(), |m| k.set_tab_lines(m));
+    k.set_tab_total(s(&view.tab_total));
+    k.set_tab_vat_line(s(&view.tab_vat_line));
+    k.set_pin_problem(s(&view.pin_problem));
+    if view.page == FlowPage::Operator {
+        set_list(
+            k.get_devices(),
+            operator
+                .devices
+                .iter()
+                .map(|(name, status, reason, ok)| DeviceView { name: s(name), status: s(status), reason: s(reason), ok: *ok })
+                .collect(),
+            |m| k.set_devices(m),
+        );
+        set_list(k.get_all_items(), operator.items.iter().map(|c| item_view(c, photos)).collect(), |m| k.set_all_items(m));
+    }
+}
+
+/// Wires every callback of the `Kiosk` global to `send`.
+pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
+    let k = window.global::<Kiosk>();
+    macro_rules! on {
+        ($setter:ident, |$($arg:ident),*| $intent:expr) => {{
+            let send = send.clone();
+            k.$setter(move |$($arg),*| {
+                if let Some(intent) = $intent {
+                    send(intent);
+                }
+            });
+        }};
+    }
+    on!(on_start, | | Some(Intent::Start));
+    on!(on_choose_language, |code| Lang::from_code(&code).map(Intent::ChooseLanguage));
+    on!(on_choose_service, |code| match code.as_str() {
+        "dine_in" => Some(Intent::ChooseService(Service::DineIn)),
+        "take_out" => Some(Intent::ChooseService(Service::TakeOut)),
+        _ => None,
+    });
+    on!(on_select_category, |i| usize::try_from(i).ok().map(Intent::SelectCategory));
+    on!(on_open_item, |id| Some(Intent::OpenItem(id.as_str().into())));
+    on!(on_toggle_option, |group, option| Some(Intent::ToggleOption { group: group.into(), option: option.into() }));
+    on!(on_set_quantity, |q| u32::try_from(q).ok().map(Intent::SetQuantity));
+    on!(on_add_to_cart, | | Some(Intent::AddToCart));
+    on!(on_show_cart, | | Some(Intent::ShowCart));
+    on!(on_change_line, |index, quantity| usize::try_from(index)
+        .ok()
+        .map(|index| Intent::ChangeLine { index, quantity: u32::try_from(quantity).unwrap_or(0) }));
+    on!(on_pay, |with| match with.as_str() {
+        "card" => Some(Intent::Pay(PayWith::Card)),
+        "wallet" => Some(Intent::Pay(PayWith::Wallet)),
+        "counter" => Some(Intent::Pay(PayWith::Counter)),
+        _ => None,
+    });
+    on!(on_checkout, | | Some(Intent::Checkout));
+    on!(on_cancel_payment, | | Some(Intent::CancelPayment));
+    on!(on_want_receipt, |want| Some(Intent::WantReceipt(want)));
+    on!(on_back, | | Some(Intent::Back));
+    on!(on_more_time, | | Some(Intent::MoreTime));
+    on!(on_order_round, | | Some(Intent::OrderRound));
+    on!(on_call_staff, |reason| StaffReason::ALL.into_iter().find(|r| r.as_str() == reason.as_str()).map(Intent::CallStaff));
+    on!(on_show_bill, | | Some(Intent::ShowBill));
+    on!(on_show_staff_call, | | Some(Intent::ShowStaffCall));
+    on!(on_dismiss, | | Some(Intent::Dismiss));
+    on!(on_set_guests, |n| u16::try_from(n).ok().map(Intent::SetGuests));
+    on!(on_operator_gesture, | | Some(Intent::OperatorGesture));
+    on!(on_pin_entered, |pin| Some(Intent::Pin(pin.into())));
+    on!(on_set_sold_out, |item, sold_out| Some(Intent::SetSoldOut { item: item.as_str().into(), sold_out }));
+    on!(on_printer_test, | | Some(Intent::PrinterTest));
+    on!(on_reprint_last, | | Some(Intent::ReprintLast));
+}

@@ -1,0 +1,8 @@
+//! The touch screen: the Slint window bound to the customer session (`shell.rs`,
+//! `bind.rs`), menu photos (`photos.rs`), the demo's drawn pictures (`pictures.rs`) and
+//! `kiosk demo` (`demo.rs`).
+
+pub mod bind;
+pub mod photos;
+pub mod pictures;
+pub mod shell;

@@ -1,0 +1,300 @@
+//! The screen's controller on the UI thread: one [`Flow`] bound to one window. Taps become
+//! intents; effects run in order on the tokio runtime through the [`Runner`]; their outcomes,
+//! device health, POS state and scans are taken in by [`Shell::pump`], which a UI timer (or
+//! the headless script) calls; the view is copied to the window only when it changed.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::mpsc as std_mpsc;
+
+use kiosk_domain::Lang;
+use kiosk_drivers::scanner::ScanEvent;
+use kiosk_ui::KioskWindow;
+use tokio::sync::{mpsc, watch};
+
+use super::bind::{self, OperatorView};
+use super::photos::Photos;
+use crate::config::{Config, PaymentMethodConfig, Role};
+use crate::pos::outbox::OutboxView;
+use crate::pos::sync::PosView;
+use crate::session::flow::{Availability, Effect, Flow, Intent, Now, Outcome, Settings};
+use crate::session::runner::Runner;
+use crate::session::view::{ItemCard, View};
+use crate::supervisor::{HealthMap, KioskMode, State, kiosk_mode};
+
+/// What the shell listens to besides the customer.
+#[derive(Default)]
+pub struct Feeds {
+    pub health: Option<watch::Receiver<HealthMap>>,
+    pub pos: Option<watch::Receiver<PosView>>,
+    pub outbox: Option<watch::Receiver<OutboxView>>,
+    pub scans: Option<mpsc::Receiver<ScanEvent>>,
+}
+
+pub struct Shell {
+    flow: RefCell<Flow>,
+    runner: Runner,
+    config: Config,
+    runtime: tokio::runtime::Handle,
+    effects: mpsc::UnboundedSender<Effect>,
+    outcomes: std_mpsc::Receiver<Outcome>,
+    outcome_tx: std_mpsc::Sender<Outcome>,
+    in_flight: Rc<Cell<usize>>,
+    window: KioskWindow,
+    photos: RefCell<Photos>,
+    shown: RefCell<Option<View>>,
+    shown_operator: RefCell<OperatorView>,
+    lang: RefCell<Option<Lang>>,
+    feeds: RefCell<Feeds>,
+    menu_version: RefCell<(String, std::collections::BTreeSet<String>)>,
+}
+
+/// The session's settings from the device configuration.
+pub fn settings(config: &Config) -> Settings {
+    use crate::session::flow::PayWith;
+    Settings {
+        table: (config.role == Role::Table).then(|| config.table_number.clone().unwrap_or_default()),
+        languages: config.ui.languages.clone(),
+        default_language: config.ui.default_language,
+        services: config
+            .ui
+            .order_types
+            .iter()
+            .map(|t| match t {
+                crate::config::OrderType::DineIn => kiosk_domain::Service::DineIn,
+                crate::config::OrderType::TakeOut => kiosk_domain::Service::TakeOut,
+            })
+            .collect(),
+        methods: config
+            .ui
+            .payment_methods
+            .iter()
+            .map(|m| match m {
+                PaymentMethodConfig::Card => PayWith::Card,
+                PaymentMethodConfig::Wallet => PayWith::Wallet,
+                PaymentMethodConfig::Counter => PayWith::Counter,
+            })
+            .collect(),
+        idle_timeout_ms: config.ui.idle_timeout.as_millis() as i64,
+        idle_warning_ms: config.ui.idle_warning.as_millis() as i64,
+        receipt: config.receipt.print.clone(),
+        ..Settings::kiosk()
+    }
+}
+
+impl Shell {
+    /// Binds a new window to a session over `runner`. Call on the UI thread, inside the
+    /// tokio runtime `runtime`.
+    pub fn new(
+        config: &Config,
+        runner: Runner,
+        feeds: Feeds,
+        photos: Photos,
+        runtime: tokio::runtime::Handle,
+    ) -> anyhow::Result<Rc<Shell>> {
+        let menu = runner.menu()?.ok_or_else(|| anyhow::anyhow!("no menu in the store: import one first"))?;
+        let now = runner.clock.now_ms();
+        let flow = Flow::new(settings(config), std::sync::Arc::new(menu), now);
+        let window = KioskWindow::new()?;
+        let (effects, mut effect_rx) = mpsc::unbounded_channel::<Effect>();
+        let (outcome_tx, outcomes) = std_mpsc::channel();
+        // One worker performs effects in the order the session asked for them; a staff
+        // call (which may wait out a short outage) runs beside it.
+        let worker_runner = runner.clone();
+        let tx = outcome_tx.clone();
+        runtime.spawn(async move {
+            while let Some(effect) = effect_rx.recv().await {
+                if let Some(outcome) = worker_runner.perform(effect).await
+                    && tx.send(outcome).is_err()
+                {
+                    return;
+                }
+            }
+        });
+        let shell = Rc::new(Shell {
+            flow: RefCell::new(flow),
+            runner,
+            config: config.clone(),
+            runtime,
+            effects,
+            outcomes,
+            outcome_tx,
+            in_flight: Rc::new(Cell::new(0)),
+            window,
+            photos: RefCell::new(photos),
+            shown: RefCell::new(None),
+            shown_operator: RefCell::new(OperatorView::default()),
+            lang: RefCell::new(None),
+            feeds: RefCell::new(feeds),
+            menu_version: RefCell::new(Default::default()),
+        });
+        let weak = Rc::downgrade(&shell);
+        bind::connect(
+            &shell.window,
+            Rc::new(move |intent| {
+                if let Some(shell) = weak.upgrade() {
+                    shell.intent(intent);
+                }
+            }),
+        );
+        shell.pump();
+        Ok(shell)
+    }
+
+    pub fn window(&self) -> &KioskWindow {
+        &self.window
+    }
+
+    pub fn view(&self) -> View {
+        self.flow.borrow().view()
+    }
+
+    /// Effects asked for and not yet answered.
+    pub fn busy(&self) -> bool {
+        self.in_flight.get() > 0
+    }
+
+    fn now(&self) -> Now {
+        let ms = self.runner.clock.now_ms();
+        Now { ms, local: Some(self.runner.clock.local_time(ms)) }
+    }
+
+    pub fn intent(&self, intent: Intent) {
+        let effects = self.flow.borrow_mut().handle(intent, self.now());
+        self.dispatch(effects);
+        self.refresh();
+    }
+
+    fn dispatch(&self, effects: Vec<Effect>) {
+        for effect in effects {
+            let answers = !matches!(effect, Effect::Abandon(_));
+            if answers {
+                self.in_flight.set(self.in_flight.get() + 1);
+            }
+            if let Effect::CallStaff { .. } = effect {
+                let (runner, tx) = (self.runner.clone(), self.outcome_tx.clone());
+                self.runtime.spawn(async move {
+                    if let Some(outcome) = runner.perform(effect).await {
+                        let _ = tx.send(outcome);
+                    }
+                });
+            } else if self.effects.send(effect).is_err() {
+                tracing::error!("the effect worker stopped");
+            }
+        }
+    }
+
+    /// Takes in outcomes, device and POS changes and scans; runs the timers; redraws.
+    pub fn pump(&self) {
+        let now = self.now();
+        while let Ok(outcome) = self.outcomes.try_recv() {
+            self.in_flight.set(self.in_flight.get().saturating_sub(1));
+            let effects = self.flow.borrow_mut().outcome(outcome, now);
+            self.dispatch(effects);
+        }
+        self.take_feeds(now);
+        let effects = self.flow.borrow_mut().tick(now);
+        self.dispatch(effects);
+        self.refresh();
+    }
+
+    fn take_feeds(&self, now: Now) {
+        let mut feeds = self.feeds.borrow_mut();
+        let mut changed = false;
+        changed |= feeds.health.as_ref().is_some_and(|r| r.has_changed().unwrap_or(false));
+        changed |= feeds.pos.as_ref().is_some_and(|r| r.has_changed().unwrap_or(false));
+        changed |= feeds.outbox.as_ref().is_some_and(|r| r.has_changed().unwrap_or(false));
+        let mut scans = Vec::new();
+        if let Some(rx) = feeds.scans.as_mut() {
+            while let Ok(event) = rx.try_recv() {
+                match event {
+                    ScanEvent::Scan(scan) => scans.push(scan),
+                    other => tracing::info!("scanner: {other:?}"),
+                }
+            }
+        }
+        if changed || self.shown.borrow().is_none() {
+            let health = feeds.health.as_mut().map(|r| r.borrow_and_update().clone()).unwrap_or_default();
+            let pos = feeds.pos.as_mut().map(|r| r.borrow_and_update().clone());
+            let outbox = feeds.outbox.as_mut().map(|r| r.borrow_and_update().clone()).unwrap_or_default();
+            let available = self.availability(&health, pos.as_ref(), &outbox);
+            self.flow.borrow_mut().set_availability(available);
+            *self.shown_operator.borrow_mut() = self.operator_view(&health, pos.as_ref());
+            // The POS changed the menu or its sold-out marks: take the stored menu again.
+            if let Some(pos) = pos {
+                let key = (pos.menu_version.clone().unwrap_or_default(), pos.sold_out.clone());
+                if *self.menu_version.borrow() != key {
+                    *self.menu_version.borrow_mut() = key;
+                    match self.runner.menu() {
+                        Ok(Some(menu)) => self.flow.borrow_mut().set_menu(std::sync::Arc::new(menu), now),
+                        Ok(None) => {}
+                        Err(e) => tracing::error!("reloading the menu: {e}"),
+                    }
+                }
+            }
+        }
+        drop(feeds);
+        for scan in scans {
+            let effects = self.flow.borrow_mut().handle(Intent::Scanned(scan), now);
+            self.dispatch(effects);
+        }
+    }
+
+    fn availability(&self, health: &HealthMap, pos: Option<&PosView>, outbox: &OutboxView) -> Availability {
+        let usable = |d: &str| health.get(d).is_some_and(|h| h.usable());
+        let mode = kiosk_mode(&self.config, health);
+        let devices = &self.config.devices;
+        Availability {
+            card: devices.terminal.is_some() && usable("terminal") && mode != KioskMode::PayAtCounterOnly,
+            scanner: devices.scanner.is_some() && usable("scanner"),
+            printer: devices.printer.is_some() && usable("printer"),
+            // Without a POS link orders wait on the device by design; nothing to warn about.
+            pos_reachable: pos.is_none_or(|p| p.reachable),
+            queued: outbox.queued,
+            out_of_service: matches!(mode, KioskMode::OutOfService { .. }),
+        }
+    }
+
+    fn operator_view(&self, health: &HealthMap, pos: Option<&PosView>) -> OperatorView {
+        let mut devices: Vec<(String, String, String, bool)> = health
+            .iter()
+            .map(|(name, h)| {
+                let state = match h.state {
+                    State::Ok => "ok",
+                    State::Degraded => "degraded",
+                    State::Missing => "missing",
+                    State::Fault => "fault",
+                };
+                ((*name).to_owned(), state.to_owned(), h.reason.clone(), h.usable())
+            })
+            .collect();
+        if let Some(p) = pos {
+            let state = if p.reachable { "ok" } else { "unreachable" };
+            devices.push(("pos".into(), state.into(), p.problem.clone().unwrap_or_default(), p.reachable));
+        }
+        let flow = self.flow.borrow();
+        let lang = flow.lang();
+        let items = flow
+            .menu()
+            .items
+            .iter()
+            .map(|i| ItemCard {
+                id: i.id.0.clone(),
+                name: i.name.get(lang).to_owned(),
+                sold_out: i.sold_out,
+                ..ItemCard::default()
+            })
+            .collect();
+        OperatorView { devices, items }
+    }
+
+    fn refresh(&self) {
+        let view = self.flow.borrow().view();
+        let operator = self.shown_operator.borrow().clone();
+        if self.shown.borrow().as_ref() == Some(&view) && view.page != crate::session::Page::Operator {
+            return;
+        }
+        bind::show(&self.window, &view, &operator, &mut self.photos.borrow_mut(), &mut self.lang.borrow_mut());
+        *self.shown.borrow_mut() = Some(view);
+    }
+}
