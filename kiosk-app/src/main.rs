@@ -22,6 +22,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The demo: a kiosk and a table tablet with simulated devices and an in-process store
+    /// server. Without a display, or with --headless, runs a scripted order and table
+    /// session and writes a PNG of every screen.
+    Demo {
+        /// Run the scripted sessions without a window.
+        #[arg(long)]
+        headless: bool,
+        /// Where the screenshots and printed receipts go.
+        #[arg(long, value_name = "DIR", default_value = "demo-out")]
+        out: PathBuf,
+    },
     /// Run the device service with a configuration file.
     Run {
         #[arg(long, value_name = "FILE")]
@@ -111,6 +122,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
     let result = match cli.command {
+        Command::Demo { headless, out } => {
+            kiosk_app::screen::demo::run(kiosk_app::screen::demo::DemoOptions { headless, out })
+        }
         Command::Run { config, once } => run(&config, once),
         Command::CheckConfig { file } => check_config(&file),
         Command::Menu { command: MenuCommand::Import { file, config, db, dry_run } } => {

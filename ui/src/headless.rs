@@ -1,23 +1,26 @@
 //! Drawing the UI without a display: a Slint platform over a software-rendered window, for
 //! the headless demo, screenshots in tests and the accessibility contrast checks.
 
+use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use i_slint_backend_testing::{ElementHandle, ElementRoot};
 use slint::platform::software_renderer::{MinimalSoftwareWindow, PremultipliedRgbaColor, RepaintBufferType};
 use slint::platform::{Platform, PlatformError, PointerEventButton, WindowAdapter, WindowEvent};
-use i_slint_backend_testing::{ElementHandle, ElementRoot};
 use slint::{ComponentHandle, LogicalPosition, PhysicalSize};
 
+type Current = Rc<RefCell<(Rc<MinimalSoftwareWindow>, u32, u32)>>;
+
 struct HeadlessPlatform {
-    window: Rc<MinimalSoftwareWindow>,
+    current: Current,
     start: Instant,
 }
 
 impl Platform for HeadlessPlatform {
     fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, PlatformError> {
-        Ok(self.window.clone())
+        Ok(self.current.borrow().0.clone())
     }
 
     fn duration_since_start(&self) -> Duration {
@@ -27,9 +30,13 @@ impl Platform for HeadlessPlatform {
 
 /// The software-rendered screen of this thread.
 pub struct Screen {
-    window: Rc<MinimalSoftwareWindow>,
-    width: u32,
-    height: u32,
+    current: Current,
+}
+
+fn new_window(width: u32, height: u32) -> Rc<MinimalSoftwareWindow> {
+    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+    window.set_size(PhysicalSize::new(width, height));
+    window
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,27 +88,38 @@ pub fn bounds(component: &impl ComponentHandle, label: &str) -> Option<(f32, f32
 impl Screen {
     /// Installs the headless platform on this thread (once per thread, as Slint allows).
     pub fn install(width: u32, height: u32) -> Result<Screen, ScreenError> {
-        let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        let current = Rc::new(RefCell::new((new_window(width, height), width, height)));
         slint::platform::set_platform(Box::new(HeadlessPlatform {
-            window: window.clone(),
+            current: current.clone(),
             start: Instant::now(),
         }))
         .map_err(|_| ScreenError::PlatformSet)?;
-        window.set_size(PhysicalSize::new(width, height));
-        Ok(Screen { window, width, height })
+        Ok(Screen { current })
+    }
+
+    /// The next component created gets a fresh screen of this size (a landscape table
+    /// tablet after a portrait kiosk).
+    pub fn next_screen(&self, width: u32, height: u32) {
+        *self.current.borrow_mut() = (new_window(width, height), width, height);
     }
 
     pub fn size(&self) -> (u32, u32) {
-        (self.width, self.height)
+        let c = self.current.borrow();
+        (c.1, c.2)
+    }
+
+    fn window(&self) -> Rc<MinimalSoftwareWindow> {
+        self.current.borrow().0.clone()
     }
 
     /// Draws the current state: RGBA8, row by row.
     pub fn render(&self) -> Vec<u8> {
         slint::platform::update_timers_and_animations();
-        self.window.request_redraw();
-        let mut pixels = vec![PremultipliedRgbaColor::default(); (self.width * self.height) as usize];
-        self.window.draw_if_needed(|renderer| {
-            renderer.render(&mut pixels, self.width as usize);
+        let (window, width, height) = self.current.borrow().clone();
+        window.request_redraw();
+        let mut pixels = vec![PremultipliedRgbaColor::default(); (width * height) as usize];
+        window.draw_if_needed(|renderer| {
+            renderer.render(&mut pixels, width as usize);
         });
         let mut rgba = Vec::with_capacity(pixels.len() * 4);
         for p in pixels {
@@ -118,7 +136,8 @@ impl Screen {
         let rgba = self.render();
         let err = |e: &dyn std::fmt::Display| ScreenError::Png(path.display().to_string(), e.to_string());
         let file = std::fs::File::create(path).map_err(|e| err(&e))?;
-        let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), self.width, self.height);
+        let (width, height) = self.size();
+        let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
         encoder.set_color(png::ColorType::Rgba);
         encoder.set_depth(png::BitDepth::Eight);
         let mut writer = encoder.write_header().map_err(|e| err(&e))?;
@@ -128,7 +147,8 @@ impl Screen {
     /// A tap at a logical position.
     pub fn tap(&self, x: f32, y: f32) {
         let position = LogicalPosition::new(x, y);
-        let w = self.window.window();
+        let window = self.window();
+        let w = window.window();
         w.dispatch_event(WindowEvent::PointerMoved { position });
         w.dispatch_event(WindowEvent::PointerPressed { position, button: PointerEventButton::Left });
         w.dispatch_event(WindowEvent::PointerReleased { position, button: PointerEventButton::Left });

@@ -14,6 +14,21 @@ pub fn select_language(lang: &str) -> Result<(), slint::SelectBundledTranslation
     slint::select_bundled_translation(lang)
 }
 
+/// The bundled translation of `msgid` (as written in the `.slint` files) in `lang`; the
+/// msgid itself when there is none. For scripts and tests that press buttons by label.
+pub fn translate(lang: &str, msgid: &str) -> String {
+    let po = match lang {
+        "ko" => include_str!("../translations/ko/LC_MESSAGES/kiosk-ui.po"),
+        _ => return msgid.to_owned(),
+    };
+    let entry = format!("msgid \"{msgid}\"\nmsgstr \"");
+    po.find(&entry)
+        .and_then(|at| po[at + entry.len()..].split('"').next())
+        .filter(|t| !t.is_empty())
+        .unwrap_or(msgid)
+        .to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

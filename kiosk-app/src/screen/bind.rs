@@ -4,7 +4,9 @@
 use std::rc::Rc;
 
 use kiosk_domain::{Lang, Service};
-use kiosk_ui::{CategoryView, DeviceView, GroupView, ItemView, Kiosk, KioskWindow, LineView, OptionView, Page};
+use kiosk_ui::{
+    CategoryView, DeviceView, GroupView, ItemView, Kiosk, KioskWindow, LineView, OptionView, Page,
+};
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::photos::Photos;
@@ -38,7 +40,8 @@ fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
 
 /// Sets a list model only when its contents changed, so Slint redraws only what did.
 fn set_list<T: Clone + PartialEq + 'static>(current: ModelRc<T>, next: Vec<T>, set: impl FnOnce(ModelRc<T>)) {
-    let same = current.row_count() == next.len() && next.iter().enumerate().all(|(i, v)| current.row_data(i).as_ref() == Some(v));
+    let same = current.row_count() == next.len()
+        && next.iter().enumerate().all(|(i, v)| current.row_data(i).as_ref() == Some(v));
     if !same {
         set(model(next));
     }
@@ -70,7 +73,13 @@ pub struct OperatorView {
     pub items: Vec<ItemCard>,
 }
 
-pub fn show(window: &KioskWindow, view: &View, operator: &OperatorView, photos: &mut Photos, last_lang: &mut Option<Lang>) {
+pub fn show(
+    window: &KioskWindow,
+    view: &View,
+    operator: &OperatorView,
+    photos: &mut Photos,
+    last_lang: &mut Option<Lang>,
+) {
     let k = window.global::<Kiosk>();
     if *last_lang != Some(view.lang) {
         if let Err(e) = kiosk_ui::select_language(view.lang.code()) {
@@ -79,10 +88,19 @@ pub fn show(window: &KioskWindow, view: &View, operator: &OperatorView, photos: 
         *last_lang = Some(view.lang);
     }
     k.set_page(page(view.page));
+    k.set_store_name(s(&view.store_name));
     k.set_table_label(s(&view.table_label));
     k.set_status_line(s(&view.status_line));
     k.set_notice(s(&view.notice));
-    set_list(k.get_categories(), view.categories.iter().enumerate().map(|(i, c)| CategoryView { id: i.to_string().into(), name: s(c) }).collect(), |m| k.set_categories(m));
+    set_list(
+        k.get_categories(),
+        view.categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CategoryView { id: i.to_string().into(), name: s(c) })
+            .collect(),
+        |m| k.set_categories(m),
+    );
     k.set_category_index(view.category_index as i32);
     set_list(k.get_items(), view.items.iter().map(|c| item_view(c, photos)).collect(), |m| k.set_items(m));
     k.set_item(item_view(&view.item, photos));
@@ -98,7 +116,13 @@ pub fn show(window: &KioskWindow, view: &View, operator: &OperatorView, photos: 
                 options: model(
                     g.options
                         .iter()
-                        .map(|o| OptionView { id: s(&o.id), name: s(&o.name), delta: s(&o.delta), chosen: o.chosen, sold_out: o.sold_out })
+                        .map(|o| OptionView {
+                            id: s(&o.id),
+                            name: s(&o.name),
+                            delta: s(&o.delta),
+                            chosen: o.chosen,
+                            sold_out: o.sold_out,
+                        })
                         .collect(),
                 ),
             })
@@ -138,11 +162,18 @@ pub fn show(window: &KioskWindow, view: &View, operator: &OperatorView, photos: 
             operator
                 .devices
                 .iter()
-                .map(|(name, status, reason, ok)| DeviceView { name: s(name), status: s(status), reason: s(reason), ok: *ok })
+                .map(|(name, status, reason, ok)| DeviceView {
+                    name: s(name),
+                    status: s(status),
+                    reason: s(reason),
+                    ok: *ok,
+                })
                 .collect(),
             |m| k.set_devices(m),
         );
-        set_list(k.get_all_items(), operator.items.iter().map(|c| item_view(c, photos)).collect(), |m| k.set_all_items(m));
+        set_list(k.get_all_items(), operator.items.iter().map(|c| item_view(c, photos)).collect(), |m| {
+            k.set_all_items(m)
+        });
     }
 }
 
@@ -159,7 +190,7 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
             });
         }};
     }
-    on!(on_start, | | Some(Intent::Start));
+    on!(on_start, || Some(Intent::Start));
     on!(on_choose_language, |code| Lang::from_code(&code).map(Intent::ChooseLanguage));
     on!(on_choose_service, |code| match code.as_str() {
         "dine_in" => Some(Intent::ChooseService(Service::DineIn)),
@@ -168,10 +199,13 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
     });
     on!(on_select_category, |i| usize::try_from(i).ok().map(Intent::SelectCategory));
     on!(on_open_item, |id| Some(Intent::OpenItem(id.as_str().into())));
-    on!(on_toggle_option, |group, option| Some(Intent::ToggleOption { group: group.into(), option: option.into() }));
+    on!(on_toggle_option, |group, option| Some(Intent::ToggleOption {
+        group: group.into(),
+        option: option.into()
+    }));
     on!(on_set_quantity, |q| u32::try_from(q).ok().map(Intent::SetQuantity));
-    on!(on_add_to_cart, | | Some(Intent::AddToCart));
-    on!(on_show_cart, | | Some(Intent::ShowCart));
+    on!(on_add_to_cart, || Some(Intent::AddToCart));
+    on!(on_show_cart, || Some(Intent::ShowCart));
     on!(on_change_line, |index, quantity| usize::try_from(index)
         .ok()
         .map(|index| Intent::ChangeLine { index, quantity: u32::try_from(quantity).unwrap_or(0) }));
@@ -181,20 +215,23 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
         "counter" => Some(Intent::Pay(PayWith::Counter)),
         _ => None,
     });
-    on!(on_checkout, | | Some(Intent::Checkout));
-    on!(on_cancel_payment, | | Some(Intent::CancelPayment));
+    on!(on_checkout, || Some(Intent::Checkout));
+    on!(on_cancel_payment, || Some(Intent::CancelPayment));
     on!(on_want_receipt, |want| Some(Intent::WantReceipt(want)));
-    on!(on_back, | | Some(Intent::Back));
-    on!(on_more_time, | | Some(Intent::MoreTime));
-    on!(on_order_round, | | Some(Intent::OrderRound));
-    on!(on_call_staff, |reason| StaffReason::ALL.into_iter().find(|r| r.as_str() == reason.as_str()).map(Intent::CallStaff));
-    on!(on_show_bill, | | Some(Intent::ShowBill));
-    on!(on_show_staff_call, | | Some(Intent::ShowStaffCall));
-    on!(on_dismiss, | | Some(Intent::Dismiss));
+    on!(on_back, || Some(Intent::Back));
+    on!(on_more_time, || Some(Intent::MoreTime));
+    on!(on_order_round, || Some(Intent::OrderRound));
+    on!(on_call_staff, |reason| StaffReason::ALL
+        .into_iter()
+        .find(|r| r.as_str() == reason.as_str())
+        .map(Intent::CallStaff));
+    on!(on_show_bill, || Some(Intent::ShowBill));
+    on!(on_show_staff_call, || Some(Intent::ShowStaffCall));
+    on!(on_dismiss, || Some(Intent::Dismiss));
     on!(on_set_guests, |n| u16::try_from(n).ok().map(Intent::SetGuests));
-    on!(on_operator_gesture, | | Some(Intent::OperatorGesture));
+    on!(on_operator_gesture, || Some(Intent::OperatorGesture));
     on!(on_pin_entered, |pin| Some(Intent::Pin(pin.into())));
     on!(on_set_sold_out, |item, sold_out| Some(Intent::SetSoldOut { item: item.as_str().into(), sold_out }));
-    on!(on_printer_test, | | Some(Intent::PrinterTest));
-    on!(on_reprint_last, | | Some(Intent::ReprintLast));
+    on!(on_printer_test, || Some(Intent::PrinterTest));
+    on!(on_reprint_last, || Some(Intent::ReprintLast));
 }

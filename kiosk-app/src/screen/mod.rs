@@ -3,6 +3,8 @@
 //! `kiosk demo` (`demo.rs`).
 
 pub mod bind;
+pub mod demo;
+pub mod device;
 pub mod photos;
 pub mod pictures;
 pub mod shell;

@@ -41,15 +41,19 @@ impl Photos {
         let dir = self.dir.as_ref().ok_or("no photo folder configured")?;
         let file = std::fs::File::open(dir.join(name)).map_err(|e| e.to_string())?;
         let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
-        decoder.set_transformations(png::Transformations::normalize_to_color8() | png::Transformations::ALPHA);
+        decoder
+            .set_transformations(png::Transformations::normalize_to_color8() | png::Transformations::ALPHA);
         let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
         let mut buf = vec![0; reader.output_buffer_size().ok_or("image too large")?];
         let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
         if info.color_type != png::ColorType::Rgba {
             return Err(format!("unexpected colour type {:?}", info.color_type));
         }
-        let pixels =
-            SharedPixelBuffer::<Rgba8Pixel>::clone_from_slice(&buf[..info.buffer_size()], info.width, info.height);
+        let pixels = SharedPixelBuffer::<Rgba8Pixel>::clone_from_slice(
+            &buf[..info.buffer_size()],
+            info.width,
+            info.height,
+        );
         Ok(Image::from_rgba8(pixels))
     }
 }

@@ -64,7 +64,8 @@ impl Canvas {
     }
 
     fn triangle(&mut self, a: (f32, f32), b: (f32, f32), c: (f32, f32), colour: Rgb) {
-        let side = |p: (f32, f32), q: (f32, f32), x: f32, y: f32| (q.0 - p.0) * (y - p.1) - (q.1 - p.1) * (x - p.0);
+        let side =
+            |p: (f32, f32), q: (f32, f32), x: f32, y: f32| (q.0 - p.0) * (y - p.1) - (q.1 - p.1) * (x - p.0);
         self.fill(
             |x, y| {
                 let (d1, d2, d3) = (side(a, b, x, y), side(b, c, x, y), side(c, a, x, y));

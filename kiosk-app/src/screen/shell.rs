@@ -65,16 +65,20 @@ pub fn settings(config: &Config) -> Settings {
                 crate::config::OrderType::TakeOut => kiosk_domain::Service::TakeOut,
             })
             .collect(),
+        // A means needs its device: no terminal, no card; no scanner, no wallet barcode.
         methods: config
             .ui
             .payment_methods
             .iter()
-            .map(|m| match m {
-                PaymentMethodConfig::Card => PayWith::Card,
-                PaymentMethodConfig::Wallet => PayWith::Wallet,
-                PaymentMethodConfig::Counter => PayWith::Counter,
+            .filter_map(|m| match m {
+                PaymentMethodConfig::Card => config.devices.terminal.as_ref().map(|_| PayWith::Card),
+                PaymentMethodConfig::Wallet => (config.devices.terminal.is_some()
+                    && config.devices.scanner.is_some())
+                .then_some(PayWith::Wallet),
+                PaymentMethodConfig::Counter => Some(PayWith::Counter),
             })
             .collect(),
+        store_name: config.store.name.clone(),
         idle_timeout_ms: config.ui.idle_timeout.as_millis() as i64,
         idle_warning_ms: config.ui.idle_warning.as_millis() as i64,
         receipt: config.receipt.print.clone(),
@@ -294,7 +298,13 @@ impl Shell {
         if self.shown.borrow().as_ref() == Some(&view) && view.page != crate::session::Page::Operator {
             return;
         }
-        bind::show(&self.window, &view, &operator, &mut self.photos.borrow_mut(), &mut self.lang.borrow_mut());
+        bind::show(
+            &self.window,
+            &view,
+            &operator,
+            &mut self.photos.borrow_mut(),
+            &mut self.lang.borrow_mut(),
+        );
         *self.shown.borrow_mut() = Some(view);
     }
 }

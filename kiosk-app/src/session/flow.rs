@@ -47,6 +47,7 @@ pub enum PayWith {
 /// What the device offers, from its configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    pub store_name: String,
     /// `Some(table number)` on a table tablet.
     pub table: Option<String>,
     pub languages: Vec<Lang>,
@@ -65,6 +66,7 @@ pub struct Settings {
 impl Settings {
     pub fn kiosk() -> Settings {
         Settings {
+            store_name: String::new(),
             table: None,
             languages: vec![Lang::Ko, Lang::En],
             default_language: Lang::Ko,

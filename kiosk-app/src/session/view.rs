@@ -48,6 +48,7 @@ pub struct Line {
 pub struct View {
     pub page: Page,
     pub lang: Lang,
+    pub store_name: String,
     pub table_label: String,
     pub status_line: String,
     pub notice: String,
@@ -101,6 +102,7 @@ impl Flow {
         let mut view = View {
             page: self.page,
             lang,
+            store_name: self.settings().store_name.clone(),
             table_label: self.tab.as_ref().map(|t| words::table_label(&t.table.0, lang)).unwrap_or_default(),
             status_line: self.status_line(),
             notice: self.notice.as_ref().map(|(t, _)| t.clone()).unwrap_or_default(),

@@ -1,0 +1,424 @@
+//! `kiosk demo`: the whole product on one machine with no hardware. The receipt printer,
+//! card terminal and scanner simulators run on pseudo-terminals at their baud rates, the
+//! reference store server listens on loopback, and two devices — a kiosk and a table
+//! tablet — run the real session, store, drivers and POS link against them, with the
+//! sample café menu.
+//!
+//! With `--headless` (or without a display) a script presses the UI's buttons by their
+//! accessible labels: a kiosk order of two items with options paid by card (declined once,
+//! then approved) with a receipt, then a table session (two rounds, a staff call, the bill).
+//! Every screen it passes is written as a PNG; the printed receipts and the store server's
+//! record of the orders are printed at the end.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_pty as spawn_printer};
+use kiosk_drivers::sim::scanner::{ScannerSim, ScannerSimOptions};
+use kiosk_drivers::sim::terminal::Fault;
+use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
+use kiosk_ui::headless::{self, Screen};
+
+use super::photos::Photos;
+use super::shell::Shell;
+use super::{device, pictures};
+use crate::config::Config;
+use crate::pos_server::db::ServerDb;
+use crate::pos_server::{ServeOptions, ServerHandle};
+use crate::session::Page;
+use crate::store::Actor;
+
+pub const DEMO_MENU: &str = include_str!("../../data/demo-menu.json");
+
+pub struct DemoOptions {
+    pub headless: bool,
+    pub out: PathBuf,
+}
+
+/// The simulated store: devices' simulators, the store server, and where everything lives.
+struct Stage {
+    data: PathBuf,
+    server: ServerHandle,
+    server_db: PathBuf,
+    printer: kiosk_drivers::sim::printer::server::RunningSim,
+    terminal: kiosk_drivers::sim::terminal::server::TerminalSim,
+    _scanner: ScannerSim,
+    kiosk: Config,
+    table: Config,
+    photos: PathBuf,
+}
+
+fn config(stage_data: &Path, name: &str, body: &str, url: &str, token: &str) -> Result<Config> {
+    let data = stage_data.join(name);
+    let text = format!(
+        r#"
+role = "{role}"
+data_dir = "{data}"
+time_zone = "Asia/Seoul"
+{table}
+[store]
+id = "demo-cafe"
+name = "한입카페 데모점"
+business_number = "123-45-67891"
+representative = "김한입"
+address = "서울특별시 강남구 테헤란로 123, 1층"
+phone = "02-555-0123"
+
+{body}
+
+[pos]
+adapter = "kiosk-link"
+url = "{url}"
+token = "{token}"
+
+[receipt]
+header = ["한입카페를 찾아주셔서 감사합니다"]
+footer = ["Wi-Fi: HANIP-GUEST"]
+print = "ask"
+
+[operator]
+pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM"
+"#,
+        role = if name == "table" { "table" } else { "kiosk" },
+        table = if name == "table" { "[table]\nnumber = \"7\"" } else { "" },
+        data = data.display(),
+    );
+    Config::parse(&text).map_err(|errors| {
+        anyhow::anyhow!(
+            "the demo's {name} configuration: {}",
+            errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
+        )
+    })
+}
+
+async fn stage(out: &Path) -> Result<Stage> {
+    let data = std::env::temp_dir().join(format!("kiosk-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+    let (p, t, s) = (data.join("ttyPRINTER"), data.join("ttyTERMINAL"), data.join("ttySCANNER"));
+    let printer = spawn_printer(
+        &p,
+        SimOptions { baud: Some(115_200), out_dir: Some(out.join("printer")), ..SimOptions::default() },
+    )
+    .context("starting the printer simulator")?;
+    let terminal =
+        spawn_terminal(&t, TerminalSimOptions::default()).context("starting the terminal simulator")?;
+    let scanner =
+        ScannerSim::create(&s, ScannerSimOptions::default()).context("starting the scanner simulator")?;
+
+    let menu_file = data.join("menu.json");
+    std::fs::write(&menu_file, DEMO_MENU)?;
+    let server_db = data.join("store-server.sqlite");
+    let (kiosk_token, table_token) = {
+        let mut db = ServerDb::open(&server_db)?;
+        (db.issue_token("kiosk-1", false)?, db.issue_token("table-7", false)?)
+    };
+    let server = crate::pos_server::start(ServeOptions {
+        db: server_db.clone(),
+        listen: "127.0.0.1:0".parse().expect("address"),
+        menu: Some(menu_file),
+        kitchen_printer: None,
+        tls: None,
+    })
+    .await
+    .context("starting the store server")?;
+    let url = format!("http://{}", server.addr);
+
+    let kiosk_devices = format!(
+        r#"[ui]
+languages = ["ko", "en"]
+default_language = "ko"
+order_types = ["dine_in", "take_out"]
+payment_methods = ["card", "wallet", "counter"]
+
+[devices.printer]
+port = "{p}"
+baud = 115200
+paper = "80mm"
+
+[devices.terminal]
+protocol = "smartro"
+port = "{t}"
+baud = 115200
+required = true
+when_down = "pay-at-counter"
+
+[devices.scanner]
+port = "{s}"
+baud = 9600
+suffix = "cr""#,
+        p = p.display(),
+        t = t.display(),
+        s = s.display()
+    );
+    // The table tablet is post-pay: rounds go to the tab, the bill is paid at the counter.
+    // It shows English, so the demo shows both languages.
+    let table_devices = r#"[ui]
+languages = ["en", "ko"]
+default_language = "en"
+postpay = true"#;
+    let kiosk = config(&data, "kiosk", &kiosk_devices, &url, &kiosk_token)?;
+    let table = config(&data, "table", table_devices, &url, &table_token)?;
+    let photos = data.join("photos");
+    let menu: kiosk_domain::Menu = serde_json::from_str(DEMO_MENU)?;
+    pictures::write_all(&menu, &photos)?;
+    Ok(Stage { data, server, server_db, printer, terminal, _scanner: scanner, kiosk, table, photos })
+}
+
+/// Seeds a device's store with the demo menu so its first frame has one; the POS link
+/// keeps it current from then on.
+fn seed_menu(config: &Config) -> Result<()> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let mut store = crate::store::Store::open(config.database_path())?;
+    let menu: kiosk_domain::Menu = serde_json::from_str(DEMO_MENU)?;
+    store.save_menu(&menu, "demo", Actor::System, crate::clock::unix_now_ms())?;
+    Ok(())
+}
+
+pub fn run(options: DemoOptions) -> Result<()> {
+    let display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if !options.headless && display {
+        eprintln!("this build draws headless only (no window backend); running the scripted demo");
+    }
+    std::fs::create_dir_all(&options.out).with_context(|| format!("creating {}", options.out.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let _enter = runtime.enter();
+    let stage = runtime.block_on(stage(&options.out))?;
+    let result = headless_script(&stage, &options.out, &runtime);
+    let _ = std::fs::remove_dir_all(&stage.data);
+    result
+}
+
+/// Drives one shell by accessible labels and writes a PNG whenever the page changes.
+struct Script<'a> {
+    screen: &'a Screen,
+    shell: Rc<Shell>,
+    out: &'a Path,
+    lang: &'static str,
+    shots: &'a mut Vec<String>,
+    prefix: &'static str,
+    seen: Vec<Page>,
+}
+
+impl Script<'_> {
+    fn t(&self, msgid: &str) -> String {
+        kiosk_ui::translate(self.lang, msgid)
+    }
+
+    /// Presses by label (translated from the `.slint` msgid), then waits for the work it
+    /// started to finish.
+    fn press(&mut self, label: &str) -> Result<()> {
+        headless::press(self.shell.window(), label).with_context(|| format!("pressing {label:?}"))?;
+        self.settle()
+    }
+
+    fn press_tr(&mut self, msgid: &str) -> Result<()> {
+        let label = self.t(msgid);
+        self.press(&label)
+    }
+
+    fn settle(&mut self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            self.shell.pump();
+            if !self.shell.busy() {
+                break;
+            }
+            self.shot()?;
+            if Instant::now() > deadline {
+                bail!("the UI did not settle within 30 s on {:?}", self.shell.view().page);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.shot()
+    }
+
+    fn wait_for(&mut self, what: &str, ok: impl Fn(&crate::session::View) -> bool) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !ok(&self.shell.view()) {
+            if Instant::now() > deadline {
+                bail!("waited 20 s for {what}; the screen shows {:?}", self.shell.view().page);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            self.shell.pump();
+        }
+        self.shot()
+    }
+
+    /// A PNG of each page the first time it is shown (the script saves the rest by name).
+    fn shot(&mut self) -> Result<()> {
+        let page = self.shell.view().page;
+        if self.seen.contains(&page) {
+            return Ok(());
+        }
+        self.seen.push(page);
+        self.save(&format!("{page:?}").to_lowercase())
+    }
+
+    fn save(&mut self, name: &str) -> Result<()> {
+        let file = format!("{}-{:02}-{name}.png", self.prefix, self.shots.len() + 1);
+        self.screen.save_png(&self.out.join(&file))?;
+        self.shots.push(file);
+        Ok(())
+    }
+}
+
+fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime) -> Result<()> {
+    let screen = Screen::install(800, 1280)?;
+    let mut shots = Vec::new();
+    let mut receipts = stage.printer.handle.subscribe();
+
+    // --- the kiosk ---
+    seed_menu(&stage.kiosk)?;
+    let kiosk = device::start(&stage.kiosk)?;
+    let shell = Shell::new(
+        &stage.kiosk,
+        kiosk.runner.clone(),
+        kiosk.feeds,
+        Photos::new(Some(stage.photos.clone())),
+        runtime.handle().clone(),
+    )?;
+    let mut s = Script {
+        screen: &screen,
+        shell,
+        out,
+        lang: "ko",
+        shots: &mut shots,
+        prefix: "kiosk",
+        seen: Vec::new(),
+    };
+    s.wait_for("the card terminal and printer", |v| v.card_available)?;
+    s.press_tr("Touch to order")?;
+    s.press("한국어")?;
+    s.press_tr("Take out")?;
+    s.press("카페 라떼, 5,000원")?;
+    for chip in ["아이스", "라지  +700원", "오트 우유  +500원", "바리스타 에디션", "샷 1개 추가  +500원"]
+    {
+        s.press(chip)?;
+    }
+    s.save("item-latte")?;
+    s.press_tr("One more")?;
+    s.press(&s.t("Add · {}").replace("{}", "13,400원"))?;
+    s.press("세트")?;
+    s.save("menu-sets")?;
+    s.press("브런치 세트, 11,800원")?;
+    s.press("치킨 아보카도 샌드위치  +700원")?;
+    s.press("레몬 에이드  +1,000원")?;
+    s.save("item-set")?;
+    s.press(&s.t("Add · {}").replace("{}", "13,500원"))?;
+    s.press_tr("View cart")?;
+    s.press_tr("Pay")?;
+    // The first card is declined by the issuer; the customer tries again.
+    stage.terminal.handle.push_fault(Fault::Decline("6B"));
+    s.press_tr("Credit or debit card")?;
+    s.wait_for("the declined-card screen", |v| v.page == Page::Problem)?;
+    s.press("다시 결제하기")?;
+    s.press_tr("Credit or debit card")?;
+    s.wait_for("the order number", |v| v.page == Page::Done)?;
+    let number = s.shell.view().order_number;
+    s.press_tr("Print a receipt")?;
+    s.save("done-printing")?;
+    s.press_tr("Done")?;
+    let kiosk_shell = s.shell.clone();
+    drop(s);
+
+    // --- the table tablet, landscape ---
+    screen.next_screen(1280, 800);
+    seed_menu(&stage.table)?;
+    let table = device::start(&stage.table)?;
+    let shell = Shell::new(
+        &stage.table,
+        table.runner.clone(),
+        table.feeds,
+        Photos::new(Some(stage.photos.clone())),
+        runtime.handle().clone(),
+    )?;
+    let mut s = Script {
+        screen: &screen,
+        shell,
+        out,
+        lang: "en",
+        shots: &mut shots,
+        prefix: "table",
+        seen: Vec::new(),
+    };
+    s.settle()?;
+    s.press("Americano, ₩4,500")?;
+    s.press("Iced")?;
+    s.press("Regular")?;
+    s.press_tr("One more")?;
+    s.press(&s.t("Add · {}").replace("{}", "₩9,000"))?;
+    s.press_tr("View cart")?;
+    s.press_tr("One guest more")?;
+    s.press_tr("Send order")?;
+    s.wait_for("the first round to be sent", |v| v.page == Page::TableHome && !v.notice.is_empty())?;
+    s.save("round-1-sent")?;
+    s.press("Desserts")?;
+    s.press("New York cheesecake, ₩6,500")?;
+    s.press(&s.t("Add · {}").replace("{}", "₩6,500"))?;
+    s.press_tr("View cart")?;
+    s.press_tr("Send order")?;
+    s.wait_for("the second round to be sent", |v| v.page == Page::TableHome && !v.notice.is_empty())?;
+    s.press_tr("Call staff")?;
+    s.press_tr("Water")?;
+    s.wait_for("the staff call to be confirmed", |v| v.notice.contains("Staff"))?;
+    s.save("staff-called")?;
+    s.press_tr("Bill")?;
+    let bill = s.shell.view();
+    drop(s);
+
+    // --- what happened ---
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let orders = loop {
+        let orders = ServerDb::open(&stage.server_db)?.orders(0, 100)?;
+        if orders.len() >= 3 || Instant::now() > deadline {
+            break orders;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        kiosk_shell.pump();
+    };
+    let mut printed = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while printed.is_empty() && Instant::now() < deadline {
+        while let Ok(report) = receipts.try_recv() {
+            if let SimReport::Printed(job) = report {
+                printed.push(job.text());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    println!("screens ({}) in {}:", shots.len(), out.display());
+    for shot in &shots {
+        println!("  {shot}");
+    }
+    println!("\nkiosk order {number}: paid by card (declined once, then approved)");
+    for receipt in &printed {
+        println!("\n--- receipt (also printer/job-*.png) ---\n{receipt}");
+    }
+    println!("\ntable 7 bill: {} ({} lines)", bill.tab_total, bill.tab_lines.len());
+    println!("\nthe store server's orders:");
+    println!("  {:>4}  {:<8}  {:>6}  {:>9}  {}", "seq", "device", "number", "total", "status");
+    for o in &orders {
+        println!("  {:>4}  {:<8}  {:>6}  {:>9}  {}", o.seq, o.device, o.number, o.total, o.status);
+    }
+    let calls = ServerDb::open(&stage.server_db)?.staff_calls(10)?;
+    let calls: Vec<String> = calls
+        .iter()
+        .map(|c| format!("{} at table {}", c.reason, c.table.as_deref().unwrap_or("-")))
+        .collect();
+    println!("staff calls: {}", calls.join(", "));
+    if orders.len() != 3 {
+        bail!(
+            "the store server has {} orders, expected 3 (one kiosk order and two table rounds)",
+            orders.len()
+        );
+    }
+    if printed.is_empty() {
+        bail!("no receipt was printed");
+    }
+    let _ = &stage.server;
+    Ok(())
+}
