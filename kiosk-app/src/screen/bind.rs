@@ -181,6 +181,14 @@ pub fn show(
 pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
     let k = window.global::<Kiosk>();
     macro_rules! on {
+        ($setter:ident, || $intent:expr) => {{
+            let send = send.clone();
+            k.$setter(move || {
+                if let Some(intent) = $intent {
+                    send(intent);
+                }
+            });
+        }};
         ($setter:ident, |$($arg:ident),*| $intent:expr) => {{
             let send = send.clone();
             k.$setter(move |$($arg),*| {
