@@ -6,12 +6,14 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use i_slint_backend_testing::{ElementHandle, ElementRoot};
+use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot};
 use slint::platform::software_renderer::{MinimalSoftwareWindow, PremultipliedRgbaColor, RepaintBufferType};
 use slint::platform::{Platform, PlatformError, PointerEventButton, WindowAdapter, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition, PhysicalSize};
 
-type Current = Rc<RefCell<(Rc<MinimalSoftwareWindow>, u32, u32)>>;
+/// The window, its size, and its pixels: kept between frames, so a frame redraws only
+/// what changed (as on the device's framebuffer).
+type Current = Rc<RefCell<(Rc<MinimalSoftwareWindow>, u32, u32, Vec<PremultipliedRgbaColor>)>>;
 
 struct HeadlessPlatform {
     current: Current,
@@ -33,10 +35,10 @@ pub struct Screen {
     current: Current,
 }
 
-fn new_window(width: u32, height: u32) -> Rc<MinimalSoftwareWindow> {
-    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+fn new_window(width: u32, height: u32) -> (Rc<MinimalSoftwareWindow>, u32, u32, Vec<PremultipliedRgbaColor>) {
+    let window = MinimalSoftwareWindow::new(RepaintBufferType::ReusedBuffer);
     window.set_size(PhysicalSize::new(width, height));
-    window
+    (window, width, height, vec![PremultipliedRgbaColor::default(); (width * height) as usize])
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,11 +51,15 @@ pub enum ScreenError {
     NoSuchElement { label: String, present: Vec<String> },
 }
 
-/// Presses the element whose accessible label is `label`, the way a screen reader or a
-/// keypad would: its default action. Fails when no such element is shown and enabled.
+/// Presses the button whose accessible label is `label`, the way a screen reader or a
+/// keypad would: its default action. Fails when no such button is shown and enabled (a
+/// text with the same words is not a button).
 pub fn press(component: &impl ComponentHandle, label: &str) -> Result<(), ScreenError> {
-    let found = ElementHandle::find_by_accessible_label(component, label)
-        .find(|e| e.accessible_enabled() != Some(false) && e.size().width > 0.0);
+    let found = ElementHandle::find_by_accessible_label(component, label).find(|e| {
+        e.accessible_role() == Some(AccessibleRole::Button)
+            && e.accessible_enabled() != Some(false)
+            && e.size().width > 0.0
+    });
     match found {
         Some(element) => {
             element.invoke_accessible_default_action();
@@ -88,7 +94,7 @@ pub fn bounds(component: &impl ComponentHandle, label: &str) -> Option<(f32, f32
 impl Screen {
     /// Installs the headless platform on this thread (once per thread, as Slint allows).
     pub fn install(width: u32, height: u32) -> Result<Screen, ScreenError> {
-        let current = Rc::new(RefCell::new((new_window(width, height), width, height)));
+        let current = Rc::new(RefCell::new(new_window(width, height)));
         slint::platform::set_platform(Box::new(HeadlessPlatform {
             current: current.clone(),
             start: Instant::now(),
@@ -100,7 +106,7 @@ impl Screen {
     /// The next component created gets a fresh screen of this size (a landscape table
     /// tablet after a portrait kiosk).
     pub fn next_screen(&self, width: u32, height: u32) {
-        *self.current.borrow_mut() = (new_window(width, height), width, height);
+        *self.current.borrow_mut() = new_window(width, height);
     }
 
     pub fn size(&self) -> (u32, u32) {
@@ -112,17 +118,35 @@ impl Screen {
         self.current.borrow().0.clone()
     }
 
+    /// Draws what changed since the last frame (everything when `full`); returns the
+    /// redrawn area in pixels (0 when nothing changed).
+    pub fn draw(&self, full: bool) -> u64 {
+        slint::platform::update_timers_and_animations();
+        let mut current = self.current.borrow_mut();
+        let (window, width, _, pixels) = &mut *current;
+        if full {
+            window.request_redraw();
+        }
+        let mut area = 0;
+        window.draw_if_needed(|renderer| {
+            if full {
+                // Switching the buffer type drops the partial-rendering cache.
+                renderer.set_repaint_buffer_type(RepaintBufferType::NewBuffer);
+            }
+            let region = renderer.render(pixels, *width as usize);
+            renderer.set_repaint_buffer_type(RepaintBufferType::ReusedBuffer);
+            let size = region.bounding_box_size();
+            area = size.width as u64 * size.height as u64;
+        });
+        area
+    }
+
     /// Draws the current state: RGBA8, row by row.
     pub fn render(&self) -> Vec<u8> {
-        slint::platform::update_timers_and_animations();
-        let (window, width, height) = self.current.borrow().clone();
-        window.request_redraw();
-        let mut pixels = vec![PremultipliedRgbaColor::default(); (width * height) as usize];
-        window.draw_if_needed(|renderer| {
-            renderer.render(&mut pixels, width as usize);
-        });
-        let mut rgba = Vec::with_capacity(pixels.len() * 4);
-        for p in pixels {
+        self.draw(false);
+        let current = self.current.borrow();
+        let mut rgba = Vec::with_capacity(current.3.len() * 4);
+        for p in current.3.iter().copied() {
             // Un-premultiply; the window background is opaque, so alpha is 255 in practice.
             let a = p.alpha.max(1) as u32;
             let un = |c: u8| ((c as u32 * 255 + a / 2) / a).min(255) as u8;
