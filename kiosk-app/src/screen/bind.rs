@@ -73,9 +73,12 @@ pub struct OperatorView {
     pub items: Vec<ItemCard>,
 }
 
+/// Copies `view` into the window. Lists are replaced only when they changed since `shown`
+/// (the view copied last time), so Slint redraws only what changed.
 pub fn show(
     window: &KioskWindow,
     view: &View,
+    shown: Option<&View>,
     operator: &OperatorView,
     photos: &mut Photos,
     last_lang: &mut Option<Lang>,
@@ -105,30 +108,31 @@ pub fn show(
     set_list(k.get_items(), view.items.iter().map(|c| item_view(c, photos)).collect(), |m| k.set_items(m));
     k.set_item(item_view(&view.item, photos));
     k.set_item_description(s(&view.item_description));
-    set_list(
-        k.get_groups(),
-        view.groups
-            .iter()
-            .map(|g| GroupView {
-                id: s(&g.id),
-                name: s(&g.name),
-                rule: s(&g.rule),
-                options: model(
-                    g.options
-                        .iter()
-                        .map(|o| OptionView {
-                            id: s(&o.id),
-                            name: s(&o.name),
-                            delta: s(&o.delta),
-                            chosen: o.chosen,
-                            sold_out: o.sold_out,
-                        })
-                        .collect(),
-                ),
-            })
-            .collect(),
-        |m| k.set_groups(m),
-    );
+    // Each group holds its own option model, which compares by identity: compare the views.
+    if shown.is_none_or(|p| p.groups != view.groups) {
+        k.set_groups(model(
+            view.groups
+                .iter()
+                .map(|g| GroupView {
+                    id: s(&g.id),
+                    name: s(&g.name),
+                    rule: s(&g.rule),
+                    options: model(
+                        g.options
+                            .iter()
+                            .map(|o| OptionView {
+                                id: s(&o.id),
+                                name: s(&o.name),
+                                delta: s(&o.delta),
+                                chosen: o.chosen,
+                                sold_out: o.sold_out,
+                            })
+                            .collect(),
+                    ),
+                })
+                .collect(),
+        ));
+    }
     k.set_quantity(view.quantity as i32);
     k.set_item_total(s(&view.item_total));
     k.set_item_problem(s(&view.item_problem));

@@ -298,9 +298,11 @@ impl Shell {
         if self.shown.borrow().as_ref() == Some(&view) && view.page != crate::session::Page::Operator {
             return;
         }
+        let shown = self.shown.borrow().clone();
         bind::show(
             &self.window,
             &view,
+            shown.as_ref(),
             &operator,
             &mut self.photos.borrow_mut(),
             &mut self.lang.borrow_mut(),

@@ -1,0 +1,145 @@
+//! UI benchmark: cold start to first frame (window, session, menu with photos, first full
+//! frame), full-frame software render time at 800×1280 (kiosk) and 1280×800 (table
+//! tablet), and the partial redraw after tapping "add" on an item. Prints figures; asserts
+//! nothing about speed. `cargo bench -p kiosk-app --bench ui` (`KIOSK_BENCH_FRAMES` sets
+//! the frame count).
+
+use std::time::{Duration, Instant};
+
+use kiosk_app::config::Config;
+use kiosk_app::screen::photos::Photos;
+use kiosk_app::screen::shell::Shell;
+use kiosk_app::screen::{demo::DEMO_MENU, device, pictures};
+use kiosk_app::store::{Actor, Store};
+use kiosk_domain::Menu;
+use kiosk_ui::headless::{self, Screen};
+
+fn config(dir: &std::path::Path) -> Config {
+    let text = format!(
+        r#"
+role = "kiosk"
+data_dir = "{}"
+time_zone = "Asia/Seoul"
+[store]
+id = "b"
+name = "벤치 카페"
+business_number = "123-45-67891"
+address = "서울"
+[ui]
+payment_methods = ["counter"]
+[operator]
+pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM"
+"#,
+        dir.display()
+    );
+    Config::parse(&text).expect("bench config")
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn press(shell: &Shell, label: &str) {
+    headless::press(shell.window(), label).expect(label);
+    while {
+        shell.pump();
+        shell.busy()
+    } {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn group(n: u32) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn main() {
+    let frames: usize = std::env::var("KIOSK_BENCH_FRAMES").ok().and_then(|s| s.parse().ok()).unwrap_or(30);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let _enter = runtime.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let menu: Menu = serde_json::from_str(DEMO_MENU).unwrap();
+    let photos = dir.path().join("photos");
+    pictures::write_all(&menu, &photos).unwrap();
+    let screen = Screen::install(800, 1280).unwrap();
+    let ko = |m: &str| kiosk_ui::translate("ko", m);
+
+    println!("UI benchmark (software renderer; medians of {frames} frames)");
+    for (w, h) in [(800u32, 1280u32), (1280, 800)] {
+        screen.next_screen(w, h);
+        let config = config(&dir.path().join(format!("d{w}")));
+        std::fs::create_dir_all(&config.data_dir).unwrap();
+        Store::open(config.database_path()).unwrap().save_menu(&menu, "bench", Actor::System, 0).unwrap();
+
+        // cold start: the store, the session, the window, the first frame of the attract page
+        let started = Instant::now();
+        let device = device::start(&config).unwrap();
+        let shell = Shell::new(
+            &config,
+            device.runner,
+            device.feeds,
+            Photos::new(Some(photos.clone())),
+            runtime.handle().clone(),
+        )
+        .unwrap();
+        screen.draw(true);
+        let cold = started.elapsed();
+
+        press(&shell, &ko("Touch to order"));
+        press(&shell, "한국어");
+        press(&shell, &ko("Take out"));
+        // the menu with its photos: every frame redrawn in full
+        let full: Vec<Duration> = (0..frames)
+            .map(|_| {
+                let t = Instant::now();
+                screen.draw(true);
+                t.elapsed()
+            })
+            .collect();
+        // tapping "add" on a croissant: the cart bar changes, the rest stays
+        press(&shell, "베이커리");
+        screen.draw(true);
+        let (mut add, mut more) = (Vec::new(), Vec::new());
+        let (mut add_area, mut more_area) = (0, 0);
+        for n in 0..frames {
+            press(&shell, "버터 크루아상, 3,800원");
+            screen.draw(false);
+            // "+" on the item page: the quantity and the add button's total change
+            press(&shell, &ko("One more"));
+            let t = Instant::now();
+            more_area = screen.draw(false);
+            more.push(t.elapsed());
+            // "add": back to the menu with the cart bar updated
+            let total = format!("{}원", group(3_800 * 2));
+            press(&shell, &ko("Add · {}").replace("{}", &total));
+            let t = Instant::now();
+            add_area = screen.draw(false);
+            add.push(t.elapsed());
+            let _ = n;
+        }
+        let share = |a: u64| a as f64 * 100.0 / (w * h) as f64;
+        println!(
+            "  {w}×{h}: cold start to first frame {:.1} ms; full frame {:.2} ms; after \"+\" {:.2} ms ({:.1} % of the screen redrawn); after \"add\" (back to the menu) {:.2} ms ({:.0} %)",
+            ms(cold),
+            ms(median(full)),
+            ms(median(more)),
+            share(more_area),
+            ms(median(add)),
+            share(add_area),
+        );
+        drop(shell);
+    }
+}
