@@ -10,6 +10,7 @@ use kiosk_app::config::Config;
 use kiosk_app::screen::photos::Photos;
 use kiosk_app::screen::shell::Shell;
 use kiosk_app::screen::{demo::DEMO_MENU, device, pictures};
+use kiosk_app::session::words;
 use kiosk_app::store::{Actor, Store};
 use kiosk_domain::Menu;
 use kiosk_ui::headless::{self, Screen};
@@ -52,18 +53,6 @@ fn press(shell: &Shell, label: &str) {
     } {
         std::thread::sleep(Duration::from_millis(1));
     }
-}
-
-fn group(n: u32) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn main() {
@@ -114,7 +103,7 @@ fn main() {
         screen.draw(true);
         let (mut add, mut more) = (Vec::new(), Vec::new());
         let (mut add_area, mut more_area) = (0, 0);
-        for n in 0..frames {
+        for _ in 0..frames {
             press(&shell, "버터 크루아상, 3,800원");
             screen.draw(false);
             // "+" on the item page: the quantity and the add button's total change
@@ -123,12 +112,15 @@ fn main() {
             more_area = screen.draw(false);
             more.push(t.elapsed());
             // "add": back to the menu with the cart bar updated
-            let total = format!("{}원", group(3_800 * 2));
+            let total = words::money(
+                kiosk_domain::Money(3_800 * 2),
+                kiosk_domain::Currency::Krw,
+                kiosk_domain::Lang::Ko,
+            );
             press(&shell, &ko("Add · {}").replace("{}", &total));
             let t = Instant::now();
             add_area = screen.draw(false);
             add.push(t.elapsed());
-            let _ = n;
         }
         let share = |a: u64| a as f64 * 100.0 / (w * h) as f64;
         println!(

@@ -400,7 +400,7 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
     }
     println!("\ntable 7 bill: {} ({} lines)", bill.tab_total, bill.tab_lines.len());
     println!("\nthe store server's orders:");
-    println!("  {:>4}  {:<8}  {:>6}  {:>9}  {}", "seq", "device", "number", "total", "status");
+    println!("   seq  device    number      total  status");
     for o in &orders {
         println!("  {:>4}  {:<8}  {:>6}  {:>9}  {}", o.seq, o.device, o.number, o.total, o.status);
     }

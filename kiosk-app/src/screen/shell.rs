@@ -81,7 +81,7 @@ pub fn settings(config: &Config) -> Settings {
         store_name: config.store.name.clone(),
         idle_timeout_ms: config.ui.idle_timeout.as_millis() as i64,
         idle_warning_ms: config.ui.idle_warning.as_millis() as i64,
-        receipt: config.receipt.print.clone(),
+        receipt: config.receipt.print,
         ..Settings::kiosk()
     }
 }

@@ -795,7 +795,7 @@ impl Flow {
             effects.push(Effect::Abandon(old.id));
         }
         if self.draft.is_none() {
-            let kind = OrderKind::Kiosk { service: self.service.clone() };
+            let kind = OrderKind::Kiosk { service: self.service };
             let Some(order) = self.new_order(kind, settlement, now) else { return effects };
             self.draft = Some(order);
         }
