@@ -184,10 +184,15 @@ pub fn run(options: DemoOptions) -> Result<()> {
     }
     std::fs::create_dir_all(&options.out).with_context(|| format!("creating {}", options.out.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let _enter = runtime.enter();
+    let enter = runtime.enter();
     let stage = runtime.block_on(stage(&options.out))?;
     let result = headless_script(&stage, &options.out, &runtime);
-    let _ = std::fs::remove_dir_all(&stage.data);
+    let data = stage.data.clone();
+    // Stop the devices' tasks before the store server goes, so they do not report it gone.
+    drop(enter);
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    drop(stage);
+    let _ = std::fs::remove_dir_all(data);
     result
 }
 
@@ -202,7 +207,26 @@ struct Script<'a> {
     seen: Vec<Page>,
 }
 
-impl Script<'_> {
+impl<'a> Script<'a> {
+    /// Starts a device from `config` with the demo menu and binds a window to it.
+    #[allow(clippy::too_many_arguments)]
+    fn open(
+        screen: &'a Screen,
+        stage: &Stage,
+        config: &Config,
+        runtime: &tokio::runtime::Runtime,
+        out: &'a Path,
+        lang: &'static str,
+        prefix: &'static str,
+        shots: &'a mut Vec<String>,
+    ) -> Result<Script<'a>> {
+        seed_menu(config)?;
+        let device = device::start(config)?;
+        let photos = Photos::new(Some(stage.photos.clone()));
+        let shell = Shell::new(config, device.runner, device.feeds, photos, runtime.handle().clone())?;
+        Ok(Script { screen, shell, out, lang, shots, prefix, seen: Vec::new() })
+    }
+
     fn t(&self, msgid: &str) -> String {
         kiosk_ui::translate(self.lang, msgid)
     }
@@ -271,24 +295,7 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
     let mut receipts = stage.printer.handle.subscribe();
 
     // --- the kiosk ---
-    seed_menu(&stage.kiosk)?;
-    let kiosk = device::start(&stage.kiosk)?;
-    let shell = Shell::new(
-        &stage.kiosk,
-        kiosk.runner.clone(),
-        kiosk.feeds,
-        Photos::new(Some(stage.photos.clone())),
-        runtime.handle().clone(),
-    )?;
-    let mut s = Script {
-        screen: &screen,
-        shell,
-        out,
-        lang: "ko",
-        shots: &mut shots,
-        prefix: "kiosk",
-        seen: Vec::new(),
-    };
+    let mut s = Script::open(&screen, stage, &stage.kiosk, runtime, out, "ko", "kiosk", &mut shots)?;
     s.wait_for("the card terminal and printer", |v| v.card_available)?;
     s.press_tr("Touch to order")?;
     s.press("한국어")?;
@@ -326,24 +333,7 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
 
     // --- the table tablet, landscape ---
     screen.next_screen(1280, 800);
-    seed_menu(&stage.table)?;
-    let table = device::start(&stage.table)?;
-    let shell = Shell::new(
-        &stage.table,
-        table.runner.clone(),
-        table.feeds,
-        Photos::new(Some(stage.photos.clone())),
-        runtime.handle().clone(),
-    )?;
-    let mut s = Script {
-        screen: &screen,
-        shell,
-        out,
-        lang: "en",
-        shots: &mut shots,
-        prefix: "table",
-        seen: Vec::new(),
-    };
+    let mut s = Script::open(&screen, stage, &stage.table, runtime, out, "en", "table", &mut shots)?;
     s.settle()?;
     s.press("Americano, ₩4,500")?;
     s.press("Iced")?;

@@ -257,6 +257,25 @@ fn line(l: &PricedLine, currency: kiosk_domain::Currency, lang: Lang) -> Line {
     }
 }
 
+fn chips(
+    group: &kiosk_domain::OptionGroup,
+    currency: kiosk_domain::Currency,
+    lang: Lang,
+    chosen: impl Fn(&kiosk_domain::OptionId) -> bool,
+) -> Vec<OptionChip> {
+    group
+        .options
+        .iter()
+        .map(|o| OptionChip {
+            id: o.id.0.clone(),
+            name: o.name.get(lang).to_owned(),
+            delta: words::delta(o.price_delta, currency, lang),
+            chosen: chosen(&o.id),
+            sold_out: o.sold_out,
+        })
+        .collect()
+}
+
 /// The item page's chip groups: set steps first, then option groups, each followed by
 /// the groups its picked options open.
 fn groups(menu: &Menu, item: &Item, editor: &super::flow::Editor, lang: Lang) -> Vec<OptionGroupView> {
@@ -293,17 +312,7 @@ fn groups(menu: &Menu, item: &Item, editor: &super::flow::Editor, lang: Lang) ->
             id: OptionKey::Group(gid.clone()).encode(),
             name: g.name.get(lang).to_owned(),
             rule: words::group_rule(g.min, g.max, lang),
-            options: g
-                .options
-                .iter()
-                .map(|o| OptionChip {
-                    id: o.id.0.clone(),
-                    name: o.name.get(lang).to_owned(),
-                    delta: words::delta(o.price_delta, currency, lang),
-                    chosen: picks.iter().any(|p| p.option == o.id),
-                    sold_out: o.sold_out,
-                })
-                .collect(),
+            options: chips(g, currency, lang, |o| picks.iter().any(|p| &p.option == o)),
         });
         for pick in &picks {
             let Some(option) = g.option(&pick.option) else { continue };
@@ -319,17 +328,7 @@ fn groups(menu: &Menu, item: &Item, editor: &super::flow::Editor, lang: Lang) ->
                     .encode(),
                     name: format!("{} · {}", option.name.get(lang), n.name.get(lang)),
                     rule: words::group_rule(n.min, n.max, lang),
-                    options: n
-                        .options
-                        .iter()
-                        .map(|o| OptionChip {
-                            id: o.id.0.clone(),
-                            name: o.name.get(lang).to_owned(),
-                            delta: words::delta(o.price_delta, currency, lang),
-                            chosen: chosen.contains(&o.id),
-                            sold_out: o.sold_out,
-                        })
-                        .collect(),
+                    options: chips(n, currency, lang, |o| chosen.contains(o)),
                 });
             }
         }
