@@ -25,6 +25,7 @@ use super::photos::Photos;
 use super::shell::Shell;
 use super::{device, pictures};
 use crate::config::Config;
+use crate::pos::wire::OrderStatus;
 use crate::pos_server::db::ServerDb;
 use crate::pos_server::{ServeOptions, ServerHandle};
 use crate::session::Page;
@@ -351,6 +352,22 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
     s.press_tr("View cart")?;
     s.press_tr("Send order")?;
     s.wait_for("the second round to be sent", |v| v.page == Page::TableHome && !v.notice.is_empty())?;
+    // The kitchen marks the first round ready at the store server; the table hears it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let first_round = loop {
+        let found = ServerDb::open(&stage.server_db)?
+            .orders(0, 100)?
+            .into_iter()
+            .find(|o| o.device == "table-7" && o.number == 1);
+        match found {
+            Some(order) => break order,
+            None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            None => bail!("the first round did not reach the store server in 20 s"),
+        }
+    };
+    ServerDb::open(&stage.server_db)?.set_order_status(&first_round.order_id, OrderStatus::Ready)?;
+    s.wait_for("the kitchen's \"ready\"", |v| v.notice.contains("ready"))?;
+    s.save("round-1-ready")?;
     s.press_tr("Call staff")?;
     s.press_tr("Water")?;
     s.wait_for("the staff call to be confirmed", |v| v.notice.contains("Staff"))?;

@@ -17,6 +17,7 @@ use super::photos::Photos;
 use crate::config::{Config, PaymentMethodConfig, Role};
 use crate::pos::outbox::OutboxView;
 use crate::pos::sync::PosView;
+use crate::pos::wire::OrderStatus;
 use crate::session::flow::{Availability, Effect, Flow, Intent, Now, Outcome, Settings};
 use crate::session::runner::Runner;
 use crate::session::view::{ItemCard, View};
@@ -47,6 +48,8 @@ pub struct Shell {
     lang: RefCell<Option<Lang>>,
     feeds: RefCell<Feeds>,
     menu_version: RefCell<(String, std::collections::BTreeSet<String>)>,
+    /// Order statuses from the POS already passed to the session.
+    statuses: RefCell<std::collections::BTreeMap<String, OrderStatus>>,
 }
 
 /// The session's settings from the device configuration.
@@ -131,6 +134,7 @@ impl Shell {
             lang: RefCell::new(None),
             feeds: RefCell::new(feeds),
             menu_version: RefCell::new(Default::default()),
+            statuses: RefCell::new(Default::default()),
         });
         let weak = Rc::downgrade(&shell);
         bind::connect(
@@ -226,6 +230,17 @@ impl Shell {
             *self.shown_operator.borrow_mut() = self.operator_view(&health, pos.as_ref());
             // The POS changed the menu or its sold-out marks: take the stored menu again.
             if let Some(pos) = pos {
+                let mut statuses = self.statuses.borrow_mut();
+                for (id, status) in &pos.order_status {
+                    if statuses.get(id) != Some(status)
+                        && *status != OrderStatus::Received
+                        && let Ok(uuid) = id.parse()
+                    {
+                        let served = *status == OrderStatus::Served;
+                        self.flow.borrow_mut().round_status(kiosk_domain::OrderId(uuid), served, now);
+                    }
+                    statuses.insert(id.clone(), *status);
+                }
                 let key = (pos.menu_version.clone().unwrap_or_default(), pos.sold_out.clone());
                 if *self.menu_version.borrow() != key {
                     *self.menu_version.borrow_mut() = key;

@@ -961,6 +961,20 @@ impl Flow {
         Vec::new()
     }
 
+    /// The POS marked one of this table's rounds ready (or served): the diners are told.
+    pub fn round_status(&mut self, order: OrderId, served: bool, now: Now) {
+        let Some(tab) = &self.tab else { return };
+        let Some(round) = tab.rounds.iter().position(|o| o.id == order) else { return };
+        let n = round + 1;
+        let text = match (self.lang == Lang::Ko, served) {
+            (true, false) => format!("{n}번째 주문이 준비되었습니다"),
+            (true, true) => format!("{n}번째 주문이 나왔습니다"),
+            (false, false) => format!("Round {n} is ready"),
+            (false, true) => format!("Round {n} has been served"),
+        };
+        self.notice = Some((text, now.ms + NOTICE_MS));
+    }
+
     pub(super) fn editor(&self) -> Option<&Editor> {
         self.editor.as_ref()
     }

@@ -277,6 +277,11 @@ fn a_table_sends_rounds_calls_staff_and_sees_its_bill() {
     committed.state = kiosk_domain::OrderState::Committed;
     f.outcome(Outcome::RoundSent(committed), at(8));
 
+    f.round_status(second.id, false, at(8));
+    assert_eq!(f.view().notice, "2번째 주문이 준비되었습니다");
+    f.round_status(kiosk_domain::OrderId(uuid::Uuid::new_v4()), false, at(8));
+    assert_eq!(f.view().notice, "2번째 주문이 준비되었습니다", "another device's order says nothing here");
+
     f.handle(Intent::ShowStaffCall, at(9));
     assert_eq!(f.page(), Page::StaffCall);
     let e = f.handle(Intent::CallStaff(StaffReason::Water), at(9));
