@@ -7,7 +7,7 @@ use kiosk_domain::{Lang, Service};
 use kiosk_ui::{
     CategoryView, DeviceView, GroupView, ItemView, Kiosk, KioskWindow, LineView, OptionView, Page,
 };
-use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::photos::Photos;
 use crate::pos::StaffReason;
@@ -38,15 +38,6 @@ fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(items))
 }
 
-/// Sets a list model only when its contents changed, so Slint redraws only what did.
-fn set_list<T: Clone + PartialEq + 'static>(current: ModelRc<T>, next: Vec<T>, set: impl FnOnce(ModelRc<T>)) {
-    let same = current.row_count() == next.len()
-        && next.iter().enumerate().all(|(i, v)| current.row_data(i).as_ref() == Some(v));
-    if !same {
-        set(model(next));
-    }
-}
-
 fn s(text: &str) -> SharedString {
     text.into()
 }
@@ -66,24 +57,23 @@ fn line_view(l: &Line) -> LineView {
     LineView { name: s(&l.name), detail: s(&l.detail), quantity: l.quantity as i32, total: s(&l.total) }
 }
 
-/// What the operator page lists besides the session's view.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct OperatorView {
-    pub devices: Vec<(String, String, String, bool)>,
-    pub items: Vec<ItemCard>,
-}
-
 /// Copies `view` into the window. Lists are replaced only when they changed since `shown`
 /// (the view copied last time), so Slint redraws only what changed.
 pub fn show(
     window: &KioskWindow,
     view: &View,
     shown: Option<&View>,
-    operator: &OperatorView,
     photos: &mut Photos,
     last_lang: &mut Option<Lang>,
 ) {
     let k = window.global::<Kiosk>();
+    // A list is replaced only when it differs from the one shown (Slint's models compare by
+    // identity, and a fresh model redraws every row).
+    macro_rules! changed {
+        ($field:ident) => {
+            shown.is_none_or(|p| p.$field != view.$field)
+        };
+    }
     if *last_lang != Some(view.lang) {
         if let Err(e) = kiosk_ui::select_language(view.lang.code()) {
             tracing::warn!("UI language {}: {e}", view.lang);
@@ -95,21 +85,22 @@ pub fn show(
     k.set_table_label(s(&view.table_label));
     k.set_status_line(s(&view.status_line));
     k.set_notice(s(&view.notice));
-    set_list(
-        k.get_categories(),
-        view.categories
-            .iter()
-            .enumerate()
-            .map(|(i, c)| CategoryView { id: i.to_string().into(), name: s(c) })
-            .collect(),
-        |m| k.set_categories(m),
-    );
+    if changed!(categories) {
+        k.set_categories(model(
+            view.categories
+                .iter()
+                .enumerate()
+                .map(|(i, c)| CategoryView { id: i.to_string().into(), name: s(c) })
+                .collect(),
+        ));
+    }
     k.set_category_index(view.category_index as i32);
-    set_list(k.get_items(), view.items.iter().map(|c| item_view(c, photos)).collect(), |m| k.set_items(m));
+    if changed!(items) {
+        k.set_items(model(view.items.iter().map(|c| item_view(c, photos)).collect()));
+    }
     k.set_item(item_view(&view.item, photos));
     k.set_item_description(s(&view.item_description));
-    // Each group holds its own option model, which compares by identity: compare the views.
-    if shown.is_none_or(|p| p.groups != view.groups) {
+    if changed!(groups) {
         k.set_groups(model(
             view.groups
                 .iter()
@@ -136,7 +127,9 @@ pub fn show(
     k.set_quantity(view.quantity as i32);
     k.set_item_total(s(&view.item_total));
     k.set_item_problem(s(&view.item_problem));
-    set_list(k.get_lines(), view.lines.iter().map(line_view).collect(), |m| k.set_lines(m));
+    if changed!(lines) {
+        k.set_lines(model(view.lines.iter().map(line_view).collect()));
+    }
     k.set_item_count(view.item_count as i32);
     k.set_total(s(&view.total));
     k.set_vat_line(s(&view.vat_line));
@@ -156,28 +149,22 @@ pub fn show(
     k.set_idle_seconds(view.idle_seconds.unwrap_or(0) as i32);
     k.set_ask_guests(view.ask_guests);
     k.set_guests(view.guests as i32);
-    set_list(k.get_tab_lines(), view.tab_lines.iter().map(line_view).collect(), |m| k.set_tab_lines(m));
+    if changed!(tab_lines) {
+        k.set_tab_lines(model(view.tab_lines.iter().map(line_view).collect()));
+    }
     k.set_tab_total(s(&view.tab_total));
     k.set_tab_vat_line(s(&view.tab_vat_line));
     k.set_pin_problem(s(&view.pin_problem));
-    if view.page == FlowPage::Operator {
-        set_list(
-            k.get_devices(),
-            operator
-                .devices
+    if changed!(devices) {
+        k.set_devices(model(
+            view.devices
                 .iter()
-                .map(|(name, status, reason, ok)| DeviceView {
-                    name: s(name),
-                    status: s(status),
-                    reason: s(reason),
-                    ok: *ok,
-                })
+                .map(|d| DeviceView { name: s(&d.name), status: s(&d.state), reason: s(&d.reason), ok: d.ok })
                 .collect(),
-            |m| k.set_devices(m),
-        );
-        set_list(k.get_all_items(), operator.items.iter().map(|c| item_view(c, photos)).collect(), |m| {
-            k.set_all_items(m)
-        });
+        ));
+    }
+    if changed!(all_items) {
+        k.set_all_items(model(view.all_items.iter().map(|c| item_view(c, photos)).collect()));
     }
 }
 

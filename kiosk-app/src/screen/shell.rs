@@ -12,7 +12,7 @@ use kiosk_drivers::scanner::ScanEvent;
 use kiosk_ui::KioskWindow;
 use tokio::sync::{mpsc, watch};
 
-use super::bind::{self, OperatorView};
+use super::bind;
 use super::photos::Photos;
 use crate::config::{Config, PaymentMethodConfig, Role};
 use crate::pos::outbox::OutboxView;
@@ -20,7 +20,7 @@ use crate::pos::sync::PosView;
 use crate::pos::wire::OrderStatus;
 use crate::session::flow::{Availability, Effect, Flow, Intent, Now, Outcome, Settings};
 use crate::session::runner::Runner;
-use crate::session::view::{ItemCard, View};
+use crate::session::view::{DeviceRow, View};
 use crate::supervisor::{HealthMap, KioskMode, State, kiosk_mode};
 
 /// What the shell listens to besides the customer.
@@ -44,7 +44,6 @@ pub struct Shell {
     window: KioskWindow,
     photos: RefCell<Photos>,
     shown: RefCell<Option<View>>,
-    shown_operator: RefCell<OperatorView>,
     lang: RefCell<Option<Lang>>,
     feeds: RefCell<Feeds>,
     menu_version: RefCell<(String, std::collections::BTreeSet<String>)>,
@@ -130,7 +129,6 @@ impl Shell {
             window,
             photos: RefCell::new(photos),
             shown: RefCell::new(None),
-            shown_operator: RefCell::new(OperatorView::default()),
             lang: RefCell::new(None),
             feeds: RefCell::new(feeds),
             menu_version: RefCell::new(Default::default()),
@@ -227,7 +225,7 @@ impl Shell {
             let outbox = feeds.outbox.as_mut().map(|r| r.borrow_and_update().clone()).unwrap_or_default();
             let available = self.availability(&health, pos.as_ref(), &outbox);
             self.flow.borrow_mut().set_availability(available);
-            *self.shown_operator.borrow_mut() = self.operator_view(&health, pos.as_ref());
+            self.flow.borrow_mut().set_devices(device_rows(&health, pos.as_ref()));
             // The POS changed the menu or its sold-out marks: take the stored menu again.
             if let Some(pos) = pos {
                 let mut statuses = self.statuses.borrow_mut();
@@ -274,43 +272,9 @@ impl Shell {
         }
     }
 
-    fn operator_view(&self, health: &HealthMap, pos: Option<&PosView>) -> OperatorView {
-        let mut devices: Vec<(String, String, String, bool)> = health
-            .iter()
-            .map(|(name, h)| {
-                let state = match h.state {
-                    State::Ok => "ok",
-                    State::Degraded => "degraded",
-                    State::Missing => "missing",
-                    State::Fault => "fault",
-                };
-                ((*name).to_owned(), state.to_owned(), h.reason.clone(), h.usable())
-            })
-            .collect();
-        if let Some(p) = pos {
-            let state = if p.reachable { "ok" } else { "unreachable" };
-            devices.push(("pos".into(), state.into(), p.problem.clone().unwrap_or_default(), p.reachable));
-        }
-        let flow = self.flow.borrow();
-        let lang = flow.lang();
-        let items = flow
-            .menu()
-            .items
-            .iter()
-            .map(|i| ItemCard {
-                id: i.id.0.clone(),
-                name: i.name.get(lang).to_owned(),
-                sold_out: i.sold_out,
-                ..ItemCard::default()
-            })
-            .collect();
-        OperatorView { devices, items }
-    }
-
     fn refresh(&self) {
         let view = self.flow.borrow().view();
-        let operator = self.shown_operator.borrow().clone();
-        if self.shown.borrow().as_ref() == Some(&view) && view.page != crate::session::Page::Operator {
+        if self.shown.borrow().as_ref() == Some(&view) {
             return;
         }
         let shown = self.shown.borrow().clone();
@@ -318,10 +282,39 @@ impl Shell {
             &self.window,
             &view,
             shown.as_ref(),
-            &operator,
             &mut self.photos.borrow_mut(),
             &mut self.lang.borrow_mut(),
         );
         *self.shown.borrow_mut() = Some(view);
     }
+}
+
+/// The operator page's device list: the supervisor's devices and the POS link.
+fn device_rows(health: &HealthMap, pos: Option<&PosView>) -> Vec<DeviceRow> {
+    let mut rows: Vec<DeviceRow> = health
+        .iter()
+        .map(|(name, h)| {
+            let state = match h.state {
+                State::Ok => "ok",
+                State::Degraded => "degraded",
+                State::Missing => "missing",
+                State::Fault => "fault",
+            };
+            DeviceRow {
+                name: (*name).to_owned(),
+                state: state.to_owned(),
+                reason: h.reason.clone(),
+                ok: h.usable(),
+            }
+        })
+        .collect();
+    if let Some(p) = pos {
+        rows.push(DeviceRow {
+            name: "pos".into(),
+            state: if p.reachable { "ok" } else { "unreachable" }.into(),
+            reason: p.problem.clone().unwrap_or_default(),
+            ok: p.reachable,
+        });
+    }
+    rows
 }

@@ -329,6 +329,8 @@ pub struct Flow {
     /// A short confirmation over the page ("staff are on their way") until this time.
     pub(super) notice: Option<(String, i64)>,
     pub(super) available: Availability,
+    /// Device health for the operator page, as the supervisor and POS link report it.
+    pub(super) devices: Vec<super::view::DeviceRow>,
     last_touch_ms: i64,
     pub(super) now_ms: i64,
     pub(super) pin_problem: Option<String>,
@@ -360,6 +362,7 @@ impl Flow {
             guests: 2,
             notice: None,
             available: Availability::default(),
+            devices: Vec::new(),
             last_touch_ms: now_ms,
             now_ms,
             pin_problem: None,
@@ -460,6 +463,10 @@ impl Flow {
             });
             self.page = Page::Problem;
         }
+    }
+
+    pub fn set_devices(&mut self, devices: Vec<super::view::DeviceRow>) {
+        self.devices = devices;
     }
 
     /// Payment means that can be chosen now.

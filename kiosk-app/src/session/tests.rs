@@ -318,9 +318,24 @@ fn operator_mode_needs_the_pin() {
         f.handle(Intent::SetSoldOut { item: "tiramisu".into(), sold_out: true }, at(5)),
         vec![Effect::SetSoldOut { item: "tiramisu".into(), sold_out: true }]
     );
+    // the stored menu comes back and the operator's list shows the mark at once
+    let mut menu = (*demo_menu()).clone();
+    menu.set_sold_out(&"tiramisu".into(), true);
+    f.outcome(Outcome::Menu(Arc::new(menu)), at(5));
+    let v = f.view();
+    assert!(v.all_items.iter().any(|i| i.id == "tiramisu" && i.sold_out));
+    assert_eq!(v.all_items.len(), demo_menu().items.len());
+    f.set_devices(vec![super::view::DeviceRow {
+        name: "printer".into(),
+        state: "ok".into(),
+        reason: "ready".into(),
+        ok: true,
+    }]);
+    assert_eq!(f.view().devices.len(), 1);
     assert_eq!(f.handle(Intent::PrinterTest, at(6)), vec![Effect::PrinterTest]);
     f.handle(Intent::Back, at(7));
     assert_eq!(f.page(), Page::Attract);
+    assert!(f.view().all_items.is_empty() && f.view().devices.is_empty(), "built for the operator page only");
 }
 
 #[test]

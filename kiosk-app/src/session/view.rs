@@ -44,6 +44,15 @@ pub struct Line {
     pub total: String,
 }
 
+/// One device on the operator page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    pub name: String,
+    pub state: String,
+    pub reason: String,
+    pub ok: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct View {
     pub page: Page,
@@ -84,6 +93,9 @@ pub struct View {
     pub tab_total: String,
     pub tab_vat_line: String,
     pub pin_problem: String,
+    /// Operator page only: device health and every item with its sold-out mark.
+    pub devices: Vec<DeviceRow>,
+    pub all_items: Vec<ItemCard>,
 }
 
 impl Flow {
@@ -138,7 +150,13 @@ impl Flow {
             tab_total: String::new(),
             tab_vat_line: String::new(),
             pin_problem: self.pin_problem.clone().unwrap_or_default(),
+            devices: Vec::new(),
+            all_items: Vec::new(),
         };
+        if self.page == Page::Operator {
+            view.devices = self.devices.clone();
+            view.all_items = menu.items.iter().map(|i| card(menu, i, lang)).collect();
+        }
 
         if let Some(editor) = self.editor()
             && let Some(item) = menu.item(&editor.item)
