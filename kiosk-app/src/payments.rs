@@ -19,9 +19,12 @@
 use std::sync::{Arc, Mutex};
 
 use kiosk_domain::{Approval, OrderEvent, OrderId, OrderState, PaymentOp, PaymentOutcome};
+use kiosk_drivers::payment::smartro::client::SmartroTerminal;
 use kiosk_drivers::payment::{CancelWhat, ChargeRequest, PaymentTerminal};
+use kiosk_drivers::transport::Link;
 
 use crate::store::{Actor, PrintKind, Store, StoreError};
+use crate::supervisor::SharedTerminal;
 
 /// Approvals journaled at most this long ago are completed by recovery; older ones are
 /// cancelled.
@@ -68,6 +71,21 @@ pub struct ReconcileReport {
 pub struct PaymentDesk<T> {
     store: Arc<Mutex<Store>>,
     terminal: T,
+}
+
+/// Runs `f` with a payment desk on the supervisor's terminal connection, held for the whole
+/// of `f` so nothing else talks to the terminal meanwhile. `None` when the terminal is not
+/// connected now.
+pub async fn with_desk<R>(
+    terminal: &SharedTerminal,
+    store: Arc<Mutex<Store>>,
+    f: impl AsyncFnOnce(&mut PaymentDesk<SmartroTerminal<Link>>) -> R,
+) -> Option<R> {
+    let mut guard = terminal.lock().await;
+    let mut desk = PaymentDesk::new(store, guard.take()?);
+    let result = f(&mut desk).await;
+    *guard = Some(desk.into_terminal());
+    Some(result)
 }
 
 const NOT_SENT: &str = "NS";

@@ -12,7 +12,7 @@ use kiosk_drivers::gpio::service::{GpioCommand, GpioEvent};
 
 use crate::clock::StoreClock;
 use crate::config::Config;
-use crate::payments::PaymentDesk;
+use crate::payments::with_desk;
 use crate::pos::runner::{self, PosLink};
 use crate::pos::{AnyPos, PosAdapter, StaffReason};
 use crate::store::Store;
@@ -158,23 +158,16 @@ fn call_staff(config: &Config, link: Option<&PosLink>) {
 async fn reconcile(terminal: &SharedTerminal, store: Arc<Mutex<Store>>, clock: &StoreClock) -> bool {
     let deadline = tokio::time::Instant::now() + TERMINAL_WAIT;
     loop {
-        {
-            let mut guard = terminal.lock().await;
-            if let Some(t) = guard.take() {
-                let mut desk = PaymentDesk::new(store.clone(), t);
-                let result = desk.recover(clock.now_ms()).await;
-                *guard = Some(desk.into_terminal());
-                match result {
-                    Ok(report) => {
-                        tracing::info!("payments reconciled: {report:?}");
-                        return report.still_unknown == 0;
-                    }
-                    Err(e) => {
-                        tracing::error!("payment recovery: {e}");
-                        return false;
-                    }
-                }
+        match with_desk(terminal, store.clone(), async |desk| desk.recover(clock.now_ms()).await).await {
+            Some(Ok(report)) => {
+                tracing::info!("payments reconciled: {report:?}");
+                return report.still_unknown == 0;
             }
+            Some(Err(e)) => {
+                tracing::error!("payment recovery: {e}");
+                return false;
+            }
+            None => {}
         }
         if tokio::time::Instant::now() >= deadline {
             return false;

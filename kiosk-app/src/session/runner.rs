@@ -10,7 +10,7 @@ use kiosk_domain::{Menu, Order, OrderEvent, OrderId, OrderState};
 use super::flow::{Effect, Outcome, Payment};
 use crate::clock::StoreClock;
 use crate::config::OperatorConfig;
-use crate::payments::{Means, PayResult, PaymentDesk};
+use crate::payments::{Means, PayResult, with_desk};
 use crate::pos::outbox::OutboxHandle;
 use crate::pos::{AnyPos, call_staff_with_retry};
 use crate::printing::PrintHandle;
@@ -135,17 +135,14 @@ impl Runner {
         let Some(shared) = &self.terminal else {
             return Outcome::Declined { order: id, message: "no card terminal".into() };
         };
-        let mut guard = shared.lock().await;
-        let Some(terminal) = guard.take() else {
+        let now = self.clock.now_ms();
+        let paid = with_desk(shared, self.store.clone(), async |desk| desk.pay(id, &means, now).await).await;
+        let Some(result) = paid else {
             return Outcome::Declined {
                 order: id,
                 message: "결제 단말기가 연결되어 있지 않습니다 / The card reader is not connected".into(),
             };
         };
-        let mut desk = PaymentDesk::new(self.store.clone(), terminal);
-        let result = desk.pay(id, &means, self.clock.now_ms()).await;
-        *guard = Some(desk.into_terminal());
-        drop(guard);
         match result {
             Ok(PayResult::Approved(_)) => match self.commit(id) {
                 Ok(()) => Outcome::Committed { order: id, number },
