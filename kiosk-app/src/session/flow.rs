@@ -14,7 +14,7 @@ use kiosk_drivers::scanner::Scan;
 use kiosk_drivers::scanner::classify::{ScanKind, classify};
 use uuid::Uuid;
 
-use super::words::sentences;
+use super::words::{self, sentences};
 use crate::config::ReceiptPolicy;
 use crate::pos::StaffReason;
 
@@ -437,12 +437,7 @@ impl Flow {
         let dropped = self.cart.reprice(&self.menu, now.local);
         if !dropped.is_empty() {
             let names: Vec<String> = dropped.iter().map(|(l, _)| l.name.get(self.lang).to_owned()).collect();
-            let text = if self.lang == Lang::Ko {
-                format!("품절되어 장바구니에서 뺐습니다: {}", names.join(", "))
-            } else {
-                format!("Sold out, removed from your cart: {}", names.join(", "))
-            };
-            self.notice = Some((text, now.ms + NOTICE_MS * 2));
+            self.notice = Some((words::sold_out_removed(&names, self.lang), now.ms + NOTICE_MS * 2));
         }
         if self.category >= self.menu.categories.len() {
             self.category = 0;
@@ -451,9 +446,14 @@ impl Flow {
 
     pub fn set_availability(&mut self, available: Availability) {
         self.available = available;
-        if self.available.out_of_service
-            && matches!(self.page, Page::Attract | Page::Language | Page::Service)
-        {
+        if matches!(self.page, Page::Attract | Page::Language | Page::Service) {
+            self.refuse_if_out_of_service();
+        }
+    }
+
+    /// Out of service, no order starts: the customer is sent to the counter. True if so.
+    fn refuse_if_out_of_service(&mut self) -> bool {
+        if self.available.out_of_service {
             let s = sentences(self.lang);
             self.problem = Some(Problem {
                 title: s.out_of_service.into(),
@@ -463,6 +463,7 @@ impl Flow {
             });
             self.page = Page::Problem;
         }
+        self.available.out_of_service
     }
 
     pub fn set_devices(&mut self, devices: Vec<super::view::DeviceRow>) {
@@ -527,9 +528,7 @@ impl Flow {
         self.last_touch_ms = now.ms;
         match intent {
             Intent::Start => {
-                if self.available.out_of_service {
-                    self.set_availability(self.available.clone());
-                } else if self.page == Page::Attract {
+                if !self.refuse_if_out_of_service() && self.page == Page::Attract {
                     self.page = if self.settings.languages.len() > 1 {
                         Page::Language
                     } else {
@@ -706,7 +705,7 @@ impl Flow {
                 } else if (picks.len() as u32) < g.max {
                     picks.push(Pick::plain(option));
                 } else {
-                    editor.problem = Some(too_many(g.name.get(lang), g.max, lang));
+                    editor.problem = Some(words::too_many(g.name.get(lang), g.max, lang));
                 }
                 if picks.is_empty() {
                     editor.choices.remove(group);
@@ -729,7 +728,7 @@ impl Flow {
                 } else if (picks.len() as u32) < g.max {
                     picks.push(OptionId(option.to_owned()));
                 } else {
-                    editor.problem = Some(too_many(g.name.get(lang), g.max, lang));
+                    editor.problem = Some(words::too_many(g.name.get(lang), g.max, lang));
                 }
                 if picks.is_empty() {
                     pick.nested.remove(group);
@@ -752,7 +751,10 @@ impl Flow {
                 self.editor = None;
                 self.page = self.menu_page();
             }
-            Err(e) => editor.problem = Some(cart_problem(&e, &self.menu, self.lang)),
+            Err(e) => {
+                let (menu, lang) = (&self.menu, self.lang);
+                editor.problem = Some(words::cart_problem(&e, |name| localized(menu, name, lang), lang));
+            }
         }
     }
 
@@ -972,26 +974,11 @@ impl Flow {
     pub fn round_status(&mut self, order: OrderId, served: bool, now: Now) {
         let Some(tab) = &self.tab else { return };
         let Some(round) = tab.rounds.iter().position(|o| o.id == order) else { return };
-        let n = round + 1;
-        let text = match (self.lang == Lang::Ko, served) {
-            (true, false) => format!("{n}번째 주문이 준비되었습니다"),
-            (true, true) => format!("{n}번째 주문이 나왔습니다"),
-            (false, false) => format!("Round {n} is ready"),
-            (false, true) => format!("Round {n} has been served"),
-        };
-        self.notice = Some((text, now.ms + NOTICE_MS));
+        self.notice = Some((words::round_status(round + 1, served, self.lang), now.ms + NOTICE_MS));
     }
 
     pub(super) fn editor(&self) -> Option<&Editor> {
         self.editor.as_ref()
-    }
-}
-
-fn too_many(group: &str, max: u32, lang: Lang) -> String {
-    if lang == Lang::Ko {
-        format!("{group}: 최대 {max}개까지 고를 수 있습니다")
-    } else {
-        format!("{group}: choose at most {max}")
     }
 }
 
@@ -1006,37 +993,4 @@ fn localized(menu: &Menu, name: &str, lang: Lang) -> String {
         }
     }
     name.to_owned()
-}
-
-/// A refused selection, told plainly.
-pub fn cart_problem(e: &CartError, menu: &Menu, lang: Lang) -> String {
-    let ko = lang == Lang::Ko;
-    let name = |n: &str| localized(menu, n, lang);
-    match e {
-        CartError::TooFewChoices { group, min, .. } => {
-            let group = name(group);
-            if ko {
-                format!("{group}: {min}개를 골라 주세요")
-            } else {
-                format!("{group}: please choose {min}")
-            }
-        }
-        CartError::MissingSetChoice(step) => {
-            let step = name(step);
-            if ko { format!("{step}을(를) 골라 주세요") } else { format!("Please choose the {step}") }
-        }
-        CartError::SoldOut(item) => {
-            let name = name(item);
-            if ko { format!("{name}은(는) 품절입니다") } else { format!("{name} is sold out") }
-        }
-        CartError::QuantityLimit { name: item, limit } => {
-            let name = name(item);
-            if ko {
-                format!("{name}은(는) 한 주문에 {limit}개까지입니다")
-            } else {
-                format!("At most {limit} of {name} per order")
-            }
-        }
-        other => other.to_string(),
-    }
 }

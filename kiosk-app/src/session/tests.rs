@@ -351,3 +351,19 @@ fn a_sold_out_item_leaves_the_cart_with_a_notice() {
     f.handle(Intent::OpenItem("tiramisu".into()), at(13));
     assert_eq!(f.page(), Page::Menu, "a sold-out item does not open");
 }
+
+#[test]
+fn out_of_service_sends_the_customer_to_the_counter() {
+    let mut f = Flow::new(Settings::kiosk(), demo_menu(), 0);
+    f.set_availability(Availability { out_of_service: true, ..Availability::default() });
+    assert_eq!(f.page(), Page::Problem);
+    assert_eq!(f.view().problem_title, "잠시 사용할 수 없습니다");
+    f.handle(Intent::Dismiss, at(1));
+    assert_eq!(f.page(), Page::Attract);
+    f.handle(Intent::Start, at(2));
+    assert_eq!(f.page(), Page::Problem, "no order starts while out of service");
+    f.set_availability(Availability::default());
+    f.handle(Intent::Dismiss, at(3));
+    f.handle(Intent::Start, at(4));
+    assert_eq!(f.page(), Page::Language);
+}

@@ -2,7 +2,7 @@
 //! amounts). Fixed labels live in the `.slint` files behind `@tr`; these carry numbers and
 //! names, so they are built here, in the customer's language.
 
-use kiosk_domain::{Currency, Lang, Money, MoneyStyle};
+use kiosk_domain::{CartError, Currency, Lang, Money, MoneyStyle};
 
 /// Korean where the customer chose Korean; English for every other language until the
 /// menu and UI carry them.
@@ -53,6 +53,66 @@ pub fn table_label(table: &str, lang: Lang) -> String {
 
 pub fn line_quantity(name: &str, quantity: u32) -> String {
     if quantity > 1 { format!("{name} × {quantity}") } else { name.to_owned() }
+}
+
+/// An option group already holds its most.
+pub fn too_many(group: &str, max: u32, lang: Lang) -> String {
+    if ko(lang) {
+        format!("{group}: 최대 {max}개까지 고를 수 있습니다")
+    } else {
+        format!("{group}: choose at most {max}")
+    }
+}
+
+/// Lines a new menu no longer allows, taken out of the cart.
+pub fn sold_out_removed(names: &[String], lang: Lang) -> String {
+    if ko(lang) {
+        format!("품절되어 장바구니에서 뺐습니다: {}", names.join(", "))
+    } else {
+        format!("Sold out, removed from your cart: {}", names.join(", "))
+    }
+}
+
+/// The kitchen's word on a table's round `n`.
+pub fn round_status(n: usize, served: bool, lang: Lang) -> String {
+    match (ko(lang), served) {
+        (true, false) => format!("{n}번째 주문이 준비되었습니다"),
+        (true, true) => format!("{n}번째 주문이 나왔습니다"),
+        (false, false) => format!("Round {n} is ready"),
+        (false, true) => format!("Round {n} has been served"),
+    }
+}
+
+/// A refused selection, told plainly; `name` puts a menu name into the customer's language.
+pub fn cart_problem(e: &CartError, name: impl Fn(&str) -> String, lang: Lang) -> String {
+    let ko = ko(lang);
+    match e {
+        CartError::TooFewChoices { group, min, .. } => {
+            let group = name(group);
+            if ko {
+                format!("{group}: {min}개를 골라 주세요")
+            } else {
+                format!("{group}: please choose {min}")
+            }
+        }
+        CartError::MissingSetChoice(step) => {
+            let step = name(step);
+            if ko { format!("{step}을(를) 골라 주세요") } else { format!("Please choose the {step}") }
+        }
+        CartError::SoldOut(item) => {
+            let item = name(item);
+            if ko { format!("{item}은(는) 품절입니다") } else { format!("{item} is sold out") }
+        }
+        CartError::QuantityLimit { name: item, limit } => {
+            let item = name(item);
+            if ko {
+                format!("{item}은(는) 한 주문에 {limit}개까지입니다")
+            } else {
+                format!("At most {limit} of {item} per order")
+            }
+        }
+        other => other.to_string(),
+    }
 }
 
 pub struct Sentences {
