@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_app::config::Config;
 use kiosk_app::screen::photos::Photos;
 use kiosk_app::screen::shell::Shell;
 use kiosk_app::screen::{demo::DEMO_MENU, device, pictures};
@@ -15,26 +14,8 @@ use kiosk_app::store::{Actor, Store};
 use kiosk_domain::Menu;
 use kiosk_ui::headless::{self, Screen};
 
-fn config(dir: &std::path::Path) -> Config {
-    let text = format!(
-        r#"
-role = "kiosk"
-data_dir = "{}"
-time_zone = "Asia/Seoul"
-[store]
-id = "b"
-name = "벤치 카페"
-business_number = "123-45-67891"
-address = "서울"
-[ui]
-payment_methods = ["counter"]
-[operator]
-pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM"
-"#,
-        dir.display()
-    );
-    Config::parse(&text).expect("bench config")
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -69,7 +50,7 @@ fn main() {
     println!("UI benchmark (software renderer; medians of {frames} frames)");
     for (w, h) in [(800u32, 1280u32), (1280, 800)] {
         screen.next_screen(w, h);
-        let config = config(&dir.path().join(format!("d{w}")));
+        let config = common::counter_kiosk(&dir.path().join(format!("d{w}")));
         std::fs::create_dir_all(&config.data_dir).unwrap();
         Store::open(config.database_path()).unwrap().save_menu(&menu, "bench", Actor::System, 0).unwrap();
 

@@ -2,7 +2,6 @@
 //! (as a screen reader or keypad would), its state checked in the store and its pixels in
 //! key regions of the screen. One test function: Slint allows one platform per process.
 
-use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,29 +15,9 @@ use kiosk_app::store::{Actor, Store};
 use kiosk_domain::{Menu, OrderState};
 use kiosk_ui::headless::{self, Screen};
 
-const DEMO_MENU: &str = include_str!("../data/demo-menu.json");
+mod common;
 
-fn config(dir: &Path, extra: &str) -> Config {
-    let text = format!(
-        r#"
-role = "kiosk"
-data_dir = "{}"
-time_zone = "Asia/Seoul"
-[store]
-id = "t"
-name = "테스트 카페"
-business_number = "123-45-67891"
-address = "서울"
-[ui]
-payment_methods = ["counter"]
-{extra}
-[operator]
-pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM"
-"#,
-        dir.display()
-    );
-    Config::parse(&text).unwrap_or_else(|e| panic!("{e:?}"))
-}
+const DEMO_MENU: &str = include_str!("../data/demo-menu.json");
 
 fn shell_with(
     config: &Config,
@@ -138,7 +117,7 @@ fn kiosk_order_by_label_then_bad_menus_keep_their_layout() {
     demo.set_sold_out(&"tiramisu".into(), true);
 
     // --- a pay-at-counter order, by accessible label ---
-    let config = config(&dir.path().join("kiosk"), "");
+    let config = common::counter_kiosk(&dir.path().join("kiosk"));
     let (shell, store) = shell_with(&config, &demo, &runtime);
     assert_eq!(shell.view().page, Page::Attract);
     press(&shell, &ko("Touch to order"));

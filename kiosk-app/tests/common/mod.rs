@@ -1,4 +1,6 @@
-//! Helpers shared by the kiosk-app integration tests.
+//! Helpers shared by the kiosk-app integration tests (and the UI benchmark). Each binary
+//! uses a part of them.
+#![allow(dead_code)]
 
 use kiosk_domain::{Cart, Menu, Order, OrderId, OrderKind, Selection, Service, Settlement};
 
@@ -8,4 +10,26 @@ pub fn cola_order(menu: &Menu, colas: u32, settlement: Settlement, now_ms: i64) 
     cart.add(menu, Selection::of("cola", colas), None).unwrap();
     let kind = OrderKind::Kiosk { service: Service::TakeOut };
     Order::from_cart(OrderId(uuid::Uuid::new_v4()), 0, kind, settlement, &cart, menu, now_ms).unwrap()
+}
+
+/// A kiosk with no devices and no POS that takes payment at the counter, its data in `dir`.
+pub fn counter_kiosk(dir: &std::path::Path) -> kiosk_app::config::Config {
+    let text = format!(
+        r#"
+role = "kiosk"
+data_dir = "{}"
+time_zone = "Asia/Seoul"
+[store]
+id = "t"
+name = "테스트 카페"
+business_number = "123-45-67891"
+address = "서울"
+[ui]
+payment_methods = ["counter"]
+[operator]
+pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM"
+"#,
+        dir.display()
+    );
+    kiosk_app::config::Config::parse(&text).unwrap_or_else(|e| panic!("{e:?}"))
 }
