@@ -38,8 +38,9 @@ pub struct Shell {
     config: Config,
     runtime: tokio::runtime::Handle,
     effects: mpsc::UnboundedSender<Effect>,
-    outcomes: std_mpsc::Receiver<Outcome>,
-    outcome_tx: std_mpsc::Sender<Outcome>,
+    /// One message per effect performed: its outcome, or `None` for one that answers nothing.
+    outcomes: std_mpsc::Receiver<Option<Outcome>>,
+    outcome_tx: std_mpsc::Sender<Option<Outcome>>,
     in_flight: Rc<Cell<usize>>,
     window: KioskWindow,
     photos: RefCell<Photos>,
@@ -110,9 +111,7 @@ impl Shell {
         let tx = outcome_tx.clone();
         runtime.spawn(async move {
             while let Some(effect) = effect_rx.recv().await {
-                if let Some(outcome) = worker_runner.perform(effect).await
-                    && tx.send(outcome).is_err()
-                {
+                if tx.send(worker_runner.perform(effect).await).is_err() {
                     return;
                 }
             }
@@ -173,16 +172,11 @@ impl Shell {
 
     fn dispatch(&self, effects: Vec<Effect>) {
         for effect in effects {
-            let answers = !matches!(effect, Effect::Abandon(_));
-            if answers {
-                self.in_flight.set(self.in_flight.get() + 1);
-            }
+            self.in_flight.set(self.in_flight.get() + 1);
             if let Effect::CallStaff { .. } = effect {
                 let (runner, tx) = (self.runner.clone(), self.outcome_tx.clone());
                 self.runtime.spawn(async move {
-                    if let Some(outcome) = runner.perform(effect).await {
-                        let _ = tx.send(outcome);
-                    }
+                    let _ = tx.send(runner.perform(effect).await);
                 });
             } else if self.effects.send(effect).is_err() {
                 tracing::error!("the effect worker stopped");
@@ -193,10 +187,12 @@ impl Shell {
     /// Takes in outcomes, device and POS changes and scans; runs the timers; redraws.
     pub fn pump(&self) {
         let now = self.now();
-        while let Ok(outcome) = self.outcomes.try_recv() {
+        while let Ok(done) = self.outcomes.try_recv() {
             self.in_flight.set(self.in_flight.get().saturating_sub(1));
-            let effects = self.flow.borrow_mut().outcome(outcome, now);
-            self.dispatch(effects);
+            if let Some(outcome) = done {
+                let effects = self.flow.borrow_mut().outcome(outcome, now);
+                self.dispatch(effects);
+            }
         }
         self.take_feeds(now);
         let effects = self.flow.borrow_mut().tick(now);
@@ -206,10 +202,9 @@ impl Shell {
 
     fn take_feeds(&self, now: Now) {
         let mut feeds = self.feeds.borrow_mut();
-        let mut changed = false;
-        changed |= feeds.health.as_ref().is_some_and(|r| r.has_changed().unwrap_or(false));
-        changed |= feeds.pos.as_ref().is_some_and(|r| r.has_changed().unwrap_or(false));
-        changed |= feeds.outbox.as_ref().is_some_and(|r| r.has_changed().unwrap_or(false));
+        let changed = feeds.health.as_ref().is_some_and(|r| r.has_changed().unwrap_or(false))
+            || feeds.pos.as_ref().is_some_and(|r| r.has_changed().unwrap_or(false))
+            || feeds.outbox.as_ref().is_some_and(|r| r.has_changed().unwrap_or(false));
         let mut scans = Vec::new();
         if let Some(rx) = feeds.scans.as_mut() {
             while let Ok(event) = rx.try_recv() {
@@ -226,8 +221,8 @@ impl Shell {
             let available = self.availability(&health, pos.as_ref(), &outbox);
             self.flow.borrow_mut().set_availability(available);
             self.flow.borrow_mut().set_devices(device_rows(&health, pos.as_ref()));
-            // The POS changed the menu or its sold-out marks: take the stored menu again.
             if let Some(pos) = pos {
+                // New kitchen statuses of this device's orders.
                 let mut statuses = self.statuses.borrow_mut();
                 for (id, status) in &pos.order_status {
                     if statuses.get(id) != Some(status)
@@ -239,6 +234,7 @@ impl Shell {
                     }
                     statuses.insert(id.clone(), *status);
                 }
+                // The POS changed the menu or its sold-out marks: take the stored menu again.
                 let key = (pos.menu_version.clone().unwrap_or_default(), pos.sold_out.clone());
                 if *self.menu_version.borrow() != key {
                     *self.menu_version.borrow_mut() = key;
