@@ -126,10 +126,20 @@ fn an_ambiguous_payment_is_resolved_by_query_never_by_a_second_charge() {
     assert_eq!(store.finish_payment(q, &approval(order.total()), 7).unwrap(), OrderState::PaymentApproved);
     store.commit_order(order.id, &[], Actor::System, 8).unwrap();
     // a staff refund reverses it
+    let approvals = store.recent_approvals(10).unwrap();
+    assert_eq!(approvals.len(), 1);
+    assert_eq!(
+        (approvals[0].order_id, approvals[0].amount, approvals[0].reversed),
+        (order.id, order.total(), false)
+    );
+    assert_eq!(approvals[0].order_state, OrderState::Committed);
     let c = store.begin_payment(order.id, PaymentOp::Cancel, order.total(), "{}", 9).unwrap();
     let reversed = PaymentOutcome::Reversed { approval_no: "30012345".into() };
     assert_eq!(store.finish_payment(c, &reversed, 10).unwrap(), OrderState::Reversed);
     assert_eq!(store.standing_approval(order.id).unwrap(), None);
+    // the operator's journal shows the approval as reversed
+    let approvals = store.recent_approvals(10).unwrap();
+    assert!(approvals[0].reversed && approvals[0].order_state == OrderState::Reversed, "{approvals:?}");
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod orders;
 mod outbox;
 mod payments;
 mod schema;
+mod settings;
 
 use std::path::Path;
 use std::time::Duration;
@@ -27,8 +28,9 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior, params};
 
 pub use menu::CachedMenu;
 pub use outbox::{OutboxEntry, OutboxStatus, PrintJob, PrintKind};
-pub use payments::{JournalEntry, JournalId};
+pub use payments::{ApprovalRow, JournalEntry, JournalId};
 pub use schema::SCHEMA_VERSION;
+pub use settings::{DeviceSetting, DeviceSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

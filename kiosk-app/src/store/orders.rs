@@ -221,10 +221,7 @@ pub(super) fn transition(
 }
 
 fn insert_order(tx: &Transaction<'_>, order: &Order, business_day: &str, now_ms: i64) -> Result<()> {
-    let table_id = match &order.kind {
-        OrderKind::Table { table, .. } => Some(table.0.clone()),
-        OrderKind::Kiosk { .. } => None,
-    };
+    let table_id = order.kind.table().map(|t| t.0.clone());
     tx.execute(
         "INSERT INTO orders (id, number, business_day, kind_json, table_id, settlement, currency, vat_rate_bp,
                              item_count, total, supply, vat, line_count, state, created_at_ms, updated_at_ms, lang)

@@ -181,7 +181,56 @@ fn parse_op(s: &str) -> Result<PaymentOp> {
         .ok_or_else(|| StoreError::Corrupt { table: "payment_journal", detail: format!("operation {s:?}") })
 }
 
+/// One approval for the operator's payment journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalRow {
+    pub order_id: OrderId,
+    pub number: u32,
+    pub amount: Money,
+    pub approval_no: String,
+    pub approved_at_ms: i64,
+    pub order_state: OrderState,
+    /// A later cancel reversed it (at the terminal or by the recovery rule).
+    pub reversed: bool,
+}
+
 impl Store {
+    /// The latest approvals, newest first, each with whether it still stands.
+    pub fn recent_approvals(&self, limit: u32) -> Result<Vec<ApprovalRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT j.order_id, o.number, j.amount, j.approval_no, j.finished_at_ms, o.state,
+                    EXISTS (SELECT 1 FROM payment_journal r
+                            WHERE r.order_id = j.order_id AND r.outcome = 'reversed' AND r.id > j.id)
+             FROM payment_journal j JOIN orders o ON o.id = j.order_id
+             WHERE j.outcome = 'approved'
+             ORDER BY j.id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, bool>(6)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (order_id, number, amount, approval_no, at, state, reversed) = row?;
+            Ok(ApprovalRow {
+                order_id: parse_order_id(&order_id)?,
+                number,
+                amount: Money(amount),
+                approval_no: approval_no.unwrap_or_default(),
+                approved_at_ms: at.unwrap_or_default(),
+                order_state: super::parse_state(&state)?,
+                reversed,
+            })
+        })
+        .collect()
+    }
+
     /// The order an approval number was journaled for, if any.
     pub fn order_of_approval(&self, approval_no: &str) -> Result<Option<OrderId>> {
         let id: Option<String> = self

@@ -146,6 +146,14 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE pos_outbox_v3 RENAME TO pos_outbox;
     CREATE INDEX pos_outbox_queued ON pos_outbox(seq) WHERE status = 'queued';
     "#,
+    // 4: settings the operator changed on the device (they override the configuration file).
+    r#"
+    CREATE TABLE device_settings (
+        key     TEXT    PRIMARY KEY,
+        value   TEXT    NOT NULL,
+        at_ms   INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
