@@ -33,6 +33,7 @@ struct Labels {
     take_out: &'static str,
     table: &'static str,
     round: &'static str,
+    bill: &'static str,
     guests: &'static str,
     supply: &'static str,
     vat: &'static str,
@@ -61,6 +62,7 @@ const KO: Labels = Labels {
     take_out: "포장",
     table: "테이블",
     round: "차 주문",
+    bill: "계산",
     guests: "인원",
     supply: "공급가액",
     vat: "부가세",
@@ -89,6 +91,7 @@ const EN: Labels = Labels {
     take_out: "Take-out",
     table: "Table",
     round: "round",
+    bill: "bill",
     guests: "Guests",
     supply: "Supply value",
     vat: "VAT",
@@ -130,6 +133,7 @@ fn where_(order: &Order, l: &Labels, lang: Lang) -> String {
             format!("{} {table} ({round}{})", l.table, l.round)
         }
         OrderKind::Table { table, round, .. } => format!("{} {table} ({} {round})", l.table, l.round),
+        OrderKind::TableBill { table, .. } => format!("{} {table} {}", l.table, l.bill),
     }
 }
 

@@ -53,6 +53,27 @@ pub enum OrderKind {
         guests: u16,
         round: u32,
     },
+    /// A table's tab paid at the table: the lines of every standing round, prepaid. The POS
+    /// closes the table's rounds as paid; it is not a new order for the kitchen.
+    TableBill {
+        table: TableId,
+        rounds: Vec<OrderId>,
+    },
+}
+
+impl OrderKind {
+    /// The table an order belongs to, if any.
+    pub fn table(&self) -> Option<&TableId> {
+        match self {
+            OrderKind::Table { table, .. } | OrderKind::TableBill { table, .. } => Some(table),
+            OrderKind::Kiosk { .. } => None,
+        }
+    }
+
+    /// Food to make: everything but a bill.
+    pub fn goes_to_kitchen(&self) -> bool {
+        !matches!(self, OrderKind::TableBill { .. })
+    }
 }
 
 /// How the order is paid.
@@ -236,20 +257,51 @@ impl Tab {
                     });
                 }
             }
-            OrderKind::Kiosk { .. } => return Err(OrderError::WrongTable(self.table.clone())),
+            OrderKind::Kiosk { .. } | OrderKind::TableBill { .. } => {
+                return Err(OrderError::WrongTable(self.table.clone()));
+            }
         }
         self.rounds.push(order);
         Ok(())
     }
 
-    /// What the table owes: every round that still stands (not cancelled or reversed).
+    /// The rounds that still stand (not cancelled or reversed).
+    fn standing(&self) -> impl Iterator<Item = &Order> {
+        self.rounds.iter().filter(|o| o.state.is_committed())
+    }
+
+    /// Something is owed.
+    pub fn owes(&self) -> bool {
+        self.standing().next().is_some()
+    }
+
+    /// What the table owes: every round that still stands.
     pub fn bill(&self, rate: VatRate) -> Result<Totals, Overflow> {
-        let lines: Vec<PricedLine> = self
-            .rounds
-            .iter()
-            .filter(|o| o.state.is_committed())
-            .flat_map(|o| o.lines.iter().cloned())
-            .collect();
+        let lines: Vec<PricedLine> = self.standing().flat_map(|o| o.lines.iter().cloned()).collect();
         Totals::of(&lines, rate)
+    }
+
+    /// The prepaid order that settles this tab at the table: the standing rounds' lines, in
+    /// the currency and VAT rate they were ordered in.
+    pub fn bill_order(&self, id: OrderId, created_at_ms: i64) -> Result<Order, OrderError> {
+        let first = self.standing().next().ok_or(OrderError::EmptyCart)?;
+        let (currency, vat_rate) = (first.currency, first.vat_rate);
+        let lines: Vec<PricedLine> = self.standing().flat_map(|o| o.lines.iter().cloned()).collect();
+        Ok(Order {
+            id,
+            number: 0,
+            kind: OrderKind::TableBill {
+                table: self.table.clone(),
+                rounds: self.standing().map(|o| o.id).collect(),
+            },
+            settlement: Settlement::Prepaid,
+            currency,
+            vat_rate,
+            totals: Totals::of(&lines, vat_rate)?,
+            lines,
+            state: OrderState::Draft,
+            created_at_ms,
+            lang: first.lang,
+        })
     }
 }

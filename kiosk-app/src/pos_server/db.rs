@@ -334,7 +334,10 @@ impl ServerDb {
                     params![id, device, digest, canonical, order.number, order.totals.total().0, unix_now_ms()],
                 )?;
                 let seq = tx.last_insert_rowid();
-                tx.execute("INSERT INTO kitchen_queue (order_id) VALUES (?1)", [&id])?;
+                // A table's bill pays rounds the kitchen already has.
+                if order.kind.goes_to_kitchen() {
+                    tx.execute("INSERT INTO kitchen_queue (order_id) VALUES (?1)", [&id])?;
+                }
                 (SubmitStatus::Accepted, seq)
             }
         };

@@ -5,14 +5,16 @@ use std::rc::Rc;
 
 use kiosk_domain::{Lang, Service};
 use kiosk_ui::{
-    CategoryView, DeviceView, GroupView, ItemView, Kiosk, KioskWindow, LineView, OptionView, Page,
+    CategoryView, DeviceView, GroupView, ItemView, JournalView, Kiosk, KioskWindow, LineView, OptionView,
+    Page,
 };
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::photos::Photos;
 use crate::pos::StaffReason;
-use crate::session::flow::{Intent, Page as FlowPage, PayWith};
+use crate::session::flow::{Intent, Page as FlowPage, PayWith, SettingKey};
 use crate::session::view::{ItemCard, Line, View};
+use crate::store::DeviceSetting;
 
 fn page(p: FlowPage) -> Page {
     match p {
@@ -166,6 +168,28 @@ pub fn show(
     if changed!(all_items) {
         k.set_all_items(model(view.all_items.iter().map(|c| item_view(c, photos)).collect()));
     }
+    k.set_setting_table(s(&view.setting_table));
+    k.set_setting_volume(view.setting_volume as i32);
+    k.set_setting_idle_s(view.setting_idle_s as i32);
+    k.set_setting_language(s(view.setting_language.code()));
+    if changed!(journal) {
+        k.set_journal(model(
+            view.journal
+                .iter()
+                .map(|j| JournalView {
+                    order: s(&j.order),
+                    title: s(&j.title),
+                    amount: s(&j.amount),
+                    approval: s(&j.approval_no),
+                    state: s(&j.state),
+                    can_cancel: j.can_cancel,
+                })
+                .collect(),
+        ));
+    }
+    k.set_confirm_cancel(s(&view.confirm_cancel));
+    k.set_bill_card(view.bill_card);
+    k.set_bill_wallet(view.bill_wallet);
 }
 
 /// Wires every callback of the `Kiosk` global to `send`.
@@ -233,4 +257,20 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
     on!(on_set_sold_out, |item, sold_out| Some(Intent::SetSoldOut { item: item.as_str().into(), sold_out }));
     on!(on_printer_test, || Some(Intent::PrinterTest));
     on!(on_reprint_last, || Some(Intent::ReprintLast));
+    on!(on_adjust_setting, |key, step| {
+        let key = match key.as_str() {
+            "table" => Some(SettingKey::Table),
+            "volume" => Some(SettingKey::Volume),
+            "idle" => Some(SettingKey::IdleTimeout),
+            _ => None,
+        };
+        key.map(|key| Intent::AdjustSetting { key, step })
+    });
+    on!(on_set_default_language, |code| Lang::from_code(&code)
+        .map(|l| Intent::ChangeSetting(DeviceSetting::Language(l))));
+    on!(on_cancel_approval, |order| order
+        .parse()
+        .ok()
+        .map(|o| Intent::CancelApproval(kiosk_domain::OrderId(o))));
+    on!(on_answer_cancel, |yes| Some(Intent::ConfirmCancel(yes)));
 }

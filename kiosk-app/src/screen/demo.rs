@@ -6,7 +6,8 @@
 //!
 //! With `--headless` (or without a display) a script presses the UI's buttons by their
 //! accessible labels: a kiosk order of two items with options paid by card (declined once,
-//! then approved) with a receipt, then a table session (two rounds, a staff call, the bill).
+//! then approved) with a receipt and a look at the operator's payment journal, then a table
+//! session (two rounds, a staff call, the bill paid at the table).
 //! Every screen it passes is written as a PNG; the printed receipts and the store server's
 //! record of the orders are printed at the end.
 
@@ -45,11 +46,15 @@ struct Stage {
     server_db: PathBuf,
     printer: kiosk_drivers::sim::printer::server::RunningSim,
     terminal: kiosk_drivers::sim::terminal::server::TerminalSim,
+    _table_terminal: kiosk_drivers::sim::terminal::server::TerminalSim,
     _scanner: ScannerSim,
     kiosk: Config,
     table: Config,
     photos: PathBuf,
 }
+
+/// The demo's operator PIN.
+pub const DEMO_PIN: &str = "4321";
 
 fn config(stage_data: &Path, name: &str, body: &str, url: &str, token: &str) -> Result<Config> {
     let data = stage_data.join(name);
@@ -80,11 +85,12 @@ footer = ["Wi-Fi: HANIP-GUEST"]
 print = "ask"
 
 [operator]
-pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM"
+pin_hash = "{pin_hash}"
 "#,
         role = if name == "table" { "table" } else { "kiosk" },
         table = if name == "table" { "[table]\nnumber = \"7\"" } else { "" },
         data = data.display(),
+        pin_hash = crate::config::hash_pin(DEMO_PIN).map_err(|e| anyhow::anyhow!("hashing the PIN: {e}"))?,
     );
     Config::parse(&text).map_err(|errors| {
         anyhow::anyhow!(
@@ -99,6 +105,7 @@ async fn stage(out: &Path) -> Result<Stage> {
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
     let (p, t, s) = (data.join("ttyPRINTER"), data.join("ttyTERMINAL"), data.join("ttySCANNER"));
+    let table_t = data.join("ttyTABLETERMINAL");
     let printer = spawn_printer(
         &p,
         SimOptions { baud: Some(115_200), out_dir: Some(out.join("printer")), ..SimOptions::default() },
@@ -106,6 +113,8 @@ async fn stage(out: &Path) -> Result<Stage> {
     .context("starting the printer simulator")?;
     let terminal =
         spawn_terminal(&t, TerminalSimOptions::default()).context("starting the terminal simulator")?;
+    let table_terminal = spawn_terminal(&table_t, TerminalSimOptions::default())
+        .context("starting the table's terminal simulator")?;
     let scanner =
         ScannerSim::create(&s, ScannerSimOptions::default()).context("starting the scanner simulator")?;
 
@@ -154,18 +163,38 @@ suffix = "cr""#,
         t = t.display(),
         s = s.display()
     );
-    // The table tablet is post-pay: rounds go to the tab, the bill is paid at the counter.
-    // It shows English, so the demo shows both languages.
-    let table_devices = r#"[ui]
+    // The table tablet is post-pay: rounds go to the tab, and its own card terminal takes
+    // the bill at the table. It shows English, so the demo shows both languages.
+    let table_devices = format!(
+        r#"[ui]
 languages = ["en", "ko"]
 default_language = "en"
-postpay = true"#;
+postpay = true
+payment_methods = ["card", "counter"]
+
+[devices.terminal]
+protocol = "smartro"
+port = "{}"
+baud = 115200"#,
+        table_t.display()
+    );
     let kiosk = config(&data, "kiosk", &kiosk_devices, &url, &kiosk_token)?;
-    let table = config(&data, "table", table_devices, &url, &table_token)?;
+    let table = config(&data, "table", &table_devices, &url, &table_token)?;
     let photos = data.join("photos");
     let menu: kiosk_domain::Menu = serde_json::from_str(DEMO_MENU)?;
     pictures::write_all(&menu, &photos)?;
-    Ok(Stage { data, server, server_db, printer, terminal, _scanner: scanner, kiosk, table, photos })
+    Ok(Stage {
+        data,
+        server,
+        server_db,
+        printer,
+        terminal,
+        _table_terminal: table_terminal,
+        _scanner: scanner,
+        kiosk,
+        table,
+        photos,
+    })
 }
 
 /// Seeds a device's store with the demo menu so its first frame has one; the POS link
@@ -329,6 +358,19 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
     s.press_tr("Print a receipt")?;
     s.save("done-printing")?;
     s.press_tr("Done")?;
+    // Staff open operator mode (five taps in the corner, then the PIN) and see the
+    // approval in the payment journal.
+    for _ in 0..5 {
+        screen.tap(20.0, 20.0);
+    }
+    s.settle()?;
+    for digit in DEMO_PIN.chars() {
+        s.press(&digit.to_string())?;
+    }
+    s.press_tr("Enter")?;
+    s.wait_for("the operator's payment journal", |v| v.page == Page::Operator && !v.journal.is_empty())?;
+    s.save("operator-journal")?;
+    s.press_tr("Close")?;
     let kiosk_shell = s.shell.clone();
     drop(s);
 
@@ -374,13 +416,17 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
     s.save("staff-called")?;
     s.press_tr("Bill")?;
     let bill = s.shell.view();
+    s.save("bill")?;
+    s.press_tr("Pay here by card")?;
+    s.wait_for("the bill to be paid", |v| v.page == Page::Done)?;
+    s.press_tr("Done")?;
     drop(s);
 
     // --- what happened ---
     let deadline = Instant::now() + Duration::from_secs(20);
     let orders = loop {
         let orders = ServerDb::open(&stage.server_db)?.orders(0, 100)?;
-        if orders.len() >= 3 || Instant::now() > deadline {
+        if orders.len() >= 4 || Instant::now() > deadline {
             break orders;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -405,7 +451,11 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
     for receipt in &printed {
         println!("\n--- receipt (also printer/job-*.png) ---\n{receipt}");
     }
-    println!("\ntable 7 bill: {} ({} lines)", bill.tab_total, bill.tab_lines.len());
+    println!(
+        "\ntable 7 bill: {} ({} lines), paid by card at the table",
+        bill.tab_total,
+        bill.tab_lines.len()
+    );
     println!("\nthe store server's orders:");
     println!("   seq  device    number      total  status");
     for o in &orders {
@@ -417,9 +467,9 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
         .map(|c| format!("{} at table {}", c.reason, c.table.as_deref().unwrap_or("-")))
         .collect();
     println!("staff calls: {}", calls.join(", "));
-    if orders.len() != 3 {
+    if orders.len() != 4 {
         bail!(
-            "the store server has {} orders, expected 3 (one kiosk order and two table rounds)",
+            "the store server has {} orders, expected 4 (one kiosk order, two table rounds and the table's bill)",
             orders.len()
         );
     }

@@ -37,7 +37,6 @@ pub fn start(config: &Config) -> Result<Device> {
         printing: sup.printing.clone(),
         pos: link.as_ref().map(|l| l.pos.clone()),
         outbox: link.as_ref().map(|l| l.outbox.clone()),
-        table: config.table_number.clone(),
         operator: config.operator.clone(),
     };
     let feeds = Feeds {

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use kiosk_domain::{
-    Cart, CartError, Choices, GroupId, ItemId, Lang, LocalTime, Menu, OptionId, Order, OrderId, OrderKind,
-    Pick, Selection, Service, Settlement, StepId, Tab, TableId,
+    Cart, CartError, Choices, GroupId, ItemId, Lang, LocalTime, Menu, Money, OptionId, Order, OrderId,
+    OrderKind, Pick, Selection, Service, Settlement, StepId, Tab, TableId,
 };
 use kiosk_drivers::scanner::Scan;
 use kiosk_drivers::scanner::classify::{ScanKind, classify};
@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::words::{self, sentences};
 use crate::config::ReceiptPolicy;
 use crate::pos::StaffReason;
+use crate::store::DeviceSetting;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
@@ -61,7 +62,23 @@ pub struct Settings {
     /// How long the barcode prompt waits for a scan.
     pub scan_wait_ms: i64,
     pub receipt: ReceiptPolicy,
+    /// Sound volume, 0 (silent) to [`MAX_VOLUME`].
+    pub volume: u8,
 }
+
+pub const MAX_VOLUME: u8 = 10;
+/// One step of the idle timeout's stepper.
+const IDLE_STEP_S: i32 = 15;
+
+/// A setting with a stepper on the operator page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingKey {
+    Table,
+    Volume,
+    IdleTimeout,
+}
+/// The idle timeout the operator can choose, in seconds.
+pub const IDLE_TIMEOUT_RANGE_S: (u32, u32) = (30, 600);
 
 impl Settings {
     pub fn kiosk() -> Settings {
@@ -77,6 +94,7 @@ impl Settings {
             done_return_ms: 20_000,
             scan_wait_ms: 60_000,
             receipt: ReceiptPolicy::Ask,
+            volume: 7,
         }
     }
 }
@@ -151,6 +169,16 @@ pub enum Intent {
     /// The hidden operator gesture (five taps in a corner).
     OperatorGesture,
     Pin(String),
+    /// Operator page: a device setting changed.
+    ChangeSetting(DeviceSetting),
+    /// Operator page: a stepper's − (`step` −1) or + (+1).
+    AdjustSetting {
+        key: SettingKey,
+        step: i32,
+    },
+    /// Operator page: cancel this approval (asks for confirmation first).
+    CancelApproval(OrderId),
+    ConfirmCancel(bool),
     SetSoldOut {
         item: ItemId,
         sold_out: bool,
@@ -176,8 +204,15 @@ pub enum Effect {
     CallStaff {
         id: Uuid,
         reason: StaffReason,
+        table: Option<String>,
     },
     VerifyPin(String),
+    /// Keep an operator's setting (and, for the table number, claim the table at the POS).
+    SaveSetting(DeviceSetting),
+    /// Read the latest approvals for the operator's payment journal.
+    LoadJournal,
+    /// Reverse an order's standing approval at the terminal (the operator confirmed).
+    CancelApproval(OrderId),
     SetSoldOut {
         item: ItemId,
         sold_out: bool,
@@ -222,12 +257,34 @@ pub enum Outcome {
         ok: bool,
     },
     PinChecked(bool),
+    /// A setting was kept; `problem` says what went wrong with it (a table taken at the POS).
+    SettingSaved {
+        problem: Option<String>,
+    },
+    Journal(Vec<JournalLine>),
+    ApprovalCancelled {
+        order: OrderId,
+        ok: bool,
+    },
     /// The menu changed (an operator's sold-out toggle, the POS).
     Menu(Arc<Menu>),
     /// The work could not be done (a store error): nothing was charged.
     Failed {
         what: String,
     },
+}
+
+/// One approval on the operator's payment journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalLine {
+    pub order: OrderId,
+    pub number: u32,
+    pub amount: Money,
+    pub approval_no: String,
+    /// When it was approved, in the store's time zone.
+    pub at: String,
+    /// Reversed at the terminal since (cancelled or refunded).
+    pub reversed: bool,
 }
 
 /// The item being put together on the item page.
@@ -280,6 +337,8 @@ pub struct Done {
     pub since_ms: i64,
     /// The POS link was away when the order was committed.
     pub queued: bool,
+    /// A table's bill paid at the table (not an order to collect).
+    pub bill: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -337,6 +396,11 @@ pub struct Flow {
     /// The page the operator came from.
     operator_return: Page,
     last_order: Option<OrderId>,
+    /// The paying page is paying the table's bill, not the cart.
+    settling: bool,
+    /// Operator page: the latest approvals, and the one whose cancel awaits confirmation.
+    pub(super) journal: Vec<JournalLine>,
+    pub(super) confirm_cancel: Option<OrderId>,
 }
 
 const NOTICE_MS: i64 = 5_000;
@@ -368,6 +432,9 @@ impl Flow {
             pin_problem: None,
             operator_return: home,
             last_order: None,
+            settling: false,
+            journal: Vec::new(),
+            confirm_cancel: None,
         }
     }
 
@@ -427,7 +494,8 @@ impl Flow {
             return None;
         }
         let left = self.last_touch_ms + self.settings.idle_timeout_ms - self.now_ms;
-        (left <= self.settings.idle_warning_ms).then(|| (left.max(0) as u32).div_ceil(1000))
+        let warning = self.settings.idle_warning_ms.min(self.settings.idle_timeout_ms / 2);
+        (left <= warning).then(|| (left.max(0) as u32).div_ceil(1000))
     }
 
     /// A new menu (sold-out marks, a new version): the cart is repriced; lines no longer
@@ -480,6 +548,16 @@ impl Flow {
             }
     }
 
+    /// The table's bill can be paid here: something is owed and a terminal takes it.
+    pub fn bill_payable(&self, with: PayWith) -> bool {
+        with != PayWith::Counter && self.offers(with) && self.tab.as_ref().is_some_and(Tab::owes)
+    }
+
+    /// Where a payment that did not go through returns to.
+    fn pay_again_page(&self) -> Page {
+        if self.settling { Page::Bill } else { Page::PayChoice }
+    }
+
     /// The timers: the idle warning and reset, the done page's return, the barcode wait.
     pub fn tick(&mut self, now: Now) -> Vec<Effect> {
         self.now_ms = now.ms;
@@ -496,7 +574,8 @@ impl Flow {
             && now.ms - since_ms >= self.settings.scan_wait_ms
         {
             self.paying = None;
-            self.page = Page::PayChoice;
+            self.page = self.pay_again_page();
+            self.settling = false;
             return Vec::new();
         }
         if !self.idle_exempt() && now.ms - self.last_touch_ms >= self.settings.idle_timeout_ms {
@@ -517,6 +596,8 @@ impl Flow {
         self.done = None;
         self.problem = None;
         self.category = 0;
+        self.settling = false;
+        self.confirm_cancel = None;
         self.lang = self.settings.default_language;
         self.page = self.home();
         self.last_touch_ms = self.now_ms;
@@ -582,7 +663,8 @@ impl Flow {
             Intent::CancelPayment => {
                 if matches!(self.paying, Some(Paying::AwaitingScan { .. })) {
                     self.paying = None;
-                    self.page = Page::PayChoice;
+                    self.page = self.pay_again_page();
+                    self.settling = false;
                 }
             }
             Intent::WantReceipt(want) => return self.want_receipt(want),
@@ -597,7 +679,8 @@ impl Flow {
             }
             Intent::CallStaff(reason) => {
                 self.page = self.menu_page();
-                return vec![Effect::CallStaff { id: Uuid::new_v4(), reason }];
+                let table = self.tab.as_ref().map(|t| t.table.0.clone());
+                return vec![Effect::CallStaff { id: Uuid::new_v4(), reason, table }];
             }
             Intent::ShowBill => {
                 if self.tab.is_some() {
@@ -630,6 +713,32 @@ impl Flow {
             Intent::PrinterTest => {
                 if self.page == Page::Operator {
                     return vec![Effect::PrinterTest];
+                }
+            }
+            Intent::ChangeSetting(setting) => {
+                if self.page == Page::Operator {
+                    return self.change_setting(setting, now);
+                }
+            }
+            Intent::AdjustSetting { key, step } => {
+                if self.page == Page::Operator
+                    && let Some(setting) = self.adjusted(key, step)
+                {
+                    return self.change_setting(setting, now);
+                }
+            }
+            Intent::CancelApproval(order) => {
+                if self.page == Page::Operator && self.journal.iter().any(|j| j.order == order && !j.reversed)
+                {
+                    self.confirm_cancel = Some(order);
+                }
+            }
+            Intent::ConfirmCancel(yes) => {
+                if let Some(order) = self.confirm_cancel.take()
+                    && yes
+                    && self.page == Page::Operator
+                {
+                    return vec![Effect::CancelApproval(order)];
                 }
             }
             Intent::ReprintLast => {
@@ -665,10 +774,70 @@ impl Flow {
             }
             Page::Cart | Page::StaffCall | Page::Bill => self.menu_page(),
             Page::PayChoice => Page::Cart,
-            Page::Pin | Page::Operator => self.operator_return,
+            Page::Pin | Page::Operator => {
+                self.confirm_cancel = None;
+                self.operator_return
+            }
             other => other,
         };
         Vec::new()
+    }
+
+    /// A stepper's new value; a table number that is not a number has no stepper.
+    fn adjusted(&self, key: SettingKey, step: i32) -> Option<DeviceSetting> {
+        let step = step.signum();
+        Some(match key {
+            SettingKey::Table => {
+                let n: u32 = self.settings.table.as_ref()?.parse().ok()?;
+                DeviceSetting::Table(n.saturating_add_signed(step).max(1).to_string())
+            }
+            SettingKey::Volume => DeviceSetting::Volume(
+                (i32::from(self.settings.volume) + step).clamp(0, MAX_VOLUME.into()) as u8,
+            ),
+            SettingKey::IdleTimeout => {
+                let secs = (self.settings.idle_timeout_ms / 1000) as i32 + step * IDLE_STEP_S;
+                let (min, max) = IDLE_TIMEOUT_RANGE_S;
+                DeviceSetting::IdleTimeoutS(secs.clamp(min as i32, max as i32) as u32)
+            }
+        })
+    }
+
+    /// An operator's setting: applied at once, then kept by the runner.
+    fn change_setting(&mut self, setting: DeviceSetting, now: Now) -> Vec<Effect> {
+        let setting = match setting {
+            DeviceSetting::Table(table) => {
+                let table = table.trim().to_owned();
+                // A kiosk has no table; a table with an open bill keeps its number.
+                let Some(tab) = &self.tab else { return Vec::new() };
+                if table.is_empty() || tab.table.0 == table {
+                    return Vec::new();
+                }
+                if !tab.rounds.is_empty() {
+                    self.notice = Some((sentences(self.lang).table_has_tab.into(), now.ms + NOTICE_MS));
+                    return Vec::new();
+                }
+                self.tab = Some(Tab::open(TableId(table.clone()), 0));
+                self.settings.table = Some(table.clone());
+                DeviceSetting::Table(table)
+            }
+            DeviceSetting::Volume(v) => {
+                self.settings.volume = v.min(MAX_VOLUME);
+                DeviceSetting::Volume(self.settings.volume)
+            }
+            DeviceSetting::IdleTimeoutS(secs) => {
+                let secs = secs.clamp(IDLE_TIMEOUT_RANGE_S.0, IDLE_TIMEOUT_RANGE_S.1);
+                self.settings.idle_timeout_ms = i64::from(secs) * 1000;
+                DeviceSetting::IdleTimeoutS(secs)
+            }
+            DeviceSetting::Language(lang) => {
+                if !self.settings.languages.contains(&lang) {
+                    return Vec::new();
+                }
+                self.settings.default_language = lang;
+                DeviceSetting::Language(lang)
+            }
+        };
+        vec![Effect::SaveSetting(setting)]
     }
 
     fn open_item(&mut self, id: &ItemId) {
@@ -778,9 +947,12 @@ impl Flow {
     }
 
     fn pay(&mut self, with: PayWith, now: Now) -> Vec<Effect> {
-        if self.page != Page::PayChoice || self.cart.is_empty() || !self.offers(with) {
+        let cart = self.page == Page::PayChoice && !self.cart.is_empty() && self.offers(with);
+        let bill = self.page == Page::Bill && self.bill_payable(with);
+        if !cart && !bill {
             return Vec::new();
         }
+        self.settling = bill;
         if with == PayWith::Wallet {
             self.paying = Some(Paying::AwaitingScan { since_ms: now.ms });
             self.page = Page::Paying;
@@ -794,19 +966,23 @@ impl Flow {
         let mut effects = Vec::new();
         let settlement =
             if payment == Payment::Counter { Settlement::PayAtCounter } else { Settlement::Prepaid };
-        // A draft of this very cart and settlement is charged again after a decline; any
-        // other is cancelled and replaced.
-        let reusable = self
-            .draft
-            .as_ref()
-            .is_some_and(|d| d.settlement == settlement && d.lines.as_slice() == self.cart.lines());
-        if !reusable && let Some(old) = self.draft.take() {
-            effects.push(Effect::Abandon(old.id));
-        }
-        if self.draft.is_none() {
-            let kind = OrderKind::Kiosk { service: self.service };
-            let Some(order) = self.new_order(kind, settlement, now) else { return effects };
-            self.draft = Some(order);
+        let wanted = if self.settling {
+            let bill = self.tab.as_ref().and_then(|t| t.bill_order(OrderId(Uuid::new_v4()), now.ms).ok());
+            bill.map(|o| o.in_language(self.lang))
+        } else {
+            self.new_order(OrderKind::Kiosk { service: self.service }, settlement, now)
+        };
+        let Some(wanted) = wanted else { return effects };
+        // A draft of this very order is charged again after a decline; any other is
+        // cancelled and replaced.
+        let reusable = self.draft.as_ref().is_some_and(|d| {
+            d.settlement == wanted.settlement && d.kind == wanted.kind && d.lines == wanted.lines
+        });
+        if !reusable {
+            if let Some(old) = self.draft.take() {
+                effects.push(Effect::Abandon(old.id));
+            }
+            self.draft = Some(wanted);
         }
         let order = self.draft.clone().expect("draft made above");
         self.paying = Some(Paying::Charging(with));
@@ -867,7 +1043,14 @@ impl Flow {
         match outcome {
             Outcome::Committed { order, number } => {
                 let settlement = self.draft.take().map(|d| d.settlement).unwrap_or(Settlement::Prepaid);
-                self.cart.clear();
+                let bill = std::mem::take(&mut self.settling);
+                if bill {
+                    // The table is settled: the next guests start a new tab.
+                    self.tab = self.tab.take().map(|t| Tab::open(t.table, 0));
+                    self.guests = 2;
+                } else {
+                    self.cart.clear();
+                }
                 self.paying = None;
                 self.last_order = Some(order);
                 let receipt = match self.settings.receipt {
@@ -880,6 +1063,7 @@ impl Flow {
                     order,
                     number,
                     settlement,
+                    bill,
                     receipt,
                     since_ms: now.ms,
                     queued: !self.available.pos_reachable,
@@ -895,18 +1079,21 @@ impl Flow {
                     title: s.declined.into(),
                     body: message,
                     action: s.try_again.into(),
-                    then: Page::PayChoice,
+                    then: self.pay_again_page(),
                 });
+                self.settling = false;
                 self.page = Page::Problem;
             }
             Outcome::Aborted { .. } => {
                 self.paying = None;
-                self.page = Page::Cart;
+                self.page = if std::mem::take(&mut self.settling) { Page::Bill } else { Page::Cart };
             }
             Outcome::Unresolved { number, .. } => {
-                // Held for staff: this cart must never be charged again.
+                // Held for staff: this cart (or bill) must never be charged again.
                 self.draft = None;
-                self.cart.clear();
+                if !std::mem::take(&mut self.settling) {
+                    self.cart.clear();
+                }
                 self.paying = None;
                 self.problem = Some(Problem {
                     title: s.unresolved.into(),
@@ -949,20 +1136,38 @@ impl Flow {
                 if self.page == Page::Pin {
                     if ok {
                         self.page = Page::Operator;
+                        return vec![Effect::LoadJournal];
                     } else {
                         self.pin_problem = Some(s.wrong_pin.into());
                     }
                 }
             }
+            Outcome::SettingSaved { problem } => {
+                let text = problem.unwrap_or_else(|| s.saved.into());
+                self.notice = Some((text, now.ms + NOTICE_MS));
+            }
+            Outcome::Journal(lines) => self.journal = lines,
+            Outcome::ApprovalCancelled { ok, .. } => {
+                let text = if ok { s.cancelled } else { s.cancel_failed };
+                self.notice = Some((text.into(), now.ms + NOTICE_MS));
+                return vec![Effect::LoadJournal];
+            }
             Outcome::Menu(menu) => self.set_menu(menu, now),
             Outcome::Failed { what } => {
                 tracing::error!("session: {what}");
                 self.paying = None;
+                let then = if std::mem::take(&mut self.settling) {
+                    Page::Bill
+                } else if self.cart.is_empty() {
+                    self.home()
+                } else {
+                    Page::Cart
+                };
                 self.problem = Some(Problem {
                     title: s.failed.into(),
                     body: s.failed_body.into(),
                     action: s.ok.into(),
-                    then: if self.cart.is_empty() { self.home() } else { Page::Cart },
+                    then,
                 });
                 self.page = Page::Problem;
             }

@@ -7,15 +7,18 @@ use std::sync::{Arc, Mutex};
 
 use kiosk_domain::{Menu, Order, OrderEvent, OrderId, OrderState};
 
-use super::flow::{Effect, Outcome, Payment};
+use super::flow::{Effect, JournalLine, Outcome, Payment};
 use crate::clock::StoreClock;
 use crate::config::OperatorConfig;
 use crate::payments::{Means, PayResult, with_desk};
 use crate::pos::outbox::OutboxHandle;
-use crate::pos::{AnyPos, call_staff_with_retry};
+use crate::pos::{AnyPos, PosAdapter, call_staff_with_retry};
 use crate::printing::PrintHandle;
-use crate::store::{Actor, PrintKind, Store, StoreError};
+use crate::store::{Actor, DeviceSetting, PrintKind, Store, StoreError};
 use crate::supervisor::SharedTerminal;
+
+/// How many approvals the operator's journal shows.
+const JOURNAL_ROWS: u32 = 30;
 
 /// Everything the session's effects touch. Cheap to clone; one per device.
 #[derive(Clone)]
@@ -26,7 +29,6 @@ pub struct Runner {
     pub printing: Option<PrintHandle>,
     pub pos: Option<Arc<AnyPos>>,
     pub outbox: Option<OutboxHandle>,
-    pub table: Option<String>,
     pub operator: OperatorConfig,
 }
 
@@ -48,9 +50,9 @@ impl Runner {
                 Some(Outcome::Printed { ok: self.print(Some(id), PrintKind::Receipt) })
             }
             Effect::PrinterTest => Some(Outcome::Printed { ok: self.print(None, PrintKind::TestPage) }),
-            Effect::CallStaff { id, reason } => {
+            Effect::CallStaff { id, reason, table } => {
                 let ok = match &self.pos {
-                    Some(pos) => call_staff_with_retry(pos, id, self.table.as_deref(), reason).await,
+                    Some(pos) => call_staff_with_retry(pos, id, table.as_deref(), reason).await,
                     None => {
                         tracing::warn!("staff call: no POS is configured to call staff through");
                         false
@@ -65,6 +67,23 @@ impl Runner {
                     tokio::task::spawn_blocking(move || operator.verify_pin(&pin)).await.unwrap_or(false);
                 Some(Outcome::PinChecked(ok))
             }
+            Effect::SaveSetting(setting) => Some(self.save_setting(setting).await),
+            Effect::LoadJournal => match self.store(|s| s.recent_approvals(JOURNAL_ROWS)) {
+                Ok(rows) => Some(Outcome::Journal(
+                    rows.into_iter()
+                        .map(|r| JournalLine {
+                            order: r.order_id,
+                            number: r.number,
+                            amount: r.amount,
+                            approval_no: r.approval_no,
+                            at: self.clock.local_datetime(r.approved_at_ms),
+                            reversed: r.reversed,
+                        })
+                        .collect(),
+                )),
+                Err(e) => Some(Outcome::Failed { what: format!("reading the payment journal: {e}") }),
+            },
+            Effect::CancelApproval(order) => Some(self.cancel_approval(order).await),
             Effect::SetSoldOut { item, sold_out } => {
                 let result = self.store(|s| {
                     s.set_sold_out(&item, sold_out, Actor::Operator, now)?;
@@ -77,6 +96,45 @@ impl Runner {
                 }
             }
         }
+    }
+
+    async fn save_setting(&self, setting: DeviceSetting) -> Outcome {
+        let now = self.clock.now_ms();
+        if let Err(e) = self.store(|s| s.set_device_setting(&setting, Actor::Operator, now)) {
+            return Outcome::Failed { what: format!("saving the setting {setting:?}: {e}") };
+        }
+        // The POS hands each table to one device.
+        let problem = match (&setting, &self.pos) {
+            (DeviceSetting::Table(table), Some(pos)) => {
+                pos.claim_table(table).await.err().map(|e| e.to_string())
+            }
+            _ => None,
+        };
+        Outcome::SettingSaved { problem }
+    }
+
+    /// The operator's cancel of an approval, through the supervisor's terminal. The desk
+    /// journals the cancel before and after the terminal is asked.
+    async fn cancel_approval(&self, order: OrderId) -> Outcome {
+        let Some(shared) = &self.terminal else {
+            return Outcome::ApprovalCancelled { order, ok: false };
+        };
+        let now = self.clock.now_ms();
+        let result =
+            with_desk(shared, self.store.clone(), async |desk| desk.cancel_payment(order, now).await).await;
+        let ok = match result {
+            Some(Ok(ok)) => ok,
+            Some(Err(e)) => {
+                tracing::error!("cancelling the approval of order {order}: {e}");
+                false
+            }
+            None => false,
+        };
+        tracing::info!(
+            "operator cancel of order {order}'s approval: {}",
+            if ok { "reversed" } else { "failed" }
+        );
+        Outcome::ApprovalCancelled { order, ok }
     }
 
     /// The menu as stored (with sold-out marks).

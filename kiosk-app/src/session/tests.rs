@@ -367,3 +367,166 @@ fn out_of_service_sends_the_customer_to_the_counter() {
     f.handle(Intent::Start, at(4));
     assert_eq!(f.page(), Page::Language);
 }
+
+/// A table flow with one committed round of two iced americanos (9,000원).
+fn table_with_a_round(settings: Settings) -> Flow {
+    let mut f = Flow::new(Settings { table: Some("7".into()), ..settings }, demo_menu(), 0);
+    f.handle(Intent::OpenItem("americano".into()), at(1));
+    f.handle(toggle("temp", "iced"), at(1));
+    f.handle(toggle("size", "regular"), at(1));
+    f.handle(Intent::SetQuantity(2), at(1));
+    f.handle(Intent::AddToCart, at(2));
+    f.handle(Intent::ShowCart, at(3));
+    let e = f.handle(Intent::OrderRound, at(4));
+    let [Effect::SendRound(round)] = e.as_slice() else { panic!("{e:?}") };
+    let mut committed = round.clone();
+    committed.state = kiosk_domain::OrderState::Committed;
+    f.outcome(Outcome::RoundSent(committed), at(5));
+    f
+}
+
+#[test]
+fn a_table_pays_its_bill_at_the_table_and_starts_a_new_tab() {
+    let mut f = table_with_a_round(Settings::kiosk());
+    let round = f.tab().unwrap().rounds[0].clone();
+    f.handle(Intent::ShowBill, at(10));
+    let v = f.view();
+    assert!(v.bill_card && v.bill_wallet, "a terminal is configured: the bill is paid here");
+    assert!(
+        f.handle(Intent::Pay(PayWith::Counter), at(11)).is_empty(),
+        "the counter is not a way to pay here"
+    );
+
+    let e = f.handle(Intent::Pay(PayWith::Card), at(12));
+    let [Effect::Checkout { order: bill, payment: Payment::Card }] = e.as_slice() else { panic!("{e:?}") };
+    assert_eq!(f.page(), Page::Paying);
+    assert_eq!(bill.settlement, Settlement::Prepaid);
+    assert!(
+        matches!(&bill.kind, OrderKind::TableBill { table, rounds } if table.0 == "7" && rounds == &[round.id])
+    );
+    assert_eq!(bill.lines, round.lines);
+    assert_eq!(bill.total(), round.total());
+
+    // declined: back to the bill, and the retry charges the same bill order
+    f.outcome(Outcome::Declined { order: bill.id, message: "한도 초과".into() }, at(13));
+    f.handle(Intent::Dismiss, at(14));
+    assert_eq!(f.page(), Page::Bill);
+    let e = f.handle(Intent::Pay(PayWith::Card), at(15));
+    assert!(matches!(e.as_slice(), [Effect::Checkout { order, .. }] if order.id == bill.id), "{e:?}");
+
+    f.outcome(Outcome::Committed { order: bill.id, number: 12 }, at(16));
+    assert_eq!(f.page(), Page::Done);
+    assert_eq!(f.view().done_detail, "계산이 완료되었습니다. 감사합니다.");
+    let tab = f.tab().unwrap();
+    assert!(tab.rounds.is_empty() && tab.table.0 == "7", "the next guests start a new tab");
+    f.handle(Intent::WantReceipt(false), at(17));
+    assert_eq!(f.page(), Page::TableHome);
+    assert!(f.view().ask_guests);
+    f.handle(Intent::ShowBill, at(18));
+    assert!(!f.view().bill_card, "nothing is owed");
+}
+
+#[test]
+fn without_a_terminal_the_bill_says_pay_at_the_counter() {
+    let mut f = table_with_a_round(Settings { methods: vec![PayWith::Counter], ..Settings::kiosk() });
+    f.handle(Intent::ShowBill, at(10));
+    let v = f.view();
+    assert!(!v.bill_card && !v.bill_wallet);
+    assert!(f.handle(Intent::Pay(PayWith::Card), at(11)).is_empty());
+    assert_eq!(f.page(), Page::Bill);
+}
+
+fn operator(f: &mut Flow) {
+    f.handle(Intent::OperatorGesture, at(20));
+    f.handle(Intent::Pin("1234".into()), at(21));
+    assert_eq!(f.outcome(Outcome::PinChecked(true), at(22)), vec![Effect::LoadJournal]);
+    assert_eq!(f.page(), Page::Operator);
+}
+
+#[test]
+fn the_operator_changes_settings_that_apply_at_once() {
+    let mut f = Flow::new(Settings { table: Some("7".into()), ..Settings::kiosk() }, demo_menu(), 0);
+    operator(&mut f);
+    let step = |key, step| Intent::AdjustSetting { key, step };
+    assert_eq!(
+        f.handle(step(SettingKey::Table, 1), at(23)),
+        vec![Effect::SaveSetting(crate::store::DeviceSetting::Table("8".into()))]
+    );
+    assert_eq!(f.view().setting_table, "8");
+    assert_eq!(f.view().table_label, "테이블 8");
+    for _ in 0..20 {
+        f.handle(step(SettingKey::Volume, 1), at(24));
+    }
+    assert_eq!(f.view().setting_volume, u32::from(MAX_VOLUME), "the volume stops at its most");
+    assert_eq!(
+        f.handle(step(SettingKey::IdleTimeout, -1), at(25)),
+        vec![Effect::SaveSetting(crate::store::DeviceSetting::IdleTimeoutS(75))]
+    );
+    assert_eq!(
+        f.handle(Intent::ChangeSetting(crate::store::DeviceSetting::Language(Lang::En)), at(26)),
+        vec![Effect::SaveSetting(crate::store::DeviceSetting::Language(Lang::En))]
+    );
+    assert!(
+        f.handle(Intent::ChangeSetting(crate::store::DeviceSetting::Language(Lang::Ja)), at(26)).is_empty(),
+        "a language this device does not offer"
+    );
+    f.outcome(Outcome::SettingSaved { problem: None }, at(27));
+    assert_eq!(f.view().notice, "저장했습니다");
+    f.handle(Intent::Back, at(28));
+    // the new timeout rules: 75 s, the warning in its last 20 s
+    f.handle(Intent::OpenItem("scone".into()), at(30));
+    f.handle(Intent::AddToCart, at(31));
+    assert_eq!(f.idle_warning(), None);
+    f.tick(at(31 + 56_000));
+    assert_eq!(f.idle_warning(), Some(19));
+    f.tick(at(31 + 75_000));
+    assert!(f.cart().is_empty());
+    assert_eq!(f.lang(), Lang::En, "the default language is the operator's");
+
+    // a table with an open bill keeps its number
+    let mut f = table_with_a_round(Settings::kiosk());
+    operator(&mut f);
+    assert!(f.handle(Intent::AdjustSetting { key: SettingKey::Table, step: 1 }, at(40)).is_empty());
+    assert_eq!(f.view().setting_table, "7");
+    assert!(f.view().notice.contains("테이블 번호를 바꿀 수 없습니다"), "{}", f.view().notice);
+}
+
+#[test]
+fn the_operator_cancels_an_approval_only_after_confirming() {
+    let mut f = Flow::new(Settings::kiosk(), demo_menu(), 0);
+    operator(&mut f);
+    let paid = kiosk_domain::OrderId(uuid::Uuid::new_v4());
+    let reversed = kiosk_domain::OrderId(uuid::Uuid::new_v4());
+    let line = |order, number, reversed| JournalLine {
+        order,
+        number,
+        amount: kiosk_domain::Money(12_000),
+        approval_no: format!("A{number}"),
+        at: "2026-11-22 14:03".into(),
+        reversed,
+    };
+    f.outcome(Outcome::Journal(vec![line(paid, 12, false), line(reversed, 11, true)]), at(23));
+    let v = f.view();
+    assert_eq!(v.journal.len(), 2);
+    assert_eq!(v.journal[0].title, "#12 · 2026-11-22 14:03");
+    assert_eq!((v.journal[0].amount.as_str(), v.journal[0].state.as_str()), ("12,000원", "승인"));
+    assert!(v.journal[0].can_cancel && !v.journal[1].can_cancel);
+
+    assert!(f.handle(Intent::CancelApproval(reversed), at(24)).is_empty());
+    assert_eq!(f.view().confirm_cancel, "", "a reversed approval cannot be cancelled again");
+    assert!(
+        f.handle(Intent::CancelApproval(paid), at(25)).is_empty(),
+        "nothing happens before the confirmation"
+    );
+    assert!(f.view().confirm_cancel.contains("12,000원") && f.view().confirm_cancel.contains("A12"));
+    assert!(f.handle(Intent::ConfirmCancel(false), at(26)).is_empty());
+    assert_eq!(f.view().confirm_cancel, "");
+    f.handle(Intent::CancelApproval(paid), at(27));
+    assert_eq!(f.handle(Intent::ConfirmCancel(true), at(28)), vec![Effect::CancelApproval(paid)]);
+    assert_eq!(
+        f.outcome(Outcome::ApprovalCancelled { order: paid, ok: true }, at(29)),
+        vec![Effect::LoadJournal],
+        "the journal is read again"
+    );
+    assert_eq!(f.view().notice, "승인을 취소했습니다");
+}

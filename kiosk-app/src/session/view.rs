@@ -53,6 +53,18 @@ pub struct DeviceRow {
     pub ok: bool,
 }
 
+/// One approval on the operator's payment journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalRow {
+    pub order: String,
+    /// "#12 · 2026-11-22 14:03"
+    pub title: String,
+    pub amount: String,
+    pub approval_no: String,
+    pub state: String,
+    pub can_cancel: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct View {
     pub page: Page,
@@ -96,6 +108,17 @@ pub struct View {
     /// Operator page only: device health and every item with its sold-out mark.
     pub devices: Vec<DeviceRow>,
     pub all_items: Vec<ItemCard>,
+    /// Operator page: the settings as they stand, and the payment journal.
+    pub setting_table: String,
+    pub setting_volume: u32,
+    pub setting_idle_s: u32,
+    pub setting_language: Lang,
+    pub journal: Vec<JournalRow>,
+    /// The question before an approval is cancelled; empty when none is asked.
+    pub confirm_cancel: String,
+    /// The bill page: the table's bill can be paid here by card, by barcode.
+    pub bill_card: bool,
+    pub bill_wallet: bool,
 }
 
 impl Flow {
@@ -152,10 +175,33 @@ impl Flow {
             pin_problem: self.pin_problem.clone().unwrap_or_default(),
             devices: Vec::new(),
             all_items: Vec::new(),
+            setting_table: self.settings().table.clone().unwrap_or_default(),
+            setting_volume: u32::from(self.settings().volume),
+            setting_idle_s: (self.settings().idle_timeout_ms / 1000) as u32,
+            setting_language: self.settings().default_language,
+            journal: Vec::new(),
+            confirm_cancel: String::new(),
+            bill_card: self.bill_payable(PayWith::Card),
+            bill_wallet: self.bill_payable(PayWith::Wallet),
         };
         if self.page == Page::Operator {
             view.devices = self.devices.clone();
             view.all_items = menu.items.iter().map(|i| card(menu, i, lang)).collect();
+            view.journal = self
+                .journal
+                .iter()
+                .map(|j| JournalRow {
+                    order: j.order.to_string(),
+                    title: format!("#{} · {}", j.number, j.at),
+                    amount: money(j.amount),
+                    approval_no: j.approval_no.clone(),
+                    state: words::journal_state(j.reversed, lang).into(),
+                    can_cancel: !j.reversed,
+                })
+                .collect();
+            if let Some(j) = self.confirm_cancel.and_then(|o| self.journal.iter().find(|j| j.order == o)) {
+                view.confirm_cancel = words::confirm_cancel(j.number, &money(j.amount), &j.approval_no, lang);
+            }
         }
 
         if let Some(editor) = self.editor()
@@ -192,8 +238,13 @@ impl Flow {
 
         if let Some(done) = self.done() {
             view.order_number = done.number.to_string();
-            let mut detail =
-                vec![if done.settlement == Settlement::PayAtCounter { s.done_counter } else { s.done_paid }];
+            let mut detail = vec![if done.bill {
+                s.done_bill
+            } else if done.settlement == Settlement::PayAtCounter {
+                s.done_counter
+            } else {
+                s.done_paid
+            }];
             match done.receipt {
                 ReceiptState::Printing => detail.push(s.receipt_printing),
                 ReceiptState::PrinterDown => detail.push(s.printer_down),

@@ -115,6 +115,29 @@ pub fn cart_problem(e: &CartError, name: impl Fn(&str) -> String, lang: Lang) ->
     }
 }
 
+/// The operator's confirmation before an approval is cancelled at the terminal.
+pub fn confirm_cancel(number: u32, amount: &str, approval_no: &str, lang: Lang) -> String {
+    if ko(lang) {
+        format!(
+            "주문 {number}번 {amount} (승인번호 {approval_no}) 결제를 취소할까요? 카드사에 취소가 요청됩니다."
+        )
+    } else {
+        format!(
+            "Cancel the payment of {amount} for order {number} (approval {approval_no})? The card issuer is asked to reverse it."
+        )
+    }
+}
+
+/// One approval on the operator's payment journal.
+pub fn journal_state(reversed: bool, lang: Lang) -> &'static str {
+    match (ko(lang), reversed) {
+        (true, false) => "승인",
+        (true, true) => "취소됨",
+        (false, false) => "approved",
+        (false, true) => "cancelled",
+    }
+}
+
 pub struct Sentences {
     pub insert_card: &'static str,
     pub insert_card_detail: &'static str,
@@ -143,6 +166,11 @@ pub struct Sentences {
     pub pos_away: &'static str,
     pub wrong_pin: &'static str,
     pub wrong_code: &'static str,
+    pub done_bill: &'static str,
+    pub table_has_tab: &'static str,
+    pub saved: &'static str,
+    pub cancelled: &'static str,
+    pub cancel_failed: &'static str,
 }
 
 const KO: Sentences = Sentences {
@@ -173,6 +201,11 @@ const KO: Sentences = Sentences {
     pos_away: "주문 전송 대기",
     wrong_pin: "PIN이 맞지 않습니다",
     wrong_code: "결제 바코드가 아닙니다. 다시 보여 주세요.",
+    done_bill: "계산이 완료되었습니다. 감사합니다.",
+    table_has_tab: "이 테이블의 계산이 끝나지 않아 테이블 번호를 바꿀 수 없습니다",
+    saved: "저장했습니다",
+    cancelled: "승인을 취소했습니다",
+    cancel_failed: "승인을 취소하지 못했습니다. 카드 단말기를 확인해 주세요.",
 };
 
 const EN: Sentences = Sentences {
@@ -203,6 +236,11 @@ const EN: Sentences = Sentences {
     pos_away: "orders waiting to send",
     wrong_pin: "Wrong PIN",
     wrong_code: "That is not a payment barcode. Please show it again.",
+    done_bill: "Your bill is paid. Thank you.",
+    table_has_tab: "This table's bill is still open: the table number cannot change",
+    saved: "Saved",
+    cancelled: "The approval is cancelled",
+    cancel_failed: "The approval could not be cancelled. Check the card reader.",
 };
 
 pub fn sentences(lang: Lang) -> &'static Sentences {
