@@ -40,6 +40,8 @@ pub enum Sound {
     Error,
     /// One short click, for a key press in accessibility mode.
     Click,
+    /// Two short beeps: "are you still there?" before the session resets.
+    Attention,
 }
 
 impl Sound {
@@ -48,6 +50,7 @@ impl Sound {
             Sound::OrderReady => &[(true, 120), (false, 80), (true, 120), (false, 80), (true, 120)],
             Sound::Error => &[(true, 600)],
             Sound::Click => &[(true, 20)],
+            Sound::Attention => &[(true, 150), (false, 150), (true, 150)],
         }
     }
 

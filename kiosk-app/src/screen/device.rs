@@ -1,5 +1,6 @@
 //! Starts what one device's screen needs from its configuration: the store, the device
-//! supervisor, the POS link, and the [`Runner`] and [`Feeds`] the shell binds.
+//! supervisor, the POS link, the GPIO service, and the [`Runner`] and [`Feeds`] the shell
+//! binds.
 
 use std::sync::{Arc, Mutex};
 
@@ -30,6 +31,12 @@ pub fn start(config: &Config) -> Result<Device> {
     if let Some(link) = &link {
         tokio::spawn(runner::report_health(link.pos.clone(), config.clone(), sup.health.clone()));
     }
+    // A pin the build cannot drive is the operator's to fix; the screen runs without it.
+    let gpio = crate::gpio_setup::start(&config.devices.gpio).unwrap_or_else(|e| {
+        tracing::error!("{e}");
+        None
+    });
+    let (gpio_commands, gpio_events) = gpio.map(|g| (g.commands, g.events)).unzip();
     let runner = Runner {
         store,
         clock: StoreClock::new(&config.time_zone),
@@ -38,12 +45,14 @@ pub fn start(config: &Config) -> Result<Device> {
         pos: link.as_ref().map(|l| l.pos.clone()),
         outbox: link.as_ref().map(|l| l.outbox.clone()),
         operator: config.operator.clone(),
+        gpio: gpio_commands,
     };
     let feeds = Feeds {
         health: Some(sup.health.clone()),
         pos: link.as_ref().map(|l| l.view.clone()),
         outbox: link.as_ref().map(|l| l.outbox.view()),
         scans: sup.scans.take(),
+        gpio: gpio_events,
     };
     Ok(Device { runner, feeds, link })
 }

@@ -8,6 +8,7 @@ use std::rc::Rc;
 use std::sync::mpsc as std_mpsc;
 
 use kiosk_domain::Lang;
+use kiosk_drivers::gpio::service::GpioEvent;
 use kiosk_drivers::scanner::ScanEvent;
 use kiosk_ui::KioskWindow;
 use tokio::sync::{mpsc, watch};
@@ -31,6 +32,8 @@ pub struct Feeds {
     pub pos: Option<watch::Receiver<PosView>>,
     pub outbox: Option<watch::Receiver<OutboxView>>,
     pub scans: Option<mpsc::Receiver<ScanEvent>>,
+    /// The presence sensor and the call button.
+    pub gpio: Option<mpsc::UnboundedReceiver<GpioEvent>>,
 }
 
 pub struct Shell {
@@ -263,7 +266,22 @@ impl Shell {
                 }
             }
         }
+        let mut presses = Vec::new();
+        if let Some(rx) = feeds.gpio.as_mut() {
+            while let Ok(event) = rx.try_recv() {
+                match event {
+                    // Someone stepped up: the attract loop gives way to the order.
+                    GpioEvent::PresenceDetected => presses.push(Intent::Start),
+                    GpioEvent::CallStaffPressed => presses.push(Intent::HelpButton),
+                    other => tracing::info!("gpio: {other:?}"),
+                }
+            }
+        }
         drop(feeds);
+        for intent in presses {
+            let effects = self.flow.borrow_mut().handle(intent, now);
+            self.dispatch(effects);
+        }
         for scan in scans {
             let effects = self.flow.borrow_mut().handle(Intent::Scanned(scan), now);
             self.dispatch(effects);

@@ -169,6 +169,8 @@ pub enum Intent {
     /// The hidden operator gesture (five taps in a corner).
     OperatorGesture,
     Pin(String),
+    /// The call button beside the screen (or a help key): staff come, the page stays.
+    HelpButton,
     /// Operator page: a device setting changed.
     ChangeSetting(DeviceSetting),
     /// Operator page: a stepper's − (`step` −1) or + (+1).
@@ -211,6 +213,8 @@ pub enum Effect {
     SaveSetting(DeviceSetting),
     /// Read the latest approvals for the operator's payment journal.
     LoadJournal,
+    /// A sound on the buzzer (at the operator's volume; never asked for at volume 0).
+    Sound(Cue),
     /// Reverse an order's standing approval at the terminal (the operator confirmed).
     CancelApproval(OrderId),
     SetSoldOut {
@@ -272,6 +276,13 @@ pub enum Outcome {
     Failed {
         what: String,
     },
+}
+
+/// What a sound means; the runner picks how it sounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cue {
+    /// The idle warning came up.
+    IdleWarning,
 }
 
 /// One approval on the operator's payment journal.
@@ -391,6 +402,8 @@ pub struct Flow {
     /// Device health for the operator page, as the supervisor and POS link report it.
     pub(super) devices: Vec<super::view::DeviceRow>,
     last_touch_ms: i64,
+    /// The idle warning's sound was asked for since the last touch.
+    warned: bool,
     pub(super) now_ms: i64,
     pub(super) pin_problem: Option<String>,
     /// The page the operator came from.
@@ -428,6 +441,7 @@ impl Flow {
             available: Availability::default(),
             devices: Vec::new(),
             last_touch_ms: now_ms,
+            warned: false,
             now_ms,
             pin_problem: None,
             operator_return: home,
@@ -581,6 +595,12 @@ impl Flow {
         if !self.idle_exempt() && now.ms - self.last_touch_ms >= self.settings.idle_timeout_ms {
             return self.reset();
         }
+        if self.idle_warning().is_some()
+            && !std::mem::replace(&mut self.warned, true)
+            && self.settings.volume > 0
+        {
+            return vec![Effect::Sound(Cue::IdleWarning)];
+        }
         Vec::new()
     }
 
@@ -607,9 +627,10 @@ impl Flow {
     pub fn handle(&mut self, intent: Intent, now: Now) -> Vec<Effect> {
         self.now_ms = now.ms;
         self.last_touch_ms = now.ms;
+        self.warned = false;
         match intent {
             Intent::Start => {
-                if !self.refuse_if_out_of_service() && self.page == Page::Attract {
+                if self.page == Page::Attract && !self.refuse_if_out_of_service() {
                     self.page = if self.settings.languages.len() > 1 {
                         Page::Language
                     } else {
@@ -714,6 +735,10 @@ impl Flow {
                 if self.page == Page::Operator {
                     return vec![Effect::PrinterTest];
                 }
+            }
+            Intent::HelpButton => {
+                let table = self.tab.as_ref().map(|t| t.table.0.clone());
+                return vec![Effect::CallStaff { id: Uuid::new_v4(), reason: StaffReason::Help, table }];
             }
             Intent::ChangeSetting(setting) => {
                 if self.page == Page::Operator {

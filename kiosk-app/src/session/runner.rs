@@ -7,7 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use kiosk_domain::{Menu, Order, OrderEvent, OrderId, OrderState};
 
-use super::flow::{Effect, JournalLine, Outcome, Payment};
+use kiosk_drivers::gpio::patterns::Sound;
+use kiosk_drivers::gpio::service::GpioCommand;
+use tokio::sync::mpsc;
+
+use super::flow::{Cue, Effect, JournalLine, Outcome, Payment};
 use crate::clock::StoreClock;
 use crate::config::OperatorConfig;
 use crate::payments::{Means, PayResult, with_desk};
@@ -30,6 +34,8 @@ pub struct Runner {
     pub pos: Option<Arc<AnyPos>>,
     pub outbox: Option<OutboxHandle>,
     pub operator: OperatorConfig,
+    /// The GPIO service's light and buzzer, when pins are configured.
+    pub gpio: Option<mpsc::UnboundedSender<GpioCommand>>,
 }
 
 impl Runner {
@@ -84,6 +90,15 @@ impl Runner {
                 Err(e) => Some(Outcome::Failed { what: format!("reading the payment journal: {e}") }),
             },
             Effect::CancelApproval(order) => Some(self.cancel_approval(order).await),
+            Effect::Sound(cue) => {
+                let sound = match cue {
+                    Cue::IdleWarning => Sound::Attention,
+                };
+                if let Some(gpio) = &self.gpio {
+                    let _ = gpio.send(GpioCommand::Play(sound));
+                }
+                None
+            }
             Effect::SetSoldOut { item, sold_out } => {
                 let result = self.store(|s| {
                     s.set_sold_out(&item, sold_out, Actor::Operator, now)?;

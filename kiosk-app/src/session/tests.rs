@@ -530,3 +530,36 @@ fn the_operator_cancels_an_approval_only_after_confirming() {
     );
     assert_eq!(f.view().notice, "승인을 취소했습니다");
 }
+
+#[test]
+fn the_idle_warning_beeps_once_and_the_help_button_keeps_the_page() {
+    let mut f = at_menu(Settings::kiosk(), Lang::Ko);
+    f.handle(Intent::OpenItem("scone".into()), at(10));
+    f.handle(Intent::AddToCart, at(11));
+    assert!(f.tick(at(11 + 69_000)).is_empty(), "no warning yet");
+    assert_eq!(f.tick(at(11 + 70_000)), vec![Effect::Sound(Cue::IdleWarning)]);
+    assert!(f.tick(at(11 + 71_000)).is_empty(), "one beep per warning");
+    f.handle(Intent::MoreTime, at(11 + 72_000));
+    assert_eq!(f.idle_warning(), None);
+    assert_eq!(
+        f.tick(at(11 + 72_000 + 70_000)),
+        vec![Effect::Sound(Cue::IdleWarning)],
+        "the next warning beeps again"
+    );
+
+    let e = f.handle(Intent::HelpButton, at(200_000));
+    assert!(
+        matches!(e.as_slice(), [Effect::CallStaff { reason: StaffReason::Help, table: None, .. }]),
+        "{e:?}"
+    );
+    assert_eq!(f.page(), Page::Menu, "the button beside the screen does not move the customer");
+    // the presence sensor starts an order from the attract loop only
+    f.handle(Intent::Start, at(200_001));
+    assert_eq!(f.page(), Page::Menu);
+
+    let mut quiet = at_menu(Settings { volume: 0, ..Settings::kiosk() }, Lang::Ko);
+    quiet.handle(Intent::OpenItem("scone".into()), at(10));
+    quiet.handle(Intent::AddToCart, at(11));
+    assert!(quiet.tick(at(11 + 70_000)).is_empty(), "volume 0 is silent");
+    assert!(quiet.idle_warning().is_some(), "the warning still shows");
+}
