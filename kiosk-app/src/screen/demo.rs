@@ -4,6 +4,9 @@
 //! tablet — run the real session, store, drivers and POS link against them, with the
 //! sample café menu.
 //!
+//! With a display (and a build with the `window` feature) the kiosk and the table tablet
+//! open as two windows to be used by hand, over the same simulated store.
+//!
 //! With `--headless` (or without a display) a script presses the UI's buttons by their
 //! accessible labels: a kiosk order of two items with options paid by card (declined once,
 //! then approved) with a receipt and a look at the operator's payment journal, then a table
@@ -209,14 +212,18 @@ fn seed_menu(config: &Config) -> Result<()> {
 
 pub fn run(options: DemoOptions) -> Result<()> {
     let display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    if !options.headless && display {
-        eprintln!("this build draws headless only (no window backend); running the scripted demo");
+    let windows = !options.headless && display && cfg!(feature = "window");
+    if !options.headless && display && !windows {
+        eprintln!(
+            "this build has no window backend (build with `--features window` for one); running the scripted demo"
+        );
     }
     std::fs::create_dir_all(&options.out).with_context(|| format!("creating {}", options.out.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let enter = runtime.enter();
     let stage = runtime.block_on(stage(&options.out))?;
-    let result = headless_script(&stage, &options.out, &runtime);
+    let result =
+        if windows { in_windows(&stage, &runtime) } else { headless_script(&stage, &options.out, &runtime) };
     let data = stage.data.clone();
     // Stop the devices' tasks before the store server goes, so they do not report it gone.
     drop(enter);
@@ -224,6 +231,40 @@ pub fn run(options: DemoOptions) -> Result<()> {
     drop(stage);
     let _ = std::fs::remove_dir_all(data);
     result
+}
+
+/// The kiosk and the table tablet in two windows, to be used by hand until both are closed.
+/// A UI timer takes in what the devices and the store server report.
+#[cfg(feature = "window")]
+fn in_windows(stage: &Stage, runtime: &tokio::runtime::Runtime) -> Result<()> {
+    use slint::ComponentHandle;
+    let mut shells = Vec::new();
+    for (config, size) in [(&stage.kiosk, (720, 1152)), (&stage.table, (1280, 800))] {
+        seed_menu(config)?;
+        let device = device::start(config)?;
+        let photos = Photos::new(Some(stage.photos.clone()));
+        let shell = Shell::new(config, device.runner, device.feeds, photos, runtime.handle().clone())?;
+        shell.window().window().set_size(slint::LogicalSize::new(size.0 as f32, size.1 as f32));
+        shell.window().show()?;
+        shells.push(shell);
+    }
+    println!(
+        "two windows: the kiosk and table 7's tablet. The card terminal approves every card; the operator PIN is {DEMO_PIN}. Close both to stop."
+    );
+    let timer = slint::Timer::default();
+    let pumped = shells.clone();
+    timer.start(slint::TimerMode::Repeated, Duration::from_millis(30), move || {
+        for shell in &pumped {
+            shell.pump();
+        }
+    });
+    slint::run_event_loop()?;
+    Ok(())
+}
+
+#[cfg(not(feature = "window"))]
+fn in_windows(_: &Stage, _: &tokio::runtime::Runtime) -> Result<()> {
+    unreachable!("window mode is chosen only in builds with the `window` feature")
 }
 
 /// Drives one shell by accessible labels and writes a PNG whenever the page changes.
