@@ -74,6 +74,15 @@ pub fn start(config: &GpioConfig) -> Result<Option<GpioHandle>, GpioSetupError> 
     if config.any() { Err(GpioSetupError::NotInThisBuild) } else { Ok(None) }
 }
 
+/// Starts the service on the board's pins, or says what is wrong and goes on without it: a
+/// pin this build cannot drive is the operator's to fix, not a reason to stop.
+pub fn start_or_report(config: &GpioConfig) -> Option<GpioHandle> {
+    start(config).unwrap_or_else(|e| {
+        tracing::error!("{e}");
+        None
+    })
+}
+
 /// Starts the service on simulated pins (tests, the demo).
 pub fn start_simulated(
     config: &GpioConfig,

@@ -69,13 +69,7 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
     if let Some(link) = &link {
         tokio::spawn(runner::report_health(link.pos.clone(), config.clone(), sup.health.clone()));
     }
-    let mut gpio = match crate::gpio_setup::start(&config.devices.gpio) {
-        Ok(g) => g,
-        Err(e) => {
-            tracing::error!("{e}");
-            None
-        }
-    };
+    let mut gpio = crate::gpio_setup::start_or_report(&config.devices.gpio);
     let mut pos_view = link.as_ref().map(|l| l.view.clone());
 
     tracing::info!("running (stop with Ctrl-C or SIGTERM)");

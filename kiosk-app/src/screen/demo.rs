@@ -210,6 +210,14 @@ fn seed_menu(config: &Config) -> Result<()> {
     Ok(())
 }
 
+/// Starts a device from `config` with the demo menu and binds a window to it.
+fn open_device(stage: &Stage, config: &Config, runtime: &tokio::runtime::Runtime) -> Result<Rc<Shell>> {
+    seed_menu(config)?;
+    let device = device::start(config)?;
+    let photos = Photos::new(Some(stage.photos.clone()));
+    Shell::new(config, device.runner, device.feeds, photos, runtime.handle().clone())
+}
+
 pub fn run(options: DemoOptions) -> Result<()> {
     let display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     let windows = !options.headless && display && cfg!(feature = "window");
@@ -240,10 +248,7 @@ fn in_windows(stage: &Stage, runtime: &tokio::runtime::Runtime) -> Result<()> {
     use slint::ComponentHandle;
     let mut shells = Vec::new();
     for (config, size) in [(&stage.kiosk, (720, 1152)), (&stage.table, (1280, 800))] {
-        seed_menu(config)?;
-        let device = device::start(config)?;
-        let photos = Photos::new(Some(stage.photos.clone()));
-        let shell = Shell::new(config, device.runner, device.feeds, photos, runtime.handle().clone())?;
+        let shell = open_device(stage, config, runtime)?;
         shell.window().window().set_size(slint::LogicalSize::new(size.0 as f32, size.1 as f32));
         shell.window().show()?;
         shells.push(shell);
@@ -279,7 +284,7 @@ struct Script<'a> {
 }
 
 impl<'a> Script<'a> {
-    /// Starts a device from `config` with the demo menu and binds a window to it.
+    /// A script over a new device from `config`.
     #[allow(clippy::too_many_arguments)]
     fn open(
         screen: &'a Screen,
@@ -291,10 +296,7 @@ impl<'a> Script<'a> {
         prefix: &'static str,
         shots: &'a mut Vec<String>,
     ) -> Result<Script<'a>> {
-        seed_menu(config)?;
-        let device = device::start(config)?;
-        let photos = Photos::new(Some(stage.photos.clone()));
-        let shell = Shell::new(config, device.runner, device.feeds, photos, runtime.handle().clone())?;
+        let shell = open_device(stage, config, runtime)?;
         Ok(Script { screen, shell, out, lang, shots, prefix, seen: Vec::new() })
     }
 

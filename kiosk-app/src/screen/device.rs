@@ -31,11 +31,7 @@ pub fn start(config: &Config) -> Result<Device> {
     if let Some(link) = &link {
         tokio::spawn(runner::report_health(link.pos.clone(), config.clone(), sup.health.clone()));
     }
-    // A pin the build cannot drive is the operator's to fix; the screen runs without it.
-    let gpio = crate::gpio_setup::start(&config.devices.gpio).unwrap_or_else(|e| {
-        tracing::error!("{e}");
-        None
-    });
+    let gpio = crate::gpio_setup::start_or_report(&config.devices.gpio);
     let (gpio_commands, gpio_events) = gpio.map(|g| (g.commands, g.events)).unzip();
     let runner = Runner {
         store,

@@ -19,10 +19,10 @@ use crate::config::{Config, PaymentMethodConfig, Role};
 use crate::pos::outbox::OutboxView;
 use crate::pos::sync::PosView;
 use crate::pos::wire::OrderStatus;
-use crate::session::flow::{Availability, Effect, Flow, Intent, MAX_VOLUME, Now, Outcome, Settings};
+use crate::session::flow::{Availability, Effect, Flow, Intent, Now, Outcome, Settings};
 use crate::session::runner::Runner;
 use crate::session::view::{DeviceRow, View};
-use crate::store::DeviceSettings;
+use crate::store::DeviceSetting;
 use crate::supervisor::{HealthMap, KioskMode, State, kiosk_mode};
 
 /// What the shell listens to besides the customer.
@@ -58,9 +58,9 @@ pub struct Shell {
 
 /// The session's settings from the device configuration, with what the operator changed
 /// on the device over it.
-pub fn settings(config: &Config, operator: &DeviceSettings) -> Settings {
-    use crate::session::flow::{IDLE_TIMEOUT_RANGE_S, PayWith};
-    let from_config = Settings {
+pub fn settings(config: &Config, operator: Vec<DeviceSetting>) -> Settings {
+    use crate::session::flow::PayWith;
+    let mut settings = Settings {
         table: (config.role == Role::Table).then(|| config.table_number.clone().unwrap_or_default()),
         languages: config.ui.languages.clone(),
         default_language: config.ui.default_language,
@@ -92,20 +92,10 @@ pub fn settings(config: &Config, operator: &DeviceSettings) -> Settings {
         receipt: config.receipt.print,
         ..Settings::kiosk()
     };
-    let (min_idle, max_idle) = IDLE_TIMEOUT_RANGE_S;
-    Settings {
-        table: from_config.table.as_ref().and(operator.table.clone()).or(from_config.table.clone()),
-        default_language: operator
-            .language
-            .filter(|l| from_config.languages.contains(l))
-            .unwrap_or(from_config.default_language),
-        idle_timeout_ms: operator
-            .idle_timeout_s
-            .map(|s| i64::from(s.clamp(min_idle, max_idle)) * 1000)
-            .unwrap_or(from_config.idle_timeout_ms),
-        volume: operator.volume.map(|v| v.min(MAX_VOLUME)).unwrap_or(from_config.volume),
-        ..from_config.clone()
+    for setting in operator {
+        settings.apply(setting);
     }
+    settings
 }
 
 impl Shell {
@@ -121,7 +111,7 @@ impl Shell {
         let menu = runner.menu()?.ok_or_else(|| anyhow::anyhow!("no menu in the store: import one first"))?;
         let now = runner.clock.now_ms();
         let operator = runner.store.lock().expect("store lock").device_settings()?;
-        let flow = Flow::new(settings(config, &operator), std::sync::Arc::new(menu), now);
+        let flow = Flow::new(settings(config, operator), std::sync::Arc::new(menu), now);
         let window = KioskWindow::new()?;
         let (effects, mut effect_rx) = mpsc::unbounded_channel::<Effect>();
         let (outcome_tx, outcomes) = std_mpsc::channel();

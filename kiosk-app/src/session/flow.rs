@@ -97,6 +97,38 @@ impl Settings {
             volume: 7,
         }
     }
+
+    /// Takes an operator's setting, within its bounds. Returns it as taken, or `None` when
+    /// this device cannot take it: a table number on a kiosk or an empty one, a language the
+    /// device does not offer.
+    pub fn apply(&mut self, setting: DeviceSetting) -> Option<DeviceSetting> {
+        Some(match setting {
+            DeviceSetting::Table(table) => {
+                let table = table.trim();
+                if self.table.is_none() || table.is_empty() {
+                    return None;
+                }
+                self.table = Some(table.to_owned());
+                DeviceSetting::Table(table.to_owned())
+            }
+            DeviceSetting::Volume(v) => {
+                self.volume = v.min(MAX_VOLUME);
+                DeviceSetting::Volume(self.volume)
+            }
+            DeviceSetting::IdleTimeoutS(secs) => {
+                let secs = secs.clamp(IDLE_TIMEOUT_RANGE_S.0, IDLE_TIMEOUT_RANGE_S.1);
+                self.idle_timeout_ms = i64::from(secs) * 1000;
+                DeviceSetting::IdleTimeoutS(secs)
+            }
+            DeviceSetting::Language(lang) => {
+                if !self.languages.contains(&lang) {
+                    return None;
+                }
+                self.default_language = lang;
+                DeviceSetting::Language(lang)
+            }
+        })
+    }
 }
 
 /// What the devices and the POS link allow right now (from the supervisor and the link).
@@ -572,6 +604,18 @@ impl Flow {
         if self.settling { Page::Bill } else { Page::PayChoice }
     }
 
+    /// No barcode came (cancelled, or the wait ran out): back to choosing how to pay.
+    fn stop_waiting_for_scan(&mut self) {
+        self.paying = None;
+        self.page = self.pay_again_page();
+        self.settling = false;
+    }
+
+    fn call_staff(&self, reason: StaffReason) -> Vec<Effect> {
+        let table = self.tab.as_ref().map(|t| t.table.0.clone());
+        vec![Effect::CallStaff { id: Uuid::new_v4(), reason, table }]
+    }
+
     /// The timers: the idle warning and reset, the done page's return, the barcode wait.
     pub fn tick(&mut self, now: Now) -> Vec<Effect> {
         self.now_ms = now.ms;
@@ -587,9 +631,7 @@ impl Flow {
         if let Some(Paying::AwaitingScan { since_ms }) = self.paying
             && now.ms - since_ms >= self.settings.scan_wait_ms
         {
-            self.paying = None;
-            self.page = self.pay_again_page();
-            self.settling = false;
+            self.stop_waiting_for_scan();
             return Vec::new();
         }
         if !self.idle_exempt() && now.ms - self.last_touch_ms >= self.settings.idle_timeout_ms {
@@ -683,9 +725,7 @@ impl Flow {
             Intent::Pay(with) => return self.pay(with, now),
             Intent::CancelPayment => {
                 if matches!(self.paying, Some(Paying::AwaitingScan { .. })) {
-                    self.paying = None;
-                    self.page = self.pay_again_page();
-                    self.settling = false;
+                    self.stop_waiting_for_scan();
                 }
             }
             Intent::WantReceipt(want) => return self.want_receipt(want),
@@ -700,8 +740,7 @@ impl Flow {
             }
             Intent::CallStaff(reason) => {
                 self.page = self.menu_page();
-                let table = self.tab.as_ref().map(|t| t.table.0.clone());
-                return vec![Effect::CallStaff { id: Uuid::new_v4(), reason, table }];
+                return self.call_staff(reason);
             }
             Intent::ShowBill => {
                 if self.tab.is_some() {
@@ -736,10 +775,7 @@ impl Flow {
                     return vec![Effect::PrinterTest];
                 }
             }
-            Intent::HelpButton => {
-                let table = self.tab.as_ref().map(|t| t.table.0.clone());
-                return vec![Effect::CallStaff { id: Uuid::new_v4(), reason: StaffReason::Help, table }];
-            }
+            Intent::HelpButton => return self.call_staff(StaffReason::Help),
             Intent::ChangeSetting(setting) => {
                 if self.page == Page::Operator {
                     return self.change_setting(setting, now);
@@ -829,39 +865,20 @@ impl Flow {
 
     /// An operator's setting: applied at once, then kept by the runner.
     fn change_setting(&mut self, setting: DeviceSetting, now: Now) -> Vec<Effect> {
-        let setting = match setting {
-            DeviceSetting::Table(table) => {
-                let table = table.trim().to_owned();
-                // A kiosk has no table; a table with an open bill keeps its number.
-                let Some(tab) = &self.tab else { return Vec::new() };
-                if table.is_empty() || tab.table.0 == table {
-                    return Vec::new();
-                }
-                if !tab.rounds.is_empty() {
-                    self.notice = Some((sentences(self.lang).table_has_tab.into(), now.ms + NOTICE_MS));
-                    return Vec::new();
-                }
-                self.tab = Some(Tab::open(TableId(table.clone()), 0));
-                self.settings.table = Some(table.clone());
-                DeviceSetting::Table(table)
+        if let (DeviceSetting::Table(table), Some(tab)) = (&setting, &self.tab) {
+            if table.trim().is_empty() || tab.table.0 == table.trim() {
+                return Vec::new();
             }
-            DeviceSetting::Volume(v) => {
-                self.settings.volume = v.min(MAX_VOLUME);
-                DeviceSetting::Volume(self.settings.volume)
+            // A table with an open bill keeps its number.
+            if !tab.rounds.is_empty() {
+                self.notice = Some((sentences(self.lang).table_has_tab.into(), now.ms + NOTICE_MS));
+                return Vec::new();
             }
-            DeviceSetting::IdleTimeoutS(secs) => {
-                let secs = secs.clamp(IDLE_TIMEOUT_RANGE_S.0, IDLE_TIMEOUT_RANGE_S.1);
-                self.settings.idle_timeout_ms = i64::from(secs) * 1000;
-                DeviceSetting::IdleTimeoutS(secs)
-            }
-            DeviceSetting::Language(lang) => {
-                if !self.settings.languages.contains(&lang) {
-                    return Vec::new();
-                }
-                self.settings.default_language = lang;
-                DeviceSetting::Language(lang)
-            }
-        };
+        }
+        let Some(setting) = self.settings.apply(setting) else { return Vec::new() };
+        if let DeviceSetting::Table(table) = &setting {
+            self.tab = Some(Tab::open(TableId(table.clone()), 0));
+        }
         vec![Effect::SaveSetting(setting)]
     }
 

@@ -30,7 +30,7 @@ pub use menu::CachedMenu;
 pub use outbox::{OutboxEntry, OutboxStatus, PrintJob, PrintKind};
 pub use payments::{ApprovalRow, JournalEntry, JournalId};
 pub use schema::SCHEMA_VERSION;
-pub use settings::{DeviceSetting, DeviceSettings};
+pub use settings::DeviceSetting;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -37,15 +37,6 @@ impl DeviceSetting {
     }
 }
 
-/// The operator's overrides; `None` where the configuration file rules.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeviceSettings {
-    pub table: Option<String>,
-    pub volume: Option<u8>,
-    pub idle_timeout_s: Option<u32>,
-    pub language: Option<Lang>,
-}
-
 impl Store {
     pub fn set_device_setting(&mut self, setting: &DeviceSetting, actor: Actor, now_ms: i64) -> Result<()> {
         let tx = self.write()?;
@@ -60,22 +51,25 @@ impl Store {
         Ok(())
     }
 
-    pub fn device_settings(&self) -> Result<DeviceSettings> {
-        let mut stmt = self.conn.prepare("SELECT key, value FROM device_settings")?;
+    /// The settings the operator changed, to apply over the configuration file.
+    pub fn device_settings(&self) -> Result<Vec<DeviceSetting>> {
+        let mut stmt = self.conn.prepare("SELECT key, value FROM device_settings ORDER BY key")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = DeviceSettings::default();
+        let mut out = Vec::new();
         for row in rows {
             let (key, value) = row?;
-            let corrupt =
-                || StoreError::Corrupt { table: "device_settings", detail: format!("{key} = {value:?}") };
-            match key.as_str() {
-                "table" => out.table = Some(value),
-                "volume" => out.volume = Some(value.parse().map_err(|_| corrupt())?),
-                "idle_timeout_s" => out.idle_timeout_s = Some(value.parse().map_err(|_| corrupt())?),
-                "language" => out.language = Some(Lang::from_code(&value).ok_or_else(corrupt)?),
+            let setting = match key.as_str() {
+                "table" => Some(DeviceSetting::Table(value.clone())),
+                "volume" => value.parse().ok().map(DeviceSetting::Volume),
+                "idle_timeout_s" => value.parse().ok().map(DeviceSetting::IdleTimeoutS),
+                "language" => Lang::from_code(&value).map(DeviceSetting::Language),
                 // A setting from a newer firmware: kept, not understood.
-                _ => {}
-            }
+                _ => continue,
+            };
+            out.push(setting.ok_or_else(|| StoreError::Corrupt {
+                table: "device_settings",
+                detail: format!("{key} = {value:?}"),
+            })?);
         }
         Ok(out)
     }
@@ -91,7 +85,7 @@ mod tests {
         let path = dir.path().join("kiosk.db");
         {
             let mut store = Store::open(&path).unwrap();
-            assert_eq!(store.device_settings().unwrap(), DeviceSettings::default());
+            assert_eq!(store.device_settings().unwrap(), vec![]);
             store.set_device_setting(&DeviceSetting::Table("12".into()), Actor::Operator, 1).unwrap();
             store.set_device_setting(&DeviceSetting::Volume(3), Actor::Operator, 2).unwrap();
             store.set_device_setting(&DeviceSetting::Volume(7), Actor::Operator, 3).unwrap();
@@ -99,14 +93,15 @@ mod tests {
             store.set_device_setting(&DeviceSetting::Language(Lang::En), Actor::Operator, 5).unwrap();
         }
         let store = Store::open(&path).unwrap();
+        // one value per setting, the latest; in key order
         assert_eq!(
             store.device_settings().unwrap(),
-            DeviceSettings {
-                table: Some("12".into()),
-                volume: Some(7),
-                idle_timeout_s: Some(120),
-                language: Some(Lang::En),
-            }
+            vec![
+                DeviceSetting::IdleTimeoutS(120),
+                DeviceSetting::Language(Lang::En),
+                DeviceSetting::Table("12".into()),
+                DeviceSetting::Volume(7),
+            ]
         );
         let audit = store.audit_log(10).unwrap();
         assert_eq!(audit[0].action, "settings.set");
