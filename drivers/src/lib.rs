@@ -6,6 +6,7 @@
 //! generic over its transport. This crate depends on nothing of the application.
 
 pub mod gpio;
+pub mod keypad;
 pub mod payment;
 pub mod printer;
 pub mod scanner;

@@ -11,6 +11,7 @@ struct Rig {
     presence: SimPin,
     button: SimPin,
     door: SimPin,
+    jack: SimPin,
     light: SimPin,
     buzzer: SimPin,
 }
@@ -20,6 +21,7 @@ fn rig() -> (Rig, kiosk_drivers::gpio::service::GpioHandle) {
         presence: SimPin::new(),
         button: SimPin::new(),
         door: SimPin::new(),
+        jack: SimPin::new(),
         light: SimPin::new(),
         buzzer: SimPin::new(),
     };
@@ -30,6 +32,7 @@ fn rig() -> (Rig, kiosk_drivers::gpio::service::GpioHandle) {
         presence: Some(Input::new(r.presence.clone(), false)),
         call_button: Some(Input::new(r.button.clone(), true)),
         door: Some(Input::new(r.door.clone(), true)),
+        earphones: Some(Input::new(r.jack.clone(), false)),
         light: Some(Output::new(r.light.clone(), false)),
         buzzer: Some(Output::new(r.buzzer.clone(), false)),
     };
@@ -106,4 +109,21 @@ async fn light_and_buzzer_follow_their_patterns() {
     }
     assert_eq!(beeps, 3);
     assert!(!r.buzzer.get(), "silent afterwards");
+}
+
+#[tokio::test(start_paused = true)]
+async fn plugging_earphones_in_and_out_is_one_event_each() {
+    let (r, mut h) = rig();
+    advance(20).await;
+    // the detect contact chatters while the plug goes in
+    for level in [true, false, true, false, true] {
+        r.jack.set(level);
+        advance(10).await;
+    }
+    advance(200).await;
+    assert_eq!(h.events.try_recv(), Ok(GpioEvent::EarphonesPlugged));
+    assert!(h.events.try_recv().is_err());
+    r.jack.set(false);
+    advance(200).await;
+    assert_eq!(h.events.try_recv(), Ok(GpioEvent::EarphonesUnplugged));
 }

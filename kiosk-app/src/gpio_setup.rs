@@ -20,7 +20,9 @@ pub enum GpioSetupError {
 
 impl GpioConfig {
     pub fn any(&self) -> bool {
-        [&self.presence, &self.call_button, &self.door, &self.light, &self.buzzer].iter().any(|p| p.is_some())
+        [&self.presence, &self.call_button, &self.door, &self.earphones, &self.light, &self.buzzer]
+            .iter()
+            .any(|p| p.is_some())
     }
 }
 
@@ -53,6 +55,7 @@ pub fn pins_from_config<I: InputPin, O: OutputPin, E: std::fmt::Display>(
         presence: input("presence", &config.presence)?,
         call_button: input("call_button", &config.call_button)?,
         door: input("door", &config.door)?,
+        earphones: input("earphones", &config.earphones)?,
         light: output("light", &config.light)?,
         buzzer: output("buzzer", &config.buzzer)?,
     })
@@ -117,6 +120,7 @@ mod tests {
             presence: Some(PinConfig { bcm: 4, active_low: false }),
             call_button: Some(PinConfig { bcm: 17, active_low: true }),
             door: None,
+            earphones: None,
             light: Some(PinConfig { bcm: 22, active_low: false }),
             buzzer: None,
         }

@@ -7,6 +7,8 @@
 
 slint::include_modules!();
 
+pub mod audit;
+pub mod focus;
 pub mod headless;
 
 /// Switches every `@tr` string (accessible labels included) to `lang` ("ko" or "en").

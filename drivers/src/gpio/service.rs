@@ -16,6 +16,8 @@ pub struct GpioPins<I, O> {
     pub presence: Option<Input<I>>,
     pub call_button: Option<Input<I>>,
     pub door: Option<Input<I>>,
+    /// The headphone jack's detect switch: plugging in starts the voice mode.
+    pub earphones: Option<Input<I>>,
     pub light: Option<Output<O>>,
     pub buzzer: Option<Output<O>>,
 }
@@ -28,6 +30,8 @@ pub enum GpioEvent {
     CallStaffPressed,
     DoorOpened,
     DoorClosed,
+    EarphonesPlugged,
+    EarphonesUnplugged,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +50,8 @@ pub const BUTTON_HOLD: Duration = Duration::from_millis(30);
 /// Presence sensors flicker as people move: a longer hold.
 pub const PRESENCE_HOLD: Duration = Duration::from_millis(150);
 pub const DOOR_HOLD: Duration = Duration::from_millis(50);
+/// A jack's detect contact chatters while the plug goes in.
+pub const JACK_HOLD: Duration = Duration::from_millis(100);
 
 /// Starts the service on the current tokio runtime.
 pub fn spawn<I, O>(mut pins: GpioPins<I, O>) -> GpioHandle
@@ -59,6 +65,7 @@ where
         let mut presence = Debouncer::new(PRESENCE_HOLD);
         let mut button = Debouncer::new(BUTTON_HOLD);
         let mut door = Debouncer::new(DOOR_HOLD);
+        let mut jack = Debouncer::new(JACK_HOLD);
         let mut light = (LightPattern::default(), Instant::now());
         let mut sound: Option<(Sound, Instant)> = None;
         let mut tick = tokio::time::interval(SAMPLE_EVERY);
@@ -100,6 +107,12 @@ where
                 GpioEvent::CallStaffPressed,
             );
             sample(&mut pins.door, &mut door, GpioEvent::DoorOpened, GpioEvent::DoorClosed);
+            sample(
+                &mut pins.earphones,
+                &mut jack,
+                GpioEvent::EarphonesPlugged,
+                GpioEvent::EarphonesUnplugged,
+            );
             if let Some(out) = pins.light.as_mut() {
                 let _ = out.set_active(light.0.level_at(now - light.1));
             }

@@ -6,6 +6,8 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use kiosk_domain::Lang;
 use tokio::process::{Child, Command};
@@ -45,6 +47,9 @@ enum SpeechCommand {
 pub struct SpeechHandle {
     commands: mpsc::UnboundedSender<SpeechCommand>,
     events: broadcast::Sender<SpeechEvent>,
+    /// Commands sent, and (from the service) commands taken in while nothing is said or waits.
+    sent: Arc<AtomicU64>,
+    quiet_after: Arc<AtomicU64>,
 }
 
 impl SpeechHandle {
@@ -74,7 +79,13 @@ impl SpeechHandle {
         self.events.subscribe()
     }
 
+    /// Everything asked for has been said (or cancelled), and nothing is being said.
+    pub fn is_idle(&self) -> bool {
+        self.quiet_after.load(Ordering::SeqCst) == self.sent.load(Ordering::SeqCst)
+    }
+
     fn send(&self, command: SpeechCommand) {
+        self.sent.fetch_add(1, Ordering::SeqCst);
         // The service ends only with its last handle: a send cannot fail while we hold one.
         let _ = self.commands.send(command);
     }
@@ -86,11 +97,14 @@ pub fn spawn(program: impl Into<PathBuf>, output: Output) -> SpeechHandle {
     let (commands, mut rx) = mpsc::unbounded_channel();
     let (events, _) = broadcast::channel(256);
     let mut worker = Worker { program: program.into(), output, current: None, events: events.clone() };
+    let (sent, quiet_after) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let quiet = quiet_after.clone();
     tokio::spawn(async move {
         let mut queue = SpeechQueue::default();
+        let mut taken = 0;
         loop {
             let actions = tokio::select! {
-                command = rx.recv() => match command {
+                command = rx.recv() => match command.inspect(|_| taken += 1) {
                     None => break,
                     Some(SpeechCommand::Say { text, lang, priority }) => queue.say(&text, lang, priority),
                     Some(SpeechCommand::Stop) => queue.stop(),
@@ -104,12 +118,16 @@ pub fn spawn(program: impl Into<PathBuf>, output: Output) -> SpeechHandle {
                 }
             };
             worker.perform(actions, &mut queue);
+            quiet.store(
+                if queue.speaking().is_none() && queue.pending() == 0 { taken } else { u64::MAX },
+                Ordering::SeqCst,
+            );
         }
         if let Some((_, mut child)) = worker.current.take() {
             let _ = child.start_kill();
         }
     });
-    SpeechHandle { commands, events }
+    SpeechHandle { commands, events, sent, quiet_after }
 }
 
 struct Worker {

@@ -275,10 +275,14 @@ impl Tab {
         self.standing().next().is_some()
     }
 
+    /// The lines of every round that still stands, in order.
+    pub fn standing_lines(&self) -> Vec<PricedLine> {
+        self.standing().flat_map(|o| o.lines.iter().cloned()).collect()
+    }
+
     /// What the table owes: every round that still stands.
     pub fn bill(&self, rate: VatRate) -> Result<Totals, Overflow> {
-        let lines: Vec<PricedLine> = self.standing().flat_map(|o| o.lines.iter().cloned()).collect();
-        Totals::of(&lines, rate)
+        Totals::of(&self.standing_lines(), rate)
     }
 
     /// The prepaid order that settles this tab at the table: the standing rounds' lines, in
@@ -286,7 +290,7 @@ impl Tab {
     pub fn bill_order(&self, id: OrderId, created_at_ms: i64) -> Result<Order, OrderError> {
         let first = self.standing().next().ok_or(OrderError::EmptyCart)?;
         let (currency, vat_rate) = (first.currency, first.vat_rate);
-        let lines: Vec<PricedLine> = self.standing().flat_map(|o| o.lines.iter().cloned()).collect();
+        let lines = self.standing_lines();
         Ok(Order {
             id,
             number: 0,

@@ -80,6 +80,12 @@ pub struct UiConfig {
     /// Table only: rounds go onto the tab and are paid at the end (`true`), or each round
     /// is paid when ordered.
     pub postpay: bool,
+    /// Low reach: the lowest part of a portrait screen that holds every control, in percent.
+    pub low_reach_percent: u8,
+    /// The speech program of the voice guidance (espeak-ng); `None`: no voice.
+    pub speech: Option<std::path::PathBuf>,
+    /// The tactile keypad's event device (a USB keypad; build feature `hid`).
+    pub keypad: Option<std::path::PathBuf>,
 }
 
 /// How a device is reached: the drivers' own type, so nothing is translated.
@@ -152,6 +158,8 @@ pub struct GpioConfig {
     pub presence: Option<PinConfig>,
     pub call_button: Option<PinConfig>,
     pub door: Option<PinConfig>,
+    /// The headphone jack's detect switch (plugging in starts the voice mode).
+    pub earphones: Option<PinConfig>,
     pub light: Option<PinConfig>,
     pub buzzer: Option<PinConfig>,
 }
@@ -428,6 +436,15 @@ fn read_ui(r: &mut Reader, s: &mut Section, role: Option<Role>) -> Option<UiConf
             "a kiosk cannot run a tab; postpay is for role = \"table\"",
         );
     }
+    let low_reach_percent = s.value(r, "low_reach_percent", int_in(30, 80)).unwrap_or(55) as u8;
+    // An empty program turns the voice off.
+    let speech =
+        match s.value(r, "speech_program", |v| non_empty(v).or_else(|_| Ok::<_, String>(String::new()))) {
+            Some(p) if p.is_empty() => None,
+            Some(p) => Some(p.into()),
+            None => Some("espeak-ng".into()),
+        };
+    let keypad = s.value(r, "keypad_device", non_empty).map(Into::into);
     Some(UiConfig {
         languages,
         default_language,
@@ -436,6 +453,9 @@ fn read_ui(r: &mut Reader, s: &mut Section, role: Option<Role>) -> Option<UiConf
         order_types,
         payment_methods,
         postpay,
+        low_reach_percent,
+        speech,
+        keypad,
     })
 }
 
@@ -523,7 +543,7 @@ fn read_devices(r: &mut Reader, devices: &mut Section, counter: bool) -> Option<
 }
 
 /// `[devices.gpio]`: `<role>_pin = BCM` and `<role>_active_low = bool` for presence,
-/// call_button, door, light and buzzer. Two roles on one pin is an error.
+/// call_button, door, earphones, light and buzzer. Two roles on one pin is an error.
 fn read_gpio(r: &mut Reader, s: &mut Section) -> GpioConfig {
     let mut used: Vec<(u8, &str)> = Vec::new();
     let mut pin =
@@ -541,6 +561,7 @@ fn read_gpio(r: &mut Reader, s: &mut Section) -> GpioConfig {
         presence: pin(r, s, "presence", false),
         call_button: pin(r, s, "call_button", true),
         door: pin(r, s, "door", true),
+        earphones: pin(r, s, "earphones", false),
         light: pin(r, s, "light", false),
         buzzer: pin(r, s, "buzzer", false),
     }

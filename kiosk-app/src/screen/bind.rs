@@ -6,7 +6,7 @@ use std::rc::Rc;
 use kiosk_domain::{Lang, Service};
 use kiosk_ui::{
     CategoryView, DeviceView, GroupView, ItemView, JournalView, Kiosk, KioskWindow, LineView, OptionView,
-    Page,
+    Page, Theme,
 };
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
@@ -190,7 +190,15 @@ pub fn show(
     k.set_confirm_cancel(s(&view.confirm_cancel));
     k.set_bill_card(view.bill_card);
     k.set_bill_wallet(view.bill_wallet);
+    k.set_voice(view.access.voice);
+    let theme = window.global::<Theme>();
+    theme.set_scale(if view.access.magnify { MAGNIFIED } else { 1.0 });
+    theme.set_high_contrast(view.access.contrast);
+    theme.set_low_reach(view.access.low_reach);
 }
+
+/// Magnify-all: every size at 200 %.
+pub const MAGNIFIED: f32 = 2.0;
 
 /// Wires every callback of the `Kiosk` global to `send`.
 pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
@@ -273,4 +281,15 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
         .ok()
         .map(|o| Intent::CancelApproval(kiosk_domain::OrderId(o))));
     on!(on_answer_cancel, |yes| Some(Intent::ConfirmCancel(yes)));
+    on!(on_toggle_access, |which| {
+        use crate::session::access::AccessSwitch;
+        match which.as_str() {
+            "voice" => Some(AccessSwitch::Voice),
+            "magnify" => Some(AccessSwitch::Magnify),
+            "contrast" => Some(AccessSwitch::Contrast),
+            "low-reach" => Some(AccessSwitch::LowReach),
+            _ => None,
+        }
+        .map(Intent::ToggleAccess)
+    });
 }

@@ -6,6 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 
+use kiosk_drivers::keypad::Key;
+use kiosk_drivers::speech::service::{Output, spawn as spawn_speech};
+use tokio::sync::mpsc::UnboundedReceiver;
+
 use super::shell::Feeds;
 use crate::clock::StoreClock;
 use crate::config::Config;
@@ -49,6 +53,44 @@ pub fn start(config: &Config) -> Result<Device> {
         outbox: link.as_ref().map(|l| l.outbox.view()),
         scans: sup.scans.take(),
         gpio: gpio_events,
+        keys: config.ui.keypad.as_deref().and_then(start_keypad),
+        speech: config.ui.speech.clone().map(|program| spawn_speech(program, Output::Device)),
     };
     Ok(Device { runner, feeds, link })
+}
+
+/// Reads the USB keypad, and opens it again after it was unplugged.
+#[cfg(feature = "hid")]
+fn start_keypad(path: &std::path::Path) -> Option<UnboundedReceiver<Key>> {
+    use kiosk_drivers::keypad::evdev_reader::HidKeypad;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let path = path.to_owned();
+    tokio::spawn(async move {
+        loop {
+            match HidKeypad::open(&path) {
+                Ok(mut keypad) => {
+                    tracing::info!("keypad {} open", path.display());
+                    while let Ok(key) = keypad.next().await {
+                        if tx.send(key).is_err() {
+                            return;
+                        }
+                    }
+                    tracing::warn!("keypad {} gone", path.display());
+                }
+                Err(e) => tracing::debug!("keypad {}: {e}", path.display()),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
+    });
+    Some(rx)
+}
+
+/// Without evdev the keypad cannot be read: said once, and the screen goes on without it.
+#[cfg(not(feature = "hid"))]
+fn start_keypad(path: &std::path::Path) -> Option<UnboundedReceiver<Key>> {
+    tracing::error!(
+        "ui.keypad_device {} is set, but this build has no HID support (feature hid)",
+        path.display()
+    );
+    None
 }

@@ -5,6 +5,7 @@
 pub mod bind;
 pub mod demo;
 pub mod device;
+pub mod guide;
 pub mod photos;
 pub mod pictures;
 pub mod shell;

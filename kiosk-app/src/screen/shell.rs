@@ -9,11 +9,14 @@ use std::sync::mpsc as std_mpsc;
 
 use kiosk_domain::Lang;
 use kiosk_drivers::gpio::service::GpioEvent;
+use kiosk_drivers::keypad::Key;
 use kiosk_drivers::scanner::ScanEvent;
+use kiosk_drivers::speech::service::SpeechHandle;
 use kiosk_ui::KioskWindow;
 use tokio::sync::{mpsc, watch};
 
 use super::bind;
+use super::guide::Guide;
 use super::photos::Photos;
 use crate::config::{Config, PaymentMethodConfig, Role};
 use crate::pos::outbox::OutboxView;
@@ -25,7 +28,7 @@ use crate::session::view::{DeviceRow, View};
 use crate::store::DeviceSetting;
 use crate::supervisor::{HealthMap, KioskMode, State, kiosk_mode};
 
-/// What the shell listens to besides the customer.
+/// The shell's devices besides the touchscreen: what it listens to, and the voice.
 #[derive(Default)]
 pub struct Feeds {
     pub health: Option<watch::Receiver<HealthMap>>,
@@ -34,6 +37,10 @@ pub struct Feeds {
     pub scans: Option<mpsc::Receiver<ScanEvent>>,
     /// The presence sensor and the call button.
     pub gpio: Option<mpsc::UnboundedReceiver<GpioEvent>>,
+    /// The tactile keypad.
+    pub keys: Option<mpsc::UnboundedReceiver<Key>>,
+    /// The voice guidance's speech output.
+    pub speech: Option<SpeechHandle>,
 }
 
 pub struct Shell {
@@ -54,6 +61,7 @@ pub struct Shell {
     menu_version: RefCell<(String, std::collections::BTreeSet<String>)>,
     /// Order statuses from the POS already passed to the session.
     statuses: RefCell<std::collections::BTreeMap<String, OrderStatus>>,
+    guide: Guide,
 }
 
 /// The session's settings from the device configuration, with what the operator changed
@@ -113,6 +121,10 @@ impl Shell {
         let operator = runner.store.lock().expect("store lock").device_settings()?;
         let flow = Flow::new(settings(config, operator), std::sync::Arc::new(menu), now);
         let window = KioskWindow::new()?;
+        slint::ComponentHandle::global::<kiosk_ui::Theme>(&window)
+            .set_reach(f32::from(config.ui.low_reach_percent) / 100.0);
+        let mut feeds = feeds;
+        let guide = Guide::new(feeds.speech.take());
         let (effects, mut effect_rx) = mpsc::unbounded_channel::<Effect>();
         let (outcome_tx, outcomes) = std_mpsc::channel();
         // One worker performs effects in the order the session asked for them; a staff
@@ -142,6 +154,7 @@ impl Shell {
             feeds: RefCell::new(feeds),
             menu_version: RefCell::new(Default::default()),
             statuses: RefCell::new(Default::default()),
+            guide,
         });
         let weak = Rc::downgrade(&shell);
         bind::connect(
@@ -169,6 +182,11 @@ impl Shell {
         self.in_flight.get() > 0
     }
 
+    /// The control the keypad focus is on, by its label.
+    pub fn focused(&self) -> Option<String> {
+        self.guide.focused()
+    }
+
     fn now(&self) -> Now {
         let ms = self.runner.clock.now_ms();
         Now { ms, local: Some(self.runner.clock.local_time(ms)) }
@@ -182,6 +200,12 @@ impl Shell {
 
     fn dispatch(&self, effects: Vec<Effect>) {
         for effect in effects {
+            if effect.is_local() {
+                // Cloned: pressing a control re-enters the shell, which updates the view.
+                let speech = self.shown.borrow().as_ref().map(|v| v.speech.clone()).unwrap_or_default();
+                self.guide.perform(&self.window, &effect, &speech);
+                continue;
+            }
             self.in_flight.set(self.in_flight.get() + 1);
             if let Effect::CallStaff { .. } = effect {
                 let (runner, tx) = (self.runner.clone(), self.outcome_tx.clone());
@@ -263,8 +287,15 @@ impl Shell {
                     // Someone stepped up: the attract loop gives way to the order.
                     GpioEvent::PresenceDetected => presses.push(Intent::Start),
                     GpioEvent::CallStaffPressed => presses.push(Intent::HelpButton),
+                    GpioEvent::EarphonesPlugged => presses.push(Intent::Earphones(true)),
+                    GpioEvent::EarphonesUnplugged => presses.push(Intent::Earphones(false)),
                     other => tracing::info!("gpio: {other:?}"),
                 }
+            }
+        }
+        if let Some(rx) = feeds.keys.as_mut() {
+            while let Ok(key) = rx.try_recv() {
+                presses.push(Intent::Key(key));
             }
         }
         drop(feeds);
@@ -306,6 +337,7 @@ impl Shell {
             &mut self.photos.borrow_mut(),
             &mut self.lang.borrow_mut(),
         );
+        self.guide.shown(&self.window, shown.as_ref(), &view);
         *self.shown.borrow_mut() = Some(view);
     }
 }

@@ -10,10 +10,12 @@ use kiosk_domain::{
     Cart, CartError, Choices, GroupId, ItemId, Lang, LocalTime, Menu, Money, OptionId, Order, OrderId,
     OrderKind, Pick, Selection, Service, Settlement, StepId, Tab, TableId,
 };
+use kiosk_drivers::keypad::Key;
 use kiosk_drivers::scanner::Scan;
 use kiosk_drivers::scanner::classify::{ScanKind, classify};
 use uuid::Uuid;
 
+use super::access::{Access, AccessSwitch, FocusMove};
 use super::words::{self, sentences};
 use crate::config::ReceiptPolicy;
 use crate::pos::StaffReason;
@@ -219,6 +221,12 @@ pub enum Intent {
     },
     PrinterTest,
     ReprintLast,
+    /// A key of the tactile keypad.
+    Key(Key),
+    /// The headphone jack: earphones plugged in (true) or out.
+    Earphones(bool),
+    /// A switch on the accessibility bar.
+    ToggleAccess(AccessSwitch),
 }
 
 /// The work the session asks for; each answers with an [`Outcome`].
@@ -254,6 +262,24 @@ pub enum Effect {
         sold_out: bool,
     },
     PrinterTest,
+    /// The screen moves the keypad focus (and says what it lands on). Answers nothing.
+    Focus(FocusMove),
+    /// The speech rate and volume changed. Answers nothing.
+    Voice {
+        rate_wpm: u16,
+        volume: u8,
+    },
+    /// Say this now, over whatever is being said. Answers nothing.
+    Announce(String),
+    /// Stop speaking. Answers nothing.
+    Silence,
+}
+
+impl Effect {
+    /// Effects the screen performs itself, at once: focus and speech.
+    pub fn is_local(&self) -> bool {
+        matches!(self, Effect::Focus(_) | Effect::Voice { .. } | Effect::Announce(_) | Effect::Silence)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -382,6 +408,8 @@ pub struct Done {
     pub queued: bool,
     /// A table's bill paid at the table (not an order to collect).
     pub bill: bool,
+    /// What was paid for (the receipt's lines, spoken on request).
+    pub lines: Vec<kiosk_domain::PricedLine>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -446,6 +474,9 @@ pub struct Flow {
     /// Operator page: the latest approvals, and the one whose cancel awaits confirmation.
     pub(super) journal: Vec<JournalLine>,
     pub(super) confirm_cancel: Option<OrderId>,
+    pub(super) access: Access,
+    /// Earphones are in the jack.
+    pub(super) earphones: bool,
 }
 
 const NOTICE_MS: i64 = 5_000;
@@ -454,6 +485,7 @@ impl Flow {
     pub fn new(settings: Settings, menu: Arc<Menu>, now_ms: i64) -> Flow {
         let tab = settings.table.as_ref().map(|t| Tab::open(TableId(t.clone()), 0));
         let home = if tab.is_some() { Page::TableHome } else { Page::Attract };
+        let settings_volume = settings.volume;
         Flow {
             lang: settings.default_language,
             service: settings.services.first().cloned().unwrap_or(Service::TakeOut),
@@ -481,6 +513,8 @@ impl Flow {
             settling: false,
             journal: Vec::new(),
             confirm_cancel: None,
+            access: Access::off(settings_volume),
+            earphones: false,
         }
     }
 
@@ -539,8 +573,8 @@ impl Flow {
         if self.idle_exempt() {
             return None;
         }
-        let left = self.last_touch_ms + self.settings.idle_timeout_ms - self.now_ms;
-        let warning = self.settings.idle_warning_ms.min(self.settings.idle_timeout_ms / 2);
+        let (timeout, warning) = self.idle_limits();
+        let left = self.last_touch_ms + timeout - self.now_ms;
         (left <= warning).then(|| (left.max(0) as u32).div_ceil(1000))
     }
 
@@ -634,7 +668,7 @@ impl Flow {
             self.stop_waiting_for_scan();
             return Vec::new();
         }
-        if !self.idle_exempt() && now.ms - self.last_touch_ms >= self.settings.idle_timeout_ms {
+        if !self.idle_exempt() && now.ms - self.last_touch_ms >= self.idle_limits().0 {
             return self.reset();
         }
         if self.idle_warning().is_some()
@@ -663,6 +697,7 @@ impl Flow {
         self.lang = self.settings.default_language;
         self.page = self.home();
         self.last_touch_ms = self.now_ms;
+        effects.extend(self.reset_access());
         effects
     }
 
@@ -776,6 +811,9 @@ impl Flow {
                 }
             }
             Intent::HelpButton => return self.call_staff(StaffReason::Help),
+            Intent::Key(key) => return self.key(key, now),
+            Intent::Earphones(plugged) => return self.earphones(plugged, now),
+            Intent::ToggleAccess(switch) => self.toggle_access(switch),
             Intent::ChangeSetting(setting) => {
                 if self.page == Page::Operator {
                     return self.change_setting(setting, now);
@@ -1086,6 +1124,11 @@ impl Flow {
             Outcome::Committed { order, number } => {
                 let settlement = self.draft.take().map(|d| d.settlement).unwrap_or(Settlement::Prepaid);
                 let bill = std::mem::take(&mut self.settling);
+                let lines = if bill {
+                    self.tab.as_ref().map(Tab::standing_lines).unwrap_or_default()
+                } else {
+                    self.cart.lines().to_vec()
+                };
                 if bill {
                     // The table is settled: the next guests start a new tab.
                     self.tab = self.tab.take().map(|t| Tab::open(t.table, 0));
@@ -1109,6 +1152,7 @@ impl Flow {
                     receipt,
                     since_ms: now.ms,
                     queued: !self.available.pos_reachable,
+                    lines,
                 });
                 self.page = Page::Done;
                 if receipt == ReceiptState::Printing {

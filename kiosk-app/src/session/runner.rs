@@ -56,6 +56,8 @@ impl Runner {
                 Some(Outcome::Printed { ok: self.print(Some(id), PrintKind::Receipt) })
             }
             Effect::PrinterTest => Some(Outcome::Printed { ok: self.print(None, PrintKind::TestPage) }),
+            // Focus and speech belong to the screen, which performs them itself.
+            Effect::Focus(_) | Effect::Voice { .. } | Effect::Announce(_) | Effect::Silence => None,
             Effect::CallStaff { id, reason, table } => {
                 let ok = match &self.pos {
                     Some(pos) => call_staff_with_retry(pos, id, table.as_deref(), reason).await,

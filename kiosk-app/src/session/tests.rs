@@ -563,3 +563,69 @@ fn the_idle_warning_beeps_once_and_the_help_button_keeps_the_page() {
     assert!(quiet.tick(at(11 + 70_000)).is_empty(), "volume 0 is silent");
     assert!(quiet.idle_warning().is_some(), "the warning still shows");
 }
+
+#[test]
+fn the_first_key_starts_the_voice_and_the_order_and_the_keys_then_move_focus() {
+    use super::access::FocusMove;
+    use kiosk_drivers::keypad::Key;
+    let mut f = Flow::new(Settings::kiosk(), demo_menu(), 0);
+    assert!(f.view().speech.is_empty(), "silent until asked");
+    assert_eq!(f.handle(Intent::Key(Key::Ok), at(1)), vec![], "the first key only starts");
+    assert_eq!(f.page(), Page::Language);
+    assert!(f.access().voice);
+    assert!(f.view().speech[0].contains("음성 안내"), "{:?}", f.view().speech);
+    assert_eq!(f.handle(Intent::Key(Key::Down), at(2)), vec![Effect::Focus(FocusMove::Next)]);
+    assert_eq!(f.handle(Intent::Key(Key::Up), at(3)), vec![Effect::Focus(FocusMove::Previous)]);
+    assert_eq!(f.handle(Intent::Key(Key::Ok), at(4)), vec![Effect::Focus(FocusMove::Activate)]);
+    // back is the page's own back
+    f.handle(Intent::ChooseLanguage(Lang::En), at(5));
+    f.handle(Intent::Key(Key::Back), at(6));
+    assert_eq!(f.page(), Page::Language);
+    // the rate and volume keys change the voice and say so
+    let effects = f.handle(Intent::Key(Key::Faster), at(7));
+    assert_eq!(effects[0], Effect::Voice { rate_wpm: 195, volume: 7 });
+    assert!(matches!(&effects[1], Effect::Announce(s) if s == "Speech rate 195"));
+    // help calls staff
+    assert!(matches!(f.handle(Intent::Key(Key::Help), at(8))[..], [Effect::CallStaff { .. }]));
+}
+
+#[test]
+fn the_voice_says_the_cart_prices_total_and_order_number_and_the_next_customer_starts_plain() {
+    let mut f = at_menu(Settings::kiosk(), Lang::Ko);
+    f.handle(Intent::ToggleAccess(super::access::AccessSwitch::Voice), at(4));
+    f.handle(Intent::ToggleAccess(super::access::AccessSwitch::Magnify), at(4));
+    add_latte(&mut f);
+    f.handle(Intent::ShowCart, at(20));
+    let said = f.view().speech.join(" ");
+    assert!(
+        said.contains("카페 라떼") && said.contains("2개, 13,400원") && said.contains("합계 13,400원"),
+        "{said}"
+    );
+    f.handle(Intent::Checkout, at(21));
+    let effects = f.handle(Intent::Pay(PayWith::Card), at(22));
+    let Some(Effect::Checkout { order, .. }) = effects.first() else { panic!("{effects:?}") };
+    f.outcome(Outcome::Committed { order: order.id, number: 42 }, at(23));
+    let said = f.view().speech.join(" ");
+    assert!(said.contains("주문 번호 42번") && said.contains("합계 13,400원"), "the receipt is read: {said}");
+    // longer timeouts while a mode is on; all off for the next customer
+    assert_eq!(f.idle_limits(), (180_000, 30_000));
+    f.tick(at(23 + 20_000));
+    assert_eq!(f.page(), Page::Attract);
+    assert!(!f.access().any());
+    assert!(f.view().speech.is_empty());
+}
+
+#[test]
+fn earphones_start_the_voice_and_keep_it_for_the_next_customer() {
+    let mut f = Flow::new(Settings::kiosk(), demo_menu(), 0);
+    f.handle(Intent::Earphones(true), at(1));
+    assert_eq!(f.page(), Page::Language);
+    assert!(f.access().voice);
+    f.handle(Intent::Back, at(2));
+    f.handle(Intent::Start, at(3));
+    f.tick(at(1_000_000));
+    assert_eq!(f.page(), Page::Attract);
+    assert!(f.access().voice, "still plugged in");
+    assert_eq!(f.handle(Intent::Earphones(false), at(1_000_001)), vec![Effect::Silence]);
+    assert!(!f.access().voice);
+}

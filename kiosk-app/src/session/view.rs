@@ -119,6 +119,13 @@ pub struct View {
     /// The bill page: the table's bill can be paid here by card, by barcode.
     pub bill_card: bool,
     pub bill_wallet: bool,
+    /// The barrier-free modes on.
+    pub access: super::access::Access,
+    /// What the voice guidance says about this page (empty with the voice off).
+    pub speech: Vec<String>,
+    /// The done page: what was paid for, and its total (spoken as the receipt).
+    pub receipt_lines: Vec<Line>,
+    pub receipt_total: String,
 }
 
 impl Flow {
@@ -183,6 +190,10 @@ impl Flow {
             confirm_cancel: String::new(),
             bill_card: self.bill_payable(PayWith::Card),
             bill_wallet: self.bill_payable(PayWith::Wallet),
+            access: self.access,
+            speech: Vec::new(),
+            receipt_lines: Vec::new(),
+            receipt_total: String::new(),
         };
         if self.page == Page::Operator {
             view.devices = self.devices.clone();
@@ -255,6 +266,9 @@ impl Flow {
             }
             view.done_detail = detail.join(" ");
             view.receipt_offered = done.receipt == ReceiptState::Offered && self.availability().printer;
+            view.receipt_lines = done.lines.iter().map(|l| line(l, currency, lang)).collect();
+            let paid = or_zero(kiosk_domain::Totals::of(&done.lines, menu.vat_rate()), menu);
+            view.receipt_total = money(paid.total());
         }
 
         if let Some(p) = self.problem() {
@@ -264,17 +278,13 @@ impl Flow {
         }
 
         if let Some(tab) = self.tab() {
-            let lines: Vec<PricedLine> = tab
-                .rounds
-                .iter()
-                .filter(|o| o.state.is_committed())
-                .flat_map(|o| o.lines.iter().cloned())
-                .collect();
+            let lines = tab.standing_lines();
             let bill = or_zero(tab.bill(menu.vat_rate()), menu);
             view.tab_lines = lines.iter().map(|l| line(l, currency, lang)).collect();
             view.tab_total = money(bill.total());
             view.tab_vat_line = words::vat_included(bill.vat.vat, currency, lang);
         }
+        view.speech = self.speech(&view);
         view
     }
 

@@ -128,6 +128,17 @@ pub fn confirm_cancel(number: u32, amount: &str, approval_no: &str, lang: Lang) 
     }
 }
 
+/// The keypad changed the voice: what it now is.
+pub fn voice_setting(volume: u8, rate_wpm: u16, key: kiosk_drivers::keypad::Key, lang: Lang) -> String {
+    use kiosk_drivers::keypad::Key;
+    match (ko(lang), matches!(key, Key::VolumeUp | Key::VolumeDown)) {
+        (true, true) => format!("음량 {volume}"),
+        (true, false) => format!("말하기 속도 {rate_wpm}"),
+        (false, true) => format!("Volume {volume}"),
+        (false, false) => format!("Speech rate {rate_wpm}"),
+    }
+}
+
 /// One approval on the operator's payment journal.
 pub fn journal_state(reversed: bool, lang: Lang) -> &'static str {
     match (ko(lang), reversed) {

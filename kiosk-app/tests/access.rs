@@ -1,0 +1,356 @@
+//! The barrier-free mode, headless: a whole kiosk order and card payment by keypad alone,
+//! with the voice guidance captured (espeak-ng to WAV files and a transcript); then every
+//! screen in magnify-all with high contrast, its texts' contrast measured on the rendered
+//! pixels and nothing cut off; then the low-reach layout. One test function: Slint allows
+//! one platform per process.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use kiosk_app::config::Config;
+use kiosk_app::screen::device;
+use kiosk_app::screen::photos::Photos;
+use kiosk_app::screen::shell::Shell;
+use kiosk_app::session::{Page, View};
+use kiosk_app::store::{Actor, Store};
+use kiosk_domain::Menu;
+use kiosk_drivers::keypad::Key;
+use kiosk_drivers::sim::terminal::Fault;
+use kiosk_drivers::sim::terminal::server::{TerminalSim, TerminalSimOptions, spawn_pty};
+use kiosk_drivers::speech::service::{Output, SpeechHandle, spawn as spawn_speech};
+use kiosk_ui::audit;
+use kiosk_ui::headless::{self, Screen};
+use tokio::sync::mpsc::UnboundedSender;
+
+const DEMO_MENU: &str = include_str!("../data/demo-menu.json");
+
+fn card_kiosk(dir: &Path, terminal: &Path, role: &str) -> Config {
+    let table = if role == "table" { "[table]\nnumber = \"7\"" } else { "" };
+    let ui = if role == "table" { "postpay = true\npayment_methods = [\"card\", \"counter\"]" } else { "" };
+    let text = format!(
+        r#"
+role = "{role}"
+data_dir = "{}"
+time_zone = "Asia/Seoul"
+{table}
+[store]
+id = "t"
+name = "테스트 카페"
+business_number = "123-45-67891"
+address = "서울"
+[ui]
+{ui}
+[devices.terminal]
+protocol = "smartro"
+port = "{}"
+baud = 115200
+[operator]
+pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM"
+"#,
+        dir.display(),
+        terminal.display()
+    );
+    Config::parse(&text).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+struct Rig {
+    shell: Rc<Shell>,
+    keys: UnboundedSender<Key>,
+    speech: SpeechHandle,
+    _terminal: TerminalSim,
+}
+
+fn rig(dir: &Path, role: &str, runtime: &tokio::runtime::Runtime) -> Rig {
+    std::fs::create_dir_all(dir).unwrap();
+    let terminal = spawn_pty(&dir.join("ttyTERMINAL"), TerminalSimOptions::default()).unwrap();
+    let config = card_kiosk(dir, &dir.join("ttyTERMINAL"), role);
+    let menu: Menu = serde_json::from_str(DEMO_MENU).unwrap();
+    Store::open(config.database_path()).unwrap().save_menu(&menu, "test", Actor::System, 0).unwrap();
+    let mut device = device::start(&config).unwrap();
+    let (keys, key_rx) = tokio::sync::mpsc::unbounded_channel();
+    let speech = spawn_speech("espeak-ng", Output::Capture(dir.join("speech")));
+    device.feeds.keys = Some(key_rx);
+    device.feeds.speech = Some(speech.clone());
+    let shell = Shell::new(&config, device.runner, device.feeds, Photos::new(None), runtime.handle().clone())
+        .unwrap();
+    Rig { shell, keys, speech, _terminal: terminal }
+}
+
+fn settle(shell: &Shell) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        shell.pump();
+        if !shell.busy() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the UI did not settle on {:?}", shell.view().page);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn wait_for(shell: &Shell, what: &str, ok: impl Fn(&View) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ok(&shell.view()) {
+        assert!(Instant::now() < deadline, "waited for {what}; the screen shows {:?}", shell.view().page);
+        std::thread::sleep(Duration::from_millis(10));
+        shell.pump();
+    }
+}
+
+impl Rig {
+    fn key(&self, key: Key) {
+        self.keys.send(key).unwrap();
+        settle(&self.shell);
+    }
+
+    /// As a blind customer does: hear the page out before the next key.
+    fn listen(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.speech.is_idle() {
+            assert!(Instant::now() < deadline, "the voice did not finish");
+            std::thread::sleep(Duration::from_millis(10));
+            self.shell.pump();
+        }
+    }
+
+    /// Moves the focus down to the control whose label starts with `prefix` and presses OK.
+    fn choose(&self, prefix: &str) {
+        self.listen();
+        for _ in 0..120 {
+            if self.shell.focused().is_some_and(|l| l.starts_with(prefix)) {
+                self.key(Key::Ok);
+                return;
+            }
+            self.key(Key::Down);
+        }
+        panic!("no control {prefix:?} in the focus order of {:?}", self.shell.view().page);
+    }
+}
+
+fn ko(msgid: &str) -> String {
+    kiosk_ui::translate("ko", msgid)
+}
+
+fn transcript(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("speech/transcript.txt")).unwrap_or_default()
+}
+
+/// The contrast and cut-off audit of the screen as it stands; failures are collected.
+fn audit_screen(screen: &Screen, shell: &Shell, out: &Path, name: &str, failures: &mut Vec<String>) {
+    let rgba = screen.render();
+    let (w, h) = screen.size();
+    screen.save_png(&out.join(format!("{name}.png"))).unwrap();
+    let drawn = audit::drawn(shell.window());
+    let categories = shell.view().categories;
+    for (label, ratio) in audit::low_contrast(&drawn, &rgba, w, h, 4.5) {
+        failures.push(format!("{name}: {label:?} has contrast {ratio:.2}:1"));
+    }
+    let scrolls = |l: &str| categories.iter().any(|c| l.contains(c.as_str()));
+    for cut in audit::cut_off(&drawn, w, scrolls) {
+        failures.push(format!("{name}: cut off: {cut}"));
+    }
+}
+
+#[test]
+fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() {
+    if std::process::Command::new("espeak-ng").arg("--version").output().is_err() {
+        panic!("espeak-ng is not installed: ./tests/run installs it (apt-get install espeak-ng)");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let _enter = runtime.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let screen = Screen::install(800, 1280).unwrap();
+
+    // --- a kiosk order and card payment by keypad only ---
+    let k = dir.path().join("keypad");
+    let r = rig(&k, "kiosk", &runtime);
+    assert_eq!(r.shell.view().page, Page::Attract);
+    r.key(Key::Down); // any key: the voice starts, and the order
+    assert!(r.shell.view().access.voice);
+    assert_eq!(r.shell.view().page, Page::Language);
+    r.choose("한국어");
+    r.choose(&ko("Eat here"));
+    assert_eq!(r.shell.view().page, Page::Menu);
+    r.choose("아메리카노, 4,500원");
+    assert_eq!(r.shell.view().page, Page::Item);
+    r.choose("아이스");
+    assert!(r.shell.focused().unwrap().starts_with("아이스"), "the focus stays on the chosen chip");
+    r.choose("라지");
+    r.choose(&ko("Add · {}").replace("{}", ""));
+    assert_eq!(r.shell.view().item_count, 1, "{:?}", r.shell.view().item_problem);
+    r.choose("베이커리");
+    r.choose("버터 크루아상, 3,800원");
+    r.choose("따뜻하게 데워 주세요");
+    r.choose(&ko("Add · {}").replace("{}", ""));
+    assert_eq!(r.shell.view().item_count, 2);
+    r.choose(&ko("View cart"));
+    assert_eq!(r.shell.view().page, Page::Cart);
+    let lines = r.shell.view().lines;
+    let total = r.shell.view().total;
+    r.choose(&ko("Pay"));
+    r.choose(&ko("Credit or debit card"));
+    wait_for(&r.shell, "the order number", |v| v.page == Page::Done);
+    let number = r.shell.view().order_number;
+    r.listen();
+    let said = transcript(&k);
+    for l in &lines {
+        assert!(said.contains(&l.name), "the voice never said the item {:?}:\n{said}", l.name);
+        assert!(said.contains(&l.total), "the voice never said {:?}'s price {}:\n{said}", l.name, l.total);
+    }
+    assert!(said.contains(&format!("합계 {total}")), "the voice never said the total {total}:\n{said}");
+    assert!(
+        said.contains(&format!("주문 번호 {number}번")),
+        "the voice never said the order number:\n{said}"
+    );
+    let wavs = std::fs::read_dir(k.join("speech"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "wav"));
+    assert!(wavs.count() >= 10, "the voice spoke to WAV files");
+    // the help key calls staff and says so
+    r.key(Key::Help);
+    wait_for(&r.shell, "the staff call's answer", |v| !v.notice.is_empty());
+    r.listen();
+    let said = transcript(&k);
+    assert!(said.lines().last().unwrap_or("").contains(&r.shell.view().notice), "help is announced:\n{said}");
+    // volume and rate keys answer in words
+    r.key(Key::Faster);
+    r.listen();
+    assert!(transcript(&k).contains("말하기 속도 195"));
+    drop(r);
+
+    // --- every screen, magnified 200 % in high contrast: contrast and nothing cut off ---
+    // Kept after the run, to look at.
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("access-shots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut failures = Vec::new();
+    let m = dir.path().join("magnified");
+    let r = rig(&m, "kiosk", &runtime);
+    let s = &r.shell;
+    let press = |label: &str| {
+        headless::press(s.window(), label).unwrap_or_else(|e| panic!("{e}"));
+        settle(s);
+    };
+    let mut seen = BTreeSet::new();
+    let mut audit_page = |name: &str| {
+        audit_screen(&screen, s, &shots, name, &mut failures);
+        seen.insert(format!("{:?}", s.view().page));
+    };
+    press(&ko("Touch to order"));
+    press(&ko("Magnify"));
+    press(&ko("High contrast"));
+    assert!(s.view().access.magnify && s.view().access.contrast);
+    audit_page("language");
+    press("한국어");
+    audit_page("service");
+    press(&ko("Eat here"));
+    audit_page("menu");
+    // the category bar scrolls sideways; the intent stands for a swipe and a tap
+    let desserts = s.view().categories.iter().position(|c| c == "디저트").unwrap();
+    s.intent(kiosk_app::session::Intent::SelectCategory(desserts));
+    settle(s);
+    audit_page("menu-sold-out");
+    s.intent(kiosk_app::session::Intent::SelectCategory(0));
+    settle(s);
+    press("아메리카노, 4,500원");
+    audit_page("item");
+    press("아이스");
+    press("레귤러");
+    press(&ko("Add · {}").replace("{}", "4,500원"));
+    press(&ko("View cart"));
+    audit_page("cart");
+    press(&ko("Pay"));
+    audit_page("pay-choice");
+    r._terminal.handle.push_fault(Fault::Decline("6B"));
+    press(&ko("Credit or debit card"));
+    wait_for(s, "the decline", |v| v.page == Page::Problem);
+    audit_page("problem");
+    press(&s.view().problem_action);
+    press(&ko("Pay at the counter"));
+    wait_for(s, "the order number", |v| v.page == Page::Done);
+    audit_page("done");
+    press(&ko("Done"));
+    audit_page("attract");
+    drop(r);
+
+    // the table tablet, landscape
+    screen.next_screen(1280, 800);
+    let t = dir.path().join("table");
+    let r = rig(&t, "table", &runtime);
+    let s = &r.shell;
+    let press = |label: &str| {
+        headless::press(s.window(), label).unwrap_or_else(|e| panic!("{e}"));
+        settle(s);
+    };
+    let mut audit_page = |name: &str| {
+        audit_screen(&screen, s, &shots, name, &mut failures);
+        seen.insert(format!("{:?}", s.view().page));
+    };
+    press(&ko("Call staff"));
+    press(&ko("Magnify"));
+    press(&ko("High contrast"));
+    audit_page("table-staff-call");
+    press(&ko("Back"));
+    audit_page("table-home");
+    press(&ko("Bill"));
+    audit_page("table-bill");
+    press(&ko("Back"));
+    s.intent(kiosk_app::session::Intent::OperatorGesture);
+    settle(s);
+    audit_page("pin");
+    drop(r);
+    assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
+    for page in [
+        "Attract",
+        "Language",
+        "Service",
+        "Menu",
+        "Item",
+        "Cart",
+        "PayChoice",
+        "Problem",
+        "Done",
+        "TableHome",
+        "StaffCall",
+        "Bill",
+        "Pin",
+    ] {
+        assert!(seen.contains(page), "{page} was not audited");
+    }
+
+    // --- low reach: every control in the lowest 55 % of the portrait screen ---
+    screen.next_screen(800, 1280);
+    let l = dir.path().join("low");
+    let r = rig(&l, "kiosk", &runtime);
+    let s = &r.shell;
+    let press = |label: &str| {
+        headless::press(s.window(), label).unwrap_or_else(|e| panic!("{e}"));
+        settle(s);
+    };
+    press(&ko("Touch to order"));
+    press(&ko("Low screen"));
+    let line = 1280.0 * (1.0 - 0.55);
+    let mut high = Vec::new();
+    let mut check = |name: &str| {
+        screen.save_png(&shots.join(format!("low-{name}.png"))).unwrap();
+        for a in audit::above(&audit::drawn(s.window()), line) {
+            high.push(format!("{name}: {a}"));
+        }
+    };
+    check("language");
+    press("한국어");
+    check("service");
+    press(&ko("Eat here"));
+    check("menu");
+    press("아메리카노, 4,500원");
+    check("item");
+    press("아이스");
+    press("레귤러");
+    press(&ko("Add · {}").replace("{}", "4,500원"));
+    press(&ko("View cart"));
+    check("cart");
+    press(&ko("Pay"));
+    check("pay-choice");
+    assert!(high.is_empty(), "controls out of reach:\n{}", high.join("\n"));
+}

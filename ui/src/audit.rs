@@ -1,0 +1,143 @@
+//! An accessibility audit of a rendered screen: the contrast of every text as drawn, text
+//! and controls cut off at the screen's edges, and controls out of reach. Measured on the
+//! pixels the software renderer produced and the element tree, so what is checked is what a
+//! customer sees.
+
+use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot};
+use slint::ComponentHandle;
+
+/// The WCAG relative luminance of an sRGB colour.
+pub fn luminance([r, g, b]: [u8; 3]) -> f64 {
+    let lin = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.039_28 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+    };
+    0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+}
+
+/// The WCAG contrast ratio of two colours, 1 to 21.
+pub fn contrast_ratio(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// One element as drawn.
+#[derive(Debug, Clone)]
+pub struct Drawn {
+    pub label: String,
+    pub role: Option<AccessibleRole>,
+    /// Logical pixels: x, y, width, height.
+    pub bounds: (f32, f32, f32, f32),
+}
+
+/// Every labelled element on the screen, in tree order.
+pub fn drawn(component: &impl ComponentHandle) -> Vec<Drawn> {
+    let mut out = Vec::new();
+    component.root_element().visit_descendants(|e: ElementHandle| {
+        if let Some(label) = e.accessible_label().filter(|l| !l.trim().is_empty()) {
+            let (p, s) = (e.absolute_position(), e.size());
+            if s.width > 0.0 && s.height > 0.0 {
+                out.push(Drawn {
+                    label: label.to_string(),
+                    role: e.accessible_role(),
+                    bounds: (p.x, p.y, s.width, s.height),
+                });
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    out
+}
+
+/// The contrast of a text as drawn in `rgba` (a `width`-pixel-wide screen): its most
+/// common colour is the background, and the colour furthest from it the ink. `None` when
+/// nothing is drawn there but background.
+pub fn drawn_contrast(
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+    (x, y, w, h): (f32, f32, f32, f32),
+) -> Option<f64> {
+    let (x0, y0) = (x.max(0.0) as u32, y.max(0.0) as u32);
+    let (x1, y1) = (((x + w) as u32).min(width), ((y + h) as u32).min(height));
+    let mut counts = std::collections::HashMap::<[u8; 3], u32>::new();
+    for py in y0..y1 {
+        for px in x0..x1 {
+            let i = ((py * width + px) * 4) as usize;
+            *counts.entry([rgba[i], rgba[i + 1], rgba[i + 2]]).or_default() += 1;
+        }
+    }
+    let (&background, _) = counts.iter().max_by_key(|(_, n)| **n)?;
+    counts.keys().map(|&c| contrast_ratio(background, c)).max_by(|a, b| a.total_cmp(b)).filter(|r| *r > 1.05)
+}
+
+/// Texts drawn with less contrast than `min` (WCAG AA: 4.5), with their ratio. Only texts
+/// wholly on the screen are measured (what a flickable scrolled away is not drawn there).
+pub fn low_contrast(
+    elements: &[Drawn],
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+    min: f64,
+) -> Vec<(String, f64)> {
+    elements
+        .iter()
+        .filter(|d| d.role == Some(AccessibleRole::Text))
+        .filter(|d| inside(d.bounds, width, height))
+        .filter_map(|d| {
+            drawn_contrast(rgba, width, height, d.bounds).filter(|r| *r < min).map(|r| (d.label.clone(), r))
+        })
+        .collect()
+}
+
+fn inside((x, y, w, h): (f32, f32, f32, f32), width: u32, height: u32) -> bool {
+    x >= -0.5 && y >= -0.5 && x + w <= width as f32 + 0.5 && y + h <= height as f32 + 0.5
+}
+
+/// Elements that begin on the screen and run off its left or right edge: cut off. Labels
+/// for which `scrolls` is true sit in a sideways-scrolling bar and are exempt.
+pub fn cut_off(elements: &[Drawn], width: u32, scrolls: impl Fn(&str) -> bool) -> Vec<String> {
+    let w = width as f32;
+    elements
+        .iter()
+        .filter(|d| {
+            let (x, _, dw, _) = d.bounds;
+            let starts_on = x < w && x + dw > 0.0;
+            starts_on && (x < -0.5 || x + dw > w + 0.5)
+        })
+        .filter(|d| !scrolls(&d.label))
+        .map(|d| format!("{} at x {:.0}..{:.0}", d.label, d.bounds.0, d.bounds.0 + d.bounds.2))
+        .collect()
+}
+
+/// Controls whose top is above `line` (logical pixels from the top).
+pub fn above(elements: &[Drawn], line: f32) -> Vec<String> {
+    elements
+        .iter()
+        .filter(|d| d.role == Some(AccessibleRole::Button) && d.bounds.1 < line - 0.5)
+        .map(|d| format!("{} at y {:.0}", d.label, d.bounds.1))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contrast_ratios_match_wcag() {
+        assert!((contrast_ratio([0, 0, 0], [255, 255, 255]) - 21.0).abs() < 0.01);
+        assert!((contrast_ratio([0x77, 0x77, 0x77], [255, 255, 255]) - 4.48).abs() < 0.01);
+        assert_eq!(contrast_ratio([9, 9, 9], [9, 9, 9]), 1.0);
+    }
+
+    #[test]
+    fn the_ink_is_the_colour_furthest_from_the_background() {
+        // 4×2 pixels: white background, one black and one grey pixel
+        let mut rgba = vec![255u8; 4 * 2 * 4];
+        rgba[0..3].copy_from_slice(&[0, 0, 0]);
+        rgba[4..7].copy_from_slice(&[128, 128, 128]);
+        let r = drawn_contrast(&rgba, 4, 2, (0.0, 0.0, 4.0, 2.0)).unwrap();
+        assert!(r > 20.0);
+        assert_eq!(drawn_contrast(&[255u8; 32], 4, 2, (0.0, 0.0, 4.0, 2.0)), None);
+    }
+}
