@@ -24,35 +24,21 @@ use kiosk_ui::audit;
 use kiosk_ui::headless::{self, Screen};
 use tokio::sync::mpsc::UnboundedSender;
 
+mod common;
+use common::settle;
+
 const DEMO_MENU: &str = include_str!("../data/demo-menu.json");
 
-fn card_kiosk(dir: &Path, terminal: &Path, role: &str) -> Config {
-    let table = if role == "table" { "[table]\nnumber = \"7\"" } else { "" };
-    let ui = if role == "table" { "postpay = true\npayment_methods = [\"card\", \"counter\"]" } else { "" };
-    let text = format!(
-        r#"
-role = "{role}"
-data_dir = "{}"
-time_zone = "Asia/Seoul"
-{table}
-[store]
-id = "t"
-name = "테스트 카페"
-business_number = "123-45-67891"
-address = "서울"
-[ui]
-{ui}
-[devices.terminal]
-protocol = "smartro"
-port = "{}"
-baud = 115200
-[operator]
-pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM"
-"#,
-        dir.display(),
+fn card_device(dir: &Path, terminal: &Path, role: &str) -> Config {
+    let (ui, table) = match role {
+        "table" => ("postpay = true\npayment_methods = [\"card\", \"counter\"]", "[table]\nnumber = \"7\""),
+        _ => ("", ""),
+    };
+    let terminal = format!(
+        "{table}\n[devices.terminal]\nprotocol = \"smartro\"\nport = \"{}\"\nbaud = 115200",
         terminal.display()
     );
-    Config::parse(&text).unwrap_or_else(|e| panic!("{e:?}"))
+    common::device_config(dir, role, ui, &terminal)
 }
 
 struct Rig {
@@ -65,7 +51,7 @@ struct Rig {
 fn rig(dir: &Path, role: &str, runtime: &tokio::runtime::Runtime) -> Rig {
     std::fs::create_dir_all(dir).unwrap();
     let terminal = spawn_pty(&dir.join("ttyTERMINAL"), TerminalSimOptions::default()).unwrap();
-    let config = card_kiosk(dir, &dir.join("ttyTERMINAL"), role);
+    let config = card_device(dir, &dir.join("ttyTERMINAL"), role);
     let menu: Menu = serde_json::from_str(DEMO_MENU).unwrap();
     Store::open(config.database_path()).unwrap().save_menu(&menu, "test", Actor::System, 0).unwrap();
     let mut device = device::start(&config).unwrap();
@@ -76,18 +62,6 @@ fn rig(dir: &Path, role: &str, runtime: &tokio::runtime::Runtime) -> Rig {
     let shell = Shell::new(&config, device.runner, device.feeds, Photos::new(None), runtime.handle().clone())
         .unwrap();
     Rig { shell, keys, speech, _terminal: terminal }
-}
-
-fn settle(shell: &Shell) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        shell.pump();
-        if !shell.busy() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the UI did not settle on {:?}", shell.view().page);
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 fn wait_for(shell: &Shell, what: &str, ok: impl Fn(&View) -> bool) {
@@ -127,6 +101,12 @@ impl Rig {
         }
         panic!("no control {prefix:?} in the focus order of {:?}", self.shell.view().page);
     }
+}
+
+/// A tap on the control labelled `label`.
+fn press(shell: &Shell, label: &str) {
+    headless::press(shell.window(), label).unwrap_or_else(|e| panic!("{e}"));
+    settle(shell);
 }
 
 fn ko(msgid: &str) -> String {
@@ -228,23 +208,19 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
     let m = dir.path().join("magnified");
     let r = rig(&m, "kiosk", &runtime);
     let s = &r.shell;
-    let press = |label: &str| {
-        headless::press(s.window(), label).unwrap_or_else(|e| panic!("{e}"));
-        settle(s);
-    };
     let mut seen = BTreeSet::new();
     let mut audit_page = |name: &str| {
         audit_screen(&screen, s, &shots, name, &mut failures);
         seen.insert(format!("{:?}", s.view().page));
     };
-    press(&ko("Touch to order"));
-    press(&ko("Magnify"));
-    press(&ko("High contrast"));
+    press(s, &ko("Touch to order"));
+    press(s, &ko("Magnify"));
+    press(s, &ko("High contrast"));
     assert!(s.view().access.magnify && s.view().access.contrast);
     audit_page("language");
-    press("한국어");
+    press(s, "한국어");
     audit_page("service");
-    press(&ko("Eat here"));
+    press(s, &ko("Eat here"));
     audit_page("menu");
     // the category bar scrolls sideways; the intent stands for a swipe and a tap
     let desserts = s.view().categories.iter().position(|c| c == "디저트").unwrap();
@@ -253,24 +229,24 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
     audit_page("menu-sold-out");
     s.intent(kiosk_app::session::Intent::SelectCategory(0));
     settle(s);
-    press("아메리카노, 4,500원");
+    press(s, "아메리카노, 4,500원");
     audit_page("item");
-    press("아이스");
-    press("레귤러");
-    press(&ko("Add · {}").replace("{}", "4,500원"));
-    press(&ko("View cart"));
+    press(s, "아이스");
+    press(s, "레귤러");
+    press(s, &ko("Add · {}").replace("{}", "4,500원"));
+    press(s, &ko("View cart"));
     audit_page("cart");
-    press(&ko("Pay"));
+    press(s, &ko("Pay"));
     audit_page("pay-choice");
     r._terminal.handle.push_fault(Fault::Decline("6B"));
-    press(&ko("Credit or debit card"));
+    press(s, &ko("Credit or debit card"));
     wait_for(s, "the decline", |v| v.page == Page::Problem);
     audit_page("problem");
-    press(&s.view().problem_action);
-    press(&ko("Pay at the counter"));
+    press(s, &s.view().problem_action);
+    press(s, &ko("Pay at the counter"));
     wait_for(s, "the order number", |v| v.page == Page::Done);
     audit_page("done");
-    press(&ko("Done"));
+    press(s, &ko("Done"));
     audit_page("attract");
     drop(r);
 
@@ -279,23 +255,19 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
     let t = dir.path().join("table");
     let r = rig(&t, "table", &runtime);
     let s = &r.shell;
-    let press = |label: &str| {
-        headless::press(s.window(), label).unwrap_or_else(|e| panic!("{e}"));
-        settle(s);
-    };
     let mut audit_page = |name: &str| {
         audit_screen(&screen, s, &shots, name, &mut failures);
         seen.insert(format!("{:?}", s.view().page));
     };
-    press(&ko("Call staff"));
-    press(&ko("Magnify"));
-    press(&ko("High contrast"));
+    press(s, &ko("Call staff"));
+    press(s, &ko("Magnify"));
+    press(s, &ko("High contrast"));
     audit_page("table-staff-call");
-    press(&ko("Back"));
+    press(s, &ko("Back"));
     audit_page("table-home");
-    press(&ko("Bill"));
+    press(s, &ko("Bill"));
     audit_page("table-bill");
-    press(&ko("Back"));
+    press(s, &ko("Back"));
     s.intent(kiosk_app::session::Intent::OperatorGesture);
     settle(s);
     audit_page("pin");
@@ -324,12 +296,8 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
     let l = dir.path().join("low");
     let r = rig(&l, "kiosk", &runtime);
     let s = &r.shell;
-    let press = |label: &str| {
-        headless::press(s.window(), label).unwrap_or_else(|e| panic!("{e}"));
-        settle(s);
-    };
-    press(&ko("Touch to order"));
-    press(&ko("Low screen"));
+    press(s, &ko("Touch to order"));
+    press(s, &ko("Low screen"));
     let line = 1280.0 * (1.0 - 0.55);
     let mut high = Vec::new();
     let mut check = |name: &str| {
@@ -339,18 +307,18 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
         }
     };
     check("language");
-    press("한국어");
+    press(s, "한국어");
     check("service");
-    press(&ko("Eat here"));
+    press(s, &ko("Eat here"));
     check("menu");
-    press("아메리카노, 4,500원");
+    press(s, "아메리카노, 4,500원");
     check("item");
-    press("아이스");
-    press("레귤러");
-    press(&ko("Add · {}").replace("{}", "4,500원"));
-    press(&ko("View cart"));
+    press(s, "아이스");
+    press(s, "레귤러");
+    press(s, &ko("Add · {}").replace("{}", "4,500원"));
+    press(s, &ko("View cart"));
     check("cart");
-    press(&ko("Pay"));
+    press(s, &ko("Pay"));
     check("pay-choice");
     assert!(high.is_empty(), "controls out of reach:\n{}", high.join("\n"));
 }

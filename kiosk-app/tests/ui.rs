@@ -4,7 +4,6 @@
 
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use kiosk_app::config::Config;
 use kiosk_app::screen::device;
@@ -33,17 +32,7 @@ fn shell_with(
     (shell, store)
 }
 
-fn settle(shell: &Shell) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        shell.pump();
-        if !shell.busy() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the UI did not settle on {:?}", shell.view().page);
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
+use common::settle;
 
 fn press(shell: &Shell, label: &str) {
     headless::press(shell.window(), label).unwrap();

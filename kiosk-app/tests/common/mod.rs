@@ -12,11 +12,12 @@ pub fn cola_order(menu: &Menu, colas: u32, settlement: Settlement, now_ms: i64) 
     Order::from_cart(OrderId(uuid::Uuid::new_v4()), 0, kind, settlement, &cart, menu, now_ms).unwrap()
 }
 
-/// A kiosk with no devices and no POS that takes payment at the counter, its data in `dir`.
-pub fn counter_kiosk(dir: &std::path::Path) -> kiosk_app::config::Config {
+/// A device configuration with its data in `dir`: `role`, the `[ui]` lines, and any
+/// further sections (`[table]`, `[devices.…]`).
+pub fn device_config(dir: &std::path::Path, role: &str, ui: &str, more: &str) -> kiosk_app::config::Config {
     let text = format!(
         r#"
-role = "kiosk"
+role = "{role}"
 data_dir = "{}"
 time_zone = "Asia/Seoul"
 [store]
@@ -25,11 +26,30 @@ name = "테스트 카페"
 business_number = "123-45-67891"
 address = "서울"
 [ui]
-payment_methods = ["counter"]
+{ui}
+{more}
 [operator]
 pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM"
 "#,
         dir.display()
     );
     kiosk_app::config::Config::parse(&text).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// A kiosk with no devices and no POS that takes payment at the counter, its data in `dir`.
+pub fn counter_kiosk(dir: &std::path::Path) -> kiosk_app::config::Config {
+    device_config(dir, "kiosk", r#"payment_methods = ["counter"]"#, "")
+}
+
+/// Pumps a screen's shell until the work it asked for is done.
+pub fn settle(shell: &kiosk_app::screen::shell::Shell) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        shell.pump();
+        if !shell.busy() {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the UI did not settle on {:?}", shell.view().page);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }
