@@ -45,7 +45,7 @@ struct Rig {
     shell: Rc<Shell>,
     keys: UnboundedSender<Key>,
     speech: SpeechHandle,
-    _terminal: TerminalSim,
+    terminal: TerminalSim,
 }
 
 fn rig(dir: &Path, role: &str, runtime: &tokio::runtime::Runtime) -> Rig {
@@ -61,7 +61,7 @@ fn rig(dir: &Path, role: &str, runtime: &tokio::runtime::Runtime) -> Rig {
     device.feeds.speech = Some(speech.clone());
     let shell = Shell::new(&config, device.runner, device.feeds, Photos::new(None), runtime.handle().clone())
         .unwrap();
-    Rig { shell, keys, speech, _terminal: terminal }
+    Rig { shell, keys, speech, terminal }
 }
 
 fn wait_for(shell: &Shell, what: &str, ok: impl Fn(&View) -> bool) {
@@ -107,6 +107,20 @@ impl Rig {
 fn press(shell: &Shell, label: &str) {
     headless::press(shell.window(), label).unwrap_or_else(|e| panic!("{e}"));
     settle(shell);
+}
+
+/// From the menu to choosing how to pay for an iced regular americano, by touch; `at` is
+/// called on the item, cart and payment-choice pages.
+fn americano_to_payment(shell: &Shell, at: &mut dyn FnMut(&str)) {
+    press(shell, "아메리카노, 4,500원");
+    at("item");
+    press(shell, "아이스");
+    press(shell, "레귤러");
+    press(shell, &ko("Add · {}").replace("{}", "4,500원"));
+    press(shell, &ko("View cart"));
+    at("cart");
+    press(shell, &ko("Pay"));
+    at("pay-choice");
 }
 
 fn ko(msgid: &str) -> String {
@@ -229,16 +243,8 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
     audit_page("menu-sold-out");
     s.intent(kiosk_app::session::Intent::SelectCategory(0));
     settle(s);
-    press(s, "아메리카노, 4,500원");
-    audit_page("item");
-    press(s, "아이스");
-    press(s, "레귤러");
-    press(s, &ko("Add · {}").replace("{}", "4,500원"));
-    press(s, &ko("View cart"));
-    audit_page("cart");
-    press(s, &ko("Pay"));
-    audit_page("pay-choice");
-    r._terminal.handle.push_fault(Fault::Decline("6B"));
+    americano_to_payment(s, &mut audit_page);
+    r.terminal.handle.push_fault(Fault::Decline("6B"));
     press(s, &ko("Credit or debit card"));
     wait_for(s, "the decline", |v| v.page == Page::Problem);
     audit_page("problem");
@@ -311,14 +317,6 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
     check("service");
     press(s, &ko("Eat here"));
     check("menu");
-    press(s, "아메리카노, 4,500원");
-    check("item");
-    press(s, "아이스");
-    press(s, "레귤러");
-    press(s, &ko("Add · {}").replace("{}", "4,500원"));
-    press(s, &ko("View cart"));
-    check("cart");
-    press(s, &ko("Pay"));
-    check("pay-choice");
+    americano_to_payment(s, &mut check);
     assert!(high.is_empty(), "controls out of reach:\n{}", high.join("\n"));
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot};
+use i_slint_backend_testing::{ElementHandle, ElementRoot};
 use slint::platform::software_renderer::{MinimalSoftwareWindow, PremultipliedRgbaColor, RepaintBufferType};
 use slint::platform::{Platform, PlatformError, PointerEventButton, WindowAdapter, WindowEvent};
 use slint::{ComponentHandle, LogicalPosition, PhysicalSize};
@@ -55,14 +55,10 @@ pub enum ScreenError {
 /// keypad would: its default action. Fails when no such button is shown and enabled (a
 /// text with the same words is not a button).
 pub fn press(component: &impl ComponentHandle, label: &str) -> Result<(), ScreenError> {
-    let found = ElementHandle::find_by_accessible_label(component, label).find(|e| {
-        e.accessible_role() == Some(AccessibleRole::Button)
-            && e.accessible_enabled() != Some(false)
-            && e.size().width > 0.0
-    });
-    match found {
-        Some(element) => {
-            element.invoke_accessible_default_action();
+    // The same controls the keypad reaches: one definition of what can be pressed.
+    match crate::focus::targets(component).into_iter().find(|t| t.label == label) {
+        Some(target) => {
+            target.activate();
             Ok(())
         }
         None => Err(ScreenError::NoSuchElement { label: label.to_owned(), present: labels(component) }),

@@ -90,7 +90,7 @@ fn run(cli: Cli) -> Result<()> {
                     );
                 }
             };
-            let written = write::write(&image, &bmap, &device, write::Progress { report: &mut report })?;
+            let written = write::write(&image, &bmap, &device, &mut report)?;
             eprintln!();
             println!(
                 "wrote and verified {} MB of {} MB on {}",

@@ -36,6 +36,11 @@ pub fn sha256_file(path: &Path) -> Result<String, SignError> {
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// A file's name as the manifest lists it.
+fn listed_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
 fn key_bytes(path: &Path) -> Result<[u8; 32], SignError> {
     let text = String::from_utf8_lossy(&read(path)?).trim().to_owned();
     hex::decode(&text)
@@ -57,8 +62,7 @@ pub fn sign(files: &[&Path], manifest: &Path, secret_key: &Path) -> Result<(), S
     let key = SigningKey::from_bytes(&key_bytes(secret_key)?);
     let mut text = String::new();
     for f in files {
-        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        text.push_str(&format!("{}  {name}\n", sha256_file(f)?));
+        text.push_str(&format!("{}  {}\n", sha256_file(f)?, listed_name(f)));
     }
     let signature = key.sign(text.as_bytes());
     let io = |e| SignError::Io(manifest.display().to_string(), e);
@@ -90,7 +94,7 @@ pub fn verify(files: &[&Path], manifest: &Path, public_key: &Path) -> Result<(),
     key.verify(&text, &signature).map_err(|_| SignError::BadSignature)?;
     let text = String::from_utf8_lossy(&text);
     for f in files {
-        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = listed_name(f);
         let signed = text
             .lines()
             .find_map(|l| l.split_once("  ").filter(|(_, n)| *n == name).map(|(h, _)| h.to_owned()))

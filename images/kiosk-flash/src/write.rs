@@ -31,11 +31,6 @@ pub enum WriteError {
     TooSmall { device: String, size: u64, needed: u64 },
 }
 
-/// Progress: bytes done of bytes to do, and since when.
-pub struct Progress<'a> {
-    pub report: &'a mut dyn FnMut(u64, u64, std::time::Duration),
-}
-
 fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + use<> {
     let path = path.display().to_string();
     move |source| WriteError::Io { what, path, source }
@@ -50,7 +45,13 @@ fn size_of(file: &mut File) -> std::io::Result<u64> {
 
 /// Writes the mapped blocks of `image` to `device` (a block device or a regular file) and
 /// verifies them by reading back. Returns the bytes written.
-pub fn write(image: &Path, bmap: &Bmap, device: &Path, progress: Progress) -> Result<u64, WriteError> {
+/// `progress` hears bytes done, bytes to do, and the time since the start.
+pub fn write(
+    image: &Path,
+    bmap: &Bmap,
+    device: &Path,
+    progress: &mut dyn FnMut(u64, u64, std::time::Duration),
+) -> Result<u64, WriteError> {
     let mut src = File::open(image).map_err(io("opening", image))?;
     // O_EXCL on a block device fails while it is mounted or in use (the kernel's own check).
     let is_block = std::fs::metadata(device)
@@ -101,7 +102,7 @@ pub fn write(image: &Path, bmap: &Bmap, device: &Path, progress: Progress) -> Re
             at += n as u64;
             left -= n as u64;
             done += n as u64;
-            (progress.report)(done, total, started.elapsed());
+            progress(done, total, started.elapsed());
         }
         if hex::encode(hasher.finalize()) != range.sha256 {
             return Err(WriteError::ImageDamaged { first: range.first, last: range.last });
@@ -113,7 +114,7 @@ pub fn write(image: &Path, bmap: &Bmap, device: &Path, progress: Progress) -> Re
         dst.seek(SeekFrom::Start(0)).map_err(io("writing", device))?;
         dst.write_all(&sector).map_err(io("writing", device))?;
         dst.sync_all().map_err(io("flushing", device))?;
-        verify_range(device, bmap, &bmap.ranges[0])?;
+        verify_range(&mut open_uncached(device)?, device, bmap, &bmap.ranges[0])?;
     }
     Ok(done)
 }
@@ -121,11 +122,12 @@ pub fn write(image: &Path, bmap: &Bmap, device: &Path, progress: Progress) -> Re
 /// Reads every mapped range back from `device` and checks it against the block map.
 /// `skip_first_sector`: the partition table is not written yet (checked after it is).
 pub fn verify(device: &Path, bmap: &Bmap, skip_first_sector: bool) -> Result<(), WriteError> {
+    let mut f = open_uncached(device)?;
     for (i, range) in bmap.ranges.iter().enumerate() {
         if i == 0 && skip_first_sector && range.first == 0 {
             continue;
         }
-        verify_range(device, bmap, range)?;
+        verify_range(&mut f, device, bmap, range)?;
     }
     Ok(())
 }
@@ -164,8 +166,7 @@ impl Aligned {
     }
 }
 
-fn verify_range(device: &Path, bmap: &Bmap, range: &Range) -> Result<(), WriteError> {
-    let mut f = open_uncached(device)?;
+fn verify_range(f: &mut File, device: &Path, bmap: &Bmap, range: &Range) -> Result<(), WriteError> {
     let (start, len) = bmap.span(range);
     // O_DIRECT reads whole aligned blocks; the hash takes only the range's bytes.
     let aligned_start = start / 4096 * 4096;

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 
 use kiosk_domain::Lang;
 use kiosk_drivers::speech::service::SpeechHandle;
+use kiosk_ui::focus::Target;
 use kiosk_ui::{Focus, KioskWindow};
 use slint::{ComponentHandle, SharedString};
 
@@ -37,6 +38,14 @@ impl Guide {
         }
     }
 
+    /// Where the focus stands among `targets`: the same control, or what now stands in its
+    /// place (a chip whose label changed when it was chosen).
+    fn locate(&self, targets: &[Target]) -> Option<usize> {
+        self.focus.borrow().as_ref().and_then(|(i, l)| {
+            targets.iter().position(|t| &t.label == l).or((*i < targets.len()).then_some(*i))
+        })
+    }
+
     fn set_focus(&self, window: &KioskWindow, focus: Option<(usize, String)>) {
         let label = focus.as_ref().map(|(_, l)| l.as_str()).unwrap_or("");
         window.global::<Focus>().set_label(SharedString::from(label));
@@ -65,10 +74,7 @@ impl Guide {
 
     fn move_focus(&self, window: &KioskWindow, m: FocusMove, page_speech: &[String]) {
         let targets = kiosk_ui::focus::targets(window);
-        let current = self.focus.borrow().as_ref().and_then(|(i, l)| {
-            // The same control, or what now stands in its place (a chip just chosen).
-            targets.iter().position(|t| &t.label == l).or((*i < targets.len()).then_some(*i))
-        });
+        let current = self.locate(&targets);
         let n = targets.len();
         let next = match (m, current) {
             (_, _) if n == 0 => None,
@@ -108,8 +114,7 @@ impl Guide {
             // Keep the ring on the control, whose label may have changed with its state.
             let targets = kiosk_ui::focus::targets(window);
             if !targets.iter().any(|t| t.label == label) {
-                let index = self.focus.borrow().as_ref().map(|(i, _)| *i).unwrap_or(0);
-                let focus = targets.get(index).map(|t| (index, t.label.clone()));
+                let focus = self.locate(&targets).map(|i| (i, targets[i].label.clone()));
                 if let Some((_, l)) = &focus {
                     self.say_now(l);
                 }

@@ -112,7 +112,7 @@ impl Shell {
     pub fn new(
         config: &Config,
         runner: Runner,
-        feeds: Feeds,
+        mut feeds: Feeds,
         photos: Photos,
         runtime: tokio::runtime::Handle,
     ) -> anyhow::Result<Rc<Shell>> {
@@ -123,7 +123,6 @@ impl Shell {
         let window = KioskWindow::new()?;
         slint::ComponentHandle::global::<kiosk_ui::Theme>(&window)
             .set_reach(f32::from(config.ui.low_reach_percent) / 100.0);
-        let mut feeds = feeds;
         let guide = Guide::new(feeds.speech.take());
         let (effects, mut effect_rx) = mpsc::unbounded_channel::<Effect>();
         let (outcome_tx, outcomes) = std_mpsc::channel();

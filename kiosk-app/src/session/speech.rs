@@ -15,7 +15,8 @@ fn t(lang: Lang, ko: &'static str, en: &'static str) -> &'static str {
 }
 
 /// An amount as it is read aloud: "₩14,000" is "14,000 won" in English (espeak-ng would
-/// read the sign's name); Korean "14,000원" reads as written.
+/// read the sign's name); Korean "14,000원" reads as written. Applied by the screen to
+/// everything it speaks (pages, focused controls, announcements), once.
 pub fn for_ears(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
@@ -60,7 +61,7 @@ impl Flow {
         let mut say: Vec<String> = Vec::new();
         let mut push = |s: &str| {
             if !s.is_empty() {
-                say.push(for_ears(s));
+                say.push(s.to_owned());
             }
         };
         match view.page {
