@@ -18,14 +18,6 @@ pub enum GpioSetupError {
     NotInThisBuild,
 }
 
-impl GpioConfig {
-    pub fn any(&self) -> bool {
-        [&self.presence, &self.call_button, &self.door, &self.earphones, &self.light, &self.buzzer]
-            .iter()
-            .any(|p| p.is_some())
-    }
-}
-
 /// Opens every configured line with `open_input(bcm, pull_up)` / `open_output(bcm)`.
 pub fn pins_from_config<I: InputPin, O: OutputPin, E: std::fmt::Display>(
     config: &GpioConfig,

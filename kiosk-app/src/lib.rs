@@ -2,7 +2,8 @@
 //! services the `kiosk` command runs. The binary in `main.rs` is a thin shell over this.
 
 pub mod clock;
-pub mod config;
+/// The configuration file lives in its own crate so the installer can check it too.
+pub use kiosk_config as config;
 pub mod doctor;
 pub mod gpio_setup;
 pub mod menu_import;

@@ -34,13 +34,32 @@ pub struct Config {
     /// IANA time zone of the store, for business days and time-of-day menus.
     pub time_zone: String,
     pub store: StoreInfo,
-    /// The table this device sits on; set for role `table`.
+    /// The table this device sits on; set for role `table` (unless it is still to be scanned).
     pub table_number: Option<String>,
+    /// `[table] number = "scan"` in a provisioning file: the installer scans the table's QR
+    /// code at first boot (`kiosk provision`), which writes the number in.
+    pub table_number_by_scan: bool,
+    pub network: NetworkConfig,
     pub ui: UiConfig,
     pub devices: Devices,
     pub pos: PosConfig,
     pub receipt: ReceiptConfig,
     pub operator: OperatorConfig,
+}
+
+/// `[network]`: how the device reaches the store's LAN. Wired Ethernet needs nothing here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkConfig {
+    pub wifi: Option<Wifi>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wifi {
+    pub ssid: String,
+    /// The WPA2 passphrase (8 to 63 characters) or the 64-hex-digit key.
+    pub psk: String,
+    /// ISO 3166 country code for the radio's channels and power ("KR").
+    pub country: String,
 }
 
 /// What receipts must show about the business (Korean receipts: 상호, 사업자등록번호, 대표자, 주소).
@@ -162,6 +181,14 @@ pub struct GpioConfig {
     pub earphones: Option<PinConfig>,
     pub light: Option<PinConfig>,
     pub buzzer: Option<PinConfig>,
+}
+
+impl GpioConfig {
+    pub fn any(&self) -> bool {
+        [&self.presence, &self.call_button, &self.door, &self.earphones, &self.light, &self.buzzer]
+            .iter()
+            .any(|p| p.is_some())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -291,6 +318,8 @@ fn read(r: &mut Reader, root: &mut Section) -> Option<Config> {
 
     let mut table = root.table(r, "table");
     let table_number = table.value(r, "number", non_empty);
+    let table_number_by_scan = table_number.as_deref() == Some(TABLE_NUMBER_BY_SCAN);
+    let table_number = table_number.filter(|_| !table_number_by_scan);
     match role {
         Some(Role::Table) if table_number.is_none() && !table.has("number") => r.error(
             "table.number",
@@ -303,6 +332,10 @@ fn read(r: &mut Reader, root: &mut Section) -> Option<Config> {
         _ => {}
     }
     table.finish(r);
+
+    let mut network = root.table(r, "network");
+    let network_config = read_network(r, &mut network);
+    network.finish(r);
 
     let mut ui = root.table(r, "ui");
     let ui_config = read_ui(r, &mut ui, role);
@@ -361,12 +394,63 @@ fn read(r: &mut Reader, root: &mut Section) -> Option<Config> {
         time_zone,
         store: store_info?,
         table_number,
+        table_number_by_scan,
+        network: network_config?,
         ui: ui_config?,
         devices: devices_config?,
         pos: pos_config?,
         receipt: receipt_config,
         operator: OperatorConfig { pin_hash: pin_hash? },
     })
+}
+
+/// The placeholder table number of a provisioning file: filled in by scanning at first boot.
+pub const TABLE_NUMBER_BY_SCAN: &str = "scan";
+
+fn read_network(r: &mut Reader, s: &mut Section) -> Option<NetworkConfig> {
+    let ssid = s.value(r, "wifi_ssid", wifi_ssid);
+    let psk = s.value(r, "wifi_psk", wifi_psk);
+    let country = s.value(r, "wifi_country", country).unwrap_or_else(|| "KR".to_owned());
+    match (ssid, psk) {
+        (Some(ssid), Some(psk)) => Some(NetworkConfig { wifi: Some(Wifi { ssid, psk, country }) }),
+        (None, None) => Some(NetworkConfig::default()),
+        (Some(_), None) => {
+            r.error("network.wifi_psk", s.span(), "missing; a Wi-Fi network needs its password");
+            None
+        }
+        (None, Some(_)) => {
+            r.error("network.wifi_ssid", s.span(), "missing; which network is the password for?");
+            None
+        }
+    }
+}
+
+fn wifi_ssid(v: &Value) -> Result<String, String> {
+    let ssid = non_empty(v)?;
+    if ssid.len() > 32 {
+        return Err(format!("{} bytes; a Wi-Fi network name has at most 32", ssid.len()));
+    }
+    Ok(ssid)
+}
+
+fn wifi_psk(v: &Value) -> Result<String, String> {
+    let psk = string(v)?;
+    let hex_key = psk.len() == 64 && psk.bytes().all(|b| b.is_ascii_hexdigit());
+    let passphrase = (8..=63).contains(&psk.len()) && psk.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if hex_key || passphrase {
+        Ok(psk)
+    } else {
+        Err("a WPA2 password is 8 to 63 printable ASCII characters (or a 64-digit hex key)".to_owned())
+    }
+}
+
+fn country(v: &Value) -> Result<String, String> {
+    let c = string(v)?;
+    if c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(c)
+    } else {
+        Err(format!("{c:?} is not a two-letter country code such as \"KR\""))
+    }
 }
 
 fn read_store(r: &mut Reader, s: &mut Section) -> Option<StoreInfo> {
