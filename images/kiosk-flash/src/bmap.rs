@@ -92,7 +92,10 @@ impl Bmap {
                 }
             };
             let sha256 = r.attribute("chksum").ok_or_else(bad)?.to_owned();
-            if first > last || last >= blocks_count || sha256.len() != 64 {
+            // Ascending and apart, as bmaptool writes them: a compressed image is read once,
+            // front to back, so a range behind the previous one could not be reached.
+            let behind = ranges.last().is_some_and(|p: &Range| first <= p.last);
+            if first > last || last >= blocks_count || sha256.len() != 64 || behind {
                 return Err(bad());
             }
             ranges.push(Range { first, last, sha256 });
@@ -197,6 +200,11 @@ mod tests {
     fn refuses_ranges_beyond_the_image_and_other_checksums() {
         let bad = r#"<bmap version="2.0"><ImageSize>4096</ImageSize><BlockSize>4096</BlockSize><BlocksCount>1</BlocksCount><ChecksumType>sha256</ChecksumType><BlockMap><Range chksum="00">0-5</Range></BlockMap></bmap>"#;
         assert!(matches!(Bmap::parse(bad), Err(BmapError::BadRange(_))));
+        let overlapping = bad.replace(
+            "<Range chksum=\"00\">0-5</Range>",
+            &format!("<Range chksum=\"{0}\">0</Range><Range chksum=\"{0}\">0</Range>", "0".repeat(64)),
+        );
+        assert!(matches!(Bmap::parse(&overlapping), Err(BmapError::BadRange(_))), "ranges ascend");
         let sha1 = bad.replace(">sha256<", ">sha1<");
         assert!(matches!(Bmap::parse(&sha1), Err(BmapError::Unsupported(_))));
     }

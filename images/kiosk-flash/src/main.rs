@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use kiosk_flash::bmap::Bmap;
-use kiosk_flash::{disks, sign, write};
+use kiosk_flash::source::{self, Source};
+use kiosk_flash::write::{self, Target};
+use kiosk_flash::{disks, provision, sign};
 
 #[derive(Parser)]
 #[command(name = "kiosk-flash", about = "Write a signed kiosk image to an SD card or eMMC, and check it")]
@@ -20,18 +22,32 @@ enum Command {
     /// Removable disks that can be written (never the system disk).
     List,
     /// Check the image's signature, write its mapped blocks, verify by reading back.
+    ///
+    /// IMAGE is X.img or X.img.xz (decompressed as it is written); beside it must lie its
+    /// block map X.img.bmap and the signed manifest SHA256SUMS (+ .sig).
     Write {
+        /// The release image, X.img or X.img.xz.
         image: PathBuf,
+        /// The card or eMMC (e.g. /dev/sdb, see `list`), or an image file to create.
         device: PathBuf,
-        /// The release public key (hex). Default: images/keys/release.pub beside the image.
+        /// The release public key (hex). Default: release.pub beside the image.
         #[arg(long)]
         key: Option<PathBuf>,
+        /// This device's settings (a device configuration, as `kiosk check-config` checks
+        /// it), checked before anything is written and put on the boot partition as
+        /// kiosk-provision.toml.
+        #[arg(long, value_name = "FILE")]
+        provision: Option<PathBuf>,
     },
-    /// Read a written disk back and compare it with the image's block map.
+    /// Read a written disk back and compare it with the image's block map (X.img.bmap;
+    /// IMAGE may be X.img or X.img.xz, and need not be there itself).
     Verify { device: PathBuf, image: PathBuf },
-    /// Release side: map an image, and sign the image and its map with a secret key.
+    /// Release side: write IMAGE.bmap, the block map of a sparse raw image.
+    Bmap { image: PathBuf },
+    /// Release side: sign files into SHA256SUMS and SHA256SUMS.sig beside the first one.
     Sign {
-        image: PathBuf,
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
         #[arg(long)]
         secret_key: PathBuf,
     },
@@ -39,19 +55,40 @@ enum Command {
     Keygen { name: PathBuf },
 }
 
-/// The files that travel with an image: its block map and the signed manifest.
-fn companions(image: &Path) -> (PathBuf, PathBuf) {
-    let with = |ext: &str| {
-        let mut p = image.as_os_str().to_owned();
-        p.push(ext);
-        PathBuf::from(p)
-    };
-    (with(".bmap"), image.with_file_name("SHA256SUMS"))
+/// The block map of `X.img` or `X.img.xz`: `X.img.bmap`, made from the raw image.
+fn bmap_path(image: &Path) -> PathBuf {
+    let raw = if source::is_xz(image) { image.with_extension("") } else { image.to_owned() };
+    let mut p = raw.into_os_string();
+    p.push(".bmap");
+    PathBuf::from(p)
+}
+
+/// The signed manifest that travels with the files of a release, in their directory.
+fn manifest_beside(file: &Path) -> PathBuf {
+    file.with_file_name("SHA256SUMS")
 }
 
 fn load_bmap(path: &Path) -> Result<Bmap> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading the block map {}", path.display()))?;
     Bmap::parse(&text).with_context(|| format!("{}", path.display()))
+}
+
+/// A progress bar on stderr: percent of the mapped bytes, speed, time left.
+fn progress_bar() -> impl FnMut(u64, u64, std::time::Duration) {
+    let mut last = u64::MAX;
+    move |done, total, elapsed| {
+        let pct = done * 100 / total.max(1);
+        if pct != last || done == total {
+            last = pct;
+            let speed = done as f64 / elapsed.as_secs_f64().max(1e-3) / 1e6;
+            let eta = (total - done) as f64 / (speed * 1e6).max(1.0);
+            eprint!(
+                "\r[{:<40}] {pct:3} %  {speed:.1} MB/s  ETA {eta:.0} s ",
+                "#".repeat((pct * 40 / 100) as usize)
+            );
+        }
+    }
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -72,49 +109,90 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Write { image, device, key } => {
-            let (bmap_path, manifest) = companions(&image);
+        Command::Write { image, device, key, provision } => {
+            // Everything that can refuse the job is checked before the card is touched: the
+            // settings first (quick, and the installer's to fix), then the release.
+            let provision = provision.map(|p| provision::check(&p)).transpose()?;
+            let bmap_path = bmap_path(&image);
             let key = key.unwrap_or_else(|| image.with_file_name("release.pub"));
-            sign::verify(&[&image, &bmap_path], &manifest, &key).context("refusing to write")?;
+            sign::verify(&[&image, &bmap_path], &manifest_beside(&image), &key)
+                .context("refusing to write")?;
             let bmap = load_bmap(&bmap_path)?;
-            let mut last = 0u64;
-            let mut report = |done: u64, total: u64, elapsed: std::time::Duration| {
-                let pct = done * 100 / total.max(1);
-                if pct != last || done == total {
-                    last = pct;
-                    let speed = done as f64 / elapsed.as_secs_f64().max(1e-3) / 1e6;
-                    let eta = (total - done) as f64 / (speed * 1e6).max(1.0);
-                    eprint!(
-                        "\r[{:<40}] {pct:3} %  {speed:.1} MB/s  ETA {eta:.0} s ",
-                        "#".repeat((pct * 40 / 100) as usize)
-                    );
-                }
-            };
-            let written = write::write(&image, &bmap, &device, &mut report)?;
-            eprintln!();
+            let mut source = Source::open(&image)?;
+            let mut target = Target::open(&device, bmap.image_size)?;
+            let written = write::write_to(&mut source, &bmap, &mut target, &mut progress_bar());
+            eprintln!(); // ends the progress bar's line, before an error too
+            let written = written?;
             println!(
                 "wrote and verified {} MB of {} MB on {}",
                 written / 1_000_000,
                 bmap.image_size / 1_000_000,
                 device.display()
             );
+            if let Some(p) = provision {
+                provision::install(&target, &p)?;
+                println!(
+                    "provisioned {} as {}: {} written to the boot partition and read back",
+                    device.display(),
+                    p.summary(),
+                    provision::FILE_NAME
+                );
+            }
         }
         Command::Verify { device, image } => {
-            let bmap = load_bmap(&companions(&image).0)?;
-            write::verify(&device, &bmap, false)?;
-            println!("{} matches {}", device.display(), image.display());
+            let bmap = load_bmap(&bmap_path(&image))?;
+            let differing = write::differing(&device, &bmap)?;
+            match differing.first() {
+                None => println!("{} matches {}", device.display(), image.display()),
+                Some(_) if provision::explains(&device, &bmap, &differing) => println!(
+                    "{} matches {} outside its boot partition, which holds {} and so differs in {} range(s)",
+                    device.display(),
+                    image.display(),
+                    provision::FILE_NAME,
+                    differing.len()
+                ),
+                Some(r) => {
+                    return Err(write::WriteError::VerifyFailed {
+                        device: device.display().to_string(),
+                        first: r.first,
+                        last: r.last,
+                    })
+                    .with_context(|| format!("{} range(s) of the image differ", differing.len()));
+                }
+            }
         }
-        Command::Sign { image, secret_key } => {
-            let (bmap_path, manifest) = companions(&image);
-            let bmap = Bmap::create(&image, 4096)?;
-            std::fs::write(&bmap_path, bmap.to_xml())?;
-            sign::sign(&[&image, &bmap_path], &manifest, &secret_key)?;
+        Command::Bmap { image } => {
+            if source::is_xz(&image) {
+                bail!("{}: a block map is made from the raw sparse image, not the .xz", image.display());
+            }
+            let bmap = Bmap::create(&image, 4096).with_context(|| format!("mapping {}", image.display()))?;
+            let path = bmap_path(&image);
+            std::fs::write(&path, bmap.to_xml()).with_context(|| format!("writing {}", path.display()))?;
             println!(
-                "{} mapped blocks of {}; signed {}",
+                "{}: {} of {} blocks mapped ({:.0} %)",
+                path.display(),
                 bmap.mapped_blocks(),
                 bmap.blocks_count,
-                manifest.display()
+                bmap.mapped_blocks() as f64 * 100.0 / bmap.blocks_count.max(1) as f64
             );
+        }
+        Command::Sign { files, secret_key } => {
+            let manifest = manifest_beside(&files[0]);
+            // The manifest names files without a directory: the installer finds them beside it.
+            let dir = |f: &Path| {
+                let parent = f.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_owned())
+            };
+            if let Some(f) = files.iter().find(|f| dir(f) != dir(&files[0])) {
+                bail!(
+                    "{} is not in the directory of {}; sign files that lie together",
+                    f.display(),
+                    files[0].display()
+                );
+            }
+            let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+            sign::sign(&refs, &manifest, &secret_key)?;
+            println!("signed {} file(s) into {} and its .sig", files.len(), manifest.display());
         }
         Command::Keygen { name } => {
             let (secret, public) = sign::generate()?;

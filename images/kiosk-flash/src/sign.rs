@@ -59,15 +59,43 @@ pub fn generate() -> std::io::Result<(String, String)> {
 
 /// Writes `manifest` (the files' sums) and `manifest.sig` beside it.
 pub fn sign(files: &[&Path], manifest: &Path, secret_key: &Path) -> Result<(), SignError> {
-    let key = SigningKey::from_bytes(&key_bytes(secret_key)?);
     let mut text = String::new();
     for f in files {
-        text.push_str(&format!("{}  {}\n", sha256_file(f)?, listed_name(f)));
+        text.push_str(&manifest_line(&sha256_file(f)?, &listed_name(f)));
     }
-    let signature = key.sign(text.as_bytes());
+    let signature = signature(&text, secret_key)?;
     let io = |e| SignError::Io(manifest.display().to_string(), e);
     std::fs::write(manifest, &text).map_err(io)?;
-    std::fs::write(sig_path(manifest), hex::encode(signature.to_bytes())).map_err(io)
+    std::fs::write(sig_path(manifest), signature).map_err(io)
+}
+
+/// One manifest line, as `sha256sum` prints it. `name` may be a path inside a bundle.
+pub fn manifest_line(sum: &str, name: &str) -> String {
+    format!("{sum}  {name}\n")
+}
+
+/// The SHA-256 a manifest's text signs for `name`.
+pub fn signed_sum(text: &str, name: &str) -> Option<String> {
+    text.lines().find_map(|l| l.split_once("  ").filter(|(_, n)| *n == name).map(|(h, _)| h.to_owned()))
+}
+
+/// The content of a manifest's `.sig` file: its text signed with the key in `secret_key`.
+pub fn signature(text: &str, secret_key: &Path) -> Result<String, SignError> {
+    let key = SigningKey::from_bytes(&key_bytes(secret_key)?);
+    Ok(hex::encode(key.sign(text.as_bytes()).to_bytes()))
+}
+
+/// Checks a `.sig` file's content against the manifest's text and the key in `public_key`.
+pub fn check_signature(text: &[u8], sig: &[u8], public_key: &Path) -> Result<(), SignError> {
+    let key = VerifyingKey::from_bytes(&key_bytes(public_key)?)
+        .map_err(|_| SignError::BadKey(public_key.display().to_string()))?;
+    let sig_text = String::from_utf8_lossy(sig).trim().to_owned();
+    let signature = hex::decode(sig_text)
+        .ok()
+        .and_then(|b| <[u8; 64]>::try_from(b).ok())
+        .map(|b| Signature::from_bytes(&b))
+        .ok_or(SignError::BadSignature)?;
+    key.verify(text, &signature).map_err(|_| SignError::BadSignature)
 }
 
 fn sig_path(manifest: &Path) -> std::path::PathBuf {
@@ -78,27 +106,16 @@ fn sig_path(manifest: &Path) -> std::path::PathBuf {
 
 /// Checks the manifest's signature, then that each file's SHA-256 is the signed one.
 pub fn verify(files: &[&Path], manifest: &Path, public_key: &Path) -> Result<(), SignError> {
-    let key = VerifyingKey::from_bytes(&key_bytes(public_key)?)
-        .map_err(|_| SignError::BadKey(public_key.display().to_string()))?;
     let text = read(manifest)?;
     let sig = sig_path(manifest);
     if !sig.exists() {
         return Err(SignError::Unsigned(sig.display().to_string()));
     }
-    let sig_text = String::from_utf8_lossy(&read(&sig)?).trim().to_owned();
-    let signature = hex::decode(sig_text)
-        .ok()
-        .and_then(|b| <[u8; 64]>::try_from(b).ok())
-        .map(|b| Signature::from_bytes(&b))
-        .ok_or(SignError::BadSignature)?;
-    key.verify(&text, &signature).map_err(|_| SignError::BadSignature)?;
+    check_signature(&text, &read(&sig)?, public_key)?;
     let text = String::from_utf8_lossy(&text);
     for f in files {
         let name = listed_name(f);
-        let signed = text
-            .lines()
-            .find_map(|l| l.split_once("  ").filter(|(_, n)| *n == name).map(|(h, _)| h.to_owned()))
-            .ok_or_else(|| SignError::NotListed(name.clone()))?;
+        let signed = signed_sum(&text, &name).ok_or_else(|| SignError::NotListed(name.clone()))?;
         let actual = sha256_file(f)?;
         if actual != signed {
             return Err(SignError::Mismatch { name, actual, signed });
