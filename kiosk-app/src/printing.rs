@@ -238,6 +238,20 @@ impl PrintService {
                     continue;
                 }
             };
+            if job.interrupted {
+                // The last attempt died mid-job: cut off whatever of it the printer already
+                // put on paper, so the reprint is not glued to a fragment.
+                tracing::warn!("print job {}: interrupted last time; cutting off the fragment", job.id);
+                let mut cut = Receipt::new(self.setup.context.paper);
+                cut.push(Block::Feed(3));
+                cut.push(Block::Cut { partial: false });
+                if let Err(e) = driver.print(&encode(&cut, self.setup.profile).bytes).await {
+                    return Some(e.operator_message());
+                }
+            }
+            if let Err(e) = self.store(|s| s.print_started(job.id, unix_now_ms())) {
+                tracing::error!("print job {}: journaling the start: {e}", job.id);
+            }
             loop {
                 match driver.print(&bytes).await {
                     Ok(_) => {

@@ -68,6 +68,9 @@ pub struct PrintJob {
     pub order_id: Option<OrderId>,
     pub kind: PrintKind,
     pub attempts: u32,
+    /// Its bytes were being sent when the last attempt ended unrecorded (a crash or power
+    /// cut mid-job): the paper may hold the first part of it.
+    pub interrupted: bool,
 }
 
 pub(super) fn enqueue(tx: &Transaction<'_>, order: &Order, now_ms: i64) -> Result<()> {
@@ -265,7 +268,8 @@ impl Store {
 
     pub fn print_pending(&self, limit: u32) -> Result<Vec<PrintJob>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, order_id, kind, attempts FROM print_queue WHERE status = 'pending' ORDER BY id LIMIT ?1",
+            "SELECT id, order_id, kind, attempts, started_at_ms IS NOT NULL FROM print_queue
+             WHERE status = 'pending' ORDER BY id LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit], |r| {
             Ok((
@@ -273,10 +277,11 @@ impl Store {
                 r.get::<_, Option<String>>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, u32>(3)?,
+                r.get::<_, bool>(4)?,
             ))
         })?;
         rows.map(|row| {
-            let (id, order, kind, attempts) = row?;
+            let (id, order, kind, attempts, interrupted) = row?;
             Ok(PrintJob {
                 id,
                 order_id: order.as_deref().map(parse_order_id).transpose()?,
@@ -285,6 +290,7 @@ impl Store {
                     detail: format!("kind {kind:?}"),
                 })?,
                 attempts,
+                interrupted,
             })
         })
         .collect()
@@ -292,6 +298,12 @@ impl Store {
 
     /// Records a print attempt: printed, or failed with the reason (the job stays pending
     /// for a retry unless `give_up`).
+    /// Journals that a job's bytes start going out to the printer.
+    pub fn print_started(&mut self, job: i64, now_ms: i64) -> Result<()> {
+        self.conn.execute("UPDATE print_queue SET started_at_ms = ?1 WHERE id = ?2", params![now_ms, job])?;
+        Ok(())
+    }
+
     pub fn print_attempted(
         &mut self,
         job: i64,
@@ -303,11 +315,12 @@ impl Store {
         match result {
             Ok(()) => tx.execute(
                 "UPDATE print_queue SET status = 'printed', attempts = attempts + 1, printed_at_ms = ?1,
-                 last_error = NULL WHERE id = ?2",
+                 last_error = NULL, started_at_ms = NULL WHERE id = ?2",
                 params![now_ms, job],
             )?,
             Err(e) => tx.execute(
-                "UPDATE print_queue SET status = ?1, attempts = attempts + 1, last_error = ?2 WHERE id = ?3",
+                "UPDATE print_queue SET status = ?1, attempts = attempts + 1, last_error = ?2,
+                 started_at_ms = NULL WHERE id = ?3",
                 params![if give_up { "failed" } else { "pending" }, e, job],
             )?,
         };

@@ -154,6 +154,11 @@ const MIGRATIONS: &[&str] = &[
         at_ms   INTEGER NOT NULL
     );
     "#,
+    // 5: a print job is journaled as started before its bytes go out, so the next connection
+    // knows the printer may hold a fragment of it (after a crash or power cut mid-job).
+    r#"
+    ALTER TABLE print_queue ADD COLUMN started_at_ms INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.
