@@ -40,6 +40,50 @@ enum Command {
         /// Start, recover and report, then exit (a smoke check for installers).
         #[arg(long)]
         once: bool,
+        /// Run the service without the customer screen, even in a build that has one.
+        #[arg(long)]
+        headless: bool,
+    },
+    /// First boot: apply the installer's kiosk-provision.toml from the boot partition to the
+    /// data partition (device configuration, Wi-Fi, time zone). With `[table] number =
+    /// "scan"`, waits for the table's QR code. Safe to run again; does nothing once applied.
+    Provision {
+        #[arg(long, value_name = "DIR", default_value = "/boot/firmware")]
+        boot: PathBuf,
+        #[arg(long, value_name = "DIR", default_value = "/var/lib/kiosk")]
+        data: PathBuf,
+        /// How long to wait for the table's QR code, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+        scan_timeout: u64,
+    },
+    /// Install a signed update bundle into the inactive slot and reboot into it on trial; the
+    /// kiosk commits it once healthy, otherwise the next boot returns to this slot.
+    Update {
+        #[arg(value_name = "BUNDLE")]
+        bundle: PathBuf,
+        /// The release public key the bundle must be signed with.
+        #[arg(long, value_name = "FILE", default_value = "/etc/kiosk/release.pub")]
+        key: PathBuf,
+        /// The disk to update (default: the one this device booted from), or an image file.
+        #[arg(long, value_name = "DISK")]
+        disk: Option<PathBuf>,
+        #[arg(long, value_name = "DIR", default_value = kiosk_app::update::BOOT_DIR)]
+        boot: PathBuf,
+        #[arg(long, value_name = "DIR", default_value = kiosk_app::update::STATE_DIR)]
+        state: PathBuf,
+        /// Install only; reboot later with `systemctl reboot "0 tryboot"`.
+        #[arg(long)]
+        no_reboot: bool,
+    },
+    /// The customer screen of `kiosk run`, drawn off-screen and driven by commands on
+    /// standard input (press LABEL, wait PAGE, view, labels, shot FILE, frame, quit): for
+    /// end-to-end tests, the chaos test and benchmarks.
+    Automate {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The screen in pixels, WIDTHxHEIGHT.
+        #[arg(long, value_name = "WxH", default_value = "800x1280")]
+        size: String,
     },
     /// Check a configuration file and print every problem with its key and line.
     CheckConfig {
@@ -125,8 +169,22 @@ fn main() -> ExitCode {
         Command::Demo { headless, out } => {
             kiosk_app::screen::demo::run(kiosk_app::screen::demo::DemoOptions { headless, out })
         }
-        Command::Run { config, once } => run(&config, once),
+        Command::Run { config, once, headless } => run(&config, once, headless),
         Command::CheckConfig { file } => check_config(&file),
+        Command::Automate { config, size } => automate(&config, &size),
+        Command::Update { bundle, key, disk, boot, state, no_reboot } => {
+            let options =
+                kiosk_app::update::UpdateOptions { bundle, key, disk, boot, state, reboot: !no_reboot };
+            kiosk_app::update::update(&options).map(|i| {
+                println!(
+                    "installed {} into slot {} ({} MB); it runs on trial at the next boot",
+                    i.version,
+                    i.slot,
+                    i.bytes / 1_000_000
+                )
+            })
+        }
+        Command::Provision { boot, data, scan_timeout } => provision(boot, data, scan_timeout),
         Command::Menu { command: MenuCommand::Import { file, config, db, dry_run } } => {
             menu_import(&file, config.as_deref(), db.as_deref(), dry_run)
         }
@@ -171,17 +229,57 @@ fn check_config(file: &Path) -> Result<()> {
     let config = load_config(file)?;
     let role = match config.role {
         kiosk_app::config::Role::Kiosk => "kiosk".to_owned(),
+        kiosk_app::config::Role::Table if config.table_number_by_scan => {
+            "table, number to be scanned at first boot".to_owned()
+        }
         kiosk_app::config::Role::Table => format!("table {}", config.table_number.as_deref().unwrap_or("?")),
     };
     println!("{}: ok ({role}, store {} \"{}\")", file.display(), config.store.id, config.store.name);
     Ok(())
 }
 
-fn run(config_path: &Path, once: bool) -> Result<()> {
+fn automate(config_path: &Path, size: &str) -> Result<()> {
+    let (w, h) = size
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+        .with_context(|| format!("--size {size:?}: use WIDTHxHEIGHT, such as 800x1280"))?;
     let config = load_config(config_path)?;
+    startup::start(&config).context("starting up")?;
+    kiosk_app::screen::automate::run(&config, w, h)
+}
+
+fn provision(boot: PathBuf, data: PathBuf, scan_timeout: u64) -> Result<()> {
+    use kiosk_app::provision::{Outcome, Paths, ProvisionError, apply};
+    let paths = Paths { boot, data, scan_timeout: std::time::Duration::from_secs(scan_timeout) };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    match runtime.block_on(apply(&paths)) {
+        Ok(Outcome::AlreadyProvisioned) => println!("already provisioned; nothing to do"),
+        Ok(outcome) => println!("provisioned: {outcome:?}"),
+        Err(e @ ProvisionError::Invalid { .. }) => {
+            eprintln!("{e}");
+            return Err(Invalid.into());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+fn run(config_path: &Path, once: bool, headless: bool) -> Result<()> {
+    let config = load_config(config_path)?;
+    if config.table_number_by_scan {
+        anyhow::bail!(
+            "{}: the table number is still to be scanned; run `kiosk provision` first",
+            config_path.display()
+        );
+    }
     let report = startup::start(&config).context("starting up")?;
     for line in report.lines() {
         tracing::info!("{line}");
+    }
+    // The device build draws to the display itself (linuxkms); other builds, and installers'
+    // smoke checks, run the service alone.
+    if cfg!(feature = "kms") && !once && !headless {
+        return kiosk_app::screen::device::run_screen(&config);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(kiosk_app::service::run(config, once))

@@ -27,23 +27,7 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
     let clock = StoreClock::new(&config.time_zone);
     let mut sup = Supervisor::start(&config, store.clone());
 
-    if let Some(terminal) = sup.terminal.clone()
-        && !reconcile(&terminal, store.clone(), &clock).await
-    {
-        if once {
-            tracing::warn!("the terminal did not answer: payments are not reconciled yet");
-        } else {
-            // keep trying in the background; an order left ambiguous cannot be charged again
-            // meanwhile, since the lifecycle holds it
-            let store = store.clone();
-            let clock = clock.clone();
-            tokio::spawn(async move {
-                while !reconcile(&terminal, store.clone(), &clock).await {
-                    tokio::time::sleep(TERMINAL_WAIT).await;
-                }
-            });
-        }
-    }
+    reconcile_at_start(sup.terminal.clone(), store.clone(), &clock, !once).await;
     let pos = match AnyPos::from_config(&config.pos) {
         Ok(pos) => pos,
         Err(e) => {
@@ -73,6 +57,8 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
     let mut pos_view = link.as_ref().map(|l| l.view.clone());
 
     tracing::info!("running (stop with Ctrl-C or SIGTERM)");
+    let mut alive = crate::systemd::ready();
+    let mut trial = crate::update::TrialCommit::at_start();
     let mut health = sup.health.clone();
     let mut scans = sup.scans.take();
     let mut last_mode = None;
@@ -129,6 +115,12 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
                     None => scans = None,
                 }
             }
+            _ = alive.tick() => {
+                crate::systemd::alive();
+                if trial.as_ref().is_some_and(|t| t.healthy_tick()) {
+                    trial = None;
+                }
+            }
             _ = tokio::signal::ctrl_c() => return Ok(()),
             _ = term.recv() => return Ok(()),
         }
@@ -145,6 +137,31 @@ fn call_staff(config: &Config, link: Option<&PosLink>) {
     tokio::spawn(async move {
         crate::pos::call_staff_with_retry(&pos, uuid::Uuid::new_v4(), table.as_deref(), StaffReason::Help)
             .await
+    });
+}
+
+/// Reconciles payments with the terminal before any customer: waits up to [`TERMINAL_WAIT`]
+/// for it, then (when `keep_trying`) goes on in the background. An order left ambiguous
+/// meanwhile cannot be charged again, since its lifecycle holds it.
+pub async fn reconcile_at_start(
+    terminal: Option<SharedTerminal>,
+    store: Arc<Mutex<Store>>,
+    clock: &StoreClock,
+    keep_trying: bool,
+) {
+    let Some(terminal) = terminal else { return };
+    if reconcile(&terminal, store.clone(), clock).await {
+        return;
+    }
+    if !keep_trying {
+        tracing::warn!("the terminal did not answer: payments are not reconciled yet");
+        return;
+    }
+    let clock = clock.clone();
+    tokio::spawn(async move {
+        while !reconcile(&terminal, store.clone(), &clock).await {
+            tokio::time::sleep(TERMINAL_WAIT).await;
+        }
     });
 }
 

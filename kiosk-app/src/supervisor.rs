@@ -17,7 +17,7 @@ use kiosk_drivers::transport::{Endpoint, Link};
 use tokio::sync::{mpsc, watch};
 
 use crate::clock::unix_now_ms;
-use crate::config::{Config, Suffix, WhenDown};
+use crate::config::{Config, ScannerConfig, Suffix, WhenDown};
 use crate::printing::{PrintHandle, PrintService, PrintSetup, PrinterHealth};
 use crate::store::Store;
 
@@ -123,20 +123,7 @@ impl Supervisor {
         }
 
         if let Some(scanner) = &config.devices.scanner {
-            publish(&tx, "scanner", State::Missing, "connecting");
-            let options = FramingOptions {
-                suffix: match scanner.suffix {
-                    Suffix::Cr => FramingSuffix::Cr,
-                    Suffix::CrLf => FramingSuffix::CrLf,
-                    Suffix::None => FramingSuffix::None,
-                },
-                prefix: scanner.prefix.clone(),
-                aim_ids: scanner.aim_ids,
-                ..FramingOptions::default()
-            };
-            let (scans_tx, scans) = mpsc::channel(64);
-            tokio::spawn(watch_scanner(scanner.link.clone(), options, scans_tx, tx.clone()));
-            sup.scans = Some(scans);
+            sup.scans = Some(start_scanner(scanner, tx.clone()));
         }
         sup
     }
@@ -173,6 +160,28 @@ async fn watch_terminal(endpoint: Endpoint, shared: SharedTerminal, tx: Arc<watc
         }
         tokio::time::sleep(TERMINAL_CHECK_EVERY).await;
     }
+}
+
+/// Opens the scanner (again after it was unplugged) and returns its scans, reporting its
+/// health to `tx`. Start-up and first-boot provisioning (the table's QR code) both read it.
+pub fn start_scanner(
+    scanner: &ScannerConfig,
+    tx: Arc<watch::Sender<HealthMap>>,
+) -> mpsc::Receiver<ScanEvent> {
+    publish(&tx, "scanner", State::Missing, "connecting");
+    let options = FramingOptions {
+        suffix: match scanner.suffix {
+            Suffix::Cr => FramingSuffix::Cr,
+            Suffix::CrLf => FramingSuffix::CrLf,
+            Suffix::None => FramingSuffix::None,
+        },
+        prefix: scanner.prefix.clone(),
+        aim_ids: scanner.aim_ids,
+        ..FramingOptions::default()
+    };
+    let (scans_tx, scans) = mpsc::channel(64);
+    tokio::spawn(watch_scanner(scanner.link.clone(), options, scans_tx, tx));
+    scans
 }
 
 /// Keeps the scanner open and forwards its scans.

@@ -94,3 +94,73 @@ fn start_keypad(path: &std::path::Path) -> Option<UnboundedReceiver<Key>> {
     );
     None
 }
+
+/// How often the screen takes in what the devices and the POS link report.
+const PUMP: std::time::Duration = std::time::Duration::from_millis(30);
+
+/// A device's screen, bound to its running store, drivers and POS link.
+pub struct OpenScreen {
+    pub shell: std::rc::Rc<super::shell::Shell>,
+    /// Kept alive while the screen runs: dropping it stops the POS link's tasks.
+    _link: Option<PosLink>,
+}
+
+/// Starts the device from `config` on `runtime` (as [`start`]), reconciles payments with the
+/// terminal before the first customer, waits for a menu, and binds the customer screen. Call
+/// on the UI thread once a Slint platform is chosen.
+pub fn open_screen(config: &Config, runtime: &tokio::runtime::Runtime) -> Result<OpenScreen> {
+    let _enter = runtime.enter();
+    let device = start(config)?;
+    let runner = device.runner.clone();
+    runtime.block_on(crate::service::reconcile_at_start(
+        runner.terminal.clone(),
+        runner.store.clone(),
+        &runner.clock,
+        true,
+    ));
+    // The first boot may come before the POS link has delivered a menu.
+    while runner.menu()?.is_none() {
+        tracing::warn!("no menu in the store yet: waiting for the POS link (or `kiosk menu import`)");
+        crate::systemd::alive();
+        std::thread::sleep(std::time::Duration::from_secs(5));
+    }
+    let photos = super::photos::Photos::new(Some(config.data_dir.join("photos")));
+    let shell =
+        super::shell::Shell::new(config, device.runner, device.feeds, photos, runtime.handle().clone())?;
+    Ok(OpenScreen { shell, _link: device.link })
+}
+
+/// The worker threads of a device's runtime: the UI thread is the caller's own.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+}
+
+/// `kiosk run` on a device with a display: the customer screen, full screen, over the
+/// device's store, drivers and POS link, until the process is stopped.
+pub fn run_screen(config: &Config) -> Result<()> {
+    use slint::ComponentHandle;
+
+    let runtime = runtime()?;
+    let screen = open_screen(config, &runtime)?;
+    let shell = screen.shell.clone();
+    shell.window().window().set_fullscreen(true);
+    shell.window().show()?;
+
+    let pump = slint::Timer::default();
+    let pumped = shell.clone();
+    pump.start(slint::TimerMode::Repeated, PUMP, move || pumped.pump());
+    // The heartbeat comes from the UI thread's own timer: a hung event loop stops it, and
+    // systemd restarts the service.
+    let _ = crate::systemd::ready();
+    // A trial slot (after `kiosk update`) is committed from the same beat.
+    let mut trial = crate::update::TrialCommit::at_start();
+    let heartbeat = slint::Timer::default();
+    heartbeat.start(slint::TimerMode::Repeated, crate::systemd::heartbeat(), move || {
+        crate::systemd::alive();
+        if trial.as_ref().is_some_and(|t| t.healthy_tick()) {
+            trial = None;
+        }
+    });
+    slint::run_event_loop()?;
+    Ok(())
+}

@@ -2,6 +2,7 @@
 //! `bind.rs`), menu photos (`photos.rs`), the demo's drawn pictures (`pictures.rs`) and
 //! `kiosk demo` (`demo.rs`).
 
+pub mod automate;
 pub mod bind;
 pub mod demo;
 pub mod device;

@@ -1,0 +1,155 @@
+//! `kiosk automate`: the device's real customer screen, started exactly as `kiosk run` starts
+//! it, but drawn off-screen by the software renderer and driven by commands on standard
+//! input. End-to-end tests, the chaos test and the browser comparison press its buttons by
+//! accessible label, as a screen reader would, across a process boundary they can SIGKILL.
+//!
+//! Protocol: `ready <page>` once the first frame is drawn; then one command a line, each
+//! answered by one line, `ok <page> …` or `err <message>`:
+//!
+//! | command | does |
+//! |---|---|
+//! | `press LABEL` | presses, waits for the work it started, draws what changed |
+//! | `wait PAGE [SECONDS]` | until the page is shown (default 20 s) |
+//! | `view` | `ok PAGE order=N items=N total=TEXT notice=TEXT` |
+//! | `labels` | every pressable label, `|`-separated |
+//! | `shot FILE` | writes a PNG of the screen |
+//! | `frame` | draws a full frame: `ok PAGE MICROSECONDS` |
+//! | `quit` | exits |
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use kiosk_ui::headless::{self, Screen};
+
+use super::shell::Shell;
+use crate::config::Config;
+use crate::session::Page;
+
+/// How long a press may keep the session busy (a card payment included).
+const SETTLE_LIMIT: Duration = Duration::from_secs(60);
+const TICK: Duration = Duration::from_millis(10);
+
+pub fn run(config: &Config, width: u32, height: u32) -> Result<()> {
+    let screen = Screen::install(width, height)?;
+    let runtime = super::device::runtime()?;
+    let open = super::device::open_screen(config, &runtime)?;
+    let shell = open.shell.clone();
+    settle(&shell, &screen)?;
+    screen.draw(true);
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "ready {}", page_name(shell.view().page))?;
+    out.flush()?;
+
+    // Standard input on its own thread, so the screen keeps taking in what the devices and
+    // the POS link report while no command comes.
+    let (tx, commands) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        let line = match commands.recv_timeout(Duration::from_millis(30)) {
+            Ok(line) => line,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                shell.pump();
+                screen.draw(false);
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        let (command, arg) = line.trim().split_once(' ').unwrap_or((line.trim(), ""));
+        if command == "quit" {
+            break;
+        }
+        let reply = match perform(&shell, &screen, command, arg.trim()) {
+            Ok(detail) => {
+                let page = page_name(shell.view().page);
+                if detail.is_empty() { format!("ok {page}") } else { format!("ok {page} {detail}") }
+            }
+            Err(e) => format!("err {}", format!("{e:#}").replace('\n', " ")),
+        };
+        writeln!(out, "{reply}")?;
+        out.flush()?;
+    }
+    drop(open);
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    Ok(())
+}
+
+fn perform(shell: &Shell, screen: &Screen, command: &str, arg: &str) -> Result<String> {
+    match command {
+        "press" => {
+            headless::press(shell.window(), arg).with_context(|| format!("pressing {arg:?}"))?;
+            settle(shell, screen)?;
+            Ok(String::new())
+        }
+        "wait" => {
+            let (page, seconds) = arg.split_once(' ').unwrap_or((arg, "20"));
+            let limit = Duration::from_secs_f64(seconds.trim().parse().context("seconds")?);
+            let deadline = Instant::now() + limit;
+            while page_name(shell.view().page) != page {
+                if Instant::now() > deadline {
+                    bail!("waited {limit:?} for {page}");
+                }
+                std::thread::sleep(TICK);
+                shell.pump();
+                screen.draw(false);
+            }
+            Ok(String::new())
+        }
+        "view" => {
+            let v = shell.view();
+            let order = if v.order_number.is_empty() { "-".to_owned() } else { v.order_number.clone() };
+            Ok(format!(
+                "order={order} items={} total={} notice={}",
+                v.item_count,
+                v.total.replace(' ', "\u{a0}"),
+                v.notice.replace('\n', " ")
+            ))
+        }
+        "labels" => {
+            let labels: Vec<String> =
+                kiosk_ui::focus::targets(shell.window()).into_iter().map(|t| t.label).collect();
+            Ok(labels.join("|"))
+        }
+        "shot" => {
+            screen.save_png(Path::new(arg))?;
+            Ok(String::new())
+        }
+        "frame" => {
+            let start = Instant::now();
+            screen.draw(true);
+            Ok(start.elapsed().as_micros().to_string())
+        }
+        other => bail!("unknown command {other:?} (press, wait, view, labels, shot, frame, quit)"),
+    }
+}
+
+/// Pumps until the work the session asked for is done, then draws what changed, as the
+/// display would at its next refresh.
+fn settle(shell: &Shell, screen: &Screen) -> Result<()> {
+    let deadline = Instant::now() + SETTLE_LIMIT;
+    loop {
+        shell.pump();
+        if !shell.busy() {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("still busy after {SETTLE_LIMIT:?} on {}", page_name(shell.view().page));
+        }
+        std::thread::sleep(TICK);
+    }
+    screen.draw(false);
+    Ok(())
+}
+
+pub fn page_name(page: Page) -> String {
+    format!("{page:?}").to_lowercase()
+}

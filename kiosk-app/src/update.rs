@@ -1,0 +1,140 @@
+//! The device side of updates: `kiosk update BUNDLE` installs a signed bundle into the
+//! inactive slot and reboots into it on trial; the running service commits the trial once
+//! it has served for [`HEALTHY_AFTER`] (a crash, hang or watchdog reset before then boots the
+//! old slot again), and reports a rolled-back update at start. The slot logic itself lives
+//! in `kiosk_flash::{slots, update}`, tested on image files.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use kiosk_flash::slots::{self, BootFiles, DirBoot, FatBoot, Slot, Status};
+use kiosk_flash::update::{Installed, Target, install};
+
+/// How long the kiosk must run on a trial slot before it is committed: long enough for the
+/// screen, the devices and the POS link to have started and for systemd's watchdog to have
+/// seen the loop turn.
+pub const HEALTHY_AFTER: Duration = Duration::from_secs(90);
+
+/// Where a device keeps the trial record (the data partition).
+pub const STATE_DIR: &str = "/var/lib/kiosk/update";
+pub const BOOT_DIR: &str = "/boot/firmware";
+
+pub struct UpdateOptions {
+    pub bundle: PathBuf,
+    pub key: PathBuf,
+    /// The whole disk, or an image file (then its boot partition is opened inside it, and its
+    /// committed slot counts as the running one). Default: the disk we booted from.
+    pub disk: Option<PathBuf>,
+    pub boot: PathBuf,
+    pub state: PathBuf,
+    pub reboot: bool,
+}
+
+/// Installs the bundle into the inactive slot and, on a device, reboots into it on trial.
+pub fn update(options: &UpdateOptions) -> Result<Installed> {
+    let image_file = options.disk.as_deref().filter(|d| d.is_file());
+    let installed = if let Some(image) = image_file {
+        let boot =
+            FatBoot::open(image).with_context(|| format!("the boot partition of {}", image.display()))?;
+        let running = slots::committed(&boot)?;
+        install(&options.bundle, &options.key, &Target { disk: image, boot: &boot, running }, &options.state)?
+    } else {
+        let running = running_slot()?;
+        let disk = match &options.disk {
+            Some(disk) => disk.clone(),
+            None => boot_disk().context("finding the disk this device booted from")?,
+        };
+        let boot = DirBoot(options.boot.clone());
+        install(&options.bundle, &options.key, &Target { disk: &disk, boot: &boot, running }, &options.state)?
+    };
+    if options.reboot && image_file.is_none() {
+        // The firmware's one-shot flag: the next boot only, then config.txt again.
+        let status = std::process::Command::new("systemctl").args(["reboot", "0 tryboot"]).status()?;
+        if !status.success() {
+            bail!(
+                "installed, but `systemctl reboot \"0 tryboot\"` failed ({status}); reboot with it by hand"
+            );
+        }
+    }
+    Ok(installed)
+}
+
+/// The slot this system runs from, from the kernel command line our images boot with.
+fn running_slot() -> Result<Slot> {
+    let cmdline = std::fs::read_to_string("/proc/cmdline")?;
+    Slot::from_cmdline(&cmdline).with_context(|| {
+        format!(
+            "this system was not booted from a kiosk image (no kiosk.slot= in /proc/cmdline: {})",
+            cmdline.trim()
+        )
+    })
+}
+
+/// The whole disk holding our boot partition: /dev/disk/by-partuuid names it, and sysfs
+/// knows the partition's parent.
+fn boot_disk() -> Result<PathBuf> {
+    let part = std::fs::canonicalize(format!("/dev/disk/by-partuuid/{:08x}-01", slots::DISK_ID))?;
+    let name = part.file_name().and_then(|n| n.to_str()).context("partition device name")?;
+    let sys = std::fs::canonicalize(Path::new("/sys/class/block").join(name))?;
+    let disk = sys.parent().and_then(|p| p.file_name()).context("the partition's disk in sysfs")?;
+    Ok(Path::new("/dev").join(disk))
+}
+
+/// Commits a trial slot once the service has been healthy for [`HEALTHY_AFTER`].
+pub struct TrialCommit {
+    boot: DirBoot,
+    state: PathBuf,
+    running: Slot,
+    since: Instant,
+}
+
+impl TrialCommit {
+    /// At start: reports a rolled-back update, and returns a committer when this boot is a
+    /// trial. Does nothing off our images (a developer's machine, the demo, tests).
+    pub fn at_start() -> Option<TrialCommit> {
+        let running = Slot::from_cmdline(&std::fs::read_to_string("/proc/cmdline").ok()?)?;
+        let (boot, state) = (DirBoot(PathBuf::from(BOOT_DIR)), PathBuf::from(STATE_DIR));
+        match slots::status(&boot, running, &state) {
+            Ok(Status::Committed { slot }) => {
+                tracing::info!("running slot {slot} (committed)");
+                None
+            }
+            Ok(Status::RolledBack { from, version, .. }) => {
+                tracing::error!(
+                    "the update to {version} did not start healthily on slot {from}; running slot {running} again"
+                );
+                None
+            }
+            Ok(Status::OnTrial { slot, version }) => {
+                tracing::warn!(
+                    "running slot {slot} on trial ({}); committing after {} s of healthy service",
+                    version.as_deref().unwrap_or("unknown version"),
+                    HEALTHY_AFTER.as_secs()
+                );
+                Some(TrialCommit { boot, state, running, since: Instant::now() })
+            }
+            Err(e) => {
+                tracing::error!("update slots: {e}");
+                None
+            }
+        }
+    }
+
+    /// Called from the loop that serves customers; true once committed (stop calling).
+    pub fn healthy_tick(&self) -> bool {
+        if self.since.elapsed() < HEALTHY_AFTER {
+            return false;
+        }
+        match slots::commit(&self.boot as &dyn BootFiles, self.running, &self.state) {
+            Ok(()) => {
+                tracing::info!("slot {} committed: it boots from now on", self.running);
+                true
+            }
+            Err(e) => {
+                tracing::error!("committing slot {}: {e}", self.running);
+                false
+            }
+        }
+    }
+}
