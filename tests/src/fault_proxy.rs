@@ -95,6 +95,11 @@ impl FaultProxy {
         proxy
     }
 
+    /// The LAN switch, for a thread that cuts and restores it at random.
+    pub fn down_switch(&self) -> Arc<AtomicBool> {
+        self.down.clone()
+    }
+
     /// Down: every connection (new or open) is cut.
     pub fn set_down(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);

@@ -1,0 +1,66 @@
+//! End to end: 100 orders through the real `kiosk` binary's customer screens (a kiosk and a
+//! table tablet, headless), with the printer, card terminals and scanner simulated on PTYs
+//! and the reference store server on TCP. Kiosk customers pay by card, by Kakao Pay / Naver
+//! Pay barcode and at the counter, some with a receipt; the table sends rounds and pays its
+//! bills at the table. Then: every order at the store server exactly once, every approval
+//! matched to its order, every receipt printed with the order's lines and total.
+
+use std::time::Duration;
+
+use kiosk_tests::e2e::{
+    Audit, Basket, KioskProcess, Pay, Stage, drain, kiosk_order, table_bill, table_round,
+};
+use rand::SeedableRng;
+
+#[test]
+fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(100);
+    let mut stage = Stage::start();
+    let mut kiosk = KioskProcess::start(&stage.kiosk_config, "800x1280").expect("the kiosk starts");
+    let mut table = KioskProcess::start(&stage.table_config, "1280x800").expect("the table tablet starts");
+
+    let (mut kiosk_orders, mut receipts, mut rounds, mut bills) = (0, 0, 0, 0);
+    let pays = [Pay::Card, Pay::Wallet, Pay::Counter];
+    for i in 0..60 {
+        let basket = Basket::random(&mut rng);
+        let pay = pays[i % 3];
+        let receipt = pay != Pay::Counter && i % 2 == 0;
+        let code = format!("2810060200{i:08}");
+        let number = kiosk_order(&mut kiosk, &mut stage, &basket, pay, receipt, &code)
+            .unwrap_or_else(|e| panic!("kiosk order {i} ({pay:?}): {e}"));
+        assert!(!number.is_empty() && number != "-", "order {i} got a number");
+        kiosk_orders += 1;
+        receipts += usize::from(receipt);
+    }
+    // Ten tabs of three rounds each, each closed by paying the bill at the table.
+    for tab in 0..10 {
+        for round in 0..3 {
+            table_round(&mut table, &Basket::random(&mut rng), round == 0)
+                .unwrap_or_else(|e| panic!("tab {tab} round {round}: {e}"));
+            rounds += 1;
+        }
+        table_bill(&mut table).unwrap_or_else(|e| panic!("tab {tab} bill: {e}"));
+        bills += 1;
+    }
+    assert!(drain(&mut stage, Duration::from_secs(60)), "every order reaches the store server");
+    // The printer takes a moment after the last order.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while stage.printed.iter().filter(|t| kiosk_tests::e2e::parse_receipt(t).is_some()).count() < receipts
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+        stage.collect_printed();
+    }
+    kiosk.quit();
+    table.quit();
+
+    let audit = Audit::run(&stage);
+    println!(
+        "e2e: {kiosk_orders} kiosk orders, {rounds} table rounds, {bills} bills paid at the table; {}",
+        audit.summary()
+    );
+    assert!(audit.problems.is_empty(), "{:#?}", audit.problems);
+    assert_eq!(audit.server_orders, kiosk_orders + rounds + bills, "exactly once at the store server");
+    assert_eq!(audit.receipts, receipts, "every receipt asked for was printed");
+    assert_eq!(audit.approvals, 40 + bills, "card and barcode payments and the table's bills");
+}
