@@ -18,7 +18,8 @@ use kiosk_drivers::scanner::classify::table_of;
 
 use crate::config::{Config, ConfigError, Role, Wifi};
 
-pub const PROVISION_FILE: &str = "kiosk-provision.toml";
+/// Where the installer's `kiosk-flash write --provision` puts it.
+pub const PROVISION_FILE: &str = kiosk_flash::provision::FILE_NAME;
 /// The provisioning file after it was applied (kept for the record; no longer read).
 pub const APPLIED_FILE: &str = "kiosk-provision.applied.toml";
 pub const RESULT_FILE: &str = "kiosk-provision.result";
@@ -27,7 +28,7 @@ pub const DEVICE_CONFIG: &str = "kiosk.toml";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
-    #[error("{} has {} problem(s):\n{}", .path.display(), .errors.len(), render(.path, .errors))]
+    #[error("{} has {} problem(s):\n{}", .path.display(), .errors.len(), crate::config::render(.path, .errors))]
     Invalid { path: PathBuf, errors: Vec<ConfigError> },
     #[error(
         "no {PROVISION_FILE} in {0} and the device has no configuration yet: write one with `kiosk-flash write --provision FILE`"
@@ -39,10 +40,6 @@ pub enum ProvisionError {
     ScanTimeout(Duration),
     #[error("{what} {path}: {source}")]
     Io { what: &'static str, path: PathBuf, source: std::io::Error },
-}
-
-fn render(path: &Path, errors: &[ConfigError]) -> String {
-    errors.iter().map(|e| format!("  {}:{e}", path.display())).collect::<Vec<_>>().join("\n")
 }
 
 fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ProvisionError + use<> {

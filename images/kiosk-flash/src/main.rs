@@ -53,6 +53,23 @@ enum Command {
     },
     /// Release side: a new key pair, written as NAME.key (secret) and NAME.pub.
     Keygen { name: PathBuf },
+    /// Release side: an update bundle for `kiosk update` (a signed tar of a root partition
+    /// image and a slot's boot files).
+    Bundle {
+        /// The root partition image (ext4), e.g. images/build's rootfs.ext4.
+        #[arg(long)]
+        rootfs: PathBuf,
+        /// The slot's boot files (kernel, initramfs, device trees; no cmdline.txt).
+        #[arg(long)]
+        boot: PathBuf,
+        #[arg(long)]
+        version: String,
+        #[arg(long)]
+        secret_key: PathBuf,
+        /// The bundle to write.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
 }
 
 /// The block map of `X.img` or `X.img.xz`: `X.img.bmap`, made from the raw image.
@@ -193,6 +210,10 @@ fn run(cli: Cli) -> Result<()> {
             let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
             sign::sign(&refs, &manifest, &secret_key)?;
             println!("signed {} file(s) into {} and its .sig", files.len(), manifest.display());
+        }
+        Command::Bundle { rootfs, boot, version, secret_key, out } => {
+            kiosk_flash::update::make_bundle(&rootfs, &boot, &version, &secret_key, &out)?;
+            println!("update bundle {version}: {}", out.display());
         }
         Command::Keygen { name } => {
             let (secret, public) = sign::generate()?;

@@ -37,7 +37,7 @@ pub enum ProvisionError {
 
 /// `FILE:LINE: key: message`, one problem a line, as an editor's "go to error" reads them.
 fn render(path: &str, errors: &[ConfigError]) -> String {
-    errors.iter().map(|e| format!("  {path}:{e}")).collect::<Vec<_>>().join("\n")
+    kiosk_config::render(Path::new(path), errors)
 }
 
 /// A provisioning file that passed the checker: the bytes go to the card unchanged.

@@ -261,7 +261,9 @@ pub enum LoadError {
     Invalid { path: PathBuf, errors: Vec<ConfigError> },
 }
 
-fn render(path: &Path, errors: &[ConfigError]) -> String {
+/// Every problem on its own indented line as `FILE:LINE: key: message`, the form editors
+/// and installers jump to.
+pub fn render(path: &Path, errors: &[ConfigError]) -> String {
     errors.iter().map(|e| format!("  {}:{e}", path.display())).collect::<Vec<_>>().join("\n")
 }
 
