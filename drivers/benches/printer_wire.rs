@@ -105,6 +105,13 @@ fn main() {
             BAUDS.map(|b| secs(wire_time(bound, b))).join("   "),
             wire as f64 / bound as f64
         );
+        // Machine-readable lines for bench/run: figure<TAB>bench<TAB>name<TAB>value<TAB>unit.
+        let key = if tteom { "receipt_with_raster" } else { "receipt" };
+        println!("figure\tprinter_wire\t{key}_bytes\t{wire}\tbytes");
+        println!("figure\tprinter_wire\t{key}_over_bound\t{:.2}\tx", wire as f64 / bound as f64);
+        for b in BAUDS {
+            println!("figure\tprinter_wire\t{key}_wire_{b}bd\t{:.2}\ts", wire_time(wire, b).as_secs_f64());
+        }
     }
 
     println!("\nmeasured: driver → simulated printer on a PTY paced at the baud rate, job confirmed by GS r");
@@ -123,7 +130,9 @@ fn main() {
                 PrinterDriver::new(io, DriverOptions { line_rate: Some(baud), ..DriverOptions::default() });
             let t = Instant::now();
             driver.print(&bytes).await.unwrap();
-            row.push(secs(t.elapsed()));
+            let took = t.elapsed();
+            row.push(secs(took));
+            println!("figure\tprinter_wire\treceipt_job_{baud}bd\t{:.2}\ts", took.as_secs_f64());
         }
         println!(
             "{:<34} {:>7} {:>9}  {}",

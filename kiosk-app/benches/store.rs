@@ -62,6 +62,14 @@ fn main() {
         ms(percentile(&whole, 0.5)),
         ms(percentile(&whole, 0.99)),
     );
+    // Machine-readable lines for bench/run: figure<TAB>bench<TAB>name<TAB>value<TAB>unit.
+    let commit_rate = n as f64 / commit.iter().sum::<Duration>().as_secs_f64();
+    println!("figure\tstore\tcommit_rate\t{commit_rate:.0}\tcommits/s");
+    println!("figure\tstore\tcommit_p50\t{:.2}\tms", ms(percentile(&commit, 0.5)));
+    println!("figure\tstore\tcommit_p99\t{:.2}\tms", ms(percentile(&commit, 0.99)));
+    println!("figure\tstore\torder_rate\t{:.0}\torders/s", n as f64 / elapsed.as_secs_f64());
+    println!("figure\tstore\torder_p50\t{:.2}\tms", ms(percentile(&whole, 0.5)));
+    println!("figure\tstore\torder_p99\t{:.2}\tms", ms(percentile(&whole, 0.99)));
 
     // 500-item menu import: parse + validate + one transaction.
     let mut csv = String::from("category,category_ko,category_en,id,name_ko,name_en,price,tags,allergens\n");
@@ -85,4 +93,6 @@ fn main() {
         ms(runs[2]),
         ms(runs[4])
     );
+    println!("figure\tstore\tmenu_import_500_median\t{:.1}\tms", ms(runs[2]));
+    println!("figure\tstore\tmenu_import_500_worst\t{:.1}\tms", ms(runs[4]));
 }

@@ -104,6 +104,13 @@ fn main() {
             add.push(t.elapsed());
         }
         let share = |a: u64| a as f64 * 100.0 / (w * h) as f64;
+        // Machine-readable lines for bench/run: figure<TAB>bench<TAB>name<TAB>value<TAB>unit.
+        println!("figure\tui\tcold_start_{w}x{h}\t{:.1}\tms", ms(cold));
+        println!("figure\tui\tfull_frame_{w}x{h}\t{:.2}\tms", ms(median(full.clone())));
+        println!("figure\tui\tredraw_plus_{w}x{h}\t{:.2}\tms", ms(median(more.clone())));
+        println!("figure\tui\tredraw_plus_area_{w}x{h}\t{:.1}\t%", share(more_area));
+        println!("figure\tui\tredraw_add_{w}x{h}\t{:.2}\tms", ms(median(add.clone())));
+        println!("figure\tui\tredraw_add_area_{w}x{h}\t{:.0}\t%", share(add_area));
         println!(
             "  {w}×{h}: cold start to first frame {:.1} ms; full frame {:.2} ms; after \"+\" {:.2} ms ({:.1} % of the screen redrawn); after \"add\" (back to the menu) {:.2} ms ({:.0} %)",
             ms(cold),

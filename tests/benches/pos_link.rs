@@ -43,6 +43,8 @@ fn main() {
             drain.as_secs_f64(),
             BACKLOG as f64 / drain.as_secs_f64()
         );
+        // Machine-readable lines for bench/run: figure<TAB>bench<TAB>name<TAB>value<TAB>unit.
+        println!("figure\tpos_link\tbacklog_drain_rate\t{:.0}\torders/s", BACKLOG as f64 / drain.as_secs_f64());
 
         let mut latencies = Vec::with_capacity(LATENCY_SAMPLES);
         for n in 0..LATENCY_SAMPLES {
@@ -62,6 +64,9 @@ fn main() {
             percentile(&latencies, 0.99).as_secs_f64() * 1e3,
             latencies.last().unwrap().as_secs_f64() * 1e3
         );
+        println!("figure\tpos_link\tack_p50\t{:.2}\tms", percentile(&latencies, 0.5).as_secs_f64() * 1e3);
+        println!("figure\tpos_link\tack_p99\t{:.2}\tms", percentile(&latencies, 0.99).as_secs_f64() * 1e3);
+        println!("figure\tpos_link\tack_max\t{:.2}\tms", latencies.last().unwrap().as_secs_f64() * 1e3);
         worker.abort();
         server.handle.stop().await;
     });

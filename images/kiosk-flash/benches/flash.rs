@@ -157,4 +157,11 @@ fn main() {
         println!("{name:<34} {:>12.1} {secs:>9.2} {:>9.1}", mb(written), mb(written) / secs);
     }
     println!("{:<34} {:>12} {:>9.2}x", "speed-up (time, every / map)", "", t_all / t_map);
+    // For bench/run's summary table.
+    println!("figure\tflash\tbmap_write\t{t_map:.2}\ts");
+    println!("figure\tflash\tbmap_written\t{:.1}\tMB", mb(w_map));
+    println!("figure\tflash\tbmap_rate\t{:.1}\tMB/s", mb(w_map) / t_map);
+    println!("figure\tflash\tall_blocks_write\t{t_all:.2}\ts");
+    println!("figure\tflash\tall_blocks_rate\t{:.1}\tMB/s", mb(w_all) / t_all);
+    println!("figure\tflash\tspeedup\t{:.2}\tx", t_all / t_map);
 }

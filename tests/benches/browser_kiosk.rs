@@ -1,0 +1,903 @@
+//! Our kiosk against a browser kiosk, side by side in one run: the real `kiosk automate`
+//! (Slint, software renderer) and the same customer screens as a single-page web app
+//! (`bench/browser-kiosk/`: same menu, photos, font, layout and accessible labels) in
+//! headless Chromium driven by playwright-core — what stores otherwise run (a kiosk browser
+//! showing a web POS's self-order page, such as Odoo's).
+//!
+//! For each side: cold start to the first frame and to the menu; the CPU time (user + system,
+//! every process of the side) of a scripted session that taps through categories, items,
+//! options, "add", the cart and back at the same pace on both; and the memory (PSS summed over
+//! every process of the side) after it. The driver's own work (this program, node and
+//! playwright) is never counted. Prints a table and `figure` lines for `bench/run`.
+//!
+//! `cargo bench -p kiosk-tests --bench browser_kiosk`, after `cargo build --release -p
+//! kiosk-app` and with Chromium and playwright-core installed (`bench/run` does all three).
+//! Environment: `KIOSK_BENCH_SESSION_SECONDS` (default 30), `KIOSK_BENCH_STARTS` (cold starts
+//! per side, default 3), `KIOSK_BENCH_PACE_MS` (one tap every …, default 500),
+//! `KIOSK_BENCH_CHROMIUM` (default /usr/bin/chromium), `KIOSK_BENCH_OUT` (screenshots of both
+//! sides, default target/browser-kiosk).
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use kiosk_app::screen::{demo::DEMO_MENU, pictures};
+use kiosk_app::session::words;
+use kiosk_domain::{Lang, Menu, Money};
+
+const BENCH: &str = "browser_kiosk";
+const WIDTH: u32 = 800;
+const HEIGHT: u32 = 1280;
+const STORE_NAME: &str = "한입카페 데모점";
+/// A command's answer, a press included, may take this long before the side counts as hung.
+const REPLY_LIMIT: Duration = Duration::from_secs(60);
+
+fn env_number(name: &str, default: f64) -> f64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+// --- the processes of a side, from /proc ---------------------------------------------------
+
+/// Every process below `root` (and `root` itself when `with_root`), by walking the parent
+/// links of every process in /proc.
+fn tree(root: u32, with_root: bool) -> Vec<u32> {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        if let Some(stat) = read_stat(pid) {
+            children.entry(stat.ppid).or_default().push(pid);
+        }
+    }
+    let mut out = if with_root { vec![root] } else { Vec::new() };
+    let mut next = vec![root];
+    while let Some(p) = next.pop() {
+        for &c in children.get(&p).into_iter().flatten() {
+            out.push(c);
+            next.push(c);
+        }
+    }
+    out
+}
+
+struct Stat {
+    ppid: u32,
+    /// utime + stime + cutime + cstime, in clock ticks: the process's own CPU time (all its
+    /// threads) and that of its children it has reaped.
+    ticks: u64,
+}
+
+fn read_stat(pid: u32) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may hold spaces: fields start after the last ')'.
+    let fields: Vec<&str> = text[text.rfind(')')? + 2..].split(' ').collect();
+    let n = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+    // Field 4 of stat(5) is fields[1] here; utime..cstime are fields 14..17.
+    Some(Stat { ppid: n(1)? as u32, ticks: n(11)? + n(12)? + n(13)? + n(14)? })
+}
+
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// CPU seconds used so far by the processes now in the tree (and the children they reaped).
+fn cpu_seconds(pids: &[u32], ticks_per_second: f64) -> f64 {
+    pids.iter().filter_map(|&p| read_stat(p)).map(|s| s.ticks).sum::<u64>() as f64 / ticks_per_second
+}
+
+/// CPU seconds of the threads now alive in the processes, to the nanosecond
+/// (/proc/PID/task/TID/schedstat). Finer than `cpu_seconds`, but blind to threads and processes
+/// that have ended: used for the short start-up only.
+fn thread_cpu_seconds(pids: &[u32]) -> f64 {
+    let mut ns = 0u64;
+    for pid in pids {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { continue };
+        for task in tasks.flatten() {
+            let text = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+            ns += text.split(' ').next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        }
+    }
+    ns as f64 / 1e9
+}
+
+#[derive(Default, Clone, Copy)]
+struct Memory {
+    pss_kib: u64,
+    uss_kib: u64,
+}
+
+fn memory(pid: u32) -> Memory {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Memory { pss_kib: field("Pss:"), uss_kib: field("Private_Clean:") + field("Private_Dirty:") }
+}
+
+/// What a process is: Chromium's `--type=` (browser when absent), or its command name.
+fn kind(pid: u32) -> String {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    // Chromium's child processes rewrite their command line as one space-separated string.
+    let args: Vec<String> =
+        cmdline.split(|&b| b == 0 || b == b' ').map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    if let Some(t) = args.iter().find_map(|a| a.strip_prefix("--type=")) {
+        let sub = args.iter().find_map(|a| a.strip_prefix("--utility-sub-type="));
+        return match sub {
+            Some(s) => format!("utility ({})", s.rsplit('.').next().unwrap_or(s)),
+            None => t.to_owned(),
+        };
+    }
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    if comm.trim().starts_with("chrom") { "browser".to_owned() } else { comm.trim().to_owned() }
+}
+
+// --- one side: a process speaking the `kiosk automate` protocol ------------------------------
+
+struct Side {
+    name: &'static str,
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    /// Whether the spawned process is itself the side (the kiosk) or only its driver (node).
+    counts_root: bool,
+}
+
+impl Side {
+    fn spawn(name: &'static str, mut command: Command, counts_root: bool, log: &Path) -> Side {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Side { name, child, stdin, lines, counts_root }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn processes(&self) -> Vec<u32> {
+        tree(self.pid(), self.counts_root)
+    }
+
+    /// The next protocol line starting with one of `prefixes` (anything else is skipped).
+    fn expect(&self, prefixes: &[&str]) -> String {
+        let deadline = Instant::now() + REPLY_LIMIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if prefixes.iter().any(|p| line.starts_with(p)) => return line,
+                Ok(_) => {}
+                Err(e) => {
+                    panic!("{}: no {prefixes:?} line ({e}); see its log in the bench's temp dir", self.name)
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        writeln!(self.stdin, "{line}").and_then(|_| self.stdin.flush()).unwrap();
+    }
+
+    /// Sends a command; its `ok …` answer, or a panic on `err …`.
+    fn ask(&mut self, command: &str) -> String {
+        self.send(command);
+        let reply = self.expect(&["ok", "err"]);
+        assert!(reply.starts_with("ok"), "{}: {command:?} → {reply}", self.name);
+        reply
+    }
+
+    fn quit(mut self) {
+        self.send("quit");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eprintln!("{}: did not quit; killing its processes", self.name);
+        let pids = tree(self.pid(), true);
+        let _ = Command::new("kill").arg("-KILL").args(pids.iter().map(u32::to_string)).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Page of an `ok PAGE …` answer.
+fn page_of(reply: &str) -> &str {
+    reply.split(' ').nth(1).unwrap_or("")
+}
+
+// --- the static web server ------------------------------------------------------------------
+
+/// The web app, menu, store name, photos and font on 127.0.0.1, HTTP/1.1 with keep-alive. Static
+/// files are cacheable for an hour, as a web POS serves its built assets.
+fn serve(web: PathBuf, photos: PathBuf, files: HashMap<&'static str, (Vec<u8>, &'static str)>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let files = std::sync::Arc::new(files);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (web, photos, files) = (web.clone(), photos.clone(), files.clone());
+            std::thread::spawn(move || {
+                let _ = connection(stream, &web, &photos, &files);
+            });
+        }
+    });
+    port
+}
+
+fn connection(
+    stream: TcpStream,
+    web: &Path,
+    photos: &Path,
+    files: &HashMap<&'static str, (Vec<u8>, &'static str)>,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut out = stream;
+    loop {
+        let mut request = String::new();
+        if reader.read_line(&mut request)? == 0 {
+            return Ok(());
+        }
+        let mut length = 0usize;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header)? == 0 {
+                return Ok(());
+            }
+            if header.trim().is_empty() {
+                break;
+            }
+            if let Some((k, v)) = header.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        let path = request.split(' ').nth(1).unwrap_or("/").split('?').next().unwrap_or("/");
+        let found = match path {
+            "/" => std::fs::read(web.join("index.html")).ok().map(|b| (b, "text/html; charset=utf-8")),
+            "/app.js" => {
+                std::fs::read(web.join("app.js")).ok().map(|b| (b, "text/javascript; charset=utf-8"))
+            }
+            "/app.css" => std::fs::read(web.join("app.css")).ok().map(|b| (b, "text/css; charset=utf-8")),
+            p if p.starts_with("/photos/") && !p[8..].contains(['/', '%']) && !p.contains("..") => {
+                std::fs::read(photos.join(&p[8..])).ok().map(|b| (b, "image/png"))
+            }
+            p => files.get(p).cloned(),
+        };
+        let head = |status: &str, kind: &str, len: usize| {
+            format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {len}\r\nCache-Control: max-age=3600\r\n\r\n"
+            )
+        };
+        match found {
+            Some((bytes, kind)) => {
+                out.write_all(head("200 OK", kind, bytes.len()).as_bytes())?;
+                out.write_all(&bytes)?;
+            }
+            None => out.write_all(head("404 Not Found", "text/plain", 0).as_bytes())?,
+        }
+        out.flush()?;
+    }
+}
+
+/// The bundled NanumGothic without its TSI* tables (Visual TrueType sources, empty in this
+/// file), which Chromium's font sanitizer (OTS) rejects as zero-length. The glyphs are
+/// unchanged: the same font on both sides.
+fn web_font(ttf: &[u8]) -> Vec<u8> {
+    let u16_at = |i: usize| u16::from_be_bytes([ttf[i], ttf[i + 1]]);
+    let u32_at = |i: usize| u32::from_be_bytes(ttf[i..i + 4].try_into().unwrap());
+    let tables: Vec<([u8; 4], u32, usize, usize)> = (0..u16_at(4) as usize)
+        .map(|t| {
+            let r = 12 + 16 * t;
+            let tag: [u8; 4] = ttf[r..r + 4].try_into().unwrap();
+            (tag, u32_at(r + 4), u32_at(r + 8) as usize, u32_at(r + 12) as usize)
+        })
+        .filter(|(tag, ..)| !tag.starts_with(b"TSI"))
+        .collect();
+    let n = tables.len() as u16;
+    let power = 1u16 << (15 - n.leading_zeros());
+    let mut out = Vec::with_capacity(ttf.len());
+    out.extend_from_slice(&ttf[0..4]);
+    for v in [n, power * 16, power.trailing_zeros() as u16, n * 16 - power * 16] {
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+    let mut offset = 12 + 16 * tables.len();
+    for (tag, sum, _, len) in &tables {
+        out.extend_from_slice(tag);
+        out.extend_from_slice(&sum.to_be_bytes());
+        out.extend_from_slice(&(offset as u32).to_be_bytes());
+        out.extend_from_slice(&(*len as u32).to_be_bytes());
+        offset += len.next_multiple_of(4);
+    }
+    for (_, _, at, len) in &tables {
+        out.extend_from_slice(&ttf[*at..at + len]);
+        out.resize(out.len().next_multiple_of(4), 0);
+    }
+    out
+}
+
+// --- the script ----------------------------------------------------------------------------
+
+/// The taps from the attract page to the menu.
+const TO_MENU: [&str; 3] = ["주문하려면 누르세요", "한국어", "포장하기"];
+
+/// The scripted session, as accessible labels: round after round, a category, one of its
+/// items, its required options (the first of each) and the first optional one, "add", the
+/// cart and back to the menu. The same labels on both sides.
+fn session_script(menu: &Menu) -> Vec<String> {
+    let won = |m: Money| words::money(m, menu.currency, Lang::Ko);
+    let chip = |name: &str, delta: Money| {
+        let d = words::delta(delta, menu.currency, Lang::Ko);
+        if d.is_empty() { name.to_owned() } else { format!("{name}  {d}") }
+    };
+    let mut script = Vec::new();
+    for round in 0..40 {
+        let category = &menu.categories[round % menu.categories.len()];
+        let items: Vec<_> = menu.items_in(&category.id).filter(|i| !i.sold_out).collect();
+        let item = items[(round / menu.categories.len()) % items.len()];
+        script.push(category.name.get(Lang::Ko).to_owned());
+        script.push(format!("{}, {}", item.name.get(Lang::Ko), won(item.price)));
+        let mut unit = item.price.0;
+        for step in item.set.iter().flat_map(|s| &s.steps) {
+            let choice = &step.choices[0];
+            let name = menu.item(&choice.item).unwrap().name.get(Lang::Ko);
+            script.push(chip(name, choice.price_delta));
+            unit += choice.price_delta.0;
+        }
+        let mut optional_taken = false;
+        for gid in &item.option_groups {
+            let group = menu.group(gid).unwrap();
+            if group.min == 0 && optional_taken {
+                continue;
+            }
+            optional_taken |= group.min == 0;
+            let option = &group.options[0];
+            script.push(chip(option.name.get(Lang::Ko), option.price_delta));
+            unit += option.price_delta.0;
+            for nested in option.option_groups.iter().filter_map(|g| menu.group(g)).filter(|g| g.min > 0) {
+                script.push(chip(nested.options[0].name.get(Lang::Ko), nested.options[0].price_delta));
+                unit += nested.options[0].price_delta.0;
+            }
+        }
+        script.push(format!("담기 · {}", won(Money(unit))));
+        script.push("장바구니 보기".to_owned());
+        script.push("더 담기".to_owned());
+    }
+    script
+}
+
+// --- a run of one side ------------------------------------------------------------------------
+
+struct Setup {
+    kiosk: PathBuf,
+    config: PathBuf,
+    node_modules: PathBuf,
+    driver: PathBuf,
+    profile: PathBuf,
+    url: String,
+    logs: PathBuf,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Which {
+    Kiosk,
+    Chromium,
+}
+
+impl Which {
+    fn name(self) -> &'static str {
+        match self {
+            Which::Kiosk => "kiosk",
+            Which::Chromium => "chromium",
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Cold {
+    /// Spawn → the first frame of the first page (the attract page), as the driver sees it.
+    first_frame: Duration,
+    /// Spawn → the menu shown, after the three taps from the attract page.
+    menu: Duration,
+    /// Chromium only: spawn → the first page's paint, by the page's own clock.
+    paint_ms: Option<f64>,
+    /// CPU seconds of the side from spawn to the menu.
+    start_cpu: f64,
+}
+
+fn start(which: Which, s: &Setup, run: usize) -> (Side, Cold) {
+    let log = s.logs.join(format!("{}-{run}.log", which.name()));
+    let (mut side, t0, ready) = match which {
+        Which::Kiosk => {
+            let mut c = Command::new(&s.kiosk);
+            c.args(["automate", "--config"]).arg(&s.config).args(["--size", &format!("{WIDTH}x{HEIGHT}")]);
+            c.env("KIOSK_LOG", "warn");
+            let t0 = Instant::now();
+            let side = Side::spawn("kiosk", c, true, &log);
+            let ready = side.expect(&["ready", "err"]);
+            (side, t0, ready)
+        }
+        Which::Chromium => {
+            let mut c = Command::new("node");
+            c.arg(&s.driver).arg(&s.profile).env("NODE_PATH", &s.node_modules);
+            let mut side = Side::spawn("chromium", c, false, &log);
+            side.expect(&["loaded"]);
+            let t0 = Instant::now();
+            side.send(&format!("launch {}", s.url));
+            let ready = side.expect(&["ready", "err"]);
+            (side, t0, ready)
+        }
+    };
+    let first_frame = t0.elapsed();
+    assert!(ready.starts_with("ready attract"), "{}: {ready}", which.name());
+    let paint_ms = ready.split(' ').find_map(|w| w.strip_prefix("paint_ms=")).and_then(|v| v.parse().ok());
+    let mut page = String::new();
+    for label in TO_MENU {
+        page = page_of(&side.ask(&format!("press {label}"))).to_owned();
+    }
+    let menu = t0.elapsed();
+    assert_eq!(page, "menu", "{}: the three taps from the attract page", which.name());
+    let start_cpu = thread_cpu_seconds(&side.processes());
+    (side, Cold { first_frame, menu, paint_ms, start_cpu })
+}
+
+struct Session {
+    steps: usize,
+    cpu: f64,
+    wall: Duration,
+    late: usize,
+    taps_ms: Vec<f64>,
+    memory: Memory,
+    /// Each process of the side: what it is, and its memory.
+    processes: Vec<(String, Memory)>,
+    view: String,
+}
+
+fn session(
+    mut side: Side,
+    script: &[String],
+    seconds: f64,
+    pace: Duration,
+    ticks: f64,
+    shots: &Path,
+) -> Session {
+    // A second on the menu first, so start-up work still finishing is not in the session.
+    std::thread::sleep(Duration::from_secs(1));
+    let steps = ((seconds * 1000.0) / pace.as_millis() as f64).round() as usize;
+    let before = cpu_seconds(&side.processes(), ticks);
+    let started = Instant::now();
+    let (mut taps_ms, mut late) = (Vec::new(), 0);
+    for (n, label) in script.iter().cycle().take(steps).enumerate() {
+        let due = started + pace * n as u32;
+        let now = Instant::now();
+        if now > due + Duration::from_millis(5) {
+            late += 1;
+        }
+        std::thread::sleep(due.saturating_duration_since(now));
+        let t = Instant::now();
+        side.ask(&format!("press {label}"));
+        taps_ms.push(ms(t.elapsed()));
+    }
+    // The last tap's pace slot too, so both sides are measured over the same wall time.
+    if let Some(wait) = (started + pace * steps as u32).checked_duration_since(Instant::now()) {
+        std::thread::sleep(wait);
+    }
+    let wall = started.elapsed();
+    let pids = side.processes();
+    let cpu = cpu_seconds(&pids, ticks) - before;
+    let mut total = Memory::default();
+    let mut processes: Vec<(String, Memory)> = pids.iter().map(|&p| (kind(p), memory(p))).collect();
+    processes.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.pss_kib.cmp(&a.1.pss_kib)));
+    for (_, m) in &processes {
+        total.pss_kib += m.pss_kib;
+        total.uss_kib += m.uss_kib;
+    }
+    // Untimed: the round the session stopped in is finished, so both sides end on the menu.
+    for label in script.iter().cycle().skip(steps).take_while(|l| *l != "더 담기") {
+        side.ask(&format!("press {label}"));
+    }
+    if page_of(&side.ask("view")) != "menu" {
+        side.ask("press 더 담기");
+    }
+    let view = side.ask("view");
+    let view = view.splitn(3, ' ').nth(2).unwrap_or("").split(" notice=").next().unwrap_or("").to_owned();
+    // Both sides' screens after the same taps, for a look (not timed, after the figures).
+    side.ask("press 장바구니 보기");
+    side.ask(&format!("shot {}", shots.join(format!("{}-cart.png", side.name)).display()));
+    side.ask("press 더 담기");
+    side.ask(&format!("shot {}", shots.join(format!("{}-menu.png", side.name)).display()));
+    side.quit();
+    Session { steps, cpu, wall, late, taps_ms, memory: total, processes, view }
+}
+
+/// Both sides started together and walked through the script's first round of every
+/// category: after each tap they must show the same page with the same pressable labels.
+/// Returns the screens compared and the differences found.
+fn parity(setup: &Setup, script: &[String], rounds: usize) -> (usize, Vec<String>) {
+    let (mut kiosk, _) = start(Which::Kiosk, setup, 900);
+    let (mut chromium, _) = start(Which::Chromium, setup, 900);
+    let labels = |side: &mut Side| -> (String, BTreeSet<String>) {
+        let reply = side.ask("labels");
+        let mut words = reply.splitn(3, ' ').skip(1);
+        let page = words.next().unwrap_or("").to_owned();
+        (page, words.next().unwrap_or("").split('|').filter(|l| !l.is_empty()).map(str::to_owned).collect())
+    };
+    let (mut screens, mut differences, mut done) = (0, Vec::new(), 0);
+    for label in script {
+        kiosk.ask(&format!("press {label}"));
+        chromium.ask(&format!("press {label}"));
+        let ((kp, kl), (cp, cl)) = (labels(&mut kiosk), labels(&mut chromium));
+        screens += 1;
+        if kp != cp {
+            differences.push(format!("after {label:?}: page {kp} | {cp}"));
+        } else if kl != cl {
+            let only = |a: &BTreeSet<String>, b: &BTreeSet<String>| {
+                a.difference(b).cloned().collect::<Vec<_>>().join("|")
+            };
+            differences.push(format!(
+                "after {label:?} on {kp}: only the kiosk [{}], only Chromium [{}]",
+                only(&kl, &cl),
+                only(&cl, &kl)
+            ));
+        }
+        done += usize::from(label == "더 담기");
+        if done == rounds {
+            break;
+        }
+    }
+    let views = (kiosk.ask("view"), chromium.ask("view"));
+    let view = |v: &str| v.split(" notice=").next().unwrap_or("").to_owned();
+    if view(&views.0) != view(&views.1) {
+        differences.push(format!("end: {} | {}", views.0, views.1));
+    }
+    kiosk.quit();
+    chromium.quit();
+    (screens, differences)
+}
+
+fn main() {
+    let seconds = env_number("KIOSK_BENCH_SESSION_SECONDS", 30.0);
+    let starts = env_number("KIOSK_BENCH_STARTS", 3.0).max(1.0) as usize;
+    let pace = Duration::from_millis(env_number("KIOSK_BENCH_PACE_MS", 500.0) as u64);
+    let root = root();
+    let shots = std::env::var_os("KIOSK_BENCH_OUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("browser-kiosk"));
+    std::fs::create_dir_all(&shots).unwrap();
+
+    // What the comparison needs, said plainly when missing.
+    let kiosk = target_dir().join("release/kiosk");
+    let chromium = std::env::var("KIOSK_BENCH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let node_modules = root.join(".tools/npm/node_modules");
+    let mut missing = Vec::new();
+    let automate = Command::new(&kiosk).args(["automate", "--help"]).output();
+    if !automate.is_ok_and(|o| o.status.success()) {
+        missing
+            .push(format!("{} with `kiosk automate` (cargo build --release -p kiosk-app)", kiosk.display()));
+    }
+    if !Path::new(&chromium).exists() {
+        missing.push(format!("{chromium} (apt-get install chromium)"));
+    }
+    if !node_modules.join("playwright-core/package.json").exists() {
+        missing.push(format!("playwright-core in {} (bench/run installs it)", node_modules.display()));
+    }
+    if !missing.is_empty() {
+        eprintln!("browser_kiosk: missing {}", missing.join("; "));
+        eprintln!("browser_kiosk: run bench/run, which installs and builds them");
+        std::process::exit(1);
+    }
+
+    // One data folder for both: the photos the kiosk reads from <data_dir>/photos and the web
+    // server serves, the kiosk's configuration and store with the demo menu imported.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let photos = data.join("photos");
+    let menu: Menu = serde_json::from_str(DEMO_MENU).unwrap();
+    pictures::write_all(&menu, &photos).unwrap();
+    let config = dir.path().join("kiosk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"role = "kiosk"
+data_dir = "{}"
+time_zone = "Asia/Seoul"
+[store]
+id = "bench"
+name = "{STORE_NAME}"
+business_number = "123-45-67891"
+address = "서울특별시 강남구 테헤란로 123"
+[ui]
+languages = ["ko", "en"]
+payment_methods = ["counter"]
+speech_program = ""
+[operator]
+pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM"
+"#,
+            data.display()
+        ),
+    )
+    .unwrap();
+    let import = Command::new(&kiosk)
+        .args(["menu", "import"])
+        .arg(root.join("kiosk-app/data/demo-menu.json"))
+        .arg("--config")
+        .arg(&config)
+        .env("KIOSK_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(import.status.success(), "kiosk menu import: {}", String::from_utf8_lossy(&import.stderr));
+
+    let font = std::fs::read(root.join("ui/ui/fonts/NanumGothic.ttf")).unwrap();
+    let mut files = HashMap::new();
+    files.insert("/menu.json", (DEMO_MENU.as_bytes().to_vec(), "application/json"));
+    files.insert(
+        "/store.json",
+        (serde_json::json!({ "name": STORE_NAME }).to_string().into_bytes(), "application/json"),
+    );
+    files.insert("/fonts/NanumGothic.ttf", (web_font(&font), "font/ttf"));
+    let port = serve(root.join("bench/browser-kiosk"), photos.clone(), files);
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let setup = Setup {
+        kiosk,
+        config,
+        node_modules,
+        driver: root.join("bench/browser-kiosk/driver.cjs"),
+        profile: dir.path().join("chromium-profile"),
+        url: format!("http://127.0.0.1:{port}/"),
+        logs,
+    };
+    let ticks = clock_ticks();
+    let script = session_script(&menu);
+
+    println!(
+        "browser kiosk comparison: our kiosk (Slint, software renderer) and the same screens as a web app in headless Chromium {}, {WIDTH}×{HEIGHT}",
+        chromium_version(&chromium)
+    );
+    println!(
+        "  {starts} cold starts per side (after one untimed start each, so both read their files from the page cache); a {seconds:.0} s session of one tap every {} ms",
+        pace.as_millis()
+    );
+
+    // Cold starts, alternating sides; the first of each is a warm-up.
+    let mut cold: HashMap<&str, Vec<Cold>> = HashMap::new();
+    for run in 0..=starts {
+        for which in [Which::Kiosk, Which::Chromium] {
+            let (side, figures) = start(which, &setup, run);
+            side.quit();
+            if run > 0 {
+                cold.entry(which.name()).or_default().push(figures);
+            }
+        }
+    }
+    // The sessions, one side after the other.
+    let mut sessions = HashMap::new();
+    for which in [Which::Kiosk, Which::Chromium] {
+        let (side, _) = start(which, &setup, starts + 1);
+        sessions.insert(which.name(), session(side, &script, seconds, pace, ticks, &shots));
+    }
+
+    // Not timed: the two sides compared screen by screen.
+    let (screens, differences) = parity(&setup, &script, menu.categories.len());
+
+    let cold_of = |side: &str, f: &dyn Fn(&Cold) -> f64| median(cold[side].iter().map(f).collect());
+    let first = |s: &Cold| ms(s.first_frame);
+    let to_menu = |s: &Cold| ms(s.menu);
+    let start_cpu = |s: &Cold| s.start_cpu * 1000.0;
+    let (k, c) = (&sessions["kiosk"], &sessions["chromium"]);
+    let paint = median(cold["chromium"].iter().filter_map(|s| s.paint_ms).collect());
+    let mib = |kib: u64| kib as f64 / 1024.0;
+
+    struct Row {
+        name: &'static str,
+        unit: &'static str,
+        label: String,
+        kiosk: f64,
+        chromium: f64,
+    }
+    let rows = [
+        Row {
+            name: "cold_start_first_frame",
+            unit: "ms",
+            label: "cold start: spawn → first frame (attract page)".into(),
+            kiosk: cold_of("kiosk", &first),
+            chromium: cold_of("chromium", &first),
+        },
+        Row {
+            name: "cold_start_menu",
+            unit: "ms",
+            label: "cold start: spawn → menu (3 taps)".into(),
+            kiosk: cold_of("kiosk", &to_menu),
+            chromium: cold_of("chromium", &to_menu),
+        },
+        Row {
+            name: "cold_start_cpu",
+            unit: "ms",
+            label: "CPU time, spawn → menu".into(),
+            kiosk: cold_of("kiosk", &start_cpu),
+            chromium: cold_of("chromium", &start_cpu),
+        },
+        Row {
+            name: "pss",
+            unit: "MiB",
+            label: "memory after the session: PSS, all processes".into(),
+            kiosk: mib(k.memory.pss_kib),
+            chromium: mib(c.memory.pss_kib),
+        },
+        Row {
+            name: "uss",
+            unit: "MiB",
+            label: "  private (USS), all processes".into(),
+            kiosk: mib(k.memory.uss_kib),
+            chromium: mib(c.memory.uss_kib),
+        },
+        Row {
+            name: "processes",
+            unit: "",
+            label: "  processes".into(),
+            kiosk: k.processes.len() as f64,
+            chromium: c.processes.len() as f64,
+        },
+        Row {
+            name: "session_cpu",
+            unit: "s",
+            label: format!("CPU time (user+sys), {seconds:.0} s session, {} taps", k.steps),
+            kiosk: k.cpu,
+            chromium: c.cpu,
+        },
+        Row {
+            name: "session_cpu_share",
+            unit: "%",
+            label: "  as a share of one core".into(),
+            kiosk: k.cpu * 100.0 / k.wall.as_secs_f64(),
+            chromium: c.cpu * 100.0 / c.wall.as_secs_f64(),
+        },
+        Row {
+            name: "tap_p50",
+            unit: "ms",
+            label: "tap → frame drawn, median (driver's round trip)".into(),
+            kiosk: median(k.taps_ms.clone()),
+            chromium: median(c.taps_ms.clone()),
+        },
+        Row {
+            name: "tap_p95",
+            unit: "ms",
+            label: "tap → frame drawn, p95".into(),
+            kiosk: percentile(k.taps_ms.clone(), 0.95),
+            chromium: percentile(c.taps_ms.clone(), 0.95),
+        },
+    ];
+
+    println!();
+    println!("  {:<58} {:>14} {:>14} {:>9}", "metric", "kiosk (Slint)", "Chromium", "ratio");
+    for r in &rows {
+        let fmt = |v: f64| match r.unit {
+            "" => format!("{v:.0}"),
+            "s" => format!("{v:.2} s"),
+            u => format!("{v:.1} {u}"),
+        };
+        let ratio = if r.kiosk > 0.0 { format!("{:.1}×", r.chromium / r.kiosk) } else { "—".into() };
+        println!("  {:<58} {:>14} {:>14} {:>9}", r.label, fmt(r.kiosk), fmt(r.chromium), ratio);
+    }
+    println!();
+    println!(
+        "  Chromium's first contentful paint by the page's clock: {paint:.0} ms after its spawn (the rest of its first-frame time is playwright's connection and the driver's round trip)"
+    );
+    println!("  Chromium's processes after the session: PSS (private)");
+    for (kind, m) in &c.processes {
+        println!("    {kind:<28} {:>7.1} MiB ({:>5.1} MiB)", mib(m.pss_kib), mib(m.uss_kib));
+    }
+    println!("  end state: kiosk {} | Chromium {}", k.view, c.view);
+    if k.view != c.view {
+        println!("  WARNING: the two sides ended with different carts");
+    }
+    if k.late + c.late > 0 {
+        println!(
+            "  taps that started late (the previous one took longer than the pace): kiosk {}, Chromium {}",
+            k.late, c.late
+        );
+    }
+    println!(
+        "  the same screens: {} of {screens} screens (one round in each category) showed the same page and pressable labels on both sides",
+        screens - differences.len()
+    );
+    for d in &differences {
+        println!("    differs {d}");
+    }
+    println!("  screenshots of both after the session: {}", shots.display());
+    for line in [
+        "definitions:",
+        "- cold start: from just before the side's process is spawned (Chromium: the browser's launch; node and",
+        "  playwright are loaded before) to its `ready` line, printed once the first page is drawn with its photo",
+        "  and font (the kiosk: after its first full frame; the page: once its first contentful paint, put in the",
+        "  document only when font and photo are decoded, was presented); \"to the menu\" adds three taps. Both",
+        "  read their files from the page cache; Chromium keeps its profile and HTTP cache between starts.",
+        "- memory: PSS (each shared page divided among the processes mapping it) summed over every process of the",
+        "  side, from /proc/PID/smaps_rollup after the session (Chromium: every process under the driver).",
+        "- CPU: utime+stime of every process of the side and of the children they reaped (/proc/PID/stat, in",
+        "  clock ticks: 10 ms per process), between the session's start and end; from spawn to the menu, the",
+        "  CPU time of every thread then alive (/proc/PID/task/TID/schedstat, in nanoseconds). The driver",
+        "  (this program, node, playwright) is never counted.",
+        "- a tap: the control found by its accessible label and activated (Slint's accessibility action; the",
+        "  element's click()), then the frame drawn (the kiosk renders the region that changed; the page decodes",
+        "  its photos and runs the next frame's style, layout and paint). Chromium runs headless with",
+        "  --disable-gpu: software compositing, its cheapest path without a GPU, as our kiosk renders in software.",
+    ] {
+        println!("  {line}");
+    }
+
+    let figure = |name: &str, value: f64, unit: &str| println!("figure\t{BENCH}\t{name}\t{value:.2}\t{unit}");
+    for r in &rows {
+        figure(&format!("kiosk_{}", r.name), r.kiosk, r.unit);
+        figure(&format!("chromium_{}", r.name), r.chromium, r.unit);
+        if r.kiosk > 0.0 {
+            figure(&format!("ratio_{}", r.name), r.chromium / r.kiosk, "x");
+        }
+    }
+    figure("chromium_first_contentful_paint", paint, "ms");
+    figure("screens_differing", differences.len() as f64, "screens");
+}
+
+fn chromium_version(path: &str) -> String {
+    Command::new(path)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| {
+            s.split_whitespace()
+                .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
