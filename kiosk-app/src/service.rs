@@ -57,7 +57,8 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
     let mut pos_view = link.as_ref().map(|l| l.view.clone());
 
     tracing::info!("running (stop with Ctrl-C or SIGTERM)");
-    let mut alive = crate::systemd::ready();
+    crate::systemd::ready();
+    let mut alive = tokio::time::interval(crate::systemd::heartbeat());
     let mut trial = crate::update::TrialCommit::at_start();
     let mut health = sup.health.clone();
     let mut scans = sup.scans.take();

@@ -4,14 +4,13 @@
 
 use std::time::Duration;
 
-/// Says the service is ready; returns the interval to call [`alive`] at (half the watchdog
-/// period, or a minute when there is no watchdog).
-pub fn ready() -> tokio::time::Interval {
+/// Says the service is ready (again is harmless).
+pub fn ready() {
     notify(sd_notify::NotifyState::Ready);
-    tokio::time::interval(heartbeat())
 }
 
-/// Half the watchdog period systemd gave us, so one late beat is not fatal.
+/// How often to call [`alive`]: half the watchdog period systemd gave us, so one late beat
+/// is not fatal (a minute when there is no watchdog).
 pub fn heartbeat() -> Duration {
     let mut usec = 0u64;
     if sd_notify::watchdog_enabled(false, &mut usec) && usec > 0 {

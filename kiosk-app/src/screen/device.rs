@@ -118,7 +118,12 @@ pub fn open_screen(config: &Config, runtime: &tokio::runtime::Runtime) -> Result
         &runner.clock,
         true,
     ));
-    // The first boot may come before the POS link has delivered a menu.
+    // The first boot may come before the POS link has delivered a menu. The device is up
+    // meanwhile (devices, POS link): systemd hears "ready", so its start timeout does not
+    // restart the service over a POS that is not reachable yet.
+    if runner.menu()?.is_none() {
+        crate::systemd::ready();
+    }
     while runner.menu()?.is_none() {
         tracing::warn!("no menu in the store yet: waiting for the POS link (or `kiosk menu import`)");
         crate::systemd::alive();
@@ -151,7 +156,7 @@ pub fn run_screen(config: &Config) -> Result<()> {
     pump.start(slint::TimerMode::Repeated, PUMP, move || pumped.pump());
     // The heartbeat comes from the UI thread's own timer: a hung event loop stops it, and
     // systemd restarts the service.
-    let _ = crate::systemd::ready();
+    crate::systemd::ready();
     // A trial slot (after `kiosk update`) is committed from the same beat.
     let mut trial = crate::update::TrialCommit::at_start();
     let heartbeat = slint::Timer::default();
