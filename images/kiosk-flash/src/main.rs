@@ -221,7 +221,14 @@ fn run(cli: Cli) -> Result<()> {
             if with("key").exists() {
                 bail!("{} exists; not overwriting a release key", with("key").display());
             }
-            std::fs::write(with("key"), secret + "\n")?;
+            // The secret key is readable by its owner only.
+            {
+                use std::io::Write;
+                use std::os::unix::fs::OpenOptionsExt;
+                let mut f =
+                    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(with("key"))?;
+                f.write_all(format!("{secret}\n").as_bytes())?;
+            }
             std::fs::write(with("pub"), public + "\n")?;
             println!(
                 "secret key {} (keep it offline), public key {}",

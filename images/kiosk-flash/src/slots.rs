@@ -18,8 +18,9 @@ pub const TRYBOOT: &str = "tryboot.txt";
 pub const TRIAL_RECORD: &str = "trial";
 
 /// Used when the committed slot has no `cmdline.txt` to copy the device's arguments from.
+/// As images/boot/cmdline.txt.in makes it for slot a.
 const DEFAULT_CMDLINE: &str =
-    "console=tty1 root=PARTUUID=4b494f53-02 rootfstype=ext4 ro rootwait quiet kiosk.slot=a";
+    "root=PARTUUID=4b494f53-02 rootfstype=ext4 ro rootwait quiet kiosk.slot=a net.ifnames=0 fsck.repair=yes";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SlotError {
