@@ -50,10 +50,34 @@ fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Provisi
 /// What a run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Applied now: the role, with the table number when it is a table.
-    Applied { role: Role, table: Option<String>, wifi: bool },
+    Applied(Applied),
     /// Nothing to do: no provisioning file, and the device is already configured.
     AlreadyProvisioned,
+}
+
+/// A provisioning file applied now: the role, with the table number when it is a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub role: Role,
+    pub table: Option<String>,
+    pub wifi: bool,
+}
+
+impl std::fmt::Display for Applied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let role = match self.role {
+            Role::Kiosk => "a kiosk",
+            Role::Table => "a table tablet",
+        };
+        write!(f, "provisioned as {role}")?;
+        if let Some(t) = &self.table {
+            write!(f, " at table {t}")?;
+        }
+        if self.wifi {
+            f.write_str(", Wi-Fi set")?;
+        }
+        Ok(())
+    }
 }
 
 /// Where provisioning reads and writes.
@@ -82,27 +106,17 @@ pub async fn apply(paths: &Paths) -> Result<Outcome, ProvisionError> {
         Err(e) => Err(io("reading", &source)(e)),
     };
     let report = match &outcome {
-        Ok(Outcome::Applied { role, table, wifi }) => format!(
-            "ok: provisioned as {}{}{}\n",
-            match role {
-                Role::Kiosk => "a kiosk",
-                Role::Table => "a table tablet",
-            },
-            table.as_ref().map(|t| format!(" at table {t}")).unwrap_or_default(),
-            if *wifi { ", Wi-Fi set" } else { "" }
-        ),
-        Ok(Outcome::AlreadyProvisioned) => String::new(),
+        Ok(applied) => format!("ok: {applied}\n"),
         Err(e) => format!("error: {e}\n"),
     };
     write_whole(&paths.boot.join(RESULT_FILE), report.as_bytes(), 0o644)?;
-    if outcome.is_ok() {
-        let applied = paths.boot.join(APPLIED_FILE);
-        std::fs::rename(&source, &applied).map_err(io("setting aside", &source))?;
-    }
-    outcome
+    let applied = outcome?;
+    let set_aside = paths.boot.join(APPLIED_FILE);
+    std::fs::rename(&source, &set_aside).map_err(io("setting aside", &source))?;
+    Ok(Outcome::Applied(applied))
 }
 
-async fn apply_file(paths: &Paths, source: &Path, text: &str) -> Result<Outcome, ProvisionError> {
+async fn apply_file(paths: &Paths, source: &Path, text: &str) -> Result<Applied, ProvisionError> {
     let config =
         Config::parse(text).map_err(|errors| ProvisionError::Invalid { path: source.to_owned(), errors })?;
     let mut text = text.to_owned();
@@ -127,7 +141,7 @@ async fn apply_file(paths: &Paths, source: &Path, text: &str) -> Result<Outcome,
     std::os::unix::fs::symlink(&zone, &localtime).map_err(io("linking", &localtime))?;
     // The device configuration last: `kiosk run` starts only once it exists.
     write_whole(&paths.data.join(DEVICE_CONFIG), text.as_bytes(), 0o600)?;
-    Ok(Outcome::Applied { role: config.role, table, wifi: config.network.wifi.is_some() })
+    Ok(Applied { role: config.role, table, wifi: config.network.wifi.is_some() })
 }
 
 /// A table number scanned in an earlier, interrupted run (the device configuration was
@@ -201,25 +215,9 @@ fn hex_string(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes a file whole or not at all: a temporary file, fsync, rename, fsync the directory.
+/// Writes a file whole or not at all (the updater's way: temporary file, fsync, rename).
 fn write_whole(path: &Path, bytes: &[u8], mode: u32) -> Result<(), ProvisionError> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode)
-        .open(&tmp)
-        .map_err(io("writing", &tmp))?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(io("writing", &tmp))?;
-    std::fs::rename(&tmp, path).map_err(io("replacing", path))?;
-    if let Some(dir) = path.parent() {
-        // FAT (the boot partition) cannot fsync a directory; the rename is still in order.
-        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
-    }
-    Ok(())
+    kiosk_flash::slots::replace_file(path, bytes, mode).map_err(io("writing", path))
 }
 
 #[cfg(test)]

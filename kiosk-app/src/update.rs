@@ -93,7 +93,7 @@ impl TrialCommit {
     /// At start: reports a rolled-back update, and returns a committer when this boot is a
     /// trial. Does nothing off our images (a developer's machine, the demo, tests).
     pub fn at_start() -> Option<TrialCommit> {
-        let running = Slot::from_cmdline(&std::fs::read_to_string("/proc/cmdline").ok()?)?;
+        let running = running_slot().ok()?;
         let (boot, state) = (DirBoot(PathBuf::from(BOOT_DIR)), PathBuf::from(STATE_DIR));
         match slots::status(&boot, running, &state) {
             Ok(Status::Committed { slot }) => {

@@ -218,15 +218,18 @@ fn run(cli: Cli) -> Result<()> {
         Command::Keygen { name } => {
             let (secret, public) = sign::generate()?;
             let with = |ext: &str| name.with_extension(ext);
-            if with("key").exists() {
-                bail!("{} exists; not overwriting a release key", with("key").display());
-            }
-            // The secret key is readable by its owner only.
+            // The secret key is readable by its owner only, and never overwritten.
             {
                 use std::io::Write;
                 use std::os::unix::fs::OpenOptionsExt;
-                let mut f =
-                    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(with("key"))?;
+                let created =
+                    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(with("key"));
+                let mut f = match created {
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        bail!("{} exists; not overwriting a release key", with("key").display())
+                    }
+                    other => other.with_context(|| format!("creating {}", with("key").display()))?,
+                };
                 f.write_all(format!("{secret}\n").as_bytes())?;
             }
             std::fs::write(with("pub"), public + "\n")?;

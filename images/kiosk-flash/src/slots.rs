@@ -151,19 +151,21 @@ impl BootFiles for DirBoot {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        replace_file(&path, bytes)
+        replace_file(&path, bytes, 0o666)
     }
 }
 
-/// Writes a temporary file beside `path`, syncs it, renames it over `path` and syncs the
-/// directory: a power cut leaves the old file or the new one, never half of either.
-pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Writes a temporary file beside `path` (with permissions `mode`, before the umask), syncs
+/// it, renames it over `path` and syncs the directory: a power cut leaves the old file or the
+/// new one, never half of either. First-boot provisioning writes its files this way too.
+pub fn replace_file(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
     tmp_name.push(".new");
     let tmp = dir.join(tmp_name);
-    let mut f = std::fs::File::create(&tmp)?;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     drop(f);
@@ -333,7 +335,7 @@ impl TrialRecord {
         std::fs::create_dir_all(state).map_err(state_io(state))?;
         let text = format!("slot={}\nversion={}\narmed_at={}\n", self.slot, self.version, self.armed_at);
         let path = Self::path(state);
-        replace_file(&path, text.as_bytes()).map_err(state_io(&path))
+        replace_file(&path, text.as_bytes(), 0o666).map_err(state_io(&path))
     }
 
     pub fn clear(state: &Path) -> Result<(), SlotError> {

@@ -135,16 +135,8 @@ fn perform(shell: &Shell, screen: &Screen, command: &str, arg: &str) -> Result<S
 /// Pumps until the work the session asked for is done, then draws what changed, as the
 /// display would at its next refresh.
 fn settle(shell: &Shell, screen: &Screen) -> Result<()> {
-    let deadline = Instant::now() + SETTLE_LIMIT;
-    loop {
-        shell.pump();
-        if !shell.busy() {
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!("still busy after {SETTLE_LIMIT:?} on {}", page_name(shell.view().page));
-        }
-        std::thread::sleep(TICK);
+    if !shell.settle(SETTLE_LIMIT) {
+        bail!("still busy after {SETTLE_LIMIT:?} on {}", page_name(shell.view().page));
     }
     screen.draw(false);
     Ok(())

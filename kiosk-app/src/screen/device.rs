@@ -119,13 +119,11 @@ pub fn open_screen(config: &Config, runtime: &tokio::runtime::Runtime) -> Result
         true,
     ));
     // The first boot may come before the POS link has delivered a menu. The device is up
-    // meanwhile (devices, POS link): systemd hears "ready", so its start timeout does not
-    // restart the service over a POS that is not reachable yet.
-    if runner.menu()?.is_none() {
-        crate::systemd::ready();
-    }
+    // meanwhile (devices, POS link): systemd hears "ready" (repeating it is harmless), so its
+    // start timeout does not restart the service over a POS that is not reachable yet.
     while runner.menu()?.is_none() {
         tracing::warn!("no menu in the store yet: waiting for the POS link (or `kiosk menu import`)");
+        crate::systemd::ready();
         crate::systemd::alive();
         std::thread::sleep(std::time::Duration::from_secs(5));
     }

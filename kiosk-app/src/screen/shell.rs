@@ -181,6 +181,22 @@ impl Shell {
         self.in_flight.get() > 0
     }
 
+    /// Pumps until the work the session asked for is done (a payment included); false when
+    /// it is still busy after `limit`. For screens driven without an event loop.
+    pub fn settle(&self, limit: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            self.pump();
+            if !self.busy() {
+                return true;
+            }
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
     /// The control the keypad focus is on, by its label.
     pub fn focused(&self) -> Option<String> {
         self.guide.focused()

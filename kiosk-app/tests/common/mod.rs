@@ -43,13 +43,6 @@ pub fn counter_kiosk(dir: &std::path::Path) -> kiosk_app::config::Config {
 
 /// Pumps a screen's shell until the work it asked for is done.
 pub fn settle(shell: &kiosk_app::screen::shell::Shell) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        shell.pump();
-        if !shell.busy() {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "the UI did not settle on {:?}", shell.view().page);
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let settled = shell.settle(std::time::Duration::from_secs(30));
+    assert!(settled, "the UI did not settle on {:?}", shell.view().page);
 }
