@@ -225,3 +225,58 @@ fn every_print_kind_round_trips_through_the_queue() {
     let kinds: Vec<PrintKind> = store.print_pending(10).unwrap().into_iter().map(|j| j.kind).collect();
     assert_eq!(kinds, PrintKind::ALL);
 }
+
+/// A table's round, stored as a draft.
+fn round_draft(store: &mut Store, menu: &Menu, n: u128, table: &str, round: u32) -> Order {
+    let mut cart = Cart::default();
+    cart.add(menu, Selection::of("cola", 1), None).unwrap();
+    let kind = OrderKind::Table { table: TableId(table.into()), guests: 2, round };
+    let mut order =
+        Order::from_cart(OrderId(Uuid::from_u128(n)), 0, kind, Settlement::Tab, &cart, menu, 1_000).unwrap();
+    store.create_order(&mut order, "d", Actor::Customer, 1).unwrap();
+    order
+}
+
+/// A table's round, committed onto its tab.
+fn round(store: &mut Store, menu: &Menu, n: u128, table: &str, round: u32) -> Order {
+    let order = round_draft(store, menu, n, table, round);
+    store.commit_order(order.id, &[], Actor::Customer, 2).unwrap();
+    order
+}
+
+fn ids(orders: &[Order]) -> Vec<u128> {
+    orders.iter().map(|o| o.id.0.as_u128()).collect()
+}
+
+#[test]
+fn a_tab_stays_open_until_its_bill_is_paid_or_staff_close_it() {
+    let menu = menu();
+    let mut store = Store::open_in_memory().unwrap();
+    let seven = TableId("7".into());
+    round(&mut store, &menu, 1, "7", 1);
+    round(&mut store, &menu, 2, "8", 1);
+    round(&mut store, &menu, 3, "7", 2);
+    // A round left a draft by a crash, and a round voided by staff, are not owed.
+    round_draft(&mut store, &menu, 4, "7", 3);
+    let voided = round(&mut store, &menu, 5, "7", 3);
+    store.apply_event(voided.id, OrderEvent::VoidUnpaid, Actor::Operator, 4).unwrap();
+    assert_eq!(ids(&store.open_tab(&seven).unwrap()), [1, 3]);
+
+    // The bill paid at the table settles rounds 1 and 3; table 8 still owes.
+    let tab = Tab::restore(seven.clone(), store.open_tab(&seven).unwrap());
+    let mut bill = tab.bill_order(OrderId(Uuid::from_u128(6)), 5).unwrap();
+    store.create_order(&mut bill, "d", Actor::Customer, 5).unwrap();
+    assert_eq!(ids(&store.open_tab(&seven).unwrap()), [1, 3], "a bill not yet paid settles nothing");
+    store.apply_event(bill.id, OrderEvent::RequestPayment, Actor::Customer, 6).unwrap();
+    store.apply_event(bill.id, OrderEvent::PaymentApproved, Actor::Customer, 7).unwrap();
+    store.commit_order(bill.id, &[], Actor::Customer, 8).unwrap();
+    assert!(store.open_tab(&seven).unwrap().is_empty());
+    assert_eq!(ids(&store.open_tab(&TableId("8".into())).unwrap()), [2]);
+
+    // The next guests' tab; then staff close it after payment at the counter.
+    round(&mut store, &menu, 7, "7", 1);
+    assert_eq!(ids(&store.open_tab(&seven).unwrap()), [7]);
+    store.close_tab(&seven, Actor::Operator, 9).unwrap();
+    assert!(store.open_tab(&seven).unwrap().is_empty());
+    assert!(store.audit_log(1).unwrap()[0].action == "tab.close");
+}

@@ -159,6 +159,12 @@ impl KioskProcess {
             .collect())
     }
 
+    /// What the table's tab shows it owes, in won (0 for a new tab, or on a kiosk).
+    pub fn tab_total(&mut self) -> Result<i64, DriveError> {
+        let tab = self.view()?.remove("tab").unwrap_or_default();
+        Ok(tab.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0))
+    }
+
     /// SIGKILL: no chance to finish anything, as in a power cut.
     pub fn kill(self) {
         drop(self);
@@ -338,6 +344,8 @@ pub struct DeviceOrder {
     pub number: i64,
     pub total: i64,
     pub state: String,
+    /// The order's kind as stored (`type`: kiosk, table or table_bill, with its fields).
+    pub kind: serde_json::Value,
     /// (item name as printed, quantity)
     pub lines: Vec<(String, i64)>,
 }
@@ -345,7 +353,7 @@ pub struct DeviceOrder {
 pub fn device_orders(db: &Path) -> Vec<DeviceOrder> {
     let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let mut orders: Vec<DeviceOrder> = conn
-        .prepare("SELECT id, number, total, state FROM orders")
+        .prepare("SELECT id, number, total, state, kind_json FROM orders")
         .unwrap()
         .query_map([], |r| {
             Ok(DeviceOrder {
@@ -353,6 +361,7 @@ pub fn device_orders(db: &Path) -> Vec<DeviceOrder> {
                 number: r.get(1)?,
                 total: r.get(2)?,
                 state: r.get(3)?,
+                kind: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
                 lines: vec![],
             })
         })
@@ -444,7 +453,14 @@ pub struct Audit {
     pub approvals: usize,
     pub cancelled_approvals: usize,
     pub receipts: usize,
+    /// What the table still owes: its standing rounds that no paid bill settled.
+    pub open_tab: i64,
     pub problems: Vec<String>,
+}
+
+/// The device completed the order (paid, or committed unpaid).
+fn completed(o: &DeviceOrder) -> bool {
+    matches!(o.state.as_str(), "committed" | "sent_to_pos" | "acknowledged" | "ready" | "completed")
 }
 
 impl Audit {
@@ -453,7 +469,9 @@ impl Audit {
     /// receipt matching its order's lines and total.
     pub fn run(stage: &Stage) -> Audit {
         let mut audit = Audit::default();
-        let server = ServerDb::open(&stage.server_db).unwrap().orders(0, 100_000).unwrap();
+        let server_db = ServerDb::open(&stage.server_db).unwrap();
+        let server = server_db.orders(0, 100_000).unwrap();
+        let at_the_counter = server_db.settled_rounds().unwrap();
         audit.server_orders = server.len();
         let mut by_id: BTreeMap<String, i64> = BTreeMap::new();
         for o in &server {
@@ -472,10 +490,7 @@ impl Audit {
             let delivered = by_id.get(id);
             // An order the device completed must have reached the store; one it cancelled
             // (declined, abandoned, refunded in recovery) must not have.
-            let completed = matches!(
-                o.state.as_str(),
-                "committed" | "sent_to_pos" | "acknowledged" | "ready" | "completed"
-            );
+            let completed = completed(o);
             if matches!(o.state.as_str(), "payment_approved" | "payment_unknown") {
                 audit
                     .problems
@@ -496,6 +511,8 @@ impl Audit {
                 audit.problems.push(format!("the store has order {} that no device journaled", o.order_id));
             }
         }
+
+        audit.tabs(devices.values().filter(|(d, _)| *d == "table-7").map(|(_, o)| o), &at_the_counter);
 
         // Each device has its own terminal, and approval numbers are per terminal.
         let terminals = [
@@ -559,14 +576,46 @@ impl Audit {
         audit
     }
 
+    /// The table's bills: no round paid twice (on two bills, or on a bill and at the
+    /// counter), every paid bill the sum of its rounds; what is left is the open tab.
+    fn tabs<'a>(&mut self, table: impl Iterator<Item = &'a DeviceOrder>, at_the_counter: &BTreeSet<String>) {
+        let table: Vec<&DeviceOrder> = table.filter(|o| completed(o)).collect();
+        let rounds: BTreeMap<&str, i64> =
+            table.iter().filter(|o| o.kind["type"] == "table").map(|o| (o.id.as_str(), o.total)).collect();
+        let mut billed = BTreeSet::new();
+        for bill in table.iter().filter(|o| o.kind["type"] == "table_bill") {
+            let mut sum = 0;
+            for round in bill.kind["rounds"].as_array().into_iter().flatten().filter_map(|r| r.as_str()) {
+                if !billed.insert(round) || at_the_counter.contains(round) {
+                    self.problems.push(format!("round {round} is paid twice"));
+                }
+                match rounds.get(round) {
+                    Some(total) => sum += total,
+                    None => self
+                        .problems
+                        .push(format!("bill {} settles {round}, not a standing round", bill.number)),
+                }
+            }
+            if sum != bill.total {
+                self.problems.push(format!("bill {} totals {}, its rounds {sum}", bill.number, bill.total));
+            }
+        }
+        self.open_tab = rounds
+            .iter()
+            .filter(|(id, _)| !billed.contains(*id) && !at_the_counter.contains(**id))
+            .map(|(_, total)| total)
+            .sum();
+    }
+
     pub fn summary(&self) -> String {
         format!(
-            "{} orders at the store server, {} journaled by the devices, {} approvals ({} cancelled), {} receipts, {} problems",
+            "{} orders at the store server, {} journaled by the devices, {} approvals ({} cancelled), {} receipts, {} won on the open tab, {} problems",
             self.server_orders,
             self.device_orders,
             self.approvals,
             self.cancelled_approvals,
             self.receipts,
+            self.open_tab,
             self.problems.len()
         )
     }

@@ -9,7 +9,7 @@ use kiosk_app::pos::link::KioskLink;
 use kiosk_app::pos_server::db::ServerDb;
 use kiosk_app::pos_server::{ServeOptions, ServerHandle, start};
 use kiosk_app::store::{Actor, Store};
-use kiosk_domain::{Cart, Menu, Order, OrderId, OrderKind, Selection, Service, Settlement};
+use kiosk_domain::{Cart, Menu, Order, OrderId, OrderKind, Selection, Service, Settlement, TableId};
 
 pub struct TestServer {
     pub handle: ServerHandle,
@@ -64,20 +64,29 @@ impl TestServer {
 /// A pay-at-counter kiosk order with two lines, created and committed (so it is in the
 /// outbox). `n` varies the quantities so payloads differ.
 pub fn commit_order(store: &mut Store, menu: &Menu, n: u32, now_ms: i64) -> Order {
+    let kind = OrderKind::Kiosk { service: Service::TakeOut };
+    commit(store, menu, n, kind, Settlement::PayAtCounter, now_ms)
+}
+
+/// Round `round` of `table`'s tab, committed unpaid.
+pub fn commit_round(store: &mut Store, menu: &Menu, table: &str, round: u32, now_ms: i64) -> Order {
+    let kind = OrderKind::Table { table: TableId(table.into()), guests: 2, round };
+    commit(store, menu, round, kind, Settlement::Tab, now_ms)
+}
+
+fn commit(
+    store: &mut Store,
+    menu: &Menu,
+    n: u32,
+    kind: OrderKind,
+    settlement: Settlement,
+    now_ms: i64,
+) -> Order {
     let mut cart = Cart::default();
     cart.add(menu, Selection::of("cola", 1 + n % 3), None).unwrap();
     cart.add(menu, Selection::of("cheese-sticks", 1), None).unwrap();
-    let kind = OrderKind::Kiosk { service: Service::TakeOut };
-    let mut order = Order::from_cart(
-        OrderId(uuid::Uuid::new_v4()),
-        0,
-        kind,
-        Settlement::PayAtCounter,
-        &cart,
-        menu,
-        now_ms,
-    )
-    .unwrap();
+    let mut order =
+        Order::from_cart(OrderId(uuid::Uuid::new_v4()), 0, kind, settlement, &cart, menu, now_ms).unwrap();
     store.create_order(&mut order, "2026-11-22", Actor::Customer, now_ms).unwrap();
     store.commit_order(order.id, &[], Actor::System, now_ms).unwrap();
     order

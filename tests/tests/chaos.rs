@@ -2,7 +2,8 @@
 //! least `KIOSK_CHAOS_KILLS`, default 300; raise it for a longer run) and restarted, the store
 //! server is restarted, and the LAN between the devices and the store is cut at random.
 //! Afterwards, with everything back: no order lost, none doubled, every approval either
-//! matched to a delivered order or cancelled, every printed receipt matching its order.
+//! matched to a delivered order or cancelled, every printed receipt matching its order, no
+//! table round on two paid bills, and the tablet showing the tab the table still owes.
 //! `KIOSK_CHAOS_SEED` replays a run.
 
 use std::sync::Arc;
@@ -97,9 +98,11 @@ fn kills_server_restarts_and_lan_cuts_lose_and_double_nothing() {
         } else {
             let (k, restarted) = running(&mut table, &stage.table_config.clone(), "1280x800", &mut counts);
             if restarted {
-                // The tablet does not keep its tab across a restart (the rounds are at the
-                // store server): it starts a new one.
-                rounds_on_tab = 0;
+                // The tablet comes back with its tab: whether it owes decides the next flow.
+                match k.tab_total() {
+                    Ok(owed) => rounds_on_tab = u32::from(owed > 0),
+                    Err(e) => panic!("the restarted tablet answers: {e}"),
+                }
             }
             if kill {
                 k.kill_after(rng.random_range(1..10), Duration::from_millis(rng.random_range(0..120)));
@@ -142,12 +145,13 @@ fn kills_server_restarts_and_lan_cuts_lose_and_double_nothing() {
     drop(table.take());
     let kiosk =
         KioskProcess::start(&stage.kiosk_config, "800x1280").expect("the kiosk starts after the chaos");
-    let table =
+    let mut table =
         KioskProcess::start(&stage.table_config, "1280x800").expect("the table starts after the chaos");
     counts.starts += 2;
     let drained = drain(&mut stage, Duration::from_secs(120));
     std::thread::sleep(Duration::from_secs(2));
     stage.collect_printed();
+    let shown_tab = table.tab_total().expect("the tablet answers");
     kiosk.quit();
     table.quit();
 
@@ -166,6 +170,7 @@ fn kills_server_restarts_and_lan_cuts_lose_and_double_nothing() {
     println!("chaos: {}", audit.summary());
     assert!(drained, "every completed order reaches the store server once the LAN is back");
     assert!(audit.problems.is_empty(), "{:#?}", audit.problems);
+    assert_eq!(shown_tab, audit.open_tab, "the tablet shows what the table owes after all the restarts");
     assert!(counts.kills >= target);
     assert!(audit.server_orders > 0 && audit.receipts > 0, "the run did real work");
 }

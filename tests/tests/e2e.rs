@@ -1,12 +1,14 @@
-//! End to end: 100 orders through the real `kiosk` binary's customer screens (a kiosk and a
+//! End to end: 102 orders through the real `kiosk` binary's customer screens (a kiosk and a
 //! table tablet, headless), with the printer, card terminals and scanner simulated on PTYs
 //! and the reference store server on TCP. Kiosk customers pay by card, by Kakao Pay / Naver
 //! Pay barcode and at the counter, some with a receipt; the table sends rounds and pays its
-//! bills at the table. Then: every order at the store server exactly once, every approval
-//! matched to its order, every receipt printed with the order's lines and total.
+//! bills at the table (losing power mid-tab now and then) or at the counter. Then: every
+//! order at the store server exactly once, every approval matched to its order, every
+//! receipt printed with the order's lines and total, no round paid twice.
 
 use std::time::Duration;
 
+use kiosk_app::pos_server::db::ServerDb;
 use kiosk_tests::e2e::{
     Audit, Basket, KioskProcess, Pay, Stage, drain, kiosk_order, table_bill, table_round,
 };
@@ -32,16 +34,44 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
         kiosk_orders += 1;
         receipts += usize::from(receipt);
     }
-    // Ten tabs of three rounds each, each closed by paying the bill at the table.
+    // Ten tabs of three rounds each, each closed by paying the bill at the table. On four
+    // of them the tablet loses power after the second round and comes back with the tab.
+    let mut power_cuts = 0;
     for tab in 0..10 {
+        let mut owed = 0;
         for round in 0..3 {
-            table_round(&mut table, &Basket::random(&mut rng), round == 0)
+            let basket = Basket::random(&mut rng);
+            table_round(&mut table, &basket, round == 0)
                 .unwrap_or_else(|e| panic!("tab {tab} round {round}: {e}"));
             rounds += 1;
+            owed += basket.total();
+            if round == 1 && tab % 3 == 0 {
+                table.kill();
+                table =
+                    KioskProcess::start(&stage.table_config, "1280x800").expect("the tablet starts again");
+                power_cuts += 1;
+                assert_eq!(table.tab_total().unwrap(), owed, "tab {tab}: the restarted tablet shows the tab");
+            }
         }
         table_bill(&mut table).unwrap_or_else(|e| panic!("tab {tab} bill: {e}"));
         bills += 1;
     }
+    // The eleventh tab is paid at the counter: staff settle the table at the store, and the
+    // tablet's tab closes by itself.
+    for round in 0..2 {
+        table_round(&mut table, &Basket::random(&mut rng), round == 0)
+            .unwrap_or_else(|e| panic!("counter tab round {round}: {e}"));
+        rounds += 1;
+    }
+    assert!(drain(&mut stage, Duration::from_secs(60)), "the rounds reach the store server");
+    let settled = ServerDb::open(&stage.server_db).unwrap().settle_table("7").unwrap();
+    assert_eq!(settled.len(), 2, "the counter settles the two rounds not paid at the table");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while table.tab_total().unwrap() != 0 {
+        assert!(std::time::Instant::now() < deadline, "the tablet's tab closes after the counter");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
     assert!(drain(&mut stage, Duration::from_secs(60)), "every order reaches the store server");
     // The printer takes a moment after the last order.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -56,11 +86,12 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
 
     let audit = Audit::run(&stage);
     println!(
-        "e2e: {kiosk_orders} kiosk orders, {rounds} table rounds, {bills} bills paid at the table; {}",
+        "e2e: {kiosk_orders} kiosk orders, {rounds} table rounds, {bills} bills paid at the table, {power_cuts} tablet power cuts mid-tab; {}",
         audit.summary()
     );
     assert!(audit.problems.is_empty(), "{:#?}", audit.problems);
     assert_eq!(audit.server_orders, kiosk_orders + rounds + bills, "exactly once at the store server");
     assert_eq!(audit.receipts, receipts, "every receipt asked for was printed");
     assert_eq!(audit.approvals, 40 + bills, "card and barcode payments and the table's bills");
+    assert_eq!(audit.open_tab, 0, "every tab paid");
 }

@@ -8,9 +8,9 @@ use kiosk_app::pos::sync::PosSync;
 use kiosk_app::pos::wire::{OrderStatus, PROTOCOL, StaffReason};
 use kiosk_app::pos::{MenuFetch, PosAdapter, PosError};
 use kiosk_app::store::{OutboxStatus, Store};
-use kiosk_domain::{ItemId, OrderId, OrderState};
+use kiosk_domain::{ItemId, OrderId, OrderState, TableId};
 use kiosk_tests::example_menu;
-use kiosk_tests::pos::{TestServer, commit_order, shared};
+use kiosk_tests::pos::{TestServer, commit_order, commit_round, shared};
 
 async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
@@ -150,6 +150,63 @@ async fn sold_out_and_ready_reach_the_device_within_two_seconds() {
     assert_eq!(store.lock().unwrap().order_state(order.id).unwrap(), OrderState::Ready);
     task.abort();
     outbox.abort();
+    server.handle.stop().await;
+}
+
+#[tokio::test]
+async fn a_table_paid_at_the_counter_closes_the_tablets_tab_even_while_it_was_off() {
+    let server = TestServer::start(None).await;
+    let link = std::sync::Arc::new(server.client(&server.device_token));
+    let store = shared(Store::open_in_memory().unwrap());
+    let (sync, view) = PosSync::new(store.clone(), link.clone(), None);
+    let task = tokio::spawn(sync.run());
+    wait_for("connected", Duration::from_secs(5), || view.borrow().reachable).await;
+
+    let seven = TableId("7".into());
+    let (worker, outbox) = OutboxWorker::new(store.clone(), link.clone(), Backoff::default());
+    let outbox_task = tokio::spawn(worker.run());
+    let rounds: Vec<_> =
+        (1..=2).map(|r| commit_round(&mut store.lock().unwrap(), &example_menu(), "7", r, 1_000)).collect();
+    outbox.order_committed();
+    wait_for("both rounds at the store", Duration::from_secs(5), || {
+        store.lock().unwrap().outbox_pending_count().unwrap() == 0
+    })
+    .await;
+    assert_eq!(store.lock().unwrap().open_tab(&seven).unwrap().len(), 2);
+
+    // The tablet is switched off; staff take payment at the counter; it comes back.
+    task.abort();
+    let _ = task.await;
+    let settled = server.db().settle_table("7").unwrap();
+    let mut expected: Vec<String> = rounds.iter().map(|o| o.id.to_string()).collect();
+    expected.sort();
+    let mut got = settled.clone();
+    got.sort();
+    assert_eq!(got, expected);
+    assert!(server.db().settle_table("7").is_err(), "nothing more is owed");
+    let (sync, view) = PosSync::new(store.clone(), link.clone(), None);
+    let task = tokio::spawn(sync.run());
+    wait_for("settled", Duration::from_secs(5), || view.borrow().tabs_settled == 1).await;
+    assert!(
+        store.lock().unwrap().open_tab(&seven).unwrap().is_empty(),
+        "the tab closed from where it left off"
+    );
+
+    // The next guests' round stays open until they pay, through the admin endpoint this time.
+    let next = commit_round(&mut store.lock().unwrap(), &example_menu(), "7", 1, 2_000);
+    outbox.order_committed();
+    wait_for("the next round at the store", Duration::from_secs(5), || {
+        store.lock().unwrap().outbox_pending_count().unwrap() == 0
+    })
+    .await;
+    let answer = admin_post(&server, "/admin/v1/tables/7/settle", "").await;
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.contains(&next.id.to_string()), "{answer}");
+    wait_for("settled again", Duration::from_secs(2), || view.borrow().tabs_settled == 2).await;
+    assert!(store.lock().unwrap().open_tab(&seven).unwrap().is_empty());
+    let answer = admin_post(&server, "/admin/v1/tables/7/settle", "").await;
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    task.abort();
+    outbox_task.abort();
     server.handle.stop().await;
 }
 

@@ -70,6 +70,14 @@ impl OrderKind {
         }
     }
 
+    /// A table round's number.
+    pub fn round(&self) -> Option<u32> {
+        match self {
+            OrderKind::Table { round, .. } => Some(*round),
+            _ => None,
+        }
+    }
+
     /// Food to make: everything but a bill.
     pub fn goes_to_kitchen(&self) -> bool {
         !matches!(self, OrderKind::TableBill { .. })
@@ -233,8 +241,25 @@ impl Tab {
         Tab { table, guests, rounds: Vec::new() }
     }
 
+    /// The tab as a restart finds it: the rounds the store holds as committed since the
+    /// table was last settled, oldest first. Their numbers are kept as they were sent (a
+    /// round lost as a draft in a crash leaves a gap the next round does not fill); the
+    /// guests are the first round's. Orders that are not this table's rounds are left out.
+    /// The next round continues after the highest number.
+    pub fn restore(table: TableId, rounds: Vec<Order>) -> Tab {
+        let rounds: Vec<Order> = rounds
+            .into_iter()
+            .filter(|o| matches!(&o.kind, OrderKind::Table { table: t, .. } if *t == table))
+            .collect();
+        let guests = match rounds.first().map(|o| &o.kind) {
+            Some(OrderKind::Table { guests, .. }) => *guests,
+            _ => 0,
+        };
+        Tab { table, guests, rounds }
+    }
+
     pub fn next_round(&self) -> u32 {
-        self.rounds.len() as u32 + 1
+        self.rounds.iter().filter_map(|o| o.kind.round()).max().unwrap_or(0) + 1
     }
 
     /// The kind for the next round's order.

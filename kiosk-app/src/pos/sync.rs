@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kiosk_domain::{ItemId, OrderEvent, OrderId, OrderState};
+use kiosk_domain::{ItemId, OrderEvent, OrderId, OrderState, TableId};
 use tokio::sync::{mpsc, watch};
 
 use super::outbox::{Backoff, OutboxHandle};
@@ -30,6 +30,9 @@ pub struct PosView {
     pub sold_out: BTreeSet<String>,
     /// Latest status per order id, for this device's recent orders.
     pub order_status: BTreeMap<String, OrderStatus>,
+    /// Counts the POS's settlements of this device's table tabs (paid at the counter): the
+    /// screen reloads the tab when it changes.
+    pub tabs_settled: u64,
     /// Why the link is down, or why the last menu was refused.
     pub problem: Option<String>,
     /// When `reachable` last changed (Unix ms).
@@ -77,9 +80,13 @@ impl<A: PosAdapter> PosSync<A> {
         });
     }
 
-    /// Runs until the task is dropped: follow updates, reconnect with backoff.
+    /// Runs until the task is dropped: follow updates, reconnect with backoff. Resumes after
+    /// the last update applied before a restart.
     pub async fn run(self) {
-        let mut since = None;
+        let mut since = self.with_store(|s| s.pos_cursor()).unwrap_or_else(|e| {
+            tracing::warn!("POS updates: the stored cursor is unreadable ({e}); starting afresh");
+            None
+        });
         let mut failures = 0u32;
         loop {
             match self.follow(&mut since).await {
@@ -113,6 +120,10 @@ impl<A: PosAdapter> PosSync<A> {
                     }
                     *since = Some(update.seq);
                     self.apply(update.update).await;
+                    // After applying: a crash in between applies it again, which changes nothing.
+                    if let Err(e) = self.with_store(|s| s.set_pos_cursor(update.seq, unix_now_ms())) {
+                        tracing::warn!("POS updates: keeping the cursor: {e}");
+                    }
                 }
             }
         }
@@ -162,6 +173,7 @@ impl<A: PosAdapter> PosSync<A> {
             }
             Update::Menu { .. } => self.refresh_menu().await.map(|_| ()).map_err(|e| e.to_string()),
             Update::OrderStatus { order_id, status } => self.order_status(&order_id, status),
+            Update::TableSettled { table, orders } => self.table_settled(&table, &orders),
         };
         if let Err(problem) = outcome {
             tracing::warn!("POS update not applied: {problem}");
@@ -189,6 +201,21 @@ impl<A: PosAdapter> PosSync<A> {
         }
         for item in wanted.difference(&current) {
             self.mark_sold_out(item, true)?;
+        }
+        Ok(())
+    }
+
+    fn table_settled(&self, table: &str, orders: &[String]) -> Result<(), String> {
+        let rounds = orders
+            .iter()
+            .map(|id| id.parse().map(OrderId))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| format!("table {table} settled with an order id that is not one: {orders:?}"))?;
+        let changed = self
+            .with_store(|s| s.settle_rounds(&TableId(table.to_owned()), &rounds, Actor::Pos, unix_now_ms()))
+            .map_err(|e| e.to_string())?;
+        if changed {
+            self.view.send_modify(|v| v.tabs_settled += 1);
         }
         Ok(())
     }

@@ -223,6 +223,12 @@ pub enum Update {
         order_id: String,
         status: OrderStatus,
     },
+    /// Staff took payment for the table at the counter: these rounds (order ids) are paid,
+    /// and the tablet's tab no longer shows them.
+    TableSettled {
+        table: String,
+        orders: Vec<String>,
+    },
 }
 
 impl Update {
@@ -234,6 +240,7 @@ impl Update {
             Update::Store { .. } => "store",
             Update::Menu { .. } => "menu",
             Update::OrderStatus { .. } => "order_status",
+            Update::TableSettled { .. } => "table_settled",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `kiosk pos …`: run the reference store server and work on its database (issue tokens,
-//! load the menu, mark sold out, mark orders ready, list orders and staff calls). The
-//! commands write to the database file directly; a running server picks the changes up
-//! within a fraction of a second and pushes them to the devices.
+//! load the menu, mark sold out, mark orders ready, settle tables paid at the counter, list
+//! orders and staff calls). The commands write to the database file directly; a running
+//! server picks the changes up within a fraction of a second and pushes them to the devices.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -64,6 +64,12 @@ pub enum PosCommand {
     Status {
         order_id: String,
         status: String,
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+    },
+    /// The table paid at the counter: its rounds are settled and its tablet starts a new tab.
+    Settle {
+        table: String,
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
     },
@@ -148,6 +154,11 @@ pub fn run(command: PosCommand) -> Result<()> {
             };
             open(&db)?.set_order_status(&order_id, s)?;
             println!("{order_id}: {status}");
+            Ok(())
+        }
+        PosCommand::Settle { table, db } => {
+            let rounds = open(&db)?.settle_table(&table)?;
+            println!("table {table}: {} round(s) settled", rounds.len());
             Ok(())
         }
         PosCommand::Store { state, db } => {

@@ -1,15 +1,16 @@
 //! The reference store server's SQLite database: devices and their tokens, the menu,
 //! sold-out marks, received orders (deduplicated by order id), the update log that devices
-//! follow, staff calls, table claims and device health.
+//! follow, staff calls, table claims, device health and tables settled at the counter.
 //!
 //! Every write that devices must hear about appends to `events` in the same transaction,
 //! so a device that reconnects with its last event id misses nothing. The CLI writes to the
 //! same file while the server runs; the server notices new events by polling `MAX(seq)`.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use kiosk_domain::{Menu, Order};
+use kiosk_domain::{Menu, Order, OrderKind};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::clock::unix_now_ms;
@@ -88,7 +89,20 @@ CREATE TABLE kitchen_queue (
 );
 "#;
 
-const SCHEMA_VERSION: u32 = 1;
+/// Changes after the first schema: `MIGRATIONS[i]` takes version `i + 1` to `i + 2`.
+const MIGRATIONS: &[&str] = &[
+    // 2: rounds paid at the counter (a round is settled once).
+    r#"
+    CREATE TABLE table_settlements (
+        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+        table_id  TEXT NOT NULL,
+        order_id  TEXT NOT NULL UNIQUE,
+        at_ms     INTEGER NOT NULL
+    );
+    "#,
+];
+
+const SCHEMA_VERSION: u32 = 1 + MIGRATIONS.len() as u32;
 
 /// The server's view of a device, found by its token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,13 +155,19 @@ impl ServerDb {
         if version > SCHEMA_VERSION {
             return Err(DbError::TooNew(version));
         }
-        if version == 0 {
+        if version < SCHEMA_VERSION {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if tx.query_row("PRAGMA user_version", [], |r| r.get::<_, u32>(0))? == 0 {
+            // Another process may have migrated while we waited for the lock.
+            let mut version: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if version == 0 {
                 tx.execute_batch(SCHEMA)?;
-                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
                 tx.execute("INSERT INTO settings (key, value) VALUES ('store_open', '1')", [])?;
+                version = 1;
             }
+            for sql in &MIGRATIONS[(version - 1) as usize..] {
+                tx.execute_batch(sql)?;
+            }
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             tx.commit()?;
         }
         Ok(ServerDb { conn })
@@ -358,6 +378,60 @@ impl ServerDb {
         Ok(())
     }
 
+    /// Staff took payment for `table` at the counter: every round of it received and not
+    /// yet settled (by its bill paid at the table, or here before) is settled now, and the
+    /// devices that sent them hear about it. Returns the rounds settled.
+    pub fn settle_table(&mut self, table: &str) -> Result<Vec<String>> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut rounds: Vec<(String, String)> = Vec::new(); // (order id, device)
+        let mut paid = BTreeSet::new();
+        {
+            let mut stmt =
+                tx.prepare_cached("SELECT order_id, device, payload_json FROM orders ORDER BY seq")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })?;
+            for row in rows {
+                let (id, device, json) = row?;
+                match serde_json::from_str::<Order>(&json)?.kind {
+                    OrderKind::Table { table: t, .. } if t.0 == table => rounds.push((id, device)),
+                    OrderKind::TableBill { table: t, rounds } if t.0 == table => {
+                        paid.extend(rounds.iter().map(ToString::to_string));
+                    }
+                    _ => {}
+                }
+            }
+            let mut stmt = tx.prepare_cached("SELECT order_id FROM table_settlements WHERE table_id = ?1")?;
+            for id in stmt.query_map([table], |r| r.get::<_, String>(0))? {
+                paid.insert(id?);
+            }
+        }
+        rounds.retain(|(id, _)| !paid.contains(id));
+        if rounds.is_empty() {
+            return Err(DbError::NotFound(format!("an open tab for table {table}")));
+        }
+        let now = unix_now_ms();
+        let mut by_device: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (id, device) in &rounds {
+            tx.execute(
+                "INSERT INTO table_settlements (table_id, order_id, at_ms) VALUES (?1, ?2, ?3)",
+                params![table, id, now],
+            )?;
+            by_device.entry(device).or_default().push(id.clone());
+        }
+        for (device, orders) in by_device {
+            Self::append(&tx, Some(device), &Update::TableSettled { table: table.to_owned(), orders })?;
+        }
+        tx.commit()?;
+        Ok(rounds.into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// Every round settled at the counter (order ids).
+    pub fn settled_rounds(&self) -> Result<BTreeSet<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT order_id FROM table_settlements")?;
+        Ok(stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn orders(&self, after_seq: i64, limit: u32) -> Result<Vec<ReceivedOrder>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, order_id, device, number, total, status, received_at_ms, duplicates FROM orders
@@ -511,6 +585,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = ServerDb::open(&dir.path().join("pos.sqlite")).unwrap();
         (dir, db)
+    }
+
+    #[test]
+    fn a_first_version_database_is_migrated_with_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pos.sqlite");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute("INSERT INTO settings (key, value) VALUES ('store_open', '0')", []).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        drop(conn);
+        let mut db = ServerDb::open(&path).unwrap();
+        assert!(!db.store_open().unwrap(), "the data stays");
+        assert!(db.settled_rounds().unwrap().is_empty());
+        assert!(matches!(db.settle_table("7"), Err(DbError::NotFound(_))));
+        drop(db);
+        ServerDb::open(&path).unwrap();
     }
 
     #[test]

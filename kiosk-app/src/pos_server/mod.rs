@@ -194,6 +194,7 @@ fn router(state: AppState) -> Router {
         .route("/admin/v1/orders", get(admin_orders))
         .route("/admin/v1/orders/{id}/status", post(admin_order_status))
         .route("/admin/v1/store", post(admin_store))
+        .route("/admin/v1/tables/{table}/settle", post(admin_settle_table))
         .route("/admin/v1/staff-calls", get(admin_staff_calls))
         .route("/admin/v1/devices", get(admin_devices))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint") })
@@ -418,7 +419,8 @@ async fn menu(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
         .into_response())
 }
 
-/// Where a device's stream starts: after its last event id, or with a snapshot.
+/// Where a device's stream starts: after its last event id, or with a snapshot (also when
+/// the id is ahead of this server's log: a server started over on a new database).
 fn start_cursor(headers: &HeaderMap, since: Option<u64>) -> Option<u64> {
     since.or_else(|| {
         headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok())
@@ -428,8 +430,8 @@ fn start_cursor(headers: &HeaderMap, since: Option<u64>) -> Option<u64> {
 async fn next_batch(state: &AppState, device: &str, cursor: Option<u64>) -> Result<Vec<Sequenced>, ApiError> {
     let device = device.to_owned();
     run(state, move |db| match cursor {
-        None => Ok(vec![db.snapshot()?]),
-        Some(since) => db.events_after(since, &device, 200),
+        Some(since) if since <= db.last_event()? => db.events_after(since, &device, 200),
+        _ => Ok(vec![db.snapshot()?]),
     })
     .await
 }
@@ -459,7 +461,7 @@ async fn events(
     let stream = futures_util::stream::unfold(follow, |mut f| async move {
         loop {
             if let Some(update) = f.pending.pop_front() {
-                f.cursor = Some(update.seq.max(f.cursor.unwrap_or(0)));
+                f.cursor = Some(update.seq);
                 let data = serde_json::to_string(&update).unwrap_or_default();
                 let event =
                     Event::default().id(update.seq.to_string()).event(update.update.kind()).data(data);
@@ -658,6 +660,18 @@ async fn admin_store(
     admin_change(&state, &headers, body, |db, b: StoreBody| db.set_store_open(b.open)).await
 }
 
+/// `{"orders": [...]}`: the rounds now settled; `not_found` when the table owes nothing.
+async fn admin_settle_table(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(table): Path<String>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    authenticate(&state, &headers, true).await?;
+    table_name(&table)?;
+    let orders = run_and_announce(&state, move |db| db.settle_table(&table)).await?;
+    Ok(axum::Json(serde_json::json!({"protocol": PROTOCOL, "orders": orders})))
+}
+
 async fn admin_staff_calls(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -706,6 +720,7 @@ mod tests {
             "/admin/v1/orders",
             "/admin/v1/orders/{id}/status",
             "/admin/v1/store",
+            "/admin/v1/tables/{table}/settle",
             "/admin/v1/staff-calls",
             "/admin/v1/devices",
         ] {
@@ -725,7 +740,7 @@ mod tests {
         ] {
             assert!(SPEC.contains(code.as_str()), "error code {} is not in the OpenAPI file", code.as_str());
         }
-        for kind in ["snapshot", "sold_out", "store", "menu", "order_status"] {
+        for kind in ["snapshot", "sold_out", "store", "menu", "order_status", "table_settled"] {
             assert!(
                 SPEC.contains(&format!("const: {kind} }}")),
                 "update kind {kind} is not in the OpenAPI file"

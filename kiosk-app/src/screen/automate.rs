@@ -10,7 +10,7 @@
 //! |---|---|
 //! | `press LABEL` | presses, waits for the work it started, draws what changed |
 //! | `wait PAGE [SECONDS]` | until the page is shown (default 20 s) |
-//! | `view` | `ok PAGE order=N items=N total=TEXT notice=TEXT` |
+//! | `view` | `ok PAGE order=N items=N total=TEXT tab=TEXT notice=TEXT` |
 //! | `labels` | every pressable label, `|`-separated |
 //! | `shot FILE` | writes a PNG of the screen |
 //! | `frame` | draws a full frame: `ok PAGE MICROSECONDS` |
@@ -108,9 +108,10 @@ fn perform(shell: &Shell, screen: &Screen, command: &str, arg: &str) -> Result<S
             let v = shell.view();
             let order = if v.order_number.is_empty() { "-".to_owned() } else { v.order_number.clone() };
             Ok(format!(
-                "order={order} items={} total={} notice={}",
+                "order={order} items={} total={} tab={} notice={}",
                 v.item_count,
                 v.total.replace(' ', "\u{a0}"),
+                if v.tab_total.is_empty() { "-".to_owned() } else { v.tab_total.replace(' ', "\u{a0}") },
                 v.notice.replace('\n', " ")
             ))
         }

@@ -169,6 +169,7 @@ pub fn show(
         k.set_all_items(model(view.all_items.iter().map(|c| item_view(c, photos)).collect()));
     }
     k.set_setting_table(s(&view.setting_table));
+    k.set_can_close_tab(view.can_close_tab);
     k.set_setting_volume(view.setting_volume as i32);
     k.set_setting_idle_s(view.setting_idle_s as i32);
     k.set_setting_language(s(view.setting_language.code()));
@@ -265,6 +266,7 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
     on!(on_set_sold_out, |item, sold_out| Some(Intent::SetSoldOut { item: item.as_str().into(), sold_out }));
     on!(on_printer_test, || Some(Intent::PrinterTest));
     on!(on_reprint_last, || Some(Intent::ReprintLast));
+    on!(on_close_tab, || Some(Intent::CloseTab));
     on!(on_adjust_setting, |key, step| {
         let key = match key.as_str() {
             "table" => Some(SettingKey::Table),

@@ -61,6 +61,8 @@ pub struct Shell {
     menu_version: RefCell<(String, std::collections::BTreeSet<String>)>,
     /// Order statuses from the POS already passed to the session.
     statuses: RefCell<std::collections::BTreeMap<String, OrderStatus>>,
+    /// The POS's count of tab settlements already shown.
+    tabs_settled: Cell<u64>,
     guide: Guide,
 }
 
@@ -119,7 +121,11 @@ impl Shell {
         let menu = runner.menu()?.ok_or_else(|| anyhow::anyhow!("no menu in the store: import one first"))?;
         let now = runner.clock.now_ms();
         let operator = runner.store.lock().expect("store lock").device_settings()?;
-        let flow = Flow::new(settings(config, operator), std::sync::Arc::new(menu), now);
+        let mut flow = Flow::new(settings(config, operator), std::sync::Arc::new(menu), now);
+        // A restart (crash, power cut, update) keeps the diners' tab.
+        if let Some(tab) = flow.tab() {
+            flow.restore_tab(runner.open_tab(&tab.table)?);
+        }
         let window = KioskWindow::new()?;
         slint::ComponentHandle::global::<kiosk_ui::Theme>(&window)
             .set_reach(f32::from(config.ui.low_reach_percent) / 100.0);
@@ -153,6 +159,7 @@ impl Shell {
             feeds: RefCell::new(feeds),
             menu_version: RefCell::new(Default::default()),
             statuses: RefCell::new(Default::default()),
+            tabs_settled: Cell::new(0),
             guide,
         });
         let weak = Rc::downgrade(&shell);
@@ -283,6 +290,10 @@ impl Shell {
                     }
                     statuses.insert(id.clone(), *status);
                 }
+                // The table paid at the counter: the tab is what the store still holds open.
+                if pos.tabs_settled != self.tabs_settled.replace(pos.tabs_settled) {
+                    self.reload_tab(now);
+                }
                 // The POS changed the menu or its sold-out marks: take the stored menu again.
                 let key = (pos.menu_version.clone().unwrap_or_default(), pos.sold_out.clone());
                 if *self.menu_version.borrow() != key {
@@ -321,6 +332,15 @@ impl Shell {
         for scan in scans {
             let effects = self.flow.borrow_mut().handle(Intent::Scanned(scan), now);
             self.dispatch(effects);
+        }
+    }
+
+    /// The POS settled the table: the tab becomes what the store still holds open.
+    fn reload_tab(&self, now: Now) {
+        let Some(table) = self.flow.borrow().tab().map(|t| t.table.clone()) else { return };
+        match self.runner.open_tab(&table) {
+            Ok(rounds) => self.flow.borrow_mut().tab_settled(rounds, now),
+            Err(e) => tracing::error!("reloading table {}'s tab: {e}", table.0),
         }
     }
 

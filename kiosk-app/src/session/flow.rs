@@ -214,6 +214,8 @@ pub enum Intent {
     },
     /// Operator page: cancel this approval (asks for confirmation first).
     CancelApproval(OrderId),
+    /// Operator page: the table paid at the counter; its tab is closed.
+    CloseTab,
     ConfirmCancel(bool),
     SetSoldOut {
         item: ItemId,
@@ -257,6 +259,8 @@ pub enum Effect {
     Sound(Cue),
     /// Reverse an order's standing approval at the terminal (the operator confirmed).
     CancelApproval(OrderId),
+    /// Record that the table's tab is settled (paid at the counter).
+    CloseTab(TableId),
     SetSoldOut {
         item: ItemId,
         sold_out: bool,
@@ -328,6 +332,8 @@ pub enum Outcome {
         order: OrderId,
         ok: bool,
     },
+    /// The table's tab is closed in the store: the next guests start a new one.
+    TabClosed,
     /// The menu changed (an operator's sold-out toggle, the POS).
     Menu(Arc<Menu>),
     /// The work could not be done (a store error): nothing was charged.
@@ -840,6 +846,13 @@ impl Flow {
                     return vec![Effect::CancelApproval(order)];
                 }
             }
+            Intent::CloseTab => {
+                if self.page == Page::Operator
+                    && let Some(tab) = self.tab.as_ref().filter(|t| !t.rounds.is_empty())
+                {
+                    return vec![Effect::CloseTab(tab.table.clone())];
+                }
+            }
             Intent::ReprintLast => {
                 if self.page == Page::Operator
                     && let Some(order) = self.last_order
@@ -1130,9 +1143,7 @@ impl Flow {
                     self.cart.lines().to_vec()
                 };
                 if bill {
-                    // The table is settled: the next guests start a new tab.
-                    self.tab = self.tab.take().map(|t| Tab::open(t.table, 0));
-                    self.guests = 2;
+                    self.new_tab();
                 } else {
                     self.cart.clear();
                 }
@@ -1238,6 +1249,10 @@ impl Flow {
                 self.notice = Some((text.into(), now.ms + NOTICE_MS));
                 return vec![Effect::LoadJournal];
             }
+            Outcome::TabClosed => {
+                self.new_tab();
+                self.notice = Some((s.tab_closed.into(), now.ms + NOTICE_MS));
+            }
             Outcome::Menu(menu) => self.set_menu(menu, now),
             Outcome::Failed { what } => {
                 tracing::error!("session: {what}");
@@ -1264,8 +1279,44 @@ impl Flow {
     /// The POS marked one of this table's rounds ready (or served): the diners are told.
     pub fn round_status(&mut self, order: OrderId, served: bool, now: Now) {
         let Some(tab) = &self.tab else { return };
-        let Some(round) = tab.rounds.iter().position(|o| o.id == order) else { return };
-        self.notice = Some((words::round_status(round + 1, served, self.lang), now.ms + NOTICE_MS));
+        let Some(round) = tab.rounds.iter().find(|o| o.id == order).and_then(|o| o.kind.round()) else {
+            return;
+        };
+        self.notice = Some((words::round_status(round, served, self.lang), now.ms + NOTICE_MS));
+    }
+
+    /// The tab a restart found in the store ([`crate::store::Store::open_tab`]): shown and
+    /// billed as if the tablet had never stopped. Only onto a fresh tab with no rounds yet.
+    pub fn restore_tab(&mut self, rounds: Vec<Order>) {
+        if let Some(tab) = &mut self.tab
+            && tab.rounds.is_empty()
+        {
+            *tab = Tab::restore(tab.table.clone(), rounds);
+        }
+    }
+
+    /// The POS settled the table (paid at the counter): the tab becomes `rounds`, what the
+    /// store still holds open (usually none), and the diners are thanked. Not while the
+    /// bill is being paid here: that payment settles it.
+    pub fn tab_settled(&mut self, rounds: Vec<Order>, now: Now) {
+        if self.settling {
+            return;
+        }
+        let Some(tab) = self.tab.take() else { return };
+        self.tab = Some(Tab::restore(tab.table, rounds));
+        if self.tab.as_ref().is_some_and(|t| t.rounds.is_empty()) {
+            self.guests = 2;
+        }
+        if self.page == Page::Bill {
+            self.page = Page::TableHome;
+        }
+        self.notice = Some((sentences(self.lang).done_bill.into(), now.ms + NOTICE_MS));
+    }
+
+    /// The table is settled: the next guests start a new tab.
+    fn new_tab(&mut self) {
+        self.tab = self.tab.take().map(|t| Tab::open(t.table, 0));
+        self.guests = 2;
     }
 
     pub(super) fn editor(&self) -> Option<&Editor> {

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use kiosk_domain::{Menu, Order, OrderEvent, OrderId, OrderState};
+use kiosk_domain::{Menu, Order, OrderEvent, OrderId, OrderState, TableId};
 
 use kiosk_drivers::gpio::patterns::Sound;
 use kiosk_drivers::gpio::service::GpioCommand;
@@ -41,6 +41,11 @@ pub struct Runner {
 impl Runner {
     fn store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
         f(&mut self.store.lock().expect("store lock"))
+    }
+
+    /// The rounds `table` still owes for, as the store holds them.
+    pub fn open_tab(&self, table: &TableId) -> Result<Vec<Order>, StoreError> {
+        self.store(|s| s.open_tab(table))
     }
 
     pub async fn perform(&self, effect: Effect) -> Option<Outcome> {
@@ -92,6 +97,12 @@ impl Runner {
                 Err(e) => Some(Outcome::Failed { what: format!("reading the payment journal: {e}") }),
             },
             Effect::CancelApproval(order) => Some(self.cancel_approval(order).await),
+            Effect::CloseTab(table) => {
+                Some(match self.store(|s| s.close_tab(&table, Actor::Operator, now)) {
+                    Ok(()) => Outcome::TabClosed,
+                    Err(e) => Outcome::Failed { what: format!("closing table {}'s tab: {e}", table.0) },
+                })
+            }
             Effect::Sound(cue) => {
                 let sound = match cue {
                     Cue::IdleWarning => Sound::Attention,

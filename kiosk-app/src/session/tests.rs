@@ -436,6 +436,62 @@ fn without_a_terminal_the_bill_says_pay_at_the_counter() {
     assert_eq!(f.page(), Page::Bill);
 }
 
+#[test]
+fn a_restarted_tablet_shows_and_bills_the_tab_it_had() {
+    let before = table_with_a_round(Settings::kiosk());
+    let rounds = before.tab().unwrap().rounds.clone();
+    let mut f = Flow::new(Settings { table: Some("7".into()), ..Settings::kiosk() }, demo_menu(), 100);
+    f.restore_tab(rounds.clone());
+    let v = f.view();
+    assert_eq!(f.page(), Page::TableHome);
+    assert_eq!((v.tab_total.as_str(), v.ask_guests), (before.view().tab_total.as_str(), false));
+    assert_eq!(f.tab().unwrap().next_round(), 2, "the next round continues the numbering");
+    f.restore_tab(Vec::new());
+    assert_eq!(f.tab().unwrap().rounds, rounds, "only a fresh tab is restored onto");
+    f.handle(Intent::ShowBill, at(101));
+    let e = f.handle(Intent::Pay(PayWith::Card), at(102));
+    assert!(
+        matches!(e.as_slice(), [Effect::Checkout { order, .. }] if order.total() == rounds[0].total()),
+        "the bill holds the rounds from before the restart: {e:?}"
+    );
+}
+
+#[test]
+fn a_table_settled_at_the_counter_starts_a_new_tab_unless_its_bill_is_being_paid_here() {
+    let mut f = table_with_a_round(Settings::kiosk());
+    f.handle(Intent::ShowBill, at(10));
+    f.tab_settled(Vec::new(), at(11));
+    assert_eq!(f.page(), Page::TableHome);
+    assert_eq!(f.view().notice, "계산이 완료되었습니다. 감사합니다.");
+    assert!(f.view().ask_guests && !f.tab().unwrap().owes());
+
+    let mut f = table_with_a_round(Settings::kiosk());
+    f.handle(Intent::ShowBill, at(10));
+    f.handle(Intent::Pay(PayWith::Card), at(11));
+    f.tab_settled(Vec::new(), at(12));
+    assert!(f.tab().unwrap().owes(), "the payment under way settles the tab");
+}
+
+#[test]
+fn the_operator_closes_a_tab_paid_at_the_counter() {
+    let mut f = table_with_a_round(Settings { methods: vec![PayWith::Counter], ..Settings::kiosk() });
+    assert!(f.handle(Intent::CloseTab, at(10)).is_empty(), "only staff close a tab");
+    operator(&mut f);
+    assert!(f.view().can_close_tab);
+    assert_eq!(f.handle(Intent::CloseTab, at(23)), vec![Effect::CloseTab(kiosk_domain::TableId("7".into()))]);
+    f.outcome(Outcome::TabClosed, at(24));
+    assert_eq!(f.view().notice, "테이블 계산을 마감했습니다");
+    assert!(!f.view().can_close_tab && f.tab().unwrap().rounds.is_empty());
+    assert!(f.handle(Intent::CloseTab, at(25)).is_empty(), "nothing left to close");
+    // the table number can change now
+    assert_eq!(
+        f.handle(Intent::AdjustSetting { key: SettingKey::Table, step: 1 }, at(26)),
+        vec![Effect::SaveSetting(crate::store::DeviceSetting::Table("8".into()))]
+    );
+    f.handle(Intent::Back, at(27));
+    assert!(f.view().ask_guests, "the next guests are asked how many they are");
+}
+
 fn operator(f: &mut Flow) {
     f.handle(Intent::OperatorGesture, at(20));
     f.handle(Intent::Pin("1234".into()), at(21));
@@ -488,7 +544,7 @@ fn the_operator_changes_settings_that_apply_at_once() {
     operator(&mut f);
     assert!(f.handle(Intent::AdjustSetting { key: SettingKey::Table, step: 1 }, at(40)).is_empty());
     assert_eq!(f.view().setting_table, "7");
-    assert!(f.view().notice.contains("테이블 번호를 바꿀 수 없습니다"), "{}", f.view().notice);
+    assert!(f.view().notice.contains("먼저 계산을 마감해 주세요"), "{}", f.view().notice);
 }
 
 #[test]

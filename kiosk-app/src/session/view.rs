@@ -110,6 +110,8 @@ pub struct View {
     pub all_items: Vec<ItemCard>,
     /// Operator page: the settings as they stand, and the payment journal.
     pub setting_table: String,
+    /// The table owes for rounds: staff can close its tab after payment at the counter.
+    pub can_close_tab: bool,
     pub setting_volume: u32,
     pub setting_idle_s: u32,
     pub setting_language: Lang,
@@ -183,6 +185,7 @@ impl Flow {
             devices: Vec::new(),
             all_items: Vec::new(),
             setting_table: self.settings().table.clone().unwrap_or_default(),
+            can_close_tab: self.tab.as_ref().is_some_and(|t| !t.rounds.is_empty()),
             setting_volume: u32::from(self.settings().volume),
             setting_idle_s: (self.settings().idle_timeout_ms / 1000) as u32,
             setting_language: self.settings().default_language,

@@ -74,7 +74,7 @@ pub fn sold_out_removed(names: &[String], lang: Lang) -> String {
 }
 
 /// The kitchen's word on a table's round `n`.
-pub fn round_status(n: usize, served: bool, lang: Lang) -> String {
+pub fn round_status(n: u32, served: bool, lang: Lang) -> String {
     match (ko(lang), served) {
         (true, false) => format!("{n}번째 주문이 준비되었습니다"),
         (true, true) => format!("{n}번째 주문이 나왔습니다"),
@@ -182,6 +182,7 @@ pub struct Sentences {
     pub saved: &'static str,
     pub cancelled: &'static str,
     pub cancel_failed: &'static str,
+    pub tab_closed: &'static str,
 }
 
 const KO: Sentences = Sentences {
@@ -213,10 +214,11 @@ const KO: Sentences = Sentences {
     wrong_pin: "PIN이 맞지 않습니다",
     wrong_code: "결제 바코드가 아닙니다. 다시 보여 주세요.",
     done_bill: "계산이 완료되었습니다. 감사합니다.",
-    table_has_tab: "이 테이블의 계산이 끝나지 않아 테이블 번호를 바꿀 수 없습니다",
+    table_has_tab: "이 테이블의 계산이 끝나지 않았습니다. 먼저 계산을 마감해 주세요",
     saved: "저장했습니다",
     cancelled: "승인을 취소했습니다",
     cancel_failed: "승인을 취소하지 못했습니다. 카드 단말기를 확인해 주세요.",
+    tab_closed: "테이블 계산을 마감했습니다",
 };
 
 const EN: Sentences = Sentences {
@@ -248,10 +250,11 @@ const EN: Sentences = Sentences {
     wrong_pin: "Wrong PIN",
     wrong_code: "That is not a payment barcode. Please show it again.",
     done_bill: "Your bill is paid. Thank you.",
-    table_has_tab: "This table's bill is still open: the table number cannot change",
+    table_has_tab: "This table's bill is still open: close the tab first",
     saved: "Saved",
     cancelled: "The approval is cancelled",
     cancel_failed: "The approval could not be cancelled. Check the card reader.",
+    tab_closed: "The table's tab is closed",
 };
 
 pub fn sentences(lang: Lang) -> &'static Sentences {

@@ -1,4 +1,5 @@
-//! The menu cache (the last good menu, from a file or the POS) and sold-out marks.
+//! The menu cache (the last good menu, from a file or the POS), sold-out marks, and how far
+//! the device has followed the POS's updates.
 
 use kiosk_domain::{ItemId, Menu};
 use rusqlite::{OptionalExtension, params};
@@ -87,6 +88,23 @@ impl Store {
             &item.0,
         )?;
         tx.commit()?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The sequence number of the last POS update applied here, so that after a restart the
+    /// device resumes the update stream instead of missing what happened while it was off.
+    pub fn pos_cursor(&self) -> Result<Option<u64>> {
+        Ok(self.conn.query_row("SELECT seq FROM pos_cursor WHERE id = 1", [], |r| r.get(0)).optional()?)
+    }
+
+    pub fn set_pos_cursor(&mut self, seq: u64, now_ms: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO pos_cursor (id, seq, at_ms) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, at_ms = excluded.at_ms",
+            params![seq, now_ms],
+        )?;
         Ok(())
     }
 }

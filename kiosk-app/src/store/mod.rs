@@ -19,6 +19,7 @@ mod outbox;
 mod payments;
 mod schema;
 mod settings;
+mod tabs;
 
 use std::path::Path;
 use std::time::Duration;

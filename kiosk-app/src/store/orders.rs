@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
 use super::outbox::{self, PrintKind};
+use super::tabs;
 use super::{Actor, Result, Store, StoreError, audit, parse_state};
 
 /// Order numbers wrap after this, like the numbers on a kitchen display.
@@ -95,7 +96,8 @@ impl Store {
     }
 
     /// Commits the order (after approval, or unpaid for pay-at-counter and table rounds),
-    /// queues it for the POS and queues `prints`, all in one transaction.
+    /// queues it for the POS and queues `prints`, all in one transaction; a table's bill
+    /// closes the table's tab in it too.
     pub fn commit_order(
         &mut self,
         id: OrderId,
@@ -116,6 +118,9 @@ impl Store {
         let state = transition(&tx, id, event, actor, now_ms)?;
         let order = load_order(&tx, id)?.ok_or(StoreError::NoSuchOrder(id))?;
         outbox::enqueue(&tx, &order, now_ms)?;
+        if let Some(table) = tabs::settled_by(&order) {
+            tabs::close_tab_in(&tx, table, Some(&order), now_ms)?;
+        }
         for kind in prints {
             outbox::queue_print_in(&tx, Some(id), *kind, now_ms)?;
         }

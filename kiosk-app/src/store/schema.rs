@@ -159,6 +159,28 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE print_queue ADD COLUMN started_at_ms INTEGER;
     "#,
+    // 6: a table's tab is settled (its bill paid, its rounds settled at the counter), so a
+    // restarted tablet shows only the rounds still owed; and the POS update stream's cursor.
+    r#"
+    CREATE TABLE tab_closures (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        table_id        TEXT    NOT NULL,
+        through_rowid   INTEGER NOT NULL,
+        bill_order_id   TEXT    REFERENCES orders(id),
+        at_ms           INTEGER NOT NULL
+    );
+    CREATE INDEX tab_closures_table ON tab_closures (table_id, seq);
+    -- The last POS update applied (the device resumes there after a restart).
+    CREATE TABLE pos_cursor (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        seq     INTEGER NOT NULL,
+        at_ms   INTEGER NOT NULL
+    );
+    -- Earlier firmware started a new tab at every start, and an update restarts: every
+    -- table's rounds so far are taken as settled.
+    INSERT INTO tab_closures (table_id, through_rowid, at_ms)
+        SELECT table_id, MAX(rowid), 0 FROM orders WHERE table_id IS NOT NULL GROUP BY table_id;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -205,6 +227,30 @@ mod tests {
             conn.query_row("SELECT lang FROM orders WHERE id = 'o1'", [], |r| r.get(0)).unwrap();
         assert_eq!(lang, "ko");
         assert_eq!(migrate(&mut conn).unwrap(), SCHEMA_VERSION, "a second run changes nothing");
+    }
+
+    #[test]
+    fn a_version_5_database_takes_every_tab_so_far_as_settled() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..5] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        for (id, table) in [("r1", Some("7")), ("k1", None), ("r2", Some("7")), ("r3", Some("8"))] {
+            conn.execute(
+                "INSERT INTO orders (id, number, business_day, kind_json, table_id, settlement, currency, vat_rate_bp,
+                                     item_count, total, supply, vat, line_count, state, created_at_ms, updated_at_ms)
+                 VALUES (?1, 1, 'd', '{}', ?2, 'tab', 'KRW', 1000, 1, 1100, 1000, 100, 1, 'committed', 0, 0)",
+                rusqlite::params![id, table],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let mut stmt =
+            conn.prepare("SELECT table_id, through_rowid FROM tab_closures ORDER BY table_id").unwrap();
+        let closures: Vec<(String, i64)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+        assert_eq!(closures, [("7".to_owned(), 3), ("8".to_owned(), 4)], "through each table's last order");
     }
 
     #[test]
