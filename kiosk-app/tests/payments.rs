@@ -170,6 +170,7 @@ async fn the_recovery_rule_completes_fresh_approvals_and_cancels_old_ones() {
     assert_eq!(rig.state(abandoned), OrderState::Cancelled);
     assert_eq!(rig.sim.handle.standing_approvals().len(), 1);
     rig.assert_agreement();
+    assert_eq!(rig.store.lock().unwrap().refunds_pending_count().unwrap(), 0, "the POS never had `old`");
     // a second recovery changes nothing
     let again = desk.recover(later + 1).await.unwrap();
     assert_eq!(again, Default::default());

@@ -140,6 +140,21 @@ fn an_ambiguous_payment_is_resolved_by_query_never_by_a_second_charge() {
     // the operator's journal shows the approval as reversed
     let approvals = store.recent_approvals(10).unwrap();
     assert!(approvals[0].reversed && approvals[0].order_state == OrderState::Reversed, "{approvals:?}");
+    // the POS is told of the refund, after the order itself
+    assert_eq!(store.refunds_pending_count().unwrap(), 1);
+    assert!(store.refund_queue(10).unwrap().is_empty(), "not before the POS has the order");
+    store.outbox_begin_send(order.id, 11).unwrap();
+    store.outbox_delivered(order.id, Some("P-1"), 12).unwrap();
+    let [refund] = store.refund_queue(10).unwrap().try_into().unwrap();
+    let payload: Refund = serde_json::from_str(&refund.payload_json).unwrap();
+    assert_eq!(
+        (payload.order_id, payload.amount, payload.approval_no.as_str(), payload.id),
+        (order.id, order.total(), "30012345", refund.refund_id)
+    );
+    store.refund_delivered(&refund, 13).unwrap();
+    assert_eq!(store.refunds_pending_count().unwrap(), 0);
+    store.refund_delivered(&refund, 14).unwrap();
+    assert!(store.refund_queue(10).unwrap().is_empty(), "delivered once");
 }
 
 #[test]

@@ -149,14 +149,17 @@ impl KioskProcess {
         self.cmd(&format!("wait {page} {seconds}")).map(drop)
     }
 
-    /// `order=…` and the other fields of `view`.
+    /// `order=…` and the other fields of `view`; `notice`, the last, is the rest of the line.
     pub fn view(&mut self) -> Result<BTreeMap<String, String>, DriveError> {
         let detail = self.cmd("view")?;
-        Ok(detail
+        let (fields, notice) = detail.split_once("notice=").unwrap_or((&detail, ""));
+        let mut view: BTreeMap<String, String> = fields
             .split(' ')
             .filter_map(|kv| kv.split_once('='))
             .map(|(k, v)| (k.to_owned(), v.replace('\u{a0}', " ")))
-            .collect())
+            .collect();
+        view.insert("notice".into(), notice.to_owned());
+        Ok(view)
     }
 
     /// What the table's tab shows it owes, in won (0 for a new tab, or on a kiosk).
@@ -212,8 +215,8 @@ pub struct Stage {
 }
 
 const MENU: &str = include_str!("../../kiosk-app/data/demo-menu.json");
-const PIN_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM";
+/// The devices' operator PIN.
+pub const PIN: &str = "4321";
 
 impl Stage {
     /// Starts the simulators, the store server and its proxy, and writes both devices' configurations.
@@ -326,10 +329,11 @@ impl Stage {
 
 fn write_config(dir: &Path, name: &str, body: &str, url: &str, token: &str) -> PathBuf {
     let text = format!(
-        "role = \"{role}\"\ndata_dir = \"{data}\"\ntime_zone = \"Asia/Seoul\"\n{table}\n[store]\nid = \"e2e-cafe\"\nname = \"E2E Cafe\"\nbusiness_number = \"123-45-67891\"\naddress = \"Seoul\"\n\n{body}\n\n[pos]\nadapter = \"kiosk-link\"\nurl = \"{url}\"\ntoken = \"{token}\"\n\n[receipt]\nprint = \"ask\"\n\n[operator]\npin_hash = \"{PIN_HASH}\"\n",
+        "role = \"{role}\"\ndata_dir = \"{data}\"\ntime_zone = \"Asia/Seoul\"\n{table}\n[store]\nid = \"e2e-cafe\"\nname = \"E2E Cafe\"\nbusiness_number = \"123-45-67891\"\naddress = \"Seoul\"\n\n{body}\n\n[pos]\nadapter = \"kiosk-link\"\nurl = \"{url}\"\ntoken = \"{token}\"\n\n[receipt]\nprint = \"ask\"\n\n[operator]\npin_hash = \"{pin_hash}\"\n",
         role = if name == "table" { "table" } else { "kiosk" },
         table = if name == "table" { "[table]\nnumber = \"7\"" } else { "" },
         data = dir.join(name).display(),
+        pin_hash = kiosk_app::config::hash_pin(PIN).expect("hashing the PIN"),
     );
     kiosk_app::config::Config::parse(&text).unwrap_or_else(|e| panic!("{name} config: {e:?}"));
     let path = dir.join(format!("{name}.toml"));
@@ -453,6 +457,8 @@ pub struct Audit {
     pub approvals: usize,
     pub cancelled_approvals: usize,
     pub receipts: usize,
+    /// Approvals reversed by staff after their order reached the store, refunded there too.
+    pub refunds: usize,
     /// What the table still owes: its standing rounds that no paid bill settled.
     pub open_tab: i64,
     pub problems: Vec<String>,
@@ -495,6 +501,19 @@ impl Audit {
                 audit
                     .problems
                     .push(format!("{device} order {} was left {} after recovery", o.number, o.state));
+            }
+            // Reversed by staff after the commit: the store must have the refund too.
+            if o.state == "reversed"
+                && let Some(order) = server.iter().find(|s| &s.order_id == id)
+            {
+                if order.refunded == order.total {
+                    audit.refunds += 1;
+                } else {
+                    audit.problems.push(format!(
+                        "{device} order {} was refunded at the terminal, the store has {} of {} refunded",
+                        o.number, order.refunded, order.total
+                    ));
+                }
             }
             match (completed, delivered) {
                 (true, None) => audit
@@ -609,11 +628,12 @@ impl Audit {
 
     pub fn summary(&self) -> String {
         format!(
-            "{} orders at the store server, {} journaled by the devices, {} approvals ({} cancelled), {} receipts, {} won on the open tab, {} problems",
+            "{} orders at the store server, {} journaled by the devices, {} approvals ({} cancelled, {} refunded at the store), {} receipts, {} won on the open tab, {} problems",
             self.server_orders,
             self.device_orders,
             self.approvals,
             self.cancelled_approvals,
+            self.refunds,
             self.receipts,
             self.open_tab,
             self.problems.len()
@@ -707,6 +727,43 @@ pub fn kiosk_order(
     }
     k.press("Done")?;
     Ok(number)
+}
+
+/// Staff cancel the latest card approval in operator mode: five taps in the top-left corner,
+/// the PIN, the journal's cancel, confirmed. The screen speaks the last customer's language
+/// or the default one, Korean.
+pub fn operator_cancel_latest(k: &mut KioskProcess) -> Result<(), DriveError> {
+    for _ in 0..5 {
+        k.cmd("tap 20 20")?;
+    }
+    for digit in PIN.chars() {
+        k.press(&digit.to_string())?;
+    }
+    press_either(k, "Enter", "확인")?;
+    k.wait("operator", 10)?;
+    let labels = k.cmd("labels")?;
+    let cancel = labels.split('|').find(|l| l.starts_with("Cancel payment ") || l.starts_with("결제 취소 "));
+    let Some(cancel) = cancel else {
+        let message = format!("no approval to cancel in {labels}");
+        return Err(DriveError::Refused { command: "labels".into(), message });
+    };
+    k.press(cancel)?;
+    press_either(k, "Cancel the payment", "결제 취소")?;
+    let notice = k.view()?.remove("notice").unwrap_or_default();
+    press_either(k, "Close", "닫기")?;
+    if notice.contains("is cancelled") || notice.contains("취소했습니다") {
+        Ok(())
+    } else {
+        Err(DriveError::Refused { command: "cancel".into(), message: notice })
+    }
+}
+
+/// Presses a control by its English label, or its Korean one.
+fn press_either(k: &mut KioskProcess, en: &str, ko: &str) -> Result<(), DriveError> {
+    match k.press(en) {
+        Err(DriveError::Refused { .. }) => k.press(ko),
+        other => other,
+    }
 }
 
 /// One round at the table, sent to the kitchen onto the running tab.

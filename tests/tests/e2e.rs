@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use kiosk_app::pos_server::db::ServerDb;
 use kiosk_tests::e2e::{
-    Audit, Basket, KioskProcess, Pay, Stage, drain, kiosk_order, table_bill, table_round,
+    Audit, Basket, KioskProcess, Pay, Stage, drain, kiosk_order, operator_cancel_latest, table_bill,
+    table_round,
 };
 use rand::SeedableRng;
 
@@ -34,6 +35,9 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
         kiosk_orders += 1;
         receipts += usize::from(receipt);
     }
+    // Staff refund the last card payment in operator mode; the store hears of it.
+    operator_cancel_latest(&mut kiosk).expect("the operator cancels the latest approval");
+
     // Ten tabs of three rounds each, each closed by paying the bill at the table. On four
     // of them the tablet loses power after the second round and comes back with the tab.
     let mut power_cuts = 0;
@@ -94,4 +98,5 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
     assert_eq!(audit.receipts, receipts, "every receipt asked for was printed");
     assert_eq!(audit.approvals, 40 + bills, "card and barcode payments and the table's bills");
     assert_eq!(audit.open_tab, 0, "every tab paid");
+    assert_eq!((audit.cancelled_approvals, audit.refunds), (1, 1), "the refund reached the store");
 }

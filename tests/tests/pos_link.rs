@@ -210,6 +210,89 @@ async fn a_table_paid_at_the_counter_closes_the_tablets_tab_even_while_it_was_of
     server.handle.stop().await;
 }
 
+#[tokio::test]
+async fn a_refund_reaches_the_store_once_after_its_order() {
+    use kiosk_app::store::Actor;
+    use kiosk_domain::{
+        Approval, Cart, Order, OrderKind, PaymentOp, PaymentOutcome, Refund, Selection, Service, Settlement,
+    };
+    let server = TestServer::start(None).await;
+    let link = std::sync::Arc::new(server.client(&server.device_token));
+    let store = shared(Store::open_in_memory().unwrap());
+    let menu = example_menu();
+    let mut cart = Cart::default();
+    cart.add(&menu, Selection::of("cola", 2), None).unwrap();
+    let kind = OrderKind::Kiosk { service: Service::TakeOut };
+    let mut order =
+        Order::from_cart(OrderId(uuid::Uuid::new_v4()), 0, kind, Settlement::Prepaid, &cart, &menu, 1)
+            .unwrap();
+    {
+        // Paid and committed; then the operator reverses the approval before the POS has it.
+        let mut s = store.lock().unwrap();
+        s.create_order(&mut order, "2026-11-23", Actor::Customer, 1).unwrap();
+        let j = s.begin_payment(order.id, PaymentOp::Approve, order.total(), "{}", 2).unwrap();
+        let approved = PaymentOutcome::Approved(Approval::card("30012345", "261123101500", order.total()));
+        s.finish_payment(j, &approved, 3).unwrap();
+        s.commit_order(order.id, &[], Actor::System, 4).unwrap();
+        let c = s.begin_payment(order.id, PaymentOp::Cancel, order.total(), "{}", 5).unwrap();
+        s.finish_payment(c, &PaymentOutcome::Reversed { approval_no: "30012345".into() }, 6).unwrap();
+    }
+    let (worker, outbox) = OutboxWorker::new(store.clone(), link.clone(), Backoff::default());
+    let task = tokio::spawn(worker.run());
+    outbox.order_committed();
+    wait_for("the refund delivered", Duration::from_secs(5), || {
+        store.lock().unwrap().refunds_pending_count().unwrap() == 0
+    })
+    .await;
+    let at_store = server.db().orders(0, 10).unwrap();
+    assert_eq!(at_store.len(), 1);
+    assert_eq!((at_store[0].total, at_store[0].refunded), (order.total().0, order.total().0));
+
+    // Another order, refunded by hand: a re-send (after an ambiguous attempt) counts once;
+    // the same id with another amount, more than the order's total, or an order the store
+    // never had are refused for good.
+    let second = commit_order(&mut store.lock().unwrap(), &menu, 1, 8);
+    outbox.order_committed();
+    wait_for("the second order delivered", Duration::from_secs(5), || {
+        store.lock().unwrap().outbox_pending_count().unwrap() == 0
+    })
+    .await;
+    let mut refund = Refund {
+        id: uuid::Uuid::new_v4(),
+        order_id: second.id,
+        amount: kiosk_domain::Money(500),
+        approval_no: "30012346".into(),
+        refunded_at_ms: 9,
+    };
+    let json = |r: &Refund| serde_json::to_string(r).unwrap();
+    link.submit_refund(second.id, &json(&refund)).await.unwrap();
+    link.submit_refund(second.id, &json(&refund)).await.unwrap();
+    let refunded = |id: OrderId| {
+        server
+            .db()
+            .orders(0, 10)
+            .unwrap()
+            .into_iter()
+            .find(|o| o.order_id == id.to_string())
+            .unwrap()
+            .refunded
+    };
+    assert_eq!(refunded(second.id), 500, "counted once");
+    let rejected = |e: PosError, want: &str| {
+        assert!(matches!(&e, PosError::Rejected { code, .. } if code == want), "{e:?}");
+    };
+    refund.amount = kiosk_domain::Money(600);
+    rejected(link.submit_refund(second.id, &json(&refund)).await.unwrap_err(), "conflict");
+    refund.id = uuid::Uuid::new_v4();
+    refund.amount = second.total();
+    rejected(link.submit_refund(second.id, &json(&refund)).await.unwrap_err(), "invalid");
+    refund.order_id = OrderId(uuid::Uuid::new_v4());
+    rejected(link.submit_refund(refund.order_id, &json(&refund)).await.unwrap_err(), "not_found");
+    assert_eq!(refunded(second.id), 500);
+    task.abort();
+    server.handle.stop().await;
+}
+
 async fn admin_post(server: &TestServer, path: &str, body: &str) -> String {
     raw_post(server, path, &server.admin_token, body).await
 }

@@ -21,6 +21,6 @@ pub use menu::{
 };
 pub use money::{Currency, Money, MoneyStyle, Overflow, VatRate, VatSplit};
 pub use order::{Order, OrderError, OrderId, OrderKind, Service, Settlement, Tab, TableId, next_state};
-pub use payment::{Approval, PaymentMethod, PaymentOp, PaymentOutcome, Wallet};
+pub use payment::{Approval, PaymentMethod, PaymentOp, PaymentOutcome, Refund, Wallet};
 pub use schedule::{LocalTime, TimeOfDay, Weekday, Window};
 pub use text::{Lang, Text};

@@ -78,6 +78,18 @@ impl Approval {
     }
 }
 
+/// An approval reversed after its order was committed (the order may already be at the
+/// POS): the POS is told once, by the refund's own id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub id: uuid::Uuid,
+    pub order_id: crate::OrderId,
+    pub amount: Money,
+    /// The approval that was reversed.
+    pub approval_no: String,
+    pub refunded_at_ms: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum PaymentOutcome {

@@ -286,6 +286,15 @@ impl PosAdapter for KioskLink {
         self.call(Method::PUT, "/v1/devices/self/health", HeaderMap::new(), Some(body)).await?;
         Ok(())
     }
+
+    async fn submit_refund(&self, order_id: OrderId, refund_json: &str) -> Result<(), PosError> {
+        // Embedded as queued, byte for byte, like an order: a re-send is the same payload.
+        let body = format!(r#"{{"protocol":{PROTOCOL},"refund":{refund_json}}}"#);
+        let path = format!("/v1/orders/{order_id}/refunds");
+        let reply: wire::RefundReply = self.call_json(Method::POST, &path, Some(body)).await?;
+        check_protocol(reply.protocol)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -157,6 +157,14 @@ pub trait PosAdapter: Send + Sync {
         &self,
         report: &DeviceHealthReport,
     ) -> impl Future<Output = Result<(), PosError>> + Send;
+
+    /// Tells the POS that an approval of a delivered order was reversed: `refund_json` is the
+    /// refund as queued, and its id is the idempotency key.
+    fn submit_refund(
+        &self,
+        order_id: OrderId,
+        refund_json: &str,
+    ) -> impl Future<Output = Result<(), PosError>> + Send;
 }
 
 /// The adapter chosen by the configuration.
@@ -230,6 +238,10 @@ impl PosAdapter for AnyPos {
 
     async fn report_devices(&self, report: &DeviceHealthReport) -> Result<(), PosError> {
         dispatch!(self, a => a.report_devices(report).await)
+    }
+
+    async fn submit_refund(&self, order_id: OrderId, refund_json: &str) -> Result<(), PosError> {
+        dispatch!(self, a => a.submit_refund(order_id, refund_json).await)
     }
 }
 

@@ -12,6 +12,8 @@
 //! - Retries back off exponentially to a cap, with jitter so that a shop's devices do not
 //!   come back in lock-step after an outage; the sync task wakes the worker at once when the
 //!   POS is reachable again.
+//! - Refunds (an approval reversed after its order was committed) follow the orders: each
+//!   is sent once the POS has its order, by its own id, with the same retry rules.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -67,7 +69,8 @@ pub struct OutboxHandle {
 }
 
 impl OutboxHandle {
-    /// A new order is in the outbox: send it now unless the queue is waiting out a backoff.
+    /// A new order (or refund) is in the outbox: send it now unless the queue is waiting out
+    /// a backoff.
     pub fn order_committed(&self) {
         self.wake.notify_one();
     }
@@ -149,8 +152,11 @@ impl<A: PosAdapter> OutboxWorker<A> {
         loop {
             let queue = self.with_store(|s| s.outbox_queue(BATCH))?;
             if queue.is_empty() {
-                self.publish(None);
-                return Ok(None);
+                let wait = self.refunds().await?;
+                if wait.is_none() {
+                    self.publish(None);
+                }
+                return Ok(wait);
             }
             for entry in queue {
                 let now = unix_now_ms();
@@ -172,6 +178,33 @@ impl<A: PosAdapter> OutboxWorker<A> {
                 }
             }
         }
+    }
+
+    /// Delivers the refunds whose orders the POS has, oldest first, until none is left
+    /// (`None`) or an attempt fails or is not yet due (`Some(wait)`).
+    async fn refunds(&self) -> Result<Option<Duration>, StoreError> {
+        for entry in self.with_store(|s| s.refund_queue(BATCH))? {
+            let now = unix_now_ms();
+            if entry.next_attempt_ms > now {
+                return Ok(Some(Duration::from_millis((entry.next_attempt_ms - now) as u64)));
+            }
+            match self.pos.submit_refund(entry.order_id, &entry.payload_json).await {
+                Ok(()) => self.with_store(|s| s.refund_delivered(&entry, unix_now_ms()))?,
+                Err(e) if !e.is_transient() => {
+                    tracing::error!(order = %entry.order_id, "outbox: refund set aside for staff: {e}");
+                    self.with_store(|s| s.refund_set_aside(&entry, &e.to_string(), unix_now_ms()))?;
+                }
+                Err(e) => {
+                    let delay = self.backoff.delay(entry.attempts + 1, rand::rng().random::<f64>());
+                    tracing::warn!(order = %entry.order_id, "outbox: refund: {e}; next try in {delay:?}");
+                    let next = unix_now_ms() + delay.as_millis() as i64;
+                    self.with_store(|s| s.refund_retry_later(&entry, &e.to_string(), next))?;
+                    self.publish(Some(e.to_string()));
+                    return Ok(Some(delay));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// One delivery attempt. The outer error is the store's; the inner one the POS's,

@@ -501,6 +501,12 @@ impl PosAdapter for Tryton {
     async fn report_devices(&self, _report: &DeviceHealthReport) -> Result<(), PosError> {
         Err(PosError::Unsupported { adapter: ADAPTER, what: "device health reports" })
     }
+
+    /// A posted sale is reversed in Tryton by staff (a return sale): the refund is set aside
+    /// on the device for them.
+    async fn submit_refund(&self, _order_id: OrderId, _refund_json: &str) -> Result<(), PosError> {
+        Err(PosError::Unsupported { adapter: ADAPTER, what: "refunds" })
+    }
 }
 
 #[cfg(test)]

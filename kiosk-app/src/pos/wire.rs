@@ -51,6 +51,22 @@ pub struct SubmitReply {
     pub pos_ref: String,
 }
 
+/// `POST /v1/orders/{id}/refunds`: an approval of a delivered order was reversed. `refund`
+/// is the device's refund as queued; its `id` is the idempotency key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SubmitRefund<R> {
+    pub protocol: u32,
+    pub refund: R,
+}
+
+/// The answer to `POST /v1/orders/{id}/refunds` (201 accepted, 200 duplicate).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundReply {
+    pub protocol: u32,
+    pub status: SubmitStatus,
+    pub refund_id: String,
+}
+
 /// Every 4xx/5xx answer carries one of these.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

@@ -172,17 +172,18 @@ pub fn run(command: PosCommand) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&orders)?);
             } else {
                 println!(
-                    "{:>6}  {:<36}  {:<12}  {:>5}  {:>9}  {:<8}  dup",
-                    "ref", "order", "device", "no.", "total", "status"
+                    "{:>6}  {:<36}  {:<12}  {:>5}  {:>9}  {:>9}  {:<8}  dup",
+                    "ref", "order", "device", "no.", "total", "refunded", "status"
                 );
                 for o in &orders {
                     println!(
-                        "{:>6}  {:<36}  {:<12}  {:>5}  {:>9}  {:<8}  {}",
+                        "{:>6}  {:<36}  {:<12}  {:>5}  {:>9}  {:>9}  {:<8}  {}",
                         super::db::pos_ref(o.seq),
                         o.order_id,
                         o.device,
                         o.number,
                         o.total,
+                        o.refunded,
                         o.status,
                         o.duplicates
                     );

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use kiosk_domain::{Menu, Order, OrderKind};
+use kiosk_domain::{Menu, Order, OrderKind, Refund};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::clock::unix_now_ms;
@@ -100,6 +100,18 @@ const MIGRATIONS: &[&str] = &[
         at_ms     INTEGER NOT NULL
     );
     "#,
+    // 3: refunds of orders already received (an approval reversed on the device).
+    r#"
+    CREATE TABLE refunds (
+        refund_id       TEXT PRIMARY KEY,
+        order_id        TEXT NOT NULL REFERENCES orders(order_id),
+        amount          INTEGER NOT NULL,
+        approval_no     TEXT NOT NULL,
+        payload_sha256  TEXT NOT NULL,
+        received_at_ms  INTEGER NOT NULL
+    );
+    CREATE INDEX refunds_order ON refunds (order_id);
+    "#,
 ];
 
 const SCHEMA_VERSION: u32 = 1 + MIGRATIONS.len() as u32;
@@ -121,6 +133,8 @@ pub struct ReceivedOrder {
     pub status: String,
     pub received_at_ms: i64,
     pub duplicates: u32,
+    /// Refunded since (approvals reversed on the device).
+    pub refunded: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -426,6 +440,50 @@ impl ServerDb {
         Ok(rounds.into_iter().map(|(id, _)| id).collect())
     }
 
+    /// Receives a refund of an order this device sent: the first time it is stored, a
+    /// re-send of the same payload is a duplicate, a different payload under the same id a
+    /// conflict. Refunds never add up to more than the order's total. A closed store still
+    /// takes them.
+    pub fn receive_refund(&mut self, device: &str, refund: &Refund) -> Result<SubmitStatus> {
+        let digest = sha256_hex(serde_json::to_string(refund)?.as_bytes());
+        let (id, order_id) = (refund.id.to_string(), refund.order_id.to_string());
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let stored: Option<String> = tx
+            .query_row("SELECT payload_sha256 FROM refunds WHERE refund_id = ?1", [&id], |r| r.get(0))
+            .optional()?;
+        match stored {
+            Some(stored) if stored == digest => return Ok(SubmitStatus::Duplicate),
+            Some(_) => return Err(DbError::Conflict(format!("refund {id}"))),
+            None => {}
+        }
+        let total: i64 = tx
+            .query_row(
+                "SELECT total FROM orders WHERE order_id = ?1 AND device = ?2",
+                params![order_id, device],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| DbError::NotFound(format!("order {order_id}")))?;
+        let refunded: i64 = tx.query_row(
+            "SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE order_id = ?1",
+            [&order_id],
+            |r| r.get(0),
+        )?;
+        if refund.amount.0 <= 0 || refunded + refund.amount.0 > total {
+            return Err(DbError::Invalid(format!(
+                "a refund of {} on order {order_id} of {total} (refunded so far: {refunded})",
+                refund.amount.0
+            )));
+        }
+        tx.execute(
+            "INSERT INTO refunds (refund_id, order_id, amount, approval_no, payload_sha256, received_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, order_id, refund.amount.0, refund.approval_no, digest, unix_now_ms()],
+        )?;
+        tx.commit()?;
+        Ok(SubmitStatus::Accepted)
+    }
+
     /// Every round settled at the counter (order ids).
     pub fn settled_rounds(&self) -> Result<BTreeSet<String>> {
         let mut stmt = self.conn.prepare_cached("SELECT order_id FROM table_settlements")?;
@@ -434,8 +492,9 @@ impl ServerDb {
 
     pub fn orders(&self, after_seq: i64, limit: u32) -> Result<Vec<ReceivedOrder>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, order_id, device, number, total, status, received_at_ms, duplicates FROM orders
-             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            "SELECT seq, order_id, device, number, total, status, received_at_ms, duplicates,
+                    (SELECT COALESCE(SUM(amount), 0) FROM refunds r WHERE r.order_id = orders.order_id)
+             FROM orders WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![after_seq, limit], |r| {
             Ok(ReceivedOrder {
@@ -447,6 +506,7 @@ impl ServerDb {
                 status: r.get(5)?,
                 received_at_ms: r.get(6)?,
                 duplicates: r.get(7)?,
+                refunded: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

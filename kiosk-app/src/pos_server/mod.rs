@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use kiosk_domain::{Menu, Order};
+use kiosk_domain::{Menu, Order, Refund};
 use kiosk_drivers::transport::Endpoint;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -25,7 +25,8 @@ use tokio::sync::{Notify, watch};
 
 use crate::pos::wire::{
     self, ErrorBody, ErrorCode, ErrorDetail, Hello, MAX_BODY_BYTES, OrderStatus, PROTOCOL, PROTOCOL_HEADER,
-    Sequenced, StaffCall, SubmitOrder, SubmitReply, SubmitStatus, TableClaim, UpdateBatch,
+    RefundReply, Sequenced, StaffCall, SubmitOrder, SubmitRefund, SubmitReply, SubmitStatus, TableClaim,
+    UpdateBatch,
 };
 
 pub mod cli;
@@ -183,6 +184,7 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/hello", get(hello))
         .route("/v1/orders", post(submit_order))
+        .route("/v1/orders/{id}/refunds", post(submit_refund))
         .route("/v1/menu", get(menu))
         .route("/v1/events", get(events))
         .route("/v1/updates", get(long_poll))
@@ -391,6 +393,27 @@ async fn submit_order(
     }
     let code = if status == SubmitStatus::Accepted { StatusCode::CREATED } else { StatusCode::OK };
     Ok((code, axum::Json(SubmitReply { protocol: PROTOCOL, status, order_id, pos_ref })).into_response())
+}
+
+async fn submit_refund(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let device = authenticate(&state, &headers, false).await?;
+    check_body_protocol(&body)?;
+    let SubmitRefund::<Refund> { refund, .. } = parse_body(body)?;
+    if refund.order_id.to_string() != id {
+        return Err(ApiError::bad_request(format!(
+            "a refund of order {} sent to order {id}",
+            refund.order_id
+        )));
+    }
+    let refund_id = refund.id.to_string();
+    let status = run(&state, move |db| db.receive_refund(&device.name, &refund)).await?;
+    let code = if status == SubmitStatus::Accepted { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((code, axum::Json(RefundReply { protocol: PROTOCOL, status, refund_id })).into_response())
 }
 
 async fn menu(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -709,6 +732,7 @@ mod tests {
         for path in [
             "/v1/hello",
             "/v1/orders",
+            "/v1/orders/{id}/refunds",
             "/v1/menu",
             "/v1/events",
             "/v1/updates",

@@ -9,6 +9,7 @@
 //! | command | does |
 //! |---|---|
 //! | `press LABEL` | presses, waits for the work it started, draws what changed |
+//! | `tap X Y` | a touch at a point (the operator's corner has no label, by design) |
 //! | `wait PAGE [SECONDS]` | until the page is shown (default 20 s) |
 //! | `view` | `ok PAGE order=N items=N total=TEXT tab=TEXT notice=TEXT` |
 //! | `labels` | every pressable label, `|`-separated |
@@ -120,6 +121,12 @@ fn perform(shell: &Shell, screen: &Screen, command: &str, arg: &str) -> Result<S
                 kiosk_ui::focus::targets(shell.window()).into_iter().map(|t| t.label).collect();
             Ok(labels.join("|"))
         }
+        "tap" => {
+            let (x, y) = arg.split_once(' ').context("tap X Y")?;
+            screen.tap(x.trim().parse().context("X")?, y.trim().parse().context("Y")?);
+            settle(shell, screen)?;
+            Ok(String::new())
+        }
         "shot" => {
             screen.save_png(Path::new(arg))?;
             Ok(String::new())
@@ -129,7 +136,7 @@ fn perform(shell: &Shell, screen: &Screen, command: &str, arg: &str) -> Result<S
             screen.draw(true);
             Ok(start.elapsed().as_micros().to_string())
         }
-        other => bail!("unknown command {other:?} (press, wait, view, labels, shot, frame, quit)"),
+        other => bail!("unknown command {other:?} (press, tap, wait, view, labels, shot, frame, quit)"),
     }
 }
 

@@ -162,6 +162,10 @@ impl Runner {
             "operator cancel of order {order}'s approval: {}",
             if ok { "reversed" } else { "failed" }
         );
+        // The reversal queued a refund for the POS in its own transaction: send it now.
+        if let (true, Some(outbox)) = (ok, &self.outbox) {
+            outbox.order_committed();
+        }
         Outcome::ApprovalCancelled { order, ok }
     }
 

@@ -1,6 +1,6 @@
 //! The durable store: one SQLite database (WAL, `synchronous=FULL`) holding the menu cache,
-//! orders and their lines, the payment journal, the POS outbox, the print queue and the
-//! audit log.
+//! orders and their lines, the payment journal, the POS outbox and refunds, table tabs, the
+//! print queue and the audit log.
 //!
 //! Invariants the rest of the firmware relies on:
 //! - Every state change is one transaction, together with its audit row.
@@ -17,6 +17,7 @@ mod menu;
 mod orders;
 mod outbox;
 mod payments;
+mod refunds;
 mod schema;
 mod settings;
 mod tabs;
@@ -30,6 +31,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior, params};
 pub use menu::CachedMenu;
 pub use outbox::{OutboxEntry, OutboxStatus, PrintJob, PrintKind};
 pub use payments::{ApprovalRow, JournalEntry, JournalId};
+pub use refunds::RefundEntry;
 pub use schema::SCHEMA_VERSION;
 pub use settings::DeviceSetting;
 

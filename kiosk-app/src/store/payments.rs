@@ -1,9 +1,10 @@
 //! The payment journal: intent before the terminal is asked, result after.
 
-use kiosk_domain::{Approval, Money, OrderEvent, OrderId, OrderState, PaymentOp, PaymentOutcome};
+use kiosk_domain::{Approval, Money, OrderEvent, OrderId, OrderState, PaymentOp, PaymentOutcome, Refund};
 use rusqlite::{OptionalExtension, params};
 
 use super::orders::{parse_order_id, state_of, transition};
+use super::refunds;
 use super::{Actor, Result, Store, StoreError, audit};
 
 /// A payment journal row id.
@@ -104,6 +105,24 @@ impl Store {
         let mut state = state_of(&tx, order_id)?;
         if let Some(event) = outcome.event(op, state) {
             state = transition(&tx, order_id, event, Actor::System, now_ms)?;
+            // A committed order's approval reversed: the POS has (or will have) the order
+            // as paid, so it is told of the refund, in this same transaction.
+            if event == OrderEvent::Refund
+                && let PaymentOutcome::Reversed { approval_no } = outcome
+            {
+                let amount: i64 =
+                    tx.query_row("SELECT amount FROM payment_journal WHERE id = ?1", [journal.0], |r| {
+                        r.get(0)
+                    })?;
+                let refund = Refund {
+                    id: uuid::Uuid::new_v4(),
+                    order_id,
+                    amount: Money(amount),
+                    approval_no: approval_no.clone(),
+                    refunded_at_ms: now_ms,
+                };
+                refunds::enqueue(&tx, &refund, now_ms)?;
+            }
         }
         audit(
             &tx,

@@ -181,6 +181,22 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO tab_closures (table_id, through_rowid, at_ms)
         SELECT table_id, MAX(rowid), 0 FROM orders WHERE table_id IS NOT NULL GROUP BY table_id;
     "#,
+    // 7: refunds for the POS: an approval reversed after its order was committed is queued in
+    // the reversal's own transaction and delivered after the order itself.
+    r#"
+    CREATE TABLE pos_refunds (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        refund_id       TEXT    NOT NULL UNIQUE,
+        order_id        TEXT    NOT NULL REFERENCES orders(id),
+        payload_json    TEXT    NOT NULL,
+        status          TEXT    NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'delivered', 'set_aside')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        created_at_ms   INTEGER NOT NULL,
+        done_at_ms      INTEGER
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
