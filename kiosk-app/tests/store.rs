@@ -283,10 +283,19 @@ fn a_tab_stays_open_until_its_bill_is_paid_or_staff_close_it() {
     store.create_order(&mut bill, "d", Actor::Customer, 5).unwrap();
     assert_eq!(ids(&store.open_tab(&seven).unwrap()), [1, 3], "a bill not yet paid settles nothing");
     store.apply_event(bill.id, OrderEvent::RequestPayment, Actor::Customer, 6).unwrap();
+    assert!(store.open_tab(&seven).unwrap().is_empty(), "rounds on a bill being paid are not offered again");
+    // A round sent while the bill's payment was being resolved is not on the bill.
+    round(&mut store, &menu, 8, "7", 4);
     store.apply_event(bill.id, OrderEvent::PaymentApproved, Actor::Customer, 7).unwrap();
     store.commit_order(bill.id, &[], Actor::Customer, 8).unwrap();
-    assert!(store.open_tab(&seven).unwrap().is_empty());
+    assert_eq!(ids(&store.open_tab(&seven).unwrap()), [8], "the bill settles the rounds it paid");
     assert_eq!(ids(&store.open_tab(&TableId("8".into())).unwrap()), [2]);
+    assert!(
+        !store.settle_rounds(&seven, &[OrderId(Uuid::from_u128(1))], Actor::Pos, 9).unwrap(),
+        "settled already"
+    );
+    assert!(store.settle_rounds(&seven, &[OrderId(Uuid::from_u128(8))], Actor::Pos, 9).unwrap());
+    assert!(store.open_tab(&seven).unwrap().is_empty());
 
     // The next guests' tab; then staff close it after payment at the counter.
     round(&mut store, &menu, 7, "7", 1);

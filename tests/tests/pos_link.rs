@@ -187,6 +187,7 @@ async fn a_table_paid_at_the_counter_closes_the_tablets_tab_even_while_it_was_of
     let (sync, view) = PosSync::new(store.clone(), link.clone(), None);
     let task = tokio::spawn(sync.run());
     wait_for("settled", Duration::from_secs(5), || view.borrow().tabs_settled == 1).await;
+    assert!(view.borrow().store_open, "the resumed stream asked the POS's hello for the store's state");
     assert!(
         store.lock().unwrap().open_tab(&seven).unwrap().is_empty(),
         "the tab closed from where it left off"
@@ -368,7 +369,7 @@ async fn tls_works_with_the_pinned_certificate_and_refuses_any_other() {
 async fn long_polling_serves_the_same_updates_as_the_stream() {
     let server = TestServer::start(None).await;
     let link = server.client(&server.device_token);
-    let first = link.long_poll(0, Duration::ZERO).await.unwrap();
+    let first = link.long_poll(None, Duration::ZERO).await.unwrap();
     assert!(matches!(first.updates.as_slice(), [u] if u.update.kind() == "snapshot"));
     let since = first.next;
     let db_path = server.db_path.clone();
@@ -377,14 +378,14 @@ async fn long_polling_serves_the_same_updates_as_the_stream() {
         kiosk_app::pos_server::db::ServerDb::open(&db_path).unwrap().set_sold_out("cola", true).unwrap();
     });
     let t = Instant::now();
-    let batch = link.long_poll(since, Duration::from_secs(5)).await.unwrap();
+    let batch = link.long_poll(Some(since), Duration::from_secs(5)).await.unwrap();
     marker.await.unwrap();
     assert!(t.elapsed() >= Duration::from_millis(250), "it waited for the update");
     assert!(
         matches!(batch.updates.as_slice(), [u] if u.update == kiosk_app::pos::Update::SoldOut { item: "cola".into(), sold_out: true })
     );
     assert!(batch.next > since);
-    let empty = link.long_poll(batch.next, Duration::from_millis(100)).await.unwrap();
+    let empty = link.long_poll(Some(batch.next), Duration::from_millis(100)).await.unwrap();
     assert!(empty.updates.is_empty() && empty.next == batch.next);
     server.handle.stop().await;
 }

@@ -75,9 +75,11 @@ impl KioskLink {
         parse(&answer.body)
     }
 
-    /// One long-poll: updates after `since`, waiting up to `wait` for the first.
-    pub async fn long_poll(&self, since: u64, wait: Duration) -> Result<wire::UpdateBatch, PosError> {
-        let path = format!("/v1/updates?since={since}&wait_ms={}", wait.as_millis());
+    /// One long-poll: updates after `since` (without one, a snapshot first), waiting up to
+    /// `wait` for the first.
+    pub async fn long_poll(&self, since: Option<u64>, wait: Duration) -> Result<wire::UpdateBatch, PosError> {
+        let since = since.map(|s| format!("since={s}&")).unwrap_or_default();
+        let path = format!("/v1/updates?{since}wait_ms={}", wait.as_millis());
         let batch: wire::UpdateBatch = self.call_json(Method::GET, &path, None).await?;
         check_protocol(batch.protocol)?;
         Ok(batch)
@@ -88,7 +90,7 @@ impl KioskLink {
         since: Option<u64>,
         updates: &mpsc::Sender<Sequenced>,
     ) -> Result<(), PosError> {
-        let mut since = since.unwrap_or(0);
+        let mut since = since;
         loop {
             let batch = self.long_poll(since, LONG_POLL_WAIT.min(self.timeouts.request / 2)).await?;
             for update in batch.updates {
@@ -96,7 +98,7 @@ impl KioskLink {
                     return Ok(());
                 }
             }
-            since = batch.next;
+            since = Some(batch.next);
         }
     }
 }

@@ -115,8 +115,11 @@ impl<A: PosAdapter> OutboxWorker<A> {
     }
 
     fn publish(&self, last_error: Option<String>) {
-        let counts =
-            self.with_store(|s| Ok((s.outbox_pending_count()?, s.outbox_set_aside_list()?.len() as u64)));
+        // Refunds count with the orders: queued, or set aside for staff.
+        let counts = self.with_store(|s| {
+            let queued = s.outbox_pending_count()? + s.refunds_pending_count()?;
+            Ok((queued, s.outbox_set_aside_list()?.len() as u64 + s.refunds_set_aside_count()?))
+        });
         if let Ok((queued, set_aside)) = counts {
             self.view.send_modify(|v| {
                 v.queued = queued;
@@ -185,7 +188,8 @@ impl<A: PosAdapter> OutboxWorker<A> {
     async fn refunds(&self) -> Result<Option<Duration>, StoreError> {
         for entry in self.with_store(|s| s.refund_queue(BATCH))? {
             let now = unix_now_ms();
-            if entry.next_attempt_ms > now {
+            let forced = self.retry_now.swap(false, Ordering::SeqCst);
+            if entry.next_attempt_ms > now && !forced {
                 return Ok(Some(Duration::from_millis((entry.next_attempt_ms - now) as u64)));
             }
             match self.pos.submit_refund(entry.order_id, &entry.payload_json).await {

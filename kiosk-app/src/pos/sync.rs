@@ -87,9 +87,17 @@ impl<A: PosAdapter> PosSync<A> {
             tracing::warn!("POS updates: the stored cursor is unreadable ({e}); starting afresh");
             None
         });
+        // A resumed stream starts without a snapshot: the first connection asks for what one
+        // would have said.
+        let mut resumed = since.is_some();
         let mut failures = 0u32;
         loop {
-            match self.follow(&mut since).await {
+            let connected = if resumed { self.catch_up().await.map(|()| resumed = false) } else { Ok(()) };
+            let ended = match connected {
+                Ok(()) => self.follow(&mut since).await,
+                Err(e) => Err(e),
+            };
+            match ended {
                 Ok(()) => return, // nobody listens
                 Err(e) => {
                     // A stream that worked before it broke starts the backoff afresh.
@@ -103,7 +111,22 @@ impl<A: PosAdapter> PosSync<A> {
         }
     }
 
-    /// One connection: refresh the menu, then apply updates until the stream breaks.
+    /// After a restart that resumes the stream: the store's open state and the menu version,
+    /// from the POS's answer to a hello, as a snapshot would have given them.
+    async fn catch_up(&self) -> Result<(), PosError> {
+        let health = self.pos.health().await?;
+        self.view.send_modify(|v| v.store_open = health.store_open);
+        let stored = self.with_store(|s| s.menu_version()).ok().flatten();
+        if health.menu_version.is_some()
+            && health.menu_version != stored
+            && let Err(e) = self.refresh_menu().await
+        {
+            tracing::warn!("POS updates: {e}");
+        }
+        Ok(())
+    }
+
+    /// One connection: apply updates until the stream breaks.
     async fn follow(&self, since: &mut Option<u64>) -> Result<(), PosError> {
         let (tx, mut rx) = mpsc::channel::<Sequenced>(256);
         let watch = self.pos.watch(*since, &tx);

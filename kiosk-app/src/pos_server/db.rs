@@ -173,6 +173,9 @@ impl ServerDb {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             // Another process may have migrated while we waited for the lock.
             let mut version: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if version > SCHEMA_VERSION {
+                return Err(DbError::TooNew(version));
+            }
             if version == 0 {
                 tx.execute_batch(SCHEMA)?;
                 tx.execute("INSERT INTO settings (key, value) VALUES ('store_open', '1')", [])?;
@@ -407,9 +410,13 @@ impl ServerDb {
             })?;
             for row in rows {
                 let (id, device, json) = row?;
-                match serde_json::from_str::<Order>(&json)?.kind {
+                let order = serde_json::from_str::<Order>(&json)?;
+                match order.kind {
                     OrderKind::Table { table: t, .. } if t.0 == table => rounds.push((id, device)),
-                    OrderKind::TableBill { table: t, rounds } if t.0 == table => {
+                    // A bill refunded in full (staff cancelled its approval) paid nothing.
+                    OrderKind::TableBill { table: t, rounds }
+                        if t.0 == table && !refunded_in_full(&tx, &id)? =>
+                    {
                         paid.extend(rounds.iter().map(ToString::to_string));
                     }
                     _ => {}
@@ -633,6 +640,15 @@ fn store_open(conn: &Connection) -> Result<bool> {
 }
 
 /// The store's reference for an order: its arrival number.
+/// Refunds of `order_id` add up to its total.
+fn refunded_in_full(conn: &Connection, order_id: &str) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT COALESCE((SELECT SUM(amount) FROM refunds WHERE order_id = ?1), 0) >= total FROM orders WHERE order_id = ?1",
+        [order_id],
+        |r| r.get(0),
+    )?)
+}
+
 pub fn pos_ref(seq: i64) -> String {
     format!("K-{seq:05}")
 }

@@ -391,8 +391,13 @@ async fn submit_order(
     if status == SubmitStatus::Accepted {
         state.kitchen.notify_one();
     }
-    let code = if status == SubmitStatus::Accepted { StatusCode::CREATED } else { StatusCode::OK };
+    let code = created_or_ok(status);
     Ok((code, axum::Json(SubmitReply { protocol: PROTOCOL, status, order_id, pos_ref })).into_response())
+}
+
+/// 201 the first time, 200 for a re-send the server already had.
+fn created_or_ok(status: SubmitStatus) -> StatusCode {
+    if status == SubmitStatus::Accepted { StatusCode::CREATED } else { StatusCode::OK }
 }
 
 async fn submit_refund(
@@ -412,7 +417,7 @@ async fn submit_refund(
     }
     let refund_id = refund.id.to_string();
     let status = run(&state, move |db| db.receive_refund(&device.name, &refund)).await?;
-    let code = if status == SubmitStatus::Accepted { StatusCode::CREATED } else { StatusCode::OK };
+    let code = created_or_ok(status);
     Ok((code, axum::Json(RefundReply { protocol: PROTOCOL, status, refund_id })).into_response())
 }
 
@@ -511,7 +516,7 @@ async fn long_poll(
     Query(q): Query<SinceQuery>,
 ) -> Result<axum::Json<UpdateBatch>, ApiError> {
     let device = authenticate(&state, &headers, false).await?;
-    let cursor = q.since.filter(|s| *s > 0);
+    let cursor = q.since;
     let wait = Duration::from_millis(q.wait_ms.unwrap_or(0)).min(MAX_LONG_POLL);
     let mut events = state.events.clone();
     let deadline = tokio::time::Instant::now() + wait;

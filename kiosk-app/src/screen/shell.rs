@@ -215,6 +215,13 @@ impl Shell {
     }
 
     pub fn intent(&self, intent: Intent) {
+        // The bill shows what the store holds open now: a bill whose payment was resolved in
+        // the background (start-up recovery) may have settled rounds, or left them owed.
+        if intent == Intent::ShowBill
+            && let Some(rounds) = self.open_tab()
+        {
+            self.flow.borrow_mut().sync_tab(rounds);
+        }
         let effects = self.flow.borrow_mut().handle(intent, self.now());
         self.dispatch(effects);
         self.refresh();
@@ -290,9 +297,13 @@ impl Shell {
                     }
                     statuses.insert(id.clone(), *status);
                 }
-                // The table paid at the counter: the tab is what the store still holds open.
-                if pos.tabs_settled != self.tabs_settled.replace(pos.tabs_settled) {
-                    self.reload_tab(now);
+                // The table paid at the counter: the tab is what the store still holds open
+                // (taken once the bill being paid here, if any, is done).
+                if pos.tabs_settled != self.tabs_settled.get() && !self.flow.borrow().paying_bill() {
+                    self.tabs_settled.set(pos.tabs_settled);
+                    if let Some(rounds) = self.open_tab() {
+                        self.flow.borrow_mut().tab_settled(rounds, now);
+                    }
                 }
                 // The POS changed the menu or its sold-out marks: take the stored menu again.
                 let key = (pos.menu_version.clone().unwrap_or_default(), pos.sold_out.clone());
@@ -335,13 +346,13 @@ impl Shell {
         }
     }
 
-    /// The POS settled the table: the tab becomes what the store still holds open.
-    fn reload_tab(&self, now: Now) {
-        let Some(table) = self.flow.borrow().tab().map(|t| t.table.clone()) else { return };
-        match self.runner.open_tab(&table) {
-            Ok(rounds) => self.flow.borrow_mut().tab_settled(rounds, now),
-            Err(e) => tracing::error!("reloading table {}'s tab: {e}", table.0),
-        }
+    /// The table's open tab as the store holds it; `None` on a kiosk or a store error.
+    fn open_tab(&self) -> Option<Vec<kiosk_domain::Order>> {
+        let table = self.flow.borrow().tab().map(|t| t.table.clone())?;
+        self.runner
+            .open_tab(&table)
+            .inspect_err(|e| tracing::error!("reading table {}'s tab: {e}", table.0))
+            .ok()
     }
 
     fn availability(&self, health: &HealthMap, pos: Option<&PosView>, outbox: &OutboxView) -> Availability {

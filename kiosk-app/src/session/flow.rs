@@ -1295,22 +1295,38 @@ impl Flow {
         }
     }
 
-    /// The POS settled the table (paid at the counter): the tab becomes `rounds`, what the
-    /// store still holds open (usually none), and the diners are thanked. Not while the
-    /// bill is being paid here: that payment settles it.
-    pub fn tab_settled(&mut self, rounds: Vec<Order>, now: Now) {
+    /// The table's bill is being paid here: the tab must not change under it.
+    pub fn paying_bill(&self) -> bool {
+        self.settling
+    }
+
+    /// The tab becomes `rounds`, what the store holds open now (a bill paid or found not
+    /// charged since, rounds settled at the counter). Not while the bill is being paid here.
+    pub fn sync_tab(&mut self, rounds: Vec<Order>) {
         if self.settling {
             return;
         }
         let Some(tab) = self.tab.take() else { return };
-        self.tab = Some(Tab::restore(tab.table, rounds));
-        if self.tab.as_ref().is_some_and(|t| t.rounds.is_empty()) {
+        let tab = Tab::restore(tab.table, rounds);
+        if tab.rounds.is_empty() {
             self.guests = 2;
         }
-        if self.page == Page::Bill {
-            self.page = Page::TableHome;
+        self.tab = Some(tab);
+    }
+
+    /// The POS settled the table (paid at the counter): the tab becomes what the store still
+    /// holds open, and diners who owe nothing more are thanked.
+    pub fn tab_settled(&mut self, rounds: Vec<Order>, now: Now) {
+        if self.settling {
+            return;
         }
-        self.notice = Some((sentences(self.lang).done_bill.into(), now.ms + NOTICE_MS));
+        self.sync_tab(rounds);
+        if !self.tab.as_ref().is_some_and(Tab::owes) {
+            if self.page == Page::Bill {
+                self.page = Page::TableHome;
+            }
+            self.notice = Some((sentences(self.lang).done_bill.into(), now.ms + NOTICE_MS));
+        }
     }
 
     /// The table is settled: the next guests start a new tab.

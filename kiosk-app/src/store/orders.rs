@@ -118,9 +118,7 @@ impl Store {
         let state = transition(&tx, id, event, actor, now_ms)?;
         let order = load_order(&tx, id)?.ok_or(StoreError::NoSuchOrder(id))?;
         outbox::enqueue(&tx, &order, now_ms)?;
-        if let Some(table) = tabs::settled_by(&order) {
-            tabs::close_tab_in(&tx, table, Some(&order), now_ms)?;
-        }
+        tabs::close_by_bill(&tx, &order, now_ms)?;
         for kind in prints {
             outbox::queue_print_in(&tx, Some(id), *kind, now_ms)?;
         }

@@ -82,11 +82,11 @@ impl Store {
         now_ms: i64,
     ) -> Result<OrderState> {
         let tx = self.write()?;
-        let (order_id, op): (String, String) = tx
+        let (order_id, op, amount): (String, String, i64) = tx
             .query_row(
-                "SELECT order_id, operation FROM payment_journal WHERE id = ?1 AND outcome IS NULL",
+                "SELECT order_id, operation, amount FROM payment_journal WHERE id = ?1 AND outcome IS NULL",
                 [journal.0],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?
             .ok_or(StoreError::NoOpenJournalEntry(journal.0))?;
@@ -110,10 +110,6 @@ impl Store {
             if event == OrderEvent::Refund
                 && let PaymentOutcome::Reversed { approval_no } = outcome
             {
-                let amount: i64 =
-                    tx.query_row("SELECT amount FROM payment_journal WHERE id = ?1", [journal.0], |r| {
-                        r.get(0)
-                    })?;
                 let refund = Refund {
                     id: uuid::Uuid::new_v4(),
                     order_id,

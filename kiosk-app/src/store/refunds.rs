@@ -1,6 +1,8 @@
 //! Refunds for the POS: an approval reversed after its order was committed (an operator's
 //! cancel) is queued with the reversal and delivered once the POS has the order itself, so
-//! the store's sales agree with the terminal. Keyed by the refund's own id.
+//! the store's sales agree with the terminal. Keyed by the refund's own id. A refund the POS
+//! refuses for good is set aside and counted with the set-aside orders on the operator's
+//! device page; one whose order is set aside waits until staff requeue the order.
 
 use kiosk_domain::{OrderId, Refund};
 use rusqlite::{Transaction, params};
@@ -61,6 +63,13 @@ impl Store {
         Ok(self
             .conn
             .query_row("SELECT COUNT(*) FROM pos_refunds WHERE status = 'queued'", [], |r| r.get(0))?)
+    }
+
+    /// Refunds the POS refused for good, kept for staff.
+    pub fn refunds_set_aside_count(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM pos_refunds WHERE status = 'set_aside'", [], |r| r.get(0))?)
     }
 
     pub fn refund_delivered(&mut self, entry: &RefundEntry, now_ms: i64) -> Result<()> {

@@ -2,10 +2,13 @@
 //!
 //! A tab ends when it is settled: its bill is committed (paid at the table; recorded in the
 //! bill's own commit transaction), the POS settles its rounds (paid at the counter), or staff
-//! close it on the tablet. Each
-//! closure records the highest order row at that moment, so the open tab is the table's
-//! committed rounds stored after its last closure. Row order, not the wall clock, which can
-//! step back (the store never runs VACUUM, which could renumber the orders' rows).
+//! close it on the tablet. Each closure records how far it reaches in the orders' row order
+//! (the last round it settles), so the open tab is the table's committed rounds stored after
+//! its last closure. Row order, not the wall clock, which can step back (the store never runs
+//! VACUUM, which could renumber the orders' rows). Closures only ever move forward.
+//!
+//! Rounds on a bill whose payment is still being resolved (after a crash or a lost answer)
+//! are not offered again: they are paid, or owed again once the bill is found not charged.
 
 use kiosk_domain::{Order, OrderId, OrderKind, TableId};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -15,7 +18,7 @@ use super::{Actor, Result, Store, audit};
 
 impl Store {
     /// The rounds of `table`'s open tab, oldest first: committed rounds (unpaid, on the tab)
-    /// stored since the table was last settled.
+    /// stored since the table was last settled, less those on a bill being paid.
     pub fn open_tab(&self, table: &TableId) -> Result<Vec<Order>> {
         let mut stmt = self
             .conn
@@ -24,22 +27,27 @@ impl Store {
             .query_map(params![table.0, closed_through(&self.conn, table)?], |r| r.get::<_, String>(0))?
             .map(|id| parse_order_id(&id?))
             .collect::<Result<Vec<_>>>()?;
-        let mut rounds = Vec::new();
+        let (mut rounds, mut on_pending_bills) = (Vec::new(), Vec::new());
         for id in ids {
-            if let Some(order) = load_order(&self.conn, id)?
-                && matches!(order.kind, OrderKind::Table { .. })
-                && order.state.is_committed()
-            {
-                rounds.push(order);
+            let Some(order) = load_order(&self.conn, id)? else { continue };
+            match &order.kind {
+                OrderKind::Table { .. } if order.state.is_committed() => rounds.push(order),
+                OrderKind::TableBill { rounds, .. } if order.state.needs_payment_recovery() => {
+                    on_pending_bills.extend(rounds.iter().copied());
+                }
+                _ => {}
             }
         }
+        rounds.retain(|o: &Order| !on_pending_bills.contains(&o.id));
         Ok(rounds)
     }
 
     /// Staff closed `table`'s tab on the tablet (paid at the counter, the POS not told).
     pub fn close_tab(&mut self, table: &TableId, actor: Actor, now_ms: i64) -> Result<()> {
         let tx = self.write()?;
-        close_tab_in(&tx, table, None, now_ms)?;
+        let through: Option<i64> =
+            tx.query_row("SELECT MAX(rowid) FROM orders WHERE table_id = ?1", [&table.0], |r| r.get(0))?;
+        record_closure(&tx, table, through.unwrap_or(0), None, now_ms)?;
         audit(&tx, now_ms, actor, "tab.close", None, &format!("table {}", table.0))?;
         tx.commit()?;
         Ok(())
@@ -56,31 +64,13 @@ impl Store {
         now_ms: i64,
     ) -> Result<bool> {
         let tx = self.write()?;
-        let mut through = 0;
-        for id in rounds {
-            let row: Option<i64> = tx
-                .query_row(
-                    "SELECT rowid FROM orders WHERE id = ?1 AND table_id = ?2",
-                    params![id.to_string(), table.0],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            through = through.max(row.unwrap_or(0));
+        let closed = record_closure(&tx, table, last_row_of(&tx, table, rounds)?, None, now_ms)?;
+        if closed {
+            let detail = format!("table {}: {} round(s)", table.0, rounds.len());
+            audit(&tx, now_ms, actor, "tab.settle", None, &detail)?;
+            tx.commit()?;
         }
-        if through <= closed_through(&tx, table)? {
-            return Ok(false);
-        }
-        record_closure(&tx, table, through, None, now_ms)?;
-        audit(
-            &tx,
-            now_ms,
-            actor,
-            "tab.settle",
-            None,
-            &format!("table {}: {} round(s)", table.0, rounds.len()),
-        )?;
-        tx.commit()?;
-        Ok(true)
+        Ok(closed)
     }
 }
 
@@ -96,37 +86,41 @@ fn closed_through(conn: &Connection, table: &TableId) -> Result<i64> {
         .unwrap_or(0))
 }
 
+/// The row of the last of `rounds` that is one of `table`'s orders here (0: none).
+fn last_row_of(conn: &Connection, table: &TableId, rounds: &[OrderId]) -> Result<i64> {
+    let mut stmt = conn.prepare_cached("SELECT rowid FROM orders WHERE id = ?1 AND table_id = ?2")?;
+    let mut last = 0;
+    for id in rounds {
+        let row: Option<i64> = stmt.query_row(params![id.to_string(), table.0], |r| r.get(0)).optional()?;
+        last = last.max(row.unwrap_or(0));
+    }
+    Ok(last)
+}
+
+/// Closes `table`'s tab through row `through`, unless it is closed that far already.
+/// Returns whether it closed.
 fn record_closure(
     conn: &Connection,
     table: &TableId,
     through: i64,
     bill: Option<&Order>,
     now_ms: i64,
-) -> Result<()> {
+) -> Result<bool> {
+    if through <= closed_through(conn, table)? {
+        return Ok(false);
+    }
     conn.execute(
         "INSERT INTO tab_closures (table_id, through_rowid, bill_order_id, at_ms) VALUES (?1, ?2, ?3, ?4)",
         params![table.0, through, bill.map(|b| b.id.to_string()), now_ms],
     )?;
-    Ok(())
+    Ok(true)
 }
 
-/// Records that `table`'s tab is settled, through every order stored so far; by `bill` when
-/// its bill was paid at the table.
-pub(super) fn close_tab_in(
-    conn: &Connection,
-    table: &TableId,
-    bill: Option<&Order>,
-    now_ms: i64,
-) -> Result<()> {
-    let through: i64 =
-        conn.query_row("SELECT MAX(rowid) FROM orders", [], |r| r.get::<_, Option<i64>>(0))?.unwrap_or(0);
-    record_closure(conn, table, through, bill, now_ms)
-}
-
-/// The table a committed bill settles, if `order` is one.
-pub(super) fn settled_by(order: &Order) -> Option<&TableId> {
-    match &order.kind {
-        OrderKind::TableBill { table, .. } => Some(table),
-        _ => None,
+/// A committed bill paid at the table settles its table's tab through the rounds it paid
+/// (rounds sent meanwhile, say while its payment was being resolved, stay open).
+pub(super) fn close_by_bill(conn: &Connection, bill: &Order, now_ms: i64) -> Result<()> {
+    if let OrderKind::TableBill { table, rounds } = &bill.kind {
+        record_closure(conn, table, last_row_of(conn, table, rounds)?, Some(bill), now_ms)?;
     }
+    Ok(())
 }
