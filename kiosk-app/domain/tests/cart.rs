@@ -178,7 +178,7 @@ fn a_restored_tab_keeps_its_rounds_guests_and_numbering() {
     let table = TableId("12".into());
     let round = |table: &str, guests: u16, round: u32| {
         let kind = OrderKind::Table { table: TableId(table.into()), guests, round };
-        let id = OrderId(uuid::Uuid::new_v4());
+        let id = OrderId(uuid::Uuid::from_u128(u128::from(round) << 8 | u128::from(table.as_bytes()[0])));
         let mut o = Order::from_cart(id, round, kind, Settlement::Tab, &cart, &menu, 0).unwrap();
         o.apply(OrderEvent::CommitUnpaid).unwrap();
         o
