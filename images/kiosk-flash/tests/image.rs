@@ -8,8 +8,10 @@
 //! (made by images/cross-build). The build needs the Debian packages marked `small` in
 //! images/packages-build.txt (genimage, mtools, dosfstools, e2fsprogs, fakeroot, xz-utils).
 
+mod common;
+
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -240,14 +242,7 @@ fn the_small_image_has_our_layout_files_and_signature_and_flashes() {
     assert!(debugfs(&root_b, "stat /usr/bin/kiosk").contains("Type: regular"), "slot b holds the new root");
 
     // --- one byte changed in the release: refused before anything is written ---
-    let mut f = std::fs::OpenOptions::new().read(true).write(true).open(&xz).unwrap();
-    let middle = f.metadata().unwrap().len() / 2;
-    let mut byte = [0u8];
-    f.seek(SeekFrom::Start(middle)).unwrap();
-    f.read_exact(&mut byte).unwrap();
-    f.seek(SeekFrom::Start(middle)).unwrap();
-    f.write_all(&[byte[0] ^ 0xff]).unwrap();
-    drop(f);
+    common::flip_byte(&xz, std::fs::metadata(&xz).unwrap().len() / 2, 0xff);
     let fresh = t.path().join("fresh.img");
     let refused = flash(&[Path::new("write"), &xz, &fresh, Path::new("--key"), &public]);
     assert!(!refused.status.success(), "a tampered image was written");

@@ -3,6 +3,8 @@
 //! and "booted" through the firmware model; and the refusals, which must leave every byte
 //! of the disk as it was.
 
+mod common;
+
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -270,13 +272,7 @@ fn a_tampered_re_signed_or_unsigned_bundle_is_refused_and_the_disk_keeps_every_b
             entries.find(|e| e.as_ref().unwrap().path().unwrap().to_str() == Some("rootfs.img")).unwrap();
         rootfs.unwrap().raw_file_position() + 1000
     };
-    let mut f = std::fs::OpenOptions::new().read(true).write(true).open(&tampered).unwrap();
-    let mut byte = [0u8];
-    f.seek(SeekFrom::Start(at)).unwrap();
-    f.read_exact(&mut byte).unwrap();
-    f.seek(SeekFrom::Start(at)).unwrap();
-    f.write_all(&[byte[0] ^ 0x01]).unwrap();
-    drop(f);
+    common::flip_byte(&tampered, at, 0x01);
 
     // Another root image with a manifest signed by a key that is not the release key.
     let thief = Release::new();
