@@ -11,7 +11,7 @@
 //                page is put in the document only once its font and photo are decoded)
 //   press(label) presses the control with that accessible label, waits until the changed
 //                page's photos are decoded and its frame is produced; returns the page name
-//   view()       "order=- items=N total=TEXT" as `kiosk automate`'s `view`
+//   view()       "order=- items=N total=TEXT tab=- detail=-" as `kiosk automate`'s `view` (before its notice)
 //   labels()     every pressable (enabled) control's label
 'use strict';
 
@@ -459,7 +459,7 @@
     ready: null,
     page: () => state.page,
     labels: () => pressable().filter((p) => !p.el.disabled).map((p) => p.label),
-    view: () => `order=- items=${cartCount()} total=${money(cartTotal()).replace(/ /g, '\u00a0')}`,
+    view: () => `order=- items=${cartCount()} total=${money(cartTotal()).replace(/ /g, '\u00a0')} tab=- detail=-`,
     async press(label) {
       const found = pressable().find((p) => p.label === label);
       if (!found) throw new Error(`no control labelled ${JSON.stringify(label)} on ${state.page}`);

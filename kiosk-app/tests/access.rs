@@ -1,25 +1,30 @@
 //! The barrier-free mode, headless: a whole kiosk order and card payment by keypad alone,
-//! with the voice guidance captured (espeak-ng to WAV files and a transcript); then every
-//! screen in magnify-all with high contrast, its texts' contrast measured on the rendered
-//! pixels and nothing cut off; then the low-reach layout. One test function: Slint allows
-//! one platform per process.
+//! with the voice guidance captured (espeak-ng to WAV files and a transcript); the audio is
+//! checked utterance by utterance (each WAV loud enough, as long as its text needs, and the
+//! pages announced in the order the customer went through them); then every screen in
+//! magnify-all with high contrast, its texts' contrast measured on the rendered pixels (text
+//! as faint as its background included) and nothing cut off; then the low-reach layout. One
+//! test function: Slint allows one platform per process.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kiosk_app::config::Config;
 use kiosk_app::screen::device;
 use kiosk_app::screen::photos::Photos;
 use kiosk_app::screen::shell::Shell;
+use kiosk_app::session::speech::for_ears;
 use kiosk_app::session::{Page, View};
 use kiosk_app::store::{Actor, Store};
 use kiosk_domain::Menu;
 use kiosk_drivers::keypad::Key;
 use kiosk_drivers::sim::terminal::Fault;
 use kiosk_drivers::sim::terminal::server::{TerminalSim, TerminalSimOptions, spawn_pty};
-use kiosk_drivers::speech::service::{Output, SpeechHandle, spawn as spawn_speech};
+use kiosk_drivers::speech::service::{Output, SpeechEvent, SpeechHandle, spawn as spawn_speech};
 use kiosk_ui::audit;
 use kiosk_ui::headless::{self, Screen};
 use tokio::sync::mpsc::UnboundedSender;
@@ -46,6 +51,10 @@ struct Rig {
     keys: UnboundedSender<Key>,
     speech: SpeechHandle,
     terminal: TerminalSim,
+    /// Everything the speech service reported, in order.
+    heard: Arc<Mutex<Vec<SpeechEvent>>>,
+    /// The pages the customer went through, each with the sentence that opens it.
+    pages: RefCell<Vec<(Page, String)>>,
 }
 
 fn rig(dir: &Path, role: &str, runtime: &tokio::runtime::Runtime) -> Rig {
@@ -57,11 +66,18 @@ fn rig(dir: &Path, role: &str, runtime: &tokio::runtime::Runtime) -> Rig {
     let mut device = device::start(&config).unwrap();
     let (keys, key_rx) = tokio::sync::mpsc::unbounded_channel();
     let speech = spawn_speech("espeak-ng", Output::Capture(dir.join("speech")));
+    let heard: Arc<Mutex<Vec<SpeechEvent>>> = Arc::default();
+    let (mut events, log) = (speech.subscribe(), heard.clone());
+    runtime.spawn(async move {
+        while let Ok(event) = events.recv().await {
+            log.lock().unwrap().push(event);
+        }
+    });
     device.feeds.keys = Some(key_rx);
     device.feeds.speech = Some(speech.clone());
     let shell = Shell::new(&config, device.runner, device.feeds, Photos::new(None), runtime.handle().clone())
         .unwrap();
-    Rig { shell, keys, speech, terminal }
+    Rig { shell, keys, speech, terminal, heard, pages: RefCell::default() }
 }
 
 fn wait_for(shell: &Shell, what: &str, ok: impl Fn(&View) -> bool) {
@@ -77,6 +93,18 @@ impl Rig {
     fn key(&self, key: Key) {
         self.keys.send(key).unwrap();
         settle(&self.shell);
+        self.note_page();
+    }
+
+    /// Keeps the page now shown, with its opening sentence, when it is a new one.
+    fn note_page(&self) {
+        let view = self.shell.view();
+        let mut pages = self.pages.borrow_mut();
+        if pages.last().is_none_or(|(p, _)| *p != view.page)
+            && let Some(first) = view.speech.first()
+        {
+            pages.push((view.page, for_ears(first)));
+        }
     }
 
     /// As a blind customer does: hear the page out before the next key.
@@ -127,9 +155,76 @@ fn ko(msgid: &str) -> String {
     kiosk_ui::translate("ko", msgid)
 }
 
+/// The spoken units of a text, for how long it should take to say: a Hangul syllable or a
+/// digit is one (4,500 is 사천오백), about three Latin letters make one.
+fn spoken_units(text: &str) -> f64 {
+    text.chars()
+        .map(|c| match c {
+            '가'..='힣' | '0'..='9' => 1.0,
+            c if c.is_ascii_alphabetic() => 0.3,
+            _ => 0.0,
+        })
+        .sum()
+}
+
+/// Duration in seconds, RMS and peak of a 16-bit mono WAV.
+fn measure(wav: &Path) -> (f64, f64, i32) {
+    let mut reader = hound::WavReader::open(wav).unwrap_or_else(|e| panic!("{}: {e}", wav.display()));
+    let spec = reader.spec();
+    assert_eq!((spec.channels, spec.bits_per_sample), (1, 16), "{}: {spec:?}", wav.display());
+    let samples: Vec<i32> = reader.samples::<i16>().map(|s| i32::from(s.unwrap())).collect();
+    let seconds = samples.len() as f64 / f64::from(spec.sample_rate);
+    let rms =
+        (samples.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / samples.len().max(1) as f64).sqrt();
+    (seconds, rms, samples.iter().map(|s| s.abs()).max().unwrap_or(0))
+}
+
+/// The audio itself, utterance by utterance: every utterance said to its end has a WAV that
+/// is not silent and lasts about as long as its text takes at its rate (espeak-ng says a
+/// Hangul syllable in about 0.2 s at 175 words a minute: between half and twice that, plus a
+/// breath); and the pages were announced in the order the customer went through them.
+/// Returns the number of utterances checked.
+fn check_audio(dir: &Path, heard: &[SpeechEvent], pages: &[(Page, String)]) -> usize {
+    let started: BTreeMap<u64, _> = heard
+        .iter()
+        .filter_map(|e| if let SpeechEvent::Started(u) = e { Some((u.id, u.clone())) } else { None })
+        .collect();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for event in heard {
+        let SpeechEvent::Ended { id, completed: true } = event else { continue };
+        let u = &started[id];
+        let (seconds, rms, peak) = measure(&dir.join(format!("speech/{id:05}.wav")));
+        let expected = 0.25 + spoken_units(&u.text) * 0.2 * 175.0 / f64::from(u.rate_wpm);
+        if rms < 300.0 || peak < 3_000 {
+            problems.push(format!("utterance {id} {:?} is silent: RMS {rms:.0}, peak {peak}", u.text));
+        }
+        if !(expected * 0.5..=expected * 2.0 + 0.3).contains(&seconds) {
+            problems.push(format!(
+                "utterance {id} {:?} lasts {seconds:.2} s; its text takes about {expected:.2} s",
+                u.text
+            ));
+        }
+        checked += 1;
+    }
+    // The opening sentence of every page, in the order the pages were shown.
+    let said: Vec<&str> = started.values().map(|u| u.text.as_str()).collect();
+    let mut rest = said.iter();
+    for (page, first) in pages {
+        if !rest.any(|s| s == first) {
+            problems.push(format!("{page:?} was not announced ({first:?}) after the page before it"));
+        }
+    }
+    assert!(problems.is_empty(), "{} problems with the voice:\n{}", problems.len(), problems.join("\n"));
+    checked
+}
+
 fn transcript(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("speech/transcript.txt")).unwrap_or_default()
 }
+
+/// The fewest texts a screen may show for its audit to count.
+const MIN_TEXTS: usize = 2;
 
 /// The contrast and cut-off audit of the screen as it stands; failures are collected.
 fn audit_screen(screen: &Screen, shell: &Shell, out: &Path, name: &str, failures: &mut Vec<String>) {
@@ -138,8 +233,13 @@ fn audit_screen(screen: &Screen, shell: &Shell, out: &Path, name: &str, failures
     screen.save_png(&out.join(format!("{name}.png"))).unwrap();
     let drawn = audit::drawn(shell.window());
     let categories = shell.view().categories;
-    for (label, ratio) in audit::low_contrast(&drawn, &rgba, w, h, 4.5) {
+    let contrast = audit::text_contrast(&drawn, &rgba, w, h, 4.5);
+    for (label, ratio) in contrast.low {
         failures.push(format!("{name}: {label:?} has contrast {ratio:.2}:1"));
+    }
+    // Every screen says what it is and what to do: at least two texts to measure.
+    if contrast.measured < MIN_TEXTS {
+        failures.push(format!("{name}: only {} texts measured", contrast.measured));
     }
     let scrolls = |l: &str| categories.iter().any(|c| l.contains(c.as_str()));
     for cut in audit::cut_off(&drawn, w, scrolls) {
@@ -186,6 +286,7 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
     r.choose(&ko("Pay"));
     r.choose(&ko("Credit or debit card"));
     wait_for(&r.shell, "the order number", |v| v.page == Page::Done);
+    r.note_page();
     let number = r.shell.view().order_number;
     r.listen();
     let said = transcript(&k);
@@ -198,10 +299,14 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
         said.contains(&format!("주문 번호 {number}번")),
         "the voice never said the order number:\n{said}"
     );
-    let wavs = std::fs::read_dir(k.join("speech"))
-        .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "wav"));
-    assert!(wavs.count() >= 10, "the voice spoke to WAV files");
+    let pages = r.pages.borrow().clone();
+    assert!(pages.len() >= 8, "the order went through its pages: {pages:?}");
+    let checked = check_audio(&k, &r.heard.lock().unwrap(), &pages);
+    assert!(checked >= 20, "only {checked} utterances were said to their end");
+    println!(
+        "barrier-free: {checked} utterances heard out, each checked; {} pages announced in order",
+        pages.len()
+    );
     // the help key calls staff and says so
     r.key(Key::Help);
     wait_for(&r.shell, "the staff call's answer", |v| !v.notice.is_empty());

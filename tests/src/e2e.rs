@@ -4,16 +4,21 @@
 //! PTYs; the reference store server on TCP behind a proxy that can cut the LAN. Afterwards
 //! [`Audit`] reads the store server, the terminals' ledgers, the printed receipts and the
 //! devices' journals, and says what does not add up.
+//!
+//! The audit checks the system against records it does not control: what each customer
+//! was told on the screen ([`Told`], kept by the test as the flows go), the terminals'
+//! ledgers, the printer's output and the fault proxy's log of every submission. The
+//! devices' own journals are only what is being checked.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use kiosk_app::pos_server::db::ServerDb;
+use kiosk_app::pos_server::db::{ReceivedOrder, ServerDb};
 use kiosk_app::pos_server::{ServeOptions, ServerHandle};
 use kiosk_app::store::{Actor, Store};
 use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_pty as spawn_printer};
@@ -21,7 +26,7 @@ use kiosk_drivers::sim::scanner::{ScannerSim, ScannerSimOptions};
 use kiosk_drivers::sim::terminal::model::LedgerEntry;
 use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
 
-use crate::fault_proxy::FaultProxy;
+use crate::fault_proxy::{FaultProxy, resends};
 
 /// The `kiosk` binary of this build (cargo builds it for the workspace's tests).
 pub fn kiosk_binary() -> PathBuf {
@@ -42,6 +47,18 @@ pub enum DriveError {
     NoAnswer(String, Duration),
     #[error("{command:?}: {message}")]
     Refused { command: String, message: String },
+}
+
+/// When each `kiosk` process of this test was killed (planned, or dropped while running):
+/// a kill between an answer and its record explains a re-send.
+static KILLS: Mutex<Vec<Instant>> = Mutex::new(Vec::new());
+
+pub fn kill_times() -> Vec<Instant> {
+    KILLS.lock().unwrap().clone()
+}
+
+fn killed_now() {
+    KILLS.lock().unwrap().push(Instant::now());
 }
 
 /// One running `kiosk automate` process.
@@ -115,6 +132,7 @@ impl KioskProcess {
             if *left <= 1 {
                 std::thread::sleep(*delay);
                 let _ = self.child.kill();
+                killed_now();
                 let _ = self.child.wait();
                 self.killed = true;
                 return Err(DriveError::Killed);
@@ -188,7 +206,10 @@ impl KioskProcess {
 
 impl Drop for KioskProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            killed_now();
+        }
         let _ = self.child.wait();
     }
 }
@@ -212,6 +233,20 @@ pub struct Stage {
     terminal: kiosk_drivers::sim::terminal::server::TerminalSim,
     table_terminal: kiosk_drivers::sim::terminal::server::TerminalSim,
     scanner: ScannerSim,
+    /// What the customers were told on the screens, as the flows went.
+    pub told: Vec<Told>,
+}
+
+/// What a customer was told on the screen: the record the audit holds the store to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Told {
+    /// A kiosk customer agreed to `total` on the cart page and was given order `number`,
+    /// `paid` (card or barcode) or to pay at the counter.
+    KioskOrder { number: i64, total: i64, paid: bool },
+    /// The table was told its round of `total` went to the kitchen.
+    Round { total: i64 },
+    /// The table was told its bill of `total` (order `number`) is paid.
+    Bill { number: i64, total: i64 },
 }
 
 const MENU: &str = include_str!("../../kiosk-app/data/demo-menu.json");
@@ -293,6 +328,7 @@ impl Stage {
             terminal,
             table_terminal,
             scanner,
+            told: Vec::new(),
         }
     }
 
@@ -348,6 +384,8 @@ pub struct DeviceOrder {
     pub number: i64,
     pub total: i64,
     pub state: String,
+    /// `prepaid`, `pay_at_counter` or `tab`.
+    pub settlement: String,
     /// The order's kind as stored (`type`: kiosk, table or table_bill, with its fields).
     pub kind: serde_json::Value,
     /// (item name as printed, quantity)
@@ -357,7 +395,7 @@ pub struct DeviceOrder {
 pub fn device_orders(db: &Path) -> Vec<DeviceOrder> {
     let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let mut orders: Vec<DeviceOrder> = conn
-        .prepare("SELECT id, number, total, state, kind_json FROM orders")
+        .prepare("SELECT id, number, total, state, kind_json, settlement FROM orders")
         .unwrap()
         .query_map([], |r| {
             Ok(DeviceOrder {
@@ -365,6 +403,7 @@ pub fn device_orders(db: &Path) -> Vec<DeviceOrder> {
                 number: r.get(1)?,
                 total: r.get(2)?,
                 state: r.get(3)?,
+                settlement: r.get(5)?,
                 kind: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
                 lines: vec![],
             })
@@ -461,6 +500,12 @@ pub struct Audit {
     pub refunds: usize,
     /// What the table still owes: its standing rounds that no paid bill settled.
     pub open_tab: i64,
+    /// What the customers were told, each found at the store.
+    pub told: usize,
+    /// Submissions the devices sent again (fault proxy's log), and copies beyond the first
+    /// the store server reported receiving.
+    pub resends: usize,
+    pub server_duplicates: u32,
     pub problems: Vec<String>,
 }
 
@@ -469,22 +514,43 @@ fn completed(o: &DeviceOrder) -> bool {
     matches!(o.state.as_str(), "committed" | "sent_to_pos" | "acknowledged" | "ready" | "completed")
 }
 
+/// Paid before it was committed (a kiosk card or barcode order, a bill paid at the table).
+fn prepaid(o: &DeviceOrder) -> bool {
+    o.settlement == "prepaid"
+}
+
 impl Audit {
-    /// Every completed order at the store server exactly once; every standing approval
-    /// matched to a delivered order of the same amount (others cancelled); every printed
-    /// receipt matching its order's lines and total.
+    /// Holds the store server, the terminals' ledgers and the printer's output to what the
+    /// customers were told and to each other:
+    /// - every customer's order number is at the store with the total they agreed to (paid
+    ///   ones with exactly one standing approval of that amount); every round they were told
+    ///   was sent is there, in order; every bill they were told is paid is there;
+    /// - every order the devices completed is at the store once, with its total; no order
+    ///   number twice;
+    /// - every standing approval at a terminal belongs to exactly one completed prepaid order
+    ///   of its amount, and no order holds two;
+    /// - no device sent an order again unless a fault or a kill could have kept the first
+    ///   answer from it (the fault proxy's log), and the server's count of copies agrees;
+    /// - every printed receipt matches its order's lines and total; no round paid twice.
     pub fn run(stage: &Stage) -> Audit {
         let mut audit = Audit::default();
         let server_db = ServerDb::open(&stage.server_db).unwrap();
         let server = server_db.orders(0, 100_000).unwrap();
         let at_the_counter = server_db.settled_rounds().unwrap();
         audit.server_orders = server.len();
-        let mut by_id: BTreeMap<String, i64> = BTreeMap::new();
+        let by_id: BTreeMap<&str, &ReceivedOrder> = server.iter().map(|o| (o.order_id.as_str(), o)).collect();
+        let mut by_number: BTreeMap<(&str, u32), Vec<&ReceivedOrder>> = BTreeMap::new();
         for o in &server {
-            if by_id.insert(o.order_id.clone(), o.total).is_some() {
-                audit.problems.push(format!("order {} is at the store server twice", o.order_id));
+            by_number.entry((o.device.as_str(), o.number)).or_default().push(o);
+        }
+        for ((device, number), copies) in &by_number {
+            if copies.len() > 1 {
+                audit
+                    .problems
+                    .push(format!("{device} order number {number} is at the store {} times", copies.len()));
             }
         }
+
         let mut devices = BTreeMap::new();
         for (device, db) in [("kiosk-1", &stage.kiosk_db), ("table-7", &stage.table_db)] {
             for o in device_orders(db) {
@@ -493,7 +559,7 @@ impl Audit {
         }
         audit.device_orders = devices.len();
         for (id, (device, o)) in &devices {
-            let delivered = by_id.get(id);
+            let delivered = by_id.get(id.as_str());
             // An order the device completed must have reached the store; one it cancelled
             // (declined, abandoned, refunded in recovery) must not have.
             let completed = completed(o);
@@ -504,7 +570,7 @@ impl Audit {
             }
             // Reversed by staff after the commit: the store must have the refund too.
             if o.state == "reversed"
-                && let Some(order) = server.iter().find(|s| &s.order_id == id)
+                && let Some(order) = delivered
             {
                 if order.refunded == order.total {
                     audit.refunds += 1;
@@ -519,9 +585,17 @@ impl Audit {
                 (true, None) => audit
                     .problems
                     .push(format!("{device} order {} ({}) never reached the store", o.number, o.state)),
-                (true, Some(total)) if *total != o.total => audit
-                    .problems
-                    .push(format!("{device} order {}: store total {total}, device {}", o.number, o.total)),
+                (true, Some(s)) if s.total != o.total => audit.problems.push(format!(
+                    "{device} order {}: store total {}, device {}",
+                    o.number, s.total, o.total
+                )),
+                // Only a committed order is sent; staff may void or refund it afterwards.
+                (false, Some(_)) if !matches!(o.state.as_str(), "reversed" | "cancelled") => {
+                    audit.problems.push(format!(
+                        "{device} order {} is at the store but the device never committed it ({})",
+                        o.number, o.state
+                    ))
+                }
                 _ => {}
             }
         }
@@ -533,11 +607,14 @@ impl Audit {
 
         audit.tabs(devices.values().filter(|(d, _)| *d == "table-7").map(|(_, o)| o), &at_the_counter);
 
-        // Each device has its own terminal, and approval numbers are per terminal.
+        // The terminals' ledgers. Each device has its own terminal, and approval numbers are
+        // per terminal.
         let terminals = [
             ("kiosk-1", &stage.kiosk_db, &stage.terminal.handle),
             ("table-7", &stage.table_db, &stage.table_terminal.handle),
         ];
+        // order id → standing approvals (amounts) at its device's terminal
+        let mut charged: BTreeMap<String, Vec<u64>> = BTreeMap::new();
         for (device, db, terminal) in terminals {
             let journal = journaled_approvals(db);
             let standing = terminal.standing_approvals();
@@ -546,27 +623,50 @@ impl Audit {
             audit.approvals += approved;
             audit.cancelled_approvals += approved - standing.len();
             for (approval, amount) in &standing {
-                match journal.get(approval) {
-                    None => audit.problems.push(format!("{device}: approval {approval} ({amount}) is not journaled")),
-                    Some((order, _)) => match by_id.get(order) {
-                        None => audit.problems.push(format!(
-                            "{device}: approval {approval} ({amount}) stands, but its order is not at the store"
-                        )),
-                        Some(total) if *total as u64 != *amount => audit
-                            .problems
-                            .push(format!("{device}: approval {approval} is for {amount}, its order totals {total}")),
-                        Some(_) => {}
-                    },
+                let Some((order, _)) = journal.get(approval) else {
+                    audit.problems.push(format!("{device}: approval {approval} ({amount}) is not journaled"));
+                    continue;
+                };
+                charged.entry(order.clone()).or_default().push(*amount);
+                match devices.get(order) {
+                    Some((_, o)) if completed(o) && prepaid(o) => {
+                        if o.total as u64 != *amount {
+                            audit.problems.push(format!(
+                                "{device}: approval {approval} is for {amount}, its order {} totals {}",
+                                o.number, o.total
+                            ));
+                        }
+                    }
+                    Some((_, o)) => audit.problems.push(format!(
+                        "{device}: approval {approval} ({amount}) stands for order {}, which is {} ({})",
+                        o.number, o.state, o.settlement
+                    )),
+                    None => audit.problems.push(format!(
+                        "{device}: approval {approval} ({amount}) stands for an order the device does not have"
+                    )),
                 }
             }
         }
+        for (id, (device, o)) in &devices {
+            let standing = charged.get(id).map_or(0, Vec::len);
+            if standing > 1 {
+                audit.problems.push(format!("{device} order {} is charged {standing} times", o.number));
+            }
+            if completed(o) && prepaid(o) && standing == 0 {
+                audit
+                    .problems
+                    .push(format!("{device} order {} is paid but no charge stands for it", o.number));
+            }
+        }
+
+        audit.told(stage, &server, &devices, &charged);
+        audit.resends(stage, &server);
+
         let numbers: BTreeMap<i64, &DeviceOrder> =
             devices.values().filter(|(d, _)| *d == "kiosk-1").map(|(_, o)| (o.number, o)).collect();
-        let mut seen = BTreeSet::new();
         for text in &stage.printed {
             let Some(receipt) = parse_receipt(text) else { continue };
             audit.receipts += 1;
-            seen.insert(receipt.number);
             match numbers.get(&receipt.number) {
                 None => audit
                     .problems
@@ -584,7 +684,7 @@ impl Audit {
                             receipt.number, receipt.lines, o.lines
                         ));
                     }
-                    if !by_id.contains_key(&o.id) {
+                    if !by_id.contains_key(o.id.as_str()) {
                         audit
                             .problems
                             .push(format!("receipt {} for an order not at the store", receipt.number));
@@ -593,6 +693,104 @@ impl Audit {
             }
         }
         audit
+    }
+
+    /// Finds what each customer was told at the store.
+    fn told(
+        &mut self,
+        stage: &Stage,
+        server: &[ReceivedOrder],
+        devices: &BTreeMap<String, (&str, DeviceOrder)>,
+        charged: &BTreeMap<String, Vec<u64>>,
+    ) {
+        let kind_of = |o: &ReceivedOrder| devices.get(&o.order_id).map(|(_, d)| d.kind["type"].clone());
+        let find = |device: &str, number: i64| {
+            server.iter().find(|o| o.device == device && i64::from(o.number) == number)
+        };
+        // Rounds in the order the table sent them.
+        let mut rounds = server
+            .iter()
+            .filter(|o| o.device == "table-7" && kind_of(o).is_some_and(|k| k == "table"))
+            .map(|o| o.total);
+        for told in &stage.told {
+            let found = match told {
+                Told::KioskOrder { number, total, paid } => match find("kiosk-1", *number) {
+                    None => Err(format!(
+                        "kiosk order {number} ({total} won), which its customer was given, is not at the store"
+                    )),
+                    Some(o) if o.total != *total => Err(format!(
+                        "kiosk order {number}: the customer agreed to {total}, the store has {}",
+                        o.total
+                    )),
+                    Some(o) => {
+                        let charges = charged.get(&o.order_id).map_or(&[][..], Vec::as_slice);
+                        match (paid, charges) {
+                            (true, [amount]) if *amount as i64 == *total => Ok(()),
+                            // refunded by staff afterwards, and the store has the refund
+                            (true, []) if o.refunded == o.total => Ok(()),
+                            (false, []) => Ok(()),
+                            _ => Err(format!(
+                                "kiosk order {number} ({total} won, told {}): standing charges {charges:?}",
+                                if *paid { "paid" } else { "to pay at the counter" }
+                            )),
+                        }
+                    }
+                },
+                Told::Round { total } => {
+                    // Rounds are found in order: a told round skips none it was not told of.
+                    if rounds.by_ref().any(|t| t == *total) {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "a round of {total} won that the table was told went to the kitchen is not at the store (in order)"
+                        ))
+                    }
+                }
+                Told::Bill { number, total } => match find("table-7", *number) {
+                    Some(o) if o.total == *total && kind_of(o).is_some_and(|k| k == "table_bill") => {
+                        let charges = charged.get(&o.order_id).map_or(&[][..], Vec::as_slice);
+                        if charges == [*total as u64] {
+                            Ok(())
+                        } else {
+                            Err(format!("bill {number} ({total} won): standing charges {charges:?}"))
+                        }
+                    }
+                    other => Err(format!(
+                        "the table was told bill {number} of {total} won is paid; the store has {:?}",
+                        other.map(|o| (o.total, kind_of(o)))
+                    )),
+                },
+            };
+            match found {
+                Ok(()) => self.told += 1,
+                Err(problem) => self.problems.push(problem),
+            }
+        }
+    }
+
+    /// Re-sends, from the fault proxy's log of submissions and the server's counts.
+    fn resends(&mut self, stage: &Stage, server: &[ReceivedOrder]) {
+        let attempts = stage.proxy.attempts();
+        // The devices' request timeout is 10 s: an answer passed on within 5 s reached them.
+        let log = resends(&attempts, &kill_times(), Duration::from_secs(5));
+        self.resends = log.resends;
+        self.problems.extend(log.unexplained);
+        for o in server {
+            self.server_duplicates += o.duplicates;
+            let copies = log.extra_copies.get(&format!("order {}", o.order_id)).copied().unwrap_or(0);
+            if o.duplicates > copies {
+                self.problems.push(format!(
+                    "the store counts {} extra copies of order {} ({}), the LAN carried {copies}",
+                    o.duplicates, o.number, o.device
+                ));
+            }
+        }
+        let sent: BTreeSet<&str> = attempts.iter().filter_map(|a| a.key.strip_prefix("order ")).collect();
+        for o in server {
+            if !sent.contains(o.order_id.as_str()) {
+                self.problems.push(format!("order {} reached the store without passing the LAN", o.order_id));
+            }
+        }
     }
 
     /// The table's bills: no round paid twice (on two bills, or on a bill and at the
@@ -628,14 +826,17 @@ impl Audit {
 
     pub fn summary(&self) -> String {
         format!(
-            "{} orders at the store server, {} journaled by the devices, {} approvals ({} cancelled, {} refunded at the store), {} receipts, {} won on the open tab, {} problems",
+            "{} orders at the store server, {} journaled by the devices, {} told to customers and found; {} approvals ({} cancelled, {} refunded at the store), {} receipts, {} won on the open tab; {} re-sends ({} extra copies at the server), {} problems",
             self.server_orders,
             self.device_orders,
+            self.told,
             self.approvals,
             self.cancelled_approvals,
             self.refunds,
             self.receipts,
             self.open_tab,
+            self.resends,
+            self.server_duplicates,
             self.problems.len()
         )
     }
@@ -690,7 +891,9 @@ fn fill_cart(k: &mut KioskProcess, basket: &Basket) -> Result<(), DriveError> {
     k.press("View cart")
 }
 
-/// A kiosk customer from the attract screen to the order number; returns the number.
+/// A kiosk customer from the attract screen to the order number; returns the number. What
+/// the customer is told (the total they agree to, the number, paid or not) goes into
+/// `stage.told` the moment the screen shows it.
 pub fn kiosk_order(
     k: &mut KioskProcess,
     stage: &mut Stage,
@@ -706,6 +909,7 @@ pub fn kiosk_order(
     k.press("English")?;
     k.press(if basket.items.len() == 1 { "Take out" } else { "Eat here" })?;
     fill_cart(k, basket)?;
+    let total = shown_amount(&k.view()?, "total");
     k.press("Pay")?;
     match pay {
         Pay::Card => k.press("Credit or debit card")?,
@@ -716,7 +920,13 @@ pub fn kiosk_order(
         Pay::Counter => k.press("Pay at the counter")?,
     }
     k.wait("done", 60)?;
-    let number = k.view()?.remove("order").unwrap_or_default();
+    let done = k.view()?;
+    let number = done.get("order").cloned().unwrap_or_default();
+    stage.told.push(Told::KioskOrder {
+        number: number.parse().unwrap_or(-1),
+        total,
+        paid: done.get("detail").is_some_and(|d| d.starts_with("Paid.")),
+    });
     // Offered only while the printer is ready (not, say, just after a restart while it
     // reconnects); the end-to-end test counts the receipts it asked for.
     if receipt && pay != Pay::Counter {
@@ -758,6 +968,11 @@ pub fn operator_cancel_latest(k: &mut KioskProcess) -> Result<(), DriveError> {
     }
 }
 
+/// An amount the screen shows (`total`, `tab`), in won; -1 when it shows none.
+fn shown_amount(view: &BTreeMap<String, String>, field: &str) -> i64 {
+    view.get(field).and_then(|t| won(t)).unwrap_or(-1)
+}
+
 /// Presses a control by its English label, or its Korean one.
 fn press_either(k: &mut KioskProcess, en: &str, ko: &str) -> Result<(), DriveError> {
     match k.press(en) {
@@ -766,12 +981,19 @@ fn press_either(k: &mut KioskProcess, en: &str, ko: &str) -> Result<(), DriveErr
     }
 }
 
-/// One round at the table, sent to the kitchen onto the running tab.
-pub fn table_round(k: &mut KioskProcess, basket: &Basket, first: bool) -> Result<(), DriveError> {
+/// One round at the table, sent to the kitchen onto the running tab; recorded in
+/// `stage.told` once the screen says it went.
+pub fn table_round(
+    k: &mut KioskProcess,
+    stage: &mut Stage,
+    basket: &Basket,
+    first: bool,
+) -> Result<(), DriveError> {
     if k.page != "tablehome" {
         k.wait("tablehome", 90)?;
     }
     fill_cart(k, basket)?;
+    let total = shown_amount(&k.view()?, "total");
     if first {
         // Asked on a tab's first round only; later rounds go straight to the kitchen.
         match k.press("One guest more") {
@@ -780,17 +1002,33 @@ pub fn table_round(k: &mut KioskProcess, basket: &Basket, first: bool) -> Result
         }
     }
     k.press("Send order")?;
-    k.wait("tablehome", 60)
+    k.wait("tablehome", 60)?;
+    if k.view()?.get("notice").is_some_and(|n| n.contains("on its way to the kitchen")) {
+        stage.told.push(Told::Round { total });
+        Ok(())
+    } else {
+        Err(DriveError::Refused {
+            command: "Send order".into(),
+            message: "the table was not told the round went".into(),
+        })
+    }
 }
 
-/// The table pays its bill by card at the table.
-pub fn table_bill(k: &mut KioskProcess) -> Result<(), DriveError> {
+/// The table pays its bill by card at the table; recorded in `stage.told` once the screen
+/// says it is paid.
+pub fn table_bill(k: &mut KioskProcess, stage: &mut Stage) -> Result<(), DriveError> {
     if k.page != "tablehome" {
         k.wait("tablehome", 90)?;
     }
     k.press("Bill")?;
+    let total = shown_amount(&k.view()?, "tab");
     k.press("Pay here by card")?;
     k.wait("done", 60)?;
+    let done = k.view()?;
+    if done.get("detail").is_some_and(|d| d.contains("bill is paid")) {
+        let number = done.get("order").and_then(|n| n.parse().ok()).unwrap_or(-1);
+        stage.told.push(Told::Bill { number, total });
+    }
     k.press("Done")
 }
 

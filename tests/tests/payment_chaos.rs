@@ -2,7 +2,9 @@
 //! against the simulated terminal with random faults on 8 % of charges, while the paying
 //! process is SIGKILLed at random points and restarted. Afterwards the terminal's ledger and
 //! our journal must agree: exactly one standing approval for every paid order, none for an
-//! unpaid one, nothing left open or ambiguous.
+//! unpaid one, nothing left open or ambiguous. The run must have killed the worker, and
+//! start-up recovery must have met charges a kill interrupted and settled them by asking the
+//! terminal; otherwise it proved nothing about recovery.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -12,6 +14,23 @@ use kiosk_domain::{OrderState, Settlement};
 use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+/// Charges a kill interrupted (journaled as started, finished by the next start-up's
+/// recovery as "interrupted"), and how many of those recovery then settled by asking the
+/// terminal (approved, or not charged).
+fn interrupted_charges(db: &std::path::Path) -> (u64, u64) {
+    let store = Store::open(db).unwrap();
+    let count = |sql: &str| -> u64 { store.connection().query_row(sql, [], |r| r.get(0)).unwrap() };
+    let interrupted =
+        "SELECT {} FROM payment_journal a WHERE a.operation = 'approve' AND a.outcome = 'unknown'
+                       AND a.outcome_json LIKE '%interrupted (restart)%'";
+    let settled = format!(
+        "{} AND EXISTS (SELECT 1 FROM payment_journal q WHERE q.order_id = a.order_id AND q.id > a.id
+                        AND q.operation = 'query_last' AND q.outcome IN ('approved', 'not_charged'))",
+        interrupted.replace("{}", "COUNT(*)")
+    );
+    (count(&interrupted.replace("{}", "COUNT(*)")), count(&settled))
+}
 
 fn payments_attempted(db: &std::path::Path) -> u64 {
     let store = Store::open(db).unwrap();
@@ -115,10 +134,19 @@ async fn a_thousand_payments_with_faults_and_kills_end_in_agreement() {
     let payments = payments_attempted(&db);
     let faults: u32 = mix.values().sum();
     assert!(faults > 0 || target < 50, "faults were injected (seed {seed})");
+    let (interrupted, settled) = interrupted_charges(&db);
+    if target >= 200 {
+        assert!(kills > 0, "the worker was killed (seed {seed})");
+        assert!(
+            settled > 0,
+            "a recovery settled a charge a kill interrupted ({interrupted} interrupted, seed {seed})"
+        );
+    }
     let mix: Vec<String> = mix.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!(
         "payment chaos: {payments} payments in {:.0} s (seed {seed}); {paid} paid orders, {unpaid} unpaid; \
-         {faults} injected faults over {charges} terminal charges ({}); {kills} SIGKILLs over {runs} runs; \
+         {faults} injected faults over {charges} terminal charges ({}); {kills} SIGKILLs over {runs} runs, \
+         {interrupted} charges interrupted mid-way ({settled} settled by recovery asking the terminal); \
          ledger and journal agree: {} standing approvals",
         started.elapsed().as_secs_f64(),
         mix.join(", "),

@@ -1,5 +1,7 @@
 //! A long POS outage with thousands of orders queued, then recovery through a faulty LAN:
-//! every order reaches the store server exactly once, in commit order.
+//! every order reaches the store server exactly once, in commit order, and the device sends
+//! an order again only when a fault kept the answer to its last attempt from it (the fault
+//! proxy's log of every submission).
 //!
 //! `KIOSK_OUTAGE_ORDERS` sets the backlog (default 2,000).
 
@@ -12,7 +14,7 @@ use kiosk_app::pos::outbox::{Backoff, OutboxWorker};
 use kiosk_app::store::Store;
 use kiosk_domain::OrderState;
 use kiosk_tests::example_menu;
-use kiosk_tests::fault_proxy::{FaultProxy, Faults};
+use kiosk_tests::fault_proxy::{FaultProxy, Faults, resends};
 use kiosk_tests::pos::{TestServer, commit_order, shared};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,6 +88,28 @@ async fn a_long_outage_then_a_faulty_lan_delivers_every_order_once_in_commit_ord
     assert_eq!(received.len(), committed.len(), "server count equals device count");
     assert_eq!(ids, committed, "every order exactly once, in commit order");
     let duplicates: u32 = received.iter().map(|o| o.duplicates).sum();
+    // Delivery is once from the device's side too: every re-send follows an attempt that a
+    // fault cut, dropped, delayed past the device's 800 ms timeout, or left unanswered.
+    let log = resends(&proxy.attempts(), &[], timeouts.request / 2);
+    assert!(
+        log.unexplained.is_empty(),
+        "{} needless re-sends: {:#?}",
+        log.unexplained.len(),
+        log.unexplained
+    );
+    for o in &received {
+        let copies = log.extra_copies.get(&format!("order {}", o.order_id)).copied().unwrap_or(0);
+        assert!(
+            o.duplicates <= copies,
+            "order {}: the server counts {} extra copies, the LAN carried {copies}",
+            o.order_id,
+            o.duplicates
+        );
+    }
+    let attempts = proxy.attempts();
+    let sent: std::collections::BTreeSet<&str> =
+        attempts.iter().filter_map(|a| a.key.strip_prefix("order ")).collect();
+    assert_eq!(sent.len(), backlog as usize, "the proxy saw every order");
     {
         let store = store.lock().unwrap();
         assert_eq!(store.outbox_pending_count().unwrap(), 0);
@@ -94,10 +118,12 @@ async fn a_long_outage_then_a_faulty_lan_delivers_every_order_once_in_commit_ord
     }
     println!(
         "outage: {backlog} orders taken in {:.1} s while the POS was down; drained in {:.1} s through faults ({}); \
-         the server saw {duplicates} re-sends of orders it already had and stored each order once, in commit order",
+         the device re-sent {} times, each after a fault; the server saw {duplicates} copies of orders it already had \
+         and stored each order once, in commit order",
         took_orders.as_secs_f64(),
         drained.as_secs_f64(),
-        proxy.counts.summary()
+        proxy.counts.summary(),
+        log.resends
     );
     let c = &proxy.counts;
     assert!(c.refused.load(Relaxed) > 0 && c.reset_after.load(Relaxed) > 0 && c.dropped.load(Relaxed) > 0);

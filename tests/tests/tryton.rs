@@ -1,6 +1,8 @@
 //! The Tryton adapter against a real trytond (sale_point over JSON-RPC): the menu from
 //! Tryton's products, orders as posted POS sales carrying their UUID, exactly once through
-//! re-sends, concurrent duplicates and a LAN that drops and resets.
+//! re-sends, concurrent duplicates and a LAN that drops and resets. After every step the
+//! test counts *every* sale in Tryton (not only those carrying an order key), so a second
+//! sale made without the key would be seen.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +45,8 @@ async fn orders_become_posted_tryton_sales_exactly_once() {
     let server = tokio::task::spawn_blocking(TrytonServer::start).await.unwrap();
     let pos = Tryton::new(&server.url(), &credentials(), None).unwrap();
 
+    let mut sales = 0;
+    assert_eq!(pos.sales_count().await.unwrap(), sales, "a new database has no sales");
     let health = pos.health().await.unwrap();
     assert!(health.server.contains("kiosk1"), "{health:?}");
     let wrong = Tryton::new(&server.url(), "kiosk1:wrong-password", None).unwrap();
@@ -73,11 +77,14 @@ async fn orders_become_posted_tryton_sales_exactly_once() {
     // either side is noticed.
     assert_eq!(paid.totals.vat.vat.0, 1_272);
     assert_eq!(pos.sales_with_ref(&paid.id.to_string()).await.unwrap(), 1);
+    sales += 1;
+    assert_eq!(pos.sales_count().await.unwrap(), sales, "one sale for the paid order and its re-send");
 
     // Pay at the counter: the sale stays open for the counter to take payment.
     let (unpaid, payload) = order(&menu, &[("D001", 3)], Settlement::PayAtCounter);
     pos.submit_order(unpaid.id, &payload).await.unwrap();
     assert_eq!(pos.sale_summary(&unpaid.id.to_string()).await.unwrap().unwrap().state, "open");
+    sales += 1;
 
     // An item Tryton does not sell is refused for good (set aside for staff), not retried.
     let mut stray = menu.clone();
@@ -85,6 +92,7 @@ async fn orders_become_posted_tryton_sales_exactly_once() {
     let (bad, payload) = order(&stray, &[("X999", 1)], Settlement::Prepaid);
     let err = pos.submit_order(bad.id, &payload).await.unwrap_err();
     assert!(!err.is_transient() && err.to_string().contains("X999"), "{err}");
+    assert_eq!(pos.sales_count().await.unwrap(), sales, "a refused order leaves no sale behind");
 
     // Three devices send the same new order at the same instant: one sale.
     let (raced, payload) = order(&menu, &[("B002", 2)], Settlement::Prepaid);
@@ -104,6 +112,8 @@ async fn orders_become_posted_tryton_sales_exactly_once() {
     refs.dedup();
     assert_eq!(refs.len(), 1, "all three were told the same sale: {refs:?}");
     assert_eq!(pos.sales_with_ref(&raced.id.to_string()).await.unwrap(), 1);
+    sales += 1;
+    assert_eq!(pos.sales_count().await.unwrap(), sales, "three racing senders, one sale");
 
     // Through a LAN that drops requests and resets connections after Tryton has them.
     let proxy = FaultProxy::start(([127, 0, 0, 1], server.port).into(), 7).await;
@@ -116,6 +126,8 @@ async fn orders_become_posted_tryton_sales_exactly_once() {
         attempts += tries;
         assert_eq!(pos.sales_with_ref(&o.id.to_string()).await.unwrap(), 1);
         assert_eq!(pos.sale_summary(&o.id.to_string()).await.unwrap().unwrap().state, "posted");
+        sales += 1;
+        assert_eq!(pos.sales_count().await.unwrap(), sales, "order {n} through the faulty LAN: one sale");
     }
     println!(
         "tryton: 5 orders through the faulty LAN took {attempts} attempts ({}); one posted sale each",

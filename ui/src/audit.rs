@@ -50,8 +50,9 @@ pub fn drawn(component: &impl ComponentHandle) -> Vec<Drawn> {
 }
 
 /// The contrast of a text as drawn in `rgba` (a `width`-pixel-wide screen): its most
-/// common colour is the background, and the colour furthest from it the ink. `None` when
-/// nothing is drawn there but background.
+/// common colour is the background, and the colour furthest from it the ink. A text drawn
+/// in its background's colour (or not drawn at all) measures 1:1: invisible, and reported
+/// as such. `None` only when the box holds no pixel.
 pub fn drawn_contrast(
     rgba: &[u8],
     width: u32,
@@ -68,26 +69,34 @@ pub fn drawn_contrast(
         }
     }
     let (&background, _) = counts.iter().max_by_key(|(_, n)| **n)?;
-    counts.keys().map(|&c| contrast_ratio(background, c)).max_by(|a, b| a.total_cmp(b)).filter(|r| *r > 1.05)
+    counts.keys().map(|&c| contrast_ratio(background, c)).max_by(|a, b| a.total_cmp(b))
 }
 
-/// Texts drawn with less contrast than `min` (WCAG AA: 4.5), with their ratio. Only texts
-/// wholly on the screen are measured (what a flickable scrolled away is not drawn there).
-pub fn low_contrast(
-    elements: &[Drawn],
-    rgba: &[u8],
-    width: u32,
-    height: u32,
-    min: f64,
-) -> Vec<(String, f64)> {
-    elements
+/// The texts of a screen, measured.
+#[derive(Debug, Default)]
+pub struct ContrastReport {
+    /// How many texts were measured: an audit that measured (almost) nothing proves nothing.
+    pub measured: usize,
+    /// Texts drawn with less contrast than asked, with their ratio (1.0: invisible).
+    pub low: Vec<(String, f64)>,
+}
+
+/// Measures every text wholly on the screen (what a flickable scrolled away is not drawn
+/// there) against `min` (WCAG AA: 4.5).
+pub fn text_contrast(elements: &[Drawn], rgba: &[u8], width: u32, height: u32, min: f64) -> ContrastReport {
+    let mut report = ContrastReport::default();
+    for d in elements
         .iter()
         .filter(|d| d.role == Some(AccessibleRole::Text))
         .filter(|d| inside(d.bounds, width, height))
-        .filter_map(|d| {
-            drawn_contrast(rgba, width, height, d.bounds).filter(|r| *r < min).map(|r| (d.label.clone(), r))
-        })
-        .collect()
+    {
+        let Some(ratio) = drawn_contrast(rgba, width, height, d.bounds) else { continue };
+        report.measured += 1;
+        if ratio < min {
+            report.low.push((d.label.clone(), ratio));
+        }
+    }
+    report
 }
 
 fn inside((x, y, w, h): (f32, f32, f32, f32), width: u32, height: u32) -> bool {
@@ -138,6 +147,8 @@ mod tests {
         rgba[4..7].copy_from_slice(&[128, 128, 128]);
         let r = drawn_contrast(&rgba, 4, 2, (0.0, 0.0, 4.0, 2.0)).unwrap();
         assert!(r > 20.0);
-        assert_eq!(drawn_contrast(&[255u8; 32], 4, 2, (0.0, 0.0, 4.0, 2.0)), None);
+        // text in the background's colour is measured, at 1:1
+        assert_eq!(drawn_contrast(&[255u8; 32], 4, 2, (0.0, 0.0, 4.0, 2.0)), Some(1.0));
+        assert_eq!(drawn_contrast(&[255u8; 32], 4, 2, (0.0, 0.0, 0.0, 0.0)), None);
     }
 }

@@ -166,9 +166,24 @@ proptest! {
     }
 
     #[test]
-    fn totals_never_wrap(amounts in prop::collection::vec(any::<i64>(), 0..6)) {
-        let exact: i128 = amounts.iter().map(|a| i128::from(*a)).sum();
-        if let Ok(m) = Money::sum(amounts.iter().map(|a| Money(*a))) { prop_assert_eq!(i128::from(m.0), exact) }
+    fn totals_never_wrap(amounts in prop::collection::vec(
+        prop_oneof![any::<i64>(), -1_000_000_000i64..1_000_000_000, (i64::MAX - 1_000)..=i64::MAX],
+        0..6,
+    )) {
+        // The sum is exact whenever every running total fits in i64 (amounts are added in
+        // order, checked); otherwise it is the overflow error, never a wrapped value.
+        let mut running = 0i128;
+        let fits = amounts.iter().all(|a| {
+            running += i128::from(*a);
+            i64::try_from(running).is_ok()
+        });
+        match Money::sum(amounts.iter().map(|a| Money(*a))) {
+            Ok(m) => {
+                prop_assert!(fits, "{amounts:?} summed to {m:?} though a running total leaves i64");
+                prop_assert_eq!(i128::from(m.0), running);
+            }
+            Err(Overflow) => prop_assert!(!fits, "{amounts:?} fits in i64 but was refused"),
+        }
     }
 }
 

@@ -235,6 +235,13 @@ impl Tryton {
         n.as_u64().ok_or_else(|| PosError::Protocol(format!("search_count answered {n}")))
     }
 
+    /// How many POS sales Tryton holds, with a kiosk key or without: a reconciliation counts
+    /// every sale, so a duplicate that lost its key is seen too.
+    pub async fn sales_count(&self) -> Result<u64, PosError> {
+        let n = self.call_ok("model.sale.point.sale.search_count", vec![json!([])]).await?;
+        n.as_u64().ok_or_else(|| PosError::Protocol(format!("search_count answered {n}")))
+    }
+
     /// The sale made for an order key, as Tryton reports it.
     pub async fn sale_summary(&self, key: &str) -> Result<Option<SaleSummary>, PosError> {
         let found = self

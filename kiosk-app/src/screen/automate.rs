@@ -11,7 +11,7 @@
 //! | `press LABEL` | presses, waits for the work it started, draws what changed |
 //! | `tap X Y` | a touch at a point (the operator's corner has no label, by design) |
 //! | `wait PAGE [SECONDS]` | until the page is shown (default 20 s) |
-//! | `view` | `ok PAGE order=N items=N total=TEXT tab=TEXT notice=TEXT` |
+//! | `view` | `ok PAGE order=N items=N total=TEXT tab=TEXT detail=TEXT notice=TEXT` (spaces in values as U+00A0; `detail` is the order-number page's text) |
 //! | `labels` | every pressable label, `|`-separated |
 //! | `shot FILE` | writes a PNG of the screen |
 //! | `frame` | draws a full frame: `ok PAGE MICROSECONDS` |
@@ -108,11 +108,14 @@ fn perform(shell: &Shell, screen: &Screen, command: &str, arg: &str) -> Result<S
         "view" => {
             let v = shell.view();
             let order = if v.order_number.is_empty() { "-".to_owned() } else { v.order_number.clone() };
+            let field =
+                |t: &str| if t.is_empty() { "-".to_owned() } else { t.replace([' ', '\n'], "\u{a0}") };
             Ok(format!(
-                "order={order} items={} total={} tab={} notice={}",
+                "order={order} items={} total={} tab={} detail={} notice={}",
                 v.item_count,
-                v.total.replace(' ', "\u{a0}"),
-                if v.tab_total.is_empty() { "-".to_owned() } else { v.tab_total.replace(' ', "\u{a0}") },
+                field(&v.total),
+                field(&v.tab_total),
+                field(&v.done_detail),
                 v.notice.replace('\n', " ")
             ))
         }

@@ -1,24 +1,55 @@
 //! Commits orders and payments into a store as fast as it can, until it is killed. The crash
 //! test SIGKILLs it at random points and checks the database after each kill.
 //!
-//! Usage: crash-worker DB_PATH SEED
+//! Payments go through the real payment desk to the simulated terminal at TERMINAL_LINK
+//! (run by the crash test, so its ledger outlives every kill), and start-up recovers through
+//! the desk's real recovery, as `kiosk run` does: interrupted charges are settled by asking
+//! the terminal.
+//!
+//! Usage: crash-worker DB_PATH TERMINAL_LINK SEED [--recover-only]
+//! Exit: 3 when the terminal cannot settle an interrupted charge yet (restart to recover).
 
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kiosk_app::payments::{Means, PayResult, PaymentDesk};
 use kiosk_app::store::{Actor, PrintKind, Store};
 use kiosk_domain::*;
+use kiosk_drivers::payment::smartro::client::SmartroTerminal;
+use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
-fn main() {
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
     let mut args = std::env::args().skip(1);
     let db = args.next().expect("DB_PATH");
+    let link = args.next().expect("TERMINAL_LINK");
     let seed: u64 = args.next().and_then(|s| s.parse().ok()).expect("SEED");
     let mut rng = StdRng::seed_from_u64(seed);
     let menu = kiosk_tests::example_menu();
-    let mut store = Store::open(&db).expect("open");
-    let now =
-        || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-    kiosk_tests::recover(&mut store, now()).expect("recover");
+    let store = Arc::new(Mutex::new(Store::open(&db).expect("open")));
+    let endpoint = Endpoint::Serial { path: link.into(), baud: 115_200, flow_control: FlowControl::None };
+    let io = loop {
+        match Link::open(&endpoint, Duration::from_secs(1)).await {
+            Ok(io) => break io,
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    };
+    let terminal = SmartroTerminal::new(io, "SIM00001").with_charge_timeout(Duration::from_millis(300));
+    let mut desk = PaymentDesk::new(store.clone(), terminal);
+    let report = desk.recover(now()).await.expect("recover");
+    if report.still_unknown > 0 || report.cancel_pending > 0 {
+        std::process::exit(3);
+    }
+    if args.next().as_deref() == Some("--recover-only") {
+        return;
+    }
     println!("ready");
     let simple = ["cola", "cider", "fries-regular", "cheese-sticks", "corn-salad", "spicy-chicken-burger"];
     loop {
@@ -36,9 +67,11 @@ fn main() {
         let kind = OrderKind::Kiosk { service: Service::TakeOut };
         let mut order =
             Order::from_cart(OrderId(Uuid::new_v4()), 0, kind, settlement, &cart, &menu, now()).unwrap();
-        store.create_order(&mut order, "2026-11-22", Actor::Customer, now()).unwrap();
+        store.lock().unwrap().create_order(&mut order, "2026-11-22", Actor::Customer, now()).unwrap();
         if settlement == Settlement::PayAtCounter {
             store
+                .lock()
+                .unwrap()
                 .commit_order(
                     order.id,
                     &[PrintKind::OrderSlip, PrintKind::KitchenTicket],
@@ -48,27 +81,9 @@ fn main() {
                 .unwrap();
             continue;
         }
-        let j = store
-            .begin_payment(order.id, PaymentOp::Approve, order.total(), "{\"method\":\"card\"}", now())
-            .unwrap();
-        let roll: f64 = rng.random();
-        let outcome = if roll < 0.8 {
-            PaymentOutcome::Approved(Approval {
-                card_masked: Some("5327-50**-****-0001".into()),
-                issuer: Some("신한카드".into()),
-                ..Approval::card(
-                    &format!("{:08}", rng.random_range(0..100_000_000)),
-                    "261122120000",
-                    order.total(),
-                )
-            })
-        } else if roll < 0.9 {
-            PaymentOutcome::Declined { code: "51".into(), message: "한도초과".into() }
-        } else {
-            PaymentOutcome::Unknown { reason: "timeout".into() }
-        };
-        match store.finish_payment(j, &outcome, now()).unwrap() {
-            OrderState::PaymentApproved => {
+        match desk.pay(order.id, &Means::Card, now()).await.expect("pay") {
+            PayResult::Approved(_) => {
+                let mut store = store.lock().unwrap();
                 store
                     .commit_order(
                         order.id,
@@ -82,10 +97,15 @@ fn main() {
                     store.outbox_delivered(order.id, None, now()).unwrap();
                 }
             }
-            OrderState::PaymentDeclined => {
-                store.apply_event(order.id, OrderEvent::Cancel, Actor::Customer, now()).unwrap();
+            PayResult::Declined { .. } | PayResult::Aborted => {
+                store
+                    .lock()
+                    .unwrap()
+                    .apply_event(order.id, OrderEvent::Cancel, Actor::Customer, now())
+                    .unwrap();
             }
-            _ => {} // unknown: left for recovery at the next start
+            // ambiguous and the terminal cannot tell: left for recovery at the next start
+            PayResult::Unresolved => std::process::exit(3),
         }
     }
 }
