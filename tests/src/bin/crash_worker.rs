@@ -63,7 +63,7 @@ async fn main() {
             }
             let _ = cart.add(&menu, sel, None);
         }
-        let settlement = if rng.random_bool(0.3) { Settlement::PayAtCounter } else { Settlement::Prepaid };
+        let settlement = if rng.random_bool(0.5) { Settlement::PayAtCounter } else { Settlement::Prepaid };
         let kind = OrderKind::Kiosk { service: Service::TakeOut };
         let mut order =
             Order::from_cart(OrderId(Uuid::new_v4()), 0, kind, settlement, &cart, &menu, now()).unwrap();
