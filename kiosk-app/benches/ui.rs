@@ -10,8 +10,8 @@ use kiosk_app::screen::photos::Photos;
 use kiosk_app::screen::shell::Shell;
 use kiosk_app::screen::{demo::DEMO_MENU, device, pictures};
 use kiosk_app::session::words;
-use kiosk_app::store::{Actor, Store};
 use kiosk_domain::Menu;
+use kiosk_store::{Actor, Store};
 use kiosk_ui::headless::{self, Screen};
 
 #[path = "../tests/common/mod.rs"]

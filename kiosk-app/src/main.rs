@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use kiosk_app::config::{Config, LoadError, hash_pin};
-use kiosk_app::menu_import::{self, Format};
-use kiosk_app::store::{Actor, Store};
 use kiosk_app::{clock::StoreClock, startup};
+use kiosk_menu_file::{self as menu_import, Format};
+use kiosk_store::{Actor, Store};
 
 #[derive(Parser)]
 #[command(name = "kiosk", version, about = "Self-service kiosk and table-order firmware")]

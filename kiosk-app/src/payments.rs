@@ -23,8 +23,8 @@ use kiosk_drivers::payment::smartro::client::SmartroTerminal;
 use kiosk_drivers::payment::{CancelWhat, ChargeRequest, PaymentTerminal};
 use kiosk_drivers::transport::Link;
 
-use crate::store::{Actor, PrintKind, Store, StoreError};
 use crate::supervisor::SharedTerminal;
+use kiosk_store::{Actor, PrintKind, Store, StoreError};
 
 /// Approvals journaled at most this long ago are completed by recovery; older ones are
 /// cancelled.

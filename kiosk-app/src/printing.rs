@@ -19,7 +19,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::clock::{StoreClock, unix_now_ms};
 use crate::config::{Config, Paper, PrinterConfig};
-use crate::store::{PrintJob, PrintKind, Store, StoreError};
+use kiosk_store::{PrintJob, PrintKind, Store, StoreError};
 
 /// What the rest of the firmware (supervisor, UI) sees of the printer.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,8 +15,8 @@ use crate::config::Config;
 use crate::payments::with_desk;
 use crate::pos::runner::{self, PosLink};
 use crate::pos::{AnyPos, PosAdapter, StaffReason};
-use crate::store::Store;
 use crate::supervisor::{SharedTerminal, Supervisor, kiosk_mode};
+use kiosk_store::Store;
 
 /// How long start-up waits for the terminal before leaving reconciliation to later.
 const TERMINAL_WAIT: Duration = Duration::from_secs(5);

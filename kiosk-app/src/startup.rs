@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use kiosk_domain::OrderState;
 
 use crate::config::Config;
-use crate::store::{Store, StoreError};
+use kiosk_store::{Store, StoreError};
 
 /// What was found at start-up.
 #[derive(Debug)]

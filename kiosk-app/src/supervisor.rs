@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, watch};
 use crate::clock::unix_now_ms;
 use crate::config::{Config, ScannerConfig, Suffix, WhenDown};
 use crate::printing::{PrintHandle, PrintService, PrintSetup, PrinterHealth};
-use crate::store::Store;
+use kiosk_store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {

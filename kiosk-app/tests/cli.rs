@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use kiosk_app::store::Store;
+use kiosk_store::Store;
 
 const EXAMPLE_CONFIG: &str = include_str!("../data/kiosk.example.toml");
 const EXAMPLE_MENU: &str = "data/menu.example.json";
@@ -155,7 +155,7 @@ fn run_once_opens_the_store_and_reports() {
     assert!(o.status.success(), "{}", stderr(&o));
     let log = stderr(&o);
     assert!(
-        log.contains(&format!("schema v{}", kiosk_app::store::SCHEMA_VERSION)) && log.contains("no menu yet"),
+        log.contains(&format!("schema v{}", kiosk_store::SCHEMA_VERSION)) && log.contains("no menu yet"),
         "{log}"
     );
     assert!(dir.path().join("data/kiosk.db").exists());

@@ -7,12 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kiosk_app::payments::{COMPLETE_WINDOW_MS, Means, PayResult, PaymentDesk};
-use kiosk_app::store::{Actor, Store, StoreError};
 use kiosk_domain::*;
 use kiosk_drivers::payment::smartro::client::SmartroTerminal;
 use kiosk_drivers::sim::terminal::Fault;
 use kiosk_drivers::sim::terminal::server::{TerminalSim, TerminalSimOptions, spawn_pty};
 use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
+use kiosk_store::{Actor, Store, StoreError};
 
 mod common;
 

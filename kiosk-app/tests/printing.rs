@@ -5,12 +5,12 @@ use std::time::{Duration, Instant};
 
 use kiosk_app::config::Config;
 use kiosk_app::printing::{PrintService, PrintSetup, PrinterHealth};
-use kiosk_app::store::{Actor, PrintKind, Store};
 use kiosk_domain::*;
 use kiosk_drivers::printer::status::PrinterState;
 use kiosk_drivers::sim::printer::Condition;
 use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_pty, spawn_tcp};
 use kiosk_drivers::transport::{Endpoint, FlowControl};
+use kiosk_store::{Actor, PrintKind, Store};
 
 fn setup(endpoint: Endpoint) -> PrintSetup {
     let config = Config::parse(include_str!("../data/kiosk.example.toml")).unwrap();

@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use kiosk_app::store::{Actor, Store};
 use kiosk_domain::*;
 use kiosk_drivers::payment::smartro::client::SmartroTerminal;
 use kiosk_drivers::payment::{ChargeRequest, PaymentTerminal};
 use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty};
 use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
+use kiosk_store::{Actor, Store};
 
 mod common;
 

@@ -4,11 +4,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kiosk_app::config::Config;
-use kiosk_app::store::Store;
 use kiosk_app::supervisor::{HealthMap, KioskMode, State, Supervisor, kiosk_mode};
 use kiosk_drivers::sim::printer::server::{SimOptions, spawn_pty as spawn_printer};
 use kiosk_drivers::sim::scanner::{ScannerSim, ScannerSimOptions};
 use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
+use kiosk_store::Store;
 use tokio::sync::watch;
 
 const EXAMPLE: &str = include_str!("../data/kiosk.example.toml");

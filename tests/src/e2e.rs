@@ -20,11 +20,11 @@ use std::time::{Duration, Instant};
 
 use kiosk_app::pos_server::db::{ReceivedOrder, ServerDb};
 use kiosk_app::pos_server::{ServeOptions, ServerHandle};
-use kiosk_app::store::{Actor, Store};
 use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_pty as spawn_printer};
 use kiosk_drivers::sim::scanner::{ScannerSim, ScannerSimOptions};
 use kiosk_drivers::sim::terminal::model::LedgerEntry;
 use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
+use kiosk_store::{Actor, Store};
 
 use crate::fault_proxy::{FaultProxy, resends};
 

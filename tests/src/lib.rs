@@ -14,5 +14,5 @@ pub fn example_menu() -> Menu {
 }
 
 fn serde_json_menu(s: &str) -> Menu {
-    kiosk_app::menu_import::parse(s, kiosk_app::menu_import::Format::Json).expect("example menu is valid")
+    kiosk_menu_file::parse(s, kiosk_menu_file::Format::Json).expect("example menu is valid")
 }

@@ -8,8 +8,8 @@ use kiosk_app::pos::http::Timeouts;
 use kiosk_app::pos::link::KioskLink;
 use kiosk_app::pos_server::db::ServerDb;
 use kiosk_app::pos_server::{ServeOptions, ServerHandle, start};
-use kiosk_app::store::{Actor, Store};
 use kiosk_domain::{Cart, Menu, Order, OrderId, OrderKind, Selection, Service, Settlement, TableId};
+use kiosk_store::{Actor, Store};
 
 pub struct TestServer {
     pub handle: ServerHandle,

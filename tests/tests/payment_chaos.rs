@@ -9,9 +9,9 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use kiosk_app::store::Store;
 use kiosk_domain::{OrderState, Settlement};
 use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty};
+use kiosk_store::Store;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

@@ -7,8 +7,8 @@ use kiosk_app::pos::outbox::{Backoff, OutboxWorker};
 use kiosk_app::pos::sync::PosSync;
 use kiosk_app::pos::wire::{OrderStatus, PROTOCOL, StaffReason};
 use kiosk_app::pos::{MenuFetch, PosAdapter, PosError};
-use kiosk_app::store::{OutboxStatus, Store};
 use kiosk_domain::{ItemId, OrderId, OrderState, TableId};
+use kiosk_store::{OutboxStatus, Store};
 use kiosk_tests::example_menu;
 use kiosk_tests::pos::{TestServer, commit_order, commit_round, shared};
 
@@ -213,10 +213,10 @@ async fn a_table_paid_at_the_counter_closes_the_tablets_tab_even_while_it_was_of
 
 #[tokio::test]
 async fn a_refund_reaches_the_store_once_after_its_order() {
-    use kiosk_app::store::Actor;
     use kiosk_domain::{
         Approval, Cart, Order, OrderKind, PaymentOp, PaymentOutcome, Refund, Selection, Service, Settlement,
     };
+    use kiosk_store::Actor;
     let server = TestServer::start(None).await;
     let link = std::sync::Arc::new(server.client(&server.device_token));
     let store = shared(Store::open_in_memory().unwrap());
@@ -500,7 +500,7 @@ async fn a_malformed_pos_reply_keeps_the_order_queued_and_a_bad_menu_keeps_the_l
         kiosk_app::pos::link::KioskLink::new(&format!("http://{addr}"), "t", None, Default::default())
             .unwrap(),
     );
-    store.lock().unwrap().save_menu(&example_menu(), "file", kiosk_app::store::Actor::Operator, 0).unwrap();
+    store.lock().unwrap().save_menu(&example_menu(), "file", kiosk_store::Actor::Operator, 0).unwrap();
     let (sync, _view) = PosSync::new(store.clone(), link, None);
     let err = sync.refresh_menu().await.unwrap_err();
     assert!(err.to_string().contains("last good menu stays"), "{err}");

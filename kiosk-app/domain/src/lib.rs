@@ -11,6 +11,7 @@ pub mod money;
 pub mod order;
 pub mod payment;
 pub mod schedule;
+pub mod settings;
 pub mod text;
 
 pub use cart::{Cart, CartError, CartLimits, Choices, LinePart, Pick, PricedLine, Selection, Totals};
@@ -23,4 +24,5 @@ pub use money::{Currency, Money, MoneyStyle, Overflow, VatRate, VatSplit};
 pub use order::{Order, OrderError, OrderId, OrderKind, Service, Settlement, Tab, TableId, next_state};
 pub use payment::{Approval, PaymentMethod, PaymentOp, PaymentOutcome, Refund, Wallet};
 pub use schedule::{LocalTime, TimeOfDay, Weekday, Window};
+pub use settings::DeviceSetting;
 pub use text::{Lang, Text};

@@ -24,7 +24,7 @@ use tokio::sync::{Notify, watch};
 
 use super::{PosAdapter, PosError};
 use crate::clock::unix_now_ms;
-use crate::store::{OutboxEntry, Store, StoreError};
+use kiosk_store::{OutboxEntry, Store, StoreError};
 
 /// Capped exponential backoff with "equal jitter": half of each delay is fixed, half random.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,8 +11,8 @@ use super::sync::{PosSync, PosView};
 use super::wire::{PROTOCOL, PeripheralHealth};
 use super::{AnyPos, DeviceHealthReport, PosAdapter, PosError};
 use crate::config::Config;
-use crate::store::Store;
 use crate::supervisor::{HealthMap, KioskMode, State, kiosk_mode};
+use kiosk_store::Store;
 
 /// The device re-sends its health this often even when nothing changed, so the store's
 /// screen can tell a silent device from a healthy one.

@@ -16,7 +16,7 @@ use super::outbox::{Backoff, OutboxHandle};
 use super::wire::OrderStatus;
 use super::{MenuFetch, PosAdapter, PosError, Sequenced, Update};
 use crate::clock::unix_now_ms;
-use crate::store::{Actor, Store, StoreError};
+use kiosk_store::{Actor, Store, StoreError};
 
 /// Order statuses kept for the UI's "your order is ready" board.
 const RECENT_STATUSES: usize = 100;

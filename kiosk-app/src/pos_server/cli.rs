@@ -136,8 +136,7 @@ pub fn run(command: PosCommand) -> Result<()> {
             Ok(())
         }
         PosCommand::Menu { file, db } => {
-            let menu =
-                crate::menu_import::read_menu_file(&file).with_context(|| file.display().to_string())?;
+            let menu = kiosk_menu_file::read_menu_file(&file).with_context(|| file.display().to_string())?;
             let items = menu.items.len();
             let version = open(&db)?.load_menu(menu)?;
             println!("menu {version:?} loaded ({items} items)");

@@ -105,7 +105,7 @@ pub enum ServeError {
 pub async fn start(options: ServeOptions) -> Result<ServerHandle, ServeError> {
     let mut db = ServerDb::open(&options.db).map_err(|e| ServeError::Db(options.db.clone(), e))?;
     if let Some(path) = &options.menu {
-        let menu = crate::menu_import::read_menu_file(path)
+        let menu = kiosk_menu_file::read_menu_file(path)
             .map_err(|e| ServeError::Menu(path.clone(), e.to_string()))?;
         db.load_menu(menu).map_err(|e| ServeError::Menu(path.clone(), e.to_string()))?;
     }

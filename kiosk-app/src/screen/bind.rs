@@ -14,7 +14,7 @@ use super::photos::Photos;
 use crate::pos::StaffReason;
 use crate::session::flow::{Intent, Page as FlowPage, PayWith, SettingKey};
 use crate::session::view::{ItemCard, Line, View};
-use crate::store::DeviceSetting;
+use kiosk_domain::DeviceSetting;
 
 fn page(p: FlowPage) -> Page {
     match p {

@@ -33,7 +33,7 @@ use crate::pos::wire::OrderStatus;
 use crate::pos_server::db::ServerDb;
 use crate::pos_server::{ServeOptions, ServerHandle};
 use crate::session::Page;
-use crate::store::Actor;
+use kiosk_store::Actor;
 
 pub const DEMO_MENU: &str = include_str!("../../data/demo-menu.json");
 
@@ -204,7 +204,7 @@ baud = 115200"#,
 /// keeps it current from then on.
 fn seed_menu(config: &Config) -> Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let mut store = crate::store::Store::open(config.database_path())?;
+    let mut store = kiosk_store::Store::open(config.database_path())?;
     let menu: kiosk_domain::Menu = serde_json::from_str(DEMO_MENU)?;
     store.save_menu(&menu, "demo", Actor::System, crate::clock::unix_now_ms())?;
     Ok(())

@@ -16,8 +16,8 @@ use crate::config::Config;
 use crate::pos::AnyPos;
 use crate::pos::runner::{self, PosLink};
 use crate::session::runner::Runner;
-use crate::store::Store;
 use crate::supervisor::Supervisor;
+use kiosk_store::Store;
 
 pub struct Device {
     pub runner: Runner,

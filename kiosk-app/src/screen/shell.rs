@@ -25,8 +25,8 @@ use crate::pos::wire::OrderStatus;
 use crate::session::flow::{Availability, Effect, Flow, Intent, Now, Outcome, Settings};
 use crate::session::runner::Runner;
 use crate::session::view::{DeviceRow, View};
-use crate::store::DeviceSetting;
 use crate::supervisor::{HealthMap, KioskMode, State, kiosk_mode};
+use kiosk_domain::DeviceSetting;
 
 /// The shell's devices besides the touchscreen: what it listens to, and the voice.
 #[derive(Default)]

@@ -19,7 +19,7 @@ use super::access::{Access, AccessSwitch, FocusMove};
 use super::words::{self, sentences};
 use crate::config::ReceiptPolicy;
 use crate::pos::StaffReason;
-use crate::store::DeviceSetting;
+use kiosk_domain::DeviceSetting;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
@@ -1285,7 +1285,7 @@ impl Flow {
         self.notice = Some((words::round_status(round, served, self.lang), now.ms + NOTICE_MS));
     }
 
-    /// The tab a restart found in the store ([`crate::store::Store::open_tab`]): shown and
+    /// The tab a restart found in the store ([`kiosk_store::Store::open_tab`]): shown and
     /// billed as if the tablet had never stopped. Only onto a fresh tab with no rounds yet.
     pub fn restore_tab(&mut self, rounds: Vec<Order>) {
         if let Some(tab) = &mut self.tab

@@ -18,8 +18,9 @@ use crate::payments::{Means, PayResult, with_desk};
 use crate::pos::outbox::OutboxHandle;
 use crate::pos::{AnyPos, PosAdapter, call_staff_with_retry};
 use crate::printing::PrintHandle;
-use crate::store::{Actor, DeviceSetting, PrintKind, Store, StoreError};
 use crate::supervisor::SharedTerminal;
+use kiosk_domain::DeviceSetting;
+use kiosk_store::{Actor, PrintKind, Store, StoreError};
 
 /// How many approvals the operator's journal shows.
 const JOURNAL_ROWS: u32 = 30;

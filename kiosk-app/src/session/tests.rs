@@ -486,7 +486,7 @@ fn the_operator_closes_a_tab_paid_at_the_counter() {
     // the table number can change now
     assert_eq!(
         f.handle(Intent::AdjustSetting { key: SettingKey::Table, step: 1 }, at(26)),
-        vec![Effect::SaveSetting(crate::store::DeviceSetting::Table("8".into()))]
+        vec![Effect::SaveSetting(kiosk_domain::DeviceSetting::Table("8".into()))]
     );
     f.handle(Intent::Back, at(27));
     assert!(f.view().ask_guests, "the next guests are asked how many they are");
@@ -506,7 +506,7 @@ fn the_operator_changes_settings_that_apply_at_once() {
     let step = |key, step| Intent::AdjustSetting { key, step };
     assert_eq!(
         f.handle(step(SettingKey::Table, 1), at(23)),
-        vec![Effect::SaveSetting(crate::store::DeviceSetting::Table("8".into()))]
+        vec![Effect::SaveSetting(kiosk_domain::DeviceSetting::Table("8".into()))]
     );
     assert_eq!(f.view().setting_table, "8");
     assert_eq!(f.view().table_label, "테이블 8");
@@ -516,14 +516,14 @@ fn the_operator_changes_settings_that_apply_at_once() {
     assert_eq!(f.view().setting_volume, u32::from(MAX_VOLUME), "the volume stops at its most");
     assert_eq!(
         f.handle(step(SettingKey::IdleTimeout, -1), at(25)),
-        vec![Effect::SaveSetting(crate::store::DeviceSetting::IdleTimeoutS(75))]
+        vec![Effect::SaveSetting(kiosk_domain::DeviceSetting::IdleTimeoutS(75))]
     );
     assert_eq!(
-        f.handle(Intent::ChangeSetting(crate::store::DeviceSetting::Language(Lang::En)), at(26)),
-        vec![Effect::SaveSetting(crate::store::DeviceSetting::Language(Lang::En))]
+        f.handle(Intent::ChangeSetting(kiosk_domain::DeviceSetting::Language(Lang::En)), at(26)),
+        vec![Effect::SaveSetting(kiosk_domain::DeviceSetting::Language(Lang::En))]
     );
     assert!(
-        f.handle(Intent::ChangeSetting(crate::store::DeviceSetting::Language(Lang::Ja)), at(26)).is_empty(),
+        f.handle(Intent::ChangeSetting(kiosk_domain::DeviceSetting::Language(Lang::Ja)), at(26)).is_empty(),
         "a language this device does not offer"
     );
     f.outcome(Outcome::SettingSaved { problem: None }, at(27));

@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kiosk_app::payments::{Means, PayResult, PaymentDesk};
-use kiosk_app::store::{Actor, PrintKind, Store};
 use kiosk_domain::*;
 use kiosk_drivers::payment::smartro::client::SmartroTerminal;
 use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
+use kiosk_store::{Actor, PrintKind, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;

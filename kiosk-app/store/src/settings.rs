@@ -2,45 +2,34 @@
 //! default language). They override the configuration file and outlive restarts; every
 //! change is audited like any other.
 
-use kiosk_domain::Lang;
+use kiosk_domain::{DeviceSetting, Lang};
 use rusqlite::params;
 
 use super::{Actor, Result, Store, StoreError, audit};
 
-/// One operator setting, as the operator page changes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeviceSetting {
-    Table(String),
-    /// 0 (silent) to 10.
-    Volume(u8),
-    IdleTimeoutS(u32),
-    Language(Lang),
+/// The key and value a setting is kept under.
+fn key(setting: &DeviceSetting) -> &'static str {
+    match setting {
+        DeviceSetting::Table(_) => "table",
+        DeviceSetting::Volume(_) => "volume",
+        DeviceSetting::IdleTimeoutS(_) => "idle_timeout_s",
+        DeviceSetting::Language(_) => "language",
+    }
 }
 
-impl DeviceSetting {
-    fn key(&self) -> &'static str {
-        match self {
-            DeviceSetting::Table(_) => "table",
-            DeviceSetting::Volume(_) => "volume",
-            DeviceSetting::IdleTimeoutS(_) => "idle_timeout_s",
-            DeviceSetting::Language(_) => "language",
-        }
-    }
-
-    fn value(&self) -> String {
-        match self {
-            DeviceSetting::Table(t) => t.clone(),
-            DeviceSetting::Volume(v) => v.to_string(),
-            DeviceSetting::IdleTimeoutS(s) => s.to_string(),
-            DeviceSetting::Language(l) => l.code().to_owned(),
-        }
+fn value(setting: &DeviceSetting) -> String {
+    match setting {
+        DeviceSetting::Table(t) => t.clone(),
+        DeviceSetting::Volume(v) => v.to_string(),
+        DeviceSetting::IdleTimeoutS(s) => s.to_string(),
+        DeviceSetting::Language(l) => l.code().to_owned(),
     }
 }
 
 impl Store {
     pub fn set_device_setting(&mut self, setting: &DeviceSetting, actor: Actor, now_ms: i64) -> Result<()> {
         let tx = self.write()?;
-        let (key, value) = (setting.key(), setting.value());
+        let (key, value) = (key(setting), value(setting));
         tx.execute(
             "INSERT INTO device_settings (key, value, at_ms) VALUES (?1, ?2, ?3)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, at_ms = excluded.at_ms",

@@ -6,9 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_app::menu_import::{self, Format};
-use kiosk_app::store::{Actor, PrintKind, Store};
 use kiosk_domain::*;
+use kiosk_menu_file::{self as menu_import, Format};
+use kiosk_store::{Actor, PrintKind, Store};
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -22,7 +22,7 @@ fn main() {
     let n: usize = std::env::var("KIOSK_BENCH_ORDERS").ok().and_then(|s| s.parse().ok()).unwrap_or(500);
     // On the build disk, not a tmpfs: fsync must really reach the device.
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let menu: Menu = serde_json::from_str(include_str!("../data/menu.example.json")).unwrap();
+    let menu: Menu = serde_json::from_str(include_str!("../../data/menu.example.json")).unwrap();
     let mut store = Store::open(dir.path().join("bench.db")).unwrap();
 
     let mut commit = Vec::with_capacity(n);

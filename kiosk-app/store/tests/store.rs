@@ -1,9 +1,9 @@
-use kiosk_app::store::{Actor, PrintKind, SCHEMA_VERSION, Store, StoreError};
 use kiosk_domain::*;
+use kiosk_store::{Actor, PrintKind, SCHEMA_VERSION, Store, StoreError};
 use uuid::Uuid;
 
 fn menu() -> Menu {
-    serde_json::from_str(include_str!("../data/menu.example.json")).unwrap()
+    serde_json::from_str(include_str!("../../data/menu.example.json")).unwrap()
 }
 
 fn draft(menu: &Menu, n: u128, settlement: Settlement) -> Order {

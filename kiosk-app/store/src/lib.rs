@@ -13,10 +13,10 @@
 //! The API is synchronous; async callers run it on a blocking thread. Time is passed in
 //! (`now_ms`, Unix milliseconds) so tests control the clock.
 
+mod journal;
 mod menu;
 mod orders;
 mod outbox;
-mod payments;
 mod refunds;
 mod schema;
 mod settings;
@@ -28,12 +28,11 @@ use std::time::Duration;
 use kiosk_domain::{OrderError, OrderEvent, OrderId, OrderState};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior, params};
 
+pub use journal::{ApprovalRow, JournalEntry, JournalId};
 pub use menu::CachedMenu;
 pub use outbox::{OutboxEntry, OutboxStatus, PrintJob, PrintKind};
-pub use payments::{ApprovalRow, JournalEntry, JournalId};
 pub use refunds::RefundEntry;
 pub use schema::SCHEMA_VERSION;
-pub use settings::DeviceSetting;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
