@@ -7,7 +7,7 @@ use kiosk_drivers::payment::PaymentTerminal;
 use kiosk_drivers::payment::smartro::client::SmartroTerminal;
 use kiosk_drivers::printer::driver::{DriverOptions, PrinterDriver, state_message};
 use kiosk_drivers::printer::status::PrinterState;
-use kiosk_drivers::transport::{Endpoint, Link};
+use kiosk_drivers::transport::{Endpoint, Port};
 
 use crate::config::{Config, PosAdapter};
 use crate::pos::{AnyPos, MenuFetch, PosAdapter as _, PosError};
@@ -149,7 +149,7 @@ fn missing(device: &'static str, endpoint: &Endpoint, required: bool, e: impl st
 }
 
 async fn printer(endpoint: &Endpoint, required: bool) -> Finding {
-    let link = match Link::open(endpoint, OPEN).await {
+    let link = match Port::open(endpoint, OPEN).await {
         Ok(l) => l,
         Err(e) => return missing("printer", endpoint, required, e),
     };
@@ -177,7 +177,7 @@ async fn printer(endpoint: &Endpoint, required: bool) -> Finding {
 }
 
 async fn terminal(endpoint: &Endpoint, required: bool) -> Finding {
-    let link = match Link::open(endpoint, OPEN).await {
+    let link = match Port::open(endpoint, OPEN).await {
         Ok(l) => l,
         Err(e) => return missing("terminal", endpoint, required, e),
     };
@@ -221,7 +221,7 @@ async fn terminal(endpoint: &Endpoint, required: bool) -> Finding {
 }
 
 async fn scanner(endpoint: &Endpoint, required: bool) -> Finding {
-    match Link::open(endpoint, OPEN).await {
+    match Port::open(endpoint, OPEN).await {
         Ok(_) => Finding {
             device: "scanner",
             port: endpoint.to_string(),

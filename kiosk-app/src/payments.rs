@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use kiosk_domain::{Approval, OrderEvent, OrderId, OrderState, PaymentOp, PaymentOutcome};
 use kiosk_drivers::payment::smartro::client::SmartroTerminal;
 use kiosk_drivers::payment::{CancelWhat, ChargeRequest, PaymentTerminal};
-use kiosk_drivers::transport::Link;
+use kiosk_drivers::transport::Port;
 
 use crate::supervisor::SharedTerminal;
 use kiosk_store::{Actor, PrintKind, Store, StoreError};
@@ -79,7 +79,7 @@ pub struct PaymentDesk<T> {
 pub async fn with_desk<R>(
     terminal: &SharedTerminal,
     store: Arc<Mutex<Store>>,
-    f: impl AsyncFnOnce(&mut PaymentDesk<SmartroTerminal<Link>>) -> R,
+    f: impl AsyncFnOnce(&mut PaymentDesk<SmartroTerminal<Port>>) -> R,
 ) -> Option<R> {
     let mut guard = terminal.lock().await;
     let mut desk = PaymentDesk::new(store, guard.take()?);

@@ -13,8 +13,8 @@ use kiosk_drivers::printer::driver::{DriverOptions, PrintError, PrinterDriver};
 use kiosk_drivers::printer::encoder::{PrinterProfile, encode};
 use kiosk_drivers::printer::receipt::{Block, Paper as ReceiptPaper, Receipt, Style};
 use kiosk_drivers::printer::status::PrinterStatus;
-use kiosk_drivers::printer::templates::{ReceiptContext, customer_receipt, kitchen_ticket, order_slip};
-use kiosk_drivers::transport::{Endpoint, Link};
+use kiosk_drivers::transport::{Endpoint, Port};
+use kiosk_receipts::{ReceiptContext, customer_receipt, kitchen_ticket, order_slip};
 use tokio::sync::{Notify, watch};
 
 use crate::clock::{StoreClock, unix_now_ms};
@@ -164,7 +164,7 @@ impl PrintService {
         let mut backoff = BACKOFF_MIN;
         loop {
             self.health.send_replace(PrinterHealth::Connecting);
-            let link = match Link::open(&self.setup.endpoint, Duration::from_secs(3)).await {
+            let link = match Port::open(&self.setup.endpoint, Duration::from_secs(3)).await {
                 Ok(link) => link,
                 Err(e) => {
                     self.health.send_replace(PrinterHealth::Disconnected {
@@ -185,7 +185,7 @@ impl PrintService {
     }
 
     /// Serves one connection until the printer is gone; returns why.
-    async fn serve(&self, driver: &mut PrinterDriver<Link>, backoff: &mut Duration) -> String {
+    async fn serve(&self, driver: &mut PrinterDriver<Port>, backoff: &mut Duration) -> String {
         let mut updates = driver.watch();
         let health = self.health.clone();
         // Mirror every decoded status (mid-job too) to the health channel.
@@ -226,7 +226,7 @@ impl PrintService {
     }
 
     /// Prints the jobs in order; returns a reason when the printer is gone.
-    async fn print_all(&self, driver: &mut PrinterDriver<Link>, jobs: &[PrintJob]) -> Option<String> {
+    async fn print_all(&self, driver: &mut PrinterDriver<Port>, jobs: &[PrintJob]) -> Option<String> {
         for job in jobs {
             let now = unix_now_ms();
             let bytes = match self.store(|s| render(s, &self.setup, job, now)) {
@@ -283,7 +283,7 @@ impl PrintService {
         None
     }
 
-    async fn wait_until_ready(&self, driver: &mut PrinterDriver<Link>) -> Result<(), PrintError> {
+    async fn wait_until_ready(&self, driver: &mut PrinterDriver<Port>) -> Result<(), PrintError> {
         loop {
             let status = driver.status().await?;
             self.health.send_replace(PrinterHealth::Online(status));

@@ -7,11 +7,11 @@ use clap::Args;
 use kiosk_drivers::printer::receipt::Paper;
 use kiosk_drivers::printer::status::PrinterState;
 use kiosk_drivers::scanner::Suffix;
-use kiosk_drivers::sim::printer::Condition;
-use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_pty, spawn_tcp};
-use kiosk_drivers::sim::scanner::{ScannerSim, ScannerSimOptions};
-use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
-use kiosk_drivers::sim::terminal::{Fault, LedgerEntry};
+use kiosk_sim::printer::Condition;
+use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_pty, spawn_tcp};
+use kiosk_sim::scanner::{ScannerSim, ScannerSimOptions};
+use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
+use kiosk_sim::terminal::{Fault, LedgerEntry};
 use tokio::io::AsyncBufReadExt;
 
 #[derive(Args, Debug)]

@@ -13,7 +13,7 @@ use kiosk_drivers::payment::smartro::client::SmartroTerminal;
 use kiosk_drivers::printer::status::PrinterState;
 use kiosk_drivers::scanner::reader::ScannerReader;
 use kiosk_drivers::scanner::{FramingOptions, ScanEvent, Suffix as FramingSuffix};
-use kiosk_drivers::transport::{Endpoint, Link};
+use kiosk_drivers::transport::{Endpoint, Port};
 use tokio::sync::{mpsc, watch};
 
 use crate::clock::unix_now_ms;
@@ -50,7 +50,7 @@ impl DeviceHealth {
 pub type HealthMap = BTreeMap<&'static str, DeviceHealth>;
 
 /// The terminal connection the supervisor keeps alive; payments borrow it.
-pub type SharedTerminal = Arc<tokio::sync::Mutex<Option<SmartroTerminal<Link>>>>;
+pub type SharedTerminal = Arc<tokio::sync::Mutex<Option<SmartroTerminal<Port>>>>;
 
 pub struct Supervisor {
     pub health: watch::Receiver<HealthMap>,
@@ -134,7 +134,7 @@ async fn watch_terminal(endpoint: Endpoint, shared: SharedTerminal, tx: Arc<watc
     loop {
         if let Ok(mut guard) = shared.try_lock() {
             if guard.is_none() {
-                match Link::open(&endpoint, Duration::from_secs(1)).await {
+                match Port::open(&endpoint, Duration::from_secs(1)).await {
                     Ok(link) => *guard = Some(SmartroTerminal::new(link, "")),
                     Err(e) => publish(&tx, "terminal", State::Missing, format!("{endpoint}: {e}")),
                 }
@@ -192,7 +192,7 @@ async fn watch_scanner(
     tx: Arc<watch::Sender<HealthMap>>,
 ) {
     loop {
-        match Link::open(&endpoint, Duration::from_secs(1)).await {
+        match Port::open(&endpoint, Duration::from_secs(1)).await {
             Ok(link) => {
                 publish(&tx, "scanner", State::Ok, "connected");
                 let mut reader = ScannerReader::new(link, options.clone());

@@ -186,7 +186,7 @@ fn hash_pin_makes_a_hash_the_config_accepts() {
 async fn the_terminal_simulator_reports_ready_with_its_version() {
     use kiosk_drivers::payment::PaymentTerminal;
     use kiosk_drivers::payment::smartro::client::SmartroTerminal;
-    use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
+    use kiosk_drivers::transport::{Endpoint, FlowControl, Port};
 
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("ttyTERMINAL");
@@ -203,7 +203,7 @@ async fn the_terminal_simulator_reports_ready_with_its_version() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let endpoint = Endpoint::Serial { path: link, baud: 115_200, flow_control: FlowControl::None };
-    let io = Link::open(&endpoint, std::time::Duration::from_secs(2)).await.unwrap();
+    let io = Port::open(&endpoint, std::time::Duration::from_secs(2)).await.unwrap();
     let mut terminal = SmartroTerminal::new(io, "SIM00001");
     let info = terminal.check().await.unwrap();
     assert!(info.ready);

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use kiosk_drivers::sim::printer::Condition;
-use kiosk_drivers::sim::printer::server::{SimOptions, spawn_pty as spawn_printer};
-use kiosk_drivers::sim::scanner::{ScannerSim, ScannerSimOptions};
-use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
+use kiosk_sim::printer::Condition;
+use kiosk_sim::printer::server::{SimOptions, spawn_pty as spawn_printer};
+use kiosk_sim::scanner::{ScannerSim, ScannerSimOptions};
+use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
 
 use kiosk_app::pos_server::db::ServerDb;
 use kiosk_app::pos_server::{ServeOptions, start};

@@ -9,9 +9,9 @@ use std::time::Duration;
 use kiosk_app::payments::{COMPLETE_WINDOW_MS, Means, PayResult, PaymentDesk};
 use kiosk_domain::*;
 use kiosk_drivers::payment::smartro::client::SmartroTerminal;
-use kiosk_drivers::sim::terminal::Fault;
-use kiosk_drivers::sim::terminal::server::{TerminalSim, TerminalSimOptions, spawn_pty};
-use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
+use kiosk_drivers::transport::{Endpoint, FlowControl, Port};
+use kiosk_sim::terminal::Fault;
+use kiosk_sim::terminal::server::{TerminalSim, TerminalSimOptions, spawn_pty};
 use kiosk_store::{Actor, Store, StoreError};
 
 mod common;
@@ -39,10 +39,10 @@ fn rig() -> Rig {
 }
 
 impl Rig {
-    async fn desk(&self) -> PaymentDesk<SmartroTerminal<Link>> {
+    async fn desk(&self) -> PaymentDesk<SmartroTerminal<Port>> {
         let endpoint =
             Endpoint::Serial { path: self.sim.link.clone(), baud: 115_200, flow_control: FlowControl::None };
-        let link = Link::open(&endpoint, Duration::from_secs(2)).await.unwrap();
+        let link = Port::open(&endpoint, Duration::from_secs(2)).await.unwrap();
         let terminal = SmartroTerminal::new(link, "SIM00001").with_charge_timeout(Duration::from_millis(600));
         PaymentDesk::new(self.store.clone(), terminal)
     }

@@ -7,9 +7,9 @@ use kiosk_app::config::Config;
 use kiosk_app::printing::{PrintService, PrintSetup, PrinterHealth};
 use kiosk_domain::*;
 use kiosk_drivers::printer::status::PrinterState;
-use kiosk_drivers::sim::printer::Condition;
-use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_pty, spawn_tcp};
 use kiosk_drivers::transport::{Endpoint, FlowControl};
+use kiosk_sim::printer::Condition;
+use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_pty, spawn_tcp};
 use kiosk_store::{Actor, PrintKind, Store};
 
 fn setup(endpoint: Endpoint) -> PrintSetup {

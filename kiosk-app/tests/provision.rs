@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use kiosk_drivers::sim::scanner::{ScannerSim, ScannerSimOptions};
+use kiosk_sim::scanner::{ScannerSim, ScannerSimOptions};
 
 const PIN_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM";

@@ -5,8 +5,8 @@ use std::time::Duration;
 use kiosk_domain::*;
 use kiosk_drivers::payment::smartro::client::SmartroTerminal;
 use kiosk_drivers::payment::{ChargeRequest, PaymentTerminal};
-use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty};
-use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
+use kiosk_drivers::transport::{Endpoint, FlowControl, Port};
+use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty};
 use kiosk_store::{Actor, Store};
 
 mod common;
@@ -34,7 +34,7 @@ async fn run_once_completes_a_charge_that_a_crash_left_unanswered() {
     // ...and the terminal approved it, but the kiosk died before hearing so.
     let endpoint = Endpoint::Serial { path: link.clone(), baud: 115_200, flow_control: FlowControl::None };
     let mut t =
-        SmartroTerminal::new(Link::open(&endpoint, Duration::from_secs(2)).await.unwrap(), "SIM00001");
+        SmartroTerminal::new(Port::open(&endpoint, Duration::from_secs(2)).await.unwrap(), "SIM00001");
     let req = ChargeRequest {
         amount: order.total(),
         vat: order.totals.vat.vat,

@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use kiosk_app::config::Config;
 use kiosk_app::supervisor::{HealthMap, KioskMode, State, Supervisor, kiosk_mode};
-use kiosk_drivers::sim::printer::server::{SimOptions, spawn_pty as spawn_printer};
-use kiosk_drivers::sim::scanner::{ScannerSim, ScannerSimOptions};
-use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
+use kiosk_sim::printer::server::{SimOptions, spawn_pty as spawn_printer};
+use kiosk_sim::scanner::{ScannerSim, ScannerSimOptions};
+use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
 use kiosk_store::Store;
 use tokio::sync::watch;
 

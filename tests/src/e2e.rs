@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 
 use kiosk_app::pos_server::db::{ReceivedOrder, ServerDb};
 use kiosk_app::pos_server::{ServeOptions, ServerHandle};
-use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_pty as spawn_printer};
-use kiosk_drivers::sim::scanner::{ScannerSim, ScannerSimOptions};
-use kiosk_drivers::sim::terminal::model::LedgerEntry;
-use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
+use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_pty as spawn_printer};
+use kiosk_sim::scanner::{ScannerSim, ScannerSimOptions};
+use kiosk_sim::terminal::model::LedgerEntry;
+use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
 use kiosk_store::{Actor, Store};
 
 use crate::fault_proxy::{FaultProxy, resends};
@@ -227,11 +227,11 @@ pub struct Stage {
     server: Option<ServerHandle>,
     pub proxy: FaultProxy,
     /// Kept running: the simulators stop when dropped.
-    _printer: kiosk_drivers::sim::printer::server::RunningSim,
+    _printer: kiosk_sim::printer::server::RunningSim,
     receipts: tokio::sync::broadcast::Receiver<SimReport>,
     pub printed: Vec<String>,
-    terminal: kiosk_drivers::sim::terminal::server::TerminalSim,
-    table_terminal: kiosk_drivers::sim::terminal::server::TerminalSim,
+    terminal: kiosk_sim::terminal::server::TerminalSim,
+    table_terminal: kiosk_sim::terminal::server::TerminalSim,
     scanner: ScannerSim,
     /// What the customers were told on the screens, as the flows went.
     pub told: Vec<Told>,

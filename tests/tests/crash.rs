@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kiosk_domain::{OrderState, Settlement};
-use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty};
+use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty};
 use kiosk_store::Store;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

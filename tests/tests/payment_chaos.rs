@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use kiosk_domain::{OrderState, Settlement};
-use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty};
+use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty};
 use kiosk_store::Store;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -392,8 +392,8 @@ async fn long_polling_serves_the_same_updates_as_the_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_store_server_prints_kitchen_tickets_on_a_network_printer_and_keeps_them_through_paper_out() {
-    use kiosk_drivers::sim::printer::Condition;
-    use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_tcp};
+    use kiosk_sim::printer::Condition;
+    use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_tcp};
     let printer = spawn_tcp("127.0.0.1:0", SimOptions::default()).await.unwrap();
     let mut printed = printer.handle.subscribe();
     printer.handle.set(Condition::PaperOut);

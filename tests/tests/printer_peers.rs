@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use kiosk_drivers::printer::encoder::{PrinterProfile, encode};
 use kiosk_drivers::printer::receipt::{Paper, Receipt, Style};
-use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_tcp};
-use kiosk_drivers::sim::printer::{Condition, Job, JobItem, SimEvent, SimPrinter};
+use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_tcp};
+use kiosk_sim::printer::{Condition, Job, JobItem, SimEvent, SimPrinter};
 use kiosk_tests::peers;
 
 fn print(bytes: &[u8]) -> Vec<Job> {

@@ -4,8 +4,8 @@
 #![no_main]
 
 use kiosk_drivers::printer::parser::{Parsed, parse};
-use kiosk_drivers::sim::printer::render::render;
-use kiosk_drivers::sim::printer::{Condition, SimEvent, SimPrinter};
+use kiosk_sim::printer::render::render;
+use kiosk_sim::printer::{Condition, SimEvent, SimPrinter};
 use libfuzzer_sys::fuzz_target;
 
 const CONDITIONS: [Condition; 8] = [

@@ -9,7 +9,9 @@
 pub mod patterns;
 #[cfg(feature = "gpio-rppal")]
 pub mod rpi;
+#[cfg(feature = "io")]
 pub mod service;
+#[cfg(feature = "sim-pins")]
 pub mod sim;
 
 use std::time::{Duration, Instant};

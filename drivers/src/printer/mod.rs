@@ -1,6 +1,7 @@
 //! The ESC/POS receipt printer: receipt model, encoder, status decoder, driver.
 
 pub mod commands;
+#[cfg(feature = "io")]
 pub mod driver;
 pub mod encoder;
 pub mod font;
@@ -8,4 +9,3 @@ pub mod parser;
 pub mod raster;
 pub mod receipt;
 pub mod status;
-pub mod templates;

@@ -6,6 +6,7 @@ pub mod classify;
 pub mod evdev_reader;
 pub mod framing;
 pub mod hid;
+#[cfg(feature = "io")]
 pub mod reader;
 
 pub use classify::{ScanKind, classify};

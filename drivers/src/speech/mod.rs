@@ -4,7 +4,9 @@
 
 pub mod espeak;
 pub mod queue;
+#[cfg(feature = "io")]
 pub mod service;
 
 pub use queue::{DEFAULT_RATE_WPM, MAX_VOLUME, Priority, RATE_RANGE_WPM, SpeechQueue, Utterance};
+#[cfg(feature = "io")]
 pub use service::{Output, SpeechEvent, SpeechHandle, spawn};

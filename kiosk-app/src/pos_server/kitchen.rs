@@ -9,8 +9,8 @@ use kiosk_domain::Lang;
 use kiosk_drivers::printer::driver::{DriverOptions, PrinterDriver};
 use kiosk_drivers::printer::encoder::{PrinterProfile, encode};
 use kiosk_drivers::printer::receipt::Paper;
-use kiosk_drivers::printer::templates::{ReceiptContext, kitchen_ticket};
-use kiosk_drivers::transport::{Endpoint, Link};
+use kiosk_drivers::transport::{Endpoint, Port};
+use kiosk_receipts::{ReceiptContext, kitchen_ticket};
 use tokio::sync::Notify;
 
 use super::db::ServerDb;
@@ -37,7 +37,7 @@ fn context(clock: &StoreClock) -> ReceiptContext {
 pub async fn run(db: Arc<Mutex<ServerDb>>, endpoint: Endpoint, wake: Arc<Notify>) {
     let clock = StoreClock::new("Asia/Seoul");
     loop {
-        let link = match Link::open(&endpoint, Duration::from_secs(3)).await {
+        let link = match Port::open(&endpoint, Duration::from_secs(3)).await {
             Ok(link) => link,
             Err(e) => {
                 tracing::warn!("kitchen printer {endpoint}: {e}");

@@ -19,10 +19,10 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_pty as spawn_printer};
-use kiosk_drivers::sim::scanner::{ScannerSim, ScannerSimOptions};
-use kiosk_drivers::sim::terminal::Fault;
-use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
+use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_pty as spawn_printer};
+use kiosk_sim::scanner::{ScannerSim, ScannerSimOptions};
+use kiosk_sim::terminal::Fault;
+use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
 use kiosk_ui::headless::{self, Screen};
 
 use super::photos::Photos;
@@ -47,9 +47,9 @@ struct Stage {
     data: PathBuf,
     server: ServerHandle,
     server_db: PathBuf,
-    printer: kiosk_drivers::sim::printer::server::RunningSim,
-    terminal: kiosk_drivers::sim::terminal::server::TerminalSim,
-    _table_terminal: kiosk_drivers::sim::terminal::server::TerminalSim,
+    printer: kiosk_sim::printer::server::RunningSim,
+    terminal: kiosk_sim::terminal::server::TerminalSim,
+    _table_terminal: kiosk_sim::terminal::server::TerminalSim,
     _scanner: ScannerSim,
     kiosk: Config,
     table: Config,

@@ -15,7 +15,7 @@ use std::time::Duration;
 use kiosk_app::payments::{Means, PayResult, PaymentDesk};
 use kiosk_domain::*;
 use kiosk_drivers::payment::smartro::client::SmartroTerminal;
-use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
+use kiosk_drivers::transport::{Endpoint, FlowControl, Port};
 use kiosk_store::{Actor, PrintKind, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -36,7 +36,7 @@ async fn main() {
     let store = Arc::new(Mutex::new(Store::open(&db).expect("open")));
     let endpoint = Endpoint::Serial { path: link.into(), baud: 115_200, flow_control: FlowControl::None };
     let io = loop {
-        match Link::open(&endpoint, Duration::from_secs(1)).await {
+        match Port::open(&endpoint, Duration::from_secs(1)).await {
             Ok(io) => break io,
             Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use kiosk_app::payments::{Means, PayResult, PaymentDesk};
 use kiosk_domain::*;
 use kiosk_drivers::payment::smartro::client::SmartroTerminal;
-use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
+use kiosk_drivers::transport::{Endpoint, FlowControl, Port};
 use kiosk_store::{Actor, PrintKind, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -31,7 +31,7 @@ async fn main() {
     let endpoint = Endpoint::Serial { path: link.into(), baud: 115_200, flow_control: FlowControl::None };
     let mut tries = 0;
     let io = loop {
-        match Link::open(&endpoint, Duration::from_secs(1)).await {
+        match Port::open(&endpoint, Duration::from_secs(1)).await {
             Ok(io) => break io,
             Err(_) if tries < 50 => {
                 tries += 1;

@@ -13,10 +13,10 @@ use tokio::task::JoinHandle;
 
 use super::model::{Condition, Job, SimEvent, SimPrinter};
 use super::render::{png, render};
-use crate::printer::receipt::Paper;
-use crate::printer::status::PrinterStatus;
-use crate::sim::pty::PtyDevice;
-use crate::sim::wire_time;
+use crate::pty::PtyDevice;
+use crate::wire_time;
+use kiosk_drivers::printer::receipt::Paper;
+use kiosk_drivers::printer::status::PrinterStatus;
 
 /// Most bytes the simulated printer buffers before it stops reading (real printers hold
 /// 4–64 KB and then assert flow control).

@@ -2,7 +2,7 @@
 //! rates, against the bound for the same text sent as bare printable bytes (no commands).
 //! Then the measured time of a whole job, driver to simulated printer over a paced PTY.
 //!
-//! `cargo bench -p kiosk-drivers --features sim --bench printer_wire`
+//! `cargo bench -p kiosk-sim --bench printer_wire`
 
 use std::time::{Duration, Instant};
 
@@ -10,17 +10,17 @@ use kiosk_domain::*;
 use kiosk_drivers::printer::driver::{DriverOptions, PrinterDriver};
 use kiosk_drivers::printer::encoder::{PrinterProfile, encode};
 use kiosk_drivers::printer::receipt::{Paper, Receipt};
-use kiosk_drivers::printer::templates::{ReceiptContext, customer_receipt};
-use kiosk_drivers::sim::printer::server::{SimOptions, spawn_pty};
-use kiosk_drivers::sim::wire_time;
-use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
+use kiosk_drivers::transport::{Endpoint, FlowControl, Port};
+use kiosk_receipts::{ReceiptContext, customer_receipt};
+use kiosk_sim::printer::server::{SimOptions, spawn_pty};
+use kiosk_sim::wire_time;
 
 const BAUDS: [u32; 4] = [9600, 19_200, 38_400, 115_200];
 
 /// The standard receipt: five lines with options, a card payment, header and footer.
 fn standard_receipt(with_tteom: bool) -> Receipt {
     let mut menu: Menu =
-        serde_json::from_str(include_str!("../../kiosk-app/data/menu.example.json")).unwrap();
+        serde_json::from_str(include_str!("../../../kiosk-app/data/menu.example.json")).unwrap();
     if with_tteom {
         menu.items[1].name = Text::new("똠얌꿍 치킨 버거", "Tom yum chicken burger");
     }
@@ -125,7 +125,7 @@ fn main() {
             let link = dir.path().join("ttyBENCH");
             let _sim = spawn_pty(&link, SimOptions { baud: Some(baud), ..SimOptions::default() }).unwrap();
             let endpoint = Endpoint::Serial { path: link, baud, flow_control: FlowControl::None };
-            let io = Link::open(&endpoint, Duration::from_secs(2)).await.unwrap();
+            let io = Port::open(&endpoint, Duration::from_secs(2)).await.unwrap();
             let mut driver =
                 PrinterDriver::new(io, DriverOptions { line_rate: Some(baud), ..DriverOptions::default() });
             let t = Instant::now();

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use tokio::io::AsyncWriteExt;
 
-use crate::scanner::Suffix;
-use crate::sim::pty::PtyDevice;
-use crate::sim::wire_time;
+use crate::pty::PtyDevice;
+use crate::wire_time;
+use kiosk_drivers::scanner::Suffix;
 
 #[derive(Debug, Clone)]
 pub struct ScannerSimOptions {

@@ -12,9 +12,9 @@
 
 use encoding_rs::{EUC_KR, WINDOWS_1252};
 
-use crate::printer::parser::{Command, Parsed, parse};
-use crate::printer::receipt::{Align, Line, Raster, Style};
-use crate::printer::status::{PaperLevel, PrinterStatus, encode};
+use kiosk_drivers::printer::parser::{Command, Parsed, parse};
+use kiosk_drivers::printer::receipt::{Align, Line, Raster, Style};
+use kiosk_drivers::printer::status::{PaperLevel, PrinterStatus, encode};
 
 /// Something printed in a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -421,7 +421,7 @@ impl SimPrinter {
     fn push_char(&mut self, ch: char) {
         self.line.push(ch);
         self.line_dots +=
-            crate::printer::receipt::char_width(ch) as u32 * 12 * u32::from(self.style.width.max(1));
+            kiosk_drivers::printer::receipt::char_width(ch) as u32 * 12 * u32::from(self.style.width.max(1));
     }
 
     fn text(&mut self, bytes: &[u8]) {

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use kiosk_drivers::scanner::reader::ScannerReader;
 use kiosk_drivers::scanner::{FramingOptions, ScanEvent, Suffix, Symbology};
-use kiosk_drivers::sim::scanner::{ScannerSim, ScannerSimOptions};
-use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
+use kiosk_drivers::transport::{Endpoint, FlowControl, Port};
+use kiosk_sim::scanner::{ScannerSim, ScannerSimOptions};
 
 #[tokio::test]
 async fn scans_arrive_framed_with_their_symbology_and_garbage_is_rejected() {
@@ -15,7 +15,7 @@ async fn scans_arrive_framed_with_their_symbology_and_garbage_is_rejected() {
         ScannerSim::create(&link, ScannerSimOptions { suffix: Suffix::Cr, aim_ids: true, baud: 9600 })
             .unwrap();
     let endpoint = Endpoint::Serial { path: link, baud: 9600, flow_control: FlowControl::None };
-    let io = Link::open(&endpoint, Duration::from_secs(2)).await.unwrap();
+    let io = Port::open(&endpoint, Duration::from_secs(2)).await.unwrap();
     let mut reader = ScannerReader::new(io, FramingOptions { aim_ids: true, ..FramingOptions::default() });
 
     sim.scan("8801234000011").await.unwrap();

@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use embedded_graphics::prelude::*;
 use embedded_graphics::text::{Baseline, Text};
 
-use crate::printer::font::{COLUMN, HEIGHT, ReceiptTextStyle};
-use crate::printer::receipt::{Raster, char_width};
+use kiosk_drivers::printer::font::{COLUMN, HEIGHT, ReceiptTextStyle};
+use kiosk_drivers::printer::receipt::{Raster, char_width};
 
 struct Glyphs {
     narrow: HashMap<Vec<u8>, char>,

@@ -9,8 +9,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinHandle;
 
 use super::model::{Fault, LedgerEntry, Reply, SimTerminal};
-use crate::sim::pty::PtyDevice;
-use crate::sim::wire_time;
+use crate::pty::PtyDevice;
+use crate::wire_time;
 
 #[derive(Debug, Clone)]
 pub struct TerminalSimOptions {

@@ -3,13 +3,13 @@
 use kiosk_drivers::printer::commands::*;
 use kiosk_drivers::printer::encoder::{PrinterProfile, encode, printed_form};
 use kiosk_drivers::printer::status::{PrinterState, Query, StatusDecoder};
-use kiosk_drivers::sim::printer::render::{png, render};
-use kiosk_drivers::sim::printer::{Condition, SimEvent, SimPrinter};
+use kiosk_sim::printer::render::{png, render};
+use kiosk_sim::printer::{Condition, SimEvent, SimPrinter};
 
 mod common;
 use common::korean_receipt;
 
-fn printed(events: Vec<SimEvent>) -> Vec<kiosk_drivers::sim::printer::Job> {
+fn printed(events: Vec<SimEvent>) -> Vec<kiosk_sim::printer::Job> {
     events.into_iter().filter_map(|e| if let SimEvent::Printed(j) = e { Some(j) } else { None }).collect()
 }
 
@@ -133,7 +133,7 @@ fn garbage_is_skipped_and_printing_goes_on() {
 
 mod random_input {
     use kiosk_drivers::printer::status::{Query, StatusDecoder};
-    use kiosk_drivers::sim::printer::{Condition, SimPrinter};
+    use kiosk_sim::printer::{Condition, SimPrinter};
     use proptest::prelude::*;
 
     proptest! {

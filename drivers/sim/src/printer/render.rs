@@ -1,7 +1,7 @@
 //! A job as a PNG image of the paper.
 
-use crate::printer::raster::render_line;
-use crate::printer::receipt::{Align, Line, Raster, char_width};
+use kiosk_drivers::printer::raster::render_line;
+use kiosk_drivers::printer::receipt::{Align, Line, Raster, char_width};
 
 use super::model::{Job, JobItem};
 
@@ -18,7 +18,10 @@ pub fn render(job: &Job, dots: u32) -> Raster {
             JobItem::Barcode { data, .. } => {
                 parts.push(bars(data, dots));
                 parts.push(aligned(
-                    &Line { text: data.clone(), style: crate::printer::receipt::Style::default().center() },
+                    &Line {
+                        text: data.clone(),
+                        style: kiosk_drivers::printer::receipt::Style::default().center(),
+                    },
                     dots,
                 ));
             }

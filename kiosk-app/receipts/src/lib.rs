@@ -1,11 +1,12 @@
 //! The three printouts: the customer receipt, the kitchen ticket and the order-number slip,
-//! built from a domain [`Order`] in Korean or English.
+//! built from a domain [`Order`] in Korean or English as the printer driver's receipt model.
+//! What a receipt says is the application's business; how it reaches paper is the driver's.
 
 use kiosk_domain::{
     Approval, Lang, Money, MoneyStyle, Order, OrderKind, PaymentMethod, Service, Settlement, Wallet,
 };
 
-use super::receipt::{Block, Paper, Receipt, Style};
+use kiosk_drivers::printer::receipt::{Block, Paper, Receipt, Style};
 
 /// What every receipt says about the business, and how it is printed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -284,7 +285,7 @@ pub fn order_slip(ctx: &ReceiptContext, order: &Order) -> Receipt {
     r.text(l.order_no, Style::default().center());
     r.text(
         format!("{:04}", order.number),
-        Style { bold: true, width: 2, height: 2, align: super::receipt::Align::Center },
+        Style { bold: true, width: 2, height: 2, align: kiosk_drivers::printer::receipt::Align::Center },
     );
     r.text(where_(order, l, ctx.lang), Style::default().center());
     r.text(&ctx.printed_at, Style::default().center());
@@ -300,7 +301,7 @@ mod tests {
     use kiosk_domain::{Cart, OrderId, Pick, Selection};
 
     fn menu() -> kiosk_domain::Menu {
-        serde_json::from_str(include_str!("../../../kiosk-app/data/menu.example.json")).expect("example menu")
+        serde_json::from_str(include_str!("../../data/menu.example.json")).expect("example menu")
     }
 
     fn order(settlement: Settlement) -> Order {

@@ -5,8 +5,8 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::payment::smartro::frame::{ACK, Decoder, Frame, NACK, Token};
-use crate::payment::smartro::jobs::{
+use kiosk_drivers::payment::smartro::frame::{ACK, Decoder, Frame, NACK, Token};
+use kiosk_drivers::payment::smartro::jobs::{
     self, Amounts, ApprovalResponse, CancelTarget, DeviceCheck, PartState, job, version_reply,
 };
 
@@ -418,5 +418,5 @@ fn reject(amounts: &Amounts, code: &str, message: &str) -> Vec<u8> {
 }
 
 fn now() -> String {
-    crate::payment::smartro::client::utc_datetime()
+    kiosk_drivers::payment::smartro::client::utc_datetime()
 }

@@ -5,15 +5,15 @@ use std::time::Duration;
 use kiosk_domain::{Money, PaymentMethod, PaymentOutcome, Wallet};
 use kiosk_drivers::payment::smartro::client::SmartroTerminal;
 use kiosk_drivers::payment::{CancelWhat, ChargeRequest, PaymentTerminal, TerminalEvent};
-use kiosk_drivers::sim::terminal::server::{TerminalSimOptions, spawn_pty};
-use kiosk_drivers::sim::terminal::{Fault, LedgerEntry};
-use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
+use kiosk_drivers::transport::{Endpoint, FlowControl, Port};
+use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty};
+use kiosk_sim::terminal::{Fault, LedgerEntry};
 
 const TID: &str = "SIM00001";
 
 struct Rig {
     _dir: tempfile::TempDir,
-    sim: kiosk_drivers::sim::terminal::server::TerminalSim,
+    sim: kiosk_sim::terminal::server::TerminalSim,
     endpoint: Endpoint,
 }
 
@@ -27,8 +27,8 @@ async fn rig() -> Rig {
     Rig { _dir: dir, sim, endpoint }
 }
 
-async fn connect(rig: &Rig) -> SmartroTerminal<Link> {
-    let link = Link::open(&rig.endpoint, Duration::from_secs(2)).await.unwrap();
+async fn connect(rig: &Rig) -> SmartroTerminal<Port> {
+    let link = Port::open(&rig.endpoint, Duration::from_secs(2)).await.unwrap();
     SmartroTerminal::new(link, TID).with_charge_timeout(Duration::from_millis(700))
 }
 

@@ -6,9 +6,9 @@ use kiosk_drivers::printer::driver::{DriverOptions, PrintError, PrinterDriver};
 use kiosk_drivers::printer::encoder::{PrinterProfile, encode, printed_form};
 use kiosk_drivers::printer::receipt::{Block, Paper, Receipt, Style};
 use kiosk_drivers::printer::status::PrinterState;
-use kiosk_drivers::sim::printer::server::{SimOptions, SimReport, spawn_pty, spawn_tcp};
-use kiosk_drivers::sim::printer::{Condition, Job};
-use kiosk_drivers::transport::{Endpoint, FlowControl, Link};
+use kiosk_drivers::transport::{Endpoint, FlowControl, Port};
+use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_pty, spawn_tcp};
+use kiosk_sim::printer::{Condition, Job};
 use tokio::sync::broadcast::Receiver;
 
 mod common;
@@ -46,7 +46,7 @@ async fn a_korean_receipt_with_tteom_prints_over_tcp_to_a_readable_png() {
     let sim = spawn_tcp("127.0.0.1:0", options).await.unwrap();
     let mut reports = sim.handle.subscribe();
     let endpoint = Endpoint::Tcp { address: sim.address.unwrap().to_string() };
-    let link = Link::open(&endpoint, Duration::from_secs(2)).await.unwrap();
+    let link = Port::open(&endpoint, Duration::from_secs(2)).await.unwrap();
     let mut driver = PrinterDriver::new(link, DriverOptions::default());
     let r = common::korean_receipt();
     assert_eq!(r.text_lines().len(), 20);
@@ -72,7 +72,7 @@ async fn prints_over_a_paced_serial_pty() {
     let mut reports = sim.handle.subscribe();
     let endpoint =
         Endpoint::Serial { path: link_path.clone(), baud: 115_200, flow_control: FlowControl::None };
-    let link = Link::open(&endpoint, Duration::from_secs(2)).await.unwrap();
+    let link = Port::open(&endpoint, Duration::from_secs(2)).await.unwrap();
     let mut driver =
         PrinterDriver::new(link, DriverOptions { line_rate: Some(115_200), ..DriverOptions::default() });
     let r = receipt(5);
@@ -83,11 +83,7 @@ async fn prints_over_a_paced_serial_pty() {
     let job = next_printed(&mut reports, Duration::from_secs(5)).await.expect("printed");
     assert_eq!(job.text_lines(), expected_text(&r));
     // the simulator reads at the line's pace: the job cannot arrive faster than the wire
-    assert!(
-        took >= kiosk_drivers::sim::wire_time(bytes.len(), 115_200),
-        "{took:?} for {} bytes",
-        bytes.len()
-    );
+    assert!(took >= kiosk_sim::wire_time(bytes.len(), 115_200), "{took:?} for {} bytes", bytes.len());
 }
 
 #[tokio::test]
@@ -98,12 +94,12 @@ async fn paper_out_mid_job_is_reported_within_a_second_and_the_job_reprints_afte
     let sim = spawn_pty(&link_path, SimOptions { baud: Some(9600), ..SimOptions::default() }).unwrap();
     let mut reports = sim.handle.subscribe();
     let endpoint = Endpoint::Serial { path: link_path.clone(), baud: 9600, flow_control: FlowControl::None };
-    let link = Link::open(&endpoint, Duration::from_secs(2)).await.unwrap();
+    let link = Port::open(&endpoint, Duration::from_secs(2)).await.unwrap();
     let mut driver =
         PrinterDriver::new(link, DriverOptions { line_rate: Some(9600), ..DriverOptions::default() });
     let r = receipt(12);
     let bytes = encode(&r, PrinterProfile::default()).bytes;
-    assert!(kiosk_drivers::sim::wire_time(bytes.len(), 9600) > Duration::from_secs(2));
+    assert!(kiosk_sim::wire_time(bytes.len(), 9600) > Duration::from_secs(2));
 
     let handle = sim.handle.clone();
     let out_at = tokio::spawn(async move {
@@ -154,7 +150,7 @@ async fn a_printer_that_is_not_ready_gets_nothing() {
             .unwrap();
     let endpoint = Endpoint::Tcp { address: sim.address.unwrap().to_string() };
     let mut driver = PrinterDriver::new(
-        Link::open(&endpoint, Duration::from_secs(2)).await.unwrap(),
+        Port::open(&endpoint, Duration::from_secs(2)).await.unwrap(),
         DriverOptions::default(),
     );
     let err = driver.print(&encode(&receipt(1), PrinterProfile::default()).bytes).await.unwrap_err();
@@ -172,7 +168,7 @@ async fn a_silent_or_vanished_printer_is_reported() {
         tokio::time::sleep(Duration::from_secs(10)).await;
         drop(s);
     });
-    let link = Link::open(&Endpoint::Tcp { address }, Duration::from_secs(2)).await.unwrap();
+    let link = Port::open(&Endpoint::Tcp { address }, Duration::from_secs(2)).await.unwrap();
     let mut driver = PrinterDriver::new(
         link,
         DriverOptions { reply_timeout: Duration::from_millis(300), ..DriverOptions::default() },
@@ -187,7 +183,7 @@ async fn a_silent_or_vanished_printer_is_reported() {
         let (s, _) = gone.accept().await.unwrap();
         drop(s);
     });
-    let link = Link::open(&Endpoint::Tcp { address }, Duration::from_secs(2)).await.unwrap();
+    let link = Port::open(&Endpoint::Tcp { address }, Duration::from_secs(2)).await.unwrap();
     let mut driver = PrinterDriver::new(link, DriverOptions::default());
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(matches!(driver.status().await, Err(PrintError::Gone(_))));
