@@ -19,7 +19,7 @@ use kiosk_drivers::scanner::classify::table_of;
 use crate::config::{Config, ConfigError, Role, Wifi};
 
 /// Where the installer's `kiosk-flash write --provision` puts it.
-pub const PROVISION_FILE: &str = kiosk_flash::provision::FILE_NAME;
+pub const PROVISION_FILE: &str = kiosk_image::PROVISION_FILE;
 /// The provisioning file after it was applied (kept for the record; no longer read).
 pub const APPLIED_FILE: &str = "kiosk-provision.applied.toml";
 pub const RESULT_FILE: &str = "kiosk-provision.result";
@@ -217,7 +217,7 @@ fn hex_string(bytes: &[u8]) -> String {
 
 /// Writes a file whole or not at all (the updater's way: temporary file, fsync, rename).
 fn write_whole(path: &Path, bytes: &[u8], mode: u32) -> Result<(), ProvisionError> {
-    kiosk_flash::slots::replace_file(path, bytes, mode).map_err(io("writing", path))
+    kiosk_image::slots::replace_file(path, bytes, mode).map_err(io("writing", path))
 }
 
 #[cfg(test)]

@@ -2,14 +2,14 @@
 //! inactive slot and reboots into it on trial; the running service commits the trial once
 //! it has served for [`HEALTHY_AFTER`] (a crash, hang or watchdog reset before then boots the
 //! old slot again), and reports a rolled-back update at start. The slot logic itself lives
-//! in `kiosk_flash::{slots, update}`, tested on image files.
+//! in `kiosk_image::{slots, bundle}`, tested on image files.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use kiosk_flash::slots::{self, BootFiles, DirBoot, FatBoot, Slot, Status};
-use kiosk_flash::update::{Installed, Target, install};
+use kiosk_image::bundle::{Installed, Target, install};
+use kiosk_image::slots::{self, BootFiles, DirBoot, FatBoot, Slot, Status};
 
 /// How long the kiosk must run on a trial slot before it is committed: long enough for the
 /// screen, the devices and the POS link to have started and for systemd's watchdog to have

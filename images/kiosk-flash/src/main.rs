@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use kiosk_flash::bmap::Bmap;
 use kiosk_flash::source::{self, Source};
 use kiosk_flash::write::{self, Target};
-use kiosk_flash::{disks, provision, sign};
+use kiosk_flash::{disks, provisioning, sign};
 
 #[derive(Parser)]
 #[command(name = "kiosk-flash", about = "Write a signed kiosk image to an SD card or eMMC, and check it")]
@@ -129,7 +129,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Write { image, device, key, provision } => {
             // Everything that can refuse the job is checked before the card is touched: the
             // settings first (quick, and the installer's to fix), then the release.
-            let provision = provision.map(|p| provision::check(&p)).transpose()?;
+            let provision = provision.map(|p| provisioning::check(&p)).transpose()?;
             let bmap_path = bmap_path(&image);
             let key = key.unwrap_or_else(|| image.with_file_name("release.pub"));
             sign::verify(&[&image, &bmap_path], &manifest_beside(&image), &key)
@@ -147,12 +147,12 @@ fn run(cli: Cli) -> Result<()> {
                 device.display()
             );
             if let Some(p) = provision {
-                provision::install(&target, &p)?;
+                provisioning::install(&target, &p)?;
                 println!(
                     "provisioned {} as {}: {} written to the boot partition and read back",
                     device.display(),
                     p.summary(),
-                    provision::FILE_NAME
+                    provisioning::FILE_NAME
                 );
             }
         }
@@ -161,11 +161,11 @@ fn run(cli: Cli) -> Result<()> {
             let differing = write::differing(&device, &bmap)?;
             match differing.first() {
                 None => println!("{} matches {}", device.display(), image.display()),
-                Some(_) if provision::explains(&device, &bmap, &differing) => println!(
+                Some(_) if provisioning::explains(&device, &bmap, &differing) => println!(
                     "{} matches {} outside its boot partition, which holds {} and so differs in {} range(s)",
                     device.display(),
                     image.display(),
-                    provision::FILE_NAME,
+                    provisioning::FILE_NAME,
                     differing.len()
                 ),
                 Some(r) => {
@@ -212,7 +212,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("signed {} file(s) into {} and its .sig", files.len(), manifest.display());
         }
         Command::Bundle { rootfs, boot, version, secret_key, out } => {
-            kiosk_flash::update::make_bundle(&rootfs, &boot, &version, &secret_key, &out)?;
+            kiosk_flash::bundle::make_bundle(&rootfs, &boot, &version, &secret_key, &out)?;
             println!("update bundle {version}: {}", out.display());
         }
         Command::Keygen { name } => {

@@ -12,8 +12,8 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use crate::bmap::{Bmap, Range};
-use crate::source::{Source, SourceError};
+use kiosk_image::bmap::{Bmap, Range};
+use kiosk_image::source::{Source, SourceError};
 
 const SECTOR: usize = 512;
 const CHUNK: usize = 1 << 20;

@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 
 use kiosk_flash::bmap::Bmap;
 use kiosk_flash::disk::{self, PartitionTable, Window};
-use kiosk_flash::{provision, sign, write};
+use kiosk_flash::{provisioning, sign, write};
 
 const MIB: u64 = 1 << 20;
 /// Partition 1, FAT32: 4 MiB to 40 MiB. Partition 2: 40 MiB to the end.
@@ -246,7 +246,7 @@ pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25Jb
 "#;
 
 fn provisioned(card: &Path) -> Option<Vec<u8>> {
-    disk::read_fat_file(&disk::open_fat(card, 1).unwrap(), provision::FILE_NAME).unwrap()
+    disk::read_fat_file(&disk::open_fat(card, 1).unwrap(), provisioning::FILE_NAME).unwrap()
 }
 
 #[test]
@@ -268,7 +268,7 @@ fn provisioning_lands_on_the_boot_partition_and_a_broken_file_changes_nothing() 
     drop(fat);
     // verify tells the provisioned boot partition apart from a bad write
     let said = ok(flash(&[&"verify", &card, &xz]));
-    assert!(said.contains("outside its boot partition") && said.contains(provision::FILE_NAME), "{said}");
+    assert!(said.contains("outside its boot partition") && said.contains(provisioning::FILE_NAME), "{said}");
 
     // a broken file: every problem with file and line; no card created, none changed
     let broken = r.path("broken.toml");
@@ -298,10 +298,10 @@ fn provisioning_lands_on_the_boot_partition_and_a_broken_file_changes_nothing() 
     assert!(said.contains("missing.toml"), "{said}");
 
     // a card with no FAT boot partition cannot be provisioned, and says so
-    let p = provision::check(&good).unwrap();
+    let p = provisioning::check(&good).unwrap();
     let plain = r.path("plain.img");
     std::fs::write(&plain, vec![0u8; MIB as usize]).unwrap();
     let target = write::Target::open(&plain, MIB).unwrap();
-    let err = provision::install(&target, &p).unwrap_err().to_string();
+    let err = provisioning::install(&target, &p).unwrap_err().to_string();
     assert!(err.contains("plain.img") && err.contains("try another card"), "{err}");
 }

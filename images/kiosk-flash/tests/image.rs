@@ -8,6 +8,8 @@
 //! (made by images/cross-build). The build needs the Debian packages marked `small` in
 //! images/packages-build.txt (genimage, mtools, dosfstools, e2fsprogs, fakeroot, xz-utils).
 
+// One tamper helper for the image and bundle tests, kept with the bundle tests.
+#[path = "../../kiosk-image/tests/common/mod.rs"]
 mod common;
 
 use std::fs::File;
@@ -16,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use kiosk_flash::disk::{self, PartitionTable, Window};
-use kiosk_flash::{sign, slots, update};
+use kiosk_flash::{bundle, sign, slots};
 
 const MIB: u64 = 1 << 20;
 
@@ -231,8 +233,8 @@ fn the_small_image_has_our_layout_files_and_signature_and_flashes() {
         let state = t.path().join("update-state");
         let running = slots::committed(&boot).unwrap();
         assert_eq!(running, slots::Slot::A, "a fresh card runs slot a");
-        let target = update::Target { disk: &card, boot: &boot, running };
-        let installed = update::install(&bundle, &public, &target, &state).unwrap();
+        let target = bundle::Target { disk: &card, boot: &boot, running };
+        let installed = bundle::install(&bundle, &public, &target, &state).unwrap();
         assert_eq!((installed.slot, installed.version.as_str()), (slots::Slot::B, "test-2"));
         assert_eq!(slots::firmware_boot(&boot, true).unwrap(), (slots::Slot::B, 3), "the trial boots b");
         assert_eq!(slots::firmware_boot(&boot, false).unwrap(), (slots::Slot::A, 2), "until committed, a");

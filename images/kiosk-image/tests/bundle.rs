@@ -8,10 +8,10 @@ mod common;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use kiosk_flash::disk::{PartitionTable, Window};
-use kiosk_flash::sign;
-use kiosk_flash::slots::{self, BootFiles, FatBoot, Slot, Status, firmware_boot};
-use kiosk_flash::update::{self, Installed, Target, UpdateError};
+use kiosk_image::bundle::{self, Installed, Target, UpdateError};
+use kiosk_image::disk::{PartitionTable, Window};
+use kiosk_image::sign;
+use kiosk_image::slots::{self, BootFiles, FatBoot, Slot, Status, firmware_boot};
 use sha2::{Digest, Sha256};
 
 const MIB: u64 = 1 << 20;
@@ -95,7 +95,7 @@ impl Release {
         std::fs::write(boot.join("overlays/kiosk.dtbo"), "an overlay").unwrap();
         std::fs::write(boot.join("cmdline.txt"), "made per slot, never shipped").unwrap();
         let out = self.dir.path().join(format!("kiosk-{version}.bundle"));
-        update::make_bundle(&root, &boot, version, &self.secret, &out).unwrap();
+        bundle::make_bundle(&root, &boot, version, &self.secret, &out).unwrap();
         out
     }
 
@@ -112,7 +112,7 @@ fn install(
     state: &Path,
 ) -> Result<Installed, UpdateError> {
     let boot = FatBoot::open(disk).unwrap();
-    update::install(bundle, public, &Target { disk, boot: &boot, running }, state)
+    bundle::install(bundle, public, &Target { disk, boot: &boot, running }, state)
 }
 
 fn boot_file(disk: &Path, name: &str) -> Option<String> {
@@ -280,7 +280,7 @@ fn a_tampered_re_signed_or_unsigned_bundle_is_refused_and_the_disk_keeps_every_b
 
     // The good bundle without its signature.
     let unsigned = t.path().join("unsigned.bundle");
-    rebuild(&good, &unsigned, |name, _| name != update::SIGNATURE);
+    rebuild(&good, &unsigned, |name, _| name != bundle::SIGNATURE);
 
     // A boot file swapped for another, its manifest line made to match: the signature breaks.
     let swapped = t.path().join("swapped.bundle");

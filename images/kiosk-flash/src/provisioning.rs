@@ -2,19 +2,19 @@
 //! configuration (role, table number, store, POS address and token, language, time zone),
 //! checked by the same checker as `kiosk check-config` before a single block is written, and
 //! placed on the FAT boot partition as `kiosk-provision.toml`, where the device's first-boot
-//! unit reads it. Written through the FAT code of [`crate::disk`] on the card itself (no
+//! unit reads it. Written through the FAT code of [`kiosk_image::disk`] on the card itself (no
 //! mount, so no privileges and no automounter), then read back from the card.
 
 use std::path::{Path, PathBuf};
 
 use kiosk_config::{Config, ConfigError};
 
-use crate::bmap::{Bmap, Range};
-use crate::disk::{self, DiskError, PartitionTable};
 use crate::write::{Target, WriteError};
+use kiosk_image::bmap::{Bmap, Range};
+use kiosk_image::disk::{self, DiskError, PartitionTable};
 
 /// Where the device looks for it, in the root of the boot partition (`/boot/firmware`).
-pub const FILE_NAME: &str = "kiosk-provision.toml";
+pub const FILE_NAME: &str = kiosk_image::PROVISION_FILE;
 /// The FAT boot partition (images/README.md, "Disk layout").
 pub const BOOT_PARTITION: usize = 1;
 
