@@ -10,7 +10,7 @@ use kiosk_drivers::printer::status::PrinterState;
 use kiosk_drivers::transport::{Endpoint, Port};
 
 use crate::config::{Config, PosAdapter};
-use crate::pos::{AnyPos, MenuFetch, PosAdapter as _, PosError};
+use kiosk_pos::{AnyPos, MenuFetch, PosAdapter as _, PosError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Health {

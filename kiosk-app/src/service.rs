@@ -13,9 +13,9 @@ use kiosk_drivers::gpio::service::{GpioCommand, GpioEvent};
 use crate::clock::StoreClock;
 use crate::config::Config;
 use crate::payments::with_desk;
-use crate::pos::runner::{self, PosLink};
-use crate::pos::{AnyPos, PosAdapter, StaffReason};
+use crate::pos::{self, PosLink};
 use crate::supervisor::{SharedTerminal, Supervisor, kiosk_mode};
+use kiosk_pos::{AnyPos, PosAdapter, StaffReason};
 use kiosk_store::Store;
 
 /// How long start-up waits for the terminal before leaving reconciliation to later.
@@ -49,9 +49,9 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
         }
         return Ok(());
     }
-    let link: Option<PosLink> = pos.map(|pos| runner::start(pos, store.clone()));
+    let link: Option<PosLink> = pos.map(|pos| pos::start(pos, store.clone()));
     if let Some(link) = &link {
-        tokio::spawn(runner::report_health(link.pos.clone(), config.clone(), sup.health.clone()));
+        tokio::spawn(pos::report_health(link.pos.clone(), config.clone(), sup.health.clone()));
     }
     let mut gpio = crate::gpio_setup::start_or_report(&config.devices.gpio);
     let mut pos_view = link.as_ref().map(|l| l.view.clone());
@@ -136,7 +136,7 @@ fn call_staff(config: &Config, link: Option<&PosLink>) {
     };
     let (pos, table) = (link.pos.clone(), config.table_number.clone());
     tokio::spawn(async move {
-        crate::pos::call_staff_with_retry(&pos, uuid::Uuid::new_v4(), table.as_deref(), StaffReason::Help)
+        kiosk_pos::call_staff_with_retry(&pos, uuid::Uuid::new_v4(), table.as_deref(), StaffReason::Help)
             .await
     });
 }

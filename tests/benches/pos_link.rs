@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kiosk_app::pos::outbox::{Backoff, OutboxWorker};
+use kiosk_app::pos::delivery::{Backoff, OutboxWorker};
 use kiosk_store::Store;
 use kiosk_tests::example_menu;
 use kiosk_tests::pos::{TestServer, commit_order, shared};

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use kiosk_app::pos::http::Timeouts;
-use kiosk_app::pos::link::KioskLink;
 use kiosk_app::pos_server::db::ServerDb;
 use kiosk_app::pos_server::{ServeOptions, ServerHandle, start};
 use kiosk_domain::{Cart, Menu, Order, OrderId, OrderKind, Selection, Service, Settlement, TableId};
+use kiosk_link::http::Timeouts;
+use kiosk_pos::link_client::KioskLinkClient;
 use kiosk_store::{Actor, Store};
 
 pub struct TestServer {
@@ -51,8 +51,8 @@ impl TestServer {
         format!("{scheme}://{}", self.handle.addr)
     }
 
-    pub fn client(&self, token: &str) -> KioskLink {
-        KioskLink::new(&self.url(), token, self.handle.tls_pin.as_deref(), Timeouts::default()).unwrap()
+    pub fn client(&self, token: &str) -> KioskLinkClient {
+        KioskLinkClient::new(&self.url(), token, self.handle.tls_pin.as_deref(), Timeouts::default()).unwrap()
     }
 
     /// The server's database, opened beside the running server (as the CLI does).

@@ -3,11 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_app::pos::outbox::{Backoff, OutboxWorker};
+use kiosk_app::pos::delivery::{Backoff, OutboxWorker};
 use kiosk_app::pos::sync::PosSync;
-use kiosk_app::pos::wire::{OrderStatus, PROTOCOL, StaffReason};
-use kiosk_app::pos::{MenuFetch, PosAdapter, PosError};
 use kiosk_domain::{ItemId, OrderId, OrderState, TableId};
+use kiosk_link::wire::{OrderStatus, PROTOCOL, StaffReason};
+use kiosk_pos::{MenuFetch, PosAdapter, PosError};
 use kiosk_store::{OutboxStatus, Store};
 use kiosk_tests::example_menu;
 use kiosk_tests::pos::{TestServer, commit_order, commit_round, shared};
@@ -321,10 +321,10 @@ async fn staff_calls_count_once_and_two_tablets_cannot_hold_one_table() {
 
     let health = a.health().await.unwrap();
     assert!(health.store_open && health.server.contains("kiosk-1"), "{health:?}");
-    a.report_devices(&kiosk_app::pos::DeviceHealthReport {
+    a.report_devices(&kiosk_pos::DeviceHealthReport {
         protocol: PROTOCOL,
         mode: "normal".into(),
-        devices: vec![kiosk_app::pos::wire::PeripheralHealth {
+        devices: vec![kiosk_link::wire::PeripheralHealth {
             device: "printer".into(),
             status: "ok".into(),
             reason: "ready".into(),
@@ -344,14 +344,14 @@ async fn staff_calls_count_once_and_two_tablets_cannot_hold_one_table() {
 
 #[tokio::test]
 async fn tls_works_with_the_pinned_certificate_and_refuses_any_other() {
-    let (cert, key, pin) = kiosk_app::pos::tls::self_signed(&["127.0.0.1".into()]).unwrap();
+    let (cert, key, pin) = kiosk_link::tls::self_signed(&["127.0.0.1".into()]).unwrap();
     let server = TestServer::start(Some((cert.into_bytes(), key.into_bytes()))).await;
     assert_eq!(server.handle.tls_pin.as_deref(), Some(pin.as_str()));
     let link = server.client(&server.device_token);
     assert!(link.health().await.unwrap().store_open);
 
     let other_pin = "00".repeat(32);
-    let wrong = kiosk_app::pos::link::KioskLink::new(
+    let wrong = kiosk_pos::link_client::KioskLinkClient::new(
         &server.url(),
         &server.device_token,
         Some(&other_pin),
@@ -361,7 +361,9 @@ async fn tls_works_with_the_pinned_certificate_and_refuses_any_other() {
     let err = wrong.health().await.unwrap_err();
     assert!(matches!(&err, PosError::Tls(m) if m.contains("not the pinned one")), "{err}");
     // https without a pin is a configuration error, not a silent trust-anything.
-    assert!(kiosk_app::pos::link::KioskLink::new(&server.url(), "t", None, Default::default()).is_err());
+    assert!(
+        kiosk_pos::link_client::KioskLinkClient::new(&server.url(), "t", None, Default::default()).is_err()
+    );
     server.handle.stop().await;
 }
 
@@ -382,7 +384,7 @@ async fn long_polling_serves_the_same_updates_as_the_stream() {
     marker.await.unwrap();
     assert!(t.elapsed() >= Duration::from_millis(250), "it waited for the update");
     assert!(
-        matches!(batch.updates.as_slice(), [u] if u.update == kiosk_app::pos::Update::SoldOut { item: "cola".into(), sold_out: true })
+        matches!(batch.updates.as_slice(), [u] if u.update == kiosk_pos::Update::SoldOut { item: "cola".into(), sold_out: true })
     );
     assert!(batch.next > since);
     let empty = link.long_poll(Some(batch.next), Duration::from_millis(100)).await.unwrap();
@@ -412,7 +414,7 @@ async fn the_store_server_prints_kitchen_tickets_on_a_network_printer_and_keeps_
     })
     .await
     .unwrap();
-    let link = kiosk_app::pos::link::KioskLink::new(
+    let link = kiosk_pos::link_client::KioskLinkClient::new(
         &format!("http://{}", server.addr),
         &token,
         None,
@@ -470,8 +472,13 @@ async fn a_malformed_pos_reply_keeps_the_order_queued_and_a_bad_menu_keeps_the_l
         fake_pos("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{oops")
             .await;
     let link = std::sync::Arc::new(
-        kiosk_app::pos::link::KioskLink::new(&format!("http://{addr}"), "t", None, Default::default())
-            .unwrap(),
+        kiosk_pos::link_client::KioskLinkClient::new(
+            &format!("http://{addr}"),
+            "t",
+            None,
+            Default::default(),
+        )
+        .unwrap(),
     );
     let store = shared(Store::open_in_memory().unwrap());
     let order = commit_order(&mut store.lock().unwrap(), &example_menu(), 1, 1_000);
@@ -497,8 +504,13 @@ async fn a_malformed_pos_reply_keeps_the_order_queued_and_a_bad_menu_keeps_the_l
     );
     let addr = fake_pos(answer).await;
     let link = std::sync::Arc::new(
-        kiosk_app::pos::link::KioskLink::new(&format!("http://{addr}"), "t", None, Default::default())
-            .unwrap(),
+        kiosk_pos::link_client::KioskLinkClient::new(
+            &format!("http://{addr}"),
+            "t",
+            None,
+            Default::default(),
+        )
+        .unwrap(),
     );
     store.lock().unwrap().save_menu(&example_menu(), "file", kiosk_store::Actor::Operator, 0).unwrap();
     let (sync, _view) = PosSync::new(store.clone(), link, None);

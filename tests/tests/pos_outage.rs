@@ -8,10 +8,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kiosk_app::pos::http::Timeouts;
-use kiosk_app::pos::link::KioskLink;
-use kiosk_app::pos::outbox::{Backoff, OutboxWorker};
+use kiosk_app::pos::delivery::{Backoff, OutboxWorker};
 use kiosk_domain::OrderState;
+use kiosk_link::http::Timeouts;
+use kiosk_pos::link_client::KioskLinkClient;
 use kiosk_store::Store;
 use kiosk_tests::example_menu;
 use kiosk_tests::fault_proxy::{FaultProxy, Faults, resends};
@@ -31,7 +31,8 @@ async fn a_long_outage_then_a_faulty_lan_delivers_every_order_once_in_commit_ord
     // Short timeouts so a delayed request becomes an ambiguous one now and then.
     let timeouts = Timeouts { connect: Duration::from_millis(500), request: Duration::from_millis(800) };
     let link = Arc::new(
-        KioskLink::new(&format!("http://{}", proxy.addr), &server.device_token, None, timeouts).unwrap(),
+        KioskLinkClient::new(&format!("http://{}", proxy.addr), &server.device_token, None, timeouts)
+            .unwrap(),
     );
     let backoff = Backoff { base: Duration::from_millis(20), cap: Duration::from_millis(400) };
     let (worker, handle) = OutboxWorker::new(store.clone(), link, backoff);

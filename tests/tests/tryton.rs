@@ -7,9 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kiosk_app::pos::tryton::Tryton;
-use kiosk_app::pos::{Delivered, MenuFetch, PosAdapter, PosError};
 use kiosk_domain::{Cart, Menu, Order, OrderId, OrderKind, Selection, Service, Settlement};
+use kiosk_pos::tryton::Tryton;
+use kiosk_pos::{Delivered, MenuFetch, PosAdapter, PosError};
 use kiosk_tests::fault_proxy::{FaultProxy, Faults};
 use kiosk_tests::tryton::{KIOSK_LOGIN, KIOSK_PASSWORD, TrytonServer};
 

@@ -12,6 +12,7 @@ pub mod order;
 pub mod payment;
 pub mod schedule;
 pub mod settings;
+pub mod staff;
 pub mod text;
 
 pub use cart::{Cart, CartError, CartLimits, Choices, LinePart, Pick, PricedLine, Selection, Totals};
@@ -25,4 +26,5 @@ pub use order::{Order, OrderError, OrderId, OrderKind, Service, Settlement, Tab,
 pub use payment::{Approval, PaymentMethod, PaymentOp, PaymentOutcome, Refund, Wallet};
 pub use schedule::{LocalTime, TimeOfDay, Weekday, Window};
 pub use settings::DeviceSetting;
+pub use staff::StaffReason;
 pub use text::{Lang, Text};

@@ -1,273 +1,98 @@
-//! The store POS link: one [`PosAdapter`] trait that the rest of the firmware talks to, its
-//! implementations (the open "kiosk link" protocol and Tryton's sale_point), the outbox
-//! worker that delivers committed orders exactly once, and the sync task that brings menu,
-//! sold-out state and order status back.
-//!
-//! The adapters do no retrying of their own: they make one attempt and say precisely how it
-//! ended ([`PosError`]). Retry policy lives in one place, the [`outbox`] worker.
+//! The firmware's side of the POS link: the delivery worker that sends committed orders and
+//! refunds exactly once (`delivery`), the sync task that brings menu, sold-out state, order
+//! status and table settlements back (`sync`), and the device-health reporter, started
+//! around one adapter for `kiosk run`.
 
-use std::future::Future;
-
-use kiosk_domain::{Menu, OrderId};
-use tokio::sync::mpsc;
-
-pub mod http;
-pub mod link;
-pub mod outbox;
-pub mod runner;
-pub mod sse;
+pub mod delivery;
 pub mod sync;
-pub mod tls;
-pub mod tryton;
-pub mod wire;
 
-pub use wire::{DeviceHealthReport, Sequenced, StaffReason, Update};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-/// How one POS request ended, when it did not succeed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PosError {
-    /// Nothing reached the POS (connection refused, no route): safe to send again.
-    #[error("the POS is unreachable: {0}")]
-    Unreachable(String),
-    /// The request may have reached the POS (timeout, connection lost after sending).
-    /// Only the same idempotency key may be sent again.
-    #[error("no clear answer from the POS: {0}")]
-    Ambiguous(String),
-    /// The POS refused this device's token or password.
-    #[error("the POS refused this device's credentials: {0}")]
-    Unauthorized(String),
-    /// The POS understood the request and refused it for good (`code` from the protocol).
-    #[error("the POS rejected it ({code}): {message}")]
-    Rejected { code: String, message: String },
-    /// The POS is up but failing or closed; try again later.
-    #[error("the POS cannot take it now ({code}): {message}")]
-    Unavailable { code: String, message: String },
-    /// The answer could not be read: malformed JSON, wrong types, wrong protocol version.
-    #[error("the POS answered something this device cannot read: {0}")]
-    Protocol(String),
-    /// The server's certificate is not the pinned one, or the TLS setup is wrong.
-    #[error("TLS: {0}")]
-    Tls(String),
-    #[error("the {adapter} POS adapter does not support {what}")]
-    Unsupported { adapter: &'static str, what: &'static str },
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::supervisor::{HealthMap, KioskMode, State, kiosk_mode};
+use delivery::{Backoff, OutboxHandle, OutboxWorker};
+use kiosk_link::wire::{PROTOCOL, PeripheralHealth};
+use kiosk_pos::{AnyPos, DeviceHealthReport, PosAdapter, PosError};
+use kiosk_store::Store;
+use sync::{PosSync, PosView};
+
+/// The device re-sends its health this often even when nothing changed, so the store's
+/// screen can tell a silent device from a healthy one.
+pub const HEALTH_REPORT_EVERY: Duration = Duration::from_secs(60);
+
+pub struct PosLink {
+    pub pos: Arc<AnyPos>,
+    pub outbox: OutboxHandle,
+    pub view: watch::Receiver<PosView>,
 }
 
-impl PosError {
-    /// Whether trying the same request again later can succeed without anyone acting.
-    pub fn is_transient(&self) -> bool {
-        !matches!(self, PosError::Rejected { .. } | PosError::Unsupported { .. })
-    }
+/// Spawns the outbox worker and the sync task on the current runtime.
+pub fn start(pos: AnyPos, store: Arc<Mutex<Store>>) -> PosLink {
+    let pos = Arc::new(pos);
+    let (worker, outbox) = OutboxWorker::new(store.clone(), pos.clone(), Backoff::default());
+    tokio::spawn(worker.run());
+    let (sync, view) = PosSync::new(store, pos.clone(), Some(outbox.clone()));
+    tokio::spawn(sync.run());
+    PosLink { pos, outbox, view }
+}
 
-    /// A short word for the operator's screen and the logs.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            PosError::Unreachable(_) => "unreachable",
-            PosError::Ambiguous(_) => "ambiguous",
-            PosError::Unauthorized(_) => "unauthorized",
-            PosError::Rejected { .. } => "rejected",
-            PosError::Unavailable { .. } => "unavailable",
-            PosError::Protocol(_) => "protocol",
-            PosError::Tls(_) => "tls",
-            PosError::Unsupported { .. } => "unsupported",
-        }
+pub fn mode_text(mode: &KioskMode) -> String {
+    match mode {
+        KioskMode::Normal => "normal".into(),
+        KioskMode::PayAtCounterOnly => "card payment unavailable: pay at the counter".into(),
+        KioskMode::NoPrinting => "no printing: order numbers on screen".into(),
+        KioskMode::OutOfService { device } => format!("out of service ({device})"),
     }
 }
 
-impl From<http::HttpError> for PosError {
-    fn from(e: http::HttpError) -> PosError {
-        use http::HttpError as H;
-        match e {
-            H::Connect(m) => PosError::Unreachable(m),
-            H::Certificate(m) => PosError::Tls(m),
-            H::Ambiguous(m) => PosError::Ambiguous(m),
-            // The request was answered, but the answer was lost: the POS may have acted.
-            H::Body(m) => PosError::Ambiguous(m),
-            H::Url(url, why) => PosError::Tls(format!("{url}: {why}")),
-        }
+pub fn health_report(config: &Config, map: &HealthMap) -> DeviceHealthReport {
+    DeviceHealthReport {
+        protocol: PROTOCOL,
+        mode: mode_text(&kiosk_mode(config, map)),
+        devices: map
+            .iter()
+            .map(|(device, h)| PeripheralHealth {
+                device: (*device).to_owned(),
+                status: match h.state {
+                    State::Ok => "ok",
+                    State::Degraded => "degraded",
+                    State::Missing => "missing",
+                    State::Fault => "fault",
+                }
+                .to_owned(),
+                reason: h.reason.clone(),
+                since_ms: h.since_ms,
+            })
+            .collect(),
     }
 }
 
-/// The POS has the order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivered {
-    /// The POS's own reference (ticket or sale number).
-    pub pos_ref: String,
-    /// The POS already had it (an earlier attempt arrived after all).
-    pub duplicate: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum MenuFetch {
-    /// The POS's menu is still the version we have: nothing was transferred.
-    Unchanged,
-    /// A new menu; its `version` is what to send next time.
-    Changed(Menu),
-}
-
-/// What the POS says about itself (and, through the answer arriving, that it is reachable).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PosHealth {
-    pub server: String,
-    pub store_open: bool,
-    pub menu_version: Option<String>,
-}
-
-/// The store POS as the firmware sees it. One attempt per call; no retries inside.
-pub trait PosAdapter: Send + Sync {
-    fn name(&self) -> &'static str;
-
-    /// Hands over a committed order: `payload_json` is the order as committed (the outbox
-    /// payload), and its id is the idempotency key. Sending the same key again never makes
-    /// a second order.
-    fn submit_order(
-        &self,
-        order_id: OrderId,
-        payload_json: &str,
-    ) -> impl Future<Output = Result<Delivered, PosError>> + Send;
-
-    /// The menu, unless the POS's version is still `known_version`.
-    fn fetch_menu(
-        &self,
-        known_version: Option<&str>,
-    ) -> impl Future<Output = Result<MenuFetch, PosError>> + Send;
-
-    /// Follows the POS's updates from `since` (a sequence number from an earlier update;
-    /// `None` starts with a snapshot), sending each to `updates` until the stream breaks.
-    fn watch(
-        &self,
-        since: Option<u64>,
-        updates: &mpsc::Sender<Sequenced>,
-    ) -> impl Future<Output = Result<(), PosError>> + Send;
-
-    /// Calls staff; `id` makes a re-sent call count once.
-    fn call_staff(
-        &self,
-        id: uuid::Uuid,
-        table: Option<&str>,
-        reason: StaffReason,
-    ) -> impl Future<Output = Result<(), PosError>> + Send;
-
-    /// Claims a table number for this device; refused while another device holds it.
-    fn claim_table(&self, table: &str) -> impl Future<Output = Result<(), PosError>> + Send;
-
-    fn health(&self) -> impl Future<Output = Result<PosHealth, PosError>> + Send;
-
-    /// Publishes this device's peripheral health (shown on the store's side).
-    fn report_devices(
-        &self,
-        report: &DeviceHealthReport,
-    ) -> impl Future<Output = Result<(), PosError>> + Send;
-
-    /// Tells the POS that an approval of a delivered order was reversed: `refund_json` is the
-    /// refund as queued, and its id is the idempotency key.
-    fn submit_refund(
-        &self,
-        order_id: OrderId,
-        refund_json: &str,
-    ) -> impl Future<Output = Result<(), PosError>> + Send;
-}
-
-/// The adapter chosen by the configuration.
-pub enum AnyPos {
-    Link(link::KioskLink),
-    Tryton(tryton::Tryton),
-}
-
-impl AnyPos {
-    /// The adapter `[pos]` asks for, or `None` when the device runs without a POS.
-    pub fn from_config(config: &crate::config::PosConfig) -> Result<Option<AnyPos>, PosError> {
-        use crate::config::PosAdapter as A;
-        let (Some(url), Some(token)) = (&config.url, &config.token) else { return Ok(None) };
-        Ok(match config.adapter {
-            A::None => None,
-            A::KioskLink => Some(AnyPos::Link(link::KioskLink::new(
-                url,
-                token,
-                config.tls_pin_sha256.as_deref(),
-                Default::default(),
-            )?)),
-            A::Tryton => {
-                Some(AnyPos::Tryton(tryton::Tryton::new(url, token, config.tls_pin_sha256.as_deref())?))
-            }
-        })
-    }
-}
-
-macro_rules! dispatch {
-    ($self:ident, $a:ident => $e:expr) => {
-        match $self {
-            AnyPos::Link($a) => $e,
-            AnyPos::Tryton($a) => $e,
-        }
-    };
-}
-
-impl PosAdapter for AnyPos {
-    fn name(&self) -> &'static str {
-        dispatch!(self, a => a.name())
-    }
-
-    async fn submit_order(&self, order_id: OrderId, payload_json: &str) -> Result<Delivered, PosError> {
-        dispatch!(self, a => a.submit_order(order_id, payload_json).await)
-    }
-
-    async fn fetch_menu(&self, known_version: Option<&str>) -> Result<MenuFetch, PosError> {
-        dispatch!(self, a => a.fetch_menu(known_version).await)
-    }
-
-    async fn watch(&self, since: Option<u64>, updates: &mpsc::Sender<Sequenced>) -> Result<(), PosError> {
-        dispatch!(self, a => a.watch(since, updates).await)
-    }
-
-    async fn call_staff(
-        &self,
-        id: uuid::Uuid,
-        table: Option<&str>,
-        reason: StaffReason,
-    ) -> Result<(), PosError> {
-        dispatch!(self, a => a.call_staff(id, table, reason).await)
-    }
-
-    async fn claim_table(&self, table: &str) -> Result<(), PosError> {
-        dispatch!(self, a => a.claim_table(table).await)
-    }
-
-    async fn health(&self) -> Result<PosHealth, PosError> {
-        dispatch!(self, a => a.health().await)
-    }
-
-    async fn report_devices(&self, report: &DeviceHealthReport) -> Result<(), PosError> {
-        dispatch!(self, a => a.report_devices(report).await)
-    }
-
-    async fn submit_refund(&self, order_id: OrderId, refund_json: &str) -> Result<(), PosError> {
-        dispatch!(self, a => a.submit_refund(order_id, refund_json).await)
-    }
-}
-
-/// Calls staff, re-sending the same call id through short outages (the server counts an id
-/// once). True when the POS took the call.
-pub async fn call_staff_with_retry(
-    pos: &AnyPos,
-    id: uuid::Uuid,
-    table: Option<&str>,
-    reason: StaffReason,
-) -> bool {
-    for attempt in 1..=5u32 {
-        match pos.call_staff(id, table, reason).await {
-            Ok(()) => {
-                tracing::info!("staff called ({reason:?})");
-                return true;
-            }
-            Err(e) if e.is_transient() => {
-                tracing::warn!("calling staff (attempt {attempt}): {e}");
-                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-            }
+/// Publishes the supervisor's device health to the POS on every change and every minute.
+pub async fn report_health<A: PosAdapter>(
+    pos: Arc<A>,
+    config: Config,
+    mut health: watch::Receiver<HealthMap>,
+) {
+    let mut last_error: Option<String> = None;
+    loop {
+        let report = health_report(&config, &health.borrow_and_update());
+        match pos.report_devices(&report).await {
+            Ok(()) => last_error = None,
+            Err(PosError::Unsupported { .. }) => return, // e.g. Tryton: nothing to report to
             Err(e) => {
-                tracing::error!("calling staff: {e}");
-                return false;
+                let e = e.to_string();
+                if last_error.as_ref() != Some(&e) {
+                    tracing::warn!("device health not reported to the POS: {e}");
+                }
+                last_error = Some(e);
             }
         }
+        // Ends when the supervisor is gone; a timeout just re-sends the same report.
+        if let Ok(Err(_)) = tokio::time::timeout(HEALTH_REPORT_EVERY, health.changed()).await {
+            return;
+        }
     }
-    false
 }

@@ -12,10 +12,10 @@ use std::time::Duration;
 use kiosk_domain::{ItemId, OrderEvent, OrderId, OrderState, TableId};
 use tokio::sync::{mpsc, watch};
 
-use super::outbox::{Backoff, OutboxHandle};
-use super::wire::OrderStatus;
-use super::{MenuFetch, PosAdapter, PosError, Sequenced, Update};
+use super::delivery::{Backoff, OutboxHandle};
 use crate::clock::unix_now_ms;
+use kiosk_link::wire::OrderStatus;
+use kiosk_pos::{MenuFetch, PosAdapter, PosError, Sequenced, Update};
 use kiosk_store::{Actor, Store, StoreError};
 
 /// Order statuses kept for the UI's "your order is ready" board.

@@ -12,7 +12,7 @@ use kiosk_drivers::transport::Endpoint;
 
 use super::db::ServerDb;
 use super::{ServeOptions, start};
-use crate::pos::wire::OrderStatus;
+use kiosk_link::wire::OrderStatus;
 
 #[derive(Debug, Subcommand)]
 pub enum PosCommand {
@@ -212,7 +212,7 @@ fn self_signed_in(dir: &Path, listen: SocketAddr) -> Result<(Vec<u8>, Vec<u8>)> 
     if !cert_path.exists() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let names = vec!["localhost".to_owned(), listen.ip().to_string()];
-        let (cert, key, _) = crate::pos::tls::self_signed(&names)?;
+        let (cert, key, _) = kiosk_link::tls::self_signed(&names)?;
         std::fs::write(&key_path, key).with_context(|| format!("writing {}", key_path.display()))?;
         std::fs::write(&cert_path, cert).with_context(|| format!("writing {}", cert_path.display()))?;
     }

@@ -14,8 +14,8 @@ use kiosk_domain::{Menu, Order, OrderKind, Refund};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::clock::unix_now_ms;
-use crate::pos::tls::{hex, sha256_hex};
-use crate::pos::wire::{OrderStatus, Sequenced, StaffReason, SubmitStatus, Update};
+use kiosk_link::tls::{hex, sha256_hex};
+use kiosk_link::wire::{OrderStatus, Sequenced, StaffReason, SubmitStatus, Update};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

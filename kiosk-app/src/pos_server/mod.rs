@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{Notify, watch};
 
-use crate::pos::wire::{
+use kiosk_link::wire::{
     self, ErrorBody, ErrorCode, ErrorDetail, Hello, MAX_BODY_BYTES, OrderStatus, PROTOCOL, PROTOCOL_HEADER,
     RefundReply, Sequenced, StaffCall, SubmitOrder, SubmitRefund, SubmitReply, SubmitStatus, TableClaim,
     UpdateBatch,
@@ -98,7 +98,7 @@ pub enum ServeError {
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
     #[error("TLS: {0}")]
-    Tls(#[from] crate::pos::tls::TlsError),
+    Tls(#[from] kiosk_link::tls::TlsError),
 }
 
 /// Opens the database, loads the menu if given, binds and serves in the background.
@@ -142,8 +142,8 @@ pub async fn start(options: ServeOptions) -> Result<ServerHandle, ServeError> {
             )
         }
         Some((cert, key)) => {
-            let config = crate::pos::tls::server_config(cert, key, "the server certificate")?;
-            let pin = crate::pos::tls::pem_fingerprint(cert);
+            let config = kiosk_link::tls::server_config(cert, key, "the server certificate")?;
+            let pin = kiosk_link::tls::pem_fingerprint(cert);
             let listener = tls_listener::TlsListener::new(tcp, config);
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
                 let _ = stop.await;
@@ -728,7 +728,7 @@ async fn admin_devices(
 mod tests {
     use super::*;
 
-    const SPEC: &str = include_str!("../../api/kiosk-link.openapi.yaml");
+    const SPEC: &str = kiosk_link::OPENAPI;
 
     /// The published specification must name every endpoint, error code and update kind
     /// this server implements, so vendors implementing it miss nothing.

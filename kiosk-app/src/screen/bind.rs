@@ -11,10 +11,10 @@ use kiosk_ui::{
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::photos::Photos;
-use crate::pos::StaffReason;
 use crate::session::flow::{Intent, Page as FlowPage, PayWith, SettingKey};
 use crate::session::view::{ItemCard, Line, View};
 use kiosk_domain::DeviceSetting;
+use kiosk_pos::StaffReason;
 
 fn page(p: FlowPage) -> Page {
     match p {

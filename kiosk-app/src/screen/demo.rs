@@ -29,10 +29,10 @@ use super::photos::Photos;
 use super::shell::Shell;
 use super::{device, pictures};
 use crate::config::Config;
-use crate::pos::wire::OrderStatus;
 use crate::pos_server::db::ServerDb;
 use crate::pos_server::{ServeOptions, ServerHandle};
 use crate::session::Page;
+use kiosk_link::wire::OrderStatus;
 use kiosk_store::Actor;
 
 pub const DEMO_MENU: &str = include_str!("../../data/demo-menu.json");

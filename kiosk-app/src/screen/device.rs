@@ -13,10 +13,10 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::shell::Feeds;
 use crate::clock::StoreClock;
 use crate::config::Config;
-use crate::pos::AnyPos;
-use crate::pos::runner::{self, PosLink};
+use crate::pos::{self, PosLink};
 use crate::session::runner::Runner;
 use crate::supervisor::Supervisor;
+use kiosk_pos::AnyPos;
 use kiosk_store::Store;
 
 pub struct Device {
@@ -31,9 +31,9 @@ pub fn start(config: &Config) -> Result<Device> {
     let store = Arc::new(Mutex::new(store));
     let mut sup = Supervisor::start(config, store.clone());
     let pos = AnyPos::from_config(&config.pos).context("the [pos] section")?;
-    let link = pos.map(|pos| runner::start(pos, store.clone()));
+    let link = pos.map(|pos| pos::start(pos, store.clone()));
     if let Some(link) = &link {
-        tokio::spawn(runner::report_health(link.pos.clone(), config.clone(), sup.health.clone()));
+        tokio::spawn(pos::report_health(link.pos.clone(), config.clone(), sup.health.clone()));
     }
     let gpio = crate::gpio_setup::start_or_report(&config.devices.gpio);
     let (gpio_commands, gpio_events) = gpio.map(|g| (g.commands, g.events)).unzip();

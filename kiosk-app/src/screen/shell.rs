@@ -19,14 +19,14 @@ use super::bind;
 use super::guide::Guide;
 use super::photos::Photos;
 use crate::config::{Config, PaymentMethodConfig, Role};
-use crate::pos::outbox::OutboxView;
+use crate::pos::delivery::OutboxView;
 use crate::pos::sync::PosView;
-use crate::pos::wire::OrderStatus;
 use crate::session::flow::{Availability, Effect, Flow, Intent, Now, Outcome, Settings};
 use crate::session::runner::Runner;
 use crate::session::view::{DeviceRow, View};
 use crate::supervisor::{HealthMap, KioskMode, State, kiosk_mode};
 use kiosk_domain::DeviceSetting;
+use kiosk_link::wire::OrderStatus;
 
 /// The shell's devices besides the touchscreen: what it listens to, and the voice.
 #[derive(Default)]

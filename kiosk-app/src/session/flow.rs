@@ -18,8 +18,8 @@ use uuid::Uuid;
 use super::access::{Access, AccessSwitch, FocusMove};
 use super::words::{self, sentences};
 use crate::config::ReceiptPolicy;
-use crate::pos::StaffReason;
 use kiosk_domain::DeviceSetting;
+use kiosk_pos::StaffReason;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {

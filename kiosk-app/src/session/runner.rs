@@ -15,11 +15,11 @@ use super::flow::{Cue, Effect, JournalLine, Outcome, Payment};
 use crate::clock::StoreClock;
 use crate::config::OperatorConfig;
 use crate::payments::{Means, PayResult, with_desk};
-use crate::pos::outbox::OutboxHandle;
-use crate::pos::{AnyPos, PosAdapter, call_staff_with_retry};
+use crate::pos::delivery::OutboxHandle;
 use crate::printing::PrintHandle;
 use crate::supervisor::SharedTerminal;
 use kiosk_domain::DeviceSetting;
+use kiosk_pos::{AnyPos, PosAdapter, call_staff_with_retry};
 use kiosk_store::{Actor, PrintKind, Store, StoreError};
 
 /// How many approvals the operator's journal shows.

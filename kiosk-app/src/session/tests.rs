@@ -7,7 +7,7 @@ use kiosk_drivers::scanner::Scan;
 
 use super::flow::*;
 use crate::config::ReceiptPolicy;
-use crate::pos::StaffReason;
+use kiosk_pos::StaffReason;
 
 pub(crate) fn demo_menu() -> Arc<Menu> {
     let text = include_str!("../../data/demo-menu.json");

@@ -25,9 +25,9 @@ use kiosk_domain::{Category, CategoryId, Currency, Lang, Menu, Order, OrderId, O
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc};
 
-use super::http::{HttpClient, Timeouts};
-use super::wire::Sequenced;
-use super::{Delivered, DeviceHealthReport, MenuFetch, PosAdapter, PosError, PosHealth, StaffReason, Update};
+use crate::{Delivered, DeviceHealthReport, MenuFetch, PosAdapter, PosError, PosHealth, StaffReason, Update};
+use kiosk_link::http::{HttpClient, Timeouts};
+use kiosk_link::wire::Sequenced;
 
 /// How often `watch` looks at the product list.
 pub const MENU_POLL: Duration = Duration::from_secs(10);
@@ -91,7 +91,7 @@ impl Tryton {
             PosError::Unauthorized("for Tryton the token is LOGIN:PASSWORD of the kiosk's Tryton user".into())
         })?;
         let tls = tls_pin_sha256
-            .map(super::tls::pinned_client_config)
+            .map(kiosk_link::tls::pinned_client_config)
             .transpose()
             .map_err(|e| PosError::Tls(e.to_string()))?;
         let timeouts = Timeouts { connect: Duration::from_secs(3), request: Duration::from_secs(15) };
@@ -386,7 +386,7 @@ impl PosAdapter for Tryton {
     async fn fetch_menu(&self, known_version: Option<&str>) -> Result<MenuFetch, PosError> {
         let products = self.products().await?;
         let listing = serde_json::to_vec(&products).map_err(|e| PosError::Protocol(e.to_string()))?;
-        let version = format!("tryton-{}", &super::tls::sha256_hex(&listing)[..16]);
+        let version = format!("tryton-{}", &kiosk_link::tls::sha256_hex(&listing)[..16]);
         if known_version == Some(version.as_str()) {
             return Ok(MenuFetch::Unchanged);
         }

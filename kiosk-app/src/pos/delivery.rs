@@ -22,8 +22,8 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::sync::{Notify, watch};
 
-use super::{PosAdapter, PosError};
 use crate::clock::unix_now_ms;
+use kiosk_pos::{PosAdapter, PosError};
 use kiosk_store::{OutboxEntry, Store, StoreError};
 
 /// Capped exponential backoff with "equal jitter": half of each delay is fixed, half random.

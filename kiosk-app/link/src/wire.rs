@@ -1,4 +1,4 @@
-//! The "kiosk link" wire types: the JSON bodies of `kiosk-app/api/kiosk-link.openapi.yaml`, shared by
+//! The "kiosk link" wire types: the JSON bodies of `api/kiosk-link.openapi.yaml`, shared by
 //! the device's client and the reference store server so the two cannot drift apart.
 
 use serde::{Deserialize, Serialize};
@@ -126,28 +126,7 @@ impl ErrorCode {
 }
 
 /// Why a diner calls staff.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StaffReason {
-    Water,
-    Cutlery,
-    Bill,
-    Help,
-}
-
-impl StaffReason {
-    pub const ALL: [StaffReason; 4] =
-        [StaffReason::Water, StaffReason::Cutlery, StaffReason::Bill, StaffReason::Help];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StaffReason::Water => "water",
-            StaffReason::Cutlery => "cutlery",
-            StaffReason::Bill => "bill",
-            StaffReason::Help => "help",
-        }
-    }
-}
+pub use kiosk_domain::StaffReason;
 
 /// `POST /v1/staff-calls`; `id` makes a re-sent call count once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

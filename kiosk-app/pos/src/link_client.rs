@@ -1,4 +1,4 @@
-//! The device side of the "kiosk link" protocol (`kiosk-app/api/kiosk-link.openapi.yaml`).
+//! The device side of the "kiosk link" protocol (`kiosk-app/link/api/kiosk-link.openapi.yaml`).
 
 use std::time::Duration;
 
@@ -10,12 +10,12 @@ use kiosk_domain::{Menu, OrderId};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
-use super::http::{Answer, HttpClient, Timeouts};
-use super::sse::SseParser;
-use super::wire::{
+use crate::{Delivered, DeviceHealthReport, MenuFetch, PosAdapter, PosError, PosHealth, StaffReason};
+use kiosk_link::http::{Answer, HttpClient, Timeouts};
+use kiosk_link::sse::SseParser;
+use kiosk_link::wire::{
     self, ErrorBody, ErrorCode, PROTOCOL, PROTOCOL_HEADER, Sequenced, SubmitReply, SubmitStatus,
 };
-use super::{Delivered, DeviceHealthReport, MenuFetch, PosAdapter, PosError, PosHealth, StaffReason};
 
 /// The server sends a keep-alive comment every 15 s; a stream silent for longer than this
 /// is a dead connection (a cable pulled without a reset).
@@ -24,26 +24,26 @@ pub const STREAM_IDLE_LIMIT: Duration = Duration::from_secs(45);
 /// How long one long-poll waits on the server before answering with nothing.
 pub const LONG_POLL_WAIT: Duration = Duration::from_secs(25);
 
-pub struct KioskLink {
+pub struct KioskLinkClient {
     http: HttpClient,
     timeouts: Timeouts,
 }
 
-impl KioskLink {
+impl KioskLinkClient {
     pub fn new(
         url: &str,
         token: &str,
         tls_pin_sha256: Option<&str>,
         timeouts: Timeouts,
-    ) -> Result<KioskLink, PosError> {
+    ) -> Result<KioskLinkClient, PosError> {
         let tls = tls_pin_sha256
-            .map(super::tls::pinned_client_config)
+            .map(kiosk_link::tls::pinned_client_config)
             .transpose()
             .map_err(|e| PosError::Tls(e.to_string()))?;
         let http = HttpClient::new(url, tls, timeouts)?
             .with_header("authorization", &format!("Bearer {token}"))?
             .with_header(PROTOCOL_HEADER, &PROTOCOL.to_string())?;
-        Ok(KioskLink { http, timeouts })
+        Ok(KioskLinkClient { http, timeouts })
     }
 
     async fn call(
@@ -149,7 +149,7 @@ fn error_from(status: StatusCode, body: &[u8]) -> PosError {
     }
 }
 
-impl PosAdapter for KioskLink {
+impl PosAdapter for KioskLinkClient {
     fn name(&self) -> &'static str {
         "kiosk-link"
     }
