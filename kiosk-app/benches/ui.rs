@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use kiosk_app::screen::photos::Photos;
 use kiosk_app::screen::shell::Shell;
 use kiosk_app::screen::{demo::DEMO_MENU, device, pictures};
-use kiosk_app::session::words;
 use kiosk_domain::Menu;
+use kiosk_session::words;
 use kiosk_store::{Actor, Store};
 use kiosk_ui::headless::{self, Screen};
 

@@ -5,6 +5,7 @@ pub mod clock;
 /// The configuration file lives in its own crate so the installer can check it too.
 pub use kiosk_config as config;
 pub mod doctor;
+pub mod effects;
 pub mod gpio_setup;
 pub mod payments;
 pub mod pos;
@@ -13,7 +14,6 @@ pub mod printing;
 pub mod provision;
 pub mod screen;
 pub mod service;
-pub mod session;
 pub mod sim_cli;
 pub mod startup;
 pub mod supervisor;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kiosk_drivers::scanner::ScanEvent;
-use kiosk_drivers::scanner::classify::table_of;
+use kiosk_session::scan::table_of;
 
 use crate::config::{Config, ConfigError, Role, Wifi};
 

@@ -17,11 +17,11 @@ use kiosk_app::config::Config;
 use kiosk_app::screen::device;
 use kiosk_app::screen::photos::Photos;
 use kiosk_app::screen::shell::Shell;
-use kiosk_app::session::speech::for_ears;
-use kiosk_app::session::{Page, View};
 use kiosk_domain::Menu;
 use kiosk_drivers::keypad::Key;
 use kiosk_drivers::speech::service::{Output, SpeechEvent, SpeechHandle, spawn as spawn_speech};
+use kiosk_session::speech::for_ears;
+use kiosk_session::{Page, View};
 use kiosk_sim::terminal::Fault;
 use kiosk_sim::terminal::server::{TerminalSim, TerminalSimOptions, spawn_pty};
 use kiosk_store::{Actor, Store};
@@ -354,10 +354,10 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
     audit_page("menu");
     // the category bar scrolls sideways; the intent stands for a swipe and a tap
     let desserts = s.view().categories.iter().position(|c| c == "디저트").unwrap();
-    s.intent(kiosk_app::session::Intent::SelectCategory(desserts));
+    s.intent(kiosk_session::Intent::SelectCategory(desserts));
     settle(s);
     audit_page("menu-sold-out");
-    s.intent(kiosk_app::session::Intent::SelectCategory(0));
+    s.intent(kiosk_session::Intent::SelectCategory(0));
     settle(s);
     americano_to_payment(s, &mut audit_page);
     r.terminal.handle.push_fault(Fault::Decline("6B"));
@@ -390,7 +390,7 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
     press(s, &ko("Bill"));
     audit_page("table-bill");
     press(s, &ko("Back"));
-    s.intent(kiosk_app::session::Intent::OperatorGesture);
+    s.intent(kiosk_session::Intent::OperatorGesture);
     settle(s);
     audit_page("pin");
     drop(r);

@@ -9,8 +9,8 @@ use kiosk_app::config::Config;
 use kiosk_app::screen::device;
 use kiosk_app::screen::photos::Photos;
 use kiosk_app::screen::shell::Shell;
-use kiosk_app::session::Page;
 use kiosk_domain::{Menu, OrderState};
+use kiosk_session::Page;
 use kiosk_store::{Actor, Store};
 use kiosk_ui::headless::{self, Screen};
 

@@ -26,8 +26,8 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use kiosk_app::screen::{demo::DEMO_MENU, pictures};
-use kiosk_app::session::words;
 use kiosk_domain::{Lang, Menu, Money};
+use kiosk_session::words;
 
 const BENCH: &str = "browser_kiosk";
 const WIDTH: u32 = 800;

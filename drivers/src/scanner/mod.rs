@@ -1,7 +1,6 @@
 //! QR and barcode scanners: serial/USB-CDC framing, HID keyboard-mode decoding, and what a
 //! scan means to the kiosk.
 
-pub mod classify;
 #[cfg(feature = "hid")]
 pub mod evdev_reader;
 pub mod framing;
@@ -9,5 +8,4 @@ pub mod hid;
 #[cfg(feature = "io")]
 pub mod reader;
 
-pub use classify::{ScanKind, classify};
 pub use framing::{FramingOptions, Scan, ScanEvent, Suffix, Symbology};

@@ -218,12 +218,7 @@ pub struct PosConfig {
     pub tls_pin_sha256: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReceiptPolicy {
-    Always,
-    Ask,
-    Never,
-}
+pub use kiosk_domain::ReceiptPolicy;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceiptConfig {

@@ -25,6 +25,6 @@ pub use money::{Currency, Money, MoneyStyle, Overflow, VatRate, VatSplit};
 pub use order::{Order, OrderError, OrderId, OrderKind, Service, Settlement, Tab, TableId, next_state};
 pub use payment::{Approval, PaymentMethod, PaymentOp, PaymentOutcome, Refund, Wallet};
 pub use schedule::{LocalTime, TimeOfDay, Weekday, Window};
-pub use settings::DeviceSetting;
+pub use settings::{DeviceSetting, ReceiptPolicy};
 pub use staff::StaffReason;
 pub use text::{Lang, Text};

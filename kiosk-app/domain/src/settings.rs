@@ -1,5 +1,6 @@
-//! Settings the operator changes on the device itself (table number, volume, idle timeout,
-//! default language). They override the configuration file and outlive restarts.
+//! How a device is set up: the settings the operator changes on the device itself (table
+//! number, volume, idle timeout, default language; they override the configuration file and
+//! outlive restarts) and the receipt policy.
 
 use crate::Lang;
 
@@ -11,4 +12,12 @@ pub enum DeviceSetting {
     Volume(u8),
     IdleTimeoutS(u32),
     Language(Lang),
+}
+
+/// Whether a customer gets a printed receipt: always, when they ask for it, or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptPolicy {
+    Always,
+    Ask,
+    Never,
 }

@@ -27,7 +27,7 @@ use kiosk_ui::headless::{self, Screen};
 
 use super::shell::Shell;
 use crate::config::Config;
-use crate::session::Page;
+use kiosk_session::Page;
 
 /// How long a press may keep the session busy (a card payment included).
 const SETTLE_LIMIT: Duration = Duration::from_secs(60);

@@ -11,10 +11,10 @@ use kiosk_ui::{
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::photos::Photos;
-use crate::session::flow::{Intent, Page as FlowPage, PayWith, SettingKey};
-use crate::session::view::{ItemCard, Line, View};
 use kiosk_domain::DeviceSetting;
 use kiosk_pos::StaffReason;
+use kiosk_session::flow::{Intent, Page as FlowPage, PayWith, SettingKey};
+use kiosk_session::view::{ItemCard, Line, View};
 
 fn page(p: FlowPage) -> Page {
     match p {
@@ -284,7 +284,7 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
         .map(|o| Intent::CancelApproval(kiosk_domain::OrderId(o))));
     on!(on_answer_cancel, |yes| Some(Intent::ConfirmCancel(yes)));
     on!(on_toggle_access, |which| {
-        use crate::session::access::AccessSwitch;
+        use kiosk_session::access::AccessSwitch;
         match which.as_str() {
             "voice" => Some(AccessSwitch::Voice),
             "magnify" => Some(AccessSwitch::Magnify),

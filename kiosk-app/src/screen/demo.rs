@@ -31,8 +31,8 @@ use super::{device, pictures};
 use crate::config::Config;
 use crate::pos_server::db::ServerDb;
 use crate::pos_server::{ServeOptions, ServerHandle};
-use crate::session::Page;
 use kiosk_link::wire::OrderStatus;
+use kiosk_session::Page;
 use kiosk_store::Actor;
 
 pub const DEMO_MENU: &str = include_str!("../../data/demo-menu.json");
@@ -332,7 +332,7 @@ impl<'a> Script<'a> {
         self.shot()
     }
 
-    fn wait_for(&mut self, what: &str, ok: impl Fn(&crate::session::View) -> bool) -> Result<()> {
+    fn wait_for(&mut self, what: &str, ok: impl Fn(&kiosk_session::View) -> bool) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(20);
         while !ok(&self.shell.view()) {
             if Instant::now() > deadline {

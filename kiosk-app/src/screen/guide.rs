@@ -10,10 +10,10 @@ use kiosk_ui::focus::Target;
 use kiosk_ui::{Focus, KioskWindow};
 use slint::{ComponentHandle, SharedString};
 
-use crate::session::access::FocusMove;
-use crate::session::flow::Effect;
-use crate::session::speech::for_ears;
-use crate::session::view::View;
+use kiosk_session::access::FocusMove;
+use kiosk_session::flow::Effect;
+use kiosk_session::speech::for_ears;
+use kiosk_session::view::View;
 
 pub struct Guide {
     speech: Option<SpeechHandle>,

@@ -19,14 +19,14 @@ use super::bind;
 use super::guide::Guide;
 use super::photos::Photos;
 use crate::config::{Config, PaymentMethodConfig, Role};
+use crate::effects::Runner;
 use crate::pos::delivery::OutboxView;
 use crate::pos::sync::PosView;
-use crate::session::flow::{Availability, Effect, Flow, Intent, Now, Outcome, Settings};
-use crate::session::runner::Runner;
-use crate::session::view::{DeviceRow, View};
 use crate::supervisor::{HealthMap, KioskMode, State, kiosk_mode};
 use kiosk_domain::DeviceSetting;
 use kiosk_link::wire::OrderStatus;
+use kiosk_session::flow::{Availability, Effect, Flow, Intent, Now, Outcome, Settings};
+use kiosk_session::view::{DeviceRow, View};
 
 /// The shell's devices besides the touchscreen: what it listens to, and the voice.
 #[derive(Default)]
@@ -69,7 +69,7 @@ pub struct Shell {
 /// The session's settings from the device configuration, with what the operator changed
 /// on the device over it.
 pub fn settings(config: &Config, operator: Vec<DeviceSetting>) -> Settings {
-    use crate::session::flow::PayWith;
+    use kiosk_session::flow::PayWith;
     let mut settings = Settings {
         table: (config.role == Role::Table).then(|| config.table_number.clone().unwrap_or_default()),
         languages: config.ui.languages.clone(),

@@ -1,25 +1,25 @@
 //! The customer session as a deterministic state machine: intents from the screen, outcomes
 //! of the work it asked for, and the time go in; the next page and the work to do
 //! ([`Effect`]) come out. No I/O and no clock of its own, so every flow is tested with a
-//! fake clock and canned outcomes; [`super::runner`] performs the effects.
+//! fake clock and canned outcomes; the firmware performs the effects.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::scan::{ScanKind, classify};
 use kiosk_domain::{
     Cart, CartError, Choices, GroupId, ItemId, Lang, LocalTime, Menu, Money, OptionId, Order, OrderId,
     OrderKind, Pick, Selection, Service, Settlement, StepId, Tab, TableId,
 };
 use kiosk_drivers::keypad::Key;
 use kiosk_drivers::scanner::Scan;
-use kiosk_drivers::scanner::classify::{ScanKind, classify};
 use uuid::Uuid;
 
 use super::access::{Access, AccessSwitch, FocusMove};
 use super::words::{self, sentences};
-use crate::config::ReceiptPolicy;
 use kiosk_domain::DeviceSetting;
-use kiosk_pos::StaffReason;
+use kiosk_domain::ReceiptPolicy;
+use kiosk_domain::StaffReason;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {

@@ -11,7 +11,6 @@ use kiosk_drivers::gpio::patterns::Sound;
 use kiosk_drivers::gpio::service::GpioCommand;
 use tokio::sync::mpsc;
 
-use super::flow::{Cue, Effect, JournalLine, Outcome, Payment};
 use crate::clock::StoreClock;
 use crate::config::OperatorConfig;
 use crate::payments::{Means, PayResult, with_desk};
@@ -20,6 +19,7 @@ use crate::printing::PrintHandle;
 use crate::supervisor::SharedTerminal;
 use kiosk_domain::DeviceSetting;
 use kiosk_pos::{AnyPos, PosAdapter, call_staff_with_retry};
+use kiosk_session::flow::{Cue, Effect, JournalLine, Outcome, Payment};
 use kiosk_store::{Actor, PrintKind, Store, StoreError};
 
 /// How many approvals the operator's journal shows.

@@ -5,7 +5,7 @@
 
 use kiosk_domain::{ItemId, Menu, TableId};
 
-use super::framing::{Scan, Symbology};
+use kiosk_drivers::scanner::{Scan, Symbology};
 
 /// The QR code on a table: `https://…/t/<table>` or `KIOSK-TABLE:<table>`.
 pub fn table_of(data: &str) -> Option<TableId> {

@@ -6,8 +6,8 @@ use kiosk_domain::{Lang, Menu, OrderKind, Service, Settlement};
 use kiosk_drivers::scanner::Scan;
 
 use super::flow::*;
-use crate::config::ReceiptPolicy;
-use kiosk_pos::StaffReason;
+use kiosk_domain::ReceiptPolicy;
+use kiosk_domain::StaffReason;
 
 pub(crate) fn demo_menu() -> Arc<Menu> {
     let text = include_str!("../../data/demo-menu.json");
