@@ -11,7 +11,7 @@ use kiosk_drivers::gpio::patterns::Sound;
 use kiosk_drivers::gpio::service::GpioCommand;
 use tokio::sync::mpsc;
 
-use crate::clock::StoreClock;
+use kiosk_clock::StoreClock;
 use crate::config::OperatorConfig;
 use crate::payments::{Means, PayResult, with_desk};
 use crate::pos::delivery::OutboxHandle;

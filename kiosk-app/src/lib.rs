@@ -1,7 +1,6 @@
 //! The kiosk firmware as a library: configuration, the durable store, menu import and the
 //! services the `kiosk` command runs. The binary in `main.rs` is a thin shell over this.
 
-pub mod clock;
 /// The configuration file lives in its own crate so the installer can check it too.
 pub use kiosk_config as config;
 pub mod doctor;

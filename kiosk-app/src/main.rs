@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use kiosk_app::config::{Config, LoadError, hash_pin};
-use kiosk_app::{clock::StoreClock, startup};
+use kiosk_app::startup;
+use kiosk_clock::StoreClock;
 use kiosk_menu_file::{self as menu_import, Format};
 use kiosk_store::{Actor, Store};
 

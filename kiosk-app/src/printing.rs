@@ -17,7 +17,7 @@ use kiosk_drivers::transport::{Endpoint, Port};
 use kiosk_receipts::{ReceiptContext, customer_receipt, kitchen_ticket, order_slip};
 use tokio::sync::{Notify, watch};
 
-use crate::clock::{StoreClock, unix_now_ms};
+use kiosk_clock::{StoreClock, unix_now_ms};
 use crate::config::{Config, Paper, PrinterConfig};
 use kiosk_store::{PrintJob, PrintKind, Store, StoreError};
 

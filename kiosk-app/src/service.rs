@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use kiosk_drivers::gpio::patterns::LightPattern;
 use kiosk_drivers::gpio::service::{GpioCommand, GpioEvent};
 
-use crate::clock::StoreClock;
+use kiosk_clock::StoreClock;
 use crate::config::Config;
 use crate::payments::with_desk;
 use crate::pos::{self, PosLink};

@@ -22,7 +22,7 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::sync::{Notify, watch};
 
-use crate::clock::unix_now_ms;
+use kiosk_clock::unix_now_ms;
 use kiosk_pos::{PosAdapter, PosError};
 use kiosk_store::{OutboxEntry, Store, StoreError};
 

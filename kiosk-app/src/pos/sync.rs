@@ -13,7 +13,7 @@ use kiosk_domain::{ItemId, OrderEvent, OrderId, OrderState, TableId};
 use tokio::sync::{mpsc, watch};
 
 use super::delivery::{Backoff, OutboxHandle};
-use crate::clock::unix_now_ms;
+use kiosk_clock::unix_now_ms;
 use kiosk_link::wire::OrderStatus;
 use kiosk_pos::{MenuFetch, PosAdapter, PosError, Sequenced, Update};
 use kiosk_store::{Actor, Store, StoreError};

@@ -13,7 +13,7 @@ use std::time::Duration;
 use kiosk_domain::{Menu, Order, OrderKind, Refund};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::clock::unix_now_ms;
+use kiosk_clock::unix_now_ms;
 use kiosk_link::tls::{hex, sha256_hex};
 use kiosk_link::wire::{OrderStatus, Sequenced, StaffReason, SubmitStatus, Update};
 

@@ -14,7 +14,7 @@ use kiosk_receipts::{ReceiptContext, kitchen_ticket};
 use tokio::sync::Notify;
 
 use super::db::ServerDb;
-use crate::clock::{StoreClock, unix_now_ms};
+use kiosk_clock::{StoreClock, unix_now_ms};
 
 const RETRY: Duration = Duration::from_secs(2);
 const IDLE_CHECK: Duration = Duration::from_secs(1);

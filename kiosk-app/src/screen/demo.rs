@@ -206,7 +206,7 @@ fn seed_menu(config: &Config) -> Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
     let mut store = kiosk_store::Store::open(config.database_path())?;
     let menu: kiosk_domain::Menu = serde_json::from_str(DEMO_MENU)?;
-    store.save_menu(&menu, "demo", Actor::System, crate::clock::unix_now_ms())?;
+    store.save_menu(&menu, "demo", Actor::System, kiosk_clock::unix_now_ms())?;
     Ok(())
 }
 

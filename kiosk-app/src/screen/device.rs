@@ -11,7 +11,7 @@ use kiosk_drivers::speech::service::{Output, spawn as spawn_speech};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::shell::Feeds;
-use crate::clock::StoreClock;
+use kiosk_clock::StoreClock;
 use crate::config::Config;
 use crate::effects::Runner;
 use crate::pos::{self, PosLink};
