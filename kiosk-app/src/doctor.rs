@@ -117,7 +117,7 @@ async fn pos(config: &Config) -> Finding {
                 }
                 PosError::Unauthorized(_) => (
                     Health::Fault,
-                    "issue this device a token (kiosk pos token NAME --db FILE) and put it in [pos] token",
+                    "issue this device a token (kiosk-pos token NAME --db FILE) and put it in [pos] token",
                 ),
                 PosError::Tls(_) => {
                     (Health::Fault, "copy the pin the store server prints at start into [pos] tls_pin_sha256")

@@ -11,12 +11,12 @@ use kiosk_drivers::gpio::patterns::Sound;
 use kiosk_drivers::gpio::service::GpioCommand;
 use tokio::sync::mpsc;
 
-use kiosk_clock::StoreClock;
 use crate::config::OperatorConfig;
 use crate::payments::{Means, PayResult, with_desk};
 use crate::pos::delivery::OutboxHandle;
 use crate::printing::PrintHandle;
 use crate::supervisor::SharedTerminal;
+use kiosk_clock::StoreClock;
 use kiosk_domain::DeviceSetting;
 use kiosk_pos::{AnyPos, PosAdapter, call_staff_with_retry};
 use kiosk_session::flow::{Cue, Effect, JournalLine, Outcome, Payment};

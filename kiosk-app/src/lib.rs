@@ -8,7 +8,6 @@ pub mod effects;
 pub mod gpio_setup;
 pub mod payments;
 pub mod pos;
-pub mod pos_server;
 pub mod printing;
 pub mod provision;
 pub mod screen;

@@ -106,11 +106,6 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The reference store server ("kiosk link" protocol) and its database.
-    Pos {
-        #[command(subcommand)]
-        command: kiosk_app::pos_server::cli::PosCommand,
-    },
     /// Run a device simulator (for the demo, tests and installers without hardware).
     Sim {
         #[command(subcommand)]
@@ -191,7 +186,6 @@ fn main() -> ExitCode {
         }
         Command::HashPin => hash_pin_from_stdin(),
         Command::Doctor { config, json } => doctor(&config, json),
-        Command::Pos { command } => kiosk_app::pos_server::cli::run(command),
         Command::Sim { device: SimDevice::Printer(args) } => kiosk_app::sim_cli::run_printer(args),
         Command::Sim { device: SimDevice::Terminal(args) } => kiosk_app::sim_cli::run_terminal(args),
         Command::Sim { device: SimDevice::Scanner(args) } => kiosk_app::sim_cli::run_scanner(args),

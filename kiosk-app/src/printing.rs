@@ -17,8 +17,8 @@ use kiosk_drivers::transport::{Endpoint, Port};
 use kiosk_receipts::{ReceiptContext, customer_receipt, kitchen_ticket, order_slip};
 use tokio::sync::{Notify, watch};
 
-use kiosk_clock::{StoreClock, unix_now_ms};
 use crate::config::{Config, Paper, PrinterConfig};
+use kiosk_clock::{StoreClock, unix_now_ms};
 use kiosk_store::{PrintJob, PrintKind, Store, StoreError};
 
 /// What the rest of the firmware (supervisor, UI) sees of the printer.

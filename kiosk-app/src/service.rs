@@ -10,11 +10,11 @@ use anyhow::{Context, Result};
 use kiosk_drivers::gpio::patterns::LightPattern;
 use kiosk_drivers::gpio::service::{GpioCommand, GpioEvent};
 
-use kiosk_clock::StoreClock;
 use crate::config::Config;
 use crate::payments::with_desk;
 use crate::pos::{self, PosLink};
 use crate::supervisor::{SharedTerminal, Supervisor, kiosk_mode};
+use kiosk_clock::StoreClock;
 use kiosk_pos::{AnyPos, PosAdapter, StaffReason};
 use kiosk_store::Store;
 

@@ -16,9 +16,9 @@ use kiosk_drivers::scanner::{FramingOptions, ScanEvent, Suffix as FramingSuffix}
 use kiosk_drivers::transport::{Endpoint, Port};
 use tokio::sync::{mpsc, watch};
 
-use kiosk_clock::unix_now_ms;
 use crate::config::{Config, ScannerConfig, Suffix, WhenDown};
 use crate::printing::{PrintHandle, PrintService, PrintSetup, PrinterHealth};
+use kiosk_clock::unix_now_ms;
 use kiosk_store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

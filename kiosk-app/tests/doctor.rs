@@ -7,8 +7,8 @@ use kiosk_sim::printer::server::{SimOptions, spawn_pty as spawn_printer};
 use kiosk_sim::scanner::{ScannerSim, ScannerSimOptions};
 use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
 
-use kiosk_app::pos_server::db::ServerDb;
-use kiosk_app::pos_server::{ServeOptions, start};
+use kiosk_store_server::db::ServerDb;
+use kiosk_store_server::{ServeOptions, start};
 
 const EXAMPLE: &str = include_str!("../data/kiosk.example.toml");
 
@@ -69,7 +69,7 @@ async fn doctor_reports_the_simulators_and_what_to_do_when_paper_is_out() {
     let (code, table) = doctor(&wrong_path, false).await;
     assert_eq!(code, Some(0), "{table}");
     assert!(
-        row_of(&table, "pos").contains("fault") && row_of(&table, "pos").contains("kiosk pos token"),
+        row_of(&table, "pos").contains("fault") && row_of(&table, "pos").contains("kiosk-pos token"),
         "{table}"
     );
 

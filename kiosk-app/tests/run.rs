@@ -70,8 +70,8 @@ async fn run_once_completes_a_charge_that_a_crash_left_unanswered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_delivers_queued_orders_to_the_store_server_and_reports_device_health() {
-    use kiosk_app::pos_server::db::ServerDb;
-    use kiosk_app::pos_server::{ServeOptions, start};
+    use kiosk_store_server::db::ServerDb;
+    use kiosk_store_server::{ServeOptions, start};
 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

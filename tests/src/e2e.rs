@@ -18,13 +18,13 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use kiosk_app::pos_server::db::{ReceivedOrder, ServerDb};
-use kiosk_app::pos_server::{ServeOptions, ServerHandle};
 use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_pty as spawn_printer};
 use kiosk_sim::scanner::{ScannerSim, ScannerSimOptions};
 use kiosk_sim::terminal::model::LedgerEntry;
 use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
 use kiosk_store::{Actor, Store};
+use kiosk_store_server::db::{ReceivedOrder, ServerDb};
+use kiosk_store_server::{ServeOptions, ServerHandle};
 
 use crate::fault_proxy::{FaultProxy, resends};
 
@@ -279,7 +279,7 @@ impl Stage {
             (db.issue_token("kiosk-1", false).unwrap(), db.issue_token("table-7", false).unwrap())
         };
         let server = runtime
-            .block_on(kiosk_app::pos_server::start(ServeOptions {
+            .block_on(kiosk_store_server::start(ServeOptions {
                 db: server_db.clone(),
                 listen: "127.0.0.1:0".parse().unwrap(),
                 menu: Some(menu_file),
@@ -343,7 +343,7 @@ impl Stage {
         if let Some(server) = self.server.take() {
             self.runtime.block_on(server.stop());
         }
-        let started = self.runtime.block_on(kiosk_app::pos_server::start(ServeOptions {
+        let started = self.runtime.block_on(kiosk_store_server::start(ServeOptions {
             db: self.server_db.clone(),
             listen: self.server_addr,
             menu: None,

@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use kiosk_app::pos_server::db::ServerDb;
-use kiosk_app::pos_server::{ServeOptions, ServerHandle, start};
 use kiosk_domain::{Cart, Menu, Order, OrderId, OrderKind, Selection, Service, Settlement, TableId};
 use kiosk_link::http::Timeouts;
 use kiosk_pos::link_client::KioskLinkClient;
 use kiosk_store::{Actor, Store};
+use kiosk_store_server::db::ServerDb;
+use kiosk_store_server::{ServeOptions, ServerHandle, start};
 
 pub struct TestServer {
     pub handle: ServerHandle,

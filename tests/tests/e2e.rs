@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use kiosk_app::pos_server::db::ServerDb;
+use kiosk_store_server::db::ServerDb;
 use kiosk_tests::e2e::{
     Audit, Basket, KioskProcess, Pay, Stage, drain, kiosk_order, operator_cancel_latest, table_bill,
     table_round,

@@ -377,7 +377,7 @@ async fn long_polling_serves_the_same_updates_as_the_stream() {
     let db_path = server.db_path.clone();
     let marker = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        kiosk_app::pos_server::db::ServerDb::open(&db_path).unwrap().set_sold_out("cola", true).unwrap();
+        kiosk_store_server::db::ServerDb::open(&db_path).unwrap().set_sold_out("cola", true).unwrap();
     });
     let t = Instant::now();
     let batch = link.long_poll(Some(since), Duration::from_secs(5)).await.unwrap();
@@ -401,9 +401,8 @@ async fn the_store_server_prints_kitchen_tickets_on_a_network_printer_and_keeps_
     printer.handle.set(Condition::PaperOut);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("pos.sqlite");
-    let token =
-        kiosk_app::pos_server::db::ServerDb::open(&db).unwrap().issue_token("kiosk-1", false).unwrap();
-    let server = kiosk_app::pos_server::start(kiosk_app::pos_server::ServeOptions {
+    let token = kiosk_store_server::db::ServerDb::open(&db).unwrap().issue_token("kiosk-1", false).unwrap();
+    let server = kiosk_store_server::start(kiosk_store_server::ServeOptions {
         db,
         listen: "127.0.0.1:0".parse().unwrap(),
         menu: None,

@@ -29,11 +29,11 @@ use super::photos::Photos;
 use super::shell::Shell;
 use super::{device, pictures};
 use crate::config::Config;
-use crate::pos_server::db::ServerDb;
-use crate::pos_server::{ServeOptions, ServerHandle};
 use kiosk_link::wire::OrderStatus;
 use kiosk_session::Page;
 use kiosk_store::Actor;
+use kiosk_store_server::db::ServerDb;
+use kiosk_store_server::{ServeOptions, ServerHandle};
 
 pub const DEMO_MENU: &str = include_str!("../../data/demo-menu.json");
 
@@ -128,7 +128,7 @@ async fn stage(out: &Path) -> Result<Stage> {
         let mut db = ServerDb::open(&server_db)?;
         (db.issue_token("kiosk-1", false)?, db.issue_token("table-7", false)?)
     };
-    let server = crate::pos_server::start(ServeOptions {
+    let server = kiosk_store_server::start(ServeOptions {
         db: server_db.clone(),
         listen: "127.0.0.1:0".parse().expect("address"),
         menu: Some(menu_file),

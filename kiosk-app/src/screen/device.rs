@@ -11,11 +11,11 @@ use kiosk_drivers::speech::service::{Output, spawn as spawn_speech};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::shell::Feeds;
-use kiosk_clock::StoreClock;
 use crate::config::Config;
 use crate::effects::Runner;
 use crate::pos::{self, PosLink};
 use crate::supervisor::Supervisor;
+use kiosk_clock::StoreClock;
 use kiosk_pos::AnyPos;
 use kiosk_store::Store;
 

@@ -13,7 +13,7 @@ use kiosk_drivers::transport::{Endpoint, Port};
 use kiosk_receipts::{ReceiptContext, kitchen_ticket};
 use tokio::sync::Notify;
 
-use super::db::ServerDb;
+use crate::db::ServerDb;
 use kiosk_clock::{StoreClock, unix_now_ms};
 
 const RETRY: Duration = Duration::from_secs(2);

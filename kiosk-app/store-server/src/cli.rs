@@ -1,4 +1,4 @@
-//! `kiosk pos …`: run the reference store server and work on its database (issue tokens,
+//! `kiosk-pos …`: run the store server and work on its database (issue tokens,
 //! load the menu, mark sold out, mark orders ready, settle tables paid at the counter, list
 //! orders and staff calls). The commands write to the database file directly; a running
 //! server picks the changes up within a fraction of a second and pushes them to the devices.
@@ -10,8 +10,8 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use kiosk_drivers::transport::Endpoint;
 
-use super::db::ServerDb;
-use super::{ServeOptions, start};
+use crate::db::ServerDb;
+use crate::{ServeOptions, start};
 use kiosk_link::wire::OrderStatus;
 
 #[derive(Debug, Subcommand)]
@@ -177,7 +177,7 @@ pub fn run(command: PosCommand) -> Result<()> {
                 for o in &orders {
                     println!(
                         "{:>6}  {:<36}  {:<12}  {:>5}  {:>9}  {:>9}  {:<8}  {}",
-                        super::db::pos_ref(o.seq),
+                        crate::db::pos_ref(o.seq),
                         o.order_id,
                         o.device,
                         o.number,

@@ -1,6 +1,7 @@
-//! `kiosk pos serve`: the reference store server for the "kiosk link" protocol, on SQLite.
-//! The demo runs it in-process; a small store without a POS can run it as its POS (menus,
-//! orders, sold-out marks, "ready" calls, staff calls and kitchen tickets).
+//! The store server (`kiosk-pos serve`): the kiosk link protocol's server on SQLite. The demo
+//! runs it in-process; a small store without another POS runs it as its POS (menus, orders,
+//! sold-out marks, "ready" calls, staff calls and kitchen tickets). It is a program of its
+//! own: nothing of it is in the device's firmware.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -285,9 +286,9 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, admin: bool) -> Res
         .to_owned();
     let device = run(state, move |db| db.device_for_token(&token))
         .await?
-        .ok_or_else(|| unauthorized("unknown token; issue one with `kiosk pos token NAME --db FILE`"))?;
+        .ok_or_else(|| unauthorized("unknown token; issue one with `kiosk-pos token NAME --db FILE`"))?;
     if admin && !device.admin {
-        return Err(unauthorized("this endpoint needs an admin token (`kiosk pos token NAME --admin`)"));
+        return Err(unauthorized("this endpoint needs an admin token (`kiosk-pos token NAME --admin`)"));
     }
     Ok(device)
 }
@@ -337,7 +338,7 @@ async fn hello(State(state): State<AppState>, headers: HeaderMap) -> Result<axum
     let (store_open, menu_version) = run(&state, |db| Ok((db.store_open()?, db.menu_version()?))).await?;
     Ok(axum::Json(Hello {
         protocol: PROTOCOL,
-        server: format!("kiosk pos serve {}", env!("CARGO_PKG_VERSION")),
+        server: format!("kiosk-pos serve {}", env!("CARGO_PKG_VERSION")),
         device: device.name,
         store_open,
         menu_version,
@@ -427,7 +428,7 @@ async fn menu(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorCode::NotFound,
-            "no menu is loaded (`kiosk pos menu FILE`)",
+            "no menu is loaded (`kiosk-pos menu FILE`)",
         ));
     };
     let etag = format!("\"{version}\"");
