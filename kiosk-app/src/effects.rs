@@ -3,7 +3,7 @@
 //! the POS link. Each effect answers with one [`Outcome`]; failures become outcomes the
 //! customer can be told about, never panics.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use kiosk_domain::{Menu, Order, OrderEvent, OrderId, OrderState, TableId};
 
@@ -12,14 +12,15 @@ use kiosk_drivers::gpio::service::GpioCommand;
 use tokio::sync::mpsc;
 
 use crate::config::OperatorConfig;
-use crate::payments::{Means, PayResult, with_desk};
+use crate::payment_desk::{Means, PayResult, with_desk};
 use crate::pos::delivery::OutboxHandle;
 use crate::printing::PrintHandle;
+use crate::store_thread::StoreHandle;
 use crate::supervisor::SharedTerminal;
 use kiosk_clock::StoreClock;
 use kiosk_domain::DeviceSetting;
 use kiosk_pos::{AnyPos, PosAdapter, call_staff_with_retry};
-use kiosk_session::flow::{Cue, Effect, JournalLine, Outcome, Payment};
+use kiosk_session::{Cue, Effect, JournalLine, Outcome, Payment};
 use kiosk_store::{Actor, PrintKind, Store, StoreError};
 
 /// How many approvals the operator's journal shows.
@@ -28,7 +29,7 @@ const JOURNAL_ROWS: u32 = 30;
 /// Everything the session's effects touch. Cheap to clone; one per device.
 #[derive(Clone)]
 pub struct Runner {
-    pub store: Arc<Mutex<Store>>,
+    pub store: StoreHandle,
     pub clock: StoreClock,
     pub terminal: Option<SharedTerminal>,
     pub printing: Option<PrintHandle>,
@@ -40,13 +41,14 @@ pub struct Runner {
 }
 
 impl Runner {
-    fn store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
-        f(&mut self.store.lock().expect("store lock"))
+    async fn store<R: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> R + Send + 'static) -> R {
+        self.store.run(f).await
     }
 
-    /// The rounds `table` still owes for, as the store holds them.
+    /// The rounds `table` still owes for, as the store holds them. Blocks (the UI thread).
     pub fn open_tab(&self, table: &TableId) -> Result<Vec<Order>, StoreError> {
-        self.store(|s| s.open_tab(table))
+        let table = table.clone();
+        self.store.run_blocking(move |s| s.open_tab(&table))
     }
 
     pub async fn perform(&self, effect: Effect) -> Option<Outcome> {
@@ -54,14 +56,14 @@ impl Runner {
         match effect {
             Effect::Checkout { order, payment } => Some(self.checkout(order, payment).await),
             Effect::Abandon(id) => {
-                self.abandon(id, now);
+                self.abandon(id, now).await;
                 None
             }
             Effect::SendRound(order) => Some(self.send_round(order).await),
             Effect::PrintReceipt(id) => {
-                Some(Outcome::Printed { ok: self.print(Some(id), PrintKind::Receipt) })
+                Some(Outcome::Printed { ok: self.print(Some(id), PrintKind::Receipt).await })
             }
-            Effect::PrinterTest => Some(Outcome::Printed { ok: self.print(None, PrintKind::TestPage) }),
+            Effect::PrinterTest => Some(Outcome::Printed { ok: self.print(None, PrintKind::TestPage).await }),
             // Focus and speech belong to the screen, which performs them itself.
             Effect::Focus(_) | Effect::Voice { .. } | Effect::Announce(_) | Effect::Silence => None,
             Effect::CallStaff { id, reason, table } => {
@@ -82,7 +84,7 @@ impl Runner {
                 Some(Outcome::PinChecked(ok))
             }
             Effect::SaveSetting(setting) => Some(self.save_setting(setting).await),
-            Effect::LoadJournal => match self.store(|s| s.recent_approvals(JOURNAL_ROWS)) {
+            Effect::LoadJournal => match self.store(|s| s.recent_approvals(JOURNAL_ROWS)).await {
                 Ok(rows) => Some(Outcome::Journal(
                     rows.into_iter()
                         .map(|r| JournalLine {
@@ -99,7 +101,8 @@ impl Runner {
             },
             Effect::CancelApproval(order) => Some(self.cancel_approval(order).await),
             Effect::CloseTab(table) => {
-                Some(match self.store(|s| s.close_tab(&table, Actor::Operator, now)) {
+                let closing = table.clone();
+                Some(match self.store(move |s| s.close_tab(&closing, Actor::Operator, now)).await {
                     Ok(()) => Outcome::TabClosed,
                     Err(e) => Outcome::Failed { what: format!("closing table {}'s tab: {e}", table.0) },
                 })
@@ -114,10 +117,13 @@ impl Runner {
                 None
             }
             Effect::SetSoldOut { item, sold_out } => {
-                let result = self.store(|s| {
-                    s.set_sold_out(&item, sold_out, Actor::Operator, now)?;
-                    s.load_menu()
-                });
+                let marked = item.clone();
+                let result = self
+                    .store(move |s| {
+                        s.set_sold_out(&marked, sold_out, Actor::Operator, now)?;
+                        s.load_menu()
+                    })
+                    .await;
                 match result {
                     Ok(Some(cached)) => Some(Outcome::Menu(Arc::new(cached.menu))),
                     Ok(None) => None,
@@ -129,7 +135,8 @@ impl Runner {
 
     async fn save_setting(&self, setting: DeviceSetting) -> Outcome {
         let now = self.clock.now_ms();
-        if let Err(e) = self.store(|s| s.set_device_setting(&setting, Actor::Operator, now)) {
+        let kept = setting.clone();
+        if let Err(e) = self.store(move |s| s.set_device_setting(&kept, Actor::Operator, now)).await {
             return Outcome::Failed { what: format!("saving the setting {setting:?}: {e}") };
         }
         // The POS hands each table to one device.
@@ -148,9 +155,10 @@ impl Runner {
         let Some(shared) = &self.terminal else {
             return Outcome::ApprovalCancelled { order, ok: false };
         };
-        let now = self.clock.now_ms();
-        let result =
-            with_desk(shared, self.store.clone(), async |desk| desk.cancel_payment(order, now).await).await;
+        let result = with_desk(shared, self.store.clone(), self.clock.clone(), async |desk| {
+            desk.cancel_payment(order).await
+        })
+        .await;
         let ok = match result {
             Some(Ok(ok)) => ok,
             Some(Err(e)) => {
@@ -170,52 +178,55 @@ impl Runner {
         Outcome::ApprovalCancelled { order, ok }
     }
 
-    /// The menu as stored (with sold-out marks).
+    /// The menu as stored (with sold-out marks). Blocks (the UI thread, start-up).
     pub fn menu(&self) -> Result<Option<Menu>, StoreError> {
-        Ok(self.store(|s| s.load_menu())?.map(|c| c.menu))
+        Ok(self.store.run_blocking(|s| s.load_menu())?.map(|c| c.menu))
     }
 
-    fn abandon(&self, id: OrderId, now: i64) {
-        let result = self.store(|s| match s.order_state(id) {
-            Ok(OrderState::Draft | OrderState::PaymentDeclined) => {
-                s.apply_event(id, OrderEvent::Cancel, Actor::Customer, now).map(|_| ())
-            }
-            Ok(_) | Err(StoreError::NoSuchOrder(_)) => Ok(()),
-            Err(e) => Err(e),
-        });
+    async fn abandon(&self, id: OrderId, now: i64) {
+        let result = self
+            .store(move |s| match s.order_state(id) {
+                Ok(OrderState::Draft | OrderState::PaymentDeclined) => {
+                    s.apply_event(id, OrderEvent::Cancel, Actor::Customer, now).map(|_| ())
+                }
+                Ok(_) | Err(StoreError::NoSuchOrder(_)) => Ok(()),
+                Err(e) => Err(e),
+            })
+            .await;
         if let Err(e) = result {
             tracing::error!("cancelling the abandoned draft {id}: {e}");
         }
     }
 
     /// Stores the order once (a retry after a decline reuses it).
-    fn store_draft(&self, order: &mut Order) -> Result<u32, StoreError> {
+    async fn store_draft(&self, mut order: Order) -> Result<u32, StoreError> {
         let now = self.clock.now_ms();
         let day = self.clock.business_day(now);
-        self.store(|s| match s.load_order(order.id)? {
+        self.store(move |s| match s.load_order(order.id)? {
             Some(stored) => Ok(stored.number),
-            None => s.create_order(order, &day, Actor::Customer, now).map(|_| order.number),
+            None => s.create_order(&mut order, &day, Actor::Customer, now).map(|_| order.number),
         })
+        .await
     }
 
-    fn commit(&self, id: OrderId) -> Result<(), StoreError> {
+    async fn commit(&self, id: OrderId) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
-        self.store(|s| s.commit_order(id, &[], Actor::Customer, now))?;
+        self.store(move |s| s.commit_order(id, &[], Actor::Customer, now)).await?;
         if let Some(outbox) = &self.outbox {
             outbox.order_committed();
         }
         Ok(())
     }
 
-    async fn checkout(&self, mut order: Order, payment: Payment) -> Outcome {
+    async fn checkout(&self, order: Order, payment: Payment) -> Outcome {
         let id = order.id;
-        let number = match self.store_draft(&mut order) {
+        let number = match self.store_draft(order).await {
             Ok(n) => n,
             Err(e) => return Outcome::Failed { what: format!("storing order {id}: {e}") },
         };
         let means = match payment {
             Payment::Counter => {
-                return match self.commit(id) {
+                return match self.commit(id).await {
                     Ok(()) => Outcome::Committed { order: id, number },
                     Err(e) => Outcome::Failed { what: format!("committing order {id}: {e}") },
                 };
@@ -226,8 +237,10 @@ impl Runner {
         let Some(shared) = &self.terminal else {
             return Outcome::Declined { order: id, message: "no card terminal".into() };
         };
-        let now = self.clock.now_ms();
-        let paid = with_desk(shared, self.store.clone(), async |desk| desk.pay(id, &means, now).await).await;
+        let paid = with_desk(shared, self.store.clone(), self.clock.clone(), async |desk| {
+            desk.pay(id, &means).await
+        })
+        .await;
         let Some(result) = paid else {
             return Outcome::Declined {
                 order: id,
@@ -235,7 +248,7 @@ impl Runner {
             };
         };
         match result {
-            Ok(PayResult::Approved(_)) => match self.commit(id) {
+            Ok(PayResult::Approved(_)) => match self.commit(id).await {
                 Ok(()) => Outcome::Committed { order: id, number },
                 // The approval is journaled: start-up recovery completes or cancels it.
                 Err(e) => Outcome::Failed { what: format!("committing paid order {id}: {e}") },
@@ -247,12 +260,14 @@ impl Runner {
         }
     }
 
-    async fn send_round(&self, mut order: Order) -> Outcome {
+    async fn send_round(&self, order: Order) -> Outcome {
         let id = order.id;
-        let stored = self
-            .store_draft(&mut order)
-            .and_then(|_| self.commit(id))
-            .and_then(|_| self.store(|s| s.load_order(id))?.ok_or(StoreError::NoSuchOrder(id)));
+        let stored = async {
+            self.store_draft(order).await?;
+            self.commit(id).await?;
+            self.store(move |s| s.load_order(id)).await?.ok_or(StoreError::NoSuchOrder(id))
+        }
+        .await;
         match stored {
             Ok(order) => Outcome::RoundSent(order),
             Err(e) => Outcome::Failed { what: format!("sending round {id}: {e}") },
@@ -260,10 +275,10 @@ impl Runner {
     }
 
     /// Queues a printout; false when there is no printer to print it.
-    fn print(&self, order: Option<OrderId>, kind: PrintKind) -> bool {
+    async fn print(&self, order: Option<OrderId>, kind: PrintKind) -> bool {
         let Some(printing) = &self.printing else { return false };
         let now = self.clock.now_ms();
-        match self.store(|s| s.queue_print(order, kind, Actor::Customer, now)) {
+        match self.store(move |s| s.queue_print(order, kind, Actor::Customer, now)).await {
             Ok(_) => {
                 printing.poke();
                 true

@@ -3,7 +3,9 @@
 //! `gpio-rppal`) and on simulated pins in tests.
 
 use embedded_hal::digital::{InputPin, OutputPin};
-use kiosk_drivers::gpio::service::{GpioHandle, GpioPins, spawn};
+#[cfg(any(feature = "gpio-rppal", test))]
+use kiosk_drivers::gpio::service::spawn;
+use kiosk_drivers::gpio::service::{GpioHandle, GpioPins};
 use kiosk_drivers::gpio::{Input, Output};
 
 use crate::config::{GpioConfig, PinConfig};
@@ -78,25 +80,6 @@ pub fn start_or_report(config: &GpioConfig) -> Option<GpioHandle> {
     })
 }
 
-/// Starts the service on simulated pins (tests, the demo).
-pub fn start_simulated(
-    config: &GpioConfig,
-    pins: &kiosk_drivers::gpio::sim::SimBoard,
-) -> Result<GpioHandle, GpioSetupError> {
-    Ok(spawn(pins_from_config(
-        config,
-        |bcm, pull_up| {
-            // A pulled-up line rests high, as on the board.
-            let pin = pins.pin(bcm);
-            if pull_up {
-                pin.set(true);
-            }
-            Ok::<_, std::convert::Infallible>(pin)
-        },
-        |bcm| Ok::<_, std::convert::Infallible>(pins.pin(bcm)),
-    )?))
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -106,6 +89,25 @@ mod tests {
     use kiosk_drivers::gpio::sim::SimBoard;
 
     use super::*;
+
+    /// Starts the service on simulated pins.
+    fn start_simulated(
+        config: &GpioConfig,
+        pins: &kiosk_drivers::gpio::sim::SimBoard,
+    ) -> Result<GpioHandle, GpioSetupError> {
+        Ok(spawn(pins_from_config(
+            config,
+            |bcm, pull_up| {
+                // A pulled-up line rests high, as on the board.
+                let pin = pins.pin(bcm);
+                if pull_up {
+                    pin.set(true);
+                }
+                Ok::<_, std::convert::Infallible>(pin)
+            },
+            |bcm| Ok::<_, std::convert::Infallible>(pins.pin(bcm)),
+        )?))
+    }
 
     fn config() -> GpioConfig {
         GpioConfig {

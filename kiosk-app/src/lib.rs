@@ -3,17 +3,19 @@
 
 /// The configuration file lives in its own crate so the installer can check it too.
 pub use kiosk_config as config;
+pub mod device;
 pub mod doctor;
 pub mod effects;
 pub mod gpio_setup;
-pub mod payments;
+pub mod payment_desk;
 pub mod pos;
 pub mod printing;
+pub mod profile;
 pub mod provision;
 pub mod screen;
 pub mod service;
-pub mod sim_cli;
 pub mod startup;
+pub mod store_thread;
 pub mod supervisor;
 pub mod systemd;
 pub mod update;

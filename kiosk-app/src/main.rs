@@ -1,4 +1,6 @@
-//! `kiosk`: the firmware's one command. Each subcommand is a thin shell over the library;
+//! `kiosk`: the firmware's one command (run, provision, update, doctor, check-config, menu
+//! import, hash-pin); the demo, `automate` and the simulators are `kiosk-dev`, the store
+//! server `kiosk-pos`. Each subcommand is a thin shell over the library;
 //! errors are reported here with their context. Exit codes: 0 ok, 1 failure, 2 invalid input
 //! (a bad config or menu file), so scripts and installers can tell them apart.
 
@@ -23,17 +25,6 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The demo: a kiosk and a table tablet with simulated devices and an in-process store
-    /// server. Without a display, or with --headless, runs a scripted order and table
-    /// session and writes a PNG of every screen.
-    Demo {
-        /// Run the scripted sessions without a window.
-        #[arg(long)]
-        headless: bool,
-        /// Where the screenshots and printed receipts go.
-        #[arg(long, value_name = "DIR", default_value = "demo-out")]
-        out: PathBuf,
-    },
     /// Run the device service with a configuration file.
     Run {
         #[arg(long, value_name = "FILE")]
@@ -76,16 +67,6 @@ enum Command {
         #[arg(long)]
         no_reboot: bool,
     },
-    /// The customer screen of `kiosk run`, drawn off-screen and driven by commands on
-    /// standard input (press LABEL, wait PAGE, view, labels, shot FILE, frame, quit): for
-    /// end-to-end tests, the chaos test and benchmarks.
-    Automate {
-        #[arg(long, value_name = "FILE")]
-        config: PathBuf,
-        /// The screen in pixels, WIDTHxHEIGHT.
-        #[arg(long, value_name = "WxH", default_value = "800x1280")]
-        size: String,
-    },
     /// Check a configuration file and print every problem with its key and line.
     CheckConfig {
         #[arg(value_name = "FILE")]
@@ -106,26 +87,6 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Run a device simulator (for the demo, tests and installers without hardware).
-    Sim {
-        #[command(subcommand)]
-        device: SimDevice,
-    },
-}
-
-#[derive(Subcommand)]
-enum SimDevice {
-    /// An ESC/POS receipt printer on TCP or a PTY. While it runs, type a condition on
-    /// standard input to change it: paper-out, paper-near-end, paper-in, cover-open,
-    /// cover-close, offline, online, cutter-error, drawer-open, drawer-close; or status.
-    Printer(kiosk_app::sim_cli::PrinterArgs),
-    /// A SMARTRO card payment terminal on a PTY. While it runs, type a fault for the next
-    /// charge on standard input: decline [CODE], abort, drop-ack, corrupt-bcc, stall,
-    /// lose-response, unplug; or card (a card inserted), ledger.
-    Terminal(kiosk_app::sim_cli::TerminalArgs),
-    /// A serial QR/barcode scanner on a PTY: each line of standard input (or of --file) is
-    /// sent as one scan.
-    Scanner(kiosk_app::sim_cli::ScannerArgs),
 }
 
 #[derive(Subcommand)]
@@ -162,12 +123,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
     let result = match cli.command {
-        Command::Demo { headless, out } => {
-            kiosk_app::screen::demo::run(kiosk_app::screen::demo::DemoOptions { headless, out })
-        }
         Command::Run { config, once, headless } => run(&config, once, headless),
         Command::CheckConfig { file } => check_config(&file),
-        Command::Automate { config, size } => automate(&config, &size),
         Command::Update { bundle, key, disk, boot, state, no_reboot } => {
             let options =
                 kiosk_app::update::UpdateOptions { bundle, key, disk, boot, state, reboot: !no_reboot };
@@ -186,9 +143,6 @@ fn main() -> ExitCode {
         }
         Command::HashPin => hash_pin_from_stdin(),
         Command::Doctor { config, json } => doctor(&config, json),
-        Command::Sim { device: SimDevice::Printer(args) } => kiosk_app::sim_cli::run_printer(args),
-        Command::Sim { device: SimDevice::Terminal(args) } => kiosk_app::sim_cli::run_terminal(args),
-        Command::Sim { device: SimDevice::Scanner(args) } => kiosk_app::sim_cli::run_scanner(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -233,16 +187,6 @@ fn check_config(file: &Path) -> Result<()> {
     Ok(())
 }
 
-fn automate(config_path: &Path, size: &str) -> Result<()> {
-    let (w, h) = size
-        .split_once('x')
-        .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
-        .with_context(|| format!("--size {size:?}: use WIDTHxHEIGHT, such as 800x1280"))?;
-    let config = load_config(config_path)?;
-    startup::start(&config).context("starting up")?;
-    kiosk_app::screen::automate::run(&config, w, h)
-}
-
 fn provision(boot: PathBuf, data: PathBuf, scan_timeout: u64) -> Result<()> {
     use kiosk_app::provision::{Outcome, Paths, ProvisionError, apply};
     let paths = Paths { boot, data, scan_timeout: std::time::Duration::from_secs(scan_timeout) };
@@ -274,7 +218,7 @@ fn run(config_path: &Path, once: bool, headless: bool) -> Result<()> {
     // The device build draws to the display itself (linuxkms); other builds, and installers'
     // smoke checks, run the service alone.
     if cfg!(feature = "kms") && !once && !headless {
-        return kiosk_app::screen::device::run_screen(&config);
+        return kiosk_app::screen::run_screen(&config);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(kiosk_app::service::run(config, once))

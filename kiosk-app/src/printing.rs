@@ -5,7 +5,7 @@
 //! watches the printer until it recovers, and prints the job again from the start. When the
 //! printer is gone (unplugged, switched off) it reconnects with capped backoff.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use kiosk_domain::OrderId;
@@ -20,6 +20,8 @@ use tokio::sync::{Notify, watch};
 use crate::config::{Config, Paper, PrinterConfig};
 use kiosk_clock::{StoreClock, unix_now_ms};
 use kiosk_store::{PrintJob, PrintKind, Store, StoreError};
+
+use crate::store_thread::StoreHandle;
 
 /// What the rest of the firmware (supervisor, UI) sees of the printer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,7 +114,7 @@ fn test_page(ctx: &ReceiptContext) -> Receipt {
 }
 
 pub struct PrintService {
-    store: Arc<Mutex<Store>>,
+    store: StoreHandle,
     setup: PrintSetup,
     options: DriverOptions,
     wake: Arc<Notify>,
@@ -143,7 +145,7 @@ const BACKOFF_MIN: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 
 impl PrintService {
-    pub fn new(store: Arc<Mutex<Store>>, setup: PrintSetup) -> (PrintService, PrintHandle) {
+    pub fn new(store: StoreHandle, setup: PrintSetup) -> (PrintService, PrintHandle) {
         let line_rate = match setup.endpoint {
             Endpoint::Serial { baud, .. } => Some(baud),
             Endpoint::Tcp { .. } => None,
@@ -155,8 +157,8 @@ impl PrintService {
         (PrintService { store, setup, options, wake, health }, handle)
     }
 
-    fn store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
-        f(&mut self.store.lock().expect("store lock"))
+    async fn store<T: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> T + Send + 'static) -> T {
+        self.store.run(f).await
     }
 
     /// Runs forever: connect, print what is queued, recover, reconnect.
@@ -203,7 +205,7 @@ impl PrintService {
                 }
                 Err(e) => break e.operator_message(),
             }
-            let pending = match self.store(|s| s.print_pending(20)) {
+            let pending = match self.store(|s| s.print_pending(20)).await {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::error!("print queue: {e}");
@@ -229,12 +231,14 @@ impl PrintService {
     async fn print_all(&self, driver: &mut PrinterDriver<Port>, jobs: &[PrintJob]) -> Option<String> {
         for job in jobs {
             let now = unix_now_ms();
-            let bytes = match self.store(|s| render(s, &self.setup, job, now)) {
+            let (setup, rendered) = (self.setup.clone(), job.clone());
+            let bytes = match self.store(move |s| render(s, &setup, &rendered, now)).await {
                 Ok(bytes) => bytes,
                 Err(e) => {
                     // A job that cannot be rendered never will be: record and drop it.
                     tracing::error!("print job {}: {e}", job.id);
-                    let _ = self.store(|s| s.print_attempted(job.id, Err(&e.to_string()), true, now));
+                    let (id, why) = (job.id, e.to_string());
+                    let _ = self.store(move |s| s.print_attempted(id, Err(&why), true, now)).await;
                     continue;
                 }
             };
@@ -249,14 +253,15 @@ impl PrintService {
                     return Some(e.operator_message());
                 }
             }
-            if let Err(e) = self.store(|s| s.print_started(job.id, unix_now_ms())) {
+            let id = job.id;
+            if let Err(e) = self.store(move |s| s.print_started(id, unix_now_ms())).await {
                 tracing::error!("print job {}: journaling the start: {e}", job.id);
             }
             loop {
                 match driver.print(&bytes).await {
                     Ok(_) => {
                         if let Err(e) =
-                            self.store(|s| s.print_attempted(job.id, Ok(()), false, unix_now_ms()))
+                            self.store(move |s| s.print_attempted(id, Ok(()), false, unix_now_ms())).await
                         {
                             tracing::error!("print job {}: printed, but recording it failed: {e}", job.id);
                         }
@@ -265,16 +270,18 @@ impl PrintService {
                     Err(e @ (PrintError::NotReady(_) | PrintError::Interrupted(_))) => {
                         let message = e.operator_message();
                         tracing::warn!("print job {}: {message}; kept in the queue", job.id);
+                        let why = message.clone();
                         let _ =
-                            self.store(|s| s.print_attempted(job.id, Err(&message), false, unix_now_ms()));
+                            self.store(move |s| s.print_attempted(id, Err(&why), false, unix_now_ms())).await;
                         if let Err(gone) = self.wait_until_ready(driver).await {
                             return Some(gone.operator_message());
                         }
                     }
                     Err(e) => {
                         let message = e.operator_message();
+                        let why = message.clone();
                         let _ =
-                            self.store(|s| s.print_attempted(job.id, Err(&message), false, unix_now_ms()));
+                            self.store(move |s| s.print_attempted(id, Err(&why), false, unix_now_ms())).await;
                         return Some(message);
                     }
                 }

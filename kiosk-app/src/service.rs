@@ -1,42 +1,27 @@
-//! `kiosk run`: the device service. Starts the supervisor (printer, terminal, scanner),
-//! reconciles payments with the terminal before any customer, starts the POS link (outbox,
-//! sync, health reports) and the GPIO service (presence, call button, light, buzzer), and
-//! reports device health and scans as they come. The touch UI takes its state from here.
+//! `kiosk run --headless` (and a build without a screen): the [`Device`] the screen runs,
+//! without the screen. Payments are reconciled before anything else; then device health,
+//! the POS link and scans are reported as they come, the status light follows the kiosk's
+//! mode, and the call button calls staff.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
+use kiosk_clock::StoreClock;
 use kiosk_drivers::gpio::patterns::LightPattern;
 use kiosk_drivers::gpio::service::{GpioCommand, GpioEvent};
+use kiosk_pos::{PosAdapter, StaffReason};
+use kiosk_session::status::{KioskMode, kiosk_mode};
 
 use crate::config::Config;
-use crate::payments::with_desk;
-use crate::pos::{self, PosLink};
-use crate::supervisor::{SharedTerminal, Supervisor, kiosk_mode};
-use kiosk_clock::StoreClock;
-use kiosk_pos::{AnyPos, PosAdapter, StaffReason};
-use kiosk_store::Store;
-
-/// How long start-up waits for the terminal before leaving reconciliation to later.
-const TERMINAL_WAIT: Duration = Duration::from_secs(5);
+use crate::device::Device;
+use crate::profile::peripherals;
 
 pub async fn run(config: Config, once: bool) -> Result<()> {
-    let store = Store::open(config.database_path()).context("opening the store")?;
-    let store = Arc::new(Mutex::new(store));
     let clock = StoreClock::new(&config.time_zone);
-    let mut sup = Supervisor::start(&config, store.clone());
-
-    reconcile_at_start(sup.terminal.clone(), store.clone(), &clock, !once).await;
-    let pos = match AnyPos::from_config(&config.pos) {
-        Ok(pos) => pos,
-        Err(e) => {
-            tracing::error!("POS link not started: {e}; orders stay queued on this device");
-            None
-        }
-    };
+    let config_for_start = config.clone();
+    let mut device = tokio::task::spawn_blocking(move || Device::start(&config_for_start, clock)).await??;
+    device.reconcile(!once).await;
     if once {
-        if let Some(pos) = &pos {
+        if let Some(link) = &device.link {
+            let pos = &link.pos;
             match pos.health().await {
                 Ok(h) => tracing::info!(
                     "POS {}: {} (store {})",
@@ -49,49 +34,47 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
         }
         return Ok(());
     }
-    let link: Option<PosLink> = pos.map(|pos| pos::start(pos, store.clone()));
-    if let Some(link) = &link {
-        tokio::spawn(pos::report_health(link.pos.clone(), config.clone(), sup.health.clone()));
-    }
-    let mut gpio = crate::gpio_setup::start_or_report(&config.devices.gpio);
-    let mut pos_view = link.as_ref().map(|l| l.view.clone());
 
     tracing::info!("running (stop with Ctrl-C or SIGTERM)");
     crate::systemd::ready();
     let mut alive = tokio::time::interval(crate::systemd::heartbeat());
     let mut trial = crate::update::TrialCommit::at_start();
-    let mut health = sup.health.clone();
-    let mut scans = sup.scans.take();
+    let peripherals = peripherals(&config);
+    let feeds = &mut device.feeds;
+    let mut health = feeds.health.take();
+    let mut pos_view = feeds.pos.take();
+    let mut scans = feeds.scans.take();
+    let mut gpio = feeds.gpio.take();
     let mut last_mode = None;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         tokio::select! {
-            changed = health.changed() => {
+            changed = async { match health.as_mut() { Some(h) => h.changed().await, None => std::future::pending().await } } => {
                 if changed.is_err() {
                     return Ok(());
                 }
-                let map = health.borrow_and_update().clone();
-                for (device, h) in &map {
-                    tracing::info!("{device}: {:?} ({})", h.state, h.reason);
+                let map = health.as_mut().map(|h| h.borrow_and_update().clone()).unwrap_or_default();
+                for (name, h) in &map {
+                    tracing::info!("{name}: {:?} ({})", h.state, h.reason);
                 }
-                let mode = kiosk_mode(&config, &map);
+                let mode = kiosk_mode(&peripherals, &map);
                 if last_mode.as_ref() != Some(&mode) {
-                    let normal = mode == crate::supervisor::KioskMode::Normal;
+                    let normal = mode == KioskMode::Normal;
                     if normal {
-                        tracing::info!("kiosk mode: {mode:?}");
+                        tracing::info!("kiosk mode: {}", mode.describe());
                     } else {
-                        tracing::warn!("kiosk mode: {mode:?}");
+                        tracing::warn!("kiosk mode: {}", mode.describe());
                     }
-                    if let Some(g) = &gpio {
+                    if let Some(g) = &device.gpio {
                         let pattern = if normal { LightPattern::Idle } else { LightPattern::Fault };
-                        let _ = g.commands.send(GpioCommand::Light(pattern));
+                        let _ = g.send(GpioCommand::Light(pattern));
                     }
                     last_mode = Some(mode);
                 }
             }
-            event = async { match gpio.as_mut() { Some(g) => g.events.recv().await, None => std::future::pending().await } } => {
+            event = async { match gpio.as_mut() { Some(g) => g.recv().await, None => std::future::pending().await } } => {
                 match event {
-                    Some(GpioEvent::CallStaffPressed) => call_staff(&config, link.as_ref()),
+                    Some(GpioEvent::CallStaffPressed) => call_staff(&device),
                     Some(event) => tracing::info!("gpio: {event:?}"),
                     None => gpio = None,
                 }
@@ -129,61 +112,14 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
 }
 
 /// The call button: staff come to this table (or kiosk). Sent in the background.
-fn call_staff(config: &Config, link: Option<&PosLink>) {
-    let Some(link) = link else {
+fn call_staff(device: &Device) {
+    let Some(link) = &device.link else {
         tracing::warn!("call button pressed, but no POS is configured to call staff through");
         return;
     };
-    let (pos, table) = (link.pos.clone(), config.table_number.clone());
+    let (pos, table) = (link.pos.clone(), device.config.table_number.clone());
     tokio::spawn(async move {
         kiosk_pos::call_staff_with_retry(&pos, uuid::Uuid::new_v4(), table.as_deref(), StaffReason::Help)
             .await
     });
-}
-
-/// Reconciles payments with the terminal before any customer: waits up to [`TERMINAL_WAIT`]
-/// for it, then (when `keep_trying`) goes on in the background. An order left ambiguous
-/// meanwhile cannot be charged again, since its lifecycle holds it.
-pub async fn reconcile_at_start(
-    terminal: Option<SharedTerminal>,
-    store: Arc<Mutex<Store>>,
-    clock: &StoreClock,
-    keep_trying: bool,
-) {
-    let Some(terminal) = terminal else { return };
-    if reconcile(&terminal, store.clone(), clock).await {
-        return;
-    }
-    if !keep_trying {
-        tracing::warn!("the terminal did not answer: payments are not reconciled yet");
-        return;
-    }
-    let clock = clock.clone();
-    tokio::spawn(async move {
-        while !reconcile(&terminal, store.clone(), &clock).await {
-            tokio::time::sleep(TERMINAL_WAIT).await;
-        }
-    });
-}
-
-/// Start-up payment recovery through the supervisor's terminal connection. True when done.
-async fn reconcile(terminal: &SharedTerminal, store: Arc<Mutex<Store>>, clock: &StoreClock) -> bool {
-    let deadline = tokio::time::Instant::now() + TERMINAL_WAIT;
-    loop {
-        match with_desk(terminal, store.clone(), async |desk| desk.recover(clock.now_ms()).await).await {
-            Some(Ok(report)) => {
-                tracing::info!("payments reconciled: {report:?}");
-                return report.still_unknown == 0;
-            }
-            Some(Err(e)) => {
-                tracing::error!("payment recovery: {e}");
-                return false;
-            }
-            None => {}
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }

@@ -1,11 +1,10 @@
 //! The device supervisor: one task per configured device, each keeping its device connected
 //! (reconnecting with capped backoff after an unplug: EOF and EIO both mean gone) and
 //! publishing its health — ok, degraded, missing or fault, with the reason and since when — on
-//! one watch channel for the UI and the POS link. [`kiosk_mode`] turns that into what the
-//! kiosk can offer.
+//! one watch channel for the UI and the POS link. What the kiosk can offer with that health
+//! is the session's rule (`kiosk_session::status`).
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use kiosk_drivers::payment::PaymentTerminal;
@@ -16,38 +15,12 @@ use kiosk_drivers::scanner::{FramingOptions, ScanEvent, Suffix as FramingSuffix}
 use kiosk_drivers::transport::{Endpoint, Port};
 use tokio::sync::{mpsc, watch};
 
-use crate::config::{Config, ScannerConfig, Suffix, WhenDown};
+use crate::config::{Config, ScannerConfig, Suffix};
 use crate::printing::{PrintHandle, PrintService, PrintSetup, PrinterHealth};
+use crate::store_thread::StoreHandle;
 use kiosk_clock::unix_now_ms;
-use kiosk_store::Store;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    Ok,
-    /// Works, but needs attention soon.
-    Degraded,
-    /// Not there.
-    Missing,
-    /// There, not working.
-    Fault,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceHealth {
-    pub state: State,
-    pub reason: String,
-    /// Unix milliseconds when the state last changed.
-    pub since_ms: i64,
-}
-
-impl DeviceHealth {
-    pub fn usable(&self) -> bool {
-        matches!(self.state, State::Ok | State::Degraded)
-    }
-}
-
-/// Health by device name: "printer", "terminal", "scanner".
-pub type HealthMap = BTreeMap<&'static str, DeviceHealth>;
+pub use kiosk_session::status::{DeviceHealth, HealthMap, HealthState};
 
 /// The terminal connection the supervisor keeps alive; payments borrow it.
 pub type SharedTerminal = Arc<tokio::sync::Mutex<Option<SmartroTerminal<Port>>>>;
@@ -60,7 +33,12 @@ pub struct Supervisor {
 }
 
 /// Records a device's state; `since` moves only when the state changes.
-fn publish(tx: &watch::Sender<HealthMap>, device: &'static str, state: State, reason: impl Into<String>) {
+fn publish(
+    tx: &watch::Sender<HealthMap>,
+    device: &'static str,
+    state: HealthState,
+    reason: impl Into<String>,
+) {
     let reason = reason.into();
     tx.send_if_modified(|map| match map.get_mut(device) {
         Some(h) if h.state == state && h.reason == reason => false,
@@ -80,13 +58,13 @@ const RETRY_EVERY: Duration = Duration::from_millis(250);
 
 impl Supervisor {
     /// Starts a task per configured device (on the current tokio runtime).
-    pub fn start(config: &Config, store: Arc<Mutex<Store>>) -> Supervisor {
+    pub fn start(config: &Config, store: StoreHandle) -> Supervisor {
         let (tx, health) = watch::channel(HealthMap::new());
         let tx = Arc::new(tx);
         let mut sup = Supervisor { health, scans: None, terminal: None, printing: None };
 
         if let Some(printer) = &config.devices.printer {
-            publish(&tx, "printer", State::Missing, "connecting");
+            publish(&tx, "printer", HealthState::Missing, "connecting");
             let (service, handle) = PrintService::new(store, PrintSetup::from_config(config, printer));
             let mut printer_health = handle.health();
             let tx = tx.clone();
@@ -95,13 +73,15 @@ impl Supervisor {
                 loop {
                     let h = printer_health.borrow_and_update().clone();
                     let (state, reason) = match h {
-                        PrinterHealth::Connecting => (State::Missing, "connecting".to_owned()),
-                        PrinterHealth::Disconnected { reason } => (State::Missing, reason),
+                        PrinterHealth::Connecting => (HealthState::Missing, "connecting".to_owned()),
+                        PrinterHealth::Disconnected { reason } => (HealthState::Missing, reason),
                         PrinterHealth::Online(s) => match s.state() {
-                            PrinterState::Ready => (State::Ok, "ready".to_owned()),
-                            PrinterState::PaperNearEnd => (State::Degraded, "paper near its end".to_owned()),
+                            PrinterState::Ready => (HealthState::Ok, "ready".to_owned()),
+                            PrinterState::PaperNearEnd => {
+                                (HealthState::Degraded, "paper near its end".to_owned())
+                            }
                             other => (
-                                State::Fault,
+                                HealthState::Fault,
                                 kiosk_drivers::printer::driver::state_message(other).to_owned(),
                             ),
                         },
@@ -116,7 +96,7 @@ impl Supervisor {
         }
 
         if let Some(terminal) = &config.devices.terminal {
-            publish(&tx, "terminal", State::Missing, "connecting");
+            publish(&tx, "terminal", HealthState::Missing, "connecting");
             let shared: SharedTerminal = Arc::new(tokio::sync::Mutex::new(None));
             tokio::spawn(watch_terminal(terminal.link.clone(), shared.clone(), tx.clone()));
             sup.terminal = Some(shared);
@@ -136,24 +116,24 @@ async fn watch_terminal(endpoint: Endpoint, shared: SharedTerminal, tx: Arc<watc
             if guard.is_none() {
                 match Port::open(&endpoint, Duration::from_secs(1)).await {
                     Ok(link) => *guard = Some(SmartroTerminal::new(link, "")),
-                    Err(e) => publish(&tx, "terminal", State::Missing, format!("{endpoint}: {e}")),
+                    Err(e) => publish(&tx, "terminal", HealthState::Missing, format!("{endpoint}: {e}")),
                 }
             }
             if let Some(t) = guard.as_mut() {
                 match tokio::time::timeout(Duration::from_secs(2), t.check()).await {
                     Ok(Ok(info)) if info.ready => {
-                        publish(&tx, "terminal", State::Ok, format!("ready ({})", info.version))
+                        publish(&tx, "terminal", HealthState::Ok, format!("ready ({})", info.version))
                     }
                     Ok(Ok(info)) => {
-                        publish(&tx, "terminal", State::Fault, format!("not ready: {}", info.detail))
+                        publish(&tx, "terminal", HealthState::Fault, format!("not ready: {}", info.detail))
                     }
                     Ok(Err(e)) => {
                         *guard = None;
-                        publish(&tx, "terminal", State::Missing, e.to_string());
+                        publish(&tx, "terminal", HealthState::Missing, e.to_string());
                     }
                     Err(_) => {
                         *guard = None;
-                        publish(&tx, "terminal", State::Missing, "does not answer");
+                        publish(&tx, "terminal", HealthState::Missing, "does not answer");
                     }
                 }
             }
@@ -168,7 +148,7 @@ pub fn start_scanner(
     scanner: &ScannerConfig,
     tx: Arc<watch::Sender<HealthMap>>,
 ) -> mpsc::Receiver<ScanEvent> {
-    publish(&tx, "scanner", State::Missing, "connecting");
+    publish(&tx, "scanner", HealthState::Missing, "connecting");
     let options = FramingOptions {
         suffix: match scanner.suffix {
             Suffix::Cr => FramingSuffix::Cr,
@@ -194,7 +174,7 @@ async fn watch_scanner(
     loop {
         match Port::open(&endpoint, Duration::from_secs(1)).await {
             Ok(link) => {
-                publish(&tx, "scanner", State::Ok, "connected");
+                publish(&tx, "scanner", HealthState::Ok, "connected");
                 let mut reader = ScannerReader::new(link, options.clone());
                 loop {
                     match reader.next().await {
@@ -207,92 +187,14 @@ async fn watch_scanner(
                             }
                         }
                         Err(e) => {
-                            publish(&tx, "scanner", State::Missing, format!("gone: {e}"));
+                            publish(&tx, "scanner", HealthState::Missing, format!("gone: {e}"));
                             break;
                         }
                     }
                 }
             }
-            Err(e) => publish(&tx, "scanner", State::Missing, format!("{endpoint}: {e}")),
+            Err(e) => publish(&tx, "scanner", HealthState::Missing, format!("{endpoint}: {e}")),
         }
         tokio::time::sleep(RETRY_EVERY).await;
-    }
-}
-
-/// What the kiosk can offer, given its devices.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KioskMode {
-    Normal,
-    /// "Card payment unavailable — pay at the counter."
-    PayAtCounterOnly,
-    /// Orders are taken; the order number is shown on screen instead of printed.
-    NoPrinting,
-    /// "Out of service", with the device to blame.
-    OutOfService {
-        device: &'static str,
-    },
-}
-
-/// The mode a required device's `when_down` chooses while it is down; the most restrictive
-/// wins. Optional devices never change the mode.
-pub fn kiosk_mode(config: &Config, health: &HealthMap) -> KioskMode {
-    let down = |device: &str| health.get(device).is_none_or(|h| !h.usable());
-    let mut modes = Vec::new();
-    if let Some(p) = config.devices.printer.as_ref().filter(|p| p.required && down("printer")) {
-        modes.push(match p.when_down {
-            WhenDown::NoPrinting => KioskMode::NoPrinting,
-            _ => KioskMode::OutOfService { device: "printer" },
-        });
-    }
-    if let Some(t) = config.devices.terminal.as_ref().filter(|t| t.required && down("terminal")) {
-        modes.push(match t.when_down {
-            WhenDown::PayAtCounter => KioskMode::PayAtCounterOnly,
-            _ => KioskMode::OutOfService { device: "terminal" },
-        });
-    }
-    modes.into_iter().max_by_key(|m| matches!(m, KioskMode::OutOfService { .. })).unwrap_or(KioskMode::Normal)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn health(printer: State, terminal: State) -> HealthMap {
-        let h = |state| DeviceHealth { state, reason: String::new(), since_ms: 0 };
-        HealthMap::from([("printer", h(printer)), ("terminal", h(terminal))])
-    }
-
-    #[test]
-    fn when_down_chooses_the_mode() {
-        let text = include_str!("../data/kiosk.example.toml");
-        let config = Config::parse(text).unwrap();
-        assert_eq!(kiosk_mode(&config, &health(State::Ok, State::Ok)), KioskMode::Normal);
-        assert_eq!(
-            kiosk_mode(&config, &health(State::Fault, State::Ok)),
-            KioskMode::Normal,
-            "the printer is optional"
-        );
-        assert_eq!(kiosk_mode(&config, &health(State::Ok, State::Missing)), KioskMode::PayAtCounterOnly);
-        let strict = Config::parse(
-            &text
-                .replace("when_down = \"pay-at-counter\"", "when_down = \"out-of-service\"")
-                .replace("required = false                    # without it", "required = true  # without it")
-                .replace(
-                    "when_down = \"out-of-service\"        # if required",
-                    "when_down = \"no-printing\"  # if required",
-                ),
-        )
-        .unwrap();
-        assert_eq!(kiosk_mode(&strict, &health(State::Missing, State::Ok)), KioskMode::NoPrinting);
-        assert_eq!(
-            kiosk_mode(&strict, &health(State::Missing, State::Missing)),
-            KioskMode::OutOfService { device: "terminal" },
-            "the most restrictive wins"
-        );
-        assert_eq!(
-            kiosk_mode(&strict, &health(State::Degraded, State::Ok)),
-            KioskMode::Normal,
-            "paper low still prints"
-        );
     }
 }

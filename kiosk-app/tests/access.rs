@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kiosk_app::config::Config;
-use kiosk_app::screen::device;
+use kiosk_app::device;
 use kiosk_app::screen::photos::Photos;
 use kiosk_app::screen::shell::Shell;
 use kiosk_domain::Menu;
@@ -92,6 +92,7 @@ fn wait_for(shell: &Shell, what: &str, ok: impl Fn(&View) -> bool) {
 impl Rig {
     fn key(&self, key: Key) {
         self.keys.send(key).unwrap();
+        assert!(self.shell.wait_input(Duration::from_secs(5)), "the key reached the screen");
         settle(&self.shell);
         self.note_page();
     }

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kiosk_app::payments::{COMPLETE_WINDOW_MS, Means, PayResult, PaymentDesk};
+use kiosk_app::payment_desk::{COMPLETE_WINDOW_MS, Means, PayResult, PaymentDesk};
+use kiosk_app::store_thread::StoreHandle;
+use kiosk_clock::{ManualTime, StoreClock, TimeSource};
 use kiosk_domain::*;
 use kiosk_drivers::payment::smartro::client::SmartroTerminal;
 use kiosk_drivers::transport::{Endpoint, FlowControl, Port};
@@ -19,16 +20,18 @@ mod common;
 struct Rig {
     dir: tempfile::TempDir,
     sim: TerminalSim,
-    store: Arc<Mutex<Store>>,
+    store: StoreHandle,
     menu: Menu,
+    /// The device's clocks, set by the test: a wall clock step or a reboot on demand.
+    time: ManualTime,
 }
 
 fn rig_with(options: TerminalSimOptions) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let sim = spawn_pty(&dir.path().join("ttyTERMINAL"), options).unwrap();
-    let store = Arc::new(Mutex::new(Store::open(dir.path().join("kiosk.db")).unwrap()));
+    let store = StoreHandle::spawn(Store::open(dir.path().join("kiosk.db")).unwrap());
     let menu = serde_json::from_str(include_str!("../data/menu.example.json")).unwrap();
-    Rig { dir, sim, store, menu }
+    Rig { dir, sim, store, menu, time: ManualTime::new(60_000, 1_000) }
 }
 
 fn rig() -> Rig {
@@ -44,27 +47,38 @@ impl Rig {
             Endpoint::Serial { path: self.sim.link.clone(), baud: 115_200, flow_control: FlowControl::None };
         let link = Port::open(&endpoint, Duration::from_secs(2)).await.unwrap();
         let terminal = SmartroTerminal::new(link, "SIM00001").with_charge_timeout(Duration::from_millis(600));
-        PaymentDesk::new(self.store.clone(), terminal)
+        let clock = StoreClock::with_source("Asia/Seoul", std::sync::Arc::new(self.time.clone()));
+        PaymentDesk::new(self.store.clone(), terminal, clock)
     }
 
     fn order(&self, colas: u32, now_ms: i64) -> OrderId {
         let mut o = common::cola_order(&self.menu, colas, Settlement::Prepaid, now_ms);
-        self.store.lock().unwrap().create_order(&mut o, "2026-11-22", Actor::Customer, now_ms).unwrap();
-        o.id
+        let id = o.id;
+        self.with(move |s| s.create_order(&mut o, "2026-11-22", Actor::Customer, now_ms)).unwrap();
+        id
     }
 
     fn state(&self, id: OrderId) -> OrderState {
-        self.store.lock().unwrap().order_state(id).unwrap()
+        self.with(move |s| s.order_state(id)).unwrap()
+    }
+
+    /// A look at the store from the test (on a thread of its own: tests are async).
+    fn with<R: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> R + Send + 'static) -> R {
+        let store = self.store.clone();
+        std::thread::spawn(move || store.run_blocking(f)).join().unwrap()
     }
 
     /// The journal and the terminal's ledger agree: the approvals standing at the terminal
     /// are exactly those standing in our journal, at most one per order, and every one of
     /// them belongs to an order that is paid (approved or committed).
     fn assert_agreement(&self) {
-        let store = self.store.lock().unwrap();
+        let ledger = self.sim.handle.standing_approvals();
+        self.with(move |store| Self::agree(store, ledger));
+    }
+
+    fn agree(store: &mut Store, ledger: Vec<(String, u64)>) {
         assert!(store.open_payments().unwrap().is_empty(), "no step left open");
-        let at_terminal: BTreeSet<String> =
-            self.sim.handle.standing_approvals().into_iter().map(|a| a.0).collect();
+        let at_terminal: BTreeSet<String> = ledger.into_iter().map(|a| a.0).collect();
         let mut ours = BTreeSet::new();
         let all: Vec<OrderState> = OrderState::ALL.to_vec();
         for id in store.orders_in(&all).unwrap() {
@@ -100,7 +114,7 @@ async fn every_fault_ends_with_a_consistent_journal() {
         if let Some(f) = fault {
             rig.sim.handle.push_fault(f);
         }
-        let result = desk.pay(id, &Means::Card, 2_000).await.unwrap();
+        let result = desk.pay(id, &Means::Card).await.unwrap();
         assert_eq!(rig.state(id), expected, "{fault:?}: {result:?}");
         match (fault, &result) {
             (Some(Fault::Decline(code)), PayResult::Declined { code: c, .. }) => assert_eq!(c, code),
@@ -114,10 +128,10 @@ async fn every_fault_ends_with_a_consistent_journal() {
     // a wallet barcode, not stored anywhere
     let id = rig.order(2, 3_000);
     assert!(matches!(
-        desk.pay(id, &Means::Barcode("281006020000123456".into()), 4_000).await.unwrap(),
+        desk.pay(id, &Means::Barcode("281006020000123456".into())).await.unwrap(),
         PayResult::Approved(_)
     ));
-    let journal = rig.store.lock().unwrap().payments_of(id).unwrap();
+    let journal = rig.with(move |s| s.payments_of(id)).unwrap();
     assert!(journal.iter().all(|e| !e.request_json.contains("2810060200")), "the barcode is not journaled");
     rig.assert_agreement();
 }
@@ -128,10 +142,10 @@ async fn an_unplugged_terminal_holds_the_order_and_recovery_completes_it() {
     let mut desk = rig.desk().await;
     let id = rig.order(2, 1_000);
     rig.sim.handle.push_fault(Fault::UnplugAfterApproval);
-    assert_eq!(desk.pay(id, &Means::Card, 2_000).await.unwrap(), PayResult::Unresolved);
+    assert_eq!(desk.pay(id, &Means::Card).await.unwrap(), PayResult::Unresolved);
     assert_eq!(rig.state(id), OrderState::PaymentUnknown);
     // never charged again while its fate is unknown
-    let again = desk.pay(id, &Means::Card, 2_500).await;
+    let again = desk.pay(id, &Means::Card).await;
     assert!(matches!(again, Err(StoreError::Order(OrderError::Transition(_)))), "{again:?}");
     assert_eq!(rig.sim.handle.standing_approvals().len(), 1);
     drop(desk);
@@ -139,14 +153,10 @@ async fn an_unplugged_terminal_holds_the_order_and_recovery_completes_it() {
     // the terminal is back; start-up recovery asks it and completes the fresh approval
     tokio::time::sleep(Duration::from_millis(800)).await;
     let mut desk = rig.desk().await;
-    let report = desk.recover(3_000).await.unwrap();
+    let report = desk.recover().await.unwrap();
     assert_eq!((report.resolved_approved, report.completed.as_slice()), (1, &[id][..]), "{report:?}");
     assert_eq!(rig.state(id), OrderState::Committed);
-    assert_eq!(
-        rig.store.lock().unwrap().print_pending(10).unwrap().len(),
-        3,
-        "receipt, kitchen ticket, slip"
-    );
+    assert_eq!(rig.with(|s| s.print_pending(10)).unwrap().len(), 3, "receipt, kitchen ticket, slip");
     rig.assert_agreement();
 }
 
@@ -157,12 +167,13 @@ async fn the_recovery_rule_completes_fresh_approvals_and_cancels_old_ones() {
     // two orders approved, then the kiosk "crashed" before committing either
     let fresh = rig.order(1, 0);
     let old = rig.order(3, 0);
-    assert!(matches!(desk.pay(old, &Means::Card, 1_000).await.unwrap(), PayResult::Approved(_)));
-    let later = 1_000 + COMPLETE_WINDOW_MS + 60_000;
-    assert!(matches!(desk.pay(fresh, &Means::Card, later - 60_000).await.unwrap(), PayResult::Approved(_)));
+    assert!(matches!(desk.pay(old, &Means::Card).await.unwrap(), PayResult::Approved(_)));
+    rig.time.advance(COMPLETE_WINDOW_MS);
+    assert!(matches!(desk.pay(fresh, &Means::Card).await.unwrap(), PayResult::Approved(_)));
+    rig.time.advance(60_000);
     // and a draft that was never paid
     let abandoned = rig.order(1, 0);
-    let report = desk.recover(later).await.unwrap();
+    let report = desk.recover().await.unwrap();
     assert_eq!(report.completed, vec![fresh]);
     assert_eq!(report.cancelled, vec![old]);
     assert_eq!(rig.state(fresh), OrderState::Committed);
@@ -170,9 +181,10 @@ async fn the_recovery_rule_completes_fresh_approvals_and_cancels_old_ones() {
     assert_eq!(rig.state(abandoned), OrderState::Cancelled);
     assert_eq!(rig.sim.handle.standing_approvals().len(), 1);
     rig.assert_agreement();
-    assert_eq!(rig.store.lock().unwrap().refunds_pending_count().unwrap(), 0, "the POS never had `old`");
+    assert_eq!(rig.with(|s| s.refunds_pending_count()).unwrap(), 0, "the POS never had `old`");
     // a second recovery changes nothing
-    let again = desk.recover(later + 1).await.unwrap();
+    rig.time.advance(1);
+    let again = desk.recover().await.unwrap();
     assert_eq!(again, Default::default());
 }
 
@@ -195,7 +207,7 @@ fn pan_like_runs(bytes: &[u8]) -> Vec<String> {
 }
 
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl std::io::Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -232,17 +244,16 @@ async fn no_card_number_reaches_the_database_or_the_logs() {
         if let Some(f) = fault {
             rig.sim.handle.push_fault(f);
         }
-        desk.pay(id, &Means::Card, 10 + i as i64).await.unwrap();
+        desk.pay(id, &Means::Card).await.unwrap();
     }
-    desk.recover(100).await.unwrap();
-    let first = rig.store.lock().unwrap().orders_in(&OrderState::ALL).unwrap()[0];
-    let masked = rig.store.lock().unwrap().payments_of(first).unwrap();
+    desk.recover().await.unwrap();
+    let first = rig.with(|s| s.orders_in(&OrderState::ALL)).unwrap()[0];
+    let masked = rig.with(move |s| s.payments_of(first)).unwrap();
     assert!(masked.iter().any(|e| matches!(&e.outcome, Some(PaymentOutcome::Approved(a)) if a.card_masked.as_deref() == Some("411111******1111"))));
     drop(desk);
     // Every text value stored, in every table (read through SQLite, so the WAL counts too).
-    let mut found = Vec::new();
-    {
-        let store = rig.store.lock().unwrap();
+    let found = rig.with(|store| {
+        let mut found = Vec::new();
         let c = store.connection();
         let tables: Vec<String> = c
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -265,7 +276,9 @@ async fn no_card_number_reaches_the_database_or_the_logs() {
                 }
             }
         }
-    }
+        found
+    });
+    let mut found = found;
     drop(rig.store);
     // and the full number nowhere in the files, in any form
     for file in ["kiosk.db", "kiosk.db-wal"] {
@@ -278,4 +291,51 @@ async fn no_card_number_reaches_the_database_or_the_logs() {
     found.extend(pan_like_runs(&logs.0.lock().unwrap()).into_iter().map(|run| format!("log: {run}")));
     assert!(found.is_empty(), "PAN-like numbers stored or logged: {found:?}");
     assert!(!logs.0.lock().unwrap().is_empty(), "the logs were captured");
+}
+
+/// The recovery rule measures an approval's age on the monotonic clock within a boot: a wall
+/// clock stepped three hours either way (NTP after a boot at the image's build time) neither
+/// completes an old approval nor cancels a fresh one. Across a reboot it trusts the wall
+/// clock only once it is synchronised; until then the order is held, unless this boot's
+/// uptime alone proves the window has passed.
+#[tokio::test]
+async fn a_wall_clock_step_or_a_reboot_never_decides_an_approval() {
+    const HOURS_3: i64 = 3 * 3_600_000;
+    let rig = rig();
+    let mut desk = rig.desk().await;
+    // fresh by the monotonic clock, though the wall clock jumped three hours ahead
+    let a = rig.order(1, 0);
+    assert!(matches!(desk.pay(a, &Means::Card).await.unwrap(), PayResult::Approved(_)));
+    rig.time.advance(30_000);
+    rig.time.step_wall(HOURS_3);
+    let report = desk.recover().await.unwrap();
+    assert_eq!(report.completed, vec![a], "{report:?}");
+
+    // eleven minutes old by the monotonic clock, though the wall clock went back three hours
+    let b = rig.order(2, 0);
+    assert!(matches!(desk.pay(b, &Means::Card).await.unwrap(), PayResult::Approved(_)));
+    rig.time.advance(11 * 60_000);
+    rig.time.step_wall(-HOURS_3);
+    let report = desk.recover().await.unwrap();
+    assert_eq!(report.cancelled, vec![b], "{report:?}");
+
+    // a reboot with the clock back at the image's build time: held until NTP sets it
+    let c = rig.order(3, 0);
+    assert!(matches!(desk.pay(c, &Means::Card).await.unwrap(), PayResult::Approved(_)));
+    let approved_at = rig.time.wall_ms();
+    rig.time.reboot(20_000, 1_000, false);
+    let report = desk.recover().await.unwrap();
+    assert_eq!((report.age_unknown, report.settled()), (1, false), "{report:?}");
+    assert_eq!(rig.state(c), OrderState::PaymentApproved, "held, never charged again");
+    rig.time.set_wall(approved_at + 2 * 60_000, true);
+    let report = desk.recover().await.unwrap();
+    assert_eq!(report.completed, vec![c], "two minutes old by the synchronised clock: {report:?}");
+
+    // a reboot that has itself lasted longer than the window: too old whatever the clock says
+    let d = rig.order(4, 0);
+    assert!(matches!(desk.pay(d, &Means::Card).await.unwrap(), PayResult::Approved(_)));
+    rig.time.reboot(COMPLETE_WINDOW_MS + 1_000, 1_000, false);
+    let report = desk.recover().await.unwrap();
+    assert_eq!(report.cancelled, vec![d], "{report:?}");
+    rig.assert_agreement();
 }

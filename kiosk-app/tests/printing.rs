@@ -1,10 +1,10 @@
 //! The print service end to end: store queue → driver → simulated printer.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kiosk_app::config::Config;
 use kiosk_app::printing::{PrintService, PrintSetup, PrinterHealth};
+use kiosk_app::store_thread::StoreHandle;
 use kiosk_domain::*;
 use kiosk_drivers::printer::status::PrinterState;
 use kiosk_drivers::transport::{Endpoint, FlowControl};
@@ -67,7 +67,7 @@ async fn paper_out_keeps_the_job_queued_and_it_prints_once_after() {
     let sim = spawn_pty(&link, SimOptions { baud: Some(9600), ..SimOptions::default() }).unwrap();
     let mut reports = sim.handle.subscribe();
     let (store, _) = store_with_a_paid_order(&dir.path().join("kiosk.db"), Lang::Ko);
-    let store = Arc::new(Mutex::new(store));
+    let store = StoreHandle::spawn(store);
     let (service, handle) = PrintService::new(
         store.clone(),
         setup(Endpoint::Serial { path: link, baud: 9600, flow_control: FlowControl::None }),
@@ -88,7 +88,7 @@ async fn paper_out_keeps_the_job_queued_and_it_prints_once_after() {
     .unwrap();
     println!("paper out visible to the UI after {:?}", out_at.elapsed());
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let pending = store.lock().unwrap().print_pending(10).unwrap();
+    let pending = store.run(|s| s.print_pending(10)).await.unwrap();
     assert_eq!(pending.len(), 2, "both jobs still queued");
     assert!(pending[0].attempts >= 1, "the receipt was attempted: {pending:?}");
 
@@ -119,7 +119,7 @@ async fn paper_out_keeps_the_job_queued_and_it_prints_once_after() {
         .await
         .is_err()
     );
-    assert!(store.lock().unwrap().print_pending(10).unwrap().is_empty());
+    assert!(store.run(|s| s.print_pending(10)).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -130,7 +130,7 @@ async fn the_service_waits_for_a_printer_that_is_not_there_yet_and_prints_in_eng
     let address = format!("127.0.0.1:{port}");
     let (store, _) = store_with_a_paid_order(&dir.path().join("kiosk.db"), Lang::En);
     let (service, handle) =
-        PrintService::new(Arc::new(Mutex::new(store)), setup(Endpoint::Tcp { address: address.clone() }));
+        PrintService::new(StoreHandle::spawn(store), setup(Endpoint::Tcp { address: address.clone() }));
     tokio::spawn(service.run());
     let mut health = handle.health();
     tokio::time::timeout(
@@ -170,7 +170,7 @@ async fn an_unplugged_printer_is_reconnected_and_the_queue_resumes() {
         store.print_attempted(job.id, Ok(()), false, 0).unwrap();
     }
     store.queue_print(None, PrintKind::TestPage, Actor::Operator, 0).unwrap();
-    let store = Arc::new(Mutex::new(store));
+    let store = StoreHandle::spawn(store);
     let mut reports = sim.handle.subscribe();
     let (service, handle) =
         PrintService::new(store.clone(), setup(Endpoint::Tcp { address: address.clone() }));
@@ -197,7 +197,7 @@ async fn an_unplugged_printer_is_reconnected_and_the_queue_resumes() {
     .await
     .expect("the loss is noticed")
     .unwrap();
-    store.lock().unwrap().queue_print(None, PrintKind::TestPage, Actor::Operator, 1).unwrap();
+    store.run(|s| s.queue_print(None, PrintKind::TestPage, Actor::Operator, 1)).await.unwrap();
     handle.poke();
 
     // plug it back in on the same port
@@ -215,7 +215,7 @@ async fn an_unplugged_printer_is_reconnected_and_the_queue_resumes() {
     assert!(second.contains("Printer test"));
     // recorded once the printer's GS r reply confirms it
     let deadline = Instant::now() + Duration::from_secs(3);
-    while !store.lock().unwrap().print_pending(10).unwrap().is_empty() {
+    while !store.run(|s| s.print_pending(10)).await.unwrap().is_empty() {
         assert!(Instant::now() < deadline, "the printed job left the queue");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

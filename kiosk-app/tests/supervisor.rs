@@ -1,10 +1,12 @@
 //! The device supervisor while each simulated device is unplugged and plugged back in.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kiosk_app::config::Config;
-use kiosk_app::supervisor::{HealthMap, KioskMode, State, Supervisor, kiosk_mode};
+use kiosk_app::profile::peripherals;
+use kiosk_app::store_thread::StoreHandle;
+use kiosk_app::supervisor::Supervisor;
+use kiosk_session::status::{HealthMap, HealthState as State, KioskMode, kiosk_mode};
 use kiosk_sim::printer::server::{SimOptions, spawn_pty as spawn_printer};
 use kiosk_sim::scanner::{ScannerSim, ScannerSimOptions};
 use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
@@ -47,13 +49,13 @@ async fn each_device_goes_ok_missing_ok_within_two_seconds() {
         .replace("/dev/ttyUSB1", t.to_str().unwrap())
         .replace("/dev/ttyACM0", s.to_str().unwrap());
     let config = Config::parse(&text).unwrap();
-    let store = Arc::new(Mutex::new(Store::open(dir.path().join("kiosk.db")).unwrap()));
+    let store = StoreHandle::spawn(Store::open(dir.path().join("kiosk.db")).unwrap());
     let sup = Supervisor::start(&config, store);
     let mut health = sup.health.clone();
     for device in ["printer", "terminal", "scanner"] {
         wait_for(&mut health, device, State::Ok, Duration::from_secs(5)).await;
     }
-    assert_eq!(kiosk_mode(&config, &health.borrow()), KioskMode::Normal);
+    assert_eq!(kiosk_mode(&peripherals(&config), &health.borrow()), KioskMode::Normal);
 
     let mut report = Vec::new();
     for device in ["printer", "terminal", "scanner"] {
@@ -66,7 +68,7 @@ async fn each_device_goes_ok_missing_ok_within_two_seconds() {
         let to_missing = wait_for(&mut health, device, State::Missing, Duration::from_secs(2)).await;
         if device == "terminal" {
             // a required terminal down: pay at the counter
-            assert_eq!(kiosk_mode(&config, &health.borrow()), KioskMode::PayAtCounterOnly);
+            assert_eq!(kiosk_mode(&peripherals(&config), &health.borrow()), KioskMode::PayAtCounterOnly);
         }
         if device == "scanner" {
             tokio::time::sleep(AWAY.saturating_sub(unplugged_at.elapsed())).await;
@@ -78,7 +80,7 @@ async fn each_device_goes_ok_missing_ok_within_two_seconds() {
         report.push(format!("{device}: missing after {to_missing:.2?}, ok {to_ok:.2?} after replug"));
     }
     println!("supervisor: {}", report.join("; "));
-    assert_eq!(kiosk_mode(&config, &health.borrow()), KioskMode::Normal);
+    assert_eq!(kiosk_mode(&peripherals(&config), &health.borrow()), KioskMode::Normal);
     let since = health.borrow()["printer"].since_ms;
     assert!(since > 0);
 }

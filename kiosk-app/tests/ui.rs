@@ -3,12 +3,12 @@
 //! key regions of the screen. One test function: Slint allows one platform per process.
 
 use std::rc::Rc;
-use std::sync::Arc;
 
 use kiosk_app::config::Config;
-use kiosk_app::screen::device;
+use kiosk_app::device;
 use kiosk_app::screen::photos::Photos;
 use kiosk_app::screen::shell::Shell;
+use kiosk_app::store_thread::StoreHandle;
 use kiosk_domain::{Menu, OrderState};
 use kiosk_session::Page;
 use kiosk_store::{Actor, Store};
@@ -18,11 +18,7 @@ mod common;
 
 const DEMO_MENU: &str = include_str!("../data/demo-menu.json");
 
-fn shell_with(
-    config: &Config,
-    menu: &Menu,
-    runtime: &tokio::runtime::Runtime,
-) -> (Rc<Shell>, Arc<std::sync::Mutex<Store>>) {
+fn shell_with(config: &Config, menu: &Menu, runtime: &tokio::runtime::Runtime) -> (Rc<Shell>, StoreHandle) {
     std::fs::create_dir_all(&config.data_dir).unwrap();
     Store::open(config.database_path()).unwrap().save_menu(menu, "test", Actor::System, 0).unwrap();
     let device = device::start(config).unwrap();
@@ -144,15 +140,15 @@ fn kiosk_order_by_label_then_bad_menus_keep_their_layout() {
         height >= 70,
         "the order number is drawn {height} px tall in the accent colour; a customer across the room must read it"
     );
-    {
-        let store = store.lock().unwrap();
+    let (orders, order, pending) = store.run_blocking(|store| {
         let orders = store.orders_in(&[OrderState::Committed]).unwrap();
-        assert_eq!(orders.len(), 1);
         let order = store.load_order(orders[0]).unwrap().unwrap();
-        assert_eq!(order.number.to_string(), number);
-        assert_eq!(order.total().0, 7_600);
-        assert_eq!(store.outbox_pending_count().unwrap(), 1, "committed and queued for the POS together");
-    }
+        (orders.len(), order, store.outbox_pending_count().unwrap())
+    });
+    assert_eq!(orders, 1);
+    assert_eq!(order.number.to_string(), number);
+    assert_eq!(order.total().0, 7_600);
+    assert_eq!(pending, 1, "committed and queued for the POS together");
     press(&shell, &ko("Done"));
     assert_eq!(shell.view().page, Page::Attract);
     drop(shell);

@@ -25,7 +25,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use kiosk_app::screen::{demo::DEMO_MENU, pictures};
+use kiosk_dev::{demo::DEMO_MENU, pictures};
 use kiosk_domain::{Lang, Menu, Money};
 use kiosk_session::words;
 
@@ -616,14 +616,16 @@ fn main() {
     std::fs::create_dir_all(&shots).unwrap();
 
     // What the comparison needs, said plainly when missing.
-    let kiosk = target_dir().join("release/kiosk");
+    let kiosk = target_dir().join("release/kiosk-dev");
     let chromium = std::env::var("KIOSK_BENCH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let node_modules = root.join(".tools/npm/node_modules");
     let mut missing = Vec::new();
     let automate = Command::new(&kiosk).args(["automate", "--help"]).output();
     if !automate.is_ok_and(|o| o.status.success()) {
-        missing
-            .push(format!("{} with `kiosk automate` (cargo build --release -p kiosk-app)", kiosk.display()));
+        missing.push(format!(
+            "{} with `kiosk-dev automate` (cargo build --release -p kiosk-dev)",
+            kiosk.display()
+        ));
     }
     if !Path::new(&chromium).exists() {
         missing.push(format!("{chromium} (apt-get install chromium)"));

@@ -26,9 +26,14 @@ fn main() {
         let server = TestServer::start(None).await;
         let dir = tempfile::tempdir().unwrap();
         let store = shared(Store::open(dir.path().join("kiosk.db")).unwrap());
-        for n in 0..BACKLOG {
-            commit_order(&mut store.lock().unwrap(), &menu, n, n as i64);
-        }
+        let backlog = menu.clone();
+        store
+            .run(move |s| {
+                for n in 0..BACKLOG {
+                    commit_order(s, &backlog, n, n as i64);
+                }
+            })
+            .await;
         let link = Arc::new(server.client(&server.device_token));
         let (worker, handle) = OutboxWorker::new(store.clone(), link, Backoff::default());
         let started = Instant::now();
@@ -49,8 +54,9 @@ fn main() {
         let mut latencies = Vec::with_capacity(LATENCY_SAMPLES);
         for n in 0..LATENCY_SAMPLES {
             let before = view.borrow().delivered_total;
-            commit_order(&mut store.lock().unwrap(), &menu, n as u32, 0);
+            let one = menu.clone();
             let t = Instant::now();
+            store.run(move |s| commit_order(s, &one, n as u32, 0)).await;
             handle.order_committed();
             while view.borrow_and_update().delivered_total == before {
                 view.changed().await.unwrap();

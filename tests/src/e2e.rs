@@ -28,12 +28,13 @@ use kiosk_store_server::{ServeOptions, ServerHandle};
 
 use crate::fault_proxy::{FaultProxy, resends};
 
-/// The `kiosk` binary of this build (cargo builds it for the workspace's tests).
+/// The `kiosk-dev` binary of this build (cargo builds it for the workspace's tests): its
+/// `automate` is the device's real screen, started as `kiosk run` starts it.
 pub fn kiosk_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
-    let kiosk = dir.join("kiosk");
-    assert!(kiosk.exists(), "{} is missing: run `cargo build -p kiosk-app` first", kiosk.display());
+    let kiosk = dir.join("kiosk-dev");
+    assert!(kiosk.exists(), "{} is missing: run `cargo build -p kiosk-dev` first", kiosk.display());
     kiosk
 }
 

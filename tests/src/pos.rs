@@ -2,8 +2,8 @@
 //! and committed orders in a device store.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
+use kiosk_app::store_thread::StoreHandle;
 use kiosk_domain::{Cart, Menu, Order, OrderId, OrderKind, Selection, Service, Settlement, TableId};
 use kiosk_link::http::Timeouts;
 use kiosk_pos::link_client::KioskLinkClient;
@@ -92,6 +92,20 @@ fn commit(
     order
 }
 
-pub fn shared(store: Store) -> Arc<Mutex<Store>> {
-    Arc::new(Mutex::new(store))
+/// The store on its thread, as the firmware runs it.
+pub fn shared(store: Store) -> StoreHandle {
+    StoreHandle::spawn(store)
+}
+
+/// A test's synchronous look at the store thread's store, from anywhere (an async test's
+/// closures included): the call waits on a thread of its own, never on the runtime's.
+pub trait WithStore {
+    fn with<R: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> R + Send + 'static) -> R;
+}
+
+impl WithStore for StoreHandle {
+    fn with<R: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> R + Send + 'static) -> R {
+        let handle = self.clone();
+        std::thread::spawn(move || handle.run_blocking(f)).join().expect("the store call panicked")
+    }
 }

@@ -10,7 +10,7 @@ use kiosk_link::wire::{OrderStatus, PROTOCOL, StaffReason};
 use kiosk_pos::{MenuFetch, PosAdapter, PosError};
 use kiosk_store::{OutboxStatus, Store};
 use kiosk_tests::example_menu;
-use kiosk_tests::pos::{TestServer, commit_order, commit_round, shared};
+use kiosk_tests::pos::{TestServer, WithStore, commit_order, commit_round, shared};
 
 async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
@@ -125,7 +125,7 @@ async fn sold_out_and_ready_reach_the_device_within_two_seconds() {
     let took =
         wait_for("sold out", Duration::from_secs(2), || view.borrow().sold_out.contains("fries")).await;
     println!("sold-out mark reached the device in {} ms", took.as_millis());
-    let cached = store.lock().unwrap().load_menu().unwrap().unwrap();
+    let cached = store.with(|s| s.load_menu()).unwrap().unwrap();
     assert!(cached.menu.items.iter().find(|i| i.id == ItemId("fries".into())).unwrap().sold_out);
 
     // Through the admin endpoint the other way round.
@@ -134,12 +134,15 @@ async fn sold_out_and_ready_reach_the_device_within_two_seconds() {
     wait_for("back on sale", Duration::from_secs(2), || !view.borrow().sold_out.contains("fries")).await;
 
     // An order sent, then marked ready at the store.
-    let order = commit_order(&mut store.lock().unwrap(), &example_menu(), 2, 1_000);
+    let order = store.with(|s| commit_order(s, &example_menu(), 2, 1_000));
     let (worker, handle) = OutboxWorker::new(store.clone(), link.clone(), Backoff::default());
     let outbox = tokio::spawn(worker.run());
     handle.order_committed();
     wait_for("delivered", Duration::from_secs(5), || {
-        matches!(store.lock().unwrap().outbox_status(order.id).unwrap(), Some(OutboxStatus::Delivered { .. }))
+        matches!(
+            store.with(move |s| s.outbox_status(order.id)).unwrap(),
+            Some(OutboxStatus::Delivered { .. })
+        )
     })
     .await;
     server.db().set_order_status(&order.id.to_string(), OrderStatus::Ready).unwrap();
@@ -147,7 +150,7 @@ async fn sold_out_and_ready_reach_the_device_within_two_seconds() {
         view.borrow().order_status.get(&order.id.to_string()) == Some(&OrderStatus::Ready)
     })
     .await;
-    assert_eq!(store.lock().unwrap().order_state(order.id).unwrap(), OrderState::Ready);
+    assert_eq!(store.with(move |s| s.order_state(order.id)).unwrap(), OrderState::Ready);
     task.abort();
     outbox.abort();
     server.handle.stop().await;
@@ -166,13 +169,14 @@ async fn a_table_paid_at_the_counter_closes_the_tablets_tab_even_while_it_was_of
     let (worker, outbox) = OutboxWorker::new(store.clone(), link.clone(), Backoff::default());
     let outbox_task = tokio::spawn(worker.run());
     let rounds: Vec<_> =
-        (1..=2).map(|r| commit_round(&mut store.lock().unwrap(), &example_menu(), "7", r, 1_000)).collect();
+        (1..=2).map(|r| store.with(move |s| commit_round(s, &example_menu(), "7", r, 1_000))).collect();
     outbox.order_committed();
     wait_for("both rounds at the store", Duration::from_secs(5), || {
-        store.lock().unwrap().outbox_pending_count().unwrap() == 0
+        store.with(|s| s.outbox_pending_count()).unwrap() == 0
     })
     .await;
-    assert_eq!(store.lock().unwrap().open_tab(&seven).unwrap().len(), 2);
+    let seven_ = seven.clone();
+    assert_eq!(store.with(move |s| s.open_tab(&seven_)).unwrap().len(), 2);
 
     // The tablet is switched off; staff take payment at the counter; it comes back.
     task.abort();
@@ -189,21 +193,24 @@ async fn a_table_paid_at_the_counter_closes_the_tablets_tab_even_while_it_was_of
     wait_for("settled", Duration::from_secs(5), || view.borrow().tabs_settled == 1).await;
     assert!(view.borrow().store_open, "the resumed stream asked the POS's hello for the store's state");
     assert!(
-        store.lock().unwrap().open_tab(&seven).unwrap().is_empty(),
+        {
+            let seven = seven.clone();
+            store.with(move |s| s.open_tab(&seven)).unwrap().is_empty()
+        },
         "the tab closed from where it left off"
     );
 
     // The next guests' round stays open until they pay, through the admin endpoint this time.
-    let next = commit_round(&mut store.lock().unwrap(), &example_menu(), "7", 1, 2_000);
+    let next = store.with(|s| commit_round(s, &example_menu(), "7", 1, 2_000));
     outbox.order_committed();
     wait_for("the next round at the store", Duration::from_secs(5), || {
-        store.lock().unwrap().outbox_pending_count().unwrap() == 0
+        store.with(|s| s.outbox_pending_count()).unwrap() == 0
     })
     .await;
     let answer = admin_post(&server, "/admin/v1/tables/7/settle", "").await;
     assert!(answer.starts_with("HTTP/1.1 200") && answer.contains(&next.id.to_string()), "{answer}");
     wait_for("settled again", Duration::from_secs(2), || view.borrow().tabs_settled == 2).await;
-    assert!(store.lock().unwrap().open_tab(&seven).unwrap().is_empty());
+    assert!(store.with(move |s| s.open_tab(&seven)).unwrap().is_empty());
     let answer = admin_post(&server, "/admin/v1/tables/7/settle", "").await;
     assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
     task.abort();
@@ -227,9 +234,8 @@ async fn a_refund_reaches_the_store_once_after_its_order() {
     let mut order =
         Order::from_cart(OrderId(uuid::Uuid::new_v4()), 0, kind, Settlement::Prepaid, &cart, &menu, 1)
             .unwrap();
-    {
+    let order = store.with(move |s| {
         // Paid and committed; then the operator reverses the approval before the POS has it.
-        let mut s = store.lock().unwrap();
         s.create_order(&mut order, "2026-11-23", Actor::Customer, 1).unwrap();
         let j = s.begin_payment(order.id, PaymentOp::Approve, order.total(), "{}", 2).unwrap();
         let approved = PaymentOutcome::Approved(Approval::card("30012345", "261123101500", order.total()));
@@ -237,12 +243,13 @@ async fn a_refund_reaches_the_store_once_after_its_order() {
         s.commit_order(order.id, &[], Actor::System, 4).unwrap();
         let c = s.begin_payment(order.id, PaymentOp::Cancel, order.total(), "{}", 5).unwrap();
         s.finish_payment(c, &PaymentOutcome::Reversed { approval_no: "30012345".into() }, 6).unwrap();
-    }
+        order
+    });
     let (worker, outbox) = OutboxWorker::new(store.clone(), link.clone(), Backoff::default());
     let task = tokio::spawn(worker.run());
     outbox.order_committed();
     wait_for("the refund delivered", Duration::from_secs(5), || {
-        store.lock().unwrap().refunds_pending_count().unwrap() == 0
+        store.with(|s| s.refunds_pending_count()).unwrap() == 0
     })
     .await;
     let at_store = server.db().orders(0, 10).unwrap();
@@ -252,10 +259,13 @@ async fn a_refund_reaches_the_store_once_after_its_order() {
     // Another order, refunded by hand: a re-send (after an ambiguous attempt) counts once;
     // the same id with another amount, more than the order's total, or an order the store
     // never had are refused for good.
-    let second = commit_order(&mut store.lock().unwrap(), &menu, 1, 8);
+    let second = {
+        let menu = menu.clone();
+        store.with(move |s| commit_order(s, &menu, 1, 8))
+    };
     outbox.order_committed();
     wait_for("the second order delivered", Duration::from_secs(5), || {
-        store.lock().unwrap().outbox_pending_count().unwrap() == 0
+        store.with(|s| s.outbox_pending_count()).unwrap() == 0
     })
     .await;
     let mut refund = Refund {
@@ -480,10 +490,10 @@ async fn a_malformed_pos_reply_keeps_the_order_queued_and_a_bad_menu_keeps_the_l
         .unwrap(),
     );
     let store = shared(Store::open_in_memory().unwrap());
-    let order = commit_order(&mut store.lock().unwrap(), &example_menu(), 1, 1_000);
+    let order = store.with(|s| commit_order(s, &example_menu(), 1, 1_000));
     let (worker, _handle) = OutboxWorker::new(store.clone(), link.clone(), Backoff::default());
     worker.pass().await.unwrap();
-    let status = store.lock().unwrap().outbox_status(order.id).unwrap();
+    let status = store.with(move |s| s.outbox_status(order.id)).unwrap();
     assert!(
         matches!(&status, Some(OutboxStatus::Queued { attempts: 1, last_error: Some(e) }) if e.contains("cannot read")),
         "{status:?}"
@@ -511,12 +521,9 @@ async fn a_malformed_pos_reply_keeps_the_order_queued_and_a_bad_menu_keeps_the_l
         )
         .unwrap(),
     );
-    store.lock().unwrap().save_menu(&example_menu(), "file", kiosk_store::Actor::Operator, 0).unwrap();
+    store.with(|s| s.save_menu(&example_menu(), "file", kiosk_store::Actor::Operator, 0)).unwrap();
     let (sync, _view) = PosSync::new(store.clone(), link, None);
     let err = sync.refresh_menu().await.unwrap_err();
     assert!(err.to_string().contains("last good menu stays"), "{err}");
-    assert_eq!(
-        store.lock().unwrap().menu_version().unwrap().as_deref(),
-        Some(example_menu().version.as_str())
-    );
+    assert_eq!(store.with(|s| s.menu_version()).unwrap().as_deref(), Some(example_menu().version.as_str()));
 }

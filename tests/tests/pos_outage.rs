@@ -15,7 +15,7 @@ use kiosk_pos::link_client::KioskLinkClient;
 use kiosk_store::Store;
 use kiosk_tests::example_menu;
 use kiosk_tests::fault_proxy::{FaultProxy, Faults, resends};
-use kiosk_tests::pos::{TestServer, commit_order, shared};
+use kiosk_tests::pos::{TestServer, WithStore, commit_order, shared};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_outage_then_a_faulty_lan_delivers_every_order_once_in_commit_order() {
@@ -43,13 +43,14 @@ async fn a_long_outage_then_a_faulty_lan_delivers_every_order_once_in_commit_ord
     let started = Instant::now();
     let mut committed = Vec::with_capacity(backlog as usize);
     for n in 0..backlog {
-        let order = commit_order(&mut store.lock().unwrap(), &menu, n, 1_000 + n as i64);
+        let menu = menu.clone();
+        let order = store.with(move |s| commit_order(s, &menu, n, 1_000 + n as i64));
         committed.push(order.id.to_string());
         handle.order_committed();
     }
     let took_orders = started.elapsed();
     assert_eq!(
-        store.lock().unwrap().outbox_pending_count().unwrap(),
+        store.with(|s| s.outbox_pending_count()).unwrap(),
         backlog as u64,
         "nothing delivered while down"
     );
@@ -111,12 +112,11 @@ async fn a_long_outage_then_a_faulty_lan_delivers_every_order_once_in_commit_ord
     let sent: std::collections::BTreeSet<&str> =
         attempts.iter().filter_map(|a| a.key.strip_prefix("order ")).collect();
     assert_eq!(sent.len(), backlog as usize, "the proxy saw every order");
-    {
-        let store = store.lock().unwrap();
+    store.with(|store| {
         assert_eq!(store.outbox_pending_count().unwrap(), 0);
         assert!(store.outbox_set_aside_list().unwrap().is_empty(), "nothing refused");
         assert!(store.orders_in(&[OrderState::Committed, OrderState::SentToPos]).unwrap().is_empty());
-    }
+    });
     println!(
         "outage: {backlog} orders taken in {:.1} s while the POS was down; drained in {:.1} s through faults ({}); \
          the device re-sent {} times, each after a fault; the server saw {duplicates} copies of orders it already had \

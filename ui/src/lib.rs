@@ -7,8 +7,10 @@
 
 slint::include_modules!();
 
+#[cfg(feature = "testing")]
 pub mod audit;
 pub mod focus;
+#[cfg(feature = "testing")]
 pub mod headless;
 
 /// Switches every `@tr` string (accessible labels included) to `lang` ("ko" or "en").

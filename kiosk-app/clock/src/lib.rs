@@ -1,5 +1,17 @@
-//! Wall-clock time for the store: the domain never reads a clock, so this is where "now",
-//! the store's local time and the business day come from.
+//! The one place the firmware and the store server read the clocks.
+//!
+//! - The **wall clock** (Unix milliseconds) is for display, receipts and the business day
+//!   only. A Raspberry Pi has no real-time clock: it boots at the image's build time, and
+//!   NTP may step it by hours once the network is up.
+//! - The **monotonic clock** (milliseconds since boot, `CLOCK_BOOTTIME`) measures every
+//!   duration: timers, timeouts, and how long ago a payment step was journaled. With the
+//!   boot's identity it tells whether two readings can be compared at all.
+//!
+//! [`TimeSource`] is the seam: [`SystemTime`] on a device, [`ManualTime`] in tests, which
+//! step the wall clock by hours to prove nothing depends on it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
@@ -9,24 +21,174 @@ use kiosk_domain::{LocalTime, TimeOfDay, Weekday};
 /// previous day's numbering and takings, as at a late-night restaurant.
 pub const BUSINESS_DAY_STARTS_AT_HOUR: i8 = 4;
 
-/// Now, in Unix milliseconds (the store's timestamps).
+/// Now, in Unix milliseconds by the wall clock (the store's timestamps).
 pub fn unix_now_ms() -> i64 {
     Timestamp::now().as_millisecond()
 }
 
+/// Where the time comes from.
+pub trait TimeSource: Send + Sync + 'static {
+    /// Milliseconds since this boot (monotonic: never stepped).
+    fn mono_ms(&self) -> i64;
+    /// Unix milliseconds by the wall clock.
+    fn wall_ms(&self) -> i64;
+    /// This boot's identity: monotonic readings compare only within one boot.
+    fn boot_id(&self) -> String;
+    /// The wall clock is synchronised (NTP has set it since boot): only then can wall
+    /// readings of two boots be compared.
+    fn wall_synced(&self) -> bool;
+}
+
+pub use kiosk_domain::Stamp;
+
+/// The system's clocks: `CLOCK_BOOTTIME`, the wall clock, the kernel's boot id and its
+/// synchronisation flag.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemTime;
+
+impl TimeSource for SystemTime {
+    fn mono_ms(&self) -> i64 {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime writes one timespec we own; CLOCK_BOOTTIME exists on Linux.
+        let ok = unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) } == 0;
+        // time_t and c_long are 32 bits on armv7: the casts widen there.
+        #[allow(clippy::unnecessary_cast)]
+        let ms = ts.tv_sec as i64 * 1000 + ts.tv_nsec as i64 / 1_000_000;
+        if ok { ms } else { 0 }
+    }
+
+    fn wall_ms(&self) -> i64 {
+        unix_now_ms()
+    }
+
+    fn boot_id(&self) -> String {
+        std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
+    }
+
+    fn wall_synced(&self) -> bool {
+        let mut tx: libc::timex = unsafe { std::mem::zeroed() };
+        // SAFETY: adjtimex with modes 0 only reads the kernel's time state into `tx`.
+        let state = unsafe { libc::adjtimex(&mut tx) };
+        state >= 0 && state != libc::TIME_ERROR && tx.status & libc::STA_UNSYNC == 0
+    }
+}
+
+/// Clocks a test sets by hand: the wall clock can be stepped without the monotonic one
+/// moving, and a reboot (a new boot id, the monotonic clock from zero) simulated.
 #[derive(Debug, Clone)]
+pub struct ManualTime(Arc<ManualState>);
+
+#[derive(Debug)]
+struct ManualState {
+    mono: AtomicI64,
+    wall: AtomicI64,
+    boot: AtomicI64,
+    synced: AtomicBool,
+}
+
+impl ManualTime {
+    pub fn new(mono_ms: i64, wall_ms: i64) -> ManualTime {
+        ManualTime(Arc::new(ManualState {
+            mono: AtomicI64::new(mono_ms),
+            wall: AtomicI64::new(wall_ms),
+            boot: AtomicI64::new(1),
+            synced: AtomicBool::new(true),
+        }))
+    }
+
+    /// Time passes: both clocks move.
+    pub fn advance(&self, ms: i64) {
+        self.0.mono.fetch_add(ms, Ordering::SeqCst);
+        self.0.wall.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    /// The wall clock is stepped (NTP, a hand-set clock); the monotonic clock is not.
+    pub fn step_wall(&self, ms: i64) {
+        self.0.wall.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    /// A reboot: a new boot, the monotonic clock from `uptime_ms`, the wall clock at
+    /// `wall_ms`, `synced` or not (without a real-time clock it restarts wherever the image
+    /// left it, until NTP sets it).
+    pub fn reboot(&self, uptime_ms: i64, wall_ms: i64, synced: bool) {
+        self.0.boot.fetch_add(1, Ordering::SeqCst);
+        self.0.mono.store(uptime_ms, Ordering::SeqCst);
+        self.0.wall.store(wall_ms, Ordering::SeqCst);
+        self.0.synced.store(synced, Ordering::SeqCst);
+    }
+
+    /// NTP sets the wall clock.
+    pub fn set_wall(&self, wall_ms: i64, synced: bool) {
+        self.0.wall.store(wall_ms, Ordering::SeqCst);
+        self.0.synced.store(synced, Ordering::SeqCst);
+    }
+
+    pub fn set_synced(&self, synced: bool) {
+        self.0.synced.store(synced, Ordering::SeqCst);
+    }
+}
+
+impl TimeSource for ManualTime {
+    fn mono_ms(&self) -> i64 {
+        self.0.mono.load(Ordering::SeqCst)
+    }
+
+    fn wall_ms(&self) -> i64 {
+        self.0.wall.load(Ordering::SeqCst)
+    }
+
+    fn boot_id(&self) -> String {
+        format!("manual-boot-{}", self.0.boot.load(Ordering::SeqCst))
+    }
+
+    fn wall_synced(&self) -> bool {
+        self.0.synced.load(Ordering::SeqCst)
+    }
+}
+
+/// The store's clocks: its time zone, and where the time comes from.
+#[derive(Clone)]
 pub struct StoreClock {
     tz: TimeZone,
+    source: Arc<dyn TimeSource>,
+}
+
+impl std::fmt::Debug for StoreClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreClock").field("tz", &self.tz).finish_non_exhaustive()
+    }
 }
 
 impl StoreClock {
     /// `time_zone` was checked by the configuration; an unknown name falls back to UTC.
     pub fn new(time_zone: &str) -> StoreClock {
-        StoreClock { tz: TimeZone::get(time_zone).unwrap_or(TimeZone::UTC) }
+        StoreClock::with_source(time_zone, Arc::new(SystemTime))
     }
 
+    pub fn with_source(time_zone: &str, source: Arc<dyn TimeSource>) -> StoreClock {
+        StoreClock { tz: TimeZone::get(time_zone).unwrap_or(TimeZone::UTC), source }
+    }
+
+    /// The wall clock, Unix milliseconds: for timestamps shown or printed, never durations.
     pub fn now_ms(&self) -> i64 {
-        unix_now_ms()
+        self.source.wall_ms()
+    }
+
+    /// The monotonic clock, milliseconds since boot: for every duration.
+    pub fn mono_ms(&self) -> i64 {
+        self.source.mono_ms()
+    }
+
+    /// Every clock at once.
+    pub fn stamp(&self) -> Stamp {
+        Stamp {
+            mono_ms: self.source.mono_ms(),
+            wall_ms: self.source.wall_ms(),
+            boot_id: self.source.boot_id(),
+            wall_synced: self.source.wall_synced(),
+        }
     }
 
     fn zoned(&self, at_ms: i64) -> Zoned {
@@ -72,6 +234,30 @@ mod tests {
 
     // 2026-11-22 16:30 UTC is 2026-11-23 01:30 in Seoul (UTC+9), a Monday.
     const AT: i64 = 1_795_365_000_000;
+
+    #[test]
+    fn readings_compare_within_a_boot_or_when_both_walls_are_synchronised() {
+        let time = ManualTime::new(60_000, AT);
+        let clock = StoreClock::with_source("Asia/Seoul", Arc::new(time.clone()));
+        let journaled = clock.stamp();
+        time.advance(5_000);
+        time.step_wall(3 * 3_600_000);
+        assert_eq!(clock.stamp().since(&journaled), Some(5_000), "a wall step changes no duration");
+        // after a reboot the monotonic clock restarts: only synchronised walls compare
+        time.reboot(20_000, AT + 7_000, true);
+        assert_eq!(clock.stamp().since(&journaled), Some(7_000));
+        time.set_synced(false);
+        assert_eq!(clock.stamp().since(&journaled), None);
+    }
+
+    #[test]
+    fn the_system_clocks_read() {
+        let s = SystemTime;
+        let (a, b) = (s.mono_ms(), s.mono_ms());
+        assert!(a > 0 && b >= a, "CLOCK_BOOTTIME counts up from boot");
+        assert_eq!(s.boot_id().len(), 36, "the kernel's boot id is a UUID");
+        assert!(s.wall_ms() > 1_700_000_000_000);
+    }
 
     #[test]
     fn local_time_and_business_day_follow_the_store_zone() {

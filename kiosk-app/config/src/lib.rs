@@ -117,15 +117,7 @@ pub enum Paper {
 }
 
 /// What the kiosk does while a required device is down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WhenDown {
-    /// Stop taking orders: "out of service".
-    OutOfService,
-    /// Terminal down: take orders, paid at the counter.
-    PayAtCounter,
-    /// Printer down: take orders, show the order number on screen instead of a slip.
-    NoPrinting,
-}
+pub use kiosk_domain::WhenDown;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrinterConfig {

@@ -14,6 +14,7 @@ pub mod schedule;
 pub mod settings;
 pub mod staff;
 pub mod text;
+pub mod time;
 
 pub use cart::{Cart, CartError, CartLimits, Choices, LinePart, Pick, PricedLine, Selection, Totals};
 pub use lifecycle::{OrderEvent, OrderState, TransitionError};
@@ -25,6 +26,7 @@ pub use money::{Currency, Money, MoneyStyle, Overflow, VatRate, VatSplit};
 pub use order::{Order, OrderError, OrderId, OrderKind, Service, Settlement, Tab, TableId, next_state};
 pub use payment::{Approval, PaymentMethod, PaymentOp, PaymentOutcome, Refund, Wallet};
 pub use schedule::{LocalTime, TimeOfDay, Weekday, Window};
-pub use settings::{DeviceSetting, ReceiptPolicy};
+pub use settings::{DeviceSetting, ReceiptPolicy, WhenDown};
 pub use staff::StaffReason;
 pub use text::{Lang, Text};
+pub use time::Stamp;

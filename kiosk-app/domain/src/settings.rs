@@ -21,3 +21,14 @@ pub enum ReceiptPolicy {
     Ask,
     Never,
 }
+
+/// What the device does while a required peripheral is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenDown {
+    /// Stop taking orders: "out of service".
+    OutOfService,
+    /// Terminal down: take orders, paid at the counter.
+    PayAtCounter,
+    /// Printer down: take orders, show the order number on screen instead of a slip.
+    NoPrinting,
+}

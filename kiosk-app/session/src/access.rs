@@ -6,8 +6,11 @@
 
 use kiosk_drivers::keypad::Key;
 
-use super::flow::{Effect, Flow, Intent, Now, Page};
-use super::words;
+use crate::flow::Flow;
+use crate::messages::{Effect, Intent, Now};
+use crate::settings::MAX_VOLUME;
+use crate::stage::Page;
+use crate::words;
 
 /// Speech rate bounds and step, words per minute (espeak-ng's scale).
 pub const RATE_WPM: (u16, u16, u16) = (100, 320, 30);
@@ -26,7 +29,7 @@ pub struct Access {
     /// Every control within the lower part of a portrait screen.
     pub low_reach: bool,
     pub rate_wpm: u16,
-    /// The speech volume, 0 to [`super::flow::MAX_VOLUME`].
+    /// The speech volume, 0 to [`MAX_VOLUME`].
     pub volume: u8,
 }
 
@@ -86,7 +89,7 @@ impl Flow {
 
     /// The modes for the next customer: all off, but the voice stays on while earphones
     /// are plugged in.
-    pub(super) fn reset_access(&mut self) -> Vec<Effect> {
+    pub(crate) fn reset_access(&mut self) -> Vec<Effect> {
         let before = self.access;
         self.access = Access { voice: self.earphones, ..Access::off(self.settings().volume) };
         self.speech_settings_changed(before)
@@ -100,7 +103,7 @@ impl Flow {
         }
     }
 
-    pub(super) fn toggle_access(&mut self, switch: AccessSwitch) {
+    pub(crate) fn toggle_access(&mut self, switch: AccessSwitch) {
         let a = &mut self.access;
         match switch {
             AccessSwitch::Voice => a.voice = !a.voice,
@@ -112,11 +115,11 @@ impl Flow {
 
     /// Earphones in: the voice starts (and the order, from the attract loop). Out: it stops
     /// unless the customer turned it on another way.
-    pub(super) fn earphones(&mut self, plugged: bool, now: Now) -> Vec<Effect> {
+    pub(crate) fn earphones(&mut self, plugged: bool, now: Now) -> Vec<Effect> {
         self.earphones = plugged;
         if plugged && !self.access.voice {
             self.access.voice = true;
-            if self.page == Page::Attract {
+            if self.page() == Page::Attract {
                 return self.handle(Intent::Start, now);
             }
         } else if !plugged {
@@ -128,11 +131,11 @@ impl Flow {
 
     /// A keypad key. The first key of a session starts the voice guidance (and the order,
     /// from the attract loop) and does nothing else, except help, which always calls staff.
-    pub(super) fn key(&mut self, key: Key, now: Now) -> Vec<Effect> {
+    pub(crate) fn key(&mut self, key: Key, now: Now) -> Vec<Effect> {
         if !self.access.voice {
             self.access.voice = true;
             let mut effects =
-                if self.page == Page::Attract { self.handle(Intent::Start, now) } else { Vec::new() };
+                if self.page() == Page::Attract { self.handle(Intent::Start, now) } else { Vec::new() };
             if key == Key::Help {
                 effects.extend(self.handle(Intent::HelpButton, now));
             }
@@ -144,7 +147,7 @@ impl Flow {
             Key::Up | Key::Left => vec![Effect::Focus(FocusMove::Previous)],
             Key::Down | Key::Right => vec![Effect::Focus(FocusMove::Next)],
             Key::Ok => vec![Effect::Focus(FocusMove::Activate)],
-            Key::Back => match self.page {
+            Key::Back => match self.page() {
                 Page::Paying => self.handle(Intent::CancelPayment, now),
                 // Nothing behind these pages: say where we are instead.
                 Page::Done | Page::Problem | Page::Attract => vec![Effect::Focus(FocusMove::Repeat)],
@@ -154,7 +157,7 @@ impl Flow {
             Key::VolumeUp | Key::VolumeDown | Key::Faster | Key::Slower => {
                 let a = &mut self.access;
                 match key {
-                    Key::VolumeUp => a.volume = (a.volume + 1).min(super::flow::MAX_VOLUME),
+                    Key::VolumeUp => a.volume = (a.volume + 1).min(MAX_VOLUME),
                     Key::VolumeDown => a.volume = a.volume.saturating_sub(1).max(1),
                     Key::Faster => a.rate_wpm = (a.rate_wpm + step).min(hi),
                     _ => a.rate_wpm = a.rate_wpm.saturating_sub(step).max(lo),

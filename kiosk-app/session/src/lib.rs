@@ -1,22 +1,39 @@
 //! The customer session: what the screens show and what a tap does, as a sans-IO core. No
 //! tokio, no Slint, no SQLite and no clock of its own: intents from the screen, outcomes of
-//! the work it asked for and the time go in; the page, the view and the work to do
+//! the work it asked for and the time go in; the stage, the view and the work to do
 //! ([`Effect`]s) come out. The firmware performs the effects and binds the view to the
-//! screen; tests drive it with a fake clock and canned outcomes.
+//! screen; tests drive it with a fake clock, seeded ids and canned outcomes.
 //!
-//! `flow.rs` is the state machine, `view.rs` turns it into display strings and flags,
-//! `words.rs` holds the sentences it composes, `access.rs` the barrier-free mode and its
-//! keypad, `speech.rs` what the voice guidance says about a page, and `scan.rs` what a scan
-//! means (a table's QR code, a menu item, a coupon, a wallet code).
+//! - `flow.rs`: the state machine's core (state, dispatch, timers and the next deadline);
+//!   `stage.rs`: where a session stands, one enum; `messages.rs`: the time, intents,
+//!   effects and outcomes; `settings.rs`: what the device offers.
+//! - By concern: `item.rs` (the item page), `checkout.rs` (paying, the order number),
+//!   `table.rs` (rounds, staff calls, the tab), `operator.rs` (operator mode), `access.rs`
+//!   (the barrier-free mode and its keypad).
+//! - `status.rs`: what the devices and the POS link allow (the kiosk's mode, payment means);
+//!   `scan.rs`: what a scan means; `view.rs`, `words.rs`, `speech.rs`: what is shown and
+//!   said, in the customer's language.
 
 pub mod access;
+mod checkout;
 pub mod flow;
+mod item;
+pub mod messages;
+mod operator;
 pub mod scan;
+pub mod settings;
 pub mod speech;
+pub mod stage;
+pub mod status;
+mod table;
 pub mod view;
 pub mod words;
 
-pub use flow::{Availability, Effect, Flow, Intent, Now, Outcome, Page, PayWith, Payment, Settings};
+pub use flow::Flow;
+pub use messages::{Cue, Effect, IdSource, Intent, JournalLine, Now, Outcome, Payment, SeededIds};
+pub use settings::{Profile, SettingKey, Settings};
+pub use stage::{Page, PayWith, Stage};
+pub use status::{Availability, Status};
 pub use view::View;
 
 #[cfg(test)]

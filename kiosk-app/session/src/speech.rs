@@ -6,8 +6,9 @@
 
 use kiosk_domain::Lang;
 
-use super::flow::{Flow, Page};
-use super::view::{Line, View};
+use crate::flow::Flow;
+use crate::stage::Page;
+use crate::view::{Line, View};
 
 /// Korean or English, by the customer's language.
 fn t(lang: Lang, ko: &'static str, en: &'static str) -> &'static str {

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use kiosk_domain::{Lang, Menu, OrderKind, Service, Settlement};
 use kiosk_drivers::scanner::Scan;
 
-use super::flow::*;
+use crate::settings::MAX_VOLUME;
+use crate::status::{DeviceHealth, HealthState, Status};
+use crate::*;
 use kiosk_domain::ReceiptPolicy;
 use kiosk_domain::StaffReason;
 
@@ -16,8 +18,15 @@ pub(crate) fn demo_menu() -> Arc<Menu> {
     Arc::new(menu)
 }
 
+/// The time `ms` on the monotonic clock; the wall clock reads some other day entirely (a
+/// Raspberry Pi boots at its image's build time), which must not matter.
 fn at(ms: i64) -> Now {
-    Now { ms, local: None }
+    Now { mono_ms: ms, wall_ms: 1_795_365_000_000 + ms, local: None }
+}
+
+/// A flow with ids counted from a seed.
+fn flow(settings: Settings, menu: Arc<Menu>, ms: i64) -> Flow {
+    Flow::new(settings, menu, at(ms), Box::new(SeededIds(7)))
 }
 
 fn toggle(group: &str, option: &str) -> Intent {
@@ -26,7 +35,7 @@ fn toggle(group: &str, option: &str) -> Intent {
 
 /// A kiosk flow up to the menu, in `lang`.
 fn at_menu(settings: Settings, lang: Lang) -> Flow {
-    let mut f = Flow::new(settings, demo_menu(), 0);
+    let mut f = flow(settings, demo_menu(), 0);
     assert_eq!(f.page(), Page::Attract);
     f.handle(Intent::Start, at(1));
     assert_eq!(f.page(), Page::Language);
@@ -244,7 +253,7 @@ fn pay_at_counter_commits_unpaid_and_says_so() {
 #[test]
 fn a_table_sends_rounds_calls_staff_and_sees_its_bill() {
     let settings = Settings { table: Some("7".into()), ..Settings::kiosk() };
-    let mut f = Flow::new(settings, demo_menu(), 0);
+    let mut f = flow(settings, demo_menu(), 0);
     assert_eq!(f.page(), Page::TableHome);
     assert_eq!(f.view().table_label, "테이블 7");
     f.handle(Intent::OpenItem("americano".into()), at(1));
@@ -279,7 +288,7 @@ fn a_table_sends_rounds_calls_staff_and_sees_its_bill() {
 
     f.round_status(second.id, false, at(8));
     assert_eq!(f.view().notice, "2번째 주문이 준비되었습니다");
-    f.round_status(kiosk_domain::OrderId(uuid::Uuid::new_v4()), false, at(8));
+    f.round_status(kiosk_domain::OrderId(uuid::Uuid::from_u128(rand_u128())), false, at(8));
     assert_eq!(f.view().notice, "2번째 주문이 준비되었습니다", "another device's order says nothing here");
 
     f.handle(Intent::ShowStaffCall, at(9));
@@ -306,7 +315,7 @@ fn a_table_sends_rounds_calls_staff_and_sees_its_bill() {
 
 #[test]
 fn operator_mode_needs_the_pin() {
-    let mut f = Flow::new(Settings { receipt: ReceiptPolicy::Always, ..Settings::kiosk() }, demo_menu(), 0);
+    let mut f = flow(Settings { receipt: ReceiptPolicy::Always, ..Settings::kiosk() }, demo_menu(), 0);
     f.handle(Intent::OperatorGesture, at(1));
     assert_eq!(f.page(), Page::Pin);
     assert_eq!(f.handle(Intent::Pin("0000".into()), at(2)), vec![Effect::VerifyPin("0000".into())]);
@@ -325,12 +334,8 @@ fn operator_mode_needs_the_pin() {
     let v = f.view();
     assert!(v.all_items.iter().any(|i| i.id == "tiramisu" && i.sold_out));
     assert_eq!(v.all_items.len(), demo_menu().items.len());
-    f.set_devices(vec![super::view::DeviceRow {
-        name: "printer".into(),
-        state: "ok".into(),
-        reason: "ready".into(),
-        ok: true,
-    }]);
+    let printer = DeviceHealth { state: HealthState::Ok, reason: "ready".into(), since_ms: 0 };
+    f.set_status(&Status { health: [("printer", printer)].into(), link: None, queued: 0 });
     assert_eq!(f.view().devices.len(), 1);
     assert_eq!(f.handle(Intent::PrinterTest, at(6)), vec![Effect::PrinterTest]);
     f.handle(Intent::Back, at(7));
@@ -354,7 +359,7 @@ fn a_sold_out_item_leaves_the_cart_with_a_notice() {
 
 #[test]
 fn out_of_service_sends_the_customer_to_the_counter() {
-    let mut f = Flow::new(Settings::kiosk(), demo_menu(), 0);
+    let mut f = flow(Settings::kiosk(), demo_menu(), 0);
     f.set_availability(Availability { out_of_service: true, ..Availability::default() });
     assert_eq!(f.page(), Page::Problem);
     assert_eq!(f.view().problem_title, "잠시 사용할 수 없습니다");
@@ -370,7 +375,7 @@ fn out_of_service_sends_the_customer_to_the_counter() {
 
 /// A table flow with one committed round of two iced americanos (9,000원).
 fn table_with_a_round(settings: Settings) -> Flow {
-    let mut f = Flow::new(Settings { table: Some("7".into()), ..settings }, demo_menu(), 0);
+    let mut f = flow(Settings { table: Some("7".into()), ..settings }, demo_menu(), 0);
     f.handle(Intent::OpenItem("americano".into()), at(1));
     f.handle(toggle("temp", "iced"), at(1));
     f.handle(toggle("size", "regular"), at(1));
@@ -440,7 +445,7 @@ fn without_a_terminal_the_bill_says_pay_at_the_counter() {
 fn a_restarted_tablet_shows_and_bills_the_tab_it_had() {
     let before = table_with_a_round(Settings::kiosk());
     let rounds = before.tab().unwrap().rounds.clone();
-    let mut f = Flow::new(Settings { table: Some("7".into()), ..Settings::kiosk() }, demo_menu(), 100);
+    let mut f = flow(Settings { table: Some("7".into()), ..Settings::kiosk() }, demo_menu(), 100);
     f.restore_tab(rounds.clone());
     let v = f.view();
     assert_eq!(f.page(), Page::TableHome);
@@ -501,7 +506,7 @@ fn operator(f: &mut Flow) {
 
 #[test]
 fn the_operator_changes_settings_that_apply_at_once() {
-    let mut f = Flow::new(Settings { table: Some("7".into()), ..Settings::kiosk() }, demo_menu(), 0);
+    let mut f = flow(Settings { table: Some("7".into()), ..Settings::kiosk() }, demo_menu(), 0);
     operator(&mut f);
     let step = |key, step| Intent::AdjustSetting { key, step };
     assert_eq!(
@@ -549,10 +554,10 @@ fn the_operator_changes_settings_that_apply_at_once() {
 
 #[test]
 fn the_operator_cancels_an_approval_only_after_confirming() {
-    let mut f = Flow::new(Settings::kiosk(), demo_menu(), 0);
+    let mut f = flow(Settings::kiosk(), demo_menu(), 0);
     operator(&mut f);
-    let paid = kiosk_domain::OrderId(uuid::Uuid::new_v4());
-    let reversed = kiosk_domain::OrderId(uuid::Uuid::new_v4());
+    let paid = kiosk_domain::OrderId(uuid::Uuid::from_u128(rand_u128()));
+    let reversed = kiosk_domain::OrderId(uuid::Uuid::from_u128(rand_u128()));
     let line = |order, number, reversed| JournalLine {
         order,
         number,
@@ -624,7 +629,7 @@ fn the_idle_warning_beeps_once_and_the_help_button_keeps_the_page() {
 fn the_first_key_starts_the_voice_and_the_order_and_the_keys_then_move_focus() {
     use super::access::FocusMove;
     use kiosk_drivers::keypad::Key;
-    let mut f = Flow::new(Settings::kiosk(), demo_menu(), 0);
+    let mut f = flow(Settings::kiosk(), demo_menu(), 0);
     assert!(f.view().speech.is_empty(), "silent until asked");
     assert_eq!(f.handle(Intent::Key(Key::Ok), at(1)), vec![], "the first key only starts");
     assert_eq!(f.page(), Page::Language);
@@ -673,7 +678,7 @@ fn the_voice_says_the_cart_prices_total_and_order_number_and_the_next_customer_s
 
 #[test]
 fn earphones_start_the_voice_and_keep_it_for_the_next_customer() {
-    let mut f = Flow::new(Settings::kiosk(), demo_menu(), 0);
+    let mut f = flow(Settings::kiosk(), demo_menu(), 0);
     f.handle(Intent::Earphones(true), at(1));
     assert_eq!(f.page(), Page::Language);
     assert!(f.access().voice);
@@ -684,4 +689,88 @@ fn earphones_start_the_voice_and_keep_it_for_the_next_customer() {
     assert!(f.access().voice, "still plugged in");
     assert_eq!(f.handle(Intent::Earphones(false), at(1_000_001)), vec![Effect::Silence]);
     assert!(!f.access().voice);
+}
+
+/// A fresh id for a test's own orders, apart from the flow's seeded ones.
+fn rand_u128() -> u128 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1 << 40);
+    u128::from(NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The same moment on the monotonic clock, with the wall clock stepped by `step_ms` (NTP
+/// after a boot at the image's build time, or a time zone change).
+fn stepped(ms: i64, step_ms: i64) -> Now {
+    Now { wall_ms: at(ms).wall_ms + step_ms, ..at(ms) }
+}
+
+#[test]
+fn a_wall_clock_step_of_three_hours_neither_resets_a_cart_nor_hurries_its_timer() {
+    const HOURS_3: i64 = 3 * 3600 * 1000;
+    for step in [HOURS_3, -HOURS_3] {
+        let mut f = at_menu(Settings::kiosk(), Lang::Ko);
+        add_latte(&mut f);
+        // The wall clock jumps while the customer is deciding: nothing happens.
+        assert!(f.tick(stepped(20_000, step)).is_empty());
+        assert_eq!((f.page(), f.cart().lines().len()), (Page::Menu, 1), "step {step}");
+        assert_eq!(f.view().idle_seconds, None, "no warning: only 20 s of the 90 s went by");
+        // The idle timer runs on the monotonic clock alone: the warning at 70 s, the reset at 90 s.
+        f.tick(stepped(14 + 70_000, step));
+        assert_eq!(f.view().idle_seconds, Some(20));
+        f.tick(stepped(14 + 90_000, step));
+        assert_eq!((f.page(), f.cart().is_empty()), (Page::Attract, true));
+    }
+}
+
+#[test]
+fn orders_carry_the_wall_clock_and_ids_from_the_seeded_source() {
+    let mut f = at_menu(Settings::kiosk(), Lang::Ko);
+    add_latte(&mut f);
+    f.handle(Intent::ShowCart, at(15));
+    f.handle(Intent::Checkout, at(16));
+    let effects = f.handle(Intent::Pay(PayWith::Card), stepped(17, 3 * 3600 * 1000));
+    let [Effect::Checkout { order, .. }] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(
+        order.created_at_ms,
+        at(17).wall_ms + 3 * 3600 * 1000,
+        "the order is stamped by the wall clock"
+    );
+    assert_eq!(order.id.0, uuid::Uuid::from_u128(8), "the first id after the seed 7");
+}
+
+#[test]
+fn the_session_says_when_it_next_has_something_to_do() {
+    let mut f = flow(Settings::kiosk(), demo_menu(), 0);
+    assert_eq!(f.next_deadline(), None, "the attract loop waits for a customer");
+    f.handle(Intent::Start, at(1_000));
+    // the idle warning comes up 20 s before the 90 s reset
+    assert_eq!(f.next_deadline(), Some(1_000 + 70_000));
+    f.tick(at(71_000));
+    assert_eq!(f.view().idle_seconds, Some(20));
+    // then the countdown changes once a second, to the reset
+    assert_eq!(f.next_deadline(), Some(72_000));
+    f.tick(at(71_400));
+    assert_eq!(f.next_deadline(), Some(72_000));
+    f.tick(at(90_999));
+    assert_eq!(f.next_deadline(), Some(91_000));
+    f.tick(at(91_000));
+    assert_eq!((f.page(), f.next_deadline()), (Page::Attract, None));
+
+    // the order number stays up for its time; a notice goes away by itself
+    let mut f = at_menu(Settings::kiosk(), Lang::Ko);
+    add_latte(&mut f);
+    f.handle(Intent::ShowCart, at(15));
+    f.handle(Intent::Checkout, at(16));
+    let e = f.handle(Intent::Pay(PayWith::Card), at(17));
+    let [Effect::Checkout { order, .. }] = e.as_slice() else { panic!() };
+    assert_eq!(f.next_deadline(), None, "a payment in progress has no timer");
+    f.outcome(Outcome::Committed { order: order.id, number: 3 }, at(500));
+    assert_eq!(f.next_deadline(), Some(500 + Settings::kiosk().done_return_ms));
+    // waiting for a barcode ends by itself
+    let mut f = at_menu(Settings::kiosk(), Lang::Ko);
+    add_latte(&mut f);
+    f.handle(Intent::ShowCart, at(15));
+    f.handle(Intent::Checkout, at(16));
+    f.handle(Intent::Pay(PayWith::Wallet), at(17));
+    assert_eq!(f.next_deadline(), Some(17 + Settings::kiosk().scan_wait_ms));
 }

@@ -4,8 +4,10 @@
 
 use kiosk_domain::{Item, Lang, Menu, PricedLine, Totals};
 
-use super::flow::{Flow, OptionKey, Page, PayWith, Paying, ReceiptState};
-use super::words::{self, sentences};
+use crate::flow::Flow;
+use crate::stage::{OptionKey, Page, PayWith, Paying, PayingWhat, ReceiptState, Stage};
+pub use crate::status::DeviceRow;
+use crate::words::{self, sentences};
 use kiosk_domain::Settlement;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -42,15 +44,6 @@ pub struct Line {
     pub detail: String,
     pub quantity: u32,
     pub total: String,
-}
-
-/// One device on the operator page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceRow {
-    pub name: String,
-    pub state: String,
-    pub reason: String,
-    pub ok: bool,
 }
 
 /// One approval on the operator's payment journal.
@@ -122,7 +115,7 @@ pub struct View {
     pub bill_card: bool,
     pub bill_wallet: bool,
     /// The barrier-free modes on.
-    pub access: super::access::Access,
+    pub access: crate::access::Access,
     /// What the voice guidance says about this page (empty with the voice off).
     pub speech: Vec<String>,
     /// The done page: what was paid for, and its total (spoken as the receipt).
@@ -144,7 +137,7 @@ impl Flow {
             category.map(|c| menu.items_in(&c.id).map(|i| card(menu, i, lang)).collect()).unwrap_or_default();
 
         let mut view = View {
-            page: self.page,
+            page: self.page(),
             lang,
             store_name: self.settings().store_name.clone(),
             table_label: self.tab.as_ref().map(|t| words::table_label(&t.table.0, lang)).unwrap_or_default(),
@@ -181,7 +174,7 @@ impl Flow {
             tab_lines: Vec::new(),
             tab_total: String::new(),
             tab_vat_line: String::new(),
-            pin_problem: self.pin_problem.clone().unwrap_or_default(),
+            pin_problem: self.pin_problem().unwrap_or_default().to_owned(),
             devices: Vec::new(),
             all_items: Vec::new(),
             setting_table: self.settings().table.clone().unwrap_or_default(),
@@ -198,7 +191,7 @@ impl Flow {
             receipt_lines: Vec::new(),
             receipt_total: String::new(),
         };
-        if self.page == Page::Operator {
+        if self.page() == Page::Operator {
             view.devices = self.devices.clone();
             view.all_items = menu.items.iter().map(|i| card(menu, i, lang)).collect();
             view.journal = self
@@ -213,7 +206,7 @@ impl Flow {
                     can_cancel: !j.reversed,
                 })
                 .collect();
-            if let Some(j) = self.confirm_cancel.and_then(|o| self.journal.iter().find(|j| j.order == o)) {
+            if let Some(j) = self.confirm_cancel().and_then(|o| self.journal.iter().find(|j| j.order == o)) {
                 view.confirm_cancel = words::confirm_cancel(j.number, &money(j.amount), &j.approval_no, lang);
             }
         }
@@ -233,21 +226,22 @@ impl Flow {
             view.item_problem = editor.problem.clone().unwrap_or_default();
         }
 
-        match &self.paying {
-            Some(Paying::AwaitingScan { .. }) => {
-                view.payment_prompt = s.show_barcode.into();
-                view.payment_detail = s.show_barcode_detail.into();
-                view.can_cancel_payment = true;
+        if let Stage::Paying(Paying { what, .. }) = &self.stage {
+            match what {
+                PayingWhat::AwaitingScan { .. } => {
+                    view.payment_prompt = s.show_barcode.into();
+                    view.payment_detail = s.show_barcode_detail.into();
+                    view.can_cancel_payment = true;
+                }
+                PayingWhat::Charging(PayWith::Card) => {
+                    view.payment_prompt = s.insert_card.into();
+                    view.payment_detail = s.insert_card_detail.into();
+                }
+                PayingWhat::Charging(PayWith::Wallet) => view.payment_prompt = s.approving.into(),
+                PayingWhat::Charging(PayWith::Counter) | PayingWhat::SendingRound => {
+                    view.payment_prompt = s.sending_order.into();
+                }
             }
-            Some(Paying::Charging(PayWith::Card)) => {
-                view.payment_prompt = s.insert_card.into();
-                view.payment_detail = s.insert_card_detail.into();
-            }
-            Some(Paying::Charging(PayWith::Wallet)) => view.payment_prompt = s.approving.into(),
-            Some(Paying::Charging(PayWith::Counter)) | Some(Paying::SendingRound) => {
-                view.payment_prompt = s.sending_order.into();
-            }
-            None => {}
         }
 
         if let Some(done) = self.done() {
@@ -360,7 +354,7 @@ fn chips(
 
 /// The item page's chip groups: set steps first, then option groups, each followed by
 /// the groups its picked options open.
-fn groups(menu: &Menu, item: &Item, editor: &super::flow::Editor, lang: Lang) -> Vec<OptionGroupView> {
+fn groups(menu: &Menu, item: &Item, editor: &crate::stage::Editor, lang: Lang) -> Vec<OptionGroupView> {
     let currency = menu.currency;
     let mut out = Vec::new();
     if let Some(set) = &item.set {

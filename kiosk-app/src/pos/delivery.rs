@@ -15,8 +15,8 @@
 //! - Refunds (an approval reversed after its order was committed) follow the orders: each
 //!   is sent once the POS has its order, by its own id, with the same retry rules.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
@@ -25,6 +25,8 @@ use tokio::sync::{Notify, watch};
 use kiosk_clock::unix_now_ms;
 use kiosk_pos::{PosAdapter, PosError};
 use kiosk_store::{OutboxEntry, Store, StoreError};
+
+use crate::store_thread::StoreHandle;
 
 /// Capped exponential backoff with "equal jitter": half of each delay is fixed, half random.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +89,7 @@ impl OutboxHandle {
 }
 
 pub struct OutboxWorker<A> {
-    store: Arc<Mutex<Store>>,
+    store: StoreHandle,
     pos: Arc<A>,
     backoff: Backoff,
     wake: Arc<Notify>,
@@ -102,7 +104,7 @@ const IDLE_RECHECK: Duration = Duration::from_secs(1);
 const BATCH: u32 = 64;
 
 impl<A: PosAdapter> OutboxWorker<A> {
-    pub fn new(store: Arc<Mutex<Store>>, pos: Arc<A>, backoff: Backoff) -> (OutboxWorker<A>, OutboxHandle) {
+    pub fn new(store: StoreHandle, pos: Arc<A>, backoff: Backoff) -> (OutboxWorker<A>, OutboxHandle) {
         let wake = Arc::new(Notify::new());
         let retry_now = Arc::new(AtomicBool::new(false));
         let (view, view_rx) = watch::channel(OutboxView::default());
@@ -110,16 +112,21 @@ impl<A: PosAdapter> OutboxWorker<A> {
         (OutboxWorker { store, pos, backoff, wake, retry_now, view }, handle)
     }
 
-    fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        f(&mut self.store.lock().expect("store lock"))
+    async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.store.run(f).await
     }
 
-    fn publish(&self, last_error: Option<String>) {
+    async fn publish(&self, last_error: Option<String>) {
         // Refunds count with the orders: queued, or set aside for staff.
-        let counts = self.with_store(|s| {
-            let queued = s.outbox_pending_count()? + s.refunds_pending_count()?;
-            Ok((queued, s.outbox_set_aside_list()?.len() as u64 + s.refunds_set_aside_count()?))
-        });
+        let counts = self
+            .with_store(|s| {
+                let queued = s.outbox_pending_count()? + s.refunds_pending_count()?;
+                Ok((queued, s.outbox_set_aside_list()?.len() as u64 + s.refunds_set_aside_count()?))
+            })
+            .await;
         if let Ok((queued, set_aside)) = counts {
             self.view.send_modify(|v| {
                 v.queued = queued;
@@ -153,11 +160,11 @@ impl<A: PosAdapter> OutboxWorker<A> {
     /// or is not yet due (`Some(wait)`).
     pub async fn pass(&self) -> Result<Option<Duration>, StoreError> {
         loop {
-            let queue = self.with_store(|s| s.outbox_queue(BATCH))?;
+            let queue = self.with_store(|s| s.outbox_queue(BATCH)).await?;
             if queue.is_empty() {
                 let wait = self.refunds().await?;
                 if wait.is_none() {
-                    self.publish(None);
+                    self.publish(None).await;
                 }
                 return Ok(wait);
             }
@@ -173,10 +180,12 @@ impl<A: PosAdapter> OutboxWorker<A> {
                     let now = unix_now_ms();
                     let why = e.to_string();
                     tracing::warn!(order = %entry.order_id, failures, "outbox: {why}; next try in {delay:?}");
-                    self.with_store(|s| {
-                        s.outbox_retry_later(entry.order_id, &why, now + delay.as_millis() as i64, now)
-                    })?;
-                    self.publish(Some(why));
+                    let (order, reason) = (entry.order_id, why.clone());
+                    self.with_store(move |s| {
+                        s.outbox_retry_later(order, &reason, now + delay.as_millis() as i64, now)
+                    })
+                    .await?;
+                    self.publish(Some(why)).await;
                     return Ok(Some(delay));
                 }
             }
@@ -186,24 +195,29 @@ impl<A: PosAdapter> OutboxWorker<A> {
     /// Delivers the refunds whose orders the POS has, oldest first, until none is left
     /// (`None`) or an attempt fails or is not yet due (`Some(wait)`).
     async fn refunds(&self) -> Result<Option<Duration>, StoreError> {
-        for entry in self.with_store(|s| s.refund_queue(BATCH))? {
+        for entry in self.with_store(|s| s.refund_queue(BATCH)).await? {
             let now = unix_now_ms();
             let forced = self.retry_now.swap(false, Ordering::SeqCst);
             if entry.next_attempt_ms > now && !forced {
                 return Ok(Some(Duration::from_millis((entry.next_attempt_ms - now) as u64)));
             }
             match self.pos.submit_refund(entry.order_id, &entry.payload_json).await {
-                Ok(()) => self.with_store(|s| s.refund_delivered(&entry, unix_now_ms()))?,
+                Ok(()) => {
+                    let entry = entry.clone();
+                    self.with_store(move |s| s.refund_delivered(&entry, unix_now_ms())).await?
+                }
                 Err(e) if !e.is_transient() => {
                     tracing::error!(order = %entry.order_id, "outbox: refund set aside for staff: {e}");
-                    self.with_store(|s| s.refund_set_aside(&entry, &e.to_string(), unix_now_ms()))?;
+                    let (entry, why) = (entry.clone(), e.to_string());
+                    self.with_store(move |s| s.refund_set_aside(&entry, &why, unix_now_ms())).await?;
                 }
                 Err(e) => {
                     let delay = self.backoff.delay(entry.attempts + 1, rand::rng().random::<f64>());
                     tracing::warn!(order = %entry.order_id, "outbox: refund: {e}; next try in {delay:?}");
                     let next = unix_now_ms() + delay.as_millis() as i64;
-                    self.with_store(|s| s.refund_retry_later(&entry, &e.to_string(), next))?;
-                    self.publish(Some(e.to_string()));
+                    let (retry, why) = (entry.clone(), e.to_string());
+                    self.with_store(move |s| s.refund_retry_later(&retry, &why, next)).await?;
+                    self.publish(Some(e.to_string())).await;
                     return Ok(Some(delay));
                 }
             }
@@ -214,7 +228,8 @@ impl<A: PosAdapter> OutboxWorker<A> {
     /// One delivery attempt. The outer error is the store's; the inner one the POS's,
     /// returned only when the entry stays queued.
     async fn attempt(&self, entry: &OutboxEntry) -> Result<Result<(), PosError>, StoreError> {
-        match self.with_store(|s| s.outbox_begin_send(entry.order_id, unix_now_ms())) {
+        let order = entry.order_id;
+        match self.with_store(move |s| s.outbox_begin_send(order, unix_now_ms())).await {
             Err(StoreError::NoSuchOrder(_)) => return Ok(Ok(())), // delivered meanwhile
             other => other?,
         }
@@ -223,16 +238,16 @@ impl<A: PosAdapter> OutboxWorker<A> {
                 if delivered.duplicate {
                     tracing::info!(order = %entry.order_id, "outbox: the POS already had it (an earlier attempt arrived)");
                 }
-                self.with_store(|s| {
-                    s.outbox_delivered(entry.order_id, Some(&delivered.pos_ref), unix_now_ms())
-                })?;
+                let pos_ref = delivered.pos_ref.clone();
+                self.with_store(move |s| s.outbox_delivered(order, Some(&pos_ref), unix_now_ms())).await?;
                 self.view.send_modify(|v| v.delivered_total += 1);
                 Ok(Ok(()))
             }
             Err(e) if !e.is_transient() => {
                 tracing::error!(order = %entry.order_id, "outbox: set aside for staff: {e}");
-                self.with_store(|s| s.outbox_set_aside(entry.order_id, &e.to_string(), unix_now_ms()))?;
-                self.publish(Some(e.to_string()));
+                let why = e.to_string();
+                self.with_store(move |s| s.outbox_set_aside(order, &why, unix_now_ms())).await?;
+                self.publish(Some(e.to_string())).await;
                 Ok(Ok(()))
             }
             Err(e) => Ok(Err(e)),

@@ -6,17 +6,18 @@
 pub mod delivery;
 pub mod sync;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::supervisor::{HealthMap, KioskMode, State, kiosk_mode};
+use crate::profile::peripherals;
+use crate::store_thread::StoreHandle;
 use delivery::{Backoff, OutboxHandle, OutboxWorker};
 use kiosk_link::wire::{PROTOCOL, PeripheralHealth};
 use kiosk_pos::{AnyPos, DeviceHealthReport, PosAdapter, PosError};
-use kiosk_store::Store;
+use kiosk_session::status::{HealthMap, kiosk_mode};
 use sync::{PosSync, PosView};
 
 /// The device re-sends its health this often even when nothing changed, so the store's
@@ -30,7 +31,7 @@ pub struct PosLink {
 }
 
 /// Spawns the outbox worker and the sync task on the current runtime.
-pub fn start(pos: AnyPos, store: Arc<Mutex<Store>>) -> PosLink {
+pub fn start(pos: AnyPos, store: StoreHandle) -> PosLink {
     let pos = Arc::new(pos);
     let (worker, outbox) = OutboxWorker::new(store.clone(), pos.clone(), Backoff::default());
     tokio::spawn(worker.run());
@@ -39,30 +40,15 @@ pub fn start(pos: AnyPos, store: Arc<Mutex<Store>>) -> PosLink {
     PosLink { pos, outbox, view }
 }
 
-pub fn mode_text(mode: &KioskMode) -> String {
-    match mode {
-        KioskMode::Normal => "normal".into(),
-        KioskMode::PayAtCounterOnly => "card payment unavailable: pay at the counter".into(),
-        KioskMode::NoPrinting => "no printing: order numbers on screen".into(),
-        KioskMode::OutOfService { device } => format!("out of service ({device})"),
-    }
-}
-
 pub fn health_report(config: &Config, map: &HealthMap) -> DeviceHealthReport {
     DeviceHealthReport {
         protocol: PROTOCOL,
-        mode: mode_text(&kiosk_mode(config, map)),
+        mode: kiosk_mode(&peripherals(config), map).describe(),
         devices: map
             .iter()
             .map(|(device, h)| PeripheralHealth {
                 device: (*device).to_owned(),
-                status: match h.state {
-                    State::Ok => "ok",
-                    State::Degraded => "degraded",
-                    State::Missing => "missing",
-                    State::Fault => "fault",
-                }
-                .to_owned(),
+                status: h.state.as_str().to_owned(),
                 reason: h.reason.clone(),
                 since_ms: h.since_ms,
             })

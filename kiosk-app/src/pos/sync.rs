@@ -6,7 +6,7 @@
 //! taking orders (they queue in the outbox).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use kiosk_domain::{ItemId, OrderEvent, OrderId, OrderState, TableId};
@@ -17,6 +17,8 @@ use kiosk_clock::unix_now_ms;
 use kiosk_link::wire::OrderStatus;
 use kiosk_pos::{MenuFetch, PosAdapter, PosError, Sequenced, Update};
 use kiosk_store::{Actor, Store, StoreError};
+
+use crate::store_thread::StoreHandle;
 
 /// Order statuses kept for the UI's "your order is ready" board.
 const RECENT_STATUSES: usize = 100;
@@ -40,7 +42,7 @@ pub struct PosView {
 }
 
 pub struct PosSync<A> {
-    store: Arc<Mutex<Store>>,
+    store: StoreHandle,
     pos: Arc<A>,
     outbox: Option<OutboxHandle>,
     view: watch::Sender<PosView>,
@@ -48,15 +50,14 @@ pub struct PosSync<A> {
 }
 
 impl<A: PosAdapter> PosSync<A> {
+    /// Reads the stored sold-out marks, so call it outside the async workers (start-up).
     pub fn new(
-        store: Arc<Mutex<Store>>,
+        store: StoreHandle,
         pos: Arc<A>,
         outbox: Option<OutboxHandle>,
     ) -> (PosSync<A>, watch::Receiver<PosView>) {
         let sold_out = store
-            .lock()
-            .expect("store lock")
-            .sold_out_items()
+            .run_blocking(|s| s.sold_out_items())
             .map(|ids| ids.into_iter().map(|i| i.0).collect())
             .unwrap_or_default();
         let (view, rx) = watch::channel(PosView { sold_out, since_ms: unix_now_ms(), ..PosView::default() });
@@ -64,8 +65,11 @@ impl<A: PosAdapter> PosSync<A> {
         (PosSync { store, pos, outbox, view, backoff }, rx)
     }
 
-    fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        f(&mut self.store.lock().expect("store lock"))
+    async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.store.run(f).await
     }
 
     fn set_reachable(&self, reachable: bool, problem: Option<String>) {
@@ -83,7 +87,7 @@ impl<A: PosAdapter> PosSync<A> {
     /// Runs until the task is dropped: follow updates, reconnect with backoff. Resumes after
     /// the last update applied before a restart.
     pub async fn run(self) {
-        let mut since = self.with_store(|s| s.pos_cursor()).unwrap_or_else(|e| {
+        let mut since = self.with_store(|s| s.pos_cursor()).await.unwrap_or_else(|e| {
             tracing::warn!("POS updates: the stored cursor is unreadable ({e}); starting afresh");
             None
         });
@@ -116,7 +120,7 @@ impl<A: PosAdapter> PosSync<A> {
     async fn catch_up(&self) -> Result<(), PosError> {
         let health = self.pos.health().await?;
         self.view.send_modify(|v| v.store_open = health.store_open);
-        let stored = self.with_store(|s| s.menu_version()).ok().flatten();
+        let stored = self.with_store(|s| s.menu_version()).await.ok().flatten();
         if health.menu_version.is_some()
             && health.menu_version != stored
             && let Err(e) = self.refresh_menu().await
@@ -144,7 +148,8 @@ impl<A: PosAdapter> PosSync<A> {
                     *since = Some(update.seq);
                     self.apply(update.update).await;
                     // After applying: a crash in between applies it again, which changes nothing.
-                    if let Err(e) = self.with_store(|s| s.set_pos_cursor(update.seq, unix_now_ms())) {
+                    let seq = update.seq;
+                    if let Err(e) = self.with_store(move |s| s.set_pos_cursor(seq, unix_now_ms())).await {
                         tracing::warn!("POS updates: keeping the cursor: {e}");
                     }
                 }
@@ -155,13 +160,14 @@ impl<A: PosAdapter> PosSync<A> {
     /// Fetches the menu unless the POS's version is the one we have; a bad menu is refused
     /// and the last good one stays.
     pub async fn refresh_menu(&self) -> Result<bool, PosError> {
-        let known = self.with_store(|s| s.menu_version()).ok().flatten();
+        let known = self.with_store(|s| s.menu_version()).await.ok().flatten();
         match self.pos.fetch_menu(known.as_deref()).await? {
             MenuFetch::Unchanged => Ok(false),
             MenuFetch::Changed(menu) => {
                 let version = menu.version.clone();
+                let (name, stored) = (self.pos.name(), menu.clone());
                 let saved =
-                    self.with_store(|s| s.save_menu(&menu, self.pos.name(), Actor::Pos, unix_now_ms()));
+                    self.with_store(move |s| s.save_menu(&stored, name, Actor::Pos, unix_now_ms())).await;
                 match saved {
                     Ok(()) => {
                         tracing::info!("menu {version:?} from the POS ({} items)", menu.items.len());
@@ -181,22 +187,22 @@ impl<A: PosAdapter> PosSync<A> {
             Update::Snapshot { store_open, menu_version, sold_out } => {
                 self.view.send_modify(|v| v.store_open = store_open);
                 let menu_stale = menu_version.is_some()
-                    && menu_version != self.with_store(|s| s.menu_version()).ok().flatten();
-                let marks = self.replace_sold_out(sold_out.into_iter().collect());
+                    && menu_version != self.with_store(|s| s.menu_version()).await.ok().flatten();
+                let marks = self.replace_sold_out(sold_out.into_iter().collect()).await;
                 if menu_stale {
                     self.refresh_menu().await.map(|_| ()).map_err(|e| e.to_string())
                 } else {
                     marks
                 }
             }
-            Update::SoldOut { item, sold_out } => self.mark_sold_out(&item, sold_out),
+            Update::SoldOut { item, sold_out } => self.mark_sold_out(&item, sold_out).await,
             Update::Store { open } => {
                 self.view.send_modify(|v| v.store_open = open);
                 Ok(())
             }
             Update::Menu { .. } => self.refresh_menu().await.map(|_| ()).map_err(|e| e.to_string()),
-            Update::OrderStatus { order_id, status } => self.order_status(&order_id, status),
-            Update::TableSettled { table, orders } => self.table_settled(&table, &orders),
+            Update::OrderStatus { order_id, status } => self.order_status(&order_id, status).await,
+            Update::TableSettled { table, orders } => self.table_settled(&table, &orders).await,
         };
         if let Err(problem) = outcome {
             tracing::warn!("POS update not applied: {problem}");
@@ -204,8 +210,10 @@ impl<A: PosAdapter> PosSync<A> {
         }
     }
 
-    fn mark_sold_out(&self, item: &str, sold_out: bool) -> Result<(), String> {
-        self.with_store(|s| s.set_sold_out(&ItemId(item.to_owned()), sold_out, Actor::Pos, unix_now_ms()))
+    async fn mark_sold_out(&self, item: &str, sold_out: bool) -> Result<(), String> {
+        let id = ItemId(item.to_owned());
+        self.with_store(move |s| s.set_sold_out(&id, sold_out, Actor::Pos, unix_now_ms()))
+            .await
             .map_err(|e| e.to_string())?;
         self.view.send_modify(|v| {
             if sold_out {
@@ -217,25 +225,27 @@ impl<A: PosAdapter> PosSync<A> {
         Ok(())
     }
 
-    fn replace_sold_out(&self, wanted: BTreeSet<String>) -> Result<(), String> {
+    async fn replace_sold_out(&self, wanted: BTreeSet<String>) -> Result<(), String> {
         let current = self.view.borrow().sold_out.clone();
         for item in current.difference(&wanted) {
-            self.mark_sold_out(item, false)?;
+            self.mark_sold_out(item, false).await?;
         }
         for item in wanted.difference(&current) {
-            self.mark_sold_out(item, true)?;
+            self.mark_sold_out(item, true).await?;
         }
         Ok(())
     }
 
-    fn table_settled(&self, table: &str, orders: &[String]) -> Result<(), String> {
+    async fn table_settled(&self, table: &str, orders: &[String]) -> Result<(), String> {
         let rounds = orders
             .iter()
             .map(|id| id.parse().map(OrderId))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| format!("table {table} settled with an order id that is not one: {orders:?}"))?;
+        let table_id = TableId(table.to_owned());
         let changed = self
-            .with_store(|s| s.settle_rounds(&TableId(table.to_owned()), &rounds, Actor::Pos, unix_now_ms()))
+            .with_store(move |s| s.settle_rounds(&table_id, &rounds, Actor::Pos, unix_now_ms()))
+            .await
             .map_err(|e| e.to_string())?;
         if changed {
             self.view.send_modify(|v| v.tabs_settled += 1);
@@ -243,7 +253,7 @@ impl<A: PosAdapter> PosSync<A> {
         Ok(())
     }
 
-    fn order_status(&self, order_id: &str, status: OrderStatus) -> Result<(), String> {
+    async fn order_status(&self, order_id: &str, status: OrderStatus) -> Result<(), String> {
         self.view.send_modify(|v| {
             v.order_status.insert(order_id.to_owned(), status);
             while v.order_status.len() > RECENT_STATUSES {
@@ -261,7 +271,7 @@ impl<A: PosAdapter> PosSync<A> {
                 .parse()
                 .map_err(|_| format!("order status for {order_id:?}, which is not an order id"))?,
         );
-        self.with_store(|s| {
+        self.with_store(move |s| {
             let state = s.order_state(id)?;
             // A status can overtake the outbox's own record of the acknowledgement; then the
             // UI still shows it (above) and the stored state stays as the outbox leaves it.
@@ -274,6 +284,7 @@ impl<A: PosAdapter> PosSync<A> {
             }
             Ok(())
         })
+        .await
         .map_err(|e| e.to_string())
     }
 }

@@ -13,8 +13,8 @@ use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use super::photos::Photos;
 use kiosk_domain::DeviceSetting;
 use kiosk_pos::StaffReason;
-use kiosk_session::flow::{Intent, Page as FlowPage, PayWith, SettingKey};
 use kiosk_session::view::{ItemCard, Line, View};
+use kiosk_session::{Intent, Page as FlowPage, PayWith, SettingKey};
 
 fn page(p: FlowPage) -> Page {
     match p {

@@ -10,8 +10,8 @@ use kiosk_ui::focus::Target;
 use kiosk_ui::{Focus, KioskWindow};
 use slint::{ComponentHandle, SharedString};
 
+use kiosk_session::Effect;
 use kiosk_session::access::FocusMove;
-use kiosk_session::flow::Effect;
 use kiosk_session::speech::for_ears;
 use kiosk_session::view::View;
 

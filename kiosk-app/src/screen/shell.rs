@@ -1,111 +1,106 @@
 //! The screen's controller on the UI thread: one [`Flow`] bound to one window. Taps become
-//! intents; effects run in order on the tokio runtime through the [`Runner`]; their outcomes,
-//! device health, POS state and scans are taken in by [`Shell::pump`], which a UI timer (or
-//! the headless script) calls; the view is copied to the window only when it changed.
+//! intents; effects run in order on the tokio runtime through the [`Runner`]. Their
+//! outcomes, device health, the POS link's state, scans, GPIO events and keypad keys all
+//! arrive in one inbox; whoever runs the loop (the event loop on a device, `automate`, a
+//! test) is woken when something arrives and told when the session next has something to
+//! do, and calls [`Shell::pump`] then. Nothing polls: an idle screen sleeps.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use kiosk_domain::Lang;
+use kiosk_domain::{Lang, OrderId};
 use kiosk_drivers::gpio::service::GpioEvent;
 use kiosk_drivers::keypad::Key;
-use kiosk_drivers::scanner::ScanEvent;
-use kiosk_drivers::speech::service::SpeechHandle;
+use kiosk_drivers::scanner::{Scan, ScanEvent};
+use kiosk_link::wire::OrderStatus;
+use kiosk_session::settings::Profile;
+use kiosk_session::status::{LinkStatus, Status};
+use kiosk_session::{Effect, Flow, Intent, Now, Outcome, Settings, View};
 use kiosk_ui::KioskWindow;
 use tokio::sync::{mpsc, watch};
 
 use super::bind;
 use super::guide::Guide;
 use super::photos::Photos;
-use crate::config::{Config, PaymentMethodConfig, Role};
+use crate::config::Config;
+use crate::device::{Feeds, RandomIds};
 use crate::effects::Runner;
 use crate::pos::delivery::OutboxView;
 use crate::pos::sync::PosView;
-use crate::supervisor::{HealthMap, KioskMode, State, kiosk_mode};
-use kiosk_domain::DeviceSetting;
-use kiosk_link::wire::OrderStatus;
-use kiosk_session::flow::{Availability, Effect, Flow, Intent, Now, Outcome, Settings};
-use kiosk_session::view::{DeviceRow, View};
+use kiosk_session::status::HealthMap;
 
-/// The shell's devices besides the touchscreen: what it listens to, and the voice.
-#[derive(Default)]
-pub struct Feeds {
-    pub health: Option<watch::Receiver<HealthMap>>,
-    pub pos: Option<watch::Receiver<PosView>>,
-    pub outbox: Option<watch::Receiver<OutboxView>>,
-    pub scans: Option<mpsc::Receiver<ScanEvent>>,
-    /// The presence sensor and the call button.
-    pub gpio: Option<mpsc::UnboundedReceiver<GpioEvent>>,
-    /// The tactile keypad.
-    pub keys: Option<mpsc::UnboundedReceiver<Key>>,
-    /// The voice guidance's speech output.
-    pub speech: Option<SpeechHandle>,
+/// Called from any thread when something arrived for the shell: the loop's owner pumps.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// Told how long until the session next has something to do (`None`: until something happens).
+type Schedule = Box<dyn Fn(Option<Duration>)>;
+
+/// What arrives for the shell.
+enum Event {
+    /// An effect was performed: its outcome, or `None` for one that answers nothing.
+    Performed(Option<Outcome>),
+    /// The devices' health, the POS link or the outbox changed.
+    Status,
+    Scan(Scan),
+    Gpio(GpioEvent),
+    Key(Key),
+}
+
+/// The inbox's sending side, with the waker to call after each event.
+#[derive(Clone)]
+struct Mailbox {
+    tx: std_mpsc::Sender<Event>,
+    waker: Arc<Mutex<Option<Waker>>>,
+}
+
+impl Mailbox {
+    fn post(&self, event: Event) -> bool {
+        let sent = self.tx.send(event).is_ok();
+        if let Some(wake) = self.waker.lock().expect("waker lock").as_ref() {
+            wake();
+        }
+        sent
+    }
+}
+
+/// The status feeds the shell reads on [`Event::Status`].
+struct StatusFeeds {
+    health: Option<watch::Receiver<HealthMap>>,
+    pos: Option<watch::Receiver<PosView>>,
+    outbox: Option<watch::Receiver<OutboxView>>,
 }
 
 pub struct Shell {
     flow: RefCell<Flow>,
     runner: Runner,
-    config: Config,
     runtime: tokio::runtime::Handle,
     effects: mpsc::UnboundedSender<Effect>,
-    /// One message per effect performed: its outcome, or `None` for one that answers nothing.
-    outcomes: std_mpsc::Receiver<Option<Outcome>>,
-    outcome_tx: std_mpsc::Sender<Option<Outcome>>,
+    inbox: std_mpsc::Receiver<Event>,
+    mailbox: Mailbox,
     in_flight: Rc<Cell<usize>>,
     window: KioskWindow,
     photos: RefCell<Photos>,
     shown: RefCell<Option<View>>,
     lang: RefCell<Option<Lang>>,
-    feeds: RefCell<Feeds>,
+    status: RefCell<StatusFeeds>,
     menu_version: RefCell<(String, std::collections::BTreeSet<String>)>,
     /// Order statuses from the POS already passed to the session.
     statuses: RefCell<std::collections::BTreeMap<String, OrderStatus>>,
     /// The POS's count of tab settlements already shown.
     tabs_settled: Cell<u64>,
     guide: Guide,
+    /// Told, after every change, how long until the session next has something to do.
+    schedule: RefCell<Option<Schedule>>,
 }
 
-/// The session's settings from the device configuration, with what the operator changed
-/// on the device over it.
-pub fn settings(config: &Config, operator: Vec<DeviceSetting>) -> Settings {
-    use kiosk_session::flow::PayWith;
-    let mut settings = Settings {
-        table: (config.role == Role::Table).then(|| config.table_number.clone().unwrap_or_default()),
-        languages: config.ui.languages.clone(),
-        default_language: config.ui.default_language,
-        services: config
-            .ui
-            .order_types
-            .iter()
-            .map(|t| match t {
-                crate::config::OrderType::DineIn => kiosk_domain::Service::DineIn,
-                crate::config::OrderType::TakeOut => kiosk_domain::Service::TakeOut,
-            })
-            .collect(),
-        // A means needs its device: no terminal, no card; no scanner, no wallet barcode.
-        methods: config
-            .ui
-            .payment_methods
-            .iter()
-            .filter_map(|m| match m {
-                PaymentMethodConfig::Card => config.devices.terminal.as_ref().map(|_| PayWith::Card),
-                PaymentMethodConfig::Wallet => (config.devices.terminal.is_some()
-                    && config.devices.scanner.is_some())
-                .then_some(PayWith::Wallet),
-                PaymentMethodConfig::Counter => Some(PayWith::Counter),
-            })
-            .collect(),
-        store_name: config.store.name.clone(),
-        idle_timeout_ms: config.ui.idle_timeout.as_millis() as i64,
-        idle_warning_ms: config.ui.idle_warning.as_millis() as i64,
-        receipt: config.receipt.print,
-        ..Settings::kiosk()
-    };
-    for setting in operator {
-        settings.apply(setting);
-    }
-    settings
+/// The session's settings for this device: its configuration and what the operator
+/// changed on the device over it.
+pub fn settings(config: &Config, operator: Vec<kiosk_domain::DeviceSetting>) -> Settings {
+    let profile: Profile = crate::profile::profile(config);
+    Settings::from_profile(profile, operator)
 }
 
 impl Shell {
@@ -119,9 +114,9 @@ impl Shell {
         runtime: tokio::runtime::Handle,
     ) -> anyhow::Result<Rc<Shell>> {
         let menu = runner.menu()?.ok_or_else(|| anyhow::anyhow!("no menu in the store: import one first"))?;
-        let now = runner.clock.now_ms();
-        let operator = runner.store.lock().expect("store lock").device_settings()?;
-        let mut flow = Flow::new(settings(config, operator), std::sync::Arc::new(menu), now);
+        let operator = runner.store.run_blocking(|s| s.device_settings())?;
+        let now = now(&runner);
+        let mut flow = Flow::new(settings(config, operator), Arc::new(menu), now, Box::new(RandomIds));
         // A restart (crash, power cut, update) keeps the diners' tab.
         if let Some(tab) = flow.tab() {
             flow.restore_tab(runner.open_tab(&tab.table)?);
@@ -130,37 +125,43 @@ impl Shell {
         slint::ComponentHandle::global::<kiosk_ui::Theme>(&window)
             .set_reach(f32::from(config.ui.low_reach_percent) / 100.0);
         let guide = Guide::new(feeds.speech.take());
-        let (effects, mut effect_rx) = mpsc::unbounded_channel::<Effect>();
-        let (outcome_tx, outcomes) = std_mpsc::channel();
+        let (tx, inbox) = std_mpsc::channel();
+        let mailbox = Mailbox { tx, waker: Arc::default() };
         // One worker performs effects in the order the session asked for them; a staff
         // call (which may wait out a short outage) runs beside it.
-        let worker_runner = runner.clone();
-        let tx = outcome_tx.clone();
+        let (effects, mut effect_rx) = mpsc::unbounded_channel::<Effect>();
+        let (worker_runner, worker_mail) = (runner.clone(), mailbox.clone());
         runtime.spawn(async move {
             while let Some(effect) = effect_rx.recv().await {
-                if tx.send(worker_runner.perform(effect).await).is_err() {
+                if !worker_mail.post(Event::Performed(worker_runner.perform(effect).await)) {
                     return;
                 }
             }
         });
+        let status = StatusFeeds {
+            health: feeds.health.clone(),
+            pos: feeds.pos.clone(),
+            outbox: feeds.outbox.clone(),
+        };
+        runtime.spawn(forward(feeds, mailbox.clone()));
         let shell = Rc::new(Shell {
             flow: RefCell::new(flow),
             runner,
-            config: config.clone(),
             runtime,
             effects,
-            outcomes,
-            outcome_tx,
+            inbox,
+            mailbox,
             in_flight: Rc::new(Cell::new(0)),
             window,
             photos: RefCell::new(photos),
             shown: RefCell::new(None),
             lang: RefCell::new(None),
-            feeds: RefCell::new(feeds),
+            status: RefCell::new(status),
             menu_version: RefCell::new(Default::default()),
             statuses: RefCell::new(Default::default()),
             tabs_settled: Cell::new(0),
             guide,
+            schedule: RefCell::new(None),
         });
         let weak = Rc::downgrade(&shell);
         bind::connect(
@@ -171,8 +172,21 @@ impl Shell {
                 }
             }),
         );
+        shell.take_status(now);
         shell.pump();
         Ok(shell)
+    }
+
+    /// Called (from any thread) whenever something arrives for the shell.
+    pub fn set_waker(&self, waker: Waker) {
+        *self.mailbox.waker.lock().expect("waker lock") = Some(waker);
+    }
+
+    /// Told after every change how long until the session next has something to do
+    /// (`None`: nothing until something happens).
+    pub fn on_schedule(&self, schedule: impl Fn(Option<Duration>) + 'static) {
+        *self.schedule.borrow_mut() = Some(Box::new(schedule));
+        self.reschedule();
     }
 
     pub fn window(&self) -> &KioskWindow {
@@ -183,6 +197,12 @@ impl Shell {
         self.flow.borrow().view()
     }
 
+    /// How long until the session next has something to do.
+    pub fn next_wake(&self) -> Option<Duration> {
+        let deadline = self.flow.borrow().next_deadline()?;
+        Some(Duration::from_millis((deadline - self.runner.clock.mono_ms()).max(0) as u64))
+    }
+
     /// Effects asked for and not yet answered.
     pub fn busy(&self) -> bool {
         self.in_flight.get() > 0
@@ -190,7 +210,7 @@ impl Shell {
 
     /// Pumps until the work the session asked for is done (a payment included); false when
     /// it is still busy after `limit`. For screens driven without an event loop.
-    pub fn settle(&self, limit: std::time::Duration) -> bool {
+    pub fn settle(&self, limit: Duration) -> bool {
         let deadline = std::time::Instant::now() + limit;
         loop {
             self.pump();
@@ -200,7 +220,7 @@ impl Shell {
             if std::time::Instant::now() > deadline {
                 return false;
             }
-            std::thread::sleep(std::time::Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
@@ -210,8 +230,7 @@ impl Shell {
     }
 
     fn now(&self) -> Now {
-        let ms = self.runner.clock.now_ms();
-        Now { ms, local: Some(self.runner.clock.local_time(ms)) }
+        now(&self.runner)
     }
 
     pub fn intent(&self, intent: Intent) {
@@ -237,9 +256,9 @@ impl Shell {
             }
             self.in_flight.set(self.in_flight.get() + 1);
             if let Effect::CallStaff { .. } = effect {
-                let (runner, tx) = (self.runner.clone(), self.outcome_tx.clone());
+                let (runner, mail) = (self.runner.clone(), self.mailbox.clone());
                 self.runtime.spawn(async move {
-                    let _ = tx.send(runner.perform(effect).await);
+                    mail.post(Event::Performed(runner.perform(effect).await));
                 });
             } else if self.effects.send(effect).is_err() {
                 tracing::error!("the effect worker stopped");
@@ -247,102 +266,108 @@ impl Shell {
         }
     }
 
-    /// Takes in outcomes, device and POS changes and scans; runs the timers; redraws.
-    pub fn pump(&self) {
-        let now = self.now();
-        while let Ok(done) = self.outcomes.try_recv() {
-            self.in_flight.set(self.in_flight.get().saturating_sub(1));
-            if let Some(outcome) = done {
-                let effects = self.flow.borrow_mut().outcome(outcome, now);
-                self.dispatch(effects);
+    /// Waits up to `limit` for the customer's next input to arrive (a key sent to the
+    /// keypad's channel, a scan, a GPIO event), taking in whatever comes before it, then
+    /// pumps. False when none came. For screens driven without an event loop.
+    pub fn wait_input(&self, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let Ok(event) = self.inbox.recv_timeout(left) else { return false };
+            let input = matches!(event, Event::Scan(_) | Event::Gpio(_) | Event::Key(_));
+            self.take(event, self.now());
+            if input {
+                self.pump();
+                return true;
             }
         }
-        self.take_feeds(now);
+    }
+
+    /// Takes in what arrived (outcomes, status changes, scans, GPIO, keys), runs the
+    /// session's timers, redraws what changed and says when to come back.
+    pub fn pump(&self) {
+        let now = self.now();
+        while let Ok(event) = self.inbox.try_recv() {
+            self.take(event, now);
+        }
         let effects = self.flow.borrow_mut().tick(now);
         self.dispatch(effects);
         self.refresh();
     }
 
-    fn take_feeds(&self, now: Now) {
-        let mut feeds = self.feeds.borrow_mut();
-        let changed = feeds.health.as_ref().is_some_and(|r| r.has_changed().unwrap_or(false))
-            || feeds.pos.as_ref().is_some_and(|r| r.has_changed().unwrap_or(false))
-            || feeds.outbox.as_ref().is_some_and(|r| r.has_changed().unwrap_or(false));
-        let mut scans = Vec::new();
-        if let Some(rx) = feeds.scans.as_mut() {
-            while let Ok(event) = rx.try_recv() {
-                match event {
-                    ScanEvent::Scan(scan) => scans.push(scan),
-                    other => tracing::info!("scanner: {other:?}"),
-                }
-            }
-        }
-        if changed || self.shown.borrow().is_none() {
-            let health = feeds.health.as_mut().map(|r| r.borrow_and_update().clone()).unwrap_or_default();
-            let pos = feeds.pos.as_mut().map(|r| r.borrow_and_update().clone());
-            let outbox = feeds.outbox.as_mut().map(|r| r.borrow_and_update().clone()).unwrap_or_default();
-            let available = self.availability(&health, pos.as_ref(), &outbox);
-            self.flow.borrow_mut().set_availability(available);
-            self.flow.borrow_mut().set_devices(device_rows(&health, pos.as_ref()));
-            if let Some(pos) = pos {
-                // New kitchen statuses of this device's orders.
-                let mut statuses = self.statuses.borrow_mut();
-                for (id, status) in &pos.order_status {
-                    if statuses.get(id) != Some(status)
-                        && *status != OrderStatus::Received
-                        && let Ok(uuid) = id.parse()
-                    {
-                        let served = *status == OrderStatus::Served;
-                        self.flow.borrow_mut().round_status(kiosk_domain::OrderId(uuid), served, now);
-                    }
-                    statuses.insert(id.clone(), *status);
-                }
-                // The table paid at the counter: the tab is what the store still holds open
-                // (taken once the bill being paid here, if any, is done).
-                if pos.tabs_settled != self.tabs_settled.get() && !self.flow.borrow().paying_bill() {
-                    self.tabs_settled.set(pos.tabs_settled);
-                    if let Some(rounds) = self.open_tab() {
-                        self.flow.borrow_mut().tab_settled(rounds, now);
+    fn take(&self, event: Event, now: Now) {
+        {
+            match event {
+                Event::Performed(done) => {
+                    self.in_flight.set(self.in_flight.get().saturating_sub(1));
+                    if let Some(outcome) = done {
+                        let effects = self.flow.borrow_mut().outcome(outcome, now);
+                        self.dispatch(effects);
                     }
                 }
-                // The POS changed the menu or its sold-out marks: take the stored menu again.
-                let key = (pos.menu_version.clone().unwrap_or_default(), pos.sold_out.clone());
-                if *self.menu_version.borrow() != key {
-                    *self.menu_version.borrow_mut() = key;
-                    match self.runner.menu() {
-                        Ok(Some(menu)) => self.flow.borrow_mut().set_menu(std::sync::Arc::new(menu), now),
-                        Ok(None) => {}
-                        Err(e) => tracing::error!("reloading the menu: {e}"),
-                    }
-                }
+                Event::Status => self.take_status(now),
+                Event::Scan(scan) => self.handle(Intent::Scanned(scan), now),
+                // Someone stepped up: the attract loop gives way to the order.
+                Event::Gpio(GpioEvent::PresenceDetected) => self.handle(Intent::Start, now),
+                Event::Gpio(GpioEvent::CallStaffPressed) => self.handle(Intent::HelpButton, now),
+                Event::Gpio(GpioEvent::EarphonesPlugged) => self.handle(Intent::Earphones(true), now),
+                Event::Gpio(GpioEvent::EarphonesUnplugged) => self.handle(Intent::Earphones(false), now),
+                Event::Gpio(other) => tracing::info!("gpio: {other:?}"),
+                Event::Key(key) => self.handle(Intent::Key(key), now),
             }
         }
-        let mut presses = Vec::new();
-        if let Some(rx) = feeds.gpio.as_mut() {
-            while let Ok(event) = rx.try_recv() {
-                match event {
-                    // Someone stepped up: the attract loop gives way to the order.
-                    GpioEvent::PresenceDetected => presses.push(Intent::Start),
-                    GpioEvent::CallStaffPressed => presses.push(Intent::HelpButton),
-                    GpioEvent::EarphonesPlugged => presses.push(Intent::Earphones(true)),
-                    GpioEvent::EarphonesUnplugged => presses.push(Intent::Earphones(false)),
-                    other => tracing::info!("gpio: {other:?}"),
-                }
-            }
-        }
-        if let Some(rx) = feeds.keys.as_mut() {
-            while let Ok(key) = rx.try_recv() {
-                presses.push(Intent::Key(key));
-            }
-        }
+    }
+
+    fn handle(&self, intent: Intent, now: Now) {
+        let effects = self.flow.borrow_mut().handle(intent, now);
+        self.dispatch(effects);
+    }
+
+    /// The devices' health, the POS link and the outbox as they stand now, to the session;
+    /// and what the POS changed (kitchen statuses, a table settled, the menu).
+    fn take_status(&self, now: Now) {
+        let mut feeds = self.status.borrow_mut();
+        let health = feeds.health.as_mut().map(|r| r.borrow_and_update().clone()).unwrap_or_default();
+        let pos = feeds.pos.as_mut().map(|r| r.borrow_and_update().clone());
+        let outbox = feeds.outbox.as_mut().map(|r| r.borrow_and_update().clone()).unwrap_or_default();
         drop(feeds);
-        for intent in presses {
-            let effects = self.flow.borrow_mut().handle(intent, now);
-            self.dispatch(effects);
+        let status = Status {
+            health,
+            link: pos.as_ref().map(|p| LinkStatus { reachable: p.reachable, problem: p.problem.clone() }),
+            queued: outbox.queued,
+        };
+        self.flow.borrow_mut().set_status(&status);
+        let Some(pos) = pos else { return };
+        // New kitchen statuses of this device's orders.
+        let mut statuses = self.statuses.borrow_mut();
+        for (id, status) in &pos.order_status {
+            if statuses.get(id) != Some(status)
+                && *status != OrderStatus::Received
+                && let Ok(uuid) = id.parse()
+            {
+                let served = *status == OrderStatus::Served;
+                self.flow.borrow_mut().round_status(OrderId(uuid), served, now);
+            }
+            statuses.insert(id.clone(), *status);
         }
-        for scan in scans {
-            let effects = self.flow.borrow_mut().handle(Intent::Scanned(scan), now);
-            self.dispatch(effects);
+        drop(statuses);
+        // The table paid at the counter: the tab is what the store still holds open (taken
+        // once the bill being paid here, if any, is done).
+        if pos.tabs_settled != self.tabs_settled.get() && !self.flow.borrow().paying_bill() {
+            self.tabs_settled.set(pos.tabs_settled);
+            if let Some(rounds) = self.open_tab() {
+                self.flow.borrow_mut().tab_settled(rounds, now);
+            }
+        }
+        // The POS changed the menu or its sold-out marks: take the stored menu again.
+        let key = (pos.menu_version.clone().unwrap_or_default(), pos.sold_out.clone());
+        if *self.menu_version.borrow() != key {
+            *self.menu_version.borrow_mut() = key;
+            match self.runner.menu() {
+                Ok(Some(menu)) => self.flow.borrow_mut().set_menu(Arc::new(menu), now),
+                Ok(None) => {}
+                Err(e) => tracing::error!("reloading the menu: {e}"),
+            }
         }
     }
 
@@ -355,65 +380,91 @@ impl Shell {
             .ok()
     }
 
-    fn availability(&self, health: &HealthMap, pos: Option<&PosView>, outbox: &OutboxView) -> Availability {
-        let usable = |d: &str| health.get(d).is_some_and(|h| h.usable());
-        let mode = kiosk_mode(&self.config, health);
-        let devices = &self.config.devices;
-        Availability {
-            card: devices.terminal.is_some() && usable("terminal") && mode != KioskMode::PayAtCounterOnly,
-            scanner: devices.scanner.is_some() && usable("scanner"),
-            printer: devices.printer.is_some() && usable("printer"),
-            // Without a POS link orders wait on the device by design; nothing to warn about.
-            pos_reachable: pos.is_none_or(|p| p.reachable),
-            queued: outbox.queued,
-            out_of_service: matches!(mode, KioskMode::OutOfService { .. }),
-        }
-    }
-
     fn refresh(&self) {
         let view = self.flow.borrow().view();
-        if self.shown.borrow().as_ref() == Some(&view) {
-            return;
+        if self.shown.borrow().as_ref() != Some(&view) {
+            let shown = self.shown.borrow().clone();
+            bind::show(
+                &self.window,
+                &view,
+                shown.as_ref(),
+                &mut self.photos.borrow_mut(),
+                &mut self.lang.borrow_mut(),
+            );
+            self.guide.shown(&self.window, shown.as_ref(), &view);
+            *self.shown.borrow_mut() = Some(view);
         }
-        let shown = self.shown.borrow().clone();
-        bind::show(
-            &self.window,
-            &view,
-            shown.as_ref(),
-            &mut self.photos.borrow_mut(),
-            &mut self.lang.borrow_mut(),
-        );
-        self.guide.shown(&self.window, shown.as_ref(), &view);
-        *self.shown.borrow_mut() = Some(view);
+        self.reschedule();
+    }
+
+    fn reschedule(&self) {
+        if let Some(schedule) = self.schedule.borrow().as_ref() {
+            schedule(self.next_wake());
+        }
     }
 }
 
-/// The operator page's device list: the supervisor's devices and the POS link.
-fn device_rows(health: &HealthMap, pos: Option<&PosView>) -> Vec<DeviceRow> {
-    let mut rows: Vec<DeviceRow> = health
-        .iter()
-        .map(|(name, h)| {
-            let state = match h.state {
-                State::Ok => "ok",
-                State::Degraded => "degraded",
-                State::Missing => "missing",
-                State::Fault => "fault",
-            };
-            DeviceRow {
-                name: (*name).to_owned(),
-                state: state.to_owned(),
-                reason: h.reason.clone(),
-                ok: h.usable(),
-            }
-        })
-        .collect();
-    if let Some(p) = pos {
-        rows.push(DeviceRow {
-            name: "pos".into(),
-            state: if p.reachable { "ok" } else { "unreachable" }.into(),
-            reason: p.problem.clone().unwrap_or_default(),
-            ok: p.reachable,
-        });
+/// The time as the session takes it: the monotonic clock for its timers, the wall clock
+/// and the store's local time for orders and time-of-day menus.
+fn now(runner: &Runner) -> Now {
+    let (mono_ms, wall_ms) = (runner.clock.mono_ms(), runner.clock.now_ms());
+    Now { mono_ms, wall_ms, local: Some(runner.clock.local_time(wall_ms)) }
+}
+
+/// Forwards the feeds into the inbox as they come, waking the loop's owner each time.
+async fn forward(feeds: Feeds, mail: Mailbox) {
+    let Feeds { mut health, mut pos, mut outbox, mut scans, mut gpio, mut keys, speech: _ } = feeds;
+    async fn changed<T>(rx: &mut Option<watch::Receiver<T>>) {
+        let open = match rx.as_mut() {
+            Some(r) => r.changed().await.is_ok(),
+            None => false,
+        };
+        if !open {
+            *rx = None;
+            std::future::pending::<()>().await
+        }
     }
-    rows
+    async fn next<T>(rx: &mut Option<mpsc::Receiver<T>>) -> T {
+        match rx.as_mut() {
+            Some(r) => match r.recv().await {
+                Some(item) => item,
+                None => {
+                    *rx = None;
+                    std::future::pending().await
+                }
+            },
+            None => std::future::pending().await,
+        }
+    }
+    async fn next_unbounded<T>(rx: &mut Option<mpsc::UnboundedReceiver<T>>) -> T {
+        match rx.as_mut() {
+            Some(r) => match r.recv().await {
+                Some(item) => item,
+                None => {
+                    *rx = None;
+                    std::future::pending().await
+                }
+            },
+            None => std::future::pending().await,
+        }
+    }
+    loop {
+        let event = tokio::select! {
+            () = changed(&mut health) => Event::Status,
+            () = changed(&mut pos) => Event::Status,
+            () = changed(&mut outbox) => Event::Status,
+            scan = next(&mut scans) => match scan {
+                ScanEvent::Scan(scan) => Event::Scan(scan),
+                other => {
+                    tracing::info!("scanner: {other:?}");
+                    continue;
+                }
+            },
+            event = next_unbounded(&mut gpio) => Event::Gpio(event),
+            key = next_unbounded(&mut keys) => Event::Key(key),
+        };
+        if !mail.post(event) {
+            return;
+        }
+    }
 }

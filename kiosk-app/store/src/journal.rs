@@ -1,6 +1,8 @@
 //! The payment journal: intent before the terminal is asked, result after.
 
-use kiosk_domain::{Approval, Money, OrderEvent, OrderId, OrderState, PaymentOp, PaymentOutcome, Refund};
+use kiosk_domain::{
+    Approval, Money, OrderEvent, OrderId, OrderState, PaymentOp, PaymentOutcome, Refund, Stamp,
+};
 use rusqlite::{OptionalExtension, params};
 
 use super::orders::{parse_order_id, state_of, transition};
@@ -81,6 +83,21 @@ impl Store {
         outcome: &PaymentOutcome,
         now_ms: i64,
     ) -> Result<OrderState> {
+        self.finish_payment_at(
+            journal,
+            outcome,
+            &Stamp { mono_ms: 0, wall_ms: now_ms, boot_id: String::new(), wall_synced: true },
+        )
+    }
+
+    /// [`Store::finish_payment`] with every clock's reading, kept for the recovery rule.
+    pub fn finish_payment_at(
+        &mut self,
+        journal: JournalId,
+        outcome: &PaymentOutcome,
+        at: &Stamp,
+    ) -> Result<OrderState> {
+        let now_ms = at.wall_ms;
         let tx = self.write()?;
         let (order_id, op, amount): (String, String, i64) = tx
             .query_row(
@@ -98,9 +115,19 @@ impl Store {
             _ => None,
         };
         tx.execute(
-            "UPDATE payment_journal SET outcome = ?1, approval_no = ?2, outcome_json = ?3, finished_at_ms = ?4
+            "UPDATE payment_journal SET outcome = ?1, approval_no = ?2, outcome_json = ?3, finished_at_ms = ?4,
+                    finished_mono_ms = ?6, boot_id = ?7, wall_synced = ?8
              WHERE id = ?5",
-            params![outcome.as_str(), approval_no, serde_json::to_string(outcome)?, now_ms, journal.0],
+            params![
+                outcome.as_str(),
+                approval_no,
+                serde_json::to_string(outcome)?,
+                now_ms,
+                journal.0,
+                (!at.boot_id.is_empty()).then_some(at.mono_ms),
+                (!at.boot_id.is_empty()).then_some(at.boot_id.as_str()),
+                at.wall_synced
+            ],
         )?;
         let mut state = state_of(&tx, order_id)?;
         if let Some(event) = outcome.event(op, state) {
@@ -261,13 +288,26 @@ impl Store {
 
     /// When the order's standing approval was journaled (the recovery rule's clock).
     pub fn approval_journaled_at(&self, order_id: OrderId) -> Result<Option<i64>> {
+        Ok(self.approval_stamp(order_id)?.map(|s| s.wall_ms))
+    }
+
+    /// When an order's approval was journaled, on every clock that was read (a row from an
+    /// older build has the wall clock only, taken as synchronised, as that build did).
+    pub fn approval_stamp(&self, order_id: OrderId) -> Result<Option<Stamp>> {
         Ok(self
             .conn
             .query_row(
-                "SELECT finished_at_ms FROM payment_journal WHERE order_id = ?1 AND outcome = 'approved'
-                 ORDER BY id DESC LIMIT 1",
+                "SELECT finished_at_ms, finished_mono_ms, boot_id, wall_synced FROM payment_journal
+                 WHERE order_id = ?1 AND outcome = 'approved' ORDER BY id DESC LIMIT 1",
                 [order_id.to_string()],
-                |r| r.get(0),
+                |r| {
+                    Ok(Stamp {
+                        wall_ms: r.get(0)?,
+                        mono_ms: r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                        boot_id: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                        wall_synced: r.get::<_, Option<bool>>(3)?.unwrap_or(true),
+                    })
+                },
             )
             .optional()?)
     }

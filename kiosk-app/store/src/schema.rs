@@ -197,6 +197,15 @@ const MIGRATIONS: &[&str] = &[
         done_at_ms      INTEGER
     );
     "#,
+    // 8: when a payment step finished, on every clock: the recovery rule measures an
+    // approval's age on the monotonic clock within one boot and trusts the wall clock across
+    // boots only when it was synchronised (a device without a real-time clock boots at its
+    // image's build time).
+    r#"
+    ALTER TABLE payment_journal ADD COLUMN finished_mono_ms INTEGER;
+    ALTER TABLE payment_journal ADD COLUMN boot_id TEXT;
+    ALTER TABLE payment_journal ADD COLUMN wall_synced INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -9,10 +9,11 @@
 //! Usage: crash-worker DB_PATH TERMINAL_LINK SEED [--recover-only]
 //! Exit: 3 when the terminal cannot settle an interrupted charge yet (restart to recover).
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kiosk_app::payments::{Means, PayResult, PaymentDesk};
+use kiosk_app::payment_desk::{Means, PayResult, PaymentDesk};
+use kiosk_app::store_thread::StoreHandle;
+use kiosk_clock::StoreClock;
 use kiosk_domain::*;
 use kiosk_drivers::payment::smartro::client::SmartroTerminal;
 use kiosk_drivers::transport::{Endpoint, FlowControl, Port};
@@ -33,7 +34,7 @@ async fn main() {
     let seed: u64 = args.next().and_then(|s| s.parse().ok()).expect("SEED");
     let mut rng = StdRng::seed_from_u64(seed);
     let menu = kiosk_tests::example_menu();
-    let store = Arc::new(Mutex::new(Store::open(&db).expect("open")));
+    let store = StoreHandle::spawn(Store::open(&db).expect("open"));
     let endpoint = Endpoint::Serial { path: link.into(), baud: 115_200, flow_control: FlowControl::None };
     let io = loop {
         match Port::open(&endpoint, Duration::from_secs(1)).await {
@@ -42,9 +43,9 @@ async fn main() {
         }
     };
     let terminal = SmartroTerminal::new(io, "SIM00001").with_charge_timeout(Duration::from_millis(300));
-    let mut desk = PaymentDesk::new(store.clone(), terminal);
-    let report = desk.recover(now()).await.expect("recover");
-    if report.still_unknown > 0 || report.cancel_pending > 0 {
+    let mut desk = PaymentDesk::new(store.clone(), terminal, StoreClock::new("Asia/Seoul"));
+    let report = desk.recover().await.expect("recover");
+    if !report.settled() {
         std::process::exit(3);
     }
     if args.next().as_deref() == Some("--recover-only") {
@@ -67,41 +68,26 @@ async fn main() {
         let kind = OrderKind::Kiosk { service: Service::TakeOut };
         let mut order =
             Order::from_cart(OrderId(Uuid::new_v4()), 0, kind, settlement, &cart, &menu, now()).unwrap();
-        store.lock().unwrap().create_order(&mut order, "2026-11-22", Actor::Customer, now()).unwrap();
+        let id = order.id;
+        store.run(move |s| s.create_order(&mut order, "2026-11-22", Actor::Customer, now())).await.unwrap();
         if settlement == Settlement::PayAtCounter {
-            store
-                .lock()
-                .unwrap()
-                .commit_order(
-                    order.id,
-                    &[PrintKind::OrderSlip, PrintKind::KitchenTicket],
-                    Actor::Customer,
-                    now(),
-                )
-                .unwrap();
+            let prints = [PrintKind::OrderSlip, PrintKind::KitchenTicket];
+            store.run(move |s| s.commit_order(id, &prints, Actor::Customer, now())).await.unwrap();
             continue;
         }
-        match desk.pay(order.id, &Means::Card, now()).await.expect("pay") {
+        match desk.pay(id, &Means::Card).await.expect("pay") {
             PayResult::Approved(_) => {
-                let mut store = store.lock().unwrap();
-                store
-                    .commit_order(
-                        order.id,
-                        &[PrintKind::Receipt, PrintKind::KitchenTicket],
-                        Actor::System,
-                        now(),
-                    )
-                    .unwrap();
+                let prints = [PrintKind::Receipt, PrintKind::KitchenTicket];
+                store.run(move |s| s.commit_order(id, &prints, Actor::System, now())).await.unwrap();
                 if rng.random_bool(0.5) {
-                    store.outbox_begin_send(order.id, now()).unwrap();
-                    store.outbox_delivered(order.id, None, now()).unwrap();
+                    store.run(move |s| s.outbox_begin_send(id, now())).await.unwrap();
+                    store.run(move |s| s.outbox_delivered(id, None, now())).await.unwrap();
                 }
             }
             PayResult::Declined { .. } | PayResult::Aborted => {
                 store
-                    .lock()
-                    .unwrap()
-                    .apply_event(order.id, OrderEvent::Cancel, Actor::Customer, now())
+                    .run(move |s| s.apply_event(id, OrderEvent::Cancel, Actor::Customer, now()))
+                    .await
                     .unwrap();
             }
             // ambiguous and the terminal cannot tell: left for recovery at the next start

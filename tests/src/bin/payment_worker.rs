@@ -5,10 +5,11 @@
 //! Usage: payment-worker DB TERMINAL_LINK SEED COUNT
 //! Exit: 0 done; 3 the terminal was lost (restart to recover).
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kiosk_app::payments::{Means, PayResult, PaymentDesk};
+use kiosk_app::payment_desk::{Means, PayResult, PaymentDesk};
+use kiosk_app::store_thread::StoreHandle;
+use kiosk_clock::StoreClock;
 use kiosk_domain::*;
 use kiosk_drivers::payment::smartro::client::SmartroTerminal;
 use kiosk_drivers::transport::{Endpoint, FlowControl, Port};
@@ -27,7 +28,7 @@ async fn main() {
         (&args[1], &args[2], args[3].parse::<u64>().unwrap(), args[4].parse::<u32>().unwrap());
     let mut rng = StdRng::seed_from_u64(seed);
     let menu = kiosk_tests::example_menu();
-    let store = Arc::new(Mutex::new(Store::open(db).expect("open store")));
+    let store = StoreHandle::spawn(Store::open(db).expect("open store"));
     let endpoint = Endpoint::Serial { path: link.into(), baud: 115_200, flow_control: FlowControl::None };
     let mut tries = 0;
     let io = loop {
@@ -41,9 +42,9 @@ async fn main() {
         }
     };
     let terminal = SmartroTerminal::new(io, "SIM00001").with_charge_timeout(Duration::from_millis(300));
-    let mut desk = PaymentDesk::new(store.clone(), terminal);
-    let report = desk.recover(now()).await.expect("recover");
-    if report.still_unknown > 0 {
+    let mut desk = PaymentDesk::new(store.clone(), terminal, StoreClock::new("Asia/Seoul"));
+    let report = desk.recover().await.expect("recover");
+    if !report.settled() {
         std::process::exit(3);
     }
     println!("ready");
@@ -68,37 +69,30 @@ async fn main() {
             now(),
         )
         .unwrap();
-        store.lock().unwrap().create_order(&mut order, "2026-11-22", Actor::Customer, now()).unwrap();
+        let id = order.id;
+        store.run(move |s| s.create_order(&mut order, "2026-11-22", Actor::Customer, now())).await.unwrap();
         let means = if rng.random_bool(0.2) {
             Means::Barcode(format!("2810{:014}", rng.random_range(0..10u64.pow(14))))
         } else {
             Means::Card
         };
-        match desk.pay(order.id, &means, now()).await.expect("pay") {
+        let cancel = async || {
+            store.run(move |s| s.apply_event(id, OrderEvent::Cancel, Actor::Customer, now())).await.unwrap();
+        };
+        match desk.pay(id, &means).await.expect("pay") {
             PayResult::Approved(_) => {
                 store
-                    .lock()
-                    .unwrap()
-                    .commit_order(order.id, &[PrintKind::Receipt], Actor::System, now())
+                    .run(move |s| s.commit_order(id, &[PrintKind::Receipt], Actor::System, now()))
+                    .await
                     .unwrap();
             }
             PayResult::Declined { code, .. } => {
-                store
-                    .lock()
-                    .unwrap()
-                    .apply_event(order.id, OrderEvent::Cancel, Actor::Customer, now())
-                    .unwrap();
+                cancel().await;
                 if code == "NS" {
                     std::process::exit(3); // the terminal is gone: restart and recover
                 }
             }
-            PayResult::Aborted => {
-                store
-                    .lock()
-                    .unwrap()
-                    .apply_event(order.id, OrderEvent::Cancel, Actor::Customer, now())
-                    .unwrap();
-            }
+            PayResult::Aborted => cancel().await,
             PayResult::Unresolved => std::process::exit(3),
         }
     }

@@ -6,15 +6,17 @@
 
 use std::time::{Duration, Instant};
 
+use kiosk_app::device;
 use kiosk_app::screen::photos::Photos;
 use kiosk_app::screen::shell::Shell;
-use kiosk_app::screen::{demo::DEMO_MENU, device, pictures};
+use kiosk_dev::{demo::DEMO_MENU, pictures};
 use kiosk_domain::Menu;
 use kiosk_session::words;
 use kiosk_store::{Actor, Store};
 use kiosk_ui::headless::{self, Screen};
 
-#[path = "../tests/common/mod.rs"]
+// The firmware tests' device configurations, shared with this benchmark.
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 fn ms(d: Duration) -> f64 {

@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use kiosk_ui::headless::{self, Screen};
 
-use super::shell::Shell;
-use crate::config::Config;
+use kiosk_app::config::Config;
+use kiosk_app::screen::shell::Shell;
 use kiosk_session::Page;
 
 /// How long a press may keep the session busy (a card payment included).
@@ -35,8 +35,8 @@ const TICK: Duration = Duration::from_millis(10);
 
 pub fn run(config: &Config, width: u32, height: u32) -> Result<()> {
     let screen = Screen::install(width, height)?;
-    let runtime = super::device::runtime()?;
-    let open = super::device::open_screen(config, &runtime)?;
+    let runtime = kiosk_app::device::runtime()?;
+    let open = kiosk_app::screen::open(config, kiosk_clock::StoreClock::new(&config.time_zone), &runtime)?;
     let shell = open.shell.clone();
     settle(&shell, &screen)?;
     screen.draw(true);
@@ -44,21 +44,31 @@ pub fn run(config: &Config, width: u32, height: u32) -> Result<()> {
     writeln!(out, "ready {}", page_name(shell.view().page))?;
     out.flush()?;
 
-    // Standard input on its own thread, so the screen keeps taking in what the devices and
-    // the POS link report while no command comes.
-    let (tx, commands) = mpsc::channel::<String>();
+    // Standard input on its own thread; the shell's wake-ups (an outcome, a status change,
+    // a scan) arrive on the same channel, and the loop sleeps until one or the other, or the
+    // session's next deadline.
+    let (tx, commands) = mpsc::channel::<Option<String>>();
+    let wake = tx.clone();
+    shell.set_waker(std::sync::Arc::new(move || {
+        let _ = wake.send(None);
+    }));
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
             let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
+            if tx.send(Some(line)).is_err() {
                 break;
             }
         }
+        let _ = tx.send(Some("quit".into()));
     });
     loop {
-        let line = match commands.recv_timeout(Duration::from_millis(30)) {
-            Ok(line) => line,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
+        let next = match shell.next_wake() {
+            Some(after) => commands.recv_timeout(after),
+            None => commands.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+        };
+        let line = match next {
+            Ok(Some(line)) => line,
+            Ok(None) | Err(mpsc::RecvTimeoutError::Timeout) => {
                 shell.pump();
                 screen.draw(false);
                 continue;

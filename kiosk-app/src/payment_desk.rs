@@ -11,20 +11,27 @@
 //!    plausibly still at the kiosk or waiting for the order.
 //!
 //! Otherwise it is **cancelled** at the terminal (by approval number), since nobody can be
-//! served for it. An ambiguous charge (timeout, lost response, unplugged terminal) is never
-//! retried: the terminal's last transaction decides whether it happened (an approval with the
-//! order's amount and a number not already in our journal is ours); while the terminal cannot
-//! be asked, the order stays `PaymentUnknown` and the kiosk takes no new charge for it.
+//! served for it. The age is measured on the monotonic clock when the approval was journaled
+//! in this boot, and on the wall clock across a reboot only when both readings were
+//! synchronised: a wall clock stepped by NTP, or one that restarted at the image's build
+//! time, never decides. When nothing can tell the age yet (a reboot before NTP has set the
+//! clock), the approval waits — its order held, never charged again — until the clock is
+//! synchronised or this boot's uptime alone proves the window has passed.
+//!
+//! An ambiguous charge (timeout, lost response, unplugged terminal) is never retried: the
+//! terminal's last transaction decides whether it happened (an approval with the order's
+//! amount and a number not already in our journal is ours); while the terminal cannot be
+//! asked, the order stays `PaymentUnknown` and the kiosk takes no new charge for it.
 
-use std::sync::{Arc, Mutex};
-
+use kiosk_clock::StoreClock;
 use kiosk_domain::{Approval, OrderEvent, OrderId, OrderState, PaymentOp, PaymentOutcome};
 use kiosk_drivers::payment::smartro::client::SmartroTerminal;
 use kiosk_drivers::payment::{CancelWhat, ChargeRequest, PaymentTerminal};
 use kiosk_drivers::transport::Port;
+use kiosk_store::{Actor, JournalId, PrintKind, StoreError};
 
+use crate::store_thread::StoreHandle;
 use crate::supervisor::SharedTerminal;
-use kiosk_store::{Actor, PrintKind, Store, StoreError};
 
 /// Approvals journaled at most this long ago are completed by recovery; older ones are
 /// cancelled.
@@ -66,11 +73,21 @@ pub struct ReconcileReport {
     pub completed: Vec<OrderId>,
     pub cancelled: Vec<OrderId>,
     pub cancel_pending: usize,
+    /// Approvals whose age no trustworthy clock can tell yet: held until one can.
+    pub age_unknown: usize,
+}
+
+impl ReconcileReport {
+    /// Nothing is left for a later reconciliation.
+    pub fn settled(&self) -> bool {
+        self.still_unknown == 0 && self.cancel_pending == 0 && self.age_unknown == 0
+    }
 }
 
 pub struct PaymentDesk<T> {
-    store: Arc<Mutex<Store>>,
+    store: StoreHandle,
     terminal: T,
+    clock: StoreClock,
 }
 
 /// Runs `f` with a payment desk on the supervisor's terminal connection, held for the whole
@@ -78,11 +95,12 @@ pub struct PaymentDesk<T> {
 /// connected now.
 pub async fn with_desk<R>(
     terminal: &SharedTerminal,
-    store: Arc<Mutex<Store>>,
+    store: StoreHandle,
+    clock: StoreClock,
     f: impl AsyncFnOnce(&mut PaymentDesk<SmartroTerminal<Port>>) -> R,
 ) -> Option<R> {
     let mut guard = terminal.lock().await;
-    let mut desk = PaymentDesk::new(store, guard.take()?);
+    let mut desk = PaymentDesk::new(store, guard.take()?, clock);
     let result = f(&mut desk).await;
     *guard = Some(desk.into_terminal());
     Some(result)
@@ -92,8 +110,8 @@ const NOT_SENT: &str = "NS";
 const NOT_CHARGED: &str = "NC";
 
 impl<T: PaymentTerminal> PaymentDesk<T> {
-    pub fn new(store: Arc<Mutex<Store>>, terminal: T) -> PaymentDesk<T> {
-        PaymentDesk { store, terminal }
+    pub fn new(store: StoreHandle, terminal: T, clock: StoreClock) -> PaymentDesk<T> {
+        PaymentDesk { store, terminal, clock }
     }
 
     pub fn terminal(&mut self) -> &mut T {
@@ -105,12 +123,8 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
         self.terminal
     }
 
-    fn store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
-        f(&mut self.store.lock().expect("store lock"))
-    }
-
-    fn request(&self, order: OrderId) -> Result<ChargeRequest, StoreError> {
-        let o = self.store(|s| s.load_order(order))?.ok_or(StoreError::NoSuchOrder(order))?;
+    async fn request(&self, order: OrderId) -> Result<ChargeRequest, StoreError> {
+        let o = self.store.run(move |s| s.load_order(order)).await?.ok_or(StoreError::NoSuchOrder(order))?;
         Ok(ChargeRequest {
             amount: o.total(),
             vat: o.totals.vat.vat,
@@ -119,18 +133,35 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
         })
     }
 
+    /// Journals a step as started (the order moves with it) before the terminal is asked.
+    async fn begin(
+        &self,
+        order: OrderId,
+        op: PaymentOp,
+        amount: kiosk_domain::Money,
+        record: String,
+    ) -> Result<JournalId, StoreError> {
+        let now = self.clock.now_ms();
+        self.store.run(move |s| s.begin_payment(order, op, amount, &record, now)).await
+    }
+
+    /// Journals a step's answer, with every clock's reading for the recovery rule.
+    async fn finish(&self, step: JournalId, outcome: &PaymentOutcome) -> Result<OrderState, StoreError> {
+        let (outcome, at) = (outcome.clone(), self.clock.stamp());
+        self.store.run(move |s| s.finish_payment_at(step, &outcome, &at)).await
+    }
+
     /// Charges the order. The intent is journaled (and the order moved to
     /// `AwaitingPayment`) before the terminal is asked.
-    pub async fn pay(&mut self, order: OrderId, means: &Means, now_ms: i64) -> Result<PayResult, StoreError> {
-        let req = self.request(order)?;
+    pub async fn pay(&mut self, order: OrderId, means: &Means) -> Result<PayResult, StoreError> {
+        let req = self.request(order).await?;
         // What was asked, for the journal: never the barcode itself (a payment credential).
-        let record = match means {
-            Means::Card => format!(r#"{{"means":"card","amount":{},"vat":{}}}"#, req.amount, req.vat),
-            Means::Barcode(_) => {
-                format!(r#"{{"means":"barcode","amount":{},"vat":{}}}"#, req.amount, req.vat)
-            }
+        let kind = match means {
+            Means::Card => "card",
+            Means::Barcode(_) => "barcode",
         };
-        let step = self.store(|s| s.begin_payment(order, PaymentOp::Approve, req.amount, &record, now_ms))?;
+        let record = format!(r#"{{"means":"{kind}","amount":{},"vat":{}}}"#, req.amount, req.vat);
+        let step = self.begin(order, PaymentOp::Approve, req.amount, record).await?;
         let answer = match means {
             Means::Card => self.terminal.approve(&req).await,
             Means::Barcode(code) => self.terminal.approve_barcode(&req, code).await,
@@ -145,7 +176,7 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
                 }
             }
         };
-        self.store(|s| s.finish_payment(step, &outcome, now_ms))?;
+        self.finish(step, &outcome).await?;
         match outcome {
             PaymentOutcome::Approved(a) => {
                 self.confirm().await;
@@ -155,7 +186,7 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
             PaymentOutcome::Aborted => Ok(PayResult::Aborted),
             PaymentOutcome::Unknown { reason } => {
                 tracing::warn!("payment for order {order} is ambiguous ({reason}); asking the terminal");
-                self.resolve(order, now_ms).await
+                self.resolve(order).await
             }
             PaymentOutcome::Reversed { .. } | PaymentOutcome::NotCharged => Ok(PayResult::Unresolved),
         }
@@ -168,13 +199,14 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
     }
 
     /// Decides an ambiguous charge by the terminal's last transaction.
-    pub async fn resolve(&mut self, order: OrderId, now_ms: i64) -> Result<PayResult, StoreError> {
-        let req = self.request(order)?;
-        let step = self.store(|s| s.begin_payment(order, PaymentOp::QueryLast, req.amount, "{}", now_ms))?;
+    pub async fn resolve(&mut self, order: OrderId) -> Result<PayResult, StoreError> {
+        let req = self.request(order).await?;
+        let step = self.begin(order, PaymentOp::QueryLast, req.amount, "{}".into()).await?;
         let outcome = match self.terminal.last_transaction().await {
             Ok(PaymentOutcome::Approved(a)) => {
+                let number = a.approval_no.clone();
                 let someone_elses =
-                    self.store(|s| s.order_of_approval(&a.approval_no))?.is_some_and(|o| o != order);
+                    self.store.run(move |s| s.order_of_approval(&number)).await?.is_some_and(|o| o != order);
                 if a.amount == req.amount && !someone_elses {
                     PaymentOutcome::Approved(a)
                 } else {
@@ -185,7 +217,7 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
             Ok(_) => PaymentOutcome::NotCharged,
             Err(e) => PaymentOutcome::Unknown { reason: e.to_string() },
         };
-        self.store(|s| s.finish_payment(step, &outcome, now_ms))?;
+        self.finish(step, &outcome).await?;
         Ok(match outcome {
             PaymentOutcome::Approved(a) => {
                 self.confirm().await;
@@ -201,13 +233,12 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
 
     /// Reverses an order's standing approval at the terminal (a refund after commit, or the
     /// recovery rule before it). `Ok(true)` when the approval is reversed.
-    pub async fn cancel_payment(&mut self, order: OrderId, now_ms: i64) -> Result<bool, StoreError> {
-        let Some(approval) = self.store(|s| s.standing_approval(order))? else {
+    pub async fn cancel_payment(&mut self, order: OrderId) -> Result<bool, StoreError> {
+        let Some(approval) = self.store.run(move |s| s.standing_approval(order)).await? else {
             return Ok(false);
         };
-        let req = ChargeRequest { amount: approval.amount, ..self.request(order)? };
-        let step =
-            self.store(|s| s.begin_payment(order, PaymentOp::Cancel, approval.amount, "{}", now_ms))?;
+        let req = ChargeRequest { amount: approval.amount, ..self.request(order).await? };
+        let step = self.begin(order, PaymentOp::Cancel, approval.amount, "{}".into()).await?;
         let what = CancelWhat::Approval {
             approval_no: approval.approval_no.clone(),
             approved_at: approval.approved_at.clone(),
@@ -216,53 +247,82 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
             Ok(o) => o,
             Err(e) => PaymentOutcome::Unknown { reason: e.to_string() },
         };
-        self.store(|s| s.finish_payment(step, &outcome, now_ms))?;
+        self.finish(step, &outcome).await?;
         Ok(matches!(outcome, PaymentOutcome::Reversed { .. }))
+    }
+
+    async fn cancel_order(&self, order: OrderId) -> Result<OrderState, StoreError> {
+        let now = self.clock.now_ms();
+        self.store.run(move |s| s.apply_event(order, OrderEvent::Cancel, Actor::System, now)).await
     }
 
     /// Brings the journal and the terminal into agreement at start-up, before any customer:
     /// finishes steps a crash left open, resolves ambiguous charges, applies the recovery rule
     /// to approvals without a committed order, and ends unpaid drafts whose customer is gone.
     /// (During a session, an ambiguous charge is resolved at once by [`PaymentDesk::pay`].)
-    pub async fn recover(&mut self, now_ms: i64) -> Result<ReconcileReport, StoreError> {
+    pub async fn recover(&mut self) -> Result<ReconcileReport, StoreError> {
         let mut report = ReconcileReport::default();
         // 1. steps whose answer a crash lost: ambiguous
-        for entry in self.store(|s| s.open_payments())? {
+        for entry in self.store.run(|s| s.open_payments()).await? {
             let outcome = PaymentOutcome::Unknown { reason: "interrupted (restart)".into() };
-            self.store(|s| s.finish_payment(entry.id, &outcome, now_ms))?;
+            self.finish(entry.id, &outcome).await?;
             report.interrupted_steps += 1;
         }
         // 2. ambiguous charges: ask the terminal; a charge that did not happen ends the
         //    order (its customer session is gone)
-        for order in self.store(|s| s.orders_in(&[OrderState::PaymentUnknown]))? {
-            match self.resolve(order, now_ms).await? {
+        for order in self.store.run(|s| s.orders_in(&[OrderState::PaymentUnknown])).await? {
+            match self.resolve(order).await? {
                 PayResult::Approved(_) => report.resolved_approved += 1,
                 PayResult::Declined { .. } => {
                     report.resolved_not_charged += 1;
-                    self.store(|s| s.apply_event(order, OrderEvent::Cancel, Actor::System, now_ms))?;
+                    self.cancel_order(order).await?;
                 }
                 _ => report.still_unknown += 1,
             }
         }
         // 3. approvals without a committed order: the recovery rule
-        for order in self.store(|s| s.orders_in(&[OrderState::PaymentApproved]))? {
-            let o = self.store(|s| s.load_order(order))?.ok_or(StoreError::NoSuchOrder(order))?;
-            let journaled_at = self.store(|s| s.approval_journaled_at(order))?;
-            let approval = self.store(|s| s.standing_approval(order))?;
-            let fresh = journaled_at.is_some_and(|t| now_ms - t <= COMPLETE_WINDOW_MS);
+        for order in self.store.run(|s| s.orders_in(&[OrderState::PaymentApproved])).await? {
+            let (o, journaled, approval) = self
+                .store
+                .run(move |s| {
+                    Ok::<_, StoreError>((
+                        s.load_order(order)?,
+                        s.approval_stamp(order)?,
+                        s.standing_approval(order)?,
+                    ))
+                })
+                .await?;
+            let o = o.ok_or(StoreError::NoSuchOrder(order))?;
+            let now = self.clock.stamp();
+            let age = journaled.as_ref().map(|j| (now.since(j), now.at_least_since(j)));
             let amount_matches = approval.as_ref().is_some_and(|a| a.amount == o.total());
+            let fresh = match age {
+                Some((Some(age), _)) => age <= COMPLETE_WINDOW_MS,
+                // No clock can tell yet: too old once this boot alone has outlasted the window.
+                Some((None, at_least)) if at_least <= COMPLETE_WINDOW_MS && amount_matches => {
+                    tracing::warn!(
+                        "order {order}: the approval's age is unknown until the clock is set; held"
+                    );
+                    report.age_unknown += 1;
+                    continue;
+                }
+                _ => false,
+            };
             if fresh && amount_matches {
-                self.store(|s| s.commit_order(order, &RECOVERY_PRINTS, Actor::System, now_ms))?;
+                let now = now.wall_ms;
+                self.store.run(move |s| s.commit_order(order, &RECOVERY_PRINTS, Actor::System, now)).await?;
                 report.completed.push(order);
-            } else if self.cancel_payment(order, now_ms).await? {
+            } else if self.cancel_payment(order).await? {
                 report.cancelled.push(order);
             } else {
                 report.cancel_pending += 1;
             }
         }
         // 4. unpaid drafts whose customer is gone (declined, aborted or never paid)
-        for order in self.store(|s| s.orders_in(&[OrderState::PaymentDeclined, OrderState::Draft]))? {
-            self.store(|s| s.apply_event(order, OrderEvent::Cancel, Actor::System, now_ms))?;
+        for order in
+            self.store.run(|s| s.orders_in(&[OrderState::PaymentDeclined, OrderState::Draft])).await?
+        {
+            self.cancel_order(order).await?;
         }
         Ok(report)
     }

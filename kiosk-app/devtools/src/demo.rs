@@ -25,10 +25,11 @@ use kiosk_sim::terminal::Fault;
 use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
 use kiosk_ui::headless::{self, Screen};
 
-use super::photos::Photos;
-use super::shell::Shell;
-use super::{device, pictures};
-use crate::config::Config;
+use crate::pictures;
+use kiosk_app::config::Config;
+use kiosk_app::device;
+use kiosk_app::screen::photos::Photos;
+use kiosk_app::screen::shell::Shell;
 use kiosk_link::wire::OrderStatus;
 use kiosk_session::Page;
 use kiosk_store::Actor;
@@ -93,7 +94,8 @@ pin_hash = "{pin_hash}"
         role = if name == "table" { "table" } else { "kiosk" },
         table = if name == "table" { "[table]\nnumber = \"7\"" } else { "" },
         data = data.display(),
-        pin_hash = crate::config::hash_pin(DEMO_PIN).map_err(|e| anyhow::anyhow!("hashing the PIN: {e}"))?,
+        pin_hash =
+            kiosk_app::config::hash_pin(DEMO_PIN).map_err(|e| anyhow::anyhow!("hashing the PIN: {e}"))?,
     );
     Config::parse(&text).map_err(|errors| {
         anyhow::anyhow!(

@@ -1,0 +1,214 @@
+//! Paying: the cart (or a table's bill) charged by card or wallet barcode, or committed for
+//! the counter; a decline retried on the same stored order, an edited cart replacing it; an
+//! ambiguous charge never offered again; the order number and the receipt offer.
+
+use kiosk_domain::{OrderId, OrderKind, ReceiptPolicy, Settlement, Tab};
+use kiosk_drivers::scanner::Scan;
+
+use crate::flow::{Flow, NOTICE_MS};
+use crate::messages::{Effect, Now, Payment};
+use crate::scan::{ScanKind, classify};
+use crate::stage::{Done, Page, PayWith, Paying, PayingWhat, Problem, ReceiptState, Stage};
+use crate::words::sentences;
+
+impl Flow {
+    /// The table's bill can be paid here: something is owed and a terminal takes it.
+    pub fn bill_payable(&self, with: PayWith) -> bool {
+        with != PayWith::Counter && self.offers(with) && self.tab.as_ref().is_some_and(Tab::owes)
+    }
+
+    /// The table's bill is being paid here: the tab must not change under it.
+    pub fn paying_bill(&self) -> bool {
+        matches!(self.stage, Stage::Paying(Paying { bill: true, .. }))
+    }
+
+    /// Where a payment that did not go through returns to.
+    fn pay_again_page(&self) -> Page {
+        if self.paying_bill() { Page::Bill } else { Page::PayChoice }
+    }
+
+    pub(crate) fn pay(&mut self, with: PayWith, now: Now) -> Vec<Effect> {
+        let cart = self.stage == Stage::PayChoice && !self.cart.is_empty() && self.offers(with);
+        let bill = self.stage == Stage::Bill && self.bill_payable(with);
+        if !cart && !bill {
+            return Vec::new();
+        }
+        if with == PayWith::Wallet {
+            let what = PayingWhat::AwaitingScan { since_ms: now.mono_ms };
+            self.stage = Stage::Paying(Paying { what, bill });
+            return Vec::new();
+        }
+        let payment = if with == PayWith::Card { Payment::Card } else { Payment::Counter };
+        self.checkout(payment, with, bill, now)
+    }
+
+    fn checkout(&mut self, payment: Payment, with: PayWith, bill: bool, now: Now) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let settlement =
+            if payment == Payment::Counter { Settlement::PayAtCounter } else { Settlement::Prepaid };
+        let wanted = if bill {
+            let id = OrderId(self.ids.next_id());
+            let order = self.tab.as_ref().and_then(|t| t.bill_order(id, now.wall_ms).ok());
+            order.map(|o| o.in_language(self.lang))
+        } else {
+            self.new_order(OrderKind::Kiosk { service: self.service }, settlement, now)
+        };
+        let Some(wanted) = wanted else { return effects };
+        // A draft of this very order is charged again after a decline; any other is
+        // cancelled and replaced.
+        let reusable = self.draft.as_ref().is_some_and(|d| {
+            d.settlement == wanted.settlement && d.kind == wanted.kind && d.lines == wanted.lines
+        });
+        if !reusable {
+            if let Some(old) = self.draft.take() {
+                effects.push(Effect::Abandon(old.id));
+            }
+            self.draft = Some(wanted);
+        }
+        let order = self.draft.clone().expect("draft made above");
+        self.stage = Stage::Paying(Paying { what: PayingWhat::Charging(with), bill });
+        effects.push(Effect::Checkout { order, payment });
+        effects
+    }
+
+    /// "Cancel" while waiting for a barcode: back to choosing how to pay.
+    pub(crate) fn cancel_payment(&mut self) {
+        if let Stage::Paying(Paying { what: PayingWhat::AwaitingScan { .. }, .. }) = self.stage {
+            self.stop_waiting_for_scan();
+        }
+    }
+
+    /// No barcode came (cancelled, or the wait ran out): back to choosing how to pay.
+    pub(crate) fn stop_waiting_for_scan(&mut self) {
+        let again = self.pay_again_page();
+        self.go(again);
+    }
+
+    pub(crate) fn scanned(&mut self, scan: &Scan, now: Now) -> Vec<Effect> {
+        let awaiting = match self.stage {
+            Stage::Paying(Paying { what: PayingWhat::AwaitingScan { .. }, bill }) => Some(bill),
+            _ => None,
+        };
+        match classify(scan, Some(&self.menu), awaiting.is_some()) {
+            ScanKind::Payment(code) if awaiting.is_some() => {
+                self.checkout(Payment::Barcode(code), PayWith::Wallet, awaiting == Some(true), now)
+            }
+            ScanKind::Item(item) if self.stage == Stage::Browsing => {
+                self.open_item(&item);
+                Vec::new()
+            }
+            _ => {
+                if awaiting.is_some() {
+                    self.notice(sentences(self.lang).wrong_code, NOTICE_MS);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    pub(crate) fn want_receipt(&mut self, want: bool) -> Vec<Effect> {
+        let printer = self.available.printer;
+        let Stage::Done(done) = &mut self.stage else { return Vec::new() };
+        if want && done.receipt == ReceiptState::Offered {
+            if printer {
+                done.receipt = ReceiptState::Printing;
+                return vec![Effect::PrintReceipt(done.order)];
+            }
+            done.receipt = ReceiptState::PrinterDown;
+            return Vec::new();
+        }
+        self.reset()
+    }
+
+    pub(crate) fn committed(&mut self, order: OrderId, number: u32, now: Now) -> Vec<Effect> {
+        let settlement = self.draft.take().map(|d| d.settlement).unwrap_or(Settlement::Prepaid);
+        let bill = self.paying_bill();
+        let lines = if bill {
+            self.tab.as_ref().map(Tab::standing_lines).unwrap_or_default()
+        } else {
+            self.cart.lines().to_vec()
+        };
+        if bill {
+            self.new_tab();
+        } else {
+            self.cart.clear();
+        }
+        self.last_order = Some(order);
+        let receipt = match self.settings.receipt {
+            ReceiptPolicy::Ask => ReceiptState::Offered,
+            ReceiptPolicy::Never => ReceiptState::Declined,
+            ReceiptPolicy::Always if self.available.printer => ReceiptState::Printing,
+            ReceiptPolicy::Always => ReceiptState::PrinterDown,
+        };
+        self.stage = Stage::Done(Done {
+            order,
+            number,
+            settlement,
+            bill,
+            receipt,
+            since_ms: now.mono_ms,
+            queued: !self.available.pos_reachable,
+            lines,
+        });
+        if receipt == ReceiptState::Printing { vec![Effect::PrintReceipt(order)] } else { Vec::new() }
+    }
+
+    pub(crate) fn declined(&mut self, message: String) {
+        let s = sentences(self.lang);
+        let then = self.pay_again_page();
+        self.stage = Stage::Problem(Problem {
+            title: s.declined.into(),
+            body: message,
+            action: s.try_again.into(),
+            then,
+        });
+    }
+
+    pub(crate) fn aborted(&mut self) {
+        let then = if self.paying_bill() { Page::Bill } else { Page::Cart };
+        self.go(then);
+    }
+
+    /// Held for staff: this cart (or bill) must never be charged again.
+    pub(crate) fn unresolved(&mut self, number: u32) {
+        let s = sentences(self.lang);
+        self.draft = None;
+        if !self.paying_bill() {
+            self.cart.clear();
+        }
+        self.stage = Stage::Problem(Problem {
+            title: s.unresolved.into(),
+            body: format!("{} ({number})", s.unresolved_body),
+            action: s.ok.into(),
+            then: self.home(),
+        });
+    }
+
+    pub(crate) fn printed(&mut self, ok: bool) {
+        if let Stage::Done(done) = &mut self.stage
+            && done.receipt == ReceiptState::Printing
+            && !ok
+        {
+            done.receipt = ReceiptState::PrinterDown;
+        }
+    }
+
+    /// The work could not be done (a store error): nothing was charged.
+    pub(crate) fn failed(&mut self, what: &str) {
+        tracing::error!("session: {what}");
+        let s = sentences(self.lang);
+        let then = if self.paying_bill() {
+            Page::Bill
+        } else if self.cart.is_empty() {
+            self.home()
+        } else {
+            Page::Cart
+        };
+        self.stage = Stage::Problem(Problem {
+            title: s.failed.into(),
+            body: s.failed_body.into(),
+            action: s.ok.into(),
+            then,
+        });
+    }
+}

@@ -1,0 +1,241 @@
+//! What crosses the session's boundary: the time and the intents that come in, the work it
+//! asks for ([`Effect`]) and the outcomes of that work.
+
+use std::sync::Arc;
+
+use kiosk_domain::{
+    DeviceSetting, ItemId, Lang, LocalTime, Menu, Money, Order, OrderId, Service, StaffReason, TableId,
+};
+use kiosk_drivers::keypad::Key;
+use kiosk_drivers::scanner::Scan;
+use uuid::Uuid;
+
+use crate::access::{AccessSwitch, FocusMove};
+use crate::settings::SettingKey;
+use crate::stage::PayWith;
+
+/// The time as the session sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// Monotonic milliseconds (since boot). Every timer of the session runs on these, so a
+    /// step of the wall clock (NTP setting a Raspberry Pi's clock hours forward after it
+    /// booted at the image's build time) neither resets a cart nor hurries a payment.
+    pub mono_ms: i64,
+    /// Unix milliseconds by the wall clock: only stamped on orders (receipts, the business
+    /// day), never used to measure a duration.
+    pub wall_ms: i64,
+    /// The store's local weekday and time, for time-of-day menus.
+    pub local: Option<LocalTime>,
+}
+
+/// Where order and staff-call ids come from: random on a device, seeded in tests so a run
+/// can be replayed.
+pub trait IdSource {
+    fn next_id(&mut self) -> Uuid;
+}
+
+/// Ids counted from a seed: deterministic, for tests and replays.
+#[derive(Debug, Clone)]
+pub struct SeededIds(pub u128);
+
+impl IdSource for SeededIds {
+    fn next_id(&mut self) -> Uuid {
+        self.0 = self.0.wrapping_add(1);
+        Uuid::from_u128(self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    Start,
+    ChooseLanguage(Lang),
+    ChooseService(Service),
+    SelectCategory(usize),
+    OpenItem(ItemId),
+    /// A chip on the item page: ids as the view gave them (see [`crate::stage::OptionKey`]).
+    ToggleOption {
+        group: String,
+        option: String,
+    },
+    SetQuantity(u32),
+    AddToCart,
+    ShowCart,
+    ChangeLine {
+        index: usize,
+        quantity: u32,
+    },
+    /// From the cart: choose how to pay.
+    Checkout,
+    Pay(PayWith),
+    CancelPayment,
+    WantReceipt(bool),
+    Back,
+    MoreTime,
+    SetGuests(u16),
+    OrderRound,
+    ShowStaffCall,
+    CallStaff(StaffReason),
+    ShowBill,
+    Dismiss,
+    Scanned(Scan),
+    /// The hidden operator gesture (five taps in a corner).
+    OperatorGesture,
+    Pin(String),
+    /// The call button beside the screen (or a help key): staff come, the page stays.
+    HelpButton,
+    /// Operator page: a device setting changed.
+    ChangeSetting(DeviceSetting),
+    /// Operator page: a stepper's − (`step` −1) or + (+1).
+    AdjustSetting {
+        key: SettingKey,
+        step: i32,
+    },
+    /// Operator page: cancel this approval (asks for confirmation first).
+    CancelApproval(OrderId),
+    /// Operator page: the table paid at the counter; its tab is closed.
+    CloseTab,
+    ConfirmCancel(bool),
+    SetSoldOut {
+        item: ItemId,
+        sold_out: bool,
+    },
+    PrinterTest,
+    ReprintLast,
+    /// A key of the tactile keypad.
+    Key(Key),
+    /// The headphone jack: earphones plugged in (true) or out.
+    Earphones(bool),
+    /// A switch on the accessibility bar.
+    ToggleAccess(AccessSwitch),
+}
+
+/// The work the session asks for; each answers with an [`Outcome`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Store `order` (unless it is already stored, after a decline) and settle it: charge it
+    /// by card or barcode, or commit it unpaid for the counter.
+    Checkout {
+        order: Order,
+        payment: Payment,
+    },
+    /// The customer left an unpaid draft behind: cancel it.
+    Abandon(OrderId),
+    /// Commit a table round unpaid onto the tab.
+    SendRound(Order),
+    PrintReceipt(OrderId),
+    CallStaff {
+        id: Uuid,
+        reason: StaffReason,
+        table: Option<String>,
+    },
+    VerifyPin(String),
+    /// Keep an operator's setting (and, for the table number, claim the table at the POS).
+    SaveSetting(DeviceSetting),
+    /// Read the latest approvals for the operator's payment journal.
+    LoadJournal,
+    /// A sound on the buzzer (at the operator's volume; never asked for at volume 0).
+    Sound(Cue),
+    /// Reverse an order's standing approval at the terminal (the operator confirmed).
+    CancelApproval(OrderId),
+    /// Record that the table's tab is settled (paid at the counter).
+    CloseTab(TableId),
+    SetSoldOut {
+        item: ItemId,
+        sold_out: bool,
+    },
+    PrinterTest,
+    /// The screen moves the keypad focus (and says what it lands on). Answers nothing.
+    Focus(FocusMove),
+    /// The speech rate and volume changed. Answers nothing.
+    Voice {
+        rate_wpm: u16,
+        volume: u8,
+    },
+    /// Say this now, over whatever is being said. Answers nothing.
+    Announce(String),
+    /// Stop speaking. Answers nothing.
+    Silence,
+}
+
+impl Effect {
+    /// Effects the screen performs itself, at once: focus and speech.
+    pub fn is_local(&self) -> bool {
+        matches!(self, Effect::Focus(_) | Effect::Voice { .. } | Effect::Announce(_) | Effect::Silence)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payment {
+    Card,
+    /// A wallet barcode, passed through to the terminal and never stored.
+    Barcode(String),
+    Counter,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Paid (or, for the counter, committed unpaid), with the order number.
+    Committed {
+        order: OrderId,
+        number: u32,
+    },
+    Declined {
+        order: OrderId,
+        message: String,
+    },
+    /// The customer cancelled at the terminal: nothing charged, back to the cart.
+    Aborted {
+        order: OrderId,
+    },
+    /// The charge is ambiguous and the terminal cannot tell yet: held for staff.
+    Unresolved {
+        order: OrderId,
+        number: u32,
+    },
+    RoundSent(Order),
+    Printed {
+        ok: bool,
+    },
+    StaffCalled {
+        reason: StaffReason,
+        ok: bool,
+    },
+    PinChecked(bool),
+    /// A setting was kept; `problem` says what went wrong with it (a table taken at the POS).
+    SettingSaved {
+        problem: Option<String>,
+    },
+    Journal(Vec<JournalLine>),
+    ApprovalCancelled {
+        order: OrderId,
+        ok: bool,
+    },
+    /// The table's tab is closed in the store: the next guests start a new one.
+    TabClosed,
+    /// The menu changed (an operator's sold-out toggle, the POS).
+    Menu(Arc<Menu>),
+    /// The work could not be done (a store error): nothing was charged.
+    Failed {
+        what: String,
+    },
+}
+
+/// What a sound means; the runner picks how it sounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cue {
+    /// The idle warning came up.
+    IdleWarning,
+}
+
+/// One approval on the operator's payment journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalLine {
+    pub order: OrderId,
+    pub number: u32,
+    pub amount: Money,
+    pub approval_no: String,
+    /// When it was approved, in the store's time zone.
+    pub at: String,
+    /// Reversed at the terminal since (cancelled or refunded).
+    pub reversed: bool,
+}

@@ -1,0 +1,101 @@
+//! A table's session: rounds sent onto the running tab, staff called, the kitchen's "ready"
+//! and "served", the tab kept across a restart and closed when the POS settles the table.
+
+use kiosk_domain::{Order, OrderId, OrderKind, Settlement, StaffReason, Tab};
+
+use crate::flow::{Flow, NOTICE_MS};
+use crate::messages::{Effect, Now};
+use crate::stage::{Paying, PayingWhat, Stage};
+use crate::words::{self, sentences};
+
+impl Flow {
+    pub(crate) fn order_round(&mut self, now: Now) -> Vec<Effect> {
+        let Some(tab) = &self.tab else { return Vec::new() };
+        if self.stage != Stage::Cart || self.cart.is_empty() {
+            return Vec::new();
+        }
+        let guests = if tab.rounds.is_empty() { self.guests } else { tab.guests };
+        let kind = OrderKind::Table { table: tab.table.clone(), guests, round: tab.next_round() };
+        let Some(order) = self.new_order(kind, Settlement::Tab, now) else { return Vec::new() };
+        self.stage = Stage::Paying(Paying { what: PayingWhat::SendingRound, bill: false });
+        vec![Effect::SendRound(order)]
+    }
+
+    pub(crate) fn round_sent(&mut self, order: Order) {
+        self.cart.clear();
+        self.last_order = Some(order.id);
+        if let Some(tab) = &mut self.tab {
+            if tab.rounds.is_empty()
+                && let OrderKind::Table { guests, .. } = &order.kind
+            {
+                tab.guests = *guests;
+            }
+            if let Err(e) = tab.add_round(order) {
+                tracing::error!("table tab: {e}");
+            }
+        }
+        self.notice(sentences(self.lang).round_sent, NOTICE_MS);
+        self.stage = Stage::Browsing;
+    }
+
+    pub(crate) fn call_staff(&mut self, reason: StaffReason) -> Vec<Effect> {
+        let table = self.tab.as_ref().map(|t| t.table.0.clone());
+        vec![Effect::CallStaff { id: self.ids.next_id(), reason, table }]
+    }
+
+    /// The POS marked one of this table's rounds ready (or served): the diners are told.
+    pub fn round_status(&mut self, order: OrderId, served: bool, now: Now) {
+        self.now_ms = now.mono_ms;
+        let Some(tab) = &self.tab else { return };
+        let Some(round) = tab.rounds.iter().find(|o| o.id == order).and_then(|o| o.kind.round()) else {
+            return;
+        };
+        self.notice(words::round_status(round, served, self.lang), NOTICE_MS);
+    }
+
+    /// The tab a restart found in the store: shown and billed as if the tablet had never
+    /// stopped. Only onto a fresh tab with no rounds yet.
+    pub fn restore_tab(&mut self, rounds: Vec<Order>) {
+        if let Some(tab) = &mut self.tab
+            && tab.rounds.is_empty()
+        {
+            *tab = Tab::restore(tab.table.clone(), rounds);
+        }
+    }
+
+    /// The tab becomes `rounds`, what the store holds open now (a bill paid or found not
+    /// charged since, rounds settled at the counter). Not while the bill is being paid here.
+    pub fn sync_tab(&mut self, rounds: Vec<Order>) {
+        if self.paying_bill() {
+            return;
+        }
+        let Some(tab) = self.tab.take() else { return };
+        let tab = Tab::restore(tab.table, rounds);
+        if tab.rounds.is_empty() {
+            self.guests = 2;
+        }
+        self.tab = Some(tab);
+    }
+
+    /// The POS settled the table (paid at the counter): the tab becomes what the store still
+    /// holds open, and diners who owe nothing more are thanked.
+    pub fn tab_settled(&mut self, rounds: Vec<Order>, now: Now) {
+        self.now_ms = now.mono_ms;
+        if self.paying_bill() {
+            return;
+        }
+        self.sync_tab(rounds);
+        if !self.tab.as_ref().is_some_and(Tab::owes) {
+            if self.stage == Stage::Bill {
+                self.stage = Stage::Browsing;
+            }
+            self.notice(sentences(self.lang).done_bill, NOTICE_MS);
+        }
+    }
+
+    /// The table is settled: the next guests start a new tab.
+    pub(crate) fn new_tab(&mut self) {
+        self.tab = self.tab.take().map(|t| Tab::open(t.table, 0));
+        self.guests = 2;
+    }
+}
