@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use kiosk_app::pos::delivery::{Backoff, OutboxWorker};
-use kiosk_app::pos::sync::PosSync;
+use kiosk_app::pos::sync::{PosSync, stored_sold_out};
 use kiosk_domain::{ItemId, OrderId, OrderState, TableId};
 use kiosk_link::wire::{OrderStatus, PROTOCOL, StaffReason};
 use kiosk_pos::{MenuFetch, PosAdapter, PosError};
@@ -115,7 +115,7 @@ async fn sold_out_and_ready_reach_the_device_within_two_seconds() {
     let server = TestServer::start(None).await;
     let link = std::sync::Arc::new(server.client(&server.device_token));
     let store = shared(Store::open_in_memory().unwrap());
-    let (sync, view) = PosSync::new(store.clone(), link.clone(), None);
+    let (sync, view) = PosSync::new(store.clone(), link.clone(), None, stored_sold_out(&store).await);
     sync.refresh_menu().await.unwrap();
     let task = tokio::spawn(sync.run());
     wait_for("connected", Duration::from_secs(5), || view.borrow().reachable).await;
@@ -161,7 +161,7 @@ async fn a_table_paid_at_the_counter_closes_the_tablets_tab_even_while_it_was_of
     let server = TestServer::start(None).await;
     let link = std::sync::Arc::new(server.client(&server.device_token));
     let store = shared(Store::open_in_memory().unwrap());
-    let (sync, view) = PosSync::new(store.clone(), link.clone(), None);
+    let (sync, view) = PosSync::new(store.clone(), link.clone(), None, stored_sold_out(&store).await);
     let task = tokio::spawn(sync.run());
     wait_for("connected", Duration::from_secs(5), || view.borrow().reachable).await;
 
@@ -188,7 +188,7 @@ async fn a_table_paid_at_the_counter_closes_the_tablets_tab_even_while_it_was_of
     got.sort();
     assert_eq!(got, expected);
     assert!(server.db().settle_table("7").is_err(), "nothing more is owed");
-    let (sync, view) = PosSync::new(store.clone(), link.clone(), None);
+    let (sync, view) = PosSync::new(store.clone(), link.clone(), None, stored_sold_out(&store).await);
     let task = tokio::spawn(sync.run());
     wait_for("settled", Duration::from_secs(5), || view.borrow().tabs_settled == 1).await;
     assert!(view.borrow().store_open, "the resumed stream asked the POS's hello for the store's state");
@@ -522,7 +522,7 @@ async fn a_malformed_pos_reply_keeps_the_order_queued_and_a_bad_menu_keeps_the_l
         .unwrap(),
     );
     store.with(|s| s.save_menu(&example_menu(), "file", kiosk_store::Actor::Operator, 0)).unwrap();
-    let (sync, _view) = PosSync::new(store.clone(), link, None);
+    let (sync, _view) = PosSync::new(store.clone(), link, None, stored_sold_out(&store).await);
     let err = sync.refresh_menu().await.unwrap_err();
     assert!(err.to_string().contains("last good menu stays"), "{err}");
     assert_eq!(store.with(|s| s.menu_version()).unwrap().as_deref(), Some(example_menu().version.as_str()));

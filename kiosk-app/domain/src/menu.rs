@@ -204,21 +204,6 @@ pub enum Tag {
     Halal,
 }
 
-impl Tag {
-    pub fn label(self, lang: Lang) -> &'static str {
-        let (ko, en) = match self {
-            Tag::New => ("신메뉴", "New"),
-            Tag::Best => ("인기", "Best"),
-            Tag::Recommended => ("추천", "Recommended"),
-            Tag::Spicy => ("매운맛", "Spicy"),
-            Tag::Vegetarian => ("채식", "Vegetarian"),
-            Tag::Vegan => ("비건", "Vegan"),
-            Tag::Halal => ("할랄", "Halal"),
-        };
-        if lang == Lang::Ko { ko } else { en }
-    }
-}
-
 /// The allergens Korean food labelling requires to be shown (식품 등의 표시기준).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -310,7 +310,7 @@ fn card(menu: &Menu, item: &Item, lang: Lang) -> ItemCard {
         id: item.id.0.clone(),
         name: item.name.get(lang).to_owned(),
         price: words::money(item.price, menu.currency, lang),
-        tags: item.tags.iter().map(|t| t.label(lang)).collect::<Vec<_>>().join(" · "),
+        tags: item.tags.iter().map(|t| words::tag(*t, lang)).collect::<Vec<_>>().join(" · "),
         sold_out: item.sold_out,
         photo: item.image.clone(),
     }

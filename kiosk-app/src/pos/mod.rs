@@ -30,12 +30,17 @@ pub struct PosLink {
     pub view: watch::Receiver<PosView>,
 }
 
-/// Spawns the outbox worker and the sync task on the current runtime.
+/// Spawns the outbox worker and the sync task on the current runtime. Call from outside its
+/// workers: it reads the stored sold-out marks first.
 pub fn start(pos: AnyPos, store: StoreHandle) -> PosLink {
     let pos = Arc::new(pos);
     let (worker, outbox) = OutboxWorker::new(store.clone(), pos.clone(), Backoff::default());
     tokio::spawn(worker.run());
-    let (sync, view) = PosSync::new(store, pos.clone(), Some(outbox.clone()));
+    let sold_out = store
+        .run_blocking(|s| s.sold_out_items())
+        .map(|ids| ids.into_iter().map(|i| i.0).collect())
+        .unwrap_or_default();
+    let (sync, view) = PosSync::new(store, pos.clone(), Some(outbox.clone()), sold_out);
     tokio::spawn(sync.run());
     PosLink { pos, outbox, view }
 }

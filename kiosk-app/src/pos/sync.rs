@@ -41,6 +41,15 @@ pub struct PosView {
     pub since_ms: i64,
 }
 
+/// The sold-out marks stored by the last sync.
+pub async fn stored_sold_out(store: &StoreHandle) -> BTreeSet<String> {
+    store
+        .run(|s| s.sold_out_items())
+        .await
+        .map(|ids| ids.into_iter().map(|i| i.0).collect())
+        .unwrap_or_default()
+}
+
 pub struct PosSync<A> {
     store: StoreHandle,
     pos: Arc<A>,
@@ -50,16 +59,14 @@ pub struct PosSync<A> {
 }
 
 impl<A: PosAdapter> PosSync<A> {
-    /// Reads the stored sold-out marks, so call it outside the async workers (start-up).
+    /// Starts from the sold-out marks the store holds (see [`stored_sold_out`]), so a
+    /// restarted device refuses a sold-out item before the POS answers.
     pub fn new(
         store: StoreHandle,
         pos: Arc<A>,
         outbox: Option<OutboxHandle>,
+        sold_out: BTreeSet<String>,
     ) -> (PosSync<A>, watch::Receiver<PosView>) {
-        let sold_out = store
-            .run_blocking(|s| s.sold_out_items())
-            .map(|ids| ids.into_iter().map(|i| i.0).collect())
-            .unwrap_or_default();
         let (view, rx) = watch::channel(PosView { sold_out, since_ms: unix_now_ms(), ..PosView::default() });
         let backoff = Backoff { base: Duration::from_millis(250), cap: Duration::from_secs(15) };
         (PosSync { store, pos, outbox, view, backoff }, rx)

@@ -1,20 +1,21 @@
-//! The Slint binding: copies a [`View`] into the `Kiosk` global and turns its callbacks
-//! into [`Intent`]s. Nothing here decides anything.
+//! The Slint binding: copies a [`View`] into the UI's globals (one per area) and turns their
+//! callbacks into [`Intent`]s. The callbacks carry typed values (Slint enums), mapped here
+//! one to one; nothing here decides anything.
 
 use std::rc::Rc;
 
-use kiosk_domain::{Lang, Service};
+use kiosk_domain::{Lang, Service, StaffReason};
+use kiosk_session::access::AccessSwitch;
+use kiosk_session::view::{ItemCard, Line, View};
+use kiosk_session::{Intent, Page as FlowPage, PayWith, SettingKey};
 use kiosk_ui::{
-    CategoryView, DeviceView, GroupView, ItemView, JournalView, Kiosk, KioskWindow, LineView, OptionView,
-    Page, Theme,
+    CartState, CategoryView, DeviceView, GroupView, ItemView, JournalView, KioskWindow, LineView, MenuState,
+    OperatorState, OptionView, Page, PaymentState, Session, TableState, Theme,
 };
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::photos::Photos;
 use kiosk_domain::DeviceSetting;
-use kiosk_pos::StaffReason;
-use kiosk_session::view::{ItemCard, Line, View};
-use kiosk_session::{Intent, Page as FlowPage, PayWith, SettingKey};
 
 fn page(p: FlowPage) -> Page {
     match p {
@@ -33,6 +34,62 @@ fn page(p: FlowPage) -> Page {
         FlowPage::StaffCall => Page::StaffCall,
         FlowPage::Pin => Page::Pin,
         FlowPage::Operator => Page::Operator,
+    }
+}
+
+/// The UI's languages and the domain's, one to one.
+pub fn language(l: kiosk_ui::Language) -> Lang {
+    match l {
+        kiosk_ui::Language::Ko => Lang::Ko,
+        kiosk_ui::Language::En => Lang::En,
+    }
+}
+
+fn ui_language(l: Lang) -> kiosk_ui::Language {
+    match l {
+        Lang::Ko => kiosk_ui::Language::Ko,
+        _ => kiosk_ui::Language::En,
+    }
+}
+
+pub fn pay_with(m: kiosk_ui::PayMethod) -> PayWith {
+    match m {
+        kiosk_ui::PayMethod::Card => PayWith::Card,
+        kiosk_ui::PayMethod::Wallet => PayWith::Wallet,
+        kiosk_ui::PayMethod::Counter => PayWith::Counter,
+    }
+}
+
+pub fn service(s: kiosk_ui::ServiceKind) -> Service {
+    match s {
+        kiosk_ui::ServiceKind::DineIn => Service::DineIn,
+        kiosk_ui::ServiceKind::TakeOut => Service::TakeOut,
+    }
+}
+
+pub fn staff_reason(r: kiosk_ui::StaffReason) -> StaffReason {
+    match r {
+        kiosk_ui::StaffReason::Water => StaffReason::Water,
+        kiosk_ui::StaffReason::Cutlery => StaffReason::Cutlery,
+        kiosk_ui::StaffReason::Bill => StaffReason::Bill,
+        kiosk_ui::StaffReason::Help => StaffReason::Help,
+    }
+}
+
+pub fn setting_key(k: kiosk_ui::SettingKey) -> SettingKey {
+    match k {
+        kiosk_ui::SettingKey::Table => SettingKey::Table,
+        kiosk_ui::SettingKey::Volume => SettingKey::Volume,
+        kiosk_ui::SettingKey::IdleTimeout => SettingKey::IdleTimeout,
+    }
+}
+
+pub fn access_switch(a: kiosk_ui::AccessSwitch) -> AccessSwitch {
+    match a {
+        kiosk_ui::AccessSwitch::Voice => AccessSwitch::Voice,
+        kiosk_ui::AccessSwitch::Magnify => AccessSwitch::Magnify,
+        kiosk_ui::AccessSwitch::Contrast => AccessSwitch::Contrast,
+        kiosk_ui::AccessSwitch::LowReach => AccessSwitch::LowReach,
     }
 }
 
@@ -68,7 +125,10 @@ pub fn show(
     photos: &mut Photos,
     last_lang: &mut Option<Lang>,
 ) {
-    let k = window.global::<Kiosk>();
+    let (session, menu, cart) =
+        (window.global::<Session>(), window.global::<MenuState>(), window.global::<CartState>());
+    let (pay, table, op) =
+        (window.global::<PaymentState>(), window.global::<TableState>(), window.global::<OperatorState>());
     // A list is replaced only when it differs from the one shown (Slint's models compare by
     // identity, and a fresh model redraws every row).
     macro_rules! changed {
@@ -82,13 +142,13 @@ pub fn show(
         }
         *last_lang = Some(view.lang);
     }
-    k.set_page(page(view.page));
-    k.set_store_name(s(&view.store_name));
-    k.set_table_label(s(&view.table_label));
-    k.set_status_line(s(&view.status_line));
-    k.set_notice(s(&view.notice));
+    session.set_page(page(view.page));
+    session.set_store_name(s(&view.store_name));
+    session.set_table_label(s(&view.table_label));
+    session.set_status_line(s(&view.status_line));
+    session.set_notice(s(&view.notice));
     if changed!(categories) {
-        k.set_categories(model(
+        menu.set_categories(model(
             view.categories
                 .iter()
                 .enumerate()
@@ -96,14 +156,14 @@ pub fn show(
                 .collect(),
         ));
     }
-    k.set_category_index(view.category_index as i32);
+    menu.set_category_index(view.category_index as i32);
     if changed!(items) {
-        k.set_items(model(view.items.iter().map(|c| item_view(c, photos)).collect()));
+        menu.set_items(model(view.items.iter().map(|c| item_view(c, photos)).collect()));
     }
-    k.set_item(item_view(&view.item, photos));
-    k.set_item_description(s(&view.item_description));
+    menu.set_item(item_view(&view.item, photos));
+    menu.set_item_description(s(&view.item_description));
     if changed!(groups) {
-        k.set_groups(model(
+        menu.set_groups(model(
             view.groups
                 .iter()
                 .map(|g| GroupView {
@@ -126,39 +186,39 @@ pub fn show(
                 .collect(),
         ));
     }
-    k.set_quantity(view.quantity as i32);
-    k.set_item_total(s(&view.item_total));
-    k.set_item_problem(s(&view.item_problem));
+    menu.set_quantity(view.quantity as i32);
+    menu.set_item_total(s(&view.item_total));
+    menu.set_item_problem(s(&view.item_problem));
     if changed!(lines) {
-        k.set_lines(model(view.lines.iter().map(line_view).collect()));
+        cart.set_lines(model(view.lines.iter().map(line_view).collect()));
     }
-    k.set_item_count(view.item_count as i32);
-    k.set_total(s(&view.total));
-    k.set_vat_line(s(&view.vat_line));
-    k.set_payment_prompt(s(&view.payment_prompt));
-    k.set_payment_detail(s(&view.payment_detail));
-    k.set_can_cancel_payment(view.can_cancel_payment);
-    k.set_order_number(s(&view.order_number));
-    k.set_done_detail(s(&view.done_detail));
-    k.set_receipt_offered(view.receipt_offered);
-    k.set_problem_title(s(&view.problem_title));
-    k.set_problem_body(s(&view.problem_body));
-    k.set_problem_action(s(&view.problem_action));
-    k.set_card_available(view.card_available);
-    k.set_wallet_available(view.wallet_available);
-    k.set_counter_available(view.counter_available);
-    k.set_idle_warning(view.idle_seconds.is_some());
-    k.set_idle_seconds(view.idle_seconds.unwrap_or(0) as i32);
-    k.set_ask_guests(view.ask_guests);
-    k.set_guests(view.guests as i32);
+    cart.set_item_count(view.item_count as i32);
+    cart.set_total(s(&view.total));
+    cart.set_vat_line(s(&view.vat_line));
+    pay.set_payment_prompt(s(&view.payment_prompt));
+    pay.set_payment_detail(s(&view.payment_detail));
+    pay.set_can_cancel_payment(view.can_cancel_payment);
+    pay.set_order_number(s(&view.order_number));
+    pay.set_done_detail(s(&view.done_detail));
+    pay.set_receipt_offered(view.receipt_offered);
+    pay.set_problem_title(s(&view.problem_title));
+    pay.set_problem_body(s(&view.problem_body));
+    pay.set_problem_action(s(&view.problem_action));
+    pay.set_card_available(view.card_available);
+    pay.set_wallet_available(view.wallet_available);
+    pay.set_counter_available(view.counter_available);
+    session.set_idle_warning(view.idle_seconds.is_some());
+    session.set_idle_seconds(view.idle_seconds.unwrap_or(0) as i32);
+    table.set_ask_guests(view.ask_guests);
+    table.set_guests(view.guests as i32);
     if changed!(tab_lines) {
-        k.set_tab_lines(model(view.tab_lines.iter().map(line_view).collect()));
+        table.set_tab_lines(model(view.tab_lines.iter().map(line_view).collect()));
     }
-    k.set_tab_total(s(&view.tab_total));
-    k.set_tab_vat_line(s(&view.tab_vat_line));
-    k.set_pin_problem(s(&view.pin_problem));
+    table.set_tab_total(s(&view.tab_total));
+    table.set_tab_vat_line(s(&view.tab_vat_line));
+    op.set_pin_problem(s(&view.pin_problem));
     if changed!(devices) {
-        k.set_devices(model(
+        op.set_devices(model(
             view.devices
                 .iter()
                 .map(|d| DeviceView { name: s(&d.name), status: s(&d.state), reason: s(&d.reason), ok: d.ok })
@@ -166,15 +226,15 @@ pub fn show(
         ));
     }
     if changed!(all_items) {
-        k.set_all_items(model(view.all_items.iter().map(|c| item_view(c, photos)).collect()));
+        op.set_all_items(model(view.all_items.iter().map(|c| item_view(c, photos)).collect()));
     }
-    k.set_setting_table(s(&view.setting_table));
-    k.set_can_close_tab(view.can_close_tab);
-    k.set_setting_volume(view.setting_volume as i32);
-    k.set_setting_idle_s(view.setting_idle_s as i32);
-    k.set_setting_language(s(view.setting_language.code()));
+    op.set_setting_table(s(&view.setting_table));
+    op.set_can_close_tab(view.can_close_tab);
+    op.set_setting_volume(view.setting_volume as i32);
+    op.set_setting_idle_s(view.setting_idle_s as i32);
+    op.set_setting_language(ui_language(view.setting_language));
     if changed!(journal) {
-        k.set_journal(model(
+        op.set_journal(model(
             view.journal
                 .iter()
                 .map(|j| JournalView {
@@ -188,10 +248,10 @@ pub fn show(
                 .collect(),
         ));
     }
-    k.set_confirm_cancel(s(&view.confirm_cancel));
-    k.set_bill_card(view.bill_card);
-    k.set_bill_wallet(view.bill_wallet);
-    k.set_voice(view.access.voice);
+    op.set_confirm_cancel(s(&view.confirm_cancel));
+    table.set_bill_card(view.bill_card);
+    table.set_bill_wallet(view.bill_wallet);
+    session.set_voice(view.access.voice);
     let theme = window.global::<Theme>();
     theme.set_scale(if view.access.magnify { MAGNIFIED } else { 1.0 });
     theme.set_high_contrast(view.access.contrast);
@@ -201,97 +261,73 @@ pub fn show(
 /// Magnify-all: every size at 200 %.
 pub const MAGNIFIED: f32 = 2.0;
 
-/// Wires every callback of the `Kiosk` global to `send`.
+/// Wires every callback of the UI's globals to `send`.
 pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
-    let k = window.global::<Kiosk>();
     macro_rules! on {
-        ($setter:ident, || $intent:expr) => {{
+        ($global:ty, $setter:ident, || $intent:expr) => {{
             let send = send.clone();
-            k.$setter(move || {
+            window.global::<$global>().$setter(move || {
                 if let Some(intent) = $intent {
                     send(intent);
                 }
             });
         }};
-        ($setter:ident, |$($arg:ident),*| $intent:expr) => {{
+        ($global:ty, $setter:ident, |$($arg:ident),*| $intent:expr) => {{
             let send = send.clone();
-            k.$setter(move |$($arg),*| {
+            window.global::<$global>().$setter(move |$($arg),*| {
                 if let Some(intent) = $intent {
                     send(intent);
                 }
             });
         }};
     }
-    on!(on_start, || Some(Intent::Start));
-    on!(on_choose_language, |code| Lang::from_code(&code).map(Intent::ChooseLanguage));
-    on!(on_choose_service, |code| match code.as_str() {
-        "dine_in" => Some(Intent::ChooseService(Service::DineIn)),
-        "take_out" => Some(Intent::ChooseService(Service::TakeOut)),
-        _ => None,
-    });
-    on!(on_select_category, |i| usize::try_from(i).ok().map(Intent::SelectCategory));
-    on!(on_open_item, |id| Some(Intent::OpenItem(id.as_str().into())));
-    on!(on_toggle_option, |group, option| Some(Intent::ToggleOption {
+    on!(Session, on_start, || Some(Intent::Start));
+    on!(Session, on_choose_language, |l| Some(Intent::ChooseLanguage(language(l))));
+    on!(Session, on_back, || Some(Intent::Back));
+    on!(Session, on_more_time, || Some(Intent::MoreTime));
+    on!(Session, on_dismiss, || Some(Intent::Dismiss));
+    on!(Session, on_operator_gesture, || Some(Intent::OperatorGesture));
+    on!(Session, on_toggle_access, |which| Some(Intent::ToggleAccess(access_switch(which))));
+    on!(MenuState, on_choose_service, |kind| Some(Intent::ChooseService(service(kind))));
+    on!(MenuState, on_select_category, |i| usize::try_from(i).ok().map(Intent::SelectCategory));
+    on!(MenuState, on_open_item, |id| Some(Intent::OpenItem(id.as_str().into())));
+    on!(MenuState, on_toggle_option, |group, option| Some(Intent::ToggleOption {
         group: group.into(),
         option: option.into()
     }));
-    on!(on_set_quantity, |q| u32::try_from(q).ok().map(Intent::SetQuantity));
-    on!(on_add_to_cart, || Some(Intent::AddToCart));
-    on!(on_show_cart, || Some(Intent::ShowCart));
-    on!(on_change_line, |index, quantity| usize::try_from(index)
+    on!(MenuState, on_set_quantity, |q| u32::try_from(q).ok().map(Intent::SetQuantity));
+    on!(MenuState, on_add_to_cart, || Some(Intent::AddToCart));
+    on!(CartState, on_show_cart, || Some(Intent::ShowCart));
+    on!(CartState, on_change_line, |index, quantity| usize::try_from(index)
         .ok()
         .map(|index| Intent::ChangeLine { index, quantity: u32::try_from(quantity).unwrap_or(0) }));
-    on!(on_pay, |with| match with.as_str() {
-        "card" => Some(Intent::Pay(PayWith::Card)),
-        "wallet" => Some(Intent::Pay(PayWith::Wallet)),
-        "counter" => Some(Intent::Pay(PayWith::Counter)),
-        _ => None,
-    });
-    on!(on_checkout, || Some(Intent::Checkout));
-    on!(on_cancel_payment, || Some(Intent::CancelPayment));
-    on!(on_want_receipt, |want| Some(Intent::WantReceipt(want)));
-    on!(on_back, || Some(Intent::Back));
-    on!(on_more_time, || Some(Intent::MoreTime));
-    on!(on_order_round, || Some(Intent::OrderRound));
-    on!(on_call_staff, |reason| StaffReason::ALL
-        .into_iter()
-        .find(|r| r.as_str() == reason.as_str())
-        .map(Intent::CallStaff));
-    on!(on_show_bill, || Some(Intent::ShowBill));
-    on!(on_show_staff_call, || Some(Intent::ShowStaffCall));
-    on!(on_dismiss, || Some(Intent::Dismiss));
-    on!(on_set_guests, |n| u16::try_from(n).ok().map(Intent::SetGuests));
-    on!(on_operator_gesture, || Some(Intent::OperatorGesture));
-    on!(on_pin_entered, |pin| Some(Intent::Pin(pin.into())));
-    on!(on_set_sold_out, |item, sold_out| Some(Intent::SetSoldOut { item: item.as_str().into(), sold_out }));
-    on!(on_printer_test, || Some(Intent::PrinterTest));
-    on!(on_reprint_last, || Some(Intent::ReprintLast));
-    on!(on_close_tab, || Some(Intent::CloseTab));
-    on!(on_adjust_setting, |key, step| {
-        let key = match key.as_str() {
-            "table" => Some(SettingKey::Table),
-            "volume" => Some(SettingKey::Volume),
-            "idle" => Some(SettingKey::IdleTimeout),
-            _ => None,
-        };
-        key.map(|key| Intent::AdjustSetting { key, step })
-    });
-    on!(on_set_default_language, |code| Lang::from_code(&code)
-        .map(|l| Intent::ChangeSetting(DeviceSetting::Language(l))));
-    on!(on_cancel_approval, |order| order
+    on!(CartState, on_checkout, || Some(Intent::Checkout));
+    on!(PaymentState, on_pay, |with| Some(Intent::Pay(pay_with(with))));
+    on!(PaymentState, on_cancel_payment, || Some(Intent::CancelPayment));
+    on!(PaymentState, on_want_receipt, |want| Some(Intent::WantReceipt(want)));
+    on!(TableState, on_order_round, || Some(Intent::OrderRound));
+    on!(TableState, on_set_guests, |n| u16::try_from(n).ok().map(Intent::SetGuests));
+    on!(TableState, on_show_staff_call, || Some(Intent::ShowStaffCall));
+    on!(TableState, on_call_staff, |reason| Some(Intent::CallStaff(staff_reason(reason))));
+    on!(TableState, on_show_bill, || Some(Intent::ShowBill));
+    on!(OperatorState, on_pin_entered, |pin| Some(Intent::Pin(pin.into())));
+    on!(OperatorState, on_set_sold_out, |item, sold_out| Some(Intent::SetSoldOut {
+        item: item.as_str().into(),
+        sold_out
+    }));
+    on!(OperatorState, on_printer_test, || Some(Intent::PrinterTest));
+    on!(OperatorState, on_reprint_last, || Some(Intent::ReprintLast));
+    on!(OperatorState, on_close_tab, || Some(Intent::CloseTab));
+    on!(OperatorState, on_adjust_setting, |key, step| Some(Intent::AdjustSetting {
+        key: setting_key(key),
+        step
+    }));
+    on!(OperatorState, on_set_default_language, |l| Some(Intent::ChangeSetting(DeviceSetting::Language(
+        language(l)
+    ))));
+    on!(OperatorState, on_cancel_approval, |order| order
         .parse()
         .ok()
         .map(|o| Intent::CancelApproval(kiosk_domain::OrderId(o))));
-    on!(on_answer_cancel, |yes| Some(Intent::ConfirmCancel(yes)));
-    on!(on_toggle_access, |which| {
-        use kiosk_session::access::AccessSwitch;
-        match which.as_str() {
-            "voice" => Some(AccessSwitch::Voice),
-            "magnify" => Some(AccessSwitch::Magnify),
-            "contrast" => Some(AccessSwitch::Contrast),
-            "low-reach" => Some(AccessSwitch::LowReach),
-            _ => None,
-        }
-        .map(Intent::ToggleAccess)
-    });
+    on!(OperatorState, on_answer_cancel, |yes| Some(Intent::ConfirmCancel(yes)));
 }
