@@ -132,6 +132,21 @@ impl Rig {
     }
 }
 
+/// Pixels of the keypad focus ring's colour (Theme.focus, #1d4ed8) in a logical rectangle.
+fn focus_ring_pixels(screen: &Screen, rgba: &[u8], (x, y, w, h): (f32, f32, f32, f32)) -> usize {
+    let (width, height) = screen.size();
+    let mut hits = 0;
+    for py in (y.max(0.0) as u32)..((y + h) as u32).min(height) {
+        for px in (x.max(0.0) as u32)..((x + w) as u32).min(width) {
+            let i = ((py * width + px) * 4) as usize;
+            let close =
+                [0x1d, 0x4e, 0xd8].iter().enumerate().all(|(c, v)| (rgba[i + c] as i32 - v).abs() < 16);
+            hits += usize::from(close);
+        }
+    }
+    hits
+}
+
 /// A tap on the control labelled `label`.
 fn press(shell: &Shell, label: &str) {
     headless::press(shell.window(), label).unwrap_or_else(|e| panic!("{e}"));
@@ -275,6 +290,15 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
     assert_eq!(r.shell.view().page, Page::Item);
     r.choose("아이스");
     assert!(r.shell.focused().unwrap().starts_with("아이스"), "the focus stays on the chosen chip");
+    // The ring is drawn on the focused chip and on no other control.
+    let focused = r.shell.focused().unwrap();
+    let other =
+        headless::labels(r.shell.window()).into_iter().find(|l| l.starts_with("라지")).expect("a large chip");
+    let rgba = screen.render();
+    let ring =
+        |label: &str| focus_ring_pixels(&screen, &rgba, headless::bounds(r.shell.window(), label).unwrap());
+    assert!(ring(&focused) > 200, "no focus ring on {focused:?}: {} ring pixels", ring(&focused));
+    assert_eq!(ring(&other), 0, "a focus ring on {other:?}, which is not focused");
     r.choose("라지");
     r.choose(&ko("Add · {}").replace("{}", ""));
     assert_eq!(r.shell.view().item_count, 1, "{:?}", r.shell.view().item_problem);

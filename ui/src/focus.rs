@@ -1,6 +1,6 @@
-//! The keypad's view of a screen: every control a finger could press, in the order the
-//! screen lays them out (the accessibility tree's order), so that a keypad reaches all of
-//! them. The same tree a screen reader reads; there is no second list to keep in step.
+//! Every control a finger could press, as the accessibility tree lists them, in the order
+//! the screen lays them out: what the tests and `automate` press by label (as a screen
+//! reader would). The keypad's own order is Slint's focus chain over the same tree.
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot};
 use slint::ComponentHandle;

@@ -12,7 +12,7 @@ use kiosk_ui::{
     CartState, CategoryView, DeviceView, GroupView, ItemView, JournalView, KioskWindow, LineView, MenuState,
     OperatorState, OptionView, Page, PaymentState, Session, TableState, Theme,
 };
-use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::photos::Photos;
 use kiosk_domain::DeviceSetting;
@@ -97,6 +97,27 @@ fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(items))
 }
 
+/// Puts `rows` into a list the UI shows, in place: changed rows are set, extra rows pushed
+/// and missing ones dropped from the end, so the elements of the rows that stay (and the
+/// keypad focus on one of them, with its ring) are kept. Returns a new model only when the
+/// list shown is not one of ours.
+fn update_rows<T: Clone + PartialEq + 'static>(shown: &ModelRc<T>, rows: Vec<T>) -> Option<ModelRc<T>> {
+    let Some(current) = shown.as_any().downcast_ref::<VecModel<T>>() else {
+        return Some(model(rows));
+    };
+    while current.row_count() > rows.len() {
+        current.remove(current.row_count() - 1);
+    }
+    for (i, row) in rows.into_iter().enumerate() {
+        match current.row_data(i) {
+            Some(old) if old == row => {}
+            Some(_) => current.set_row_data(i, row),
+            None => current.push(row),
+        }
+    }
+    None
+}
+
 fn s(text: &str) -> SharedString {
     text.into()
 }
@@ -157,40 +178,51 @@ pub fn show(
         ));
     }
     menu.set_category_index(view.category_index as i32);
-    if changed!(items) {
-        menu.set_items(model(view.items.iter().map(|c| item_view(c, photos)).collect()));
+    if changed!(items)
+        && let Some(m) =
+            update_rows(&menu.get_items(), view.items.iter().map(|c| item_view(c, photos)).collect())
+    {
+        menu.set_items(m);
     }
     menu.set_item(item_view(&view.item, photos));
     menu.set_item_description(s(&view.item_description));
     if changed!(groups) {
-        menu.set_groups(model(
-            view.groups
-                .iter()
-                .map(|g| GroupView {
-                    id: s(&g.id),
-                    name: s(&g.name),
-                    rule: s(&g.rule),
-                    options: model(
-                        g.options
-                            .iter()
-                            .map(|o| OptionView {
-                                id: s(&o.id),
-                                name: s(&o.name),
-                                delta: s(&o.delta),
-                                chosen: o.chosen,
-                                sold_out: o.sold_out,
-                            })
-                            .collect(),
-                    ),
-                })
-                .collect(),
-        ));
+        // An option chosen changes its chip in place: the keypad focus stays on it.
+        let shown_groups = menu.get_groups();
+        let groups = view
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let options: Vec<OptionView> = g
+                    .options
+                    .iter()
+                    .map(|o| OptionView {
+                        id: s(&o.id),
+                        name: s(&o.name),
+                        delta: s(&o.delta),
+                        chosen: o.chosen,
+                        sold_out: o.sold_out,
+                    })
+                    .collect();
+                let options = match shown_groups.row_data(i).filter(|old| old.id.as_str() == g.id) {
+                    Some(old) => update_rows(&old.options, options).unwrap_or(old.options),
+                    None => model(options),
+                };
+                GroupView { id: s(&g.id), name: s(&g.name), rule: s(&g.rule), options }
+            })
+            .collect();
+        if let Some(m) = update_rows(&shown_groups, groups) {
+            menu.set_groups(m);
+        }
     }
     menu.set_quantity(view.quantity as i32);
     menu.set_item_total(s(&view.item_total));
     menu.set_item_problem(s(&view.item_problem));
-    if changed!(lines) {
-        cart.set_lines(model(view.lines.iter().map(line_view).collect()));
+    if changed!(lines)
+        && let Some(m) = update_rows(&cart.get_lines(), view.lines.iter().map(line_view).collect())
+    {
+        cart.set_lines(m);
     }
     cart.set_item_count(view.item_count as i32);
     cart.set_total(s(&view.total));
@@ -211,8 +243,10 @@ pub fn show(
     session.set_idle_seconds(view.idle_seconds.unwrap_or(0) as i32);
     table.set_ask_guests(view.ask_guests);
     table.set_guests(view.guests as i32);
-    if changed!(tab_lines) {
-        table.set_tab_lines(model(view.tab_lines.iter().map(line_view).collect()));
+    if changed!(tab_lines)
+        && let Some(m) = update_rows(&table.get_tab_lines(), view.tab_lines.iter().map(line_view).collect())
+    {
+        table.set_tab_lines(m);
     }
     table.set_tab_total(s(&view.tab_total));
     table.set_tab_vat_line(s(&view.tab_vat_line));

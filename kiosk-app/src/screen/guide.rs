@@ -1,13 +1,15 @@
-//! The voice guide on the screen's side: the keypad focus over the controls that are
-//! drawn (the accessibility tree, through [`kiosk_ui::focus`]), the focus ring, and what is
-//! spoken. The session decides when focus moves and what a page says; this performs it.
+//! The voice guide on the screen's side: the keypad focus, moved through Slint's own focus
+//! chain (Tab and Shift-Tab over the controls drawn, in the element tree's order, which is
+//! the accessibility tree's; a focused control scrolls into view), and what is spoken. The
+//! session decides when focus moves and what a page says; this performs it.
 
-use std::cell::RefCell;
+use std::cell::Cell;
+use std::rc::Rc;
 
 use kiosk_domain::Lang;
 use kiosk_drivers::speech::service::SpeechHandle;
-use kiosk_ui::focus::Target;
 use kiosk_ui::{Focus, KioskWindow};
+use slint::platform::{Key, WindowEvent};
 use slint::{ComponentHandle, SharedString};
 
 use kiosk_session::Effect;
@@ -17,39 +19,36 @@ use kiosk_session::view::View;
 
 pub struct Guide {
     speech: Option<SpeechHandle>,
-    /// The focused control: its place in the layout order and its label.
-    focus: RefCell<Option<(usize, String)>>,
-    lang: RefCell<Lang>,
+    lang: Rc<Cell<Lang>>,
+}
+
+/// A key pressed and released on the window, as a keyboard would.
+fn press_key(window: &KioskWindow, key: Key) {
+    let text = SharedString::from(key);
+    window.window().dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
+    window.window().dispatch_event(WindowEvent::KeyReleased { text });
 }
 
 impl Guide {
-    pub fn new(speech: Option<SpeechHandle>) -> Guide {
-        Guide { speech, focus: RefCell::new(None), lang: RefCell::new(Lang::Ko) }
+    /// The guide of `window`: says a focused control's label again when it changes.
+    pub fn new(window: &KioskWindow, speech: Option<SpeechHandle>) -> Guide {
+        let lang = Rc::new(Cell::new(Lang::Ko));
+        if let Some(s) = speech.clone() {
+            let lang = lang.clone();
+            window.global::<Focus>().on_relabelled(move |label| s.interrupt(for_ears(&label), lang.get()));
+        }
+        Guide { speech, lang }
     }
 
     /// The label the keypad focus is on.
-    pub fn focused(&self) -> Option<String> {
-        self.focus.borrow().as_ref().map(|(_, l)| l.clone())
+    pub fn focused(&self, window: &KioskWindow) -> Option<String> {
+        Some(window.global::<Focus>().get_label().to_string()).filter(|l| !l.is_empty())
     }
 
     fn say_now(&self, text: &str) {
         if let Some(s) = &self.speech {
-            s.interrupt(for_ears(text), *self.lang.borrow());
+            s.interrupt(for_ears(text), self.lang.get());
         }
-    }
-
-    /// Where the focus stands among `targets`: the same control, or what now stands in its
-    /// place (a chip whose label changed when it was chosen).
-    fn locate(&self, targets: &[Target]) -> Option<usize> {
-        self.focus.borrow().as_ref().and_then(|(i, l)| {
-            targets.iter().position(|t| &t.label == l).or((*i < targets.len()).then_some(*i))
-        })
-    }
-
-    fn set_focus(&self, window: &KioskWindow, focus: Option<(usize, String)>) {
-        let label = focus.as_ref().map(|(_, l)| l.as_str()).unwrap_or("");
-        window.global::<Focus>().set_label(SharedString::from(label));
-        *self.focus.borrow_mut() = focus;
     }
 
     /// Performs a screen effect ([`Effect::is_local`]).
@@ -73,53 +72,28 @@ impl Guide {
     }
 
     fn move_focus(&self, window: &KioskWindow, m: FocusMove, page_speech: &[String]) {
-        let targets = kiosk_ui::focus::targets(window);
-        let current = self.locate(&targets);
-        let n = targets.len();
-        let next = match (m, current) {
-            (_, _) if n == 0 => None,
-            (FocusMove::Next, Some(i)) => Some((i + 1) % n),
-            (FocusMove::Next, None) => Some(0),
-            (FocusMove::Previous, Some(i)) => Some((i + n - 1) % n),
-            (FocusMove::Previous, None) => Some(n - 1),
-            (FocusMove::Activate, Some(i)) => {
-                targets[i].activate();
-                return;
+        let current = self.focused(window);
+        match (m, current) {
+            (FocusMove::Next | FocusMove::Previous, _) => {
+                press_key(window, if m == FocusMove::Next { Key::Tab } else { Key::Backtab });
+                if let Some(label) = self.focused(window) {
+                    self.say_now(&label);
+                }
             }
-            (FocusMove::Activate | FocusMove::Repeat, None) => {
-                self.say_now(&page_speech.join(" "));
-                return;
-            }
-            (FocusMove::Repeat, Some(i)) => Some(i),
-        };
-        match next {
-            Some(i) => {
-                let size = window.window().size().to_logical(window.window().scale_factor());
-                targets[i].reveal(size.width, size.height);
-                self.say_now(&targets[i].label);
-                self.set_focus(window, Some((i, targets[i].label.clone())));
-            }
-            None => self.set_focus(window, None),
+            (FocusMove::Activate, Some(_)) => press_key(window, Key::Return),
+            (FocusMove::Repeat, Some(label)) => self.say_now(&label),
+            (FocusMove::Activate | FocusMove::Repeat, None) => self.say_now(&page_speech.join(" ")),
         }
     }
 
     /// The view changed: a new page is spoken from the start (and the focus starts over);
     /// on the same page only what is new is said, after what is being said.
     pub fn shown(&self, window: &KioskWindow, old: Option<&View>, new: &View) {
-        *self.lang.borrow_mut() = new.lang;
+        self.lang.set(new.lang);
         let same_page = old.is_some_and(|o| o.page == new.page);
         if !same_page {
-            self.set_focus(window, None);
-        } else if let Some(label) = self.focused() {
-            // Keep the ring on the control, whose label may have changed with its state.
-            let targets = kiosk_ui::focus::targets(window);
-            if !targets.iter().any(|t| t.label == label) {
-                let focus = self.locate(&targets).map(|i| (i, targets[i].label.clone()));
-                if let Some((_, l)) = &focus {
-                    self.say_now(l);
-                }
-                self.set_focus(window, focus);
-            }
+            // The keypad starts over on a new page.
+            window.invoke_reset_focus();
         }
         let Some(speech) = &self.speech else { return };
         let old_speech = old.map(|o| o.speech.as_slice()).unwrap_or(&[]);

@@ -122,9 +122,9 @@ impl Shell {
             flow.restore_tab(runner.open_tab(&tab.table)?);
         }
         let window = KioskWindow::new()?;
+        let guide = Guide::new(&window, feeds.speech.take());
         slint::ComponentHandle::global::<kiosk_ui::Theme>(&window)
             .set_reach(f32::from(config.ui.low_reach_percent) / 100.0);
-        let guide = Guide::new(feeds.speech.take());
         let (tx, inbox) = std_mpsc::channel();
         let mailbox = Mailbox { tx, waker: Arc::default() };
         // One worker performs effects in the order the session asked for them; a staff
@@ -226,7 +226,7 @@ impl Shell {
 
     /// The control the keypad focus is on, by its label.
     pub fn focused(&self) -> Option<String> {
-        self.guide.focused()
+        self.guide.focused(&self.window)
     }
 
     fn now(&self) -> Now {
