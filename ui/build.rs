@@ -3,8 +3,13 @@ fn main() {
     let config = slint_build::CompilerConfiguration::new()
         .with_bundled_translations("i18n/translations")
         .with_default_translation_context(slint_build::DefaultTranslationContext::None)
-        // Element names and accessible properties for the headless demo and the UI tests,
-        // which press buttons by accessible label (the way a screen reader or keypad does).
-        .with_debug_info(true);
-    slint_build::compile_with_config("ui/app.slint", config).expect("the .slint files compile");
+        // Element names for Slint's testing crate, behind the `testing` feature (the headless
+        // demo and the UI tests); the device build goes without.
+        .with_debug_info(std::env::var_os("CARGO_FEATURE_TESTING").is_some());
+    let root = if std::env::var_os("CARGO_FEATURE_SYSTEM_FONT").is_some() {
+        "ui/app.slint"
+    } else {
+        "ui/embedded-font.slint"
+    };
+    slint_build::compile_with_config(root, config).expect("the .slint files compile");
 }

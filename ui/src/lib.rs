@@ -3,12 +3,14 @@
 //! models in, typed customer intents out), `widgets/` and `pages/`. The UI shows state and
 //! forwards intents; it holds no business logic. Strings go through `@tr` with the gettext
 //! catalogues of kiosk-i18n (`i18n/translations/`), which also serve the session's
-//! sentences; NanumGothic (OFL) is bundled so Hangul renders on a bare machine.
+//! sentences. NanumGothic (OFL) is built in (`ui/embedded-font.slint`) so Hangul renders on a
+//! bare machine, except with `system-font` (the device, whose image carries the font).
 
 slint::include_modules!();
 
 #[cfg(feature = "testing")]
 pub mod audit;
+#[cfg(feature = "testing")]
 pub mod focus;
 #[cfg(feature = "testing")]
 pub mod headless;

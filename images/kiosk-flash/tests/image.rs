@@ -4,7 +4,7 @@
 //! debugfs, the signature), written to a file "card" and verified, and a tampered image is
 //! refused before a single byte is written.
 //!
-//! The device binary is `KIOSK_DEVICE_BINARY`, else target/aarch64-unknown-linux-gnu/release/kiosk
+//! The device binary is `KIOSK_DEVICE_BINARY`, else target/aarch64-unknown-linux-gnu/device/kiosk
 //! (made by images/cross-build). The build needs the Debian packages marked `small` in
 //! images/packages-build.txt (genimage, mtools, dosfstools, e2fsprogs, fakeroot, xz-utils).
 
@@ -33,7 +33,7 @@ fn device_binary() -> PathBuf {
         assert!(path.is_file(), "KIOSK_DEVICE_BINARY={} is not a file", path.display());
         return path;
     }
-    let path = workspace().join("target/aarch64-unknown-linux-gnu/release/kiosk");
+    let path = workspace().join("target/aarch64-unknown-linux-gnu/device/kiosk");
     assert!(
         path.is_file(),
         "no device binary at {}: run images/cross-build first (or set KIOSK_DEVICE_BINARY)",
