@@ -1,18 +1,19 @@
-//! The printer driver: sends jobs and watches status over any byte stream.
+//! The printer driver: sends jobs and watches status over any byte stream (tokio).
 //!
-//! A job counts as printed only when the printer stayed ready (online, paper, cover shut, no
-//! error) from before its first byte to the reply of the `GS r 1` sent after its last byte,
-//! which the printer answers only once it has processed everything before it. On any
-//! trouble the driver flushes the half-sent command with NULs and clears the printer's
-//! buffers (`DLE DC4 8`), so that the retry, not a remainder, prints after recovery.
+//! A job counts as printed only when the printer was ready before its first byte and stayed
+//! ready to the reply of the `GS r 1` sent after its last byte; what is sent when, and when
+//! a job is confirmed, is the sans-IO [`PrintJob`]. On any trouble the driver finishes the
+//! half-sent command and clears the printer's buffers (`DLE DC4 8`), so that the retry, not a
+//! remainder, prints after recovery.
 
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
-use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until, timeout};
+use tokio::time::{Instant, sleep_until, timeout};
 
-use super::commands::{ASB_ENABLE, CLEAR_BUFFERS, PAPER_SENSOR_STATUS, status_query};
+use super::commands::{CLEAR_BUFFERS, status_query};
+use super::job::{JobFailure, JobTiming, PrintJob, Step};
 use super::parser::command_end;
 use super::status::{PrinterState, PrinterStatus, Query, StatusDecoder, StatusEvent};
 use crate::transport::is_gone;
@@ -167,89 +168,59 @@ impl<T: AsyncRead + AsyncWrite + Unpin> PrinterDriver<T> {
         if !before.can_print() {
             return Err(PrintError::NotReady(before.state()));
         }
-        let mut bytes = Vec::with_capacity(job.len() + 6);
-        bytes.extend_from_slice(&ASB_ENABLE);
-        bytes.extend_from_slice(job);
-        bytes.extend_from_slice(&PAPER_SENSOR_STATUS);
-        let mut sent = 0;
-        match self.send_and_confirm(&bytes, &mut sent).await {
+        let o = self.options;
+        let timing = JobTiming {
+            reply_timeout: o.reply_timeout,
+            poll_interval: o.poll_interval,
+            job_timeout: o.job_timeout,
+            chunk: o.chunk,
+            line_rate: o.line_rate,
+        };
+        let mut job = PrintJob::new(job, timing, &mut self.decoder, Instant::now().into_std());
+        match self.run(&mut job).await {
             Ok(status) => Ok(status),
             Err(e @ (PrintError::Interrupted(_) | PrintError::NoReply)) => {
-                self.abandon(&bytes, sent).await;
+                self.abandon(job.bytes(), job.sent()).await;
                 Err(e)
             }
             Err(e) => Err(e),
         }
     }
 
-    async fn send_and_confirm(
-        &mut self,
-        bytes: &[u8],
-        sent: &mut usize,
-    ) -> Result<PrinterStatus, PrintError> {
-        self.decoder.expect(Query::PaperSensor);
-        let chunk = self.options.chunk.max(1);
+    /// Moves the job's bytes and the printer's replies until the job is done.
+    async fn run(&mut self, job: &mut PrintJob) -> Result<PrinterStatus, PrintError> {
         let mut buf = [0u8; 256];
-        let mut poll = interval(self.options.poll_interval);
-        poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let give_up = Instant::now() + self.options.job_timeout;
-        let mut confirmed = false;
-        // When the oldest unanswered status poll was sent.
-        let mut polls_unanswered_since: Option<Instant> = None;
-        let started = Instant::now();
-        let line_rate = self.options.line_rate;
-        let (mut rd, mut wr) = tokio::io::split(&mut self.io);
         loop {
-            let status = self.decoder.status();
-            if !status.can_print() {
-                return Err(PrintError::Interrupted(status.state()));
-            }
-            if confirmed {
-                return Ok(status);
-            }
-            let writing = *sent < bytes.len();
-            let allowed = match line_rate {
-                Some(baud) => chunk + (started.elapsed().as_secs_f64() * f64::from(baud) / 10.0) as usize,
-                None => usize::MAX,
-            };
-            let may_write = writing && *sent < allowed;
-            tokio::select! {
-                n = wr.write(&bytes[*sent..(*sent + chunk).min(bytes.len()).min(allowed.max(*sent + 1))]), if may_write => {
-                    *sent += n.map_err(io_error)?;
+            let step = job.poll(&mut self.decoder, Instant::now().into_std());
+            let (write, wake_at) = match step {
+                Step::Done(Ok(status)) => return Ok(status),
+                Step::Done(Err(JobFailure::Interrupted(state))) => {
+                    return Err(PrintError::Interrupted(state));
                 }
-                _ = tokio::time::sleep(Duration::from_millis(5)), if writing && !may_write => {}
+                Step::Done(Err(JobFailure::NoReply)) => return Err(PrintError::NoReply),
+                Step::Query(query) => {
+                    self.io.write_all(&query).await.map_err(io_error)?;
+                    continue;
+                }
+                Step::Wait { write, wake_at } => (write, Instant::from_std(wake_at)),
+            };
+            let (mut rd, mut wr) = tokio::io::split(&mut self.io);
+            let bytes = job.bytes();
+            tokio::select! {
+                n = async { wr.write(&bytes[write.clone().unwrap_or(0..0)]).await }, if write.is_some() => {
+                    let n = n.map_err(io_error)?;
+                    job.wrote(n);
+                }
                 n = rd.read(&mut buf) => {
                     let n = n.map_err(io_error)?;
                     if n == 0 {
                         return Err(PrintError::Gone(std::io::ErrorKind::UnexpectedEof.into()));
                     }
-                    for event in self.decoder.feed(&buf[..n]) {
-                        if let StatusEvent::PaperSensor(_) = event {
-                            confirmed = true;
-                        }
-                    }
+                    job.handle_input(&buf[..n], &mut self.decoder);
                     let status = self.decoder.status();
                     self.updates.send_if_modified(|s| std::mem::replace(s, status) != status);
-                    // Only the paper sensor reply (the end of the job) may still be owed.
-                    if self.decoder.pending() <= 1 {
-                        polls_unanswered_since = None;
-                    }
                 }
-                // Once the whole job is sent, poll the real-time status (safe: we are between
-                // commands) so a stop is noticed even without ASB.
-                _ = poll.tick(), if !writing => {
-                    if polls_unanswered_since.is_some_and(|t| t.elapsed() > self.options.reply_timeout) {
-                        return Err(PrintError::NoReply);
-                    }
-                    polls_unanswered_since.get_or_insert_with(Instant::now);
-                    let mut q = Vec::with_capacity(6);
-                    for n in [2, 4] {
-                        q.extend_from_slice(&status_query(n));
-                        self.decoder.expect(Query::RealTime(n));
-                    }
-                    wr.write_all(&q).await.map_err(io_error)?;
-                }
-                _ = sleep_until(give_up) => return Err(PrintError::NoReply),
+                _ = sleep_until(wake_at) => {}
             }
         }
     }

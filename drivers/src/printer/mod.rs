@@ -5,6 +5,7 @@ pub mod commands;
 pub mod driver;
 pub mod encoder;
 pub mod font;
+pub mod job;
 pub mod parser;
 pub mod raster;
 pub mod receipt;
