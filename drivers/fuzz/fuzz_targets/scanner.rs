@@ -6,9 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_drivers::scanner::classify::classify;
 use kiosk_drivers::scanner::framing::{Framer, FramingOptions, ScanEvent, Suffix};
 use kiosk_drivers::scanner::hid::{HidDecoder, HidOutput, KeyEvent};
+use kiosk_session::scan::classify;
 use libfuzzer_sys::fuzz_target;
 
 const MAX_LEN: usize = 64;
