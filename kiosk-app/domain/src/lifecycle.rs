@@ -126,10 +126,10 @@ impl OrderState {
         })
     }
 
-    /// No event leaves these states.
+    /// No event leaves these states (cancelled and reversed orders; the lifecycle's table
+    /// is the one definition).
     pub fn is_final(self) -> bool {
-        matches!(self, OrderState::Cancelled | OrderState::Reversed)
-            || OrderEvent::ALL.iter().all(|e| self.next(*e).is_none())
+        OrderEvent::ALL.iter().all(|e| self.next(*e).is_none())
     }
 
     /// The order has been committed: it must reach the POS and the kitchen.
@@ -279,6 +279,18 @@ mod tests {
         assert_eq!(walk(&[RequestPayment, PaymentTimedOut, PaymentApproved, Commit]), Some(S::Committed));
         assert_eq!(walk(&[RequestPayment, PaymentTimedOut, ConfirmedNotCharged, Cancel]), Some(S::Cancelled));
         assert_eq!(walk(&[RequestPayment, PaymentTimedOut, Reverse]), Some(S::Reversed));
+    }
+
+    #[test]
+    fn final_states_and_the_states_recovery_must_resolve() {
+        let finals: Vec<S> = S::ALL.into_iter().filter(|s| s.is_final()).collect();
+        assert_eq!(finals, vec![S::Cancelled, S::Reversed]);
+        // money may be held without a committed order to show for it in exactly these
+        let recover: Vec<S> = S::ALL.into_iter().filter(|s| s.needs_payment_recovery()).collect();
+        assert_eq!(recover, vec![S::AwaitingPayment, S::PaymentApproved, S::PaymentUnknown]);
+        for s in S::ALL {
+            assert!(!(s.needs_payment_recovery() && s.is_committed()), "{s}: committed orders are delivered, not recovered");
+        }
     }
 
     #[test]

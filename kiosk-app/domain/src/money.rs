@@ -256,6 +256,20 @@ mod tests {
     }
 
     #[test]
+    fn subtraction_negation_and_sign() {
+        assert_eq!(Money(5).checked_sub(Money(7)), Ok(Money(-2)));
+        assert_eq!(Money(i64::MIN).checked_sub(Money(1)), Err(Overflow));
+        assert_eq!(-Money(250), Money(-250));
+        assert_eq!(Money(-250).minor(), -250);
+        assert!(Money(-1).is_negative());
+        assert!(!Money::ZERO.is_negative(), "zero is not negative (a free item is no refund)");
+        assert_eq!(Money::ZERO.display(Currency::Krw, MoneyStyle::Korean), "0원");
+        assert_eq!(Money(-1_000).display(Currency::Krw, MoneyStyle::Korean), "-1,000원");
+        assert_eq!(VatRate::KOREA.basis_points(), 1000);
+        assert_eq!(VatRate::from_basis_points(700).basis_points(), 700);
+    }
+
+    #[test]
     fn currency_codes_round_trip() {
         for c in [Currency::Krw, Currency::Jpy, Currency::Usd, Currency::Eur, Currency::Cny] {
             assert_eq!(Currency::from_code(&c.code().to_lowercase()), Some(c));
