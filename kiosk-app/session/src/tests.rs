@@ -774,3 +774,90 @@ fn the_session_says_when_it_next_has_something_to_do() {
     f.handle(Intent::Pay(PayWith::Wallet), at(17));
     assert_eq!(f.next_deadline(), Some(17 + Settings::kiosk().scan_wait_ms));
 }
+
+/// A kiosk at the payment choice with one croissant in the cart.
+fn at_pay_choice(settings: Settings) -> Flow {
+    let mut f = at_menu(settings, Lang::Ko);
+    f.handle(Intent::OpenItem("croissant".into()), at(10));
+    f.handle(Intent::AddToCart, at(11));
+    f.handle(Intent::ShowCart, at(12));
+    f.handle(Intent::Checkout, at(13));
+    assert_eq!(f.page(), Page::PayChoice);
+    f
+}
+
+#[test]
+fn cancelling_a_barcode_wait_goes_back_to_the_choice_and_a_later_scan_pays_nothing() {
+    let mut f = at_pay_choice(Settings::kiosk());
+    f.handle(Intent::Pay(PayWith::Wallet), at(14));
+    assert_eq!(f.page(), Page::Paying);
+    assert!(f.handle(Intent::CancelPayment, at(15)).is_empty());
+    assert_eq!(f.page(), Page::PayChoice);
+    let scan = Intent::Scanned(Scan { data: "281006020000000001".into(), symbology: None });
+    assert!(f.handle(scan, at(16)).is_empty(), "no barcode is awaited any more");
+    assert_eq!(f.page(), Page::PayChoice);
+    // Cancel means nothing while a card is being charged: the terminal decides.
+    let e = f.handle(Intent::Pay(PayWith::Card), at(17));
+    assert!(matches!(e[0], Effect::Checkout { .. }));
+    f.handle(Intent::CancelPayment, at(18));
+    assert_eq!(f.page(), Page::Paying);
+}
+
+#[test]
+fn an_item_barcode_opens_the_item_only_while_browsing() {
+    let mut menu = (*demo_menu()).clone();
+    let code = "8801234567890";
+    menu.items.iter_mut().find(|i| i.id.0 == "croissant").unwrap().barcode = Some(code.into());
+    let mut f = flow(Settings::kiosk(), Arc::new(menu), 0);
+    f.handle(Intent::Start, at(1));
+    f.handle(Intent::ChooseLanguage(Lang::Ko), at(2));
+    f.handle(Intent::ChooseService(Service::TakeOut), at(3));
+    assert_eq!(f.page(), Page::Menu);
+    let scan = || Intent::Scanned(Scan { data: code.into(), symbology: None });
+    f.handle(Intent::OpenItem("scone".into()), at(18));
+    f.handle(Intent::AddToCart, at(19));
+    f.handle(Intent::ShowCart, at(20));
+    assert_eq!(f.page(), Page::Cart);
+    f.handle(scan(), at(21));
+    assert_eq!(f.page(), Page::Cart, "not while the cart is open");
+    f.handle(Intent::Back, at(22));
+    assert_eq!(f.page(), Page::Menu);
+    f.handle(scan(), at(23));
+    assert_eq!(f.page(), Page::Item);
+    assert_eq!(f.view().item.id, "croissant");
+}
+
+#[test]
+fn a_receipt_always_printed_says_so_and_a_failed_print_says_the_printer_is_down() {
+    let always = Settings { receipt: ReceiptPolicy::Always, ..Settings::kiosk() };
+    let mut f = at_pay_choice(always.clone());
+    let e = f.handle(Intent::Pay(PayWith::Counter), at(14));
+    let Effect::Checkout { order, .. } = &e[0] else { panic!("{e:?}") };
+    let e = f.outcome(Outcome::Committed { order: order.id, number: 8 }, at(15));
+    assert_eq!(e, vec![Effect::PrintReceipt(order.id)]);
+    assert!(f.view().done_detail.contains("영수증을 출력하고 있습니다"), "{}", f.view().done_detail);
+    f.outcome(Outcome::Printed { ok: false }, at(16));
+    assert!(f.view().done_detail.contains("프린터를 사용할 수 없어"), "{}", f.view().done_detail);
+    f.outcome(Outcome::Printed { ok: true }, at(17));
+    assert!(f.view().done_detail.contains("프린터를 사용할 수 없어"), "a late success does not undo it");
+
+    // With the printer down before the order, nothing is sent to it.
+    let mut g = at_pay_choice(always);
+    g.set_availability(Availability { printer: false, ..Availability::default() });
+    let e = g.handle(Intent::Pay(PayWith::Counter), at(14));
+    let Effect::Checkout { order, .. } = &e[0] else { panic!("{e:?}") };
+    assert!(g.outcome(Outcome::Committed { order: order.id, number: 9 }, at(15)).is_empty());
+    assert!(g.view().done_detail.contains("프린터를 사용할 수 없어"), "{}", g.view().done_detail);
+}
+
+#[test]
+fn a_store_failure_says_nothing_was_charged_and_returns_to_the_cart() {
+    let mut f = at_pay_choice(Settings::kiosk());
+    f.handle(Intent::Pay(PayWith::Counter), at(14));
+    f.outcome(Outcome::Failed { what: "disk full".into() }, at(15));
+    assert_eq!(f.page(), Page::Problem);
+    assert!(f.view().problem_body.contains("결제되지 않았습니다"), "{}", f.view().problem_body);
+    f.handle(Intent::Dismiss, at(16));
+    assert_eq!(f.page(), Page::Cart);
+    assert_eq!(f.view().item_count, 1, "the cart is kept for another try");
+}
