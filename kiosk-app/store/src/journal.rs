@@ -286,11 +286,6 @@ impl Store {
         id.as_deref().map(parse_order_id).transpose()
     }
 
-    /// When the order's standing approval was journaled (the recovery rule's clock).
-    pub fn approval_journaled_at(&self, order_id: OrderId) -> Result<Option<i64>> {
-        Ok(self.approval_stamp(order_id)?.map(|s| s.wall_ms))
-    }
-
     /// When an order's approval was journaled, on every clock that was read (a row from an
     /// older build has the wall clock only, taken as synchronised, as that build did).
     pub fn approval_stamp(&self, order_id: OrderId) -> Result<Option<Stamp>> {

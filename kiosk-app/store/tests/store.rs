@@ -73,6 +73,10 @@ fn a_prepaid_order_goes_from_draft_to_acknowledged() {
     assert!(store.open_payments().unwrap().is_empty());
     assert!(store.finish_payment(j, &approval(order.total()), 3_001).is_err(), "a result is written once");
     assert_eq!(store.standing_approval(order.id).unwrap().unwrap().approval_no, "30012345");
+    // recovery finds the order of an approval number, and when it was journaled
+    assert_eq!(store.order_of_approval("30012345").unwrap(), Some(order.id));
+    assert_eq!(store.order_of_approval("30099999").unwrap(), None);
+    assert_eq!(store.approval_stamp(order.id).unwrap().map(|s| s.wall_ms), Some(3_000));
 
     assert!(matches!(
         store.apply_event(order.id, OrderEvent::Commit, Actor::System, 3_500),
@@ -155,6 +159,24 @@ fn an_ambiguous_payment_is_resolved_by_query_never_by_a_second_charge() {
     assert_eq!(store.refunds_pending_count().unwrap(), 0);
     store.refund_delivered(&refund, 14).unwrap();
     assert!(store.refund_queue(10).unwrap().is_empty(), "delivered once");
+}
+
+#[test]
+fn an_approval_keeps_every_clock_it_was_journaled_at() {
+    let menu = menu();
+    let mut store = Store::open_in_memory().unwrap();
+    let mut order = draft(&menu, 9, Settlement::Prepaid);
+    store.create_order(&mut order, "2026-11-22", Actor::Customer, 0).unwrap();
+    assert_eq!(store.approval_stamp(order.id).unwrap(), None, "nothing approved yet");
+    let j = store.begin_payment(order.id, PaymentOp::Approve, order.total(), "{}", 1).unwrap();
+    let at = kiosk_domain::Stamp {
+        mono_ms: 61_000,
+        wall_ms: 1_795_000_000_000,
+        boot_id: "b-1".into(),
+        wall_synced: false,
+    };
+    store.finish_payment_at(j, &approval(order.total()), &at).unwrap();
+    assert_eq!(store.approval_stamp(order.id).unwrap(), Some(at));
 }
 
 #[test]
