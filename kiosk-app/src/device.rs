@@ -85,7 +85,12 @@ impl Device {
         };
         let link = pos.map(|pos| pos::start(pos, store.clone()));
         if let Some(link) = &link {
-            tokio::spawn(pos::report_health(link.pos.clone(), config.clone(), sup.health.clone()));
+            tokio::spawn(pos::report_health(
+                link.pos.clone(),
+                config.clone(),
+                sup.health.clone(),
+                link.outbox.view(),
+            ));
         }
         let gpio = crate::gpio_setup::start_or_report(&config.devices.gpio);
         let (gpio_commands, gpio_events) = gpio.map(|g| (g.commands, g.events)).unzip();

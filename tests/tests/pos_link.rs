@@ -340,6 +340,8 @@ async fn staff_calls_count_once_and_two_tablets_cannot_hold_one_table() {
             reason: "ready".into(),
             since_ms: 1,
         }],
+        version: Some("0.1.0".into()),
+        queued: Some(0),
     })
     .await
     .unwrap();
@@ -420,6 +422,7 @@ async fn the_store_server_prints_kitchen_tickets_on_a_network_printer_and_keeps_
             address: printer.address.unwrap().to_string(),
         }),
         tls: None,
+        backups: None,
     })
     .await
     .unwrap();

@@ -23,7 +23,9 @@ pub use menu::{
     OptionId, SetChoice, SetMenu, SetStep, StepId, Tag,
 };
 pub use money::{Currency, Money, MoneyStyle, Overflow, VatRate, VatSplit};
-pub use order::{Order, OrderError, OrderId, OrderKind, Service, Settlement, Tab, TableId, next_state};
+pub use order::{
+    Order, OrderError, OrderForPos, OrderId, OrderKind, Service, Settlement, Tab, TableId, next_state,
+};
 pub use payment::{Approval, PaymentMethod, PaymentOp, PaymentOutcome, Refund, Wallet};
 pub use schedule::{LocalTime, TimeOfDay, Weekday, Window};
 pub use settings::{DeviceSetting, ReceiptPolicy, WhenDown};

@@ -289,7 +289,10 @@ mod tests {
         let recover: Vec<S> = S::ALL.into_iter().filter(|s| s.needs_payment_recovery()).collect();
         assert_eq!(recover, vec![S::AwaitingPayment, S::PaymentApproved, S::PaymentUnknown]);
         for s in S::ALL {
-            assert!(!(s.needs_payment_recovery() && s.is_committed()), "{s}: committed orders are delivered, not recovered");
+            assert!(
+                !(s.needs_payment_recovery() && s.is_committed()),
+                "{s}: committed orders are delivered, not recovered"
+            );
         }
     }
 

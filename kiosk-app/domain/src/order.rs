@@ -153,6 +153,18 @@ pub enum OrderError {
     WrongTable(TableId),
 }
 
+/// An order as it goes to the store's POS: the order as committed, with the approval that
+/// paid it (a prepaid order), so the store's daily close can tell card issuers and wallets
+/// apart. Serialised flat: a reader of plain `Order`s takes it as one (the extra field is
+/// ignored), and an order from a device without it reads with `payment: None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderForPos {
+    #[serde(flatten)]
+    pub order: Order,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<crate::payment::Approval>,
+}
+
 impl Order {
     /// A draft order from the cart's lines.
     pub fn from_cart(

@@ -159,6 +159,12 @@ pub struct DeviceHealthReport {
     /// "normal", "pay-at-counter only", "out of service".
     pub mode: String,
     pub devices: Vec<PeripheralHealth>,
+    /// The device's software version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Orders committed on the device and not yet acknowledged by the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -224,6 +230,17 @@ pub enum Update {
         table: String,
         orders: Vec<String>,
     },
+    /// Staff answered this device's call: someone is on the way.
+    StaffCallAnswered {
+        call_id: String,
+    },
+    /// Staff moved these rounds (order ids) from table `from` to table `to` (guests changed
+    /// tables, or two tables were merged): the tablet at `from` no longer shows them.
+    TabMoved {
+        from: String,
+        to: String,
+        orders: Vec<String>,
+    },
 }
 
 impl Update {
@@ -236,6 +253,8 @@ impl Update {
             Update::Menu { .. } => "menu",
             Update::OrderStatus { .. } => "order_status",
             Update::TableSettled { .. } => "table_settled",
+            Update::StaffCallAnswered { .. } => "staff_call_answered",
+            Update::TabMoved { .. } => "tab_moved",
         }
     }
 }

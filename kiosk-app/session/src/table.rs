@@ -46,6 +46,16 @@ impl Flow {
     /// The POS marked one of this table's rounds ready (or served): the diners are told.
     pub fn round_status(&mut self, order: OrderId, served: bool, now: Now) {
         self.now_ms = now.mono_ms;
+        // A kiosk customer still at the order number hears it is ready to collect.
+        if let Stage::Done(done) = &self.stage
+            && done.order == order
+            && !served
+            && !done.bill
+        {
+            let number = done.number;
+            self.notice(words::order_ready(number, self.lang), NOTICE_MS);
+            return;
+        }
         let Some(tab) = &self.tab else { return };
         let Some(round) = tab.rounds.iter().find(|o| o.id == order).and_then(|o| o.kind.round()) else {
             return;
@@ -79,6 +89,26 @@ impl Flow {
 
     /// The POS settled the table (paid at the counter): the tab becomes what the store still
     /// holds open, and diners who owe nothing more are thanked.
+    /// Staff moved this table's rounds to table `to`: the tab is what the store still holds
+    /// here, and the diners are told where the rest went.
+    pub fn tab_moved(&mut self, rounds: Vec<Order>, to: &str, now: Now) {
+        self.now_ms = now.mono_ms;
+        if self.paying_bill() {
+            return;
+        }
+        self.sync_tab(rounds);
+        if self.stage == Stage::Bill && !self.tab.as_ref().is_some_and(Tab::owes) {
+            self.stage = Stage::Browsing;
+        }
+        self.notice(words::tab_moved(to, self.lang), NOTICE_MS);
+    }
+
+    /// Staff answered this tablet's call.
+    pub fn staff_call_answered(&mut self, now: Now) {
+        self.now_ms = now.mono_ms;
+        self.notice(sentences(self.lang).staff_answered, NOTICE_MS);
+    }
+
     pub fn tab_settled(&mut self, rounds: Vec<Order>, now: Now) {
         self.now_ms = now.mono_ms;
         if self.paying_bill() {

@@ -72,6 +72,16 @@ pub fn round_status(n: u32, served: bool, lang: Lang) -> String {
     if served { trf(lang, "Round {} has been served", &[&n]) } else { trf(lang, "Round {} is ready", &[&n]) }
 }
 
+/// The kitchen marked the customer's order ready while they still see its number.
+pub fn order_ready(number: u32, lang: Lang) -> String {
+    trf(lang, "Order {} is ready: please collect it", &[&number])
+}
+
+/// Staff moved the table's tab to another table.
+pub fn tab_moved(to: &str, lang: Lang) -> String {
+    trf(lang, "Your tab moved to table {}", &[&to])
+}
+
 /// A refused selection, told plainly; `name` puts a menu name into the customer's language.
 pub fn cart_problem(e: &CartError, name: impl Fn(&str) -> String, lang: Lang) -> String {
     match e {
@@ -130,6 +140,7 @@ pub struct Sentences {
     pub printer_down: &'static str,
     pub round_sent: &'static str,
     pub staff_coming: &'static str,
+    pub staff_answered: &'static str,
     pub staff_call_failed: &'static str,
     pub failed: &'static str,
     pub failed_body: &'static str,
@@ -177,6 +188,7 @@ pub fn sentences(lang: Lang) -> Sentences {
         ),
         round_sent: tr(lang, "Your order is on its way to the kitchen"),
         staff_coming: tr(lang, "Staff are on their way"),
+        staff_answered: tr(lang, "Staff saw your call and are coming"),
         staff_call_failed: tr(lang, "The call did not go through. Please raise your hand for staff."),
         failed: tr(lang, "Your order could not be processed"),
         failed_body: tr(lang, "You have not been charged. Please ask staff."),

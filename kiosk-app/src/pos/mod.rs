@@ -45,8 +45,10 @@ pub fn start(pos: AnyPos, store: StoreHandle) -> PosLink {
     PosLink { pos, outbox, view }
 }
 
-pub fn health_report(config: &Config, map: &HealthMap) -> DeviceHealthReport {
+pub fn health_report(config: &Config, map: &HealthMap, queued: Option<u64>) -> DeviceHealthReport {
     DeviceHealthReport {
+        version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        queued,
         protocol: PROTOCOL,
         mode: kiosk_mode(&peripherals(config), map).describe(),
         devices: map
@@ -61,15 +63,18 @@ pub fn health_report(config: &Config, map: &HealthMap) -> DeviceHealthReport {
     }
 }
 
-/// Publishes the supervisor's device health to the POS on every change and every minute.
+/// Publishes the supervisor's device health (with the software version and the orders still
+/// queued for the store) to the POS on every change and every minute.
 pub async fn report_health<A: PosAdapter>(
     pos: Arc<A>,
     config: Config,
     mut health: watch::Receiver<HealthMap>,
+    outbox: watch::Receiver<delivery::OutboxView>,
 ) {
     let mut last_error: Option<String> = None;
     loop {
-        let report = health_report(&config, &health.borrow_and_update());
+        let queued = Some(outbox.borrow().queued);
+        let report = health_report(&config, &health.borrow_and_update(), queued);
         match pos.report_devices(&report).await {
             Ok(()) => last_error = None,
             Err(PosError::Unsupported { .. }) => return, // e.g. Tryton: nothing to report to

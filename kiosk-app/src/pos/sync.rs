@@ -35,6 +35,12 @@ pub struct PosView {
     /// Counts the POS's settlements of this device's table tabs (paid at the counter): the
     /// screen reloads the tab when it changes.
     pub tabs_settled: u64,
+    /// Counts the store's tab moves away from this device's table, with the last table the
+    /// tab went to: the screen reloads the tab and says where it went.
+    pub tabs_moved: (u64, String),
+    /// Counts staff calls of this device that staff answered: the screen says someone is
+    /// coming.
+    pub calls_answered: u64,
     /// Why the link is down, or why the last menu was refused.
     pub problem: Option<String>,
     /// When `reachable` last changed (Unix ms).
@@ -210,6 +216,18 @@ impl<A: PosAdapter> PosSync<A> {
             Update::Menu { .. } => self.refresh_menu().await.map(|_| ()).map_err(|e| e.to_string()),
             Update::OrderStatus { order_id, status } => self.order_status(&order_id, status).await,
             Update::TableSettled { table, orders } => self.table_settled(&table, &orders).await,
+            Update::TabMoved { from, to, orders } => {
+                // Off this tablet's tab: the rounds are owed at the other table now.
+                let moved = self.close_rounds(&from, &orders).await;
+                if moved == Ok(true) {
+                    self.view.send_modify(|v| v.tabs_moved = (v.tabs_moved.0 + 1, to));
+                }
+                moved.map(|_| ())
+            }
+            Update::StaffCallAnswered { .. } => {
+                self.view.send_modify(|v| v.calls_answered += 1);
+                Ok(())
+            }
         };
         if let Err(problem) = outcome {
             tracing::warn!("POS update not applied: {problem}");
@@ -244,20 +262,23 @@ impl<A: PosAdapter> PosSync<A> {
     }
 
     async fn table_settled(&self, table: &str, orders: &[String]) -> Result<(), String> {
+        if self.close_rounds(table, orders).await? {
+            self.view.send_modify(|v| v.tabs_settled += 1);
+        }
+        Ok(())
+    }
+
+    /// Closes `orders` on this device's tab of `table`; true when the tab changed.
+    async fn close_rounds(&self, table: &str, orders: &[String]) -> Result<bool, String> {
         let rounds = orders
             .iter()
             .map(|id| id.parse().map(OrderId))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| format!("table {table} settled with an order id that is not one: {orders:?}"))?;
         let table_id = TableId(table.to_owned());
-        let changed = self
-            .with_store(move |s| s.settle_rounds(&table_id, &rounds, Actor::Pos, unix_now_ms()))
+        self.with_store(move |s| s.settle_rounds(&table_id, &rounds, Actor::Pos, unix_now_ms()))
             .await
-            .map_err(|e| e.to_string())?;
-        if changed {
-            self.view.send_modify(|v| v.tabs_settled += 1);
-        }
-        Ok(())
+            .map_err(|e| e.to_string())
     }
 
     async fn order_status(&self, order_id: &str, status: OrderStatus) -> Result<(), String> {

@@ -91,6 +91,9 @@ pub struct Shell {
     statuses: RefCell<std::collections::BTreeMap<String, OrderStatus>>,
     /// The POS's count of tab settlements already shown.
     tabs_settled: Cell<u64>,
+    /// The POS's counts of tab moves and answered staff calls already shown.
+    tabs_moved: Cell<u64>,
+    calls_answered: Cell<u64>,
     guide: Guide,
     /// Told, after every change, how long until the session next has something to do.
     schedule: RefCell<Option<Schedule>>,
@@ -160,6 +163,8 @@ impl Shell {
             menu_version: RefCell::new(Default::default()),
             statuses: RefCell::new(Default::default()),
             tabs_settled: Cell::new(0),
+            tabs_moved: Cell::new(0),
+            calls_answered: Cell::new(0),
             guide,
             schedule: RefCell::new(None),
         });
@@ -358,6 +363,17 @@ impl Shell {
             if let Some(rounds) = self.open_tab() {
                 self.flow.borrow_mut().tab_settled(rounds, now);
             }
+        }
+        // Staff moved the tab to another table: the tab is what the store still holds.
+        if pos.tabs_moved.0 != self.tabs_moved.get() && !self.flow.borrow().paying_bill() {
+            self.tabs_moved.set(pos.tabs_moved.0);
+            if let Some(rounds) = self.open_tab() {
+                self.flow.borrow_mut().tab_moved(rounds, &pos.tabs_moved.1, now);
+            }
+        }
+        if pos.calls_answered != self.calls_answered.get() {
+            self.calls_answered.set(pos.calls_answered);
+            self.flow.borrow_mut().staff_call_answered(now);
         }
         // The POS changed the menu or its sold-out marks: take the stored menu again.
         let key = (pos.menu_version.clone().unwrap_or_default(), pos.sold_out.clone());

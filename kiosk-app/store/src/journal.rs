@@ -172,15 +172,7 @@ impl Store {
     /// The approval that currently stands for an order: the latest approval not followed by
     /// a reversal.
     pub fn standing_approval(&self, order_id: OrderId) -> Result<Option<Approval>> {
-        let mut standing = None;
-        for entry in self.payments_of(order_id)? {
-            match entry.outcome {
-                Some(PaymentOutcome::Approved(a)) => standing = Some(a),
-                Some(PaymentOutcome::Reversed { .. }) => standing = None,
-                _ => {}
-            }
-        }
-        Ok(standing)
+        standing_approval_in(&self.conn, order_id)
     }
 
     fn journal_where<P: rusqlite::Params>(&self, condition: &str, params: P) -> Result<Vec<JournalEntry>> {
@@ -306,4 +298,23 @@ impl Store {
             )
             .optional()?)
     }
+}
+
+/// [`Store::standing_approval`] on any connection (a transaction derefs to one).
+pub(crate) fn standing_approval_in(
+    conn: &rusqlite::Connection,
+    order_id: OrderId,
+) -> Result<Option<Approval>> {
+    let mut stmt =
+        conn.prepare("SELECT outcome_json FROM payment_journal WHERE order_id = ?1 ORDER BY id")?;
+    let outcomes = stmt.query_map([order_id.to_string()], |r| r.get::<_, Option<String>>(0))?;
+    let mut standing = None;
+    for outcome in outcomes {
+        match outcome?.map(|j| serde_json::from_str::<PaymentOutcome>(&j)).transpose()? {
+            Some(PaymentOutcome::Approved(a)) => standing = Some(a),
+            Some(PaymentOutcome::Reversed { .. }) => standing = None,
+            _ => {}
+        }
+    }
+    Ok(standing)
 }

@@ -1,6 +1,6 @@
 //! The POS outbox (one row per committed order, keyed by its UUID) and the print queue.
 
-use kiosk_domain::{Order, OrderEvent, OrderId, OrderState};
+use kiosk_domain::{Order, OrderEvent, OrderForPos, OrderId, OrderState};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::orders::{parse_order_id, state_of, transition};
@@ -73,11 +73,15 @@ pub struct PrintJob {
     pub interrupted: bool,
 }
 
+/// Queues the order for the POS with the approval that paid it, if any (the POS payload is
+/// fixed here: every attempt sends these bytes).
 pub(super) fn enqueue(tx: &Transaction<'_>, order: &Order, now_ms: i64) -> Result<()> {
+    let payment = crate::journal::standing_approval_in(tx, order.id)?;
+    let payload = OrderForPos { order: order.clone(), payment };
     tx.execute(
         "INSERT INTO pos_outbox (order_id, payload_json, status, next_attempt_ms, created_at_ms)
          VALUES (?1, ?2, 'queued', ?3, ?3)",
-        params![order.id.to_string(), serde_json::to_string(order)?, now_ms],
+        params![order.id.to_string(), serde_json::to_string(&payload)?, now_ms],
     )?;
     Ok(())
 }

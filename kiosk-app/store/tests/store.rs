@@ -90,6 +90,10 @@ fn a_prepaid_order_goes_from_draft_to_acknowledged() {
     assert_eq!(due[0].order_id, order.id);
     let sent: Order = serde_json::from_str(&due[0].payload_json).unwrap();
     assert_eq!(sent.total(), order.total());
+    // the POS is told what paid it (the store's daily close counts issuers and wallets)
+    let sent: OrderForPos = serde_json::from_str(&due[0].payload_json).unwrap();
+    let paid = sent.payment.expect("a prepaid order goes with its approval");
+    assert_eq!((paid.approval_no.as_str(), paid.issuer.as_deref()), ("30012345", Some("KB국민카드")));
     assert_eq!(store.print_pending(10).unwrap().len(), 2);
 
     store.outbox_begin_send(order.id, 5_000).unwrap();
@@ -141,6 +145,12 @@ fn an_ambiguous_payment_is_resolved_by_query_never_by_a_second_charge() {
     let reversed = PaymentOutcome::Reversed { approval_no: "30012345".into() };
     assert_eq!(store.finish_payment(c, &reversed, 10).unwrap(), OrderState::Reversed);
     assert_eq!(store.standing_approval(order.id).unwrap(), None);
+    // the order's journal, oldest first: the charge, two queries, the cancel
+    let steps: Vec<(PaymentOp, Option<PaymentOutcome>)> =
+        store.payments_of(order.id).unwrap().into_iter().map(|e| (e.op, e.outcome)).collect();
+    assert_eq!(steps.len(), 4, "{steps:?}");
+    assert_eq!(steps[0].0, PaymentOp::Approve);
+    assert_eq!(steps[3], (PaymentOp::Cancel, Some(reversed.clone())));
     // the operator's journal shows the approval as reversed
     let approvals = store.recent_approvals(10).unwrap();
     assert!(approvals[0].reversed && approvals[0].order_state == OrderState::Reversed, "{approvals:?}");
