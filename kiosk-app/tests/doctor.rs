@@ -35,7 +35,9 @@ async fn doctor_reports_the_simulators_and_what_to_do_when_paper_is_out() {
     let token = ServerDb::open(&db).unwrap().issue_token("kiosk-1", false).unwrap();
     let menu = Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/menu.example.json"));
     let listen = "127.0.0.1:0".parse().unwrap();
-    let server = start(ServeOptions { db, listen, menu, kitchen_printer: None, tls: None }).await.unwrap();
+    let server = start(ServeOptions { db, listen, menu, kitchen_printer: None, tls: None, backups: None })
+        .await
+        .unwrap();
     let config = EXAMPLE
         .replace("http://127.0.0.1:8765", &format!("http://{}", server.addr))
         .replace("device-token-from-the-store-server", &token)

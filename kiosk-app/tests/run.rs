@@ -91,9 +91,16 @@ async fn run_delivers_queued_orders_to_the_store_server_and_reports_device_healt
     let db = dir.path().join("pos.sqlite");
     let token = ServerDb::open(&db).unwrap().issue_token("kiosk-1", false).unwrap();
     let listen = "127.0.0.1:0".parse().unwrap();
-    let server = start(ServeOptions { db: db.clone(), listen, menu: None, kitchen_printer: None, tls: None })
-        .await
-        .unwrap();
+    let server = start(ServeOptions {
+        db: db.clone(),
+        listen,
+        menu: None,
+        kitchen_printer: None,
+        tls: None,
+        backups: None,
+    })
+    .await
+    .unwrap();
     let config = include_str!("../data/kiosk.example.toml")
         .replace("/var/lib/kiosk", data.to_str().unwrap())
         .replace("http://127.0.0.1:8765", &format!("http://{}", server.addr))

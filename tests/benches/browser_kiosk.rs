@@ -330,42 +330,6 @@ fn connection(
     }
 }
 
-/// The bundled NanumGothic without its TSI* tables (Visual TrueType sources, empty in this
-/// file), which Chromium's font sanitizer (OTS) rejects as zero-length. The glyphs are
-/// unchanged: the same font on both sides.
-fn web_font(ttf: &[u8]) -> Vec<u8> {
-    let u16_at = |i: usize| u16::from_be_bytes([ttf[i], ttf[i + 1]]);
-    let u32_at = |i: usize| u32::from_be_bytes(ttf[i..i + 4].try_into().unwrap());
-    let tables: Vec<([u8; 4], u32, usize, usize)> = (0..u16_at(4) as usize)
-        .map(|t| {
-            let r = 12 + 16 * t;
-            let tag: [u8; 4] = ttf[r..r + 4].try_into().unwrap();
-            (tag, u32_at(r + 4), u32_at(r + 8) as usize, u32_at(r + 12) as usize)
-        })
-        .filter(|(tag, ..)| !tag.starts_with(b"TSI"))
-        .collect();
-    let n = tables.len() as u16;
-    let power = 1u16 << (15 - n.leading_zeros());
-    let mut out = Vec::with_capacity(ttf.len());
-    out.extend_from_slice(&ttf[0..4]);
-    for v in [n, power * 16, power.trailing_zeros() as u16, n * 16 - power * 16] {
-        out.extend_from_slice(&v.to_be_bytes());
-    }
-    let mut offset = 12 + 16 * tables.len();
-    for (tag, sum, _, len) in &tables {
-        out.extend_from_slice(tag);
-        out.extend_from_slice(&sum.to_be_bytes());
-        out.extend_from_slice(&(offset as u32).to_be_bytes());
-        out.extend_from_slice(&(*len as u32).to_be_bytes());
-        offset += len.next_multiple_of(4);
-    }
-    for (_, _, at, len) in &tables {
-        out.extend_from_slice(&ttf[*at..at + len]);
-        out.resize(out.len().next_multiple_of(4), 0);
-    }
-    out
-}
-
 // --- the script ----------------------------------------------------------------------------
 
 /// The taps from the attract page to the menu.
@@ -686,7 +650,7 @@ pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25Jb
         "/store.json",
         (serde_json::json!({ "name": STORE_NAME }).to_string().into_bytes(), "application/json"),
     );
-    files.insert("/fonts/NanumGothic.ttf", (web_font(&font), "font/ttf"));
+    files.insert("/fonts/NanumGothic.ttf", (kiosk_store_server::web_font(&font), "font/ttf"));
     let port = serve(root.join("bench/browser-kiosk"), photos.clone(), files);
     let logs = dir.path().join("logs");
     std::fs::create_dir_all(&logs).unwrap();

@@ -286,6 +286,7 @@ impl Stage {
                 menu: Some(menu_file),
                 kitchen_printer: None,
                 tls: None,
+                backups: None,
             }))
             .unwrap();
         let server_addr = server.addr;
@@ -333,6 +334,11 @@ impl Stage {
         }
     }
 
+    /// The store server's own address (not through the fault proxy): the console's.
+    pub fn server_url(&self) -> String {
+        format!("http://{}", self.server_addr)
+    }
+
     /// A Kakao Pay / Naver Pay code shown to the scanner.
     pub fn scan(&mut self, code: &str) {
         let _enter = self.runtime.enter();
@@ -350,6 +356,7 @@ impl Stage {
             menu: None,
             kitchen_printer: None,
             tls: None,
+            backups: None,
         }));
         self.server = Some(started.expect("the store server restarts on its address"));
     }
@@ -879,7 +886,7 @@ impl Basket {
 }
 
 /// Puts the basket into the cart from the menu (or the table's home page).
-fn fill_cart(k: &mut KioskProcess, basket: &Basket) -> Result<(), DriveError> {
+pub fn fill_cart(k: &mut KioskProcess, basket: &Basket) -> Result<(), DriveError> {
     for &(i, qty) in &basket.items {
         let (name, price) = DESSERTS[i];
         k.press("Desserts")?;

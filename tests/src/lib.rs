@@ -1,5 +1,6 @@
 //! Helpers shared by the end-to-end tests and the programs they drive.
 
+pub mod browser;
 pub mod e2e;
 pub mod fault_proxy;
 pub mod peers;

@@ -40,6 +40,7 @@ impl TestServer {
             menu: Some(menu),
             kitchen_printer: None,
             tls,
+            backups: None,
         })
         .await
         .unwrap();

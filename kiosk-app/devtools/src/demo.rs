@@ -136,6 +136,7 @@ async fn stage(out: &Path) -> Result<Stage> {
         menu: Some(menu_file),
         kitchen_printer: None,
         tls: None,
+        backups: None,
     })
     .await
     .context("starting the store server")?;

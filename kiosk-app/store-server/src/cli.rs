@@ -37,6 +37,12 @@ pub enum PosCommand {
         /// pin for the devices' `tls_pin_sha256` is printed at start.
         #[arg(long, value_name = "DIR", conflicts_with = "tls_cert")]
         tls_self_signed: Option<PathBuf>,
+        /// Back the database up into DIR once a day (the first a minute after start).
+        #[arg(long, value_name = "DIR")]
+        backup_dir: Option<PathBuf>,
+        /// How many daily backups to keep.
+        #[arg(long, value_name = "N", default_value_t = 14, requires = "backup_dir")]
+        backup_keep: usize,
     },
     /// Issue (or replace) the token of a device, or of staff with --admin; printed once.
     Token {
@@ -92,6 +98,38 @@ pub enum PosCommand {
         #[arg(long, value_name = "FILE")]
         db: PathBuf,
     },
+    /// Staff accounts for the console (`/console/`).
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// Add a pickup board for a TV: prints its address (`/board/KEY`), shown once.
+    Board {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+    },
+    /// Copy the database while the server runs (SQLite's online backup), to FILE.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+        /// Where the copy goes.
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Add a staff member; the PIN or password is read from standard input.
+    Add {
+        name: String,
+        #[arg(long, value_parser = ["owner", "counter", "kitchen"])]
+        role: String,
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+    },
+    /// List staff accounts.
+    List {
+        #[arg(long, value_name = "FILE")]
+        db: PathBuf,
+    },
 }
 
 fn open(db: &Path) -> Result<ServerDb> {
@@ -100,7 +138,22 @@ fn open(db: &Path) -> Result<ServerDb> {
 
 pub fn run(command: PosCommand) -> Result<()> {
     match command {
-        PosCommand::Serve { db, listen, menu, printer, tls_cert, tls_key, tls_self_signed } => {
+        PosCommand::Serve {
+            db,
+            listen,
+            menu,
+            printer,
+            tls_cert,
+            tls_key,
+            tls_self_signed,
+            backup_dir,
+            backup_keep,
+        } => {
+            let backups = backup_dir.map(|dir| crate::Backups {
+                dir,
+                keep: backup_keep,
+                every: std::time::Duration::from_secs(24 * 60 * 60),
+            });
             let tls = match (tls_cert, tls_key, tls_self_signed) {
                 (Some(cert), Some(key), _) => Some((
                     std::fs::read(&cert).with_context(|| format!("reading {}", cert.display()))?,
@@ -113,7 +166,7 @@ pub fn run(command: PosCommand) -> Result<()> {
             let runtime =
                 tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
             runtime.block_on(async {
-                let server = start(ServeOptions { db, listen, menu, kitchen_printer, tls }).await?;
+                let server = start(ServeOptions { db, listen, menu, kitchen_printer, tls, backups }).await?;
                 let scheme = if server.tls_pin.is_some() { "https" } else { "http" };
                 println!("kiosk link server on {scheme}://{}", server.addr);
                 if let Some(pin) = &server.tls_pin {
@@ -189,6 +242,49 @@ pub fn run(command: PosCommand) -> Result<()> {
                 }
                 println!("{} order(s)", orders.len());
             }
+            Ok(())
+        }
+        PosCommand::Staff(StaffCommand::Add { name, role, db }) => {
+            let role = crate::db::console::Role::parse(&role).expect("clap checked the role");
+            let mut secret = String::new();
+            std::io::stdin()
+                .read_line(&mut secret)
+                .context("reading the PIN or password from standard input")?;
+            let secret = secret.trim_end_matches(['\n', '\r']);
+            crate::console::auth::check_secret(secret)
+                .map_err(|e| anyhow::anyhow!("the PIN or password needs {e}"))?;
+            let hash = crate::hash_secret(secret).map_err(anyhow::Error::msg)?;
+            let mut db = open(&db)?;
+            db.staff_add(&name, role, &hash, kiosk_clock::unix_now_ms())?;
+            db.audit(
+                None,
+                "kiosk-pos",
+                "staff.added",
+                &format!("{name} ({})", role.as_str()),
+                kiosk_clock::unix_now_ms(),
+            )?;
+            println!("staff {name} ({}) added; log in at /console/login", role.as_str());
+            Ok(())
+        }
+        PosCommand::Staff(StaffCommand::List { db }) => {
+            for m in open(&db)?.staff_list()? {
+                println!(
+                    "{:<20}  {:<8}  {}",
+                    m.name,
+                    m.role.as_str(),
+                    if m.active { "active" } else { "inactive" }
+                );
+            }
+            Ok(())
+        }
+        PosCommand::Board { db } => {
+            let key = open(&db)?.board_key_add("pickup board", kiosk_clock::unix_now_ms())?;
+            println!("/board/{key}");
+            Ok(())
+        }
+        PosCommand::Backup { db, out } => {
+            let bytes = open(&db)?.backup_to(&out)?;
+            println!("{} → {} ({bytes} bytes, integrity checked)", db.display(), out.display());
             Ok(())
         }
         PosCommand::Calls { db } => {

@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use kiosk_domain::{Menu, Order, Refund};
+use kiosk_domain::{Menu, Order, OrderForPos, Refund};
 use kiosk_drivers::transport::Endpoint;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -31,7 +31,13 @@ use kiosk_link::wire::{
 };
 
 pub mod cli;
+mod console;
 pub mod db;
+
+/// Hashes a staff PIN or password as the console stores it (the CLI and tests add staff).
+pub use console::auth::hash_secret;
+/// NanumGothic made fit for browsers (the console; the browser comparison benchmark).
+pub use console::font::web_font;
 pub mod kitchen;
 mod tls_listener;
 
@@ -51,14 +57,87 @@ pub struct ServeOptions {
     pub kitchen_printer: Option<Endpoint>,
     /// PEM certificate and key: serve HTTPS.
     pub tls: Option<(Vec<u8>, Vec<u8>)>,
+    /// Automatic backups of the database.
+    pub backups: Option<Backups>,
+}
+
+/// Daily online backups, the newest `keep` kept.
+#[derive(Debug, Clone)]
+pub struct Backups {
+    pub dir: PathBuf,
+    pub keep: usize,
+    pub every: Duration,
+}
+
+/// Takes a backup every `every` (the first one a minute after start) into `dir`, named by
+/// the time it was taken, and removes all but the newest `keep`.
+async fn backup_loop(db: Arc<Mutex<ServerDb>>, backups: Backups) {
+    let mut next = tokio::time::Instant::now() + Duration::from_secs(60).min(backups.every);
+    loop {
+        tokio::time::sleep_until(next).await;
+        next += backups.every;
+        let (db, dir) = (db.clone(), backups.dir.clone());
+        let keep = backups.keep.max(1);
+        let result = tokio::task::spawn_blocking(move || -> Result<PathBuf, String> {
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let name = format!("kiosk-pos-{}.db", kiosk_clock::unix_now_ms());
+            let path = dir.join(name);
+            db.lock().expect("server db lock").backup_to(&path).map_err(|e| e.to_string())?;
+            let mut kept: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map_err(|e| e.to_string())?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("kiosk-pos-") && n.ends_with(".db"))
+                })
+                .collect();
+            kept.sort();
+            while kept.len() > keep {
+                let old = kept.remove(0);
+                let _ = std::fs::remove_file(&old);
+            }
+            Ok(path)
+        })
+        .await;
+        match result {
+            Ok(Ok(path)) => tracing::info!("backup: {}", path.display()),
+            Ok(Err(e)) => tracing::error!("backup failed: {e}"),
+            Err(e) => tracing::error!("backup task: {e}"),
+        }
+    }
 }
 
 #[derive(Clone)]
-struct AppState {
+pub(crate) struct AppState {
     db: Arc<Mutex<ServerDb>>,
     events: watch::Receiver<u64>,
     events_tx: Arc<watch::Sender<u64>>,
+    /// Bumped on every change the console shows that devices do not follow (an order
+    /// received, a staff call, a payment, a device's health).
+    console: watch::Receiver<u64>,
+    console_tx: Arc<watch::Sender<u64>>,
     kitchen: Arc<Notify>,
+    /// The kitchen printer, which also prints the Z-report.
+    kitchen_printer: Option<Endpoint>,
+    /// Served over TLS: the console's cookies are `Secure`.
+    tls: bool,
+}
+
+impl AppState {
+    /// The console's pages refresh.
+    fn console_changed(&self) {
+        self.console_tx.send_modify(|n| *n += 1);
+    }
+
+    /// After a change made through the console: devices hear of it at once (not at the
+    /// next poll of the event log) and the console's pages refresh.
+    async fn announce_now(&self) {
+        if let Ok(last) = run(self, |db| db.last_event()).await {
+            announce(self, last);
+        }
+        self.console_changed();
+    }
 }
 
 /// A running server.
@@ -112,15 +191,23 @@ pub async fn start(options: ServeOptions) -> Result<ServerHandle, ServeError> {
     }
     let last = db.last_event().map_err(|e| ServeError::Db(options.db.clone(), e))?;
     let (events_tx, events) = watch::channel(last);
+    let (console_tx, console) = watch::channel(0);
     let state = AppState {
         db: Arc::new(Mutex::new(db)),
         events,
         events_tx: Arc::new(events_tx),
+        console,
+        console_tx: Arc::new(console_tx),
         kitchen: Arc::new(Notify::new()),
+        kitchen_printer: options.kitchen_printer.clone(),
+        tls: options.tls.is_some(),
     };
     let mut background = vec![tokio::spawn(poll_events(state.clone()))];
     if let Some(endpoint) = options.kitchen_printer.clone() {
         background.push(tokio::spawn(kitchen::run(state.db.clone(), endpoint, state.kitchen.clone())));
+    }
+    if let Some(backups) = options.backups.clone() {
+        background.push(tokio::spawn(backup_loop(state.db.clone(), backups)));
     }
     let app = router(state);
     let tcp = tokio::net::TcpListener::bind(options.listen)
@@ -183,6 +270,7 @@ fn announce(state: &AppState, last: u64) {
 
 fn router(state: AppState) -> Router {
     Router::new()
+        .merge(console::routes())
         .route("/v1/hello", get(hello))
         .route("/v1/orders", post(submit_order))
         .route("/v1/orders/{id}/refunds", post(submit_refund))
@@ -214,6 +302,11 @@ struct ApiError {
 }
 
 impl ApiError {
+    /// What went wrong, for a person.
+    pub(crate) fn message(&self) -> String {
+        self.message.clone()
+    }
+
     fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError { status, code, message: message.into() }
     }
@@ -257,7 +350,7 @@ impl From<DbError> for ApiError {
 }
 
 /// Runs a database call off the async threads.
-async fn run<T: Send + 'static>(
+pub(crate) async fn run<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut ServerDb) -> Result<T, DbError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -385,12 +478,13 @@ async fn submit_order(
 ) -> Result<Response, ApiError> {
     let device = authenticate(&state, &headers, false).await?;
     check_body_protocol(&body)?;
-    let SubmitOrder::<Order> { order, .. } = parse_body(body)?;
-    check_order(&order)?;
-    let order_id = order.id.to_string();
+    let SubmitOrder::<OrderForPos> { order, .. } = parse_body(body)?;
+    check_order(&order.order)?;
+    let order_id = order.order.id.to_string();
     let (status, pos_ref) = run(&state, move |db| db.receive_order(&device.name, &order)).await?;
     if status == SubmitStatus::Accepted {
         state.kitchen.notify_one();
+        state.console_changed();
     }
     let code = created_or_ok(status);
     Ok((code, axum::Json(SubmitReply { protocol: PROTOCOL, status, order_id, pos_ref })).into_response())
@@ -544,6 +638,9 @@ async fn staff_call(
         db.staff_call(&call.id.to_string(), &device.name, call.table.as_deref(), call.reason)
     })
     .await?;
+    if new {
+        state.console_changed();
+    }
     Ok(if new { StatusCode::CREATED } else { StatusCode::OK })
 }
 
@@ -591,6 +688,7 @@ async fn report_health(
     let report: wire::DeviceHealthReport = parse_body(body)?;
     let json = serde_json::to_string(&report).map_err(|e| ApiError::bad_request(e.to_string()))?;
     run(&state, move |db| db.record_health(&device.name, &json)).await?;
+    state.console_changed();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -770,7 +868,16 @@ mod tests {
         ] {
             assert!(SPEC.contains(code.as_str()), "error code {} is not in the OpenAPI file", code.as_str());
         }
-        for kind in ["snapshot", "sold_out", "store", "menu", "order_status", "table_settled"] {
+        for kind in [
+            "snapshot",
+            "sold_out",
+            "store",
+            "menu",
+            "order_status",
+            "table_settled",
+            "staff_call_answered",
+            "tab_moved",
+        ] {
             assert!(
                 SPEC.contains(&format!("const: {kind} }}")),
                 "update kind {kind} is not in the OpenAPI file"

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use kiosk_domain::{Menu, Order, OrderKind, Refund};
+use kiosk_domain::{Menu, Order, OrderForPos, Refund};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use kiosk_clock::unix_now_ms;
@@ -38,6 +38,8 @@ pub enum DbError {
 }
 
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
+
+pub mod console;
 
 const SCHEMA: &str = r#"
 CREATE TABLE devices (
@@ -112,6 +114,8 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX refunds_order ON refunds (order_id);
     "#,
+    // 4: the staff console (accounts, sessions, audit log, counter payments, business days).
+    console::MIGRATION,
 ];
 
 const SCHEMA_VERSION: u32 = 1 + MIGRATIONS.len() as u32;
@@ -347,10 +351,12 @@ impl ServerDb {
     /// re-send of the same payload is a duplicate, a different payload a conflict. A closed
     /// store takes no new orders but still answers re-sends of those it took while open.
     /// Returns the status and the store's reference.
-    pub fn receive_order(&mut self, device: &str, order: &Order) -> Result<(SubmitStatus, String)> {
-        let canonical = serde_json::to_string(order)?;
+    pub fn receive_order(&mut self, device: &str, sent: &OrderForPos) -> Result<(SubmitStatus, String)> {
+        let canonical = serde_json::to_string(sent)?;
         let digest = sha256_hex(canonical.as_bytes());
+        let order = &sent.order;
         let id = order.id.to_string();
+        let now = unix_now_ms();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existing: Option<(i64, String)> = tx
             .query_row("SELECT seq, payload_sha256 FROM orders WHERE order_id = ?1", [&id], |r| {
@@ -365,10 +371,22 @@ impl ServerDb {
             Some(_) => return Err(DbError::Conflict(id)),
             None if !store_open(&tx)? => return Err(DbError::StoreClosed),
             None => {
+                let day = console::business_day_in(&tx, &console::clock_in(&tx)?, now)?;
                 tx.execute(
-                    "INSERT INTO orders (order_id, device, payload_sha256, payload_json, number, total, status, received_at_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'received', ?7)",
-                    params![id, device, digest, canonical, order.number, order.totals.total().0, unix_now_ms()],
+                    "INSERT INTO orders (order_id, device, payload_sha256, payload_json, number, total, status, received_at_ms,
+                                         business_day, receipt_token)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'received', ?7, ?8, ?9)",
+                    params![
+                        id,
+                        device,
+                        digest,
+                        canonical,
+                        order.number,
+                        order.totals.total().0,
+                        now,
+                        day,
+                        console::new_receipt_token()
+                    ],
                 )?;
                 let seq = tx.last_insert_rowid();
                 // A table's bill pays rounds the kitchen already has.
@@ -395,56 +413,44 @@ impl ServerDb {
         Ok(())
     }
 
-    /// Staff took payment for `table` at the counter: every round of it received and not
-    /// yet settled (by its bill paid at the table, or here before) is settled now, and the
-    /// devices that sent them hear about it. Returns the rounds settled.
+    /// Staff took payment for `table` at the counter: every round on its tab (received, and
+    /// neither paid by its bill at the table nor settled here before; a tab moved here
+    /// counts) is settled now, and the devices that sent them hear about it. Returns the
+    /// rounds settled.
     pub fn settle_table(&mut self, table: &str) -> Result<Vec<String>> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut rounds: Vec<(String, String)> = Vec::new(); // (order id, device)
-        let mut paid = BTreeSet::new();
-        {
-            let mut stmt =
-                tx.prepare_cached("SELECT order_id, device, payload_json FROM orders ORDER BY seq")?;
-            let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-            })?;
-            for row in rows {
-                let (id, device, json) = row?;
-                let order = serde_json::from_str::<Order>(&json)?;
-                match order.kind {
-                    OrderKind::Table { table: t, .. } if t.0 == table => rounds.push((id, device)),
-                    // A bill refunded in full (staff cancelled its approval) paid nothing.
-                    OrderKind::TableBill { table: t, rounds }
-                        if t.0 == table && !refunded_in_full(&tx, &id)? =>
-                    {
-                        paid.extend(rounds.iter().map(ToString::to_string));
-                    }
-                    _ => {}
-                }
-            }
-            let mut stmt = tx.prepare_cached("SELECT order_id FROM table_settlements WHERE table_id = ?1")?;
-            for id in stmt.query_map([table], |r| r.get::<_, String>(0))? {
-                paid.insert(id?);
-            }
-        }
-        rounds.retain(|(id, _)| !paid.contains(id));
+        let rounds: Vec<String> =
+            self.open_tabs()?.remove(table).unwrap_or_default().into_iter().map(|(id, _)| id).collect();
         if rounds.is_empty() {
             return Err(DbError::NotFound(format!("an open tab for table {table}")));
         }
+        self.settle_rounds(table, &rounds)
+    }
+
+    /// Marks `rounds` settled at the counter for `table` and tells their devices.
+    pub(crate) fn settle_rounds(&mut self, table: &str, rounds: &[String]) -> Result<Vec<String>> {
         let now = unix_now_ms();
-        let mut by_device: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for (id, device) in &rounds {
-            tx.execute(
-                "INSERT INTO table_settlements (table_id, order_id, at_ms) VALUES (?1, ?2, ?3)",
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut by_device: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut settled = Vec::new();
+        for id in rounds {
+            let n = tx.execute(
+                "INSERT INTO table_settlements (table_id, order_id, at_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (order_id) DO NOTHING",
                 params![table, id, now],
             )?;
+            if n == 0 {
+                continue;
+            }
+            let device: String =
+                tx.query_row("SELECT device FROM orders WHERE order_id = ?1", [id], |r| r.get(0))?;
             by_device.entry(device).or_default().push(id.clone());
+            settled.push(id.clone());
         }
         for (device, orders) in by_device {
-            Self::append(&tx, Some(device), &Update::TableSettled { table: table.to_owned(), orders })?;
+            Self::append(&tx, Some(&device), &Update::TableSettled { table: table.to_owned(), orders })?;
         }
         tx.commit()?;
-        Ok(rounds.into_iter().map(|(id, _)| id).collect())
+        Ok(settled)
     }
 
     /// Receives a refund of an order this device sent: the first time it is stored, a
@@ -610,6 +616,28 @@ impl ServerDb {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// An online copy of the database at `to` (SQLite's backup API: a consistent snapshot
+    /// while the server keeps writing), checked whole before it is kept. Returns its size.
+    pub fn backup_to(&self, to: &Path) -> Result<u64> {
+        let partial = to.with_extension("partial");
+        let _ = std::fs::remove_file(&partial);
+        {
+            let mut copy = Connection::open(&partial)?;
+            rusqlite::backup::Backup::new(&self.conn, &mut copy)?.run_to_completion(
+                256,
+                Duration::from_millis(5),
+                None,
+            )?;
+            let check: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            if check != "ok" {
+                return Err(DbError::Invalid(format!("the backup failed its integrity check: {check}")));
+            }
+        }
+        std::fs::rename(&partial, to)
+            .map_err(|e| DbError::Invalid(format!("keeping {}: {e}", to.display())))?;
+        Ok(std::fs::metadata(to).map(|m| m.len()).unwrap_or(0))
+    }
+
     /// The next kitchen ticket to print: `(queue seq, order)`.
     pub fn next_kitchen_ticket(&self) -> Result<Option<(i64, Order)>> {
         let row: Option<(i64, String)> = self
@@ -700,13 +728,22 @@ mod tests {
     fn a_closed_store_refuses_new_orders_but_answers_re_sends() {
         use kiosk_domain::{Cart, OrderId, OrderKind, Selection, Service, Settlement};
         let (_d, mut db) = db();
-        let menu: Menu = serde_json::from_str(include_str!("../../data/menu.example.json")).unwrap();
+        let menu: Menu = serde_json::from_str(include_str!("../../../data/menu.example.json")).unwrap();
         let order = |n: u128| {
             let mut cart = Cart::default();
             cart.add(&menu, Selection::of("cola", 1), None).unwrap();
             let kind = OrderKind::Kiosk { service: Service::TakeOut };
-            Order::from_cart(OrderId(uuid::Uuid::from_u128(n)), 1, kind, Settlement::Prepaid, &cart, &menu, 0)
-                .unwrap()
+            let order = Order::from_cart(
+                OrderId(uuid::Uuid::from_u128(n)),
+                1,
+                kind,
+                Settlement::Prepaid,
+                &cart,
+                &menu,
+                0,
+            )
+            .unwrap();
+            OrderForPos { order, payment: None }
         };
         let (taken, _) = db.receive_order("kiosk-1", &order(1)).unwrap();
         assert_eq!(taken, SubmitStatus::Accepted);

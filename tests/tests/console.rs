@@ -1,0 +1,337 @@
+//! The staff console in a real browser (headless Chromium through playwright), against the
+//! store server with real devices: a kiosk and a table tablet (`kiosk-dev automate`) on
+//! simulated printers, terminals and scanner. Every page is checked with axe-core.
+//!
+//! What staff do is checked where it lands: on the kiosk's and the tablet's screens, on the
+//! pickup board, and in the daily close, which is held to this test's own record of what the
+//! customers were told and what was paid (not to the server's data it summarises).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use kiosk_store_server::db::ServerDb;
+use kiosk_store_server::db::console::Role;
+use kiosk_tests::browser::Browser;
+use kiosk_tests::e2e::{Basket, KioskProcess, Pay, Stage, Told, fill_cart, kiosk_order, table_round};
+use serde_json::json;
+
+const OWNER: (&str, &str) = ("owner", "4821");
+const COUNTER: (&str, &str) = ("counter", "1357");
+const KITCHEN: (&str, &str) = ("kitchen", "2468");
+
+fn now_ms() -> i64 {
+    kiosk_clock::unix_now_ms()
+}
+
+fn shots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/console-shots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Polls the device's screen until `check` holds (or `limit` passes): how long it took.
+fn until(
+    k: &mut KioskProcess,
+    limit: Duration,
+    what: &str,
+    check: impl Fn(&BTreeMap<String, String>) -> bool,
+) -> Duration {
+    let start = Instant::now();
+    loop {
+        let view = k.view().expect("the device answers");
+        if check(&view) {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < limit, "{what} did not show within {limit:?}: {view:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn log_in(b: &mut Browser, id: &str, base: &str, (name, pin): (&str, &str)) -> u64 {
+    b.goto(id, &format!("{base}/console/login"));
+    b.fill(id, "#name", name);
+    b.fill(id, "#secret", pin);
+    b.click(id, "form.login button")
+}
+
+fn no_serious_violations(b: &mut Browser, id: &str, page: &str, problems: &mut Vec<String>) {
+    let axe = b.axe(id);
+    assert!(axe.passes > 5, "axe checked almost nothing on {page}");
+    for v in axe.serious {
+        problems.push(format!("{page}: {v}"));
+    }
+}
+
+#[test]
+fn staff_run_the_store_from_the_console() {
+    let mut stage = Stage::start();
+    let base = stage.server_url();
+    let board_key = {
+        let mut db = ServerDb::open(&stage.server_db).unwrap();
+        for ((name, pin), role) in [
+            (OWNER, Role::Owner),
+            (COUNTER, Role::Counter),
+            (KITCHEN, Role::Kitchen),
+            (("temp", "9999"), Role::Counter),
+        ] {
+            db.staff_add(name, role, &kiosk_store_server::hash_secret(pin).unwrap(), now_ms()).unwrap();
+        }
+        db.board_key_add("test board", now_ms()).unwrap()
+    };
+    let mut kiosk = KioskProcess::start(&stage.kiosk_config, "800x1280").unwrap();
+    let mut table = KioskProcess::start(&stage.table_config, "1280x800").unwrap();
+    let mut b = Browser::start();
+    let mut axe_problems = Vec::new();
+
+    // --- logging in: the form, a lockout, roles ---------------------------------------------
+    b.page_in("owner", 1280, 800, "en-US");
+    assert_eq!(
+        b.goto("owner", &format!("{base}/console/")),
+        200,
+        "the board sends a stranger to the login page"
+    );
+    assert!(b.count("owner", "form.login") == 1, "the login form");
+    no_serious_violations(&mut b, "owner", "login", &mut axe_problems);
+    b.page("intruder", 1280, 800);
+    for attempt in 1..=5 {
+        let status = log_in(&mut b, "intruder", &base, ("temp", "0000"));
+        assert_eq!(status, if attempt < 5 { 401 } else { 429 }, "wrong PIN, attempt {attempt}");
+    }
+    assert_eq!(
+        log_in(&mut b, "intruder", &base, ("temp", "9999")),
+        429,
+        "locked: even the right PIN is refused"
+    );
+    assert!(b.text("intruder", ".problem").contains("잠겼습니다"), "the lockout is said");
+
+    assert_eq!(log_in(&mut b, "owner", &base, OWNER), 200);
+    assert!(
+        b.eval("owner", "location.pathname").as_str() == Some("/console/"),
+        "the owner lands on the board"
+    );
+    b.wait_for("owner", "body[data-connected]", None, 5000).expect("the board follows the update stream");
+
+    b.page("tv", 1920, 1080);
+    assert_eq!(b.goto("tv", &format!("{base}/board/{board_key}")), 200);
+    assert_eq!(b.goto("intruder", &format!("{base}/board/not-a-key")), 404, "a board needs its key");
+    b.wait_for("tv", "body[data-connected]", None, 5000).expect("the pickup board follows the update stream");
+
+    // --- a kiosk order reaches the board within a second; ready reaches the kiosk and TV ----
+    kiosk.press("Touch to order").unwrap();
+    kiosk.press("English").unwrap();
+    kiosk.press("Take out").unwrap();
+    let basket = Basket { items: vec![(0, 1), (3, 1)] };
+    fill_cart(&mut kiosk, &basket).unwrap();
+    kiosk.press("Pay").unwrap();
+    kiosk.press("Pay at the counter").unwrap();
+    kiosk.wait("done", 60).unwrap();
+    let told_at = Instant::now();
+    let number = kiosk.view().unwrap()["order"].clone();
+    let counter_total = basket.total();
+    stage.told.push(Told::KioskOrder { number: number.parse().unwrap(), total: counter_total, paid: false });
+    let card_selector = format!("article.order.received h3:has-text('{number}')");
+    b.wait_for("owner", &card_selector, Some(&number), 5000).expect("the order on the board");
+    let to_board = told_at.elapsed();
+    assert!(
+        to_board <= Duration::from_secs(1),
+        "order {number} reached the board {to_board:?} after the kiosk showed its number"
+    );
+    assert!(b.count("owner", "article.order.new[data-new]") >= 1, "a new order is highlighted");
+    b.wait_for("owner", "body[data-chimed]", None, 2000).expect("a new order rings the chime");
+    b.wait_for("tv", ".preparing li", Some(&number), 3000).expect("the pickup board shows it being prepared");
+    no_serious_violations(&mut b, "owner", "board", &mut axe_problems);
+    b.shot("owner", &shots().join("board.png"), false);
+
+    b.click("owner", &format!("button:has-text('Ready · {number}')"));
+    let ready_on_kiosk =
+        until(&mut kiosk, Duration::from_secs(3), "ready on the kiosk", |v| v["notice"].contains("is ready"));
+    let ready_on_tv =
+        b.wait_for("tv", ".ready li", Some(&number), 3000).expect("the pickup board shows it ready");
+    b.wait_for("tv", "body[data-chimed]", None, 2000).expect("a ready number rings the chime");
+    no_serious_violations(&mut b, "tv", "pickup board", &mut axe_problems);
+    b.shot("tv", &shots().join("pickup-board.png"), false);
+    kiosk.press("Done").unwrap();
+
+    // --- the counter takes cash and gives change ---------------------------------------------
+    b.goto("owner", &format!("{base}/console/counter"));
+    no_serious_violations(&mut b, "owner", "counter", &mut axe_problems);
+    let order_id = b
+        .attr("owner", &format!("div.pay article:has(h3:has-text('{number}'))"), "data-order")
+        .expect("the unpaid order");
+    b.fill("owner", &format!("#tendered-{order_id}"), "20000");
+    b.fill("owner", &format!("#receipt-{order_id}"), "010-1234-5678");
+    b.click("owner", &format!("form[action='/console/orders/{order_id}/pay'] button[type=submit]"));
+    let change = b.text("owner", "p.done .change");
+    assert_eq!(change, format!("₩{}", group(20_000 - counter_total)), "the change for ₩20,000");
+
+    // --- a card order at the kiosk (the terminal simulator's issuer) --------------------------
+    let card_basket = Basket { items: vec![(1, 2)] };
+    kiosk_order(&mut kiosk, &mut stage, &card_basket, Pay::Card, false, "").unwrap();
+    let card_total = card_basket.total();
+
+    // --- the table: a staff call answered, a tab settled, a tab moved -----------------------
+    let round1 = Basket { items: vec![(2, 1)] };
+    table_round(&mut table, &mut stage, &round1, true).unwrap();
+    table.press("Call staff").unwrap();
+    table.press("Water").unwrap();
+    b.goto("owner", &format!("{base}/console/tables"));
+    b.wait_for("owner", "article.table.calling", None, 3000).expect("the call on the tables page");
+    no_serious_violations(&mut b, "owner", "tables", &mut axe_problems);
+    b.shot("owner", &shots().join("tables.png"), false);
+    b.click("owner", "button:has-text('On my way · Table 7')");
+    until(&mut table, Duration::from_secs(3), "the answer on the tablet", |v| {
+        v["notice"].contains("Staff saw your call")
+    });
+
+    b.goto("owner", &format!("{base}/console/tables"));
+    b.click("owner", "article[data-table='7'] details:has(form[action$='/settle']) summary");
+    b.fill("owner", "#tendered-7", "10000");
+    b.click("owner", "form[action='/console/tables/7/settle'] button[type=submit]");
+    let settled_change = b.text("owner", "p.done .change");
+    assert_eq!(settled_change, format!("₩{}", group(10_000 - round1.total())));
+    until(&mut table, Duration::from_secs(3), "the settled tab on the tablet", |v| {
+        v.get("tab").is_none_or(|t| t == "-" || t.chars().filter(char::is_ascii_digit).all(|c| c == '0'))
+    });
+
+    let round2 = Basket { items: vec![(0, 2)] };
+    table_round(&mut table, &mut stage, &round2, true).unwrap();
+    b.goto("owner", &format!("{base}/console/tables"));
+    b.click("owner", "article[data-table='7'] details:has(form[action$='/move']) summary");
+    b.fill("owner", "#move-7", "9");
+    b.click("owner", "form[action='/console/tables/7/move'] button[type=submit]");
+    until(&mut table, Duration::from_secs(3), "the moved tab on the tablet", |v| {
+        v["notice"].contains("moved to table 9")
+    });
+    assert_eq!(table.tab_total().unwrap(), 0, "the tablet at table 7 owes nothing now");
+    let owed_9 = b.text("owner", "article[data-table='9'] .owed");
+    assert_eq!(owed_9, format!("₩{}", group(round2.total())), "table 9 owes the moved round");
+
+    // --- roles and CSRF -------------------------------------------------------------------------
+    b.page("kitchen", 1280, 800);
+    assert_eq!(log_in(&mut b, "kitchen", &base, KITCHEN), 200);
+    assert!(b.eval("kitchen", "location.pathname").as_str() == Some("/console/kitchen"));
+    no_serious_violations(&mut b, "kitchen", "kitchen", &mut axe_problems);
+    assert_eq!(
+        b.goto("kitchen", &format!("{base}/console/close")),
+        403,
+        "the kitchen cannot see the daily close"
+    );
+    let kitchen_csrf = b.eval("kitchen", "document.querySelector('input[name=csrf]').value");
+    let status = b.post(
+        "kitchen",
+        "/console/tables/9/settle",
+        json!({"csrf": kitchen_csrf, "method": "cash", "tendered": "99999"}),
+    );
+    assert_eq!(status, 403, "the kitchen cannot take payments");
+    let status = b.post("owner", "/console/store/open", json!({"open": "0"}));
+    assert_eq!(status, 403, "a change without the CSRF token is refused");
+    assert!(ServerDb::open(&stage.server_db).unwrap().store_open().unwrap(), "and changed nothing");
+
+    // --- the daily close, against this test's own record -------------------------------------
+    assert!(kiosk_tests::e2e::drain(&mut stage, Duration::from_secs(10)), "every order reached the store");
+    b.goto("owner", &format!("{base}/console/close"));
+    no_serious_violations(&mut b, "owner", "daily close", &mut axe_problems);
+    b.shot("owner", &shots().join("daily-close.png"), true);
+    let amount = |b: &mut Browser, label: &str| -> i64 {
+        let sel = format!("tr[data-payment^='{label}'] td[data-amount]");
+        if b.count("owner", &sel) == 0 {
+            0
+        } else {
+            b.attr("owner", &sel, "data-amount").unwrap().parse().unwrap()
+        }
+    };
+    let told_sales: i64 = stage
+        .told
+        .iter()
+        .map(|t| match t {
+            Told::KioskOrder { total, .. } | Told::Round { total } => *total,
+            Told::Bill { .. } => 0,
+        })
+        .sum();
+    let figure = |b: &mut Browser, name: &str| -> i64 {
+        b.attr("owner", &format!("tr[data-figure='{name}'] td"), "data-amount").unwrap().parse().unwrap()
+    };
+    let gross = figure(&mut b, "gross");
+    assert_eq!(figure(&mut b, "orders"), stage.told.len() as i64, "every sale told is counted once");
+    assert_eq!(gross, told_sales, "gross sales are what the customers agreed to");
+    assert_eq!(amount(&mut b, "card:"), card_total, "card: the kiosk's card order");
+    assert_eq!(
+        amount(&mut b, "cash"),
+        counter_total + round1.total(),
+        "cash: the counter order and table 7's settlement"
+    );
+    assert_eq!(amount(&mut b, "unpaid"), round2.total(), "still owed: the tab moved to table 9");
+    let csv = b.eval("owner", "fetch('/console/close.csv').then(r => r.text())");
+    assert!(csv.as_str().unwrap().contains(&format!(",orders,{},{gross}\n", stage.told.len())), "{csv}");
+    // VAT is each sale's own 1/11, truncated, as its receipt printed it.
+    let vat: i64 = stage
+        .told
+        .iter()
+        .map(|t| match t {
+            Told::KioskOrder { total, .. } | Told::Round { total } => total / 11,
+            Told::Bill { .. } => 0,
+        })
+        .sum();
+    assert_eq!(figure(&mut b, "vat"), vat);
+    assert_eq!(figure(&mut b, "supply"), gross - vat);
+
+    // --- the other pages, on the owner's phone too --------------------------------------------
+    for path in [
+        "/console/",
+        "/console/kitchen",
+        "/console/counter",
+        "/console/tables",
+        "/console/store",
+        "/console/close",
+        "/console/staff",
+    ] {
+        b.goto("owner", &format!("{base}{path}"));
+        no_serious_violations(&mut b, "owner", path, &mut axe_problems);
+    }
+    b.viewport("owner", 375, 667);
+    for path in ["/console/", "/console/counter", "/console/tables", "/console/store", "/console/close"] {
+        b.goto("owner", &format!("{base}{path}"));
+        let wide = b.eval("owner", "document.documentElement.scrollWidth").as_u64().unwrap();
+        assert!(wide <= 375, "{path} is {wide} px wide on a 375 px phone");
+        no_serious_violations(&mut b, "owner", &format!("{path} at 375×667"), &mut axe_problems);
+    }
+    b.shot("owner", &shots().join("close-phone.png"), true);
+
+    // --- an e-receipt --------------------------------------------------------------------------
+    let token = {
+        let db = ServerDb::open(&stage.server_db).unwrap();
+        let card_order =
+            db.orders(0, 100).unwrap().into_iter().find(|o| o.total == card_total).expect("the card order");
+        db.receipt_token(&card_order.order_id).unwrap().expect("a receipt link")
+    };
+    assert!(token.len() >= 32, "128 random bits");
+    assert_eq!(b.goto("tv", &format!("{base}/r/{token}")), 200);
+    assert!(b.text("tv", "pre.receipt").contains(&group(card_total)), "the receipt shows the total");
+    no_serious_violations(&mut b, "tv", "e-receipt", &mut axe_problems);
+    assert_eq!(b.goto("tv", &format!("{base}/r/0123456789abcdef0123456789abcdef")), 404);
+
+    assert!(
+        axe_problems.is_empty(),
+        "{} serious or critical accessibility violations:\n{}",
+        axe_problems.len(),
+        axe_problems.join("\n")
+    );
+    println!(
+        "console: order to board {to_board:?}, ready to kiosk {ready_on_kiosk:?}, ready to pickup board {ready_on_tv} ms; close gross ₩{gross}"
+    );
+    kiosk.quit();
+    table.quit();
+}
+
+fn group(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
