@@ -212,6 +212,7 @@ fn staff_run_the_store_from_the_console() {
     assert_eq!(log_in(&mut b, "kitchen", &base, KITCHEN), 200);
     assert!(b.eval("kitchen", "location.pathname").as_str() == Some("/console/kitchen"));
     no_serious_violations(&mut b, "kitchen", "kitchen", &mut axe_problems);
+    b.shot("kitchen", &shots().join("kitchen.png"), false);
     assert_eq!(
         b.goto("kitchen", &format!("{base}/console/close")),
         403,

@@ -55,10 +55,15 @@ struct Stage {
     kiosk: Config,
     table: Config,
     photos: PathBuf,
+    /// The store console's address and the pickup board's.
+    console: String,
+    board: String,
 }
 
 /// The demo's operator PIN.
 pub const DEMO_PIN: &str = "4321";
+/// The store console's demo login: the owner.
+pub const CONSOLE_LOGIN: (&str, &str) = ("owner", "1234");
 
 fn config(stage_data: &Path, name: &str, body: &str, url: &str, token: &str) -> Result<Config> {
     let data = stage_data.join(name);
@@ -126,9 +131,12 @@ async fn stage(out: &Path) -> Result<Stage> {
     let menu_file = data.join("menu.json");
     std::fs::write(&menu_file, DEMO_MENU)?;
     let server_db = data.join("store-server.sqlite");
-    let (kiosk_token, table_token) = {
+    let (kiosk_token, table_token, board_key) = {
         let mut db = ServerDb::open(&server_db)?;
-        (db.issue_token("kiosk-1", false)?, db.issue_token("table-7", false)?)
+        let hash = kiosk_store_server::hash_secret(CONSOLE_LOGIN.1).map_err(anyhow::Error::msg)?;
+        db.staff_add(CONSOLE_LOGIN.0, kiosk_store_server::db::console::Role::Owner, &hash, 0)?;
+        let board = db.board_key_add("demo", 0)?;
+        (db.issue_token("kiosk-1", false)?, db.issue_token("table-7", false)?, board)
     };
     let server = kiosk_store_server::start(ServeOptions {
         db: server_db.clone(),
@@ -141,6 +149,11 @@ async fn stage(out: &Path) -> Result<Stage> {
     .await
     .context("starting the store server")?;
     let url = format!("http://{}", server.addr);
+    let (console, board) = (format!("{url}/console/"), format!("{url}/board/{board_key}"));
+    println!(
+        "store console: {console} (log in as {} with PIN {}); pickup board: {board}",
+        CONSOLE_LOGIN.0, CONSOLE_LOGIN.1
+    );
 
     let kiosk_devices = format!(
         r#"[ui]
@@ -200,6 +213,8 @@ baud = 115200"#,
         kiosk,
         table,
         photos,
+        console,
+        board,
     })
 }
 
@@ -257,7 +272,9 @@ fn in_windows(stage: &Stage, runtime: &tokio::runtime::Runtime) -> Result<()> {
         shells.push(shell);
     }
     println!(
-        "two windows: the kiosk and table 7's tablet. The card terminal approves every card; the operator PIN is {DEMO_PIN}. Close both to stop."
+        "two windows: the kiosk and table 7's tablet. The card terminal approves every card; the operator PIN is {DEMO_PIN}. \
+         Staff work at {} (log in as {} / {}); the pickup board is at {}. Close both windows to stop.",
+        stage.console, CONSOLE_LOGIN.0, CONSOLE_LOGIN.1, stage.board
     );
     let timer = slint::Timer::default();
     let pumped = shells.clone();
@@ -513,6 +530,10 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
         .map(|c| format!("{} at table {}", c.reason, c.table.as_deref().unwrap_or("-")))
         .collect();
     println!("staff calls: {}", calls.join(", "));
+    println!(
+        "\nthe store console was at {} ({} / {}) and the pickup board at {}; the demo with windows keeps them up while you work",
+        stage.console, CONSOLE_LOGIN.0, CONSOLE_LOGIN.1, stage.board
+    );
     if orders.len() != 4 {
         bail!(
             "the store server has {} orders, expected 4 (one kiosk order, two table rounds and the table's bill)",

@@ -64,7 +64,7 @@ pub async fn store(
                                     @for p in r.devices.iter().filter(|p| p.status != "ok") { br; small { (p.device) ": " (p.status) " (" (p.reason) ")" } }
                                 } @else { "—" }
                             }
-                            td { (d.reported_at_ms.map(|t| age(now, t)).unwrap_or_else(|| w.never.into())) }
+                            td { (d.reported_at_ms.map(|t| age(staff.lang, now, t)).unwrap_or_else(|| w.never.into())) }
                             td { (report.as_ref().and_then(|r| r.version.clone()).unwrap_or_else(|| "—".into())) }
                             td { (report.as_ref().and_then(|r| r.queued).map(|q| q.to_string()).unwrap_or_else(|| "—".into())) }
                         }
@@ -393,7 +393,7 @@ pub async fn staff_page(
             thead { tr { th scope="col" { (w.when) } th scope="col" { (w.who) } th scope="col" { (w.what) } } }
             tbody {
                 @for e in &log {
-                    tr { td { (age(unix_now_ms(), e.at_ms)) } td { (e.staff_name) } td { (e.action) " " small { (e.detail) } } }
+                    tr { td { (age(staff.lang, unix_now_ms(), e.at_ms)) } td { (e.staff_name) } td { (e.action) " " small { (e.detail) } } }
                 }
             }
         }

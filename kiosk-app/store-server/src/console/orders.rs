@@ -34,7 +34,7 @@ fn order_card(page: &Page<'_>, w: &Words, o: &BoardOrder, now: i64, actions: boo
             aria-labelledby={ "o-" (o.order_id) } {
             header {
                 h3 id={ "o-" (o.order_id) } { span class="number" { (o.number) } " " span class="place" { (w.place(&o.place)) } }
-                span class="age" title=(w.age) { (age(now, o.received_at_ms)) }
+                span class="age" title=(w.age) { (age(page.lang(), now, o.received_at_ms)) }
             }
             ul class="lines" {
                 @for l in &o.lines {

@@ -72,10 +72,15 @@ pub fn won(amount: i64) -> String {
     format!("{}₩{out}", if amount < 0 { "-" } else { "" })
 }
 
-/// "3 min", "1 h 05 min": how long ago.
-pub fn age(now_ms: i64, then_ms: i64) -> String {
+/// "3 min", "1 h 05 min" ("3분", "1시간 05분"): how long ago.
+pub fn age(lang: Lang, now_ms: i64, then_ms: i64) -> String {
     let min = ((now_ms - then_ms).max(0) / 60_000) as u64;
-    if min < 60 { format!("{min} min") } else { format!("{} h {:02} min", min / 60, min % 60) }
+    match (lang, min < 60) {
+        (Lang::Ko, true) => format!("{min}분"),
+        (Lang::Ko, false) => format!("{}시간 {:02}분", min / 60, min % 60),
+        (Lang::En, true) => format!("{min} min"),
+        (Lang::En, false) => format!("{} h {:02} min", min / 60, min % 60),
+    }
 }
 
 impl<'a> Page<'a> {
@@ -96,6 +101,10 @@ impl<'a> Page<'a> {
     pub fn at(mut self, path: &'a str) -> Self {
         self.path = path;
         self
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
     }
 
     fn words(&self) -> &'static Words {

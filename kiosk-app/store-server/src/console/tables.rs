@@ -43,12 +43,12 @@ pub async fn tables(
                         dt { (w.owed) } dd class="owed" { (won(t.owed)) }
                         dt { (w.rounds) } dd { (t.rounds) }
                         dt { (w.guests) } dd { (t.guests) }
-                        @if let Some(first) = t.first_round_ms { dt { (w.since) } dd { (age(now, first)) } }
+                        @if let Some(first) = t.first_round_ms { dt { (w.since) } dd { (age(staff.lang, now, first)) } }
                         dt { (w.tablet) } dd { (t.tablet.as_deref().unwrap_or("—")) }
                     }
                     @for call in &t.calls {
                         div class={ "call" @if call.acked_by.is_none() { " open" } } {
-                            span { (w.calls) ": " strong { (w.reason(&call.reason)) } " · " (age(now, call.at_ms)) }
+                            span { (w.calls) ": " strong { (w.reason(&call.reason)) } " · " (age(staff.lang, now, call.at_ms)) }
                             @if let Some(by) = &call.acked_by {
                                 span class="answered" { " · " (w.answered_by) " " (by) }
                             } @else {
