@@ -83,7 +83,7 @@ impl Device {
                 None
             }
         };
-        let link = pos.map(|pos| pos::start(pos, store.clone()));
+        let link = pos.map(|pos| pos::start(pos, store.clone(), Some(config.data_dir.join("photos"))));
         if let Some(link) = &link {
             tokio::spawn(pos::report_health(
                 link.pos.clone(),

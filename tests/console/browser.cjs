@@ -51,6 +51,9 @@ async function main() {
       case 'check':
         await page.check(c.selector);
         return {};
+      case 'upload':
+        await page.setInputFiles(c.selector, c.path);
+        return {};
       case 'click': {
         // A form's submit: wait for the page it leads to.
         const [response] = await Promise.all([

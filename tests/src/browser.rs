@@ -92,6 +92,11 @@ impl Browser {
         self.send(json!({"op": "fill", "id": id, "selector": selector, "value": value}));
     }
 
+    /// Chooses `path` in a file input.
+    pub fn upload(&mut self, id: &str, selector: &str, path: &std::path::Path) {
+        self.send(json!({"op": "upload", "id": id, "selector": selector, "path": path}));
+    }
+
     /// Clicks, and waits for the page it leads to; its status (0 when it stayed).
     pub fn click(&mut self, id: &str, selector: &str) -> u64 {
         self.send(json!({"op": "click", "id": id, "selector": selector}))["status"].as_u64().unwrap_or(0)

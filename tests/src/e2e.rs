@@ -181,6 +181,19 @@ impl KioskProcess {
         Ok(view)
     }
 
+    /// The menu cards on screen: id → (price as shown, sold out, photo `WxH@R,G,B` or `none`).
+    pub fn items(&mut self) -> Result<BTreeMap<String, (String, bool, String)>, DriveError> {
+        let line = self.cmd("items")?;
+        Ok(line
+            .split(';')
+            .filter_map(|card| {
+                let mut f = card.split('|');
+                let (id, price, sold, photo) = (f.next()?, f.next()?, f.next()?, f.next()?);
+                Some((id.to_owned(), (price.to_owned(), sold == "true", photo.to_owned())))
+            })
+            .collect())
+    }
+
     /// What the table's tab shows it owes, in won (0 for a new tab, or on a kiosk).
     pub fn tab_total(&mut self) -> Result<i64, DriveError> {
         let tab = self.view()?.remove("tab").unwrap_or_default();

@@ -48,6 +48,24 @@ fn until(
     }
 }
 
+/// Polls the kiosk's menu cards until `check` holds (or `limit` passes): how long it took.
+fn until_cards(
+    k: &mut KioskProcess,
+    limit: Duration,
+    what: &str,
+    check: impl Fn(&BTreeMap<String, (String, bool, String)>) -> bool,
+) -> Duration {
+    let start = Instant::now();
+    loop {
+        let cards = k.items().expect("the device answers");
+        if check(&cards) {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < limit, "{what} did not show within {limit:?}: {cards:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn log_in(b: &mut Browser, id: &str, base: &str, (name, pin): (&str, &str)) -> u64 {
     b.goto(id, &format!("{base}/console/login"));
     b.fill(id, "#name", name);
@@ -286,12 +304,20 @@ fn staff_run_the_store_from_the_console() {
         "/console/store",
         "/console/close",
         "/console/staff",
+        "/console/menu",
     ] {
         b.goto("owner", &format!("{base}{path}"));
         no_serious_violations(&mut b, "owner", path, &mut axe_problems);
     }
     b.viewport("owner", 375, 667);
-    for path in ["/console/", "/console/counter", "/console/tables", "/console/store", "/console/close"] {
+    for path in [
+        "/console/",
+        "/console/counter",
+        "/console/tables",
+        "/console/menu",
+        "/console/store",
+        "/console/close",
+    ] {
         b.goto("owner", &format!("{base}{path}"));
         let wide = b.eval("owner", "document.documentElement.scrollWidth").as_u64().unwrap();
         assert!(wide <= 375, "{path} is {wide} px wide on a 375 px phone");
@@ -312,6 +338,93 @@ fn staff_run_the_store_from_the_console() {
     no_serious_violations(&mut b, "tv", "e-receipt", &mut axe_problems);
     assert_eq!(b.goto("tv", &format!("{base}/r/0123456789abcdef0123456789abcdef")), 404);
 
+    // --- the menu: sold out, a price and a photo reach the kiosk's screen --------------------
+    b.viewport("owner", 1280, 800);
+    assert_eq!(b.goto("owner", &format!("{base}/console/menu")), 200);
+    no_serious_violations(&mut b, "owner", "menu", &mut axe_problems);
+    b.shot("owner", &shots().join("menu.png"), false);
+    if kiosk.page != "attract" {
+        kiosk.wait("attract", 90).unwrap();
+    }
+    kiosk.press("Touch to order").unwrap();
+    kiosk.press("English").unwrap();
+    kiosk.press("Take out").unwrap();
+    kiosk.press("Desserts").unwrap();
+    let cards = kiosk.items().unwrap();
+    assert_eq!(cards["tiramisu"].0, "₩6,800", "{cards:?}");
+    assert!(!cards["tiramisu"].1, "tiramisu is on sale before");
+    b.click("owner", "form[action='/console/menu/items/tiramisu/sold-out'] button");
+    let sold_out_took =
+        until_cards(&mut kiosk, Duration::from_secs(1), "tiramisu sold out on the kiosk", |c| {
+            c["tiramisu"].1
+        });
+
+    assert_eq!(b.goto("owner", &format!("{base}/console/menu/items/carrot-cake")), 200);
+    no_serious_violations(&mut b, "owner", "menu item", &mut axe_problems);
+    b.fill("owner", "#f-price", "six thousand");
+    assert_eq!(b.click("owner", "form[enctype] button[type=submit]"), 422, "a price in words is refused");
+    assert_eq!(b.attr("owner", "#f-price", "aria-invalid").as_deref(), Some("true"), "at the price field");
+    assert!(b.text("owner", ".field.invalid .problem").contains("whole number of won"));
+    no_serious_violations(&mut b, "owner", "menu item with a problem", &mut axe_problems);
+    assert_eq!(kiosk.items().unwrap()["carrot-cake"].0, "₩6,300", "a refused change changes nothing");
+    let photo = shots().join("upload-magenta.jpg");
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(1200, 900, image::Rgb([230, 20, 200])))
+        .save(&photo)
+        .unwrap();
+    b.fill("owner", "#f-price", "6,900");
+    b.upload("owner", "#f-photo", &photo);
+    assert_eq!(b.click("owner", "form[enctype] button[type=submit]"), 200);
+    assert!(b.count("owner", "p.done") == 1, "saved");
+    let magenta = |p: &str| -> bool {
+        let Some((size, rgb)) = p.split_once('@') else { return false };
+        let c: Vec<u32> = rgb.split(',').filter_map(|v| v.parse().ok()).collect();
+        size == "480x360" && c.len() == 3 && c[0] > 200 && c[1] < 60 && c[2] > 170
+    };
+    let price_took =
+        until_cards(&mut kiosk, Duration::from_secs(1), "the new price and photo on the kiosk", |c| {
+            c["carrot-cake"].0 == "₩6,900" && magenta(&c["carrot-cake"].2)
+        });
+
+    // --- stations and holding unpaid orders back from the kitchen ------------------------------
+    b.goto("owner", &format!("{base}/console/menu"));
+    b.fill("owner", "#f-station-id", "bar");
+    b.fill("owner", "#f-station-name", "Bar");
+    b.click("owner", "form[action='/console/stations'] button[type=submit]");
+    b.goto("owner", &format!("{base}/console/menu/categories/dessert"));
+    no_serious_violations(&mut b, "owner", "menu category", &mut axe_problems);
+    b.eval("owner", "document.querySelector('#f-station').value = 'bar'");
+    b.click("owner", "form[action='/console/menu/categories/dessert'] button[type=submit]");
+    b.goto("owner", &format!("{base}/console/menu"));
+    b.click("owner", "form[action='/console/hold'] button[type=submit]");
+    assert!(ServerDb::open(&stage.server_db).unwrap().hold_unpaid().unwrap(), "holding unpaid orders");
+    for _ in 0..4 {
+        if kiosk.page == "attract" {
+            break;
+        }
+        let _ = kiosk.press("Start over").or_else(|_| kiosk.press("Back"));
+    }
+    let held_basket = Basket { items: vec![(3, 1)] };
+    let held = kiosk_order(&mut kiosk, &mut stage, &held_basket, Pay::Counter, false, "").unwrap();
+    assert!(kiosk_tests::e2e::drain(&mut stage, Duration::from_secs(10)), "the order reached the store");
+    b.goto("kitchen", &format!("{base}/console/kitchen?station=bar"));
+    no_serious_violations(&mut b, "kitchen", "kitchen at a station", &mut axe_problems);
+    assert_eq!(
+        b.count("kitchen", &format!("article h3:has-text('{held} ')")),
+        0,
+        "an unpaid counter order is held from the kitchen"
+    );
+    b.goto("owner", &format!("{base}/console/counter"));
+    let held_id = b
+        .attr("owner", &format!("div.pay article:has(h3:has-text('{held} '))"), "data-order")
+        .expect("unpaid");
+    b.click("owner", &format!("form[action='/console/orders/{held_id}/pay'] button[type=submit]"));
+    b.wait_for("kitchen", &format!("article[data-order='{held_id}']"), None, 3000)
+        .expect("paid, the order reaches the bar's display");
+    let bumped = b.click("kitchen", &format!("article[data-order='{held_id}'] button[type=submit]"));
+    assert_eq!(bumped, 200, "the bar bumps its part: {}", b.text("kitchen", "body"));
+    b.goto("tv", &format!("{base}/board/{board_key}"));
+    b.wait_for("tv", ".ready li", Some(&held), 3000).expect("bumped by its only station, the order is ready");
+
     assert!(
         axe_problems.is_empty(),
         "{} serious or critical accessibility violations:\n{}",
@@ -319,7 +432,7 @@ fn staff_run_the_store_from_the_console() {
         axe_problems.join("\n")
     );
     println!(
-        "console: order to board {to_board:?}, ready to kiosk {ready_on_kiosk:?}, ready to pickup board {ready_on_tv} ms; close gross ₩{gross}"
+        "console: order to board {to_board:?}, ready to kiosk {ready_on_kiosk:?}, ready to pickup board {ready_on_tv} ms; close gross ₩{gross}; sold out to kiosk {sold_out_took:?}, price and photo to kiosk {price_took:?}"
     );
     kiosk.quit();
     table.quit();

@@ -456,6 +456,70 @@ async fn the_store_server_prints_kitchen_tickets_on_a_network_printer_and_keeps_
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_station_prints_its_own_lines_on_its_own_printer() {
+    use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_tcp};
+    let kitchen = spawn_tcp("127.0.0.1:0", SimOptions::default()).await.unwrap();
+    let bar = spawn_tcp("127.0.0.1:0", SimOptions::default()).await.unwrap();
+    let (mut kitchen_jobs, mut bar_jobs) = (kitchen.handle.subscribe(), bar.handle.subscribe());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pos.sqlite");
+    let token = {
+        let mut db = kiosk_store_server::db::ServerDb::open(&db).unwrap();
+        db.save_station(&kiosk_store_server::db::kitchen::Station {
+            id: "bar".into(),
+            name: "Bar".into(),
+            printer: Some(bar.address.unwrap().to_string()),
+        })
+        .unwrap();
+        db.assign_station("item", "cola", Some("bar")).unwrap();
+        db.issue_token("kiosk-1", false).unwrap()
+    };
+    let server = kiosk_store_server::start(kiosk_store_server::ServeOptions {
+        db,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        menu: None,
+        kitchen_printer: Some(kiosk_drivers::transport::Endpoint::Tcp {
+            address: kitchen.address.unwrap().to_string(),
+        }),
+        tls: None,
+        backups: None,
+    })
+    .await
+    .unwrap();
+    let link = kiosk_pos::link_client::KioskLinkClient::new(
+        &format!("http://{}", server.addr),
+        &token,
+        None,
+        Default::default(),
+    )
+    .unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let order = commit_order(&mut store, &example_menu(), 1, 1_000); // cola and cheese sticks
+    let payload = store.outbox_queue(1).unwrap().remove(0).payload_json;
+    link.submit_order(order.id, &payload).await.unwrap();
+
+    async fn next_job(jobs: &mut tokio::sync::broadcast::Receiver<SimReport>) -> kiosk_sim::printer::Job {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Ok(SimReport::Printed(job)) = jobs.recv().await {
+                    return job;
+                }
+            }
+        })
+        .await
+        .expect("a ticket prints")
+    }
+    let (at_bar, in_kitchen) =
+        (next_job(&mut bar_jobs).await.text(), next_job(&mut kitchen_jobs).await.text());
+    let number = format!("{:04}", order.number);
+    assert!(at_bar.contains("[Bar]") && at_bar.contains(&number) && at_bar.contains("콜라"), "{at_bar}");
+    assert!(!at_bar.contains("치즈스틱"), "the bar's ticket has only the bar's lines: {at_bar}");
+    assert!(in_kitchen.contains(&number) && in_kitchen.contains("치즈스틱"), "{in_kitchen}");
+    assert!(!in_kitchen.contains("콜라"), "the kitchen's ticket has no bar lines: {in_kitchen}");
+    server.stop().await;
+}
+
 /// A fake POS that answers every request with `answer` (raw HTTP).
 async fn fake_pos(answer: &'static str) -> std::net::SocketAddr {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -13,6 +13,7 @@
 //! | `wait PAGE [SECONDS]` | until the page is shown (default 20 s) |
 //! | `view` | `ok PAGE order=N items=N total=TEXT tab=TEXT detail=TEXT notice=TEXT` (spaces in values as U+00A0; `detail` is the order-number page's text) |
 //! | `labels` | every pressable label, `|`-separated |
+//! | `items` | the menu cards on screen, `;`-separated: `ID|PRICE|SOLD_OUT|PHOTO` (`PHOTO`: `WxH@R,G,B`, the picture's size and mean colour, or `none`) |
 //! | `shot FILE` | writes a PNG of the screen |
 //! | `frame` | draws a full frame: `ok PAGE MICROSECONDS` |
 //! | `quit` | exits |
@@ -134,6 +135,18 @@ fn perform(shell: &Shell, screen: &Screen, command: &str, arg: &str) -> Result<S
                 kiosk_ui::focus::targets(shell.window()).into_iter().map(|t| t.label).collect();
             Ok(labels.join("|"))
         }
+        "items" => {
+            use slint::{ComponentHandle, Model};
+            let items = shell.window().global::<kiosk_ui::MenuState>().get_items();
+            let cards: Vec<String> = items
+                .iter()
+                .map(|card| {
+                    let price = card.price.replace([' ', '\u{a0}'], "");
+                    format!("{}|{price}|{}|{}", card.id, card.sold_out, photo_summary(&card.photo))
+                })
+                .collect();
+            Ok(cards.join(";"))
+        }
         "tap" => {
             let (x, y) = arg.split_once(' ').context("tap X Y")?;
             screen.tap(x.trim().parse().context("X")?, y.trim().parse().context("Y")?);
@@ -149,8 +162,21 @@ fn perform(shell: &Shell, screen: &Screen, command: &str, arg: &str) -> Result<S
             screen.draw(true);
             Ok(start.elapsed().as_micros().to_string())
         }
-        other => bail!("unknown command {other:?} (press, tap, wait, view, labels, shot, frame, quit)"),
+        other => {
+            bail!("unknown command {other:?} (press, tap, wait, view, labels, items, shot, frame, quit)")
+        }
     }
+}
+
+/// A picture's size and mean colour: enough to tell which photo a card shows.
+fn photo_summary(photo: &slint::Image) -> String {
+    let Some(pixels) = photo.to_rgba8() else { return "none".into() };
+    let n = pixels.as_slice().len().max(1) as u64;
+    let sum = pixels
+        .as_slice()
+        .iter()
+        .fold([0u64; 3], |s, p| [s[0] + u64::from(p.r), s[1] + u64::from(p.g), s[2] + u64::from(p.b)]);
+    format!("{}x{}@{},{},{}", pixels.width(), pixels.height(), sum[0] / n, sum[1] / n, sum[2] / n)
 }
 
 /// Pumps until the work the session asked for is done, then draws what changed, as the

@@ -159,6 +159,13 @@ pub trait PosAdapter: Send + Sync {
         order_id: OrderId,
         refund_json: &str,
     ) -> impl Future<Output = Result<(), PosError>> + Send;
+
+    /// A menu photo (PNG) by the file name the menu gives it. POS systems that deliver no
+    /// photos answer `Unsupported`: the device shows what its photo folder holds.
+    fn fetch_photo(&self, name: &str) -> impl Future<Output = Result<Vec<u8>, PosError>> + Send {
+        let (adapter, _) = (self.name(), name);
+        async move { Err(PosError::Unsupported { adapter, what: "menu photos" }) }
+    }
 }
 
 /// The adapter chosen by the configuration.
@@ -236,6 +243,10 @@ impl PosAdapter for AnyPos {
 
     async fn submit_refund(&self, order_id: OrderId, refund_json: &str) -> Result<(), PosError> {
         dispatch!(self, a => a.submit_refund(order_id, refund_json).await)
+    }
+
+    async fn fetch_photo(&self, name: &str) -> Result<Vec<u8>, PosError> {
+        dispatch!(self, a => a.fetch_photo(name).await)
     }
 }
 

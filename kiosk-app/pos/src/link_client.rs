@@ -194,6 +194,19 @@ impl PosAdapter for KioskLinkClient {
         Ok(MenuFetch::Changed(menu))
     }
 
+    async fn fetch_photo(&self, name: &str) -> Result<Vec<u8>, PosError> {
+        if name.is_empty()
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            || name.contains("..")
+        {
+            return Err(PosError::Protocol(format!(
+                "the menu names a photo {name:?} that is not a plain file name"
+            )));
+        }
+        let answer = self.call(Method::GET, &format!("/v1/photos/{name}"), HeaderMap::new(), None).await?;
+        Ok(answer.body.to_vec())
+    }
+
     async fn watch(&self, since: Option<u64>, updates: &mpsc::Sender<Sequenced>) -> Result<(), PosError> {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static("text/event-stream"));

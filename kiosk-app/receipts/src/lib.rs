@@ -253,7 +253,9 @@ fn format_terminal_time(t: &str) -> String {
 pub fn kitchen_ticket(ctx: &ReceiptContext, order: &Order) -> Receipt {
     let l = labels(ctx.lang);
     let mut r = Receipt::new(ctx.paper);
-    r.text(format!("[{}]", l.kitchen), Style::default().center());
+    // A station's ticket says which station (the context's first header line).
+    let station = ctx.header.first().map_or(l.kitchen, String::as_str);
+    r.text(format!("[{station}]"), Style::default().center());
     r.text(format!("{} {:04}", l.order_no, order.number), Style::default().double().center().bold());
     r.text(where_(order, l, ctx.lang), Style::default().double().center());
     if let OrderKind::Table { guests, round: 1, .. } = &order.kind {

@@ -6,6 +6,7 @@
 //! taking orders (they queue in the outbox).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,6 +63,8 @@ pub struct PosSync<A> {
     outbox: Option<OutboxHandle>,
     view: watch::Sender<PosView>,
     backoff: Backoff,
+    /// Where the screen finds menu photos; photos the POS delivers are written here.
+    photos: Option<PathBuf>,
 }
 
 impl<A: PosAdapter> PosSync<A> {
@@ -75,7 +78,7 @@ impl<A: PosAdapter> PosSync<A> {
     ) -> (PosSync<A>, watch::Receiver<PosView>) {
         let (view, rx) = watch::channel(PosView { sold_out, since_ms: unix_now_ms(), ..PosView::default() });
         let backoff = Backoff { base: Duration::from_millis(250), cap: Duration::from_secs(15) };
-        (PosSync { store, pos, outbox, view, backoff }, rx)
+        (PosSync { store, pos, outbox, view, backoff, photos: None }, rx)
     }
 
     async fn with_store<T: Send + 'static>(
@@ -170,6 +173,43 @@ impl<A: PosAdapter> PosSync<A> {
         }
     }
 
+    /// Keeps the menu's photos the POS delivers in `dir` (the screen's photo folder).
+    pub fn with_photos(mut self, dir: Option<PathBuf>) -> Self {
+        self.photos = dir;
+        self
+    }
+
+    /// Brings the photos a new menu names that the photo folder lacks, before the menu is
+    /// shown, so its items appear with their pictures. A photo that cannot be fetched is
+    /// logged; the item shows an empty frame, as with any missing photo.
+    async fn fetch_photos(&self, menu: &kiosk_domain::Menu) {
+        let Some(dir) = self.photos.clone() else { return };
+        let names: BTreeSet<String> = menu
+            .items
+            .iter()
+            .filter_map(|i| i.image.clone())
+            .chain(menu.categories.iter().filter_map(|c| c.image.clone()))
+            .filter(|n| !n.contains('/') && !n.contains('\\') && !n.contains(".."))
+            .collect();
+        for name in names {
+            if dir.join(&name).exists() {
+                continue;
+            }
+            match self.pos.fetch_photo(&name).await {
+                Ok(png) if png.starts_with(b"\x89PNG\r\n\x1a\n") => {
+                    let (dir, file) = (dir.clone(), name.clone());
+                    let kept = tokio::task::spawn_blocking(move || keep_photo(&dir, &file, &png)).await;
+                    if let Ok(Err(e)) | Err(e) = kept.map_err(std::io::Error::other) {
+                        tracing::warn!("menu photo {name:?}: keeping it: {e}");
+                    }
+                }
+                Ok(_) => tracing::warn!("menu photo {name:?}: the POS sent something that is not a PNG"),
+                Err(PosError::Unsupported { .. }) => return,
+                Err(e) => tracing::warn!("menu photo {name:?}: {e}"),
+            }
+        }
+    }
+
     /// Fetches the menu unless the POS's version is the one we have; a bad menu is refused
     /// and the last good one stays.
     pub async fn refresh_menu(&self) -> Result<bool, PosError> {
@@ -177,6 +217,7 @@ impl<A: PosAdapter> PosSync<A> {
         match self.pos.fetch_menu(known.as_deref()).await? {
             MenuFetch::Unchanged => Ok(false),
             MenuFetch::Changed(menu) => {
+                self.fetch_photos(&menu).await;
                 let version = menu.version.clone();
                 let (name, stored) = (self.pos.name(), menu.clone());
                 let saved =
@@ -315,4 +356,15 @@ impl<A: PosAdapter> PosSync<A> {
         .await
         .map_err(|e| e.to_string())
     }
+}
+
+/// Writes a photo whole or not at all (a power cut leaves no half picture under its name).
+fn keep_photo(dir: &Path, name: &str, png: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let partial = dir.join(format!(".{name}.partial"));
+    let mut file = std::fs::File::create(&partial)?;
+    file.write_all(png)?;
+    file.sync_all()?;
+    std::fs::rename(&partial, dir.join(name))
 }

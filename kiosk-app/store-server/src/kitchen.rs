@@ -34,7 +34,14 @@ fn context(clock: &StoreClock) -> ReceiptContext {
     }
 }
 
-pub async fn run(db: Arc<Mutex<ServerDb>>, endpoint: Endpoint, wake: Arc<Notify>) {
+/// Prints tickets for one printer: the store's kitchen printer (`station_printer: None`)
+/// prints what no station's own printer does.
+pub async fn run(
+    db: Arc<Mutex<ServerDb>>,
+    endpoint: Endpoint,
+    wake: Arc<Notify>,
+    station_printer: Option<String>,
+) {
     let clock = StoreClock::new("Asia/Seoul");
     loop {
         let link = match Port::open(&endpoint, Duration::from_secs(3)).await {
@@ -47,9 +54,9 @@ pub async fn run(db: Arc<Mutex<ServerDb>>, endpoint: Endpoint, wake: Arc<Notify>
         };
         let mut driver = PrinterDriver::new(link, DriverOptions::default());
         loop {
-            let next = db.lock().expect("server db lock").next_kitchen_ticket();
-            let (seq, order) = match next {
-                Ok(Some(job)) => job,
+            let next = db.lock().expect("server db lock").next_kitchen_ticket(station_printer.as_deref());
+            let ticket = match next {
+                Ok(Some(ticket)) => ticket,
                 Ok(None) => {
                     let _ = tokio::time::timeout(IDLE_CHECK, wake.notified()).await;
                     continue;
@@ -60,19 +67,45 @@ pub async fn run(db: Arc<Mutex<ServerDb>>, endpoint: Endpoint, wake: Arc<Notify>
                     continue;
                 }
             };
-            let ticket = kitchen_ticket(&ReceiptContext { lang: order.lang, ..context(&clock) }, &order);
-            match driver.print(&encode(&ticket, PrinterProfile::default()).bytes).await {
+            let seq = ticket.seq;
+            let header = ticket.station.iter().map(|s| s.name.clone()).collect();
+            let context = ReceiptContext { lang: ticket.order.lang, header, ..context(&clock) };
+            let printout = kitchen_ticket(&context, &ticket.order);
+            match driver.print(&encode(&printout, PrinterProfile::default()).bytes).await {
                 Ok(_) => {
                     if let Err(e) = db.lock().expect("server db lock").kitchen_printed(seq, None) {
                         tracing::error!("kitchen queue: printed ticket {seq}, but recording it failed: {e}");
                     }
                 }
                 Err(e) => {
-                    tracing::warn!("kitchen printer: {}; ticket {seq} stays queued", e.operator_message());
+                    tracing::warn!(
+                        "kitchen printer {endpoint}: {}; ticket {seq} stays queued",
+                        e.operator_message()
+                    );
                     tokio::time::sleep(RETRY).await;
                     break; // reconnect: the printer may have been replaced or restarted
                 }
             }
         }
+    }
+}
+
+/// Starts a printing loop for each station printer staff configure, as they add them.
+pub async fn run_station_printers(db: Arc<Mutex<ServerDb>>, wake: Arc<Notify>) {
+    let mut running = std::collections::BTreeSet::new();
+    loop {
+        let printers = db.lock().expect("server db lock").station_printers();
+        match printers {
+            Ok(printers) => {
+                for address in printers {
+                    if running.insert(address.clone()) {
+                        let endpoint = Endpoint::Tcp { address: address.clone() };
+                        tokio::spawn(run(db.clone(), endpoint, wake.clone(), Some(address)));
+                    }
+                }
+            }
+            Err(e) => tracing::error!("station printers: {e}"),
+        }
+        let _ = tokio::time::timeout(RETRY, wake.notified()).await;
     }
 }

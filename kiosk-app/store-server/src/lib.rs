@@ -125,6 +125,11 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
+    /// Every kitchen printer looks at the queue again (one per station printer).
+    fn wake_kitchen(&self) {
+        self.kitchen.notify_waiters();
+    }
+
     /// The console's pages refresh.
     fn console_changed(&self) {
         self.console_tx.send_modify(|n| *n += 1);
@@ -204,8 +209,9 @@ pub async fn start(options: ServeOptions) -> Result<ServerHandle, ServeError> {
     };
     let mut background = vec![tokio::spawn(poll_events(state.clone()))];
     if let Some(endpoint) = options.kitchen_printer.clone() {
-        background.push(tokio::spawn(kitchen::run(state.db.clone(), endpoint, state.kitchen.clone())));
+        background.push(tokio::spawn(kitchen::run(state.db.clone(), endpoint, state.kitchen.clone(), None)));
     }
+    background.push(tokio::spawn(kitchen::run_station_printers(state.db.clone(), state.kitchen.clone())));
     if let Some(backups) = options.backups.clone() {
         background.push(tokio::spawn(backup_loop(state.db.clone(), backups)));
     }
@@ -275,6 +281,7 @@ fn router(state: AppState) -> Router {
         .route("/v1/orders", post(submit_order))
         .route("/v1/orders/{id}/refunds", post(submit_refund))
         .route("/v1/menu", get(menu))
+        .route("/v1/photos/{name}", get(photo))
         .route("/v1/events", get(events))
         .route("/v1/updates", get(long_poll))
         .route("/v1/staff-calls", post(staff_call))
@@ -295,7 +302,7 @@ fn router(state: AppState) -> Router {
 
 /// An error answer: the status and a typed `ErrorBody`.
 #[derive(Debug)]
-struct ApiError {
+pub(crate) struct ApiError {
     status: StatusCode,
     code: ErrorCode,
     message: String,
@@ -483,7 +490,7 @@ async fn submit_order(
     let order_id = order.order.id.to_string();
     let (status, pos_ref) = run(&state, move |db| db.receive_order(&device.name, &order)).await?;
     if status == SubmitStatus::Accepted {
-        state.kitchen.notify_one();
+        state.wake_kitchen();
         state.console_changed();
     }
     let code = created_or_ok(status);
@@ -514,6 +521,20 @@ async fn submit_refund(
     let status = run(&state, move |db| db.receive_refund(&device.name, &refund)).await?;
     let code = created_or_ok(status);
     Ok((code, axum::Json(RefundReply { protocol: PROTOCOL, status, refund_id })).into_response())
+}
+
+/// A menu photo the menu names (uploaded in the console), as the devices draw it.
+async fn photo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    authenticate(&state, &headers, false).await?;
+    let png = run(&state, move |db| db.photo(&name)).await?;
+    match png {
+        Some(png) => Ok(console::menu::photo_response(Some(png))),
+        None => Err(ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such photo")),
+    }
 }
 
 async fn menu(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -838,6 +859,7 @@ mod tests {
             "/v1/orders",
             "/v1/orders/{id}/refunds",
             "/v1/menu",
+            "/v1/photos/{name}",
             "/v1/events",
             "/v1/updates",
             "/v1/staff-calls",

@@ -20,6 +20,7 @@ use crate::AppState;
 pub mod admin;
 pub mod auth;
 pub mod font;
+pub mod menu;
 pub mod orders;
 pub mod page;
 pub mod public;
@@ -51,6 +52,23 @@ pub fn routes() -> Router<AppState> {
         .route("/console/orders/{id}/ready", post(orders::mark_ready))
         .route("/console/orders/{id}/served", post(orders::mark_served))
         .route("/console/orders/{id}/pay", post(orders::pay))
+        .route("/console/orders/{id}/bump", post(orders::bump))
+        .route("/console/menu", get(menu::menu_page))
+        .route("/console/menu/items", post(menu::add_item))
+        .route(
+            "/console/menu/items/{id}",
+            get(menu::item_page)
+                .post(menu::save_item)
+                .layer(axum::extract::DefaultBodyLimit::max(menu::PHOTO_MAX_BYTES + 64 * 1024)),
+        )
+        .route("/console/menu/items/{id}/sold-out", post(menu::sold_out))
+        .route("/console/menu/categories", post(menu::add_category))
+        .route("/console/menu/categories/{id}", get(menu::category_page).post(menu::save_category))
+        .route("/console/menu/groups", post(menu::add_group))
+        .route("/console/menu/groups/{id}", get(menu::group_page).post(menu::save_group))
+        .route("/console/stations", post(menu::save_station))
+        .route("/console/hold", post(menu::set_hold))
+        .route("/console/photos/{name}", get(menu::console_photo))
         .route("/console/tables", get(tables::tables))
         .route("/console/calls/{id}/ack", post(tables::acknowledge))
         .route("/console/tables/{table}/settle", post(tables::settle))

@@ -95,26 +95,141 @@ pub async fn board(State(state): State<AppState>, staff: Staff, headers: HeaderM
     page.respond(wants_fragment(&headers), main)
 }
 
-pub async fn kitchen(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
+#[derive(serde::Deserialize, Default)]
+pub struct StationQuery {
+    station: Option<String>,
+}
+
+/// What the kitchen display shows: tickets to make, oldest first. At a station, only its
+/// lines, and an order leaves once the station has bumped its part; held orders (unpaid,
+/// while the store holds those back) are not shown.
+pub async fn kitchen(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<StationQuery>,
+) -> Response {
     if let Some(r) = staff.refused(Permission::SeeOrders) {
         return r;
     }
     let now = unix_now_ms();
     let lang = staff.lang.menu();
-    let orders = match crate::run(&state, move |db| db.board_orders(now, 0, lang)).await {
-        Ok(o) => o,
+    let at = q.station.clone().filter(|s| !s.is_empty());
+    let data = crate::run(&state, move |db| {
+        let held = db.held_orders()?;
+        let mut orders: Vec<BoardOrder> = db
+            .board_orders(now, 0, lang)?
+            .into_iter()
+            .filter(|o| o.status == "received" && !held.contains(&o.order_id))
+            .collect();
+        if let Some(station) = &at {
+            let mut kept = Vec::new();
+            for mut o in orders {
+                o.lines.retain(|l| &l.station == station);
+                if !o.lines.is_empty() && !db.bumped_stations(&o.order_id)?.contains(station) {
+                    kept.push(o);
+                }
+            }
+            orders = kept;
+        }
+        Ok((orders, db.stations()?))
+    })
+    .await;
+    let (tickets, stations) = match data {
+        Ok(d) => d,
         Err(e) => return e.into_response(),
     };
     let w = Words::of(staff.lang);
-    let page = Page::new(w.kitchen, &staff).at("/console/kitchen").live("/console/events");
-    let tickets: Vec<&BoardOrder> = orders.iter().filter(|o| o.status == "received").collect();
+    let title = match stations.iter().find(|s| Some(&s.id) == q.station.as_ref()) {
+        Some(s) => format!("{} · {}", w.kitchen, s.name),
+        None => w.kitchen.to_owned(),
+    };
+    let page = Page::new(&title, &staff).at("/console/kitchen").live("/console/events");
     let main = html! {
+        @if !stations.is_empty() {
+            nav class="stations" aria-label=(w.stations) {
+                a href="/console/kitchen" aria-current=[q.station.is_none().then_some("page")] { (w.all_stations) }
+                @for s in &stations {
+                    a href={ "/console/kitchen?station=" (s.id) } aria-current=[(q.station.as_ref() == Some(&s.id)).then_some("page")] { (s.name) }
+                }
+            }
+        }
         div class="tickets" {
             @if tickets.is_empty() { p class="empty" { (w.nothing_waiting) } }
-            @for o in tickets { (order_card(&page, w, o, now, true, true)) }
+            @for o in &tickets {
+                @match &q.station {
+                    Some(station) => (station_ticket(&page, w, o, now, station)),
+                    None => (order_card(&page, w, o, now, true, true)),
+                }
+            }
         }
     };
     page.respond(wants_fragment(&headers), main)
+}
+
+/// A ticket at one station: its lines, and a button that bumps the station's part.
+fn station_ticket(page: &Page<'_>, w: &Words, o: &BoardOrder, now: i64, station: &str) -> Markup {
+    html! {
+        article class="order received" data-order=(o.order_id) aria-labelledby={ "o-" (o.order_id) } {
+            header {
+                h3 id={ "o-" (o.order_id) } { span class="number" { (o.number) } " " span class="place" { (w.place(&o.place)) } }
+                span class="age" title=(w.age) { (age(page.lang(), now, o.received_at_ms)) }
+            }
+            ul class="lines" {
+                @for l in &o.lines {
+                    li { span class="qty" { (l.quantity) "×" } " " (l.name)
+                        @if !l.options.is_empty() { span class="options" { " (" (l.options.join(", ")) ")" } } }
+                }
+            }
+            div class="actions" {
+                (page.form(&format!("/console/orders/{}/bump", o.order_id), "inline", html! {
+                    input type="hidden" name="station" value=(station);
+                    button type="submit" class="primary" { (w.mark_ready) " · " (o.number) }
+                }))
+            }
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct BumpForm {
+    csrf: Option<String>,
+    station: String,
+}
+
+/// A station has made its part; the order is ready when every station has.
+pub async fn bump(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::Form(f): axum::Form<BumpForm>,
+) -> Response {
+    if let Some(r) = staff.refused_change(Permission::MarkOrders, &headers, f.csrf.as_deref()) {
+        return r;
+    }
+    let member = staff.member.clone();
+    let station = f.station.clone();
+    let result = crate::run(&state, move |db| {
+        let now = unix_now_ms();
+        let ready = db.bump_station(&id, &station, now)?;
+        db.audit(
+            Some(&member),
+            "",
+            "order.bump",
+            &format!("{id} {station}{}", if ready { " ready" } else { "" }),
+            now,
+        )
+    })
+    .await;
+    match result {
+        Ok(()) => {
+            state.announce_now().await;
+            let to = format!("/console/kitchen?station={}", super::url_encode(&f.station));
+            Redirect::to(back(&headers, &to)).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 #[derive(serde::Deserialize)]

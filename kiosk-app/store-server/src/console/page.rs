@@ -41,6 +41,7 @@ pub const NAV: &[(&str, NavName, Permission)] = &[
     ("/console/kitchen", |w| w.kitchen, Permission::SeeOrders),
     ("/console/counter", |w| w.counter, Permission::TakePayments),
     ("/console/tables", |w| w.tables, Permission::Tables),
+    ("/console/menu", |w| w.menu, Permission::Store),
     ("/console/store", |w| w.store, Permission::Store),
     ("/console/close", |w| w.close, Permission::CloseDay),
     ("/console/staff", |w| w.staff, Permission::ManageStaff),
@@ -109,6 +110,11 @@ impl<'a> Page<'a> {
 
     fn words(&self) -> &'static Words {
         Words::of(self.lang)
+    }
+
+    /// This session's CSRF token, for forms built by hand (a file upload's).
+    pub fn csrf(&self) -> &str {
+        self.staff.map(|(_, c)| c).unwrap_or("")
     }
 
     /// A form posting to `action`, with this session's CSRF token.

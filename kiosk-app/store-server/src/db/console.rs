@@ -176,6 +176,8 @@ pub struct BoardLine {
     pub name: String,
     pub options: Vec<String>,
     pub quantity: u32,
+    /// The station that makes it (`""`: none).
+    pub station: String,
 }
 
 /// An order as the board, the kitchen and the counter show it.
@@ -333,14 +335,20 @@ fn board_order(
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
     })?;
     let (place, table, kiosk) = place_of(&sent.order.kind);
+    let stations: Vec<String> = row
+        .get::<_, Option<String>>("line_stations")?
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default();
     let lines = sent
         .order
         .lines
         .iter()
-        .map(|l| BoardLine {
+        .enumerate()
+        .map(|(i, l)| BoardLine {
             name: l.name.get(lang).to_owned(),
             options: l.parts.iter().map(|p| p.name.get(lang).to_owned()).collect(),
             quantity: l.quantity,
+            station: stations.get(i).cloned().unwrap_or_default(),
         })
         .collect();
     let paid_at_counter: Option<String> = row.get("counter_method")?;
@@ -364,7 +372,7 @@ fn board_order(
 }
 
 const BOARD_COLUMNS: &str =
-    "o.order_id, o.device, o.number, o.total, o.status, o.received_at_ms, o.business_day,
+    "o.order_id, o.device, o.number, o.total, o.status, o.received_at_ms, o.business_day, o.line_stations,
      o.payload_json, (SELECT method FROM counter_payments c WHERE c.order_id = o.order_id) AS counter_method";
 
 impl ServerDb {
@@ -664,6 +672,8 @@ impl ServerDb {
         if n == 0 {
             return Err(DbError::Conflict(format!("order {} is already paid", sent.order.number)));
         }
+        // A held order goes to the kitchen now that it is paid.
+        super::kitchen::queue_for_kitchen(&tx, order_id, &sent, true)?;
         tx.commit()?;
         Ok(payment)
     }

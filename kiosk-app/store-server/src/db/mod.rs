@@ -40,6 +40,8 @@ pub enum DbError {
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
 
 pub mod console;
+pub mod kitchen;
+pub mod menu;
 
 const SCHEMA: &str = r#"
 CREATE TABLE devices (
@@ -116,6 +118,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 4: the staff console (accounts, sessions, audit log, counter payments, business days).
     console::MIGRATION,
+    // 5: stations, their printers and bumps; menu photos.
+    kitchen::MIGRATION,
 ];
 
 const SCHEMA_VERSION: u32 = 1 + MIGRATIONS.len() as u32;
@@ -390,9 +394,7 @@ impl ServerDb {
                 )?;
                 let seq = tx.last_insert_rowid();
                 // A table's bill pays rounds the kitchen already has.
-                if order.kind.goes_to_kitchen() {
-                    tx.execute("INSERT INTO kitchen_queue (order_id) VALUES (?1)", [&id])?;
-                }
+                kitchen::queue_for_kitchen(&tx, &id, sent, false)?;
                 (SubmitStatus::Accepted, seq)
             }
         };
@@ -636,28 +638,6 @@ impl ServerDb {
         std::fs::rename(&partial, to)
             .map_err(|e| DbError::Invalid(format!("keeping {}: {e}", to.display())))?;
         Ok(std::fs::metadata(to).map(|m| m.len()).unwrap_or(0))
-    }
-
-    /// The next kitchen ticket to print: `(queue seq, order)`.
-    pub fn next_kitchen_ticket(&self) -> Result<Option<(i64, Order)>> {
-        let row: Option<(i64, String)> = self
-            .conn
-            .query_row(
-                "SELECT k.seq, o.payload_json FROM kitchen_queue k JOIN orders o ON o.order_id = k.order_id
-                 WHERE k.printed = 0 ORDER BY k.seq LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        Ok(row.map(|(seq, json)| serde_json::from_str(&json).map(|o| (seq, o))).transpose()?)
-    }
-
-    pub fn kitchen_printed(&mut self, seq: i64, error: Option<&str>) -> Result<()> {
-        self.conn.execute(
-            "UPDATE kitchen_queue SET printed = ?1, error = ?2 WHERE seq = ?3",
-            params![error.is_none(), error, seq],
-        )?;
-        Ok(())
     }
 }
 
