@@ -469,7 +469,8 @@ fn check_order(order: &Order) -> Result<(), ApiError> {
         sum = sum.checked_add(line.line_total.0).ok_or_else(|| invalid("the total overflows".into()))?;
     }
     let split = order.totals.vat;
-    if sum != split.total.0 || split.supply.0 + split.vat.0 != split.total.0 {
+    let parts = split.supply.0.checked_add(split.vat.0).filter(|_| split.supply.0 >= 0 && split.vat.0 >= 0);
+    if sum != split.total.0 || parts != Some(split.total.0) {
         return Err(invalid(format!(
             "the lines add up to {sum}, the order says {} (supply {} + VAT {})",
             split.total.0, split.supply.0, split.vat.0
@@ -497,6 +498,38 @@ async fn submit_order(
     Ok((code, axum::Json(SubmitReply { protocol: PROTOCOL, status, order_id, pos_ref })).into_response())
 }
 
+/// A path parameter; one that does not parse is a `bad_request` in the protocol's error body.
+struct ApiPath<T>(T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for ApiPath<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(t)| ApiPath(t))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
+/// A query string; one that does not parse is a `bad_request` in the protocol's error body.
+struct ApiQuery<T>(T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for ApiQuery<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(t)| ApiQuery(t))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
 /// 201 the first time, 200 for a re-send the server already had.
 fn created_or_ok(status: SubmitStatus) -> StatusCode {
     if status == SubmitStatus::Accepted { StatusCode::CREATED } else { StatusCode::OK }
@@ -505,7 +538,7 @@ fn created_or_ok(status: SubmitStatus) -> StatusCode {
 async fn submit_refund(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let device = authenticate(&state, &headers, false).await?;
@@ -527,7 +560,7 @@ async fn submit_refund(
 async fn photo(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     authenticate(&state, &headers, false).await?;
     let png = run(&state, move |db| db.photo(&name)).await?;
@@ -589,7 +622,7 @@ struct SinceQuery {
 async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<SinceQuery>,
+    ApiQuery(q): ApiQuery<SinceQuery>,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let device = authenticate(&state, &headers, false).await?;
     let cursor = start_cursor(&headers, q.since);
@@ -629,7 +662,7 @@ async fn events(
 async fn long_poll(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<SinceQuery>,
+    ApiQuery(q): ApiQuery<SinceQuery>,
 ) -> Result<axum::Json<UpdateBatch>, ApiError> {
     let device = authenticate(&state, &headers, false).await?;
     let cursor = q.since;
@@ -675,7 +708,7 @@ fn table_name(table: &str) -> Result<(), ApiError> {
 async fn claim_table(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(table): Path<String>,
+    ApiPath(table): ApiPath<String>,
 ) -> Result<axum::Json<TableClaim>, ApiError> {
     let device = authenticate(&state, &headers, false).await?;
     table_name(&table)?;
@@ -687,7 +720,7 @@ async fn claim_table(
 async fn release_table(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(table): Path<String>,
+    ApiPath(table): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let device = authenticate(&state, &headers, false).await?;
     table_name(&table)?;
@@ -757,7 +790,7 @@ struct SoldOutBody {
 async fn admin_sold_out(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(item): Path<String>,
+    ApiPath(item): ApiPath<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
     admin_change(&state, &headers, body, move |db, b: SoldOutBody| db.set_sold_out(&item, b.sold_out)).await
@@ -772,7 +805,7 @@ struct OrdersQuery {
 async fn admin_orders(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<OrdersQuery>,
+    ApiQuery(q): ApiQuery<OrdersQuery>,
 ) -> Result<axum::Json<Vec<db::ReceivedOrder>>, ApiError> {
     authenticate(&state, &headers, true).await?;
     let orders =
@@ -789,7 +822,7 @@ struct StatusBody {
 async fn admin_order_status(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
     admin_change(&state, &headers, body, move |db, b: StatusBody| db.set_order_status(&id, b.status)).await
@@ -812,7 +845,7 @@ async fn admin_store(
 async fn admin_settle_table(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(table): Path<String>,
+    ApiPath(table): ApiPath<String>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     authenticate(&state, &headers, true).await?;
     table_name(&table)?;
@@ -852,6 +885,26 @@ mod tests {
 
     /// The published specification must name every endpoint, error code and update kind
     /// this server implements, so vendors implementing it miss nothing.
+    /// A crafted VAT split whose parts overflow when added is refused, never summed with
+    /// wrap-around (release builds) or a panic (debug builds).
+    #[test]
+    fn an_order_whose_vat_split_overflows_is_refused() {
+        let menu: Menu = serde_json::from_str(include_str!("../../data/menu.example.json")).unwrap();
+        let mut cart = kiosk_domain::Cart::default();
+        cart.add(&menu, kiosk_domain::Selection::of("cola", 1), None).unwrap();
+        let kind = kiosk_domain::OrderKind::Kiosk { service: kiosk_domain::Service::TakeOut };
+        let id = kiosk_domain::OrderId(uuid::Uuid::from_u128(7));
+        let mut order =
+            Order::from_cart(id, 1, kind, kiosk_domain::Settlement::Prepaid, &cart, &menu, 0).unwrap();
+        assert!(check_order(&order).is_ok(), "the order as the device makes it");
+        let total = order.totals.vat.total.0;
+        for (supply, vat) in [(i64::MAX, 1), (i64::MIN, i64::MIN), (total + 5, -5), (-1, total + 1)] {
+            order.totals.vat.supply = kiosk_domain::Money(supply);
+            order.totals.vat.vat = kiosk_domain::Money(vat);
+            assert!(check_order(&order).is_err(), "supply {supply} + VAT {vat} for a total of {total}");
+        }
+    }
+
     #[test]
     fn the_openapi_file_covers_the_server() {
         for path in [
