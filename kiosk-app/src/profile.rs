@@ -51,6 +51,7 @@ pub fn profile(config: &Config) -> Profile {
         idle_timeout_ms: config.ui.idle_timeout.as_millis() as i64,
         idle_warning_ms: config.ui.idle_warning.as_millis() as i64,
         receipt: config.receipt.print,
+        e_receipts: config.receipt.link.is_some(),
     }
 }
 

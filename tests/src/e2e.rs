@@ -386,7 +386,7 @@ impl Stage {
 
 fn write_config(dir: &Path, name: &str, body: &str, url: &str, token: &str) -> PathBuf {
     let text = format!(
-        "role = \"{role}\"\ndata_dir = \"{data}\"\ntime_zone = \"Asia/Seoul\"\n{table}\n[store]\nid = \"e2e-cafe\"\nname = \"E2E Cafe\"\nbusiness_number = \"123-45-67891\"\naddress = \"Seoul\"\n\n{body}\n\n[pos]\nadapter = \"kiosk-link\"\nurl = \"{url}\"\ntoken = \"{token}\"\n\n[receipt]\nprint = \"ask\"\n\n[operator]\npin_hash = \"{pin_hash}\"\n",
+        "role = \"{role}\"\ndata_dir = \"{data}\"\ntime_zone = \"Asia/Seoul\"\n{table}\n[store]\nid = \"e2e-cafe\"\nname = \"E2E Cafe\"\nbusiness_number = \"123-45-67891\"\naddress = \"Seoul\"\n\n{body}\n\n[pos]\nadapter = \"kiosk-link\"\nurl = \"{url}\"\ntoken = \"{token}\"\n\n[receipt]\nprint = \"ask\"\nlink = \"{url}\"\n\n[operator]\npin_hash = \"{pin_hash}\"\n",
         role = if name == "table" { "table" } else { "kiosk" },
         table = if name == "table" { "[table]\nnumber = \"7\"" } else { "" },
         data = dir.join(name).display(),

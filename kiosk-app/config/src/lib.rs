@@ -217,6 +217,10 @@ pub struct ReceiptConfig {
     pub header: Vec<String>,
     pub footer: Vec<String>,
     pub print: ReceiptPolicy,
+    /// Where customers' phones reach the store server's e-receipt pages (`<link>/r/<token>`,
+    /// e.g. the store server's address on the guest Wi-Fi). With it, the done page offers a
+    /// receipt by QR code, and shows it when the printer cannot print one.
+    pub link: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -370,6 +374,7 @@ fn read(r: &mut Reader, root: &mut Section) -> Option<Config> {
                 ]),
             )
             .unwrap_or(ReceiptPolicy::Ask),
+        link: receipt.value(r, "link", http_url),
     };
     receipt.finish(r);
 

@@ -163,6 +163,10 @@ pub struct OrderForPos {
     pub order: Order,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment: Option<crate::payment::Approval>,
+    /// The token of the order's e-receipt page on the store server (128 bits in 22 base64url
+    /// characters, made on the device so its done page can show the link at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_token: Option<String>,
 }
 
 impl Order {

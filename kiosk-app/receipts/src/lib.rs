@@ -251,10 +251,14 @@ fn format_terminal_time(t: &str) -> String {
 
 /// The kitchen's ticket: a large order number, where it goes, and what to make. No prices.
 pub fn kitchen_ticket(ctx: &ReceiptContext, order: &Order) -> Receipt {
+    station_ticket(ctx, order, labels(ctx.lang).kitchen)
+}
+
+/// A station's ticket (the bar, the grill): the kitchen's ticket headed with the station's
+/// name, for the lines it makes (the caller passes the order with those lines).
+pub fn station_ticket(ctx: &ReceiptContext, order: &Order, station: &str) -> Receipt {
     let l = labels(ctx.lang);
     let mut r = Receipt::new(ctx.paper);
-    // A station's ticket says which station (the context's first header line).
-    let station = ctx.header.first().map_or(l.kitchen, String::as_str);
     r.text(format!("[{station}]"), Style::default().center());
     r.text(format!("{} {:04}", l.order_no, order.number), Style::default().double().center().bold());
     r.text(where_(order, l, ctx.lang), Style::default().double().center());

@@ -108,16 +108,34 @@ impl Flow {
 
     pub(crate) fn want_receipt(&mut self, want: bool) -> Vec<Effect> {
         let printer = self.available.printer;
+        let no_paper = self.no_paper_receipt();
         let Stage::Done(done) = &mut self.stage else { return Vec::new() };
         if want && done.receipt == ReceiptState::Offered {
             if printer {
                 done.receipt = ReceiptState::Printing;
                 return vec![Effect::PrintReceipt(done.order)];
             }
-            done.receipt = ReceiptState::PrinterDown;
+            done.receipt = no_paper;
             return Vec::new();
         }
         self.reset()
+    }
+
+    /// The customer asked for the receipt as a QR code to open on their phone.
+    pub(crate) fn receipt_by_qr(&mut self) {
+        let e_receipts = self.settings.e_receipts;
+        if let Stage::Done(done) = &mut self.stage
+            && e_receipts
+            && done.receipt != ReceiptState::Printing
+        {
+            done.receipt = ReceiptState::Qr;
+        }
+    }
+
+    /// What a customer gets when a printed receipt cannot be had: the e-receipt's QR code
+    /// where the store serves e-receipts, else the word that the printer is down.
+    fn no_paper_receipt(&self) -> ReceiptState {
+        if self.settings.e_receipts { ReceiptState::Qr } else { ReceiptState::PrinterDown }
     }
 
     pub(crate) fn committed(&mut self, order: OrderId, number: u32, now: Now) -> Vec<Effect> {
@@ -138,7 +156,7 @@ impl Flow {
             ReceiptPolicy::Ask => ReceiptState::Offered,
             ReceiptPolicy::Never => ReceiptState::Declined,
             ReceiptPolicy::Always if self.available.printer => ReceiptState::Printing,
-            ReceiptPolicy::Always => ReceiptState::PrinterDown,
+            ReceiptPolicy::Always => self.no_paper_receipt(),
         };
         self.stage = Stage::Done(Done {
             order,
@@ -185,11 +203,12 @@ impl Flow {
     }
 
     pub(crate) fn printed(&mut self, ok: bool) {
+        let no_paper = self.no_paper_receipt();
         if let Stage::Done(done) = &mut self.stage
             && done.receipt == ReceiptState::Printing
             && !ok
         {
-            done.receipt = ReceiptState::PrinterDown;
+            done.receipt = no_paper;
         }
     }
 

@@ -356,6 +356,7 @@ impl Flow {
             Intent::Pay(with) => return self.pay(with, now),
             Intent::CancelPayment => self.cancel_payment(),
             Intent::WantReceipt(want) => return self.want_receipt(want),
+            Intent::ReceiptByQr => self.receipt_by_qr(),
             Intent::Back => return self.back(),
             Intent::MoreTime => {}
             Intent::SetGuests(n) => self.guests = n.clamp(1, 99),

@@ -69,6 +69,8 @@ pub enum Intent {
     Pay(PayWith),
     CancelPayment,
     WantReceipt(bool),
+    /// The done page's "receipt by QR code".
+    ReceiptByQr,
     Back,
     MoreTime,
     SetGuests(u16),

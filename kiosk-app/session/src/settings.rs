@@ -21,6 +21,8 @@ pub struct Profile {
     pub idle_timeout_ms: i64,
     pub idle_warning_ms: i64,
     pub receipt: ReceiptPolicy,
+    /// The store serves e-receipts customers can open from a QR code on the done page.
+    pub e_receipts: bool,
 }
 
 /// What the device offers, from its configuration and the operator's changes.
@@ -42,6 +44,9 @@ pub struct Settings {
     /// How long the barcode prompt waits for a scan.
     pub scan_wait_ms: i64,
     pub receipt: ReceiptPolicy,
+    /// The store serves e-receipts: the done page offers a receipt by QR code, and shows it
+    /// when no printed receipt can be had.
+    pub e_receipts: bool,
     /// Sound volume, 0 (silent) to [`MAX_VOLUME`].
     pub volume: u8,
 }
@@ -78,6 +83,7 @@ impl Settings {
             done_return_ms: 20_000,
             scan_wait_ms: 60_000,
             receipt: ReceiptPolicy::Ask,
+            e_receipts: false,
             volume: 7,
         }
     }
@@ -96,6 +102,7 @@ impl Settings {
             idle_timeout_ms: profile.idle_timeout_ms,
             idle_warning_ms: profile.idle_warning_ms,
             receipt: profile.receipt,
+            e_receipts: profile.e_receipts,
             ..Settings::kiosk()
         };
         for setting in operator {

@@ -116,6 +116,8 @@ pub enum ReceiptState {
     Printing,
     Declined,
     PrinterDown,
+    /// The e-receipt's QR code is on the screen (chosen, or no printed receipt to be had).
+    Qr,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -851,6 +851,45 @@ fn a_receipt_always_printed_says_so_and_a_failed_print_says_the_printer_is_down(
 }
 
 #[test]
+fn a_store_with_e_receipts_offers_the_qr_code_and_shows_it_when_no_receipt_can_be_printed() {
+    let ask = Settings { e_receipts: true, ..Settings::kiosk() };
+    let mut f = at_pay_choice(ask.clone());
+    let e = f.handle(Intent::Pay(PayWith::Counter), at(14));
+    let Effect::Checkout { order, .. } = &e[0] else { panic!("{e:?}") };
+    let id = order.id;
+    f.outcome(Outcome::Committed { order: id, number: 8 }, at(15));
+    let v = f.view();
+    assert!(
+        v.receipt_offered && v.receipt_qr_offered && v.receipt_qr.is_none(),
+        "both offered, neither shown"
+    );
+    f.handle(Intent::ReceiptByQr, at(16));
+    let v = f.view();
+    assert_eq!(v.receipt_qr, Some(id), "the QR code of this order");
+    assert!(!v.receipt_offered && !v.receipt_qr_offered, "the choice is made");
+    assert!(v.done_detail.contains("코드를 찍으면"), "{}", v.done_detail);
+
+    // Without e-receipts the button is not there, and asking changes nothing.
+    let mut g = at_pay_choice(Settings::kiosk());
+    let e = g.handle(Intent::Pay(PayWith::Counter), at(14));
+    let Effect::Checkout { order, .. } = &e[0] else { panic!("{e:?}") };
+    g.outcome(Outcome::Committed { order: order.id, number: 9 }, at(15));
+    assert!(!g.view().receipt_qr_offered);
+    g.handle(Intent::ReceiptByQr, at(16));
+    assert_eq!(g.view().receipt_qr, None);
+
+    // Always printed, but the print fails: the QR code instead.
+    let mut h = at_pay_choice(Settings { receipt: ReceiptPolicy::Always, ..ask });
+    let e = h.handle(Intent::Pay(PayWith::Counter), at(14));
+    let Effect::Checkout { order, .. } = &e[0] else { panic!("{e:?}") };
+    let id = order.id;
+    h.outcome(Outcome::Committed { order: id, number: 10 }, at(15));
+    assert_eq!(h.view().receipt_qr, None, "printing first");
+    h.outcome(Outcome::Printed { ok: false }, at(16));
+    assert_eq!(h.view().receipt_qr, Some(id), "the printer failed: the QR code");
+}
+
+#[test]
 fn a_store_failure_says_nothing_was_charged_and_returns_to_the_cart() {
     let mut f = at_pay_choice(Settings::kiosk());
     f.handle(Intent::Pay(PayWith::Counter), at(14));

@@ -85,6 +85,10 @@ pub struct View {
     pub order_number: String,
     pub done_detail: String,
     pub receipt_offered: bool,
+    /// The done page offers the receipt as a QR code (the store serves e-receipts).
+    pub receipt_qr_offered: bool,
+    /// The order whose e-receipt's QR code the done page shows.
+    pub receipt_qr: Option<kiosk_domain::OrderId>,
     pub problem_title: String,
     pub problem_body: String,
     pub problem_action: String,
@@ -162,6 +166,8 @@ impl Flow {
             order_number: String::new(),
             done_detail: String::new(),
             receipt_offered: false,
+            receipt_qr_offered: false,
+            receipt_qr: None,
             problem_title: String::new(),
             problem_body: String::new(),
             problem_action: String::new(),
@@ -256,6 +262,7 @@ impl Flow {
             match done.receipt {
                 ReceiptState::Printing => detail.push(s.receipt_printing),
                 ReceiptState::PrinterDown => detail.push(s.printer_down),
+                ReceiptState::Qr => detail.push(s.receipt_qr),
                 ReceiptState::Offered | ReceiptState::Declined => {}
             }
             if done.queued {
@@ -263,6 +270,8 @@ impl Flow {
             }
             view.done_detail = detail.join(" ");
             view.receipt_offered = done.receipt == ReceiptState::Offered && self.availability().printer;
+            view.receipt_qr_offered = done.receipt == ReceiptState::Offered && self.settings.e_receipts;
+            view.receipt_qr = (done.receipt == ReceiptState::Qr).then_some(done.order);
             view.receipt_lines = done.lines.iter().map(|l| line(l, currency, lang)).collect();
             let paid = or_zero(kiosk_domain::Totals::of(&done.lines, menu.vat_rate()), menu);
             view.receipt_total = money(paid.total());

@@ -138,6 +138,7 @@ pub struct Sentences {
     pub done_queued: &'static str,
     pub receipt_printing: &'static str,
     pub printer_down: &'static str,
+    pub receipt_qr: &'static str,
     pub round_sent: &'static str,
     pub staff_coming: &'static str,
     pub staff_answered: &'static str,
@@ -182,6 +183,7 @@ pub fn sentences(lang: Lang) -> Sentences {
             "Your order is saved on this kiosk and goes to the kitchen as soon as the link is back.",
         ),
         receipt_printing: tr(lang, "Your receipt is printing."),
+        receipt_qr: tr(lang, "Scan the code with your phone for your receipt."),
         printer_down: tr(
             lang,
             "The printer is unavailable, so no receipt was printed. Please note your number.",

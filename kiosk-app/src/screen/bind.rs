@@ -233,6 +233,8 @@ pub fn show(
     pay.set_order_number(s(&view.order_number));
     pay.set_done_detail(s(&view.done_detail));
     pay.set_receipt_offered(view.receipt_offered);
+    pay.set_receipt_qr_offered(view.receipt_qr_offered);
+    pay.set_receipt_qr_shown(view.receipt_qr.is_some());
     pay.set_problem_title(s(&view.problem_title));
     pay.set_problem_body(s(&view.problem_body));
     pay.set_problem_action(s(&view.problem_action));
@@ -339,6 +341,7 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
     on!(PaymentState, on_pay, |with| Some(Intent::Pay(pay_with(with))));
     on!(PaymentState, on_cancel_payment, || Some(Intent::CancelPayment));
     on!(PaymentState, on_want_receipt, |want| Some(Intent::WantReceipt(want)));
+    on!(PaymentState, on_receipt_by_qr, || Some(Intent::ReceiptByQr));
     on!(TableState, on_order_round, || Some(Intent::OrderRound));
     on!(TableState, on_set_guests, |n| u16::try_from(n).ok().map(Intent::SetGuests));
     on!(TableState, on_show_staff_call, || Some(Intent::ShowStaffCall));

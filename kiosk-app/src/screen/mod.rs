@@ -5,6 +5,7 @@
 pub mod bind;
 pub mod guide;
 pub mod photos;
+pub mod receipt_qr;
 pub mod shell;
 
 use std::rc::Rc;

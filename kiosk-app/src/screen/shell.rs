@@ -83,6 +83,8 @@ pub struct Shell {
     in_flight: Rc<Cell<usize>>,
     window: KioskWindow,
     photos: RefCell<Photos>,
+    /// Where customers' phones open e-receipts (`[receipt] link`).
+    receipt_link: Option<String>,
     shown: RefCell<Option<View>>,
     lang: RefCell<Option<Lang>>,
     status: RefCell<StatusFeeds>,
@@ -157,6 +159,7 @@ impl Shell {
             in_flight: Rc::new(Cell::new(0)),
             window,
             photos: RefCell::new(photos),
+            receipt_link: config.receipt.link.clone(),
             shown: RefCell::new(None),
             lang: RefCell::new(None),
             status: RefCell::new(status),
@@ -408,9 +411,28 @@ impl Shell {
                 &mut self.lang.borrow_mut(),
             );
             self.guide.shown(&self.window, shown.as_ref(), &view);
+            if shown.as_ref().map(|v| v.receipt_qr) != Some(view.receipt_qr) {
+                self.show_receipt_qr(view.receipt_qr);
+            }
             *self.shown.borrow_mut() = Some(view);
         }
         self.reschedule();
+    }
+
+    /// Draws the e-receipt's QR code of `order` (the token the device sent the store with it).
+    fn show_receipt_qr(&self, order: Option<kiosk_domain::OrderId>) {
+        let pay = slint::ComponentHandle::global::<kiosk_ui::PaymentState>(&self.window);
+        let (Some(order), Some(link)) = (order, self.receipt_link.as_deref()) else {
+            pay.set_receipt_qr(slint::Image::default());
+            return;
+        };
+        match self.runner.store.run_blocking(move |s| s.receipt_token(order)) {
+            Ok(token) => {
+                let image = super::receipt_qr::qr_image(&super::receipt_qr::receipt_url(link, &token));
+                pay.set_receipt_qr(image.unwrap_or_default());
+            }
+            Err(e) => tracing::error!("the e-receipt of order {order}: {e}"),
+        }
     }
 
     fn reschedule(&self) {

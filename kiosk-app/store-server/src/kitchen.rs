@@ -10,7 +10,7 @@ use kiosk_drivers::printer::driver::{DriverOptions, PrinterDriver};
 use kiosk_drivers::printer::encoder::{PrinterProfile, encode};
 use kiosk_drivers::printer::receipt::Paper;
 use kiosk_drivers::transport::{Endpoint, Port};
-use kiosk_receipts::{ReceiptContext, kitchen_ticket};
+use kiosk_receipts::{ReceiptContext, kitchen_ticket, station_ticket};
 use tokio::sync::Notify;
 
 use crate::db::ServerDb;
@@ -68,9 +68,11 @@ pub async fn run(
                 }
             };
             let seq = ticket.seq;
-            let header = ticket.station.iter().map(|s| s.name.clone()).collect();
-            let context = ReceiptContext { lang: ticket.order.lang, header, ..context(&clock) };
-            let printout = kitchen_ticket(&context, &ticket.order);
+            let context = ReceiptContext { lang: ticket.order.lang, ..context(&clock) };
+            let printout = match &ticket.station {
+                Some(station) => station_ticket(&context, &ticket.order, &station.name),
+                None => kitchen_ticket(&context, &ticket.order),
+            };
             match driver.print(&encode(&printout, PrinterProfile::default()).bytes).await {
                 Ok(_) => {
                     if let Err(e) = db.lock().expect("server db lock").kitchen_printed(seq, None) {

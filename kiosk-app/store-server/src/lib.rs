@@ -335,7 +335,9 @@ impl From<DbError> for ApiError {
     fn from(e: DbError) -> ApiError {
         let message = e.to_string();
         match e {
-            DbError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, message),
+            DbError::Conflict(_) | DbError::AlreadyDone(_) => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, message)
+            }
             DbError::Invalid(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, message)
             }
@@ -825,7 +827,10 @@ async fn admin_order_status(
     ApiPath(id): ApiPath<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
-    admin_change(&state, &headers, body, move |db, b: StatusBody| db.set_order_status(&id, b.status)).await
+    admin_change(&state, &headers, body, move |db, b: StatusBody| {
+        db.set_order_status(&id, b.status).map(drop)
+    })
+    .await
 }
 
 #[derive(Deserialize)]

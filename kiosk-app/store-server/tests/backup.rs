@@ -21,7 +21,7 @@ fn order(menu: &Menu, n: u128) -> OrderForPos {
         0,
     )
     .unwrap();
-    OrderForPos { order, payment: None }
+    OrderForPos { order, payment: None, receipt_token: None }
 }
 
 fn backups_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -17,10 +17,13 @@ mod journal;
 mod menu;
 mod orders;
 mod outbox;
+mod receipts;
 mod refunds;
 mod schema;
 mod settings;
 mod tabs;
+
+pub use receipts::receipt_token;
 
 use std::path::Path;
 use std::time::Duration;

@@ -77,7 +77,8 @@ pub struct PrintJob {
 /// fixed here: every attempt sends these bytes).
 pub(super) fn enqueue(tx: &Transaction<'_>, order: &Order, now_ms: i64) -> Result<()> {
     let payment = crate::journal::standing_approval_in(tx, order.id)?;
-    let payload = OrderForPos { order: order.clone(), payment };
+    let receipt_token = Some(crate::receipts::receipt_token(&crate::receipts::receipt_key_in(tx)?, order.id));
+    let payload = OrderForPos { order: order.clone(), payment, receipt_token };
     tx.execute(
         "INSERT INTO pos_outbox (order_id, payload_json, status, next_attempt_ms, created_at_ms)
          VALUES (?1, ?2, 'queued', ?3, ?3)",

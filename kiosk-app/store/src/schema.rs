@@ -206,6 +206,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE payment_journal ADD COLUMN boot_id TEXT;
     ALTER TABLE payment_journal ADD COLUMN wall_synced INTEGER;
     "#,
+    // 9: the device's secrets (the key its orders' e-receipt links are made with).
+    r#"
+    CREATE TABLE device_secrets (
+        name   TEXT PRIMARY KEY,
+        value  BLOB NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -460,6 +460,9 @@ pub async fn set_active(
         return r;
     }
     let active = f.active == "1";
+    if !active && id == staff.member.id {
+        return (StatusCode::UNPROCESSABLE_ENTITY, "you cannot deactivate your own account").into_response();
+    }
     let member = staff.member.clone();
     let result = crate::run(&state, move |db| {
         db.staff_set_active(id, active)?;

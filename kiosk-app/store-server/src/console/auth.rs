@@ -199,35 +199,31 @@ pub async fn login(
     let wrong = |state: AppState, problem: String, status: StatusCode| async move {
         login_form(lang, state.tls, false, Some(problem), status)
     };
-    let Some(account) = account.filter(|a| a.member.active) else {
-        // The same answer, and the same work, as a wrong secret: no telling which names exist.
-        let secret = form.secret.clone();
-        let _ = tokio::task::spawn_blocking(move || verify_secret(&secret, dummy_hash())).await;
-        let detail = format!("unknown name {name:?}");
-        let _ = crate::run(&state, move |db| db.audit(None, "?", "login.failed", &detail, now)).await;
-        return wrong(state, w.login_wrong.into(), StatusCode::UNAUTHORIZED).await;
-    };
-    if account.locked_until_ms > now {
-        let minutes = (account.locked_until_ms - now + 59_999) / 60_000;
-        let member = account.member.clone();
-        let _ = crate::run(&state, move |db| {
-            db.audit(Some(&member), "", "login.locked", "refused while locked", now)
-        })
-        .await;
+    // Locks are kept per name typed, known or not: the answers tell no one which names exist.
+    let typed = name.clone();
+    let locked_until = crate::run(&state, move |db| db.login_locked_until(&typed)).await.unwrap_or(0);
+    if locked_until > now {
+        let minutes = (locked_until - now + 59_999) / 60_000;
+        let detail = format!("{name:?} refused while locked");
+        let _ = crate::run(&state, move |db| db.audit(None, "?", "login.locked", &detail, now)).await;
         return wrong(state, w.locked(minutes), StatusCode::TOO_MANY_REQUESTS).await;
     }
-    let (secret, hash) = (form.secret.clone(), account.secret_hash.clone());
+    let account = account.filter(|a| a.member.active);
+    // An unknown name takes the same work as a known one: no telling them apart by time.
+    let (secret, hash) = (
+        form.secret.clone(),
+        account.as_ref().map_or_else(|| dummy_hash().to_owned(), |a| a.secret_hash.clone()),
+    );
     let good = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash)).await.unwrap_or(false);
-    let member = account.member.clone();
-    if !good {
+    let Some(member) = account.filter(|_| good).map(|a| a.member) else {
+        let typed = name.clone();
         let locked = crate::run(&state, move |db| {
-            let locked = db.login_failed(member.id, now)?;
-            let detail = if locked.is_some() {
-                format!("locked after {MAX_FAILURES} failures")
-            } else {
-                "wrong secret".into()
+            let locked = db.login_failed(&typed, now)?;
+            let detail = match locked {
+                Some(_) => format!("{typed:?} locked after {MAX_FAILURES} failures"),
+                None => format!("{typed:?}: wrong name or secret"),
             };
-            db.audit(Some(&member), "", "login.failed", &detail, now)?;
+            db.audit(None, "?", "login.failed", &detail, now)?;
             Ok(locked)
         })
         .await;
@@ -237,9 +233,10 @@ pub async fn login(
             }
             _ => wrong(state, w.login_wrong.into(), StatusCode::UNAUTHORIZED).await,
         };
-    }
+    };
     let (token, csrf) = (random_hex(32), random_hex(16));
     let (t, c) = (token.clone(), csrf.clone());
+    let home = if member.role == Role::Kitchen { "/console/kitchen" } else { "/console/" };
     if let Err(e) = crate::run(&state, move |db| {
         db.login_succeeded(member.id, &t, &c, now)?;
         db.audit(Some(&member), "", "login", "", now)
@@ -248,7 +245,6 @@ pub async fn login(
     {
         return e.into_response();
     }
-    let home = if account.member.role == Role::Kitchen { "/console/kitchen" } else { "/console/" };
     (
         StatusCode::SEE_OTHER,
         [

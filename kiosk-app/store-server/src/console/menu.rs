@@ -54,17 +54,18 @@ impl Posted {
         !self.get(name).is_empty()
     }
 
-    async fn read(mut form: Multipart) -> Result<Posted, String> {
+    async fn read(mut form: Multipart) -> Result<Posted, (StatusCode, String)> {
         let mut posted = Posted::default();
-        while let Some(field) = form.next_field().await.map_err(|e| e.body_text())? {
+        let failed = |e: axum::extract::multipart::MultipartError| (e.status(), e.body_text());
+        while let Some(field) = form.next_field().await.map_err(failed)? {
             let name = field.name().unwrap_or("").to_owned();
             if name == "photo" {
-                let bytes = field.bytes().await.map_err(|e| e.body_text())?;
+                let bytes = field.bytes().await.map_err(failed)?;
                 if !bytes.is_empty() {
                     posted.photo = Some(bytes.to_vec());
                 }
             } else {
-                let text = field.text().await.map_err(|e| e.body_text())?;
+                let text = field.text().await.map_err(failed)?;
                 posted.fields.entry(name).or_default().push(text);
             }
         }
@@ -312,6 +313,22 @@ pub async fn menu_page(State(state): State<AppState>, staff: Staff, headers: Hea
                     }
                 }
             }
+            section aria-labelledby="add-group" {
+                h2 id="add-group" { (w.add_group) }
+                (page.form("/console/menu/groups", "grid", html! {
+                    (scoped_field("group", w.item_id, "id", "", &Problems::new(), FieldKind::Text))
+                    (scoped_field("group", w.name_ko, "name_ko", "", &Problems::new(), FieldKind::Text))
+                    (scoped_field("group", w.name_en, "name_en", "", &Problems::new(), FieldKind::Text))
+                    fieldset {
+                        legend { (w.first_option) }
+                        (scoped_field("group", w.item_id, "opt_id", "", &Problems::new(), FieldKind::Text))
+                        (scoped_field("group", w.name_ko, "opt_ko", "", &Problems::new(), FieldKind::Text))
+                        (scoped_field("group", w.name_en, "opt_en", "", &Problems::new(), FieldKind::Text))
+                        (scoped_field("group", w.price_delta, "opt_delta", "0", &Problems::new(), FieldKind::Number))
+                    }
+                    button type="submit" { (w.add_group) }
+                }))
+            }
             section aria-labelledby="add-category" {
                 h2 id="add-category" { (w.add_category) }
                 (page.form("/console/menu/categories", "grid", html! {
@@ -541,9 +558,18 @@ pub async fn save_item(
 ) -> Response {
     let posted = match Posted::read(form).await {
         Ok(p) => p,
-        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+        Err((StatusCode::PAYLOAD_TOO_LARGE, _)) => {
+            let w = Words::of(staff.lang);
+            return (StatusCode::PAYLOAD_TOO_LARGE, Page::new(w.menu, &staff).message(w.photo_too_large))
+                .into_response();
+        }
+        Err(e) => return e.into_response(),
     };
-    if let Some(r) = staff.refused_change(Permission::EditMenu, &headers, Some(posted.get("csrf"))) {
+    if let Some(r) = staff.refused_change(
+        Permission::EditMenu,
+        &headers,
+        Some(posted.get("csrf")).filter(|c| !c.is_empty()),
+    ) {
         return r;
     }
     let w = Words::of(staff.lang);
@@ -613,6 +639,11 @@ pub struct NewThing {
     name_en: String,
     price: Option<String>,
     category: Option<String>,
+    /// A new option group's first option (a group has at least one).
+    opt_id: Option<String>,
+    opt_ko: Option<String>,
+    opt_en: Option<String>,
+    opt_delta: Option<String>,
 }
 
 impl NewThing {
@@ -620,6 +651,8 @@ impl NewThing {
         let mut p = Posted::default();
         p.fields.insert("name_ko".into(), vec![self.name_ko.clone()]);
         p.fields.insert("name_en".into(), vec![self.name_en.clone()]);
+        p.fields.insert("opt_ko".into(), vec![self.opt_ko.clone().unwrap_or_default()]);
+        p.fields.insert("opt_en".into(), vec![self.opt_en.clone().unwrap_or_default()]);
         p
     }
 }
@@ -671,13 +704,31 @@ async fn add(state: AppState, staff: Staff, headers: HeaderMap, f: NewThing, kin
             image: None,
             availability: vec![],
         }),
-        _ => menu.option_groups.push(OptionGroup {
-            id: GroupId(id.clone()),
-            name,
-            min: 0,
-            max: 1,
-            options: vec![],
-        }),
+        _ => {
+            let oid = f.opt_id.as_deref().unwrap_or("").trim().to_owned();
+            if !valid_id(&oid) {
+                problems.insert("opt_id".into(), w.id_invalid.into());
+            }
+            let mut option_name = Text::new("", "");
+            set_text(&mut option_name, &f.posted(), "opt", &mut problems, w);
+            let delta = parse_won(f.opt_delta.as_deref().unwrap_or("0"));
+            if delta.is_none() {
+                problems.insert("opt_delta".into(), w.price_invalid.into());
+            }
+            menu.option_groups.push(OptionGroup {
+                id: GroupId(id.clone()),
+                name,
+                min: 0,
+                max: 1,
+                options: vec![MenuOption {
+                    id: OptionId(oid),
+                    name: option_name,
+                    price_delta: Money(delta.unwrap_or(0)),
+                    sold_out: false,
+                    option_groups: vec![],
+                }],
+            })
+        }
     }
     if problems.is_empty() {
         for p in menu.validate() {
@@ -806,7 +857,11 @@ pub async fn save_category(
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     let posted = posted_from(fields);
-    if let Some(r) = staff.refused_change(Permission::EditMenu, &headers, Some(posted.get("csrf"))) {
+    if let Some(r) = staff.refused_change(
+        Permission::EditMenu,
+        &headers,
+        Some(posted.get("csrf")).filter(|c| !c.is_empty()),
+    ) {
         return r;
     }
     let w = Words::of(staff.lang);
@@ -934,7 +989,11 @@ pub async fn save_group(
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     let posted = posted_from(fields);
-    if let Some(r) = staff.refused_change(Permission::EditMenu, &headers, Some(posted.get("csrf"))) {
+    if let Some(r) = staff.refused_change(
+        Permission::EditMenu,
+        &headers,
+        Some(posted.get("csrf")).filter(|c| !c.is_empty()),
+    ) {
         return r;
     }
     let w = Words::of(staff.lang);

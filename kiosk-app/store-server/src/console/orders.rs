@@ -114,7 +114,8 @@ pub async fn kitchen(
     }
     let now = unix_now_ms();
     let lang = staff.lang.menu();
-    let at = q.station.clone().filter(|s| !s.is_empty());
+    let station = q.station.clone().filter(|s| !s.is_empty());
+    let at = station.clone();
     let data = crate::run(&state, move |db| {
         let held = db.held_orders()?;
         let mut orders: Vec<BoardOrder> = db
@@ -140,7 +141,7 @@ pub async fn kitchen(
         Err(e) => return e.into_response(),
     };
     let w = Words::of(staff.lang);
-    let title = match stations.iter().find(|s| Some(&s.id) == q.station.as_ref()) {
+    let title = match stations.iter().find(|s| Some(&s.id) == station.as_ref()) {
         Some(s) => format!("{} · {}", w.kitchen, s.name),
         None => w.kitchen.to_owned(),
     };
@@ -148,16 +149,16 @@ pub async fn kitchen(
     let main = html! {
         @if !stations.is_empty() {
             nav class="stations" aria-label=(w.stations) {
-                a href="/console/kitchen" aria-current=[q.station.is_none().then_some("page")] { (w.all_stations) }
+                a href="/console/kitchen" aria-current=[station.is_none().then_some("page")] { (w.all_stations) }
                 @for s in &stations {
-                    a href={ "/console/kitchen?station=" (s.id) } aria-current=[(q.station.as_ref() == Some(&s.id)).then_some("page")] { (s.name) }
+                    a href={ "/console/kitchen?station=" (s.id) } aria-current=[(station.as_ref() == Some(&s.id)).then_some("page")] { (s.name) }
                 }
             }
         }
         div class="tickets" {
             @if tickets.is_empty() { p class="empty" { (w.nothing_waiting) } }
             @for o in &tickets {
-                @match &q.station {
+                @match &station {
                     Some(station) => (station_ticket(&page, w, o, now, station)),
                     None => (order_card(&page, w, o, now, true, true)),
                 }

@@ -149,6 +149,8 @@ pub struct Words {
     pub price_delta: &'static str,
     pub remove: &'static str,
     pub add_option: &'static str,
+    pub add_group: &'static str,
+    pub first_option: &'static str,
 }
 
 pub const KO: Words = Words {
@@ -297,6 +299,8 @@ pub const KO: Words = Words {
     price_delta: "추가 금액 (원)",
     remove: "삭제",
     add_option: "옵션 추가",
+    add_group: "옵션 그룹 추가",
+    first_option: "첫 옵션",
 };
 
 pub const EN: Words = Words {
@@ -445,6 +449,8 @@ pub const EN: Words = Words {
     price_delta: "Price change (won)",
     remove: "Remove",
     add_option: "Add an option",
+    add_group: "Add an option group",
+    first_option: "Its first option",
 };
 
 impl Words {
@@ -465,6 +471,8 @@ impl Words {
             "category" => self.category,
             "availability" => self.availability,
             "photo" => self.photo,
+            "opt_id" | "opt_ko" | "opt_en" => self.first_option,
+            "opt_delta" => self.price_delta,
             _ => "",
         }
     }

@@ -18,6 +18,19 @@ use super::{DbError, Result, ServerDb};
 pub const MAX_FAILURES: u32 = 5;
 /// How long a locked account stays locked.
 pub const LOCKOUT_MS: i64 = 5 * 60 * 1000;
+/// The longest a name stays locked after repeated lockouts.
+pub const MAX_LOCKOUT_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The lockout after `lockouts` earlier ones in a row: 5 min, 10, 20 … up to a day.
+pub fn lockout_ms(lockouts: u32) -> i64 {
+    LOCKOUT_MS.saturating_mul(1i64 << lockouts.min(16)).min(MAX_LOCKOUT_MS)
+}
+
+/// Names are counted as staff type them, case and spaces aside.
+fn login_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
 /// How long a console session lasts without a new login.
 pub const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
 
@@ -88,6 +101,16 @@ CREATE TABLE board_keys (
 );
 "#;
 
+/// Failed logins per name typed (known or not), replacing the per-account counters.
+pub(super) const LOGIN_MIGRATION: &str = r#"
+CREATE TABLE login_attempts (
+    name             TEXT PRIMARY KEY,
+    failures         INTEGER NOT NULL,
+    lockouts         INTEGER NOT NULL,
+    locked_until_ms  INTEGER NOT NULL
+);
+"#;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -151,7 +174,6 @@ pub struct StaffMember {
 pub struct Account {
     pub member: StaffMember,
     pub secret_hash: String,
-    pub locked_until_ms: i64,
 }
 
 /// A logged-in staff member.
@@ -394,7 +416,7 @@ impl ServerDb {
             params![name, role.as_str(), secret_hash, now_ms],
         )?;
         if n == 0 {
-            return Err(DbError::Conflict(format!("staff member {name}")));
+            return Err(DbError::AlreadyDone(format!("there is already a staff member called {name}")));
         }
         Ok(self.conn.last_insert_rowid())
     }
@@ -419,6 +441,14 @@ impl ServerDb {
             return Err(DbError::NotFound(format!("staff member {id}")));
         }
         if !active {
+            let owners: u32 =
+                tx.query_row("SELECT COUNT(*) FROM staff WHERE role = 'owner' AND active = 1", [], |r| {
+                    r.get(0)
+                })?;
+            if owners == 0 {
+                // Nobody could manage staff, edit the menu or close the day any more.
+                return Err(DbError::Invalid("the last active owner cannot be deactivated".into()));
+            }
             tx.execute("DELETE FROM staff_sessions WHERE staff_id = ?1", [id])?;
         }
         tx.commit()?;
@@ -429,7 +459,7 @@ impl ServerDb {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, name, role, active, secret_hash, locked_until_ms FROM staff WHERE name = ?1",
+                "SELECT id, name, role, active, secret_hash FROM staff WHERE name = ?1",
                 [name.trim()],
                 |r| {
                     Ok(Account {
@@ -440,27 +470,42 @@ impl ServerDb {
                             active: r.get(3)?,
                         },
                         secret_hash: r.get(4)?,
-                        locked_until_ms: r.get(5)?,
                     })
                 },
             )
             .optional()?)
     }
 
-    /// A wrong PIN or password: counted, and the account locked at the limit. Returns when
-    /// it is locked until, if it now is.
-    pub fn login_failed(&mut self, staff_id: i64, now_ms: i64) -> Result<Option<i64>> {
+    /// Until when logins as `name` are refused (0: they are not). Kept per name typed,
+    /// whether or not such a staff member exists, so a lockout tells no one which names do.
+    pub fn login_locked_until(&self, name: &str) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT locked_until_ms FROM login_attempts WHERE name = ?1", [login_key(name)], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    /// A wrong name, PIN or password: counted, and the name locked at the limit, each lockout
+    /// in a row twice as long as the one before (up to a day), so a 4-digit PIN cannot be
+    /// tried through in days. Returns until when it is locked, if it now is.
+    pub fn login_failed(&mut self, name: &str, now_ms: i64) -> Result<Option<i64>> {
+        let key = login_key(name);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let failures: u32 = tx.query_row(
-            "UPDATE staff SET failures = failures + 1 WHERE id = ?1 RETURNING failures",
-            [staff_id],
-            |r| r.get(0),
+        let (failures, lockouts): (u32, u32) = tx.query_row(
+            "INSERT INTO login_attempts (name, failures, lockouts, locked_until_ms) VALUES (?1, 1, 0, 0)
+             ON CONFLICT (name) DO UPDATE SET failures = failures + 1
+             RETURNING failures, lockouts",
+            [&key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let locked = if failures >= MAX_FAILURES {
-            let until = now_ms + LOCKOUT_MS;
+            let until = now_ms + lockout_ms(lockouts);
             tx.execute(
-                "UPDATE staff SET failures = 0, locked_until_ms = ?1 WHERE id = ?2",
-                params![until, staff_id],
+                "UPDATE login_attempts SET failures = 0, lockouts = lockouts + 1, locked_until_ms = ?1 WHERE name = ?2",
+                params![until, key],
             )?;
             Some(until)
         } else {
@@ -474,7 +519,8 @@ impl ServerDb {
     /// cookie's value (only its hash is kept).
     pub fn login_succeeded(&mut self, staff_id: i64, token: &str, csrf: &str, now_ms: i64) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("UPDATE staff SET failures = 0, locked_until_ms = 0 WHERE id = ?1", [staff_id])?;
+        let name: String = tx.query_row("SELECT name FROM staff WHERE id = ?1", [staff_id], |r| r.get(0))?;
+        tx.execute("DELETE FROM login_attempts WHERE name = ?1", [login_key(&name)])?;
         tx.execute("DELETE FROM staff_sessions WHERE expires_at_ms < ?1", [now_ms])?;
         tx.execute(
             "INSERT INTO staff_sessions (token_sha256, staff_id, csrf, created_at_ms, expires_at_ms)
@@ -600,7 +646,9 @@ impl ServerDb {
 
     /// Staff mark an order ready or served: stamped, and the device that sent it told.
     pub fn mark_order(&mut self, order_id: &str, status: OrderStatus, now_ms: i64) -> Result<()> {
-        self.set_order_status(order_id, status)?;
+        if !self.set_order_status(order_id, status)? {
+            return Ok(());
+        }
         let column = match status {
             OrderStatus::Ready => "ready_at_ms",
             OrderStatus::Served => "served_at_ms",
@@ -670,7 +718,7 @@ impl ServerDb {
             params![order_id, method.as_str(), total, payment.tendered, payment.change, payment.cash_receipt, day, staff.id, now_ms],
         )?;
         if n == 0 {
-            return Err(DbError::Conflict(format!("order {} is already paid", sent.order.number)));
+            return Err(DbError::AlreadyDone(format!("order {} is already paid", sent.order.number)));
         }
         // A held order goes to the kitchen now that it is paid.
         super::kitchen::queue_for_kitchen(&tx, order_id, &sent, true)?;
@@ -812,14 +860,22 @@ impl ServerDb {
         }
         let owed: i64 = rounds.iter().map(|(_, o)| o.totals.total().0).sum();
         let payment = counter_payment(method, owed, tendered, cash_receipt)?;
-        let settled =
-            self.settle_rounds(table, &rounds.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>())?;
-        let day = business_day_in(&self.conn, &self.clock()?, now_ms)?;
-        self.conn.execute(
-            "INSERT INTO counter_payments (table_id, method, amount, tendered, change_given, cash_receipt, business_day, staff_id, at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![table, method.as_str(), owed, payment.tendered, payment.change, payment.cash_receipt, day, staff.id, now_ms],
-        )?;
+        let clock = self.clock()?;
+        let ids: Vec<String> = rounds.iter().map(|(id, _)| id.clone()).collect();
+        // The settlement and its payment are one transaction: a crash leaves both or neither.
+        let settled = self.settle_rounds_with(table, &ids, |tx, settled| {
+            if settled.len() != ids.len() {
+                // Someone settled some of these rounds meanwhile: the amount owed changed.
+                return Err(DbError::AlreadyDone(format!("table {table}'s tab was settled meanwhile")));
+            }
+            let day = business_day_in(tx, &clock, now_ms)?;
+            tx.execute(
+                "INSERT INTO counter_payments (table_id, method, amount, tendered, change_given, cash_receipt, business_day, staff_id, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![table, method.as_str(), owed, payment.tendered, payment.change, payment.cash_receipt, day, staff.id, now_ms],
+            )?;
+            Ok(())
+        })?;
         Ok((settled, payment))
     }
 
@@ -969,6 +1025,13 @@ impl ServerDb {
     /// Closes `day`: its figures are kept as they are now, and orders from then on fall on
     /// the next business day. A day is closed once.
     pub fn close_day(&mut self, day: &str, staff: &StaffMember, now_ms: i64) -> Result<DayReport> {
+        let current = self.business_day(now_ms)?;
+        if day > current.as_str() {
+            // Closing a day not yet begun would push every order after it.
+            return Err(DbError::Invalid(format!(
+                "business day {day} has not begun (today's is {current}); close it on or after it"
+            )));
+        }
         let report = self.compute_day_report(day)?;
         let n = self.conn.execute(
             "INSERT INTO day_closes (business_day, staff_id, closed_at_ms, report_json) VALUES (?1, ?2, ?3, ?4)
@@ -976,7 +1039,7 @@ impl ServerDb {
             params![day, staff.id, now_ms, serde_json::to_string(&report)?],
         )?;
         if n == 0 {
-            return Err(DbError::Conflict(format!("business day {day} is already closed")));
+            return Err(DbError::AlreadyDone(format!("business day {day} is already closed")));
         }
         self.day_report(day)
     }
@@ -1049,6 +1112,25 @@ impl ServerDb {
 }
 
 /// A fresh e-receipt token: 128 random bits, URL-safe.
+/// The token an order's e-receipt is kept under: the one its device made (and shows as a
+/// QR code), unless it is malformed or already taken, then a new random one.
+pub(super) fn receipt_token_for(tx: &rusqlite::Transaction<'_>, sent: &OrderForPos) -> Result<String> {
+    if let Some(token) = sent.receipt_token.as_deref()
+        && token.len() == 22
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        let taken: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM orders WHERE receipt_token = ?1)", [token], |r| {
+                r.get(0)
+            })?;
+        if !taken {
+            return Ok(token.to_owned());
+        }
+        tracing::warn!("order {}: its e-receipt token is taken; it gets another", sent.order.number);
+    }
+    Ok(new_receipt_token())
+}
+
 pub fn new_receipt_token() -> String {
     let mut raw = [0u8; 16];
     rand::fill(&mut raw);
@@ -1143,6 +1225,62 @@ mod tests {
         assert_eq!((p.tendered, p.change), (Some(20_000), Some(6_500)));
         assert!(counter_payment(CounterMethod::Cash, 13_500, Some(10_000), None).is_err());
         assert!(counter_payment(CounterMethod::Card, 13_500, None, Some("12")).is_err());
+    }
+
+    fn db() -> (tempfile::TempDir, ServerDb) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = ServerDb::open(&dir.path().join("pos.sqlite")).unwrap();
+        (dir, db)
+    }
+
+    #[test]
+    fn unknown_names_are_locked_like_known_ones_and_lockouts_grow() {
+        let (_dir, mut db) = db();
+        let id = db.staff_add("Minji", Role::Counter, "hash", 0).unwrap();
+        for name in ["nobody", "minji "] {
+            for attempt in 1..MAX_FAILURES {
+                assert_eq!(db.login_failed(name, 1_000).unwrap(), None, "{name} attempt {attempt}");
+            }
+            assert_eq!(db.login_failed(name, 1_000).unwrap(), Some(1_000 + LOCKOUT_MS), "{name}");
+            assert_eq!(db.login_locked_until(name).unwrap(), 1_000 + LOCKOUT_MS);
+        }
+        assert_eq!(
+            db.login_locked_until("Minji").unwrap(),
+            1_000 + LOCKOUT_MS,
+            "names are counted as typed, case aside"
+        );
+        for _ in 1..MAX_FAILURES {
+            db.login_failed("nobody", 2_000).unwrap();
+        }
+        assert_eq!(
+            db.login_failed("nobody", 2_000).unwrap(),
+            Some(2_000 + 2 * LOCKOUT_MS),
+            "the second lockout doubles"
+        );
+        assert_eq!(lockout_ms(30), MAX_LOCKOUT_MS);
+        db.login_succeeded(id, "token", "csrf", 3_000).unwrap();
+        assert_eq!(db.login_locked_until("Minji").unwrap(), 0, "a good login forgets");
+    }
+
+    #[test]
+    fn a_day_not_begun_cannot_be_closed_and_the_last_owner_stays() {
+        let (_dir, mut db) = db();
+        let owner_id = db.staff_add("boss", Role::Owner, "hash", 0).unwrap();
+        let owner = StaffMember { id: owner_id, name: "boss".into(), role: Role::Owner, active: true };
+        let now = 1_780_000_000_000;
+        let today = db.business_day(now).unwrap();
+        let later = next_day(&today);
+        assert!(
+            matches!(db.close_day(&later, &owner, now), Err(DbError::Invalid(_))),
+            "{later} after {today}"
+        );
+        db.close_day(&today, &owner, now).unwrap();
+        let again = db.close_day(&today, &owner, now).unwrap_err();
+        assert_eq!(again.to_string(), format!("business day {today} is already closed"));
+        assert!(db.staff_set_active(owner_id, false).is_err(), "the last owner");
+        let second = db.staff_add("partner", Role::Owner, "hash", 0).unwrap();
+        db.staff_set_active(owner_id, false).unwrap();
+        assert!(db.staff_set_active(second, false).is_err(), "the last active owner");
     }
 
     #[test]

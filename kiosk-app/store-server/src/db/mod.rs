@@ -25,6 +25,9 @@ pub enum DbError {
     Json(#[from] serde_json::Error),
     #[error("order {0} was received before with a different payload")]
     Conflict(String),
+    /// A change already made (a payment taken, a day closed, a name taken), said as is.
+    #[error("{0}")]
+    AlreadyDone(String),
     #[error("{0}")]
     Invalid(String),
     #[error("{0} not found")]
@@ -120,6 +123,8 @@ const MIGRATIONS: &[&str] = &[
     console::MIGRATION,
     // 5: stations, their printers and bumps; menu photos.
     kitchen::MIGRATION,
+    // 6: failed logins counted per name typed, with lockouts that grow.
+    console::LOGIN_MIGRATION,
 ];
 
 const SCHEMA_VERSION: u32 = 1 + MIGRATIONS.len() as u32;
@@ -389,7 +394,7 @@ impl ServerDb {
                         order.totals.total().0,
                         now,
                         day,
-                        console::new_receipt_token()
+                        console::receipt_token_for(&tx, sent)?
                     ],
                 )?;
                 let seq = tx.last_insert_rowid();
@@ -402,17 +407,23 @@ impl ServerDb {
         Ok((status, pos_ref(seq)))
     }
 
-    /// Staff mark an order ready or served; the device that sent it hears about it.
-    pub fn set_order_status(&mut self, order_id: &str, status: OrderStatus) -> Result<()> {
+    /// Staff mark an order ready or served; the device that sent it hears about it. Marking
+    /// it with the status it has changes nothing and tells no one. Returns whether it changed.
+    pub fn set_order_status(&mut self, order_id: &str, status: OrderStatus) -> Result<bool> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let device: Option<String> = tx
-            .query_row("SELECT device FROM orders WHERE order_id = ?1", [order_id], |r| r.get(0))
+        let row: Option<(String, String)> = tx
+            .query_row("SELECT device, status FROM orders WHERE order_id = ?1", [order_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
-        let device = device.ok_or_else(|| DbError::NotFound(format!("order {order_id}")))?;
+        let (device, current) = row.ok_or_else(|| DbError::NotFound(format!("order {order_id}")))?;
+        if current == status.as_str() {
+            return Ok(false);
+        }
         tx.execute("UPDATE orders SET status = ?1 WHERE order_id = ?2", params![status.as_str(), order_id])?;
         Self::append(&tx, Some(&device), &Update::OrderStatus { order_id: order_id.to_owned(), status })?;
         tx.commit()?;
-        Ok(())
+        Ok(true)
     }
 
     /// Staff took payment for `table` at the counter: every round on its tab (received, and
@@ -430,6 +441,17 @@ impl ServerDb {
 
     /// Marks `rounds` settled at the counter for `table` and tells their devices.
     pub(crate) fn settle_rounds(&mut self, table: &str, rounds: &[String]) -> Result<Vec<String>> {
+        self.settle_rounds_with(table, rounds, |_, _| Ok(()))
+    }
+
+    /// Settles rounds and, in the same transaction, records what paid for them (`also`
+    /// gets the rounds this call settled): both happen, or neither.
+    pub(crate) fn settle_rounds_with(
+        &mut self,
+        table: &str,
+        rounds: &[String],
+        also: impl FnOnce(&rusqlite::Transaction<'_>, &[String]) -> Result<()>,
+    ) -> Result<Vec<String>> {
         let now = unix_now_ms();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut by_device: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -451,6 +473,7 @@ impl ServerDb {
         for (device, orders) in by_device {
             Self::append(&tx, Some(&device), &Update::TableSettled { table: table.to_owned(), orders })?;
         }
+        also(&tx, &settled)?;
         tx.commit()?;
         Ok(settled)
     }
@@ -723,13 +746,20 @@ mod tests {
                 0,
             )
             .unwrap();
-            OrderForPos { order, payment: None }
+            OrderForPos { order, payment: None, receipt_token: None }
         };
         let (taken, _) = db.receive_order("kiosk-1", &order(1)).unwrap();
         assert_eq!(taken, SubmitStatus::Accepted);
         db.set_store_open(false).unwrap();
         assert!(matches!(db.receive_order("kiosk-1", &order(2)), Err(DbError::StoreClosed)));
         assert_eq!(db.receive_order("kiosk-1", &order(1)).unwrap().0, SubmitStatus::Duplicate);
+
+        // Marking an order with the status it has tells its device nothing again.
+        let id = OrderId(uuid::Uuid::from_u128(1)).to_string();
+        let before = db.last_event().unwrap();
+        assert!(db.set_order_status(&id, OrderStatus::Ready).unwrap());
+        assert!(!db.set_order_status(&id, OrderStatus::Ready).unwrap(), "ready twice");
+        assert_eq!(db.last_event().unwrap(), before + 1, "one update for the device, not two");
     }
 
     #[test]
