@@ -136,8 +136,9 @@ impl Role {
 }
 
 /// What a role may do. The kitchen sees orders and marks them ready; the counter also takes
-/// payments, answers staff calls and runs the store; only the owner refunds, edits the menu,
-/// closes the day and manages staff.
+/// payments, answers staff calls, marks items sold out and runs the store; only the owner
+/// edits the menu, closes the day and manages staff. (Refunds of payments made on a device
+/// are made at that device's terminal, in its operator mode, and reach the daily close.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
     SeeOrders,
