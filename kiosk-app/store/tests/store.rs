@@ -336,3 +336,36 @@ fn a_tab_stays_open_until_its_bill_is_paid_or_staff_close_it() {
     assert!(store.open_tab(&seven).unwrap().is_empty());
     assert!(store.audit_log(1).unwrap()[0].action == "tab.close");
 }
+
+/// The journal's cancel row carries the approval number it reversed, in its own column: the
+/// device's audits (and a staff member reading the database) match a refund to its approval
+/// by that column, not by parsing the outcome's JSON.
+#[test]
+fn a_reversal_is_journaled_with_the_approval_number_it_reversed() {
+    let menu = menu();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kiosk.db");
+    let mut store = Store::open(&path).unwrap();
+    let mut order = draft(&menu, 3, Settlement::Prepaid);
+    store.create_order(&mut order, "2026-11-22", Actor::Customer, 0).unwrap();
+    let j = store.begin_payment(order.id, PaymentOp::Approve, order.total(), "{}", 1).unwrap();
+    store.finish_payment(j, &approval(order.total()), 2).unwrap();
+    store.commit_order(order.id, &[], Actor::System, 3).unwrap();
+    let c = store.begin_payment(order.id, PaymentOp::Cancel, order.total(), "{}", 4).unwrap();
+    store.finish_payment(c, &PaymentOutcome::Reversed { approval_no: "30099999".into() }, 5).unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let rows: Vec<(String, Option<String>)> = conn
+        .prepare("SELECT operation, approval_no FROM payment_journal ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        rows[1].1.as_deref(),
+        Some("30099999"),
+        "the cancel row names the approval it reversed: {rows:?}"
+    );
+}
