@@ -9,6 +9,7 @@ use kiosk_domain::{ItemId, OrderId, OrderState, TableId};
 use kiosk_link::wire::{OrderStatus, PROTOCOL, StaffReason};
 use kiosk_pos::{MenuFetch, PosAdapter, PosError};
 use kiosk_store::{OutboxStatus, Store};
+use kiosk_store_server::db::kitchen::Station;
 use kiosk_tests::example_menu;
 use kiosk_tests::pos::{TestServer, WithStore, commit_order, commit_round, shared};
 
@@ -404,23 +405,24 @@ async fn long_polling_serves_the_same_updates_as_the_stream() {
     server.handle.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_store_server_prints_kitchen_tickets_on_a_network_printer_and_keeps_them_through_paper_out() {
-    use kiosk_sim::printer::Condition;
-    use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_tcp};
-    let printer = spawn_tcp("127.0.0.1:0", SimOptions::default()).await.unwrap();
-    let mut printed = printer.handle.subscribe();
-    printer.handle.set(Condition::PaperOut);
-    let dir = tempfile::tempdir().unwrap();
+/// A store server in `dir` printing kitchen tickets on `printer` (set up further by `setup`),
+/// and an order (cola and cheese sticks) a device sent it.
+async fn kitchen_order(
+    dir: &tempfile::TempDir,
+    printer: &str,
+    setup: impl FnOnce(&mut kiosk_store_server::db::ServerDb),
+) -> (kiosk_store_server::ServerHandle, kiosk_domain::Order) {
     let db = dir.path().join("pos.sqlite");
-    let token = kiosk_store_server::db::ServerDb::open(&db).unwrap().issue_token("kiosk-1", false).unwrap();
+    let token = {
+        let mut db = kiosk_store_server::db::ServerDb::open(&db).unwrap();
+        setup(&mut db);
+        db.issue_token("kiosk-1", false).unwrap()
+    };
     let server = kiosk_store_server::start(kiosk_store_server::ServeOptions {
         db,
         listen: "127.0.0.1:0".parse().unwrap(),
         menu: None,
-        kitchen_printer: Some(kiosk_drivers::transport::Endpoint::Tcp {
-            address: printer.address.unwrap().to_string(),
-        }),
+        kitchen_printer: Some(kiosk_drivers::transport::Endpoint::Tcp { address: printer.to_owned() }),
         tls: None,
         backups: None,
     })
@@ -437,6 +439,18 @@ async fn the_store_server_prints_kitchen_tickets_on_a_network_printer_and_keeps_
     let order = commit_order(&mut store, &example_menu(), 1, 1_000);
     let payload = store.outbox_queue(1).unwrap().remove(0).payload_json;
     link.submit_order(order.id, &payload).await.unwrap();
+    (server, order)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_server_prints_kitchen_tickets_on_a_network_printer_and_keeps_them_through_paper_out() {
+    use kiosk_sim::printer::Condition;
+    use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_tcp};
+    let printer = spawn_tcp("127.0.0.1:0", SimOptions::default()).await.unwrap();
+    let mut printed = printer.handle.subscribe();
+    printer.handle.set(Condition::PaperOut);
+    let dir = tempfile::tempdir().unwrap();
+    let (server, order) = kitchen_order(&dir, &printer.address.unwrap().to_string(), |_| ()).await;
 
     // Out of paper: the ticket waits; a new roll prints it.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -463,41 +477,13 @@ async fn each_station_prints_its_own_lines_on_its_own_printer() {
     let bar = spawn_tcp("127.0.0.1:0", SimOptions::default()).await.unwrap();
     let (mut kitchen_jobs, mut bar_jobs) = (kitchen.handle.subscribe(), bar.handle.subscribe());
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("pos.sqlite");
-    let token = {
-        let mut db = kiosk_store_server::db::ServerDb::open(&db).unwrap();
-        db.save_station(&kiosk_store_server::db::kitchen::Station {
-            id: "bar".into(),
-            name: "Bar".into(),
-            printer: Some(bar.address.unwrap().to_string()),
-        })
-        .unwrap();
+    let bar_printer = bar.address.unwrap().to_string();
+    let (server, order) = kitchen_order(&dir, &kitchen.address.unwrap().to_string(), move |db| {
+        let station = Station { id: "bar".into(), name: "Bar".into(), printer: Some(bar_printer) };
+        db.save_station(&station).unwrap();
         db.assign_station("item", "cola", Some("bar")).unwrap();
-        db.issue_token("kiosk-1", false).unwrap()
-    };
-    let server = kiosk_store_server::start(kiosk_store_server::ServeOptions {
-        db,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        menu: None,
-        kitchen_printer: Some(kiosk_drivers::transport::Endpoint::Tcp {
-            address: kitchen.address.unwrap().to_string(),
-        }),
-        tls: None,
-        backups: None,
     })
-    .await
-    .unwrap();
-    let link = kiosk_pos::link_client::KioskLinkClient::new(
-        &format!("http://{}", server.addr),
-        &token,
-        None,
-        Default::default(),
-    )
-    .unwrap();
-    let mut store = Store::open_in_memory().unwrap();
-    let order = commit_order(&mut store, &example_menu(), 1, 1_000); // cola and cheese sticks
-    let payload = store.outbox_queue(1).unwrap().remove(0).payload_json;
-    link.submit_order(order.id, &payload).await.unwrap();
+    .await; // cola and cheese sticks
 
     async fn next_job(jobs: &mut tokio::sync::broadcast::Receiver<SimReport>) -> kiosk_sim::printer::Job {
         tokio::time::timeout(Duration::from_secs(10), async {

@@ -247,6 +247,34 @@ fn station_select(w: &Words, name: &str, stations: &[Station], current: Option<&
     }
 }
 
+/// Saves a changed menu (after `also`, in the same turn on the database), audits it and
+/// tells the devices at once; then on to `to`.
+async fn save_menu(
+    state: &AppState,
+    staff: &Staff,
+    menu: Menu,
+    action: &str,
+    what: String,
+    also: impl FnOnce(&mut ServerDb) -> Result<(), DbError> + Send + 'static,
+    to: String,
+) -> Response {
+    let (member, action) = (staff.member.clone(), action.to_owned());
+    let saved = crate::run(state, move |db| {
+        also(db)?;
+        let version = db.save_edited_menu(menu)?;
+        db.audit(Some(&member), "", &action, &format!("{what} → {version}"), unix_now_ms())
+    })
+    .await;
+    match saved {
+        Ok(()) => {
+            state.announce_now().await;
+            state.wake_kitchen();
+            Redirect::to(&to).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
 // --- the menu page --------------------------------------------------------------------------
 
 pub async fn menu_page(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
@@ -593,26 +621,15 @@ pub async fn save_item(
     problems.extend(apply_item(&mut menu, &id, &posted, photo_name, w));
     let station = posted.get("station").to_owned();
     if problems.is_empty() {
-        let member = staff.member.clone();
         let item_id = id.clone();
-        let saved = crate::run(&state, move |db| {
-            let now = unix_now_ms();
+        let also = move |db: &mut ServerDb| {
             if let Some(png) = &photo {
-                db.put_photo(png, now)?;
+                db.put_photo(png, unix_now_ms())?;
             }
-            db.assign_station("item", &item_id, Some(&station))?;
-            let version = db.save_edited_menu(menu)?;
-            db.audit(Some(&member), "", "menu.item", &format!("{item_id} → {version}"), now)
-        })
-        .await;
-        return match saved {
-            Ok(()) => {
-                state.announce_now().await;
-                state.wake_kitchen();
-                Redirect::to(&format!("/console/menu/items/{id}?saved=1")).into_response()
-            }
-            Err(e) => e.into_response(),
+            db.assign_station("item", &item_id, Some(&station))
         };
+        let to = format!("/console/menu/items/{id}?saved=1");
+        return save_menu(&state, &staff, menu, "menu.item", id, also, to).await;
     }
     // Shown again with what was typed, and each problem at its field.
     let Some(item) = menu.item(&ItemId(id.clone())).cloned() else {
@@ -745,31 +762,12 @@ async fn add(state: AppState, staff: Staff, headers: HeaderMap, f: NewThing, kin
         };
         return (StatusCode::UNPROCESSABLE_ENTITY, page.render(list)).into_response();
     }
-    let member = staff.member.clone();
-    let audit_id = id.clone();
-    let saved = crate::run(&state, move |db| {
-        let version = db.save_edited_menu(menu)?;
-        db.audit(
-            Some(&member),
-            "",
-            &format!("menu.add_{kind}"),
-            &format!("{audit_id} → {version}"),
-            unix_now_ms(),
-        )
-    })
-    .await;
-    match saved {
-        Ok(()) => {
-            state.announce_now().await;
-            let to = match kind {
-                "item" => format!("/console/menu/items/{id}"),
-                "category" => format!("/console/menu/categories/{id}"),
-                _ => format!("/console/menu/groups/{id}"),
-            };
-            Redirect::to(&to).into_response()
-        }
-        Err(e) => e.into_response(),
-    }
+    let to = match kind {
+        "item" => format!("/console/menu/items/{id}"),
+        "category" => format!("/console/menu/categories/{id}"),
+        _ => format!("/console/menu/groups/{id}"),
+    };
+    save_menu(&state, &staff, menu, &format!("menu.add_{kind}"), id, |_| Ok(()), to).await
 }
 
 pub async fn add_item(
@@ -887,20 +885,10 @@ pub async fn save_category(
     if !problems.is_empty() {
         return category_response(state, staff, id, Some(posted), problems, false).await;
     }
-    let (member, station, cid) = (staff.member.clone(), posted.get("station").to_owned(), id.clone());
-    let saved = crate::run(&state, move |db| {
-        db.assign_station("category", &cid, Some(&station))?;
-        let version = db.save_edited_menu(menu)?;
-        db.audit(Some(&member), "", "menu.category", &format!("{cid} → {version}"), unix_now_ms())
-    })
-    .await;
-    match saved {
-        Ok(()) => {
-            state.announce_now().await;
-            Redirect::to(&format!("/console/menu/categories/{id}?saved=1")).into_response()
-        }
-        Err(e) => e.into_response(),
-    }
+    let (station, cid) = (posted.get("station").to_owned(), id.clone());
+    let also = move |db: &mut ServerDb| db.assign_station("category", &cid, Some(&station));
+    let to = format!("/console/menu/categories/{id}?saved=1");
+    save_menu(&state, &staff, menu, "menu.category", id, also, to).await
 }
 
 fn posted_from(fields: Vec<(String, String)>) -> Posted {
@@ -1056,19 +1044,8 @@ pub async fn save_group(
     if !problems.is_empty() {
         return group_response(state, staff, id, Some(posted), problems, false).await;
     }
-    let (member, gid) = (staff.member.clone(), id.clone());
-    let saved = crate::run(&state, move |db| {
-        let version = db.save_edited_menu(menu)?;
-        db.audit(Some(&member), "", "menu.group", &format!("{gid} → {version}"), unix_now_ms())
-    })
-    .await;
-    match saved {
-        Ok(()) => {
-            state.announce_now().await;
-            Redirect::to(&format!("/console/menu/groups/{id}?saved=1")).into_response()
-        }
-        Err(e) => e.into_response(),
-    }
+    let to = format!("/console/menu/groups/{id}?saved=1");
+    save_menu(&state, &staff, menu, "menu.group", id, |_| Ok(()), to).await
 }
 
 // --- stations and the hold setting ----------------------------------------------------------

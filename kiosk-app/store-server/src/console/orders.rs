@@ -18,7 +18,24 @@ const NEW_MS: i64 = 60_000;
 /// Served orders stay on the board this long.
 const SERVED_WINDOW_MS: i64 = 5 * 60_000;
 
-fn order_card(page: &Page<'_>, w: &Words, o: &BoardOrder, now: i64, actions: bool, kitchen: bool) -> Markup {
+/// What a card offers staff to do with its order.
+#[derive(Clone, Copy)]
+enum CardActions<'a> {
+    None,
+    /// Ready, then served.
+    Status,
+    /// A station bumps its part.
+    Bump(&'a str),
+}
+
+fn order_card(
+    page: &Page<'_>,
+    w: &Words,
+    o: &BoardOrder,
+    now: i64,
+    actions: CardActions<'_>,
+    kitchen: bool,
+) -> Markup {
     let fresh = o.status == "received" && now - o.received_at_ms <= NEW_MS;
     let payment = if o.prepaid {
         o.payment.as_deref().map(|p| w.payment_label(p)).unwrap_or_else(|| w.prepaid.into())
@@ -45,8 +62,9 @@ fn order_card(page: &Page<'_>, w: &Words, o: &BoardOrder, now: i64, actions: boo
             @if !kitchen {
                 p class="meta" { (won(o.total)) " · " (payment) " · " (o.device) }
             }
-            @if actions {
-                div class="actions" {
+            @match actions {
+                CardActions::None => {}
+                CardActions::Status => div class="actions" {
                     @if o.status == "received" {
                         (page.form(&format!("/console/orders/{}/ready", o.order_id), "inline", html! {
                             button type="submit" class="primary" { (w.mark_ready) " · " (o.number) }
@@ -56,7 +74,13 @@ fn order_card(page: &Page<'_>, w: &Words, o: &BoardOrder, now: i64, actions: boo
                             button type="submit" { (w.mark_served) " · " (o.number) }
                         }))
                     }
-                }
+                },
+                CardActions::Bump(station) => div class="actions" {
+                    (page.form(&format!("/console/orders/{}/bump", o.order_id), "inline", html! {
+                        input type="hidden" name="station" value=(station);
+                        button type="submit" class="primary" { (w.mark_ready) " · " (o.number) }
+                    }))
+                },
             }
         }
     }
@@ -74,7 +98,8 @@ pub async fn board(State(state): State<AppState>, staff: Staff, headers: HeaderM
     };
     let w = Words::of(staff.lang);
     let page = Page::new(w.board, &staff).at("/console/").live("/console/events");
-    let actions = staff.member.role.may(Permission::MarkOrders);
+    let actions =
+        if staff.member.role.may(Permission::MarkOrders) { CardActions::Status } else { CardActions::None };
     let section = |title: &str, status: &str| {
         let list: Vec<&BoardOrder> = orders.iter().filter(|o| o.status == status).collect();
         html! {
@@ -159,37 +184,13 @@ pub async fn kitchen(
             @if tickets.is_empty() { p class="empty" { (w.nothing_waiting) } }
             @for o in &tickets {
                 @match &station {
-                    Some(station) => (station_ticket(&page, w, o, now, station)),
-                    None => (order_card(&page, w, o, now, true, true)),
+                    Some(station) => (order_card(&page, w, o, now, CardActions::Bump(station), true)),
+                    None => (order_card(&page, w, o, now, CardActions::Status, true)),
                 }
             }
         }
     };
     page.respond(wants_fragment(&headers), main)
-}
-
-/// A ticket at one station: its lines, and a button that bumps the station's part.
-fn station_ticket(page: &Page<'_>, w: &Words, o: &BoardOrder, now: i64, station: &str) -> Markup {
-    html! {
-        article class="order received" data-order=(o.order_id) aria-labelledby={ "o-" (o.order_id) } {
-            header {
-                h3 id={ "o-" (o.order_id) } { span class="number" { (o.number) } " " span class="place" { (w.place(&o.place)) } }
-                span class="age" title=(w.age) { (age(page.lang(), now, o.received_at_ms)) }
-            }
-            ul class="lines" {
-                @for l in &o.lines {
-                    li { span class="qty" { (l.quantity) "×" } " " (l.name)
-                        @if !l.options.is_empty() { span class="options" { " (" (l.options.join(", ")) ")" } } }
-                }
-            }
-            div class="actions" {
-                (page.form(&format!("/console/orders/{}/bump", o.order_id), "inline", html! {
-                    input type="hidden" name="station" value=(station);
-                    button type="submit" class="primary" { (w.mark_ready) " · " (o.number) }
-                }))
-            }
-        }
-    }
 }
 
 #[derive(serde::Deserialize)]
@@ -368,7 +369,7 @@ pub async fn counter(
         div class="tickets" {
             @for o in &orders {
                 div class="pay" {
-                    (order_card(&page, w, o, now, false, false))
+                    (order_card(&page, w, o, now, CardActions::None, false))
                     (page.form(&format!("/console/orders/{}/pay", o.order_id), "payform", pay_fields(w, &o.order_id, o.total)))
                 }
             }
