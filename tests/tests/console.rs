@@ -124,7 +124,11 @@ fn staff_run_the_store_from_the_console() {
     assert!(b.text("intruder", ".problem").contains("잠겼습니다"), "the lockout is said");
     for attempt in 1..=5 {
         let status = log_in(&mut b, "intruder", &base, ("nobody-here", "0000"));
-        assert_eq!(status, if attempt < 5 { 401 } else { 429 }, "an unknown name, attempt {attempt}: as a known one");
+        assert_eq!(
+            status,
+            if attempt < 5 { 401 } else { 429 },
+            "an unknown name, attempt {attempt}: as a known one"
+        );
     }
 
     assert_eq!(log_in(&mut b, "owner", &base, OWNER), 200);
