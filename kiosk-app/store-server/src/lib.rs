@@ -111,6 +111,11 @@ async fn backup_loop(db: Arc<Mutex<ServerDb>>, backups: Backups) {
 #[derive(Clone)]
 pub(crate) struct AppState {
     db: Arc<Mutex<ServerDb>>,
+    /// The same database, read only, for the devices' requests (see [`read`]).
+    reader: Arc<Mutex<ServerDb>>,
+    /// Another read-only connection for the console's pages, so a large board never holds
+    /// up a device's request.
+    page_reader: Arc<Mutex<ServerDb>>,
     events: watch::Receiver<u64>,
     events_tx: Arc<watch::Sender<u64>>,
     /// Bumped on every change the console shows that devices do not follow (an order
@@ -197,8 +202,13 @@ pub async fn start(options: ServeOptions) -> Result<ServerHandle, ServeError> {
     let last = db.last_event().map_err(|e| ServeError::Db(options.db.clone(), e))?;
     let (events_tx, events) = watch::channel(last);
     let (console_tx, console) = watch::channel(0);
+    let reader = ServerDb::open_reader(&options.db).map_err(|e| ServeError::Db(options.db.clone(), e))?;
+    let page_reader =
+        ServerDb::open_reader(&options.db).map_err(|e| ServeError::Db(options.db.clone(), e))?;
     let state = AppState {
         db: Arc::new(Mutex::new(db)),
+        reader: Arc::new(Mutex::new(reader)),
+        page_reader: Arc::new(Mutex::new(page_reader)),
         events,
         events_tx: Arc::new(events_tx),
         console,
@@ -259,7 +269,7 @@ pub async fn start(options: ServeOptions) -> Result<ServerHandle, ServeError> {
 async fn poll_events(state: AppState) {
     loop {
         tokio::time::sleep(EVENT_POLL).await;
-        if let Ok(last) = run(&state, |db| db.last_event()).await {
+        if let Ok(last) = read(&state, |db| db.last_event()).await {
             announce(&state, last);
         }
     }
@@ -359,6 +369,34 @@ impl From<DbError> for ApiError {
 }
 
 /// Runs a database call off the async threads.
+/// Runs a read on the read-only connection, off the async workers: a page or a device lookup
+/// never waits for the writer (an order being stored, a backup) nor holds it up.
+pub(crate) async fn read<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&ServerDb) -> Result<T, DbError> + Send + 'static,
+) -> Result<T, ApiError> {
+    read_on(&state.reader, f).await
+}
+
+/// A console page's read, on a connection of its own.
+pub(crate) async fn read_page<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&ServerDb) -> Result<T, DbError> + Send + 'static,
+) -> Result<T, ApiError> {
+    read_on(&state.page_reader, f).await
+}
+
+async fn read_on<T: Send + 'static>(
+    db: &Arc<Mutex<ServerDb>>,
+    f: impl FnOnce(&ServerDb) -> Result<T, DbError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let db = db.clone();
+    tokio::task::spawn_blocking(move || f(&db.lock().expect("server db reader lock")))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, e.to_string()))?
+        .map_err(ApiError::from)
+}
+
 pub(crate) async fn run<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut ServerDb) -> Result<T, DbError> + Send + 'static,
@@ -386,7 +424,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap, admin: bool) -> Res
         .ok_or_else(|| unauthorized("missing \"Authorization: Bearer <device token>\""))?
         .trim()
         .to_owned();
-    let device = run(state, move |db| db.device_for_token(&token))
+    let device = read(state, move |db| db.device_for_token(&token))
         .await?
         .ok_or_else(|| unauthorized("unknown token; issue one with `kiosk-pos token NAME --db FILE`"))?;
     if admin && !device.admin {

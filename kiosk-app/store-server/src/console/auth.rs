@@ -143,7 +143,7 @@ impl FromRequestParts<AppState> for Staff {
             }
         };
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return Err(refuse()) };
-        let session = crate::run(state, move |db| db.staff_session(&token, unix_now_ms()))
+        let session = crate::read_page(state, move |db| db.staff_session(&token, unix_now_ms()))
             .await
             .map_err(IntoResponse::into_response)?;
         match session {

@@ -92,7 +92,10 @@ pub async fn board(State(state): State<AppState>, staff: Staff, headers: HeaderM
     }
     let now = unix_now_ms();
     let lang = staff.lang.menu();
-    let orders = match crate::run(&state, move |db| db.board_orders(now, SERVED_WINDOW_MS, lang)).await {
+    let read = crate::read_page(&state, move |db| {
+        Ok((db.board_orders(now, SERVED_WINDOW_MS, lang)?, db.board_counts()?))
+    });
+    let (orders, (received, ready)) = match read.await {
         Ok(o) => o,
         Err(e) => return e.into_response(),
     };
@@ -102,11 +105,17 @@ pub async fn board(State(state): State<AppState>, staff: Staff, headers: HeaderM
         if staff.member.role.may(Permission::MarkOrders) { CardActions::Status } else { CardActions::None };
     let section = |title: &str, status: &str| {
         let list: Vec<&BoardOrder> = orders.iter().filter(|o| o.status == status).collect();
+        let total = match status {
+            "received" => received as usize,
+            "ready" => ready as usize,
+            _ => list.len(),
+        };
         html! {
             section class="column" aria-label=(title) {
-                h2 { (title) " " span class="count" { (list.len()) } }
+                h2 { (title) " " span class="count" { (total) } }
                 @if list.is_empty() { p class="empty" { (w.nothing_waiting) } }
-                @for o in list { (order_card(&page, w, o, now, actions, false)) }
+                @for o in &list { (order_card(&page, w, o, now, actions, false)) }
+                @if total > list.len() { p class="more" { (w.more_not_shown(total - list.len())) } }
             }
         }
     };
@@ -141,7 +150,7 @@ pub async fn kitchen(
     let lang = staff.lang.menu();
     let station = q.station.clone().filter(|s| !s.is_empty());
     let at = station.clone();
-    let data = crate::run(&state, move |db| {
+    let data = crate::read_page(&state, move |db| {
         let held = db.held_orders()?;
         let mut orders: Vec<BoardOrder> = db
             .board_orders(now, 0, lang)?
@@ -353,7 +362,7 @@ pub async fn counter(
         return r;
     }
     let lang = staff.lang.menu();
-    let orders = match crate::run(&state, move |db| db.unpaid_counter_orders(lang)).await {
+    let orders = match crate::read_page(&state, move |db| db.unpaid_counter_orders(lang)).await {
         Ok(o) => o,
         Err(e) => return e.into_response(),
     };

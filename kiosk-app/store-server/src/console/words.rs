@@ -461,6 +461,15 @@ impl Words {
         }
     }
 
+    /// Under a board column that shows only part of its orders.
+    pub fn more_not_shown(&self, n: usize) -> String {
+        if std::ptr::eq(self, &KO) {
+            format!("주문 {n}건이 더 있습니다 (가장 오래된 주문과 새 주문을 보여 줍니다)")
+        } else {
+            format!("{n} more orders not shown (the oldest and the newest are)")
+        }
+    }
+
     /// A form field's label, for a list of problems.
     pub fn field_name(&self, field: &str) -> &'static str {
         match field {

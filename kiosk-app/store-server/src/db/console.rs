@@ -394,6 +394,14 @@ fn board_order(
     Ok((order, sent))
 }
 
+/// The most orders one board column shows.
+pub const BOARD_COLUMN: usize = 200;
+
+/// Orders on the board (bills are not), by status in arrival order: what the board reads.
+pub(super) const BOARD_MIGRATION: &str = r#"
+CREATE INDEX orders_on_board ON orders (status, seq) WHERE payload_json NOT LIKE '%"table_bill"%';
+"#;
+
 const BOARD_COLUMNS: &str =
     "o.order_id, o.device, o.number, o.total, o.status, o.received_at_ms, o.business_day, o.line_stations,
      o.payload_json, (SELECT method FROM counter_payments c WHERE c.order_id = o.order_id) AS counter_method";
@@ -619,22 +627,56 @@ impl ServerDb {
     // --- orders ------------------------------------------------------------------------------
 
     /// Orders still to make or hand over (received or ready), oldest first, with the ones
-    /// served in the last `served_window_ms`.
+    /// served in the last `served_window_ms`. A column holds at most [`BOARD_COLUMN`] orders
+    /// (received: the oldest and the newest, so a new order always shows): a store far
+    /// behind still gets its board at once, and [`ServerDb::board_counts`] says how many
+    /// there are in all.
     pub fn board_orders(
         &self,
         now_ms: i64,
         served_window_ms: i64,
         lang: kiosk_domain::Lang,
     ) -> Result<Vec<BoardOrder>> {
+        let on_board = "o.payload_json NOT LIKE '%\"table_bill\"%'";
+        let newest = BOARD_COLUMN / 4;
         let sql = format!(
-            "SELECT {BOARD_COLUMNS} FROM orders o
-             WHERE (o.status IN ('received', 'ready') OR (o.status = 'served' AND o.served_at_ms > ?1))
-               AND o.payload_json NOT LIKE '%\"table_bill\"%'
-             ORDER BY o.seq"
+            "SELECT * FROM (
+               SELECT * FROM (SELECT {BOARD_COLUMNS}, o.seq AS at FROM orders o
+                              WHERE o.status = 'received' AND {on_board} ORDER BY o.seq LIMIT {oldest})
+               UNION
+               SELECT * FROM (SELECT {BOARD_COLUMNS}, o.seq AS at FROM orders o
+                              WHERE o.status = 'received' AND {on_board} ORDER BY o.seq DESC LIMIT {newest})
+               UNION
+               SELECT * FROM (SELECT {BOARD_COLUMNS}, o.seq AS at FROM orders o
+                              WHERE o.status = 'ready' AND {on_board} ORDER BY o.seq LIMIT {all})
+               UNION
+               SELECT * FROM (SELECT {BOARD_COLUMNS}, o.seq AS at FROM orders o
+                              WHERE o.status = 'served' AND {on_board} AND o.served_at_ms > ?1
+                              ORDER BY o.seq DESC LIMIT {all})
+             ) ORDER BY at",
+            oldest = BOARD_COLUMN - newest,
+            all = BOARD_COLUMN,
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([now_ms - served_window_ms], |r| board_order(r, lang).map(|(o, _)| o))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many orders each board column has in all: `(received, ready)`.
+    pub fn board_counts(&self) -> Result<(u64, u64)> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT o.status, COUNT(*) FROM orders o
+             WHERE o.status IN ('received', 'ready') AND o.payload_json NOT LIKE '%\"table_bill\"%'
+             GROUP BY o.status",
+        )?;
+        let mut counts = (0, 0);
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))? {
+            match row? {
+                (s, n) if s == "received" => counts.0 = n,
+                (_, n) => counts.1 = n,
+            }
+        }
+        Ok(counts)
     }
 
     pub fn board_order(&self, order_id: &str) -> Result<Option<BoardOrder>> {

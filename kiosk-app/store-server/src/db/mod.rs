@@ -125,6 +125,8 @@ const MIGRATIONS: &[&str] = &[
     kitchen::MIGRATION,
     // 6: failed logins counted per name typed, with lockouts that grow.
     console::LOGIN_MIGRATION,
+    // 7: an index for the order board.
+    console::BOARD_MIGRATION,
 ];
 
 const SCHEMA_VERSION: u32 = 1 + MIGRATIONS.len() as u32;
@@ -200,6 +202,18 @@ impl ServerDb {
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             tx.commit()?;
         }
+        Ok(ServerDb { conn })
+    }
+
+    /// A second connection to an opened database that only reads: pages, device lookups and
+    /// the update log are read through it, so they never wait for (or hold up) a write. In
+    /// WAL mode it sees every committed transaction.
+    pub fn open_reader(path: &Path) -> Result<ServerDb> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(5))?;
         Ok(ServerDb { conn })
     }
 
@@ -727,27 +741,38 @@ mod tests {
         assert!(db.device_for_token(&rotated).unwrap().is_some());
     }
 
+    /// A kiosk order of one cola, with id `n`.
+    fn order(n: u128) -> OrderForPos {
+        use kiosk_domain::{Cart, OrderKind, Selection, Service, Settlement};
+        let menu: Menu = serde_json::from_str(include_str!("../../../data/menu.example.json")).unwrap();
+        let mut cart = Cart::default();
+        cart.add(&menu, Selection::of("cola", 1), None).unwrap();
+        let kind = OrderKind::Kiosk { service: Service::TakeOut };
+        let id = kiosk_domain::OrderId(uuid::Uuid::from_u128(n));
+        let order = Order::from_cart(id, n as u32, kind, Settlement::Prepaid, &cart, &menu, 0).unwrap();
+        OrderForPos { order, payment: None, receipt_token: None }
+    }
+
+    #[test]
+    fn a_board_far_behind_shows_its_oldest_and_newest_orders_and_counts_them_all() {
+        let (_d, mut db) = db();
+        for n in 1..=300 {
+            db.receive_order("kiosk-1", &order(n)).unwrap();
+        }
+        let ready = kiosk_domain::OrderId(uuid::Uuid::from_u128(7)).to_string();
+        db.mark_order(&ready, OrderStatus::Ready, 1).unwrap();
+        let board = db.board_orders(2, 60_000, kiosk_domain::Lang::Ko).unwrap();
+        let received: Vec<u32> = board.iter().filter(|o| o.status == "received").map(|o| o.number).collect();
+        assert_eq!(received.len(), console::BOARD_COLUMN);
+        assert_eq!(received[0], 1, "the oldest first");
+        assert_eq!(*received.last().unwrap(), 300, "the newest is there too");
+        assert!(board.iter().any(|o| o.number == 7 && o.status == "ready"));
+        assert_eq!(db.board_counts().unwrap(), (299, 1), "every order is counted");
+    }
+
     #[test]
     fn a_closed_store_refuses_new_orders_but_answers_re_sends() {
-        use kiosk_domain::{Cart, OrderId, OrderKind, Selection, Service, Settlement};
         let (_d, mut db) = db();
-        let menu: Menu = serde_json::from_str(include_str!("../../../data/menu.example.json")).unwrap();
-        let order = |n: u128| {
-            let mut cart = Cart::default();
-            cart.add(&menu, Selection::of("cola", 1), None).unwrap();
-            let kind = OrderKind::Kiosk { service: Service::TakeOut };
-            let order = Order::from_cart(
-                OrderId(uuid::Uuid::from_u128(n)),
-                1,
-                kind,
-                Settlement::Prepaid,
-                &cart,
-                &menu,
-                0,
-            )
-            .unwrap();
-            OrderForPos { order, payment: None, receipt_token: None }
-        };
         let (taken, _) = db.receive_order("kiosk-1", &order(1)).unwrap();
         assert_eq!(taken, SubmitStatus::Accepted);
         db.set_store_open(false).unwrap();
@@ -755,7 +780,7 @@ mod tests {
         assert_eq!(db.receive_order("kiosk-1", &order(1)).unwrap().0, SubmitStatus::Duplicate);
 
         // Marking an order with the status it has tells its device nothing again.
-        let id = OrderId(uuid::Uuid::from_u128(1)).to_string();
+        let id = kiosk_domain::OrderId(uuid::Uuid::from_u128(1)).to_string();
         let before = db.last_event().unwrap();
         assert!(db.set_order_status(&id, OrderStatus::Ready).unwrap());
         assert!(!db.set_order_status(&id, OrderStatus::Ready).unwrap(), "ready twice");
