@@ -217,7 +217,8 @@ pub async fn start(options: ServeOptions) -> Result<ServerHandle, ServeError> {
         kitchen_printer: options.kitchen_printer.clone(),
         tls: options.tls.is_some(),
     };
-    let mut background = vec![tokio::spawn(poll_events(state.clone()))];
+    let mut background =
+        vec![tokio::spawn(poll_events(state.clone())), tokio::spawn(checkpoints(options.db.clone()))];
     if let Some(endpoint) = options.kitchen_printer.clone() {
         background.push(tokio::spawn(kitchen::run(state.db.clone(), endpoint, state.kitchen.clone(), None)));
     }
@@ -271,6 +272,23 @@ async fn poll_events(state: AppState) {
         tokio::time::sleep(EVENT_POLL).await;
         if let Ok(last) = read(&state, |db| db.last_event()).await {
             announce(&state, last);
+        }
+    }
+}
+
+/// How often the WAL is copied back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Keeps the WAL short with passive checkpoints off the requests' path (a checkpoint inside
+/// a commit would make that order wait for the database file's fsync too).
+async fn checkpoints(path: std::path::PathBuf) {
+    loop {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        let path = path.clone();
+        match tokio::task::spawn_blocking(move || ServerDb::checkpoint(&path)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("checkpoint: {e}"),
+            Err(e) => tracing::warn!("checkpoint task: {e}"),
         }
     }
 }

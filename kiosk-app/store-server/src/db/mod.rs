@@ -180,6 +180,9 @@ impl ServerDb {
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // The server checkpoints the WAL in the background (`checkpoint`), off the path of a
+        // request; this is only the backstop should that stop.
+        conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
         let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > SCHEMA_VERSION {
             return Err(DbError::TooNew(version));
@@ -203,6 +206,17 @@ impl ServerDb {
             tx.commit()?;
         }
         Ok(ServerDb { conn })
+    }
+
+    /// Copies the WAL back into the database without waiting for anyone (SQLite's passive
+    /// checkpoint), on a connection of its own: an order being stored never pays for it.
+    pub fn checkpoint(path: &Path) -> Result<()> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// A second connection to an opened database that only reads: pages, device lookups and
