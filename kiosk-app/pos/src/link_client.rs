@@ -149,6 +149,14 @@ fn error_from(status: StatusCode, body: &[u8]) -> PosError {
     }
 }
 
+/// A photo name the device may ask for and keep: letters, digits, `-`, `_` and `.`, never a
+/// path (no `/`, no `..`).
+pub fn plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && !name.contains("..")
+}
+
 impl PosAdapter for KioskLinkClient {
     fn name(&self) -> &'static str {
         "kiosk-link"
@@ -195,10 +203,7 @@ impl PosAdapter for KioskLinkClient {
     }
 
     async fn fetch_photo(&self, name: &str) -> Result<Vec<u8>, PosError> {
-        if name.is_empty()
-            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-            || name.contains("..")
-        {
+        if !plain_file_name(name) {
             return Err(PosError::Protocol(format!(
                 "the menu names a photo {name:?} that is not a plain file name"
             )));

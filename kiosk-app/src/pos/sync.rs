@@ -189,7 +189,7 @@ impl<A: PosAdapter> PosSync<A> {
             .iter()
             .filter_map(|i| i.image.clone())
             .chain(menu.categories.iter().filter_map(|c| c.image.clone()))
-            .filter(|n| !n.contains('/') && !n.contains('\\') && !n.contains(".."))
+            .filter(|n| kiosk_pos::link_client::plain_file_name(n))
             .collect();
         for name in names {
             if dir.join(&name).exists() {

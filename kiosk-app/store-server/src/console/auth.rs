@@ -13,6 +13,7 @@ use super::page::{Lang, Page};
 use super::words::Words;
 use crate::AppState;
 use crate::db::console::{MAX_FAILURES, Permission, Role, StaffMember};
+use crate::db::random_hex;
 
 pub const SESSION_COOKIE: &str = "kiosk_console";
 const LOGIN_COOKIE: &str = "kiosk_console_login";
@@ -42,12 +43,6 @@ pub fn verify_secret(secret: &str, hash: &str) -> bool {
 /// What a new PIN or password must be: at least 4 characters (a PIN of 4 digits or more).
 pub fn check_secret(secret: &str) -> Result<(), &'static str> {
     if secret.chars().count() < 4 { Err("at least 4 characters") } else { Ok(()) }
-}
-
-fn random_hex(bytes: usize) -> String {
-    let mut raw = vec![0u8; bytes];
-    rand::fill(&mut raw[..]);
-    kiosk_link::tls::hex(&raw)
 }
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {

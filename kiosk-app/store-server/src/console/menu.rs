@@ -92,7 +92,7 @@ fn set_text(t: &mut Text, posted: &Posted, prefix: &str, problems: &mut Problems
 }
 
 fn parse_won(raw: &str) -> Option<i64> {
-    let digits = raw.replace([',', '₩', '원', ' '], "");
+    let digits = super::page::won_digits(raw);
     let sign = if digits.starts_with('-') { -1 } else { 1 };
     let n: i64 = digits.trim_start_matches(['-', '+']).parse().ok()?;
     (n <= 10_000_000).then_some(sign * n)
@@ -181,6 +181,26 @@ async fn load(state: &AppState) -> Result<Loaded, crate::ApiError> {
         Ok((menu, db.stations()?, db.station_assignments()?, db.hold_unpaid()?, sold_out))
     })
     .await
+}
+
+/// Refused unless the staff member may edit the menu and the form carries the session's
+/// token (its `csrf` field, or the `X-CSRF-Token` header without one).
+fn edit_refused(staff: &Staff, headers: &HeaderMap, posted: &Posted) -> Option<Response> {
+    staff.refused_change(Permission::EditMenu, headers, Some(posted.get("csrf")).filter(|c| !c.is_empty()))
+}
+
+/// Above a form: what is wrong with it as a whole, or that it was saved.
+fn form_notes(w: &Words, problems: &Problems, saved: bool) -> Markup {
+    html! {
+        @if let Some(general) = problems.get("") { p class="problem" role="alert" { (general) } }
+        @if saved { p class="done" role="status" { (w.saved) } }
+    }
+}
+
+/// A form's page: 200, or 422 when it is shown again with its problems.
+fn form_page(page: Page<'_>, problems: &Problems, main: Markup) -> Response {
+    let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    (status, page.render(main)).into_response()
 }
 
 fn not_found(what: String) -> Response {
@@ -436,8 +456,7 @@ fn item_form(page: &Page<'_>, w: &Words, menu: &Menu, item: &Item, ctx: &ItemCon
     let pr = ctx.problems;
     let station = ctx.station;
     html! {
-        @if let Some(general) = pr.get("") { p class="problem" role="alert" { (general) } }
-        @if ctx.saved { p class="done" role="status" { (w.saved) } }
+        (form_notes(w, pr, ctx.saved))
         form method="post" action={ "/console/menu/items/" (item.id.0) } enctype="multipart/form-data" class="grid" {
             input type="hidden" name="csrf" value=(page.csrf());
             (field(w.name_ko, "name_ko", &value(p, "name_ko", text_of(&item.name, MenuLang::Ko)), pr, FieldKind::Text))
@@ -527,7 +546,7 @@ pub async fn item_page(
         saved: q.saved.is_some(),
     };
     let main = item_form(&page, w, &menu, &item, &ctx);
-    page.render(main).into_response()
+    form_page(page, ctx.problems, main)
 }
 
 /// Applies an item's form to the menu; problems by field.
@@ -593,11 +612,7 @@ pub async fn save_item(
         }
         Err(e) => return e.into_response(),
     };
-    if let Some(r) = staff.refused_change(
-        Permission::EditMenu,
-        &headers,
-        Some(posted.get("csrf")).filter(|c| !c.is_empty()),
-    ) {
+    if let Some(r) = edit_refused(&staff, &headers, &posted) {
         return r;
     }
     let w = Words::of(staff.lang);
@@ -645,7 +660,7 @@ pub async fn save_item(
         saved: false,
     };
     let main = item_form(&page, w, &menu, &item, &ctx);
-    (StatusCode::UNPROCESSABLE_ENTITY, page.render(main)).into_response()
+    form_page(page, &problems, main)
 }
 
 #[derive(serde::Deserialize)]
@@ -831,8 +846,7 @@ async fn category_response(
     let page = Page::new(&title, &staff).at("/console/menu");
     let p = posted.as_ref();
     let main = html! {
-        @if let Some(general) = problems.get("") { p class="problem" role="alert" { (general) } }
-        @if saved { p class="done" role="status" { (w.saved) } }
+        (form_notes(w, &problems, saved))
         (page.form(&format!("/console/menu/categories/{id}"), "grid", html! {
             (field(w.name_ko, "name_ko", &value(p, "name_ko", text_of(&c.name, MenuLang::Ko)), &problems, FieldKind::Text))
             (field(w.name_en, "name_en", &value(p, "name_en", text_of(&c.name, MenuLang::En)), &problems, FieldKind::Text))
@@ -843,8 +857,7 @@ async fn category_response(
         }))
         p { a href="/console/menu" { (w.menu) } }
     };
-    let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    (status, page.render(main)).into_response()
+    form_page(page, &problems, main)
 }
 
 pub async fn save_category(
@@ -855,11 +868,7 @@ pub async fn save_category(
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     let posted = posted_from(fields);
-    if let Some(r) = staff.refused_change(
-        Permission::EditMenu,
-        &headers,
-        Some(posted.get("csrf")).filter(|c| !c.is_empty()),
-    ) {
+    if let Some(r) = edit_refused(&staff, &headers, &posted) {
         return r;
     }
     let w = Words::of(staff.lang);
@@ -933,8 +942,7 @@ async fn group_response(
     let page = Page::new(&title, &staff).at("/console/menu");
     let p = posted.as_ref();
     let main = html! {
-        @if let Some(general) = problems.get("") { p class="problem" role="alert" { (general) } }
-        @if saved { p class="done" role="status" { (w.saved) } }
+        (form_notes(w, &problems, saved))
         (page.form(&format!("/console/menu/groups/{id}"), "grid", html! {
             (field(w.name_ko, "name_ko", &value(p, "name_ko", text_of(&g.name, MenuLang::Ko)), &problems, FieldKind::Text))
             (field(w.name_en, "name_en", &value(p, "name_en", text_of(&g.name, MenuLang::En)), &problems, FieldKind::Text))
@@ -965,8 +973,7 @@ async fn group_response(
         }))
         p { a href="/console/menu" { (w.menu) } }
     };
-    let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    (status, page.render(main)).into_response()
+    form_page(page, &problems, main)
 }
 
 pub async fn save_group(
@@ -977,11 +984,7 @@ pub async fn save_group(
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Response {
     let posted = posted_from(fields);
-    if let Some(r) = staff.refused_change(
-        Permission::EditMenu,
-        &headers,
-        Some(posted.get("csrf")).filter(|c| !c.is_empty()),
-    ) {
+    if let Some(r) = edit_refused(&staff, &headers, &posted) {
         return r;
     }
     let w = Words::of(staff.lang);

@@ -315,7 +315,7 @@ pub struct PayForm {
 impl PayForm {
     pub fn parse(&self) -> Result<(CounterMethod, Option<i64>), String> {
         let method = CounterMethod::parse(&self.method).ok_or_else(|| format!("method {:?}", self.method))?;
-        let tendered = match self.tendered.as_deref().map(|t| t.replace([',', '₩', '원', ' '], "")) {
+        let tendered = match self.tendered.as_deref().map(super::page::won_digits) {
             None => None,
             Some(t) if t.is_empty() => None,
             Some(t) => Some(t.parse::<i64>().map_err(|_| format!("{t:?} is not an amount"))?),

@@ -73,6 +73,11 @@ pub fn won(amount: i64) -> String {
     format!("{}₩{out}", if amount < 0 { "-" } else { "" })
 }
 
+/// An amount as staff type it ("₩4,500", "4500원"), without its separators and signs of money.
+pub fn won_digits(raw: &str) -> String {
+    raw.replace([',', '₩', '원', ' '], "")
+}
+
 /// "3 min", "1 h 05 min" ("3분", "1시간 05분"): how long ago.
 pub fn age(lang: Lang, now_ms: i64, then_ms: i64) -> String {
     let min = ((now_ms - then_ms).max(0) / 60_000) as u64;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use kiosk_clock::StoreClock;
 use kiosk_domain::{Money, OrderForPos, OrderKind, PaymentMethod, Settlement, VatRate, Wallet};
-use kiosk_link::tls::{hex, sha256_hex};
+use kiosk_link::tls::sha256_hex;
 use kiosk_link::wire::{OrderStatus, Update};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
@@ -689,19 +689,7 @@ impl ServerDb {
 
     /// Staff mark an order ready or served: stamped, and the device that sent it told.
     pub fn mark_order(&mut self, order_id: &str, status: OrderStatus, now_ms: i64) -> Result<()> {
-        if !self.set_order_status(order_id, status)? {
-            return Ok(());
-        }
-        let column = match status {
-            OrderStatus::Ready => "ready_at_ms",
-            OrderStatus::Served => "served_at_ms",
-            OrderStatus::Received => return Ok(()),
-        };
-        self.conn.execute(
-            &format!("UPDATE orders SET {column} = ?1 WHERE order_id = ?2"),
-            params![now_ms, order_id],
-        )?;
-        Ok(())
+        self.change_order_status(order_id, status, Some(now_ms)).map(drop)
     }
 
     /// Pay-at-counter kiosk orders not yet paid.
@@ -1091,9 +1079,7 @@ impl ServerDb {
 
     /// A new pickup board key (shown once; its URL is `/board/<key>`).
     pub fn board_key_add(&mut self, name: &str, now_ms: i64) -> Result<String> {
-        let mut raw = [0u8; 16];
-        rand::fill(&mut raw);
-        let key = hex(&raw);
+        let key = super::random_hex(16);
         self.conn.execute(
             "INSERT INTO board_keys (key_sha256, name, created_at_ms) VALUES (?1, ?2, ?3)",
             params![sha256_hex(key.as_bytes()), name, now_ms],
@@ -1175,9 +1161,7 @@ pub(super) fn receipt_token_for(tx: &rusqlite::Transaction<'_>, sent: &OrderForP
 }
 
 pub fn new_receipt_token() -> String {
-    let mut raw = [0u8; 16];
-    rand::fill(&mut raw);
-    hex(&raw)
+    super::random_hex(16)
 }
 
 fn self_clock(conn: &rusqlite::Connection) -> Result<StoreClock> {

@@ -138,8 +138,15 @@ pub(super) fn queue_for_kitchen(
 
 fn line_stations_in(tx: &Transaction<'_>, order: &Order) -> Result<Vec<String>> {
     let assignments = assignments_in(tx)?;
-    let menu: Option<String> =
-        tx.query_row("SELECT menu_json FROM menu WHERE id = 1", [], |r| r.get(0)).optional()?;
+    // The menu (a large JSON) is read only when a line may go by its category's station:
+    // this runs for every order received.
+    let by_category = !assignments.categories.is_empty()
+        && order.lines.iter().any(|l| !assignments.items.contains_key(&l.selection.item.0));
+    let menu: Option<String> = if by_category {
+        tx.query_row("SELECT menu_json FROM menu WHERE id = 1", [], |r| r.get(0)).optional()?
+    } else {
+        None
+    };
     let menu: Option<Menu> = menu.map(|m| serde_json::from_str(&m)).transpose()?;
     Ok(order.lines.iter().map(|l| assignments.station_of(menu.as_ref(), &l.selection.item.0)).collect())
 }
@@ -348,32 +355,7 @@ impl ServerDb {
         if !self.hold_unpaid()? {
             return Ok(BTreeSet::new());
         }
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT o.order_id, o.payload_json FROM orders o
-             WHERE o.status = 'received' AND o.payload_json LIKE '%\"settlement\":\"pay_at_counter\"%'
-               AND NOT EXISTS (SELECT 1 FROM counter_payments c WHERE c.order_id = o.order_id)",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut out = BTreeSet::new();
-        for row in rows {
-            let (id, json) = row?;
-            let sent: OrderForPos = serde_json::from_str(&json)?;
-            if held(true, &sent) {
-                out.insert(id);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Each line's station for the kitchen display, in line order.
-    pub fn line_stations(&self, order_id: &str) -> Result<Vec<String>> {
-        let json: Option<Option<String>> = self
-            .conn
-            .query_row("SELECT line_stations FROM orders WHERE order_id = ?1", [order_id], |r| r.get(0))
-            .optional()?;
-        Ok(match json.flatten() {
-            Some(j) => serde_json::from_str(&j)?,
-            None => Vec::new(),
-        })
+        // The counter's unpaid orders are exactly the ones held (`held`).
+        Ok(self.unpaid_counter_orders(kiosk_domain::Lang::Ko)?.into_iter().map(|o| o.order_id).collect())
     }
 }

@@ -40,12 +40,6 @@ impl ServerDb {
         self.load_menu(menu)
     }
 
-    pub fn sold_out_items(&self) -> Result<std::collections::BTreeSet<String>> {
-        let mut stmt = self.conn.prepare_cached("SELECT item_id FROM sold_out")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
     /// Keeps a photo (already scaled and encoded as PNG); returns its name.
     pub fn put_photo(&mut self, png: &[u8], now_ms: i64) -> Result<String> {
         let name = photo_name(png);

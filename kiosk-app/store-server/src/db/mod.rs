@@ -234,9 +234,7 @@ impl ServerDb {
     /// Creates or replaces the token of a device (or of an admin); returns the new token,
     /// which is shown once: only its hash is kept.
     pub fn issue_token(&mut self, name: &str, admin: bool) -> Result<String> {
-        let mut raw = [0u8; 24];
-        rand::fill(&mut raw);
-        let token = hex(&raw);
+        let token = random_hex(24);
         self.conn.execute(
             "INSERT INTO devices (name, token_sha256, admin, created_at_ms) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (name) DO UPDATE SET token_sha256 = excluded.token_sha256, admin = excluded.admin",
@@ -283,11 +281,17 @@ impl ServerDb {
         .collect()
     }
 
+    /// Items marked sold out, by id.
+    pub fn sold_out_items(&self) -> Result<std::collections::BTreeSet<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT item_id FROM sold_out")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The whole current state as one update, stamped with the latest event number.
     pub fn snapshot(&self) -> Result<Sequenced> {
         let seq = self.last_event()?;
-        let mut stmt = self.conn.prepare_cached("SELECT item_id FROM sold_out ORDER BY item_id")?;
-        let sold_out = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+        let sold_out = self.sold_out_items()?.into_iter().collect(); // in item id order
         Ok(Sequenced {
             seq,
             update: Update::Snapshot {
@@ -438,6 +442,17 @@ impl ServerDb {
     /// Staff mark an order ready or served; the device that sent it hears about it. Marking
     /// it with the status it has changes nothing and tells no one. Returns whether it changed.
     pub fn set_order_status(&mut self, order_id: &str, status: OrderStatus) -> Result<bool> {
+        self.change_order_status(order_id, status, None)
+    }
+
+    /// [`ServerDb::set_order_status`], stamping when (`ready_at_ms`, `served_at_ms`) in the
+    /// same transaction when `stamp_ms` is given.
+    pub(crate) fn change_order_status(
+        &mut self,
+        order_id: &str,
+        status: OrderStatus,
+        stamp_ms: Option<i64>,
+    ) -> Result<bool> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let row: Option<(String, String)> = tx
             .query_row("SELECT device, status FROM orders WHERE order_id = ?1", [order_id], |r| {
@@ -449,6 +464,17 @@ impl ServerDb {
             return Ok(false);
         }
         tx.execute("UPDATE orders SET status = ?1 WHERE order_id = ?2", params![status.as_str(), order_id])?;
+        let column = match status {
+            OrderStatus::Ready => Some("ready_at_ms"),
+            OrderStatus::Served => Some("served_at_ms"),
+            OrderStatus::Received => None,
+        };
+        if let (Some(column), Some(at)) = (column, stamp_ms) {
+            tx.execute(
+                &format!("UPDATE orders SET {column} = ?1 WHERE order_id = ?2"),
+                params![at, order_id],
+            )?;
+        }
         Self::append(&tx, Some(&device), &Update::OrderStatus { order_id: order_id.to_owned(), status })?;
         tx.commit()?;
         Ok(true)
@@ -690,6 +716,13 @@ impl ServerDb {
             .map_err(|e| DbError::Invalid(format!("keeping {}: {e}", to.display())))?;
         Ok(std::fs::metadata(to).map(|m| m.len()).unwrap_or(0))
     }
+}
+
+/// `bytes` random bytes from the system's source, in hex: tokens, keys, links.
+pub fn random_hex(bytes: usize) -> String {
+    let mut raw = vec![0u8; bytes];
+    rand::fill(&mut raw[..]);
+    hex(&raw)
 }
 
 fn store_open(conn: &Connection) -> Result<bool> {
