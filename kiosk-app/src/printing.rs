@@ -139,7 +139,12 @@ impl PrintHandle {
     }
 }
 
-const IDLE_STATUS_EVERY: Duration = Duration::from_millis(500);
+/// How often an idle printer is asked for its status. Between jobs the printer's own status
+/// messages (ASB) and an unplug (end of file) are heard at once, so a printer that can print
+/// is asked rarely, only to notice one that went silent (a network printer switched off):
+/// an idle kiosk sleeps, the attract page's slides (every four seconds) its most frequent
+/// wake-up. One that cannot print is asked often, so the screen clears as soon as it is fixed.
+const IDLE_STATUS_EVERY: Duration = Duration::from_secs(5);
 const RECOVERY_POLL: Duration = Duration::from_millis(500);
 const BACKOFF_MIN: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
@@ -197,14 +202,21 @@ impl PrintService {
                 health.send_replace(PrinterHealth::Online(status));
             }
         });
+        // The printer tells paper out, cover open or offline by itself from now, and an unplug
+        // is an end of file: between jobs the service listens, and asks only now and then.
+        if let Err(e) = driver.enable_asb().await {
+            mirror.abort();
+            return e.operator_message();
+        }
         let reason = loop {
-            match driver.status().await {
+            let idle_check = match driver.status().await {
                 Ok(status) => {
                     *backoff = BACKOFF_MIN;
                     self.health.send_replace(PrinterHealth::Online(status));
+                    if status.can_print() { IDLE_STATUS_EVERY } else { RECOVERY_POLL }
                 }
                 Err(e) => break e.operator_message(),
-            }
+            };
             let pending = match self.store(|s| s.print_pending(20)).await {
                 Ok(p) => p,
                 Err(e) => {
@@ -213,9 +225,12 @@ impl PrintService {
                 }
             };
             if pending.is_empty() {
-                tokio::select! {
-                    _ = self.wake.notified() => {}
-                    _ = tokio::time::sleep(IDLE_STATUS_EVERY) => {}
+                let listened = tokio::select! {
+                    _ = self.wake.notified() => Ok(()),
+                    heard = driver.listen_until(tokio::time::Instant::now() + idle_check) => heard,
+                };
+                if let Err(e) = listened {
+                    break e.operator_message();
                 }
                 continue;
             }

@@ -53,7 +53,11 @@ fn publish(
     });
 }
 
-const TERMINAL_CHECK_EVERY: Duration = Duration::from_millis(500);
+/// How often the card terminal is checked while no payment holds it: rarely while it is
+/// ready (an idle kiosk sleeps, and a payment finds a terminal gone by itself), often while it
+/// is not, so "pay at the counter" gives way to cards as soon as it is back.
+const TERMINAL_CHECK_EVERY: Duration = Duration::from_secs(5);
+const TERMINAL_RECHECK_EVERY: Duration = Duration::from_millis(500);
 const RETRY_EVERY: Duration = Duration::from_millis(250);
 
 impl Supervisor {
@@ -112,6 +116,7 @@ impl Supervisor {
 /// Keeps the terminal connected and checks it whenever no payment holds it.
 async fn watch_terminal(endpoint: Endpoint, shared: SharedTerminal, tx: Arc<watch::Sender<HealthMap>>) {
     loop {
+        let mut ready = false;
         if let Ok(mut guard) = shared.try_lock() {
             if guard.is_none() {
                 match Port::open(&endpoint, Duration::from_secs(1)).await {
@@ -122,6 +127,7 @@ async fn watch_terminal(endpoint: Endpoint, shared: SharedTerminal, tx: Arc<watc
             if let Some(t) = guard.as_mut() {
                 match tokio::time::timeout(Duration::from_secs(2), t.check()).await {
                     Ok(Ok(info)) if info.ready => {
+                        ready = true;
                         publish(&tx, "terminal", HealthState::Ok, format!("ready ({})", info.version))
                     }
                     Ok(Ok(info)) => {
@@ -138,7 +144,7 @@ async fn watch_terminal(endpoint: Endpoint, shared: SharedTerminal, tx: Arc<watc
                 }
             }
         }
-        tokio::time::sleep(TERMINAL_CHECK_EVERY).await;
+        tokio::time::sleep(if ready { TERMINAL_CHECK_EVERY } else { TERMINAL_RECHECK_EVERY }).await;
     }
 }
 

@@ -220,3 +220,41 @@ async fn an_unplugged_printer_is_reconnected_and_the_queue_resumes() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Between jobs the service listens instead of asking: paper running out on an idle printer
+/// is on the status channel well before the next idle status query (5 s), through the
+/// printer's own Automatic Status Back message; a new roll likewise.
+#[tokio::test]
+async fn an_idle_printer_is_heard_running_out_of_paper_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("ttyPRINTER");
+    let sim = spawn_pty(&link, SimOptions { baud: Some(115_200), ..SimOptions::default() }).unwrap();
+    let store = StoreHandle::spawn(Store::open(dir.path().join("kiosk.db")).unwrap());
+    let (service, handle) = PrintService::new(
+        store,
+        setup(Endpoint::Serial { path: link, baud: 115_200, flow_control: FlowControl::None }),
+    );
+    tokio::spawn(service.run());
+    let mut health = handle.health();
+    let state = |h: &PrinterHealth| match h {
+        PrinterHealth::Online(s) => Some(s.state()),
+        _ => None,
+    };
+    tokio::time::timeout(Duration::from_secs(5), health.wait_for(|h| state(h) == Some(PrinterState::Ready)))
+        .await
+        .expect("the printer ready")
+        .unwrap();
+    // Past its first status query: the service is listening now.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for (condition, expected) in
+        [(Condition::PaperOut, PrinterState::PaperOut), (Condition::PaperIn, PrinterState::Ready)]
+    {
+        sim.handle.set(condition);
+        let at = Instant::now();
+        tokio::time::timeout(Duration::from_secs(1), health.wait_for(|h| state(h) == Some(expected)))
+            .await
+            .unwrap_or_else(|_| panic!("{expected:?} not heard within 1 s while idle"))
+            .unwrap();
+        println!("idle printer: {expected:?} heard after {:?}", at.elapsed());
+    }
+}

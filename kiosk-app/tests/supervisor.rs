@@ -31,8 +31,15 @@ async fn wait_for(
     start.elapsed()
 }
 
+/// The printer and the scanner are heard going at once (their ports close); a ready card
+/// terminal is checked every 5 s while no payment holds it (an idle kiosk sleeps), so it is
+/// seen going within that and its 2 s answer time. Coming back is seen within 2 s for all.
+fn missing_within(device: &str) -> Duration {
+    if device == "terminal" { Duration::from_secs(7) } else { Duration::from_secs(2) }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_device_goes_ok_missing_ok_within_two_seconds() {
+async fn each_device_goes_ok_missing_ok_within_its_bound() {
     let dir = tempfile::tempdir().unwrap();
     let (p, t, s) =
         (dir.path().join("ttyPRINTER"), dir.path().join("ttyTERMINAL"), dir.path().join("ttySCANNER"));
@@ -65,7 +72,7 @@ async fn each_device_goes_ok_missing_ok_within_two_seconds() {
             _ => drop(scanner.take()),
         }
         let unplugged_at = Instant::now();
-        let to_missing = wait_for(&mut health, device, State::Missing, Duration::from_secs(2)).await;
+        let to_missing = wait_for(&mut health, device, State::Missing, missing_within(device)).await;
         if device == "terminal" {
             // a required terminal down: pay at the counter
             assert_eq!(kiosk_mode(&peripherals(&config), &health.borrow()), KioskMode::PayAtCounterOnly);

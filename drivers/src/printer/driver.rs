@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until, timeout};
 
-use super::commands::{CLEAR_BUFFERS, status_query};
+use super::commands::{ASB_ENABLE, CLEAR_BUFFERS, status_query};
 use super::job::{JobFailure, JobTiming, PrintJob, Step};
 use super::parser::command_end;
 use super::status::{PrinterState, PrinterStatus, Query, StatusDecoder, StatusEvent};
@@ -146,6 +146,30 @@ impl<T: AsyncRead + AsyncWrite + Unpin> PrinterDriver<T> {
             self.read_until(deadline).await?;
         }
         Ok(self.decoder.status())
+    }
+
+    /// Switches Automatic Status Back on: from now the printer tells a change of its state
+    /// (paper out, cover open, offline) by itself, answered first with its state now.
+    pub async fn enable_asb(&mut self) -> Result<(), PrintError> {
+        self.io.write_all(&ASB_ENABLE).await.map_err(io_error)
+    }
+
+    /// Between jobs: listens until `deadline` to what the printer says by itself (its ASB
+    /// messages, fed to the status and its [`watch`](Self::watch)), and returns `Gone` as soon
+    /// as the port closes (unplugged). Nothing is sent, so an idle printer costs no wake-up
+    /// until it has something to say. Cancel-safe: dropping it loses no byte.
+    pub async fn listen_until(&mut self, deadline: Instant) -> Result<(), PrintError> {
+        let mut buf = [0u8; 64];
+        loop {
+            match tokio::time::timeout_at(deadline, self.io.read(&mut buf)).await {
+                Err(_) => return Ok(()),
+                Ok(Ok(0)) => return Err(PrintError::Gone(std::io::ErrorKind::UnexpectedEof.into())),
+                Ok(Ok(n)) => {
+                    self.feed(&buf[..n]);
+                }
+                Ok(Err(e)) => return Err(io_error(e)),
+            }
+        }
     }
 
     /// Reads once, feeding the decoder; `NoReply` at the deadline.

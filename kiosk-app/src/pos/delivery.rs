@@ -97,8 +97,10 @@ pub struct OutboxWorker<A> {
     view: watch::Sender<OutboxView>,
 }
 
-/// How often an idle worker looks at the outbox without being woken.
-const IDLE_RECHECK: Duration = Duration::from_secs(1);
+/// How often an idle worker looks at the outbox without being woken. Every commit in this
+/// process wakes it, and it reads the outbox when it starts; this only catches a commit that
+/// could not (another process writing to the store), so it is rare: an idle kiosk sleeps.
+const IDLE_RECHECK: Duration = Duration::from_secs(30);
 
 /// Entries read per pass; the head-of-line rule makes larger batches pointless.
 const BATCH: u32 = 64;
