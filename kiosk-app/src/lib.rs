@@ -3,6 +3,7 @@
 
 /// The configuration file lives in its own crate so the installer can check it too.
 pub use kiosk_config as config;
+pub mod allocator;
 pub mod device;
 pub mod doctor;
 pub mod effects;

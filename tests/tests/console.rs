@@ -387,7 +387,8 @@ fn staff_run_the_store_from_the_console() {
     let magenta = |p: &str| -> bool {
         let Some((size, rgb)) = p.split_once('@') else { return false };
         let c: Vec<u32> = rgb.split(',').filter_map(|v| v.parse().ok()).collect();
-        size == "480x360" && c.len() == 3 && c[0] > 200 && c[1] < 60 && c[2] > 170
+        // The server's 480 × 360 copy, cut by the kiosk to its card's photo box at 800×1280.
+        size == "224x120" && c.len() == 3 && c[0] > 200 && c[1] < 60 && c[2] > 170
     };
     let price_took =
         until_cards(&mut kiosk, Duration::from_secs(1), "the new price and photo on the kiosk", |c| {

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use kiosk_ui::headless::{self, Screen};
 
-use kiosk_app::config::Config;
+use kiosk_app::config::{Config, LoadError};
 use kiosk_app::screen::shell::Shell;
 use kiosk_session::Page;
 
@@ -34,7 +34,42 @@ use kiosk_session::Page;
 const SETTLE_LIMIT: Duration = Duration::from_secs(60);
 const TICK: Duration = Duration::from_millis(10);
 
+/// The configuration was invalid (exit 2), already reported.
+#[derive(Debug)]
+pub struct Invalid;
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("invalid input")
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+/// `automate --config PATH --size WxH`: loads the device's configuration, starts it up as
+/// `kiosk run` does, and runs the protocol.
+pub fn start(config_path: &Path, size: &str) -> Result<()> {
+    let (w, h) = size
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
+        .with_context(|| format!("--size {size:?}: use WIDTHxHEIGHT, such as 800x1280"))?;
+    let config = match Config::load(config_path) {
+        Ok(config) => config,
+        Err(LoadError::Invalid { path, errors }) => {
+            for e in &errors {
+                eprintln!("{}:{e}", path.display());
+            }
+            return Err(Invalid.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    kiosk_app::startup::start(&config).context("starting up")?;
+    run(&config, w, h)
+}
+
 pub fn run(config: &Config, width: u32, height: u32) -> Result<()> {
+    // As `kiosk run` sets it up.
+    kiosk_app::allocator::tune();
     let screen = Screen::install(width, height)?;
     let runtime = kiosk_app::device::runtime()?;
     let open = kiosk_app::screen::open(config, kiosk_clock::StoreClock::new(&config.time_zone), &runtime)?;
@@ -63,7 +98,13 @@ pub fn run(config: &Config, width: u32, height: u32) -> Result<()> {
         let _ = tx.send(Some("quit".into()));
     });
     loop {
-        let next = match shell.next_wake() {
+        // As a device's event loop: asleep until a command, a wake-up from the shell, the
+        // session's next deadline or the UI's next timer (the attract page's slides).
+        let wake = match (shell.next_wake(), slint::platform::duration_until_next_timer_update()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let next = match wake {
             Some(after) => commands.recv_timeout(after),
             None => commands.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
         };
@@ -170,6 +211,9 @@ fn perform(shell: &Shell, screen: &Screen, command: &str, arg: &str) -> Result<S
 
 /// A picture's size and mean colour: enough to tell which photo a card shows.
 fn photo_summary(photo: &slint::Image) -> String {
+    if kiosk_app::screen::photos::is_none(photo) {
+        return "none".into();
+    }
     let Some(pixels) = photo.to_rgba8() else { return "none".into() };
     let n = pixels.as_slice().len().max(1) as u64;
     let sum = pixels

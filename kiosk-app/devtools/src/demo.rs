@@ -260,7 +260,7 @@ pub fn run(options: DemoOptions) -> Result<()> {
 }
 
 /// The kiosk and the table tablet in two windows, to be used by hand until both are closed.
-/// A UI timer takes in what the devices and the store server report.
+/// Each screen is woken by what its devices and the store server report, never polled.
 #[cfg(feature = "window")]
 fn in_windows(stage: &Stage, runtime: &tokio::runtime::Runtime) -> Result<()> {
     use slint::ComponentHandle;
@@ -276,13 +276,8 @@ fn in_windows(stage: &Stage, runtime: &tokio::runtime::Runtime) -> Result<()> {
          Staff work at {} (log in as {} / {}); the pickup board is at {}. Close both windows to stop.",
         stage.console, CONSOLE_LOGIN.0, CONSOLE_LOGIN.1, stage.board
     );
-    let timer = slint::Timer::default();
-    let pumped = shells.clone();
-    timer.start(slint::TimerMode::Repeated, Duration::from_millis(30), move || {
-        for shell in &pumped {
-            shell.pump();
-        }
-    });
+    // Each screen woken by what arrives for it and its own deadlines, as on a device.
+    let _deadlines: Vec<_> = shells.iter().map(kiosk_app::screen::drive_from_event_loop).collect();
     slint::run_event_loop()?;
     Ok(())
 }

@@ -2,12 +2,10 @@
 //! installers without hardware. Never on a device. Exit codes: 0 ok, 1 failure, 2 invalid
 //! input (a bad configuration file).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use kiosk_app::config::{Config, LoadError};
 use kiosk_dev::sim::{PrinterArgs, ScannerArgs, TerminalArgs};
 
 #[derive(Parser)]
@@ -62,18 +60,6 @@ enum SimDevice {
     Scanner(ScannerArgs),
 }
 
-/// The input was invalid (exit 2), already reported.
-#[derive(Debug)]
-struct Invalid;
-
-impl std::fmt::Display for Invalid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("invalid input")
-    }
-}
-
-impl std::error::Error for Invalid {}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let level = std::env::var("KIOSK_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(tracing::Level::INFO);
@@ -82,36 +68,17 @@ fn main() -> ExitCode {
         Command::Demo { headless, out } => {
             kiosk_dev::demo::run(kiosk_dev::demo::DemoOptions { headless, out })
         }
-        Command::Automate { config, size } => automate(&config, &size),
+        Command::Automate { config, size } => kiosk_dev::automate::start(&config, &size),
         Command::Sim { device: SimDevice::Printer(args) } => kiosk_dev::sim::run_printer(args),
         Command::Sim { device: SimDevice::Terminal(args) } => kiosk_dev::sim::run_terminal(args),
         Command::Sim { device: SimDevice::Scanner(args) } => kiosk_dev::sim::run_scanner(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.is::<Invalid>() => ExitCode::from(2),
+        Err(e) if e.is::<kiosk_dev::automate::Invalid>() => ExitCode::from(2),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
-}
-
-fn automate(config_path: &Path, size: &str) -> Result<()> {
-    let (w, h) = size
-        .split_once('x')
-        .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
-        .with_context(|| format!("--size {size:?}: use WIDTHxHEIGHT, such as 800x1280"))?;
-    let config = match Config::load(config_path) {
-        Ok(config) => config,
-        Err(LoadError::Invalid { path, errors }) => {
-            for e in &errors {
-                eprintln!("{}:{e}", path.display());
-            }
-            return Err(Invalid.into());
-        }
-        Err(e) => return Err(e.into()),
-    };
-    kiosk_app::startup::start(&config).context("starting up")?;
-    kiosk_dev::automate::run(&config, w, h)
 }

@@ -14,7 +14,7 @@ use kiosk_ui::{
 };
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
-use super::photos::Photos;
+use super::photos::{Fit, Photos};
 use kiosk_domain::DeviceSetting;
 
 fn page(p: FlowPage) -> Page {
@@ -122,15 +122,34 @@ fn s(text: &str) -> SharedString {
     text.into()
 }
 
-fn item_view(card: &ItemCard, photos: &mut Photos) -> ItemView {
+/// A card of the menu; `photo` is what its card draws ([`none`](super::photos::none) where none is drawn).
+fn item_view(card: &ItemCard, photo: slint::Image) -> ItemView {
     ItemView {
         id: s(&card.id),
         name: s(&card.name),
         price: s(&card.price),
         tags: s(&card.tags),
         sold_out: card.sold_out,
-        photo: photos.get(card.photo.as_deref()),
+        photo,
     }
+}
+
+/// The window's size in physical pixels, and its scale factor.
+fn window_size(window: &KioskWindow) -> ((u32, u32), f32) {
+    let size = window.window().size();
+    ((size.width, size.height), window.window().scale_factor())
+}
+
+fn magnification(view: &View) -> f32 {
+    if view.access.magnify { MAGNIFIED } else { 1.0 }
+}
+
+/// The attract page's photo for slide `index` of the items shown (an empty frame past them).
+pub fn show_slide(window: &KioskWindow, view: &View, index: usize, photos: &mut Photos) {
+    let name = view.items.get(index).and_then(|c| c.photo.as_deref());
+    let (size, factor) = window_size(window);
+    let photo = photos.get(name, Fit::attract(size, magnification(view), factor));
+    window.global::<MenuState>().set_attract_photo(photo);
 }
 
 fn line_view(l: &Line) -> LineView {
@@ -178,13 +197,28 @@ pub fn show(
         ));
     }
     menu.set_category_index(view.category_index as i32);
-    if changed!(items)
-        && let Some(m) =
-            update_rows(&menu.get_items(), view.items.iter().map(|c| item_view(c, photos)).collect())
+    let scale = magnification(view);
+    // Cards draw their photos at a size that follows the magnification.
+    let (size, factor) = window_size(window);
+    let card_fit = Fit::card(size, scale, factor);
+    if (changed!(items) || shown.is_none_or(|p| p.access.magnify != view.access.magnify))
+        && let Some(m) = update_rows(
+            &menu.get_items(),
+            view.items.iter().map(|c| item_view(c, photos.get(c.photo.as_deref(), card_fit))).collect(),
+        )
     {
         menu.set_items(m);
     }
-    menu.set_item(item_view(&view.item, photos));
+    // The attract page starts at its first slide (its timer asks for the next ones); other
+    // pages hold no large photo.
+    let on_attract = |v: &View| v.page == FlowPage::Attract;
+    if on_attract(view) && (shown.is_none_or(|p| !on_attract(p)) || changed!(items)) {
+        show_slide(window, view, 0, photos);
+    } else if !on_attract(view) && shown.is_some_and(on_attract) {
+        menu.set_attract_photo(super::photos::none());
+    }
+    // The item page and the operator's list draw no photo.
+    menu.set_item(item_view(&view.item, super::photos::none()));
     menu.set_item_description(s(&view.item_description));
     if changed!(groups) {
         // An option chosen changes its chip in place: the keypad focus stays on it.
@@ -262,7 +296,7 @@ pub fn show(
         ));
     }
     if changed!(all_items) {
-        op.set_all_items(model(view.all_items.iter().map(|c| item_view(c, photos)).collect()));
+        op.set_all_items(model(view.all_items.iter().map(|c| item_view(c, super::photos::none())).collect()));
     }
     op.set_setting_table(s(&view.setting_table));
     op.set_can_close_tab(view.can_close_tab);
@@ -289,7 +323,7 @@ pub fn show(
     table.set_bill_wallet(view.bill_wallet);
     session.set_voice(view.access.voice);
     let theme = window.global::<Theme>();
-    theme.set_scale(if view.access.magnify { MAGNIFIED } else { 1.0 });
+    theme.set_scale(scale);
     theme.set_high_contrast(view.access.contrast);
     theme.set_low_reach(view.access.low_reach);
 }

@@ -49,8 +49,43 @@ pub fn open(config: &Config, clock: StoreClock, runtime: &tokio::runtime::Runtim
 }
 
 thread_local! {
-    /// The screen of this (UI) thread, for wake-ups posted from other threads.
-    static SCREEN: std::cell::RefCell<std::rc::Weak<Shell>> = const { std::cell::RefCell::new(std::rc::Weak::new()) };
+    /// The screens of this (UI) thread, for wake-ups posted from other threads.
+    static SCREENS: std::cell::RefCell<Vec<std::rc::Weak<Shell>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Drives `shell` from Slint's event loop on this thread: pumped when something arrives for
+/// it (from any thread) and at the session's next deadline (the idle warning, the order
+/// number's time on screen), by one timer re-armed after every change. Nothing polls: between
+/// those the loop sleeps. Keep the returned timer as long as the screen runs.
+pub fn drive_from_event_loop(shell: &Rc<Shell>) -> Rc<slint::Timer> {
+    SCREENS.with(|s| s.borrow_mut().push(Rc::downgrade(shell)));
+    shell.set_waker(std::sync::Arc::new(|| {
+        let _ = slint::invoke_from_event_loop(|| {
+            for shell in
+                SCREENS.with(|s| s.borrow().iter().filter_map(std::rc::Weak::upgrade).collect::<Vec<_>>())
+            {
+                shell.pump();
+            }
+        });
+    }));
+    let deadline = Rc::new(slint::Timer::default());
+    let weak = Rc::downgrade(shell);
+    let timer = Rc::downgrade(&deadline);
+    shell.on_schedule(move |wake| {
+        let Some(timer) = timer.upgrade() else { return };
+        match wake {
+            Some(after) => {
+                let weak = weak.clone();
+                timer.start(slint::TimerMode::SingleShot, after.max(Duration::from_millis(1)), move || {
+                    if let Some(shell) = weak.upgrade() {
+                        shell.pump();
+                    }
+                })
+            }
+            None => timer.stop(),
+        }
+    });
+    deadline
 }
 
 /// `kiosk run` on a device with a display: the customer screen, full screen, over the
@@ -59,36 +94,13 @@ thread_local! {
 pub fn run_screen(config: &Config) -> Result<()> {
     use slint::ComponentHandle;
 
+    crate::allocator::tune();
     let runtime = crate::device::runtime()?;
     let screen = open(config, StoreClock::new(&config.time_zone), &runtime)?;
     let shell = screen.shell.clone();
     shell.window().window().set_fullscreen(true);
     shell.window().show()?;
-
-    SCREEN.with(|s| *s.borrow_mut() = Rc::downgrade(&shell));
-    shell.set_waker(std::sync::Arc::new(|| {
-        let _ = slint::invoke_from_event_loop(|| {
-            if let Some(shell) = SCREEN.with(|s| s.borrow().upgrade()) {
-                shell.pump();
-            }
-        });
-    }));
-    // One timer for the session's next deadline (the idle warning, the order number's
-    // time on screen), re-armed after every change.
-    let deadline = Rc::new(slint::Timer::default());
-    let weak = Rc::downgrade(&shell);
-    let timer = deadline.clone();
-    shell.on_schedule(move |wake| match wake {
-        Some(after) => {
-            let weak = weak.clone();
-            timer.start(slint::TimerMode::SingleShot, after.max(Duration::from_millis(1)), move || {
-                if let Some(shell) = weak.upgrade() {
-                    shell.pump();
-                }
-            })
-        }
-        None => timer.stop(),
-    });
+    let _deadline = drive_from_event_loop(&shell);
     // The heartbeat comes from the UI thread's own timer: a hung event loop stops it, and
     // systemd restarts the service.
     crate::systemd::ready();

@@ -180,6 +180,12 @@ impl Shell {
                 }
             }),
         );
+        let weak = Rc::downgrade(&shell);
+        slint::ComponentHandle::global::<kiosk_ui::MenuState>(&shell.window).on_show_slide(move |index| {
+            if let Some(shell) = weak.upgrade() {
+                shell.show_slide(usize::try_from(index).unwrap_or(0));
+            }
+        });
         shell.take_status(now);
         shell.pump();
         Ok(shell)
@@ -410,6 +416,9 @@ impl Shell {
                 &mut self.photos.borrow_mut(),
                 &mut self.lang.borrow_mut(),
             );
+            if self.photos.borrow_mut().take_decoded() {
+                crate::allocator::trim();
+            }
             self.guide.shown(&self.window, shown.as_ref(), &view);
             if shown.as_ref().map(|v| v.receipt_qr) != Some(view.receipt_qr) {
                 self.show_receipt_qr(view.receipt_qr);
@@ -417,6 +426,16 @@ impl Shell {
             *self.shown.borrow_mut() = Some(view);
         }
         self.reschedule();
+    }
+
+    /// The attract page turned to slide `index` of the items shown.
+    fn show_slide(&self, index: usize) {
+        if let Some(view) = self.shown.borrow().as_ref() {
+            bind::show_slide(&self.window, view, index, &mut self.photos.borrow_mut());
+        }
+        if self.photos.borrow_mut().take_decoded() {
+            crate::allocator::trim();
+        }
     }
 
     /// Draws the e-receipt's QR code of `order` (the token the device sent the store with it).

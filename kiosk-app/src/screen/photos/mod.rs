@@ -1,59 +1,258 @@
-//! Menu photos: the menu names a file; this loads it from the photo folder once and keeps
-//! it. A missing or unreadable photo is logged once and shown as an empty frame, never an
-//! error for the customer.
+//! Menu photos: the menu names a file in the photo folder; this reads it, decodes it once at
+//! the size it is drawn ([`decode`]) and keeps it in a cache bounded in bytes, the photos
+//! used longest ago dropped first. A missing, unreadable or oversized photo is logged once
+//! and shown as an empty frame, never an error for the customer.
+
+pub mod decode;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use slint::{Image, Rgba8Pixel, SharedPixelBuffer};
+use slint::{Image, Rgb8Pixel, Rgba8Pixel, SharedPixelBuffer};
+
+pub use decode::{Fit, Limits};
+
+/// What the cache may hold: a screen's photos at their drawn size (a card's is 224 × 120 RGB,
+/// 81 KB, at 800×1280: a category of a dozen is about 1 MB) and the attract page's large one
+/// (704 × 512, 1.1 MB, for a photo that big). Going back to a category decodes its photos
+/// again once they are out: a PNG card about a millisecond, a 12 MP JPEG some tens. The cards
+/// on screen are held by the screen besides.
+pub const CACHE_BYTES: usize = 2 << 20;
+
+/// The boxes photos are drawn in, in physical pixels, from the window's size, the
+/// magnification (`Theme.scale`) and the window's scale factor: the layout of
+/// `ui/ui/theme.slint` (pad 16, gap 12), `pages/menu.slint` (the card's photo: its cell less
+/// the card's padding, 120 high) and `pages/welcome.slint`.
+impl Fit {
+    /// A menu card's photo. The grid has 3 columns upright, 4 sideways, and `magnify` times
+    /// fewer when magnified (`ui/ui/app.slint`).
+    pub fn card(window: (u32, u32), magnify: f32, scale_factor: f32) -> Fit {
+        let (w, s) = (window.0 as f32, magnify.max(1.0) * scale_factor);
+        let columns = ((if window.0 > window.1 { 4.0 } else { 3.0 }) / magnify.max(1.0)).floor().max(1.0);
+        let cell = (w - 2.0 * 16.0 * s - 12.0 * s * (columns - 1.0)) / columns;
+        Fit { width: (cell - 2.0 * 12.0 * s).ceil().max(1.0) as u32, height: (120.0 * s).ceil() as u32 }
+    }
+
+    /// The attract page's photo: the window's width less the page's padding, 40 % of its height.
+    pub fn attract(window: (u32, u32), magnify: f32, scale_factor: f32) -> Fit {
+        let s = magnify.max(1.0) * scale_factor;
+        Fit {
+            width: (window.0 as f32 - 2.0 * 3.0 * 16.0 * s).ceil().max(1.0) as u32,
+            height: (window.1 as f32 * 0.4).ceil() as u32,
+        }
+    }
+}
+
+thread_local! {
+    static NONE: Image = Image::from_rgba8(SharedPixelBuffer::<Rgba8Pixel>::new(1, 1));
+}
+
+/// The empty frame of a card without a photo: one transparent pixel, shared. (Two empty
+/// `slint::Image`s never compare equal, so a card holding one would be redrawn at every
+/// change of the screen; this one equals itself.)
+pub fn none() -> Image {
+    NONE.with(Image::clone)
+}
+
+/// Whether `image` is [`none`] (or Slint's own empty image).
+pub fn is_none(image: &Image) -> bool {
+    let size = image.size();
+    size.width <= 1 && size.height <= 1
+}
+
+struct Entry {
+    image: Image,
+    bytes: usize,
+    used: u64,
+}
 
 pub struct Photos {
     dir: Option<PathBuf>,
-    cache: HashMap<String, Image>,
+    limits: Limits,
+    budget: usize,
+    cache: HashMap<(String, Fit), Entry>,
+    held: usize,
+    tick: u64,
+    /// Photos that could not be shown, logged once each.
+    refused: HashMap<String, String>,
+    /// Whether a photo was decoded since [`Photos::take_decoded`] was last asked.
+    decoded: bool,
 }
 
 impl Photos {
     pub fn new(dir: Option<PathBuf>) -> Photos {
-        Photos { dir, cache: HashMap::new() }
+        Photos::with_budget(dir, CACHE_BYTES, decode::LIMITS)
     }
 
-    pub fn get(&mut self, name: Option<&str>) -> Image {
-        let Some(name) = name else { return Image::default() };
-        if let Some(image) = self.cache.get(name) {
-            return image.clone();
+    pub fn with_budget(dir: Option<PathBuf>, budget: usize, limits: Limits) -> Photos {
+        Photos {
+            dir,
+            limits,
+            budget,
+            cache: HashMap::new(),
+            held: 0,
+            tick: 0,
+            refused: HashMap::new(),
+            decoded: false,
         }
-        let image = match self.load(name) {
-            Ok(image) => image,
-            Err(e) => {
-                tracing::warn!("menu photo {name:?}: {e}");
-                Image::default()
-            }
-        };
-        self.cache.insert(name.to_owned(), image.clone());
-        image
     }
 
-    fn load(&self, name: &str) -> Result<Image, String> {
+    /// The photo `name` at the size that covers `fit`, or an empty frame.
+    pub fn get(&mut self, name: Option<&str>, fit: Fit) -> Image {
+        let Some(name) = name else { return none() };
+        if self.refused.contains_key(name) {
+            return none();
+        }
+        self.tick += 1;
+        let key = (name.to_owned(), fit);
+        if let Some(entry) = self.cache.get_mut(&key) {
+            entry.used = self.tick;
+            return entry.image.clone();
+        }
+        self.decoded = true;
+        match self.load(name, fit) {
+            Ok((image, bytes)) => {
+                self.make_room(bytes);
+                self.held += bytes;
+                self.cache.insert(key, Entry { image: image.clone(), bytes, used: self.tick });
+                image
+            }
+            Err(reason) => {
+                tracing::warn!("menu photo {name:?} is not shown: {reason}");
+                self.refused.insert(name.to_owned(), reason);
+                none()
+            }
+        }
+    }
+
+    /// Whether photos were decoded (or tried) since the last call: then the decoders' freed
+    /// buffers are worth giving back ([`crate::allocator::trim`]).
+    pub fn take_decoded(&mut self) -> bool {
+        std::mem::take(&mut self.decoded)
+    }
+
+    /// Bytes of decoded pixels the cache holds now.
+    pub fn held_bytes(&self) -> usize {
+        self.held
+    }
+
+    /// Why a photo is not shown, if it was refused.
+    pub fn refused(&self, name: &str) -> Option<&str> {
+        self.refused.get(name).map(String::as_str)
+    }
+
+    /// Drops the photos used longest ago until `bytes` more fit in the budget. (A photo
+    /// still on screen stays alive in the UI's model; it is only no longer shared from here.)
+    fn make_room(&mut self, bytes: usize) {
+        while self.held + bytes > self.budget {
+            let Some(oldest) = self.cache.iter().min_by_key(|(_, e)| e.used).map(|(k, _)| k.clone()) else {
+                return;
+            };
+            if let Some(e) = self.cache.remove(&oldest) {
+                self.held -= e.bytes;
+            }
+        }
+    }
+
+    fn load(&self, name: &str, fit: Fit) -> Result<(Image, usize), String> {
         // A name is a file in the photo folder, never a path out of it.
         if name.contains('/') || name.contains("..") {
             return Err("not a plain file name".into());
         }
         let dir = self.dir.as_ref().ok_or("no photo folder configured")?;
-        let file = std::fs::File::open(dir.join(name)).map_err(|e| e.to_string())?;
-        let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
-        decoder
-            .set_transformations(png::Transformations::normalize_to_color8() | png::Transformations::ALPHA);
-        let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
-        let mut buf = vec![0; reader.output_buffer_size().ok_or("image too large")?];
-        let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
-        if info.color_type != png::ColorType::Rgba {
-            return Err(format!("unexpected colour type {:?}", info.color_type));
+        let path = dir.join(name);
+        // The size first: a huge file is refused without being read.
+        let size = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+        if size > self.limits.max_file_bytes as u64 {
+            return Err(decode::PhotoError::FileTooLarge {
+                bytes: size as usize,
+                limit: self.limits.max_file_bytes,
+            }
+            .to_string());
         }
-        let pixels = SharedPixelBuffer::<Rgba8Pixel>::clone_from_slice(
-            &buf[..info.buffer_size()],
-            info.width,
-            info.height,
+        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+        let fitted = decode::fit(&bytes, fit, &self.limits).map_err(|e| e.to_string())?;
+        let held = fitted.bytes();
+        let image =
+            match fitted.pixels {
+                decode::Pixels::Rgb(p) => Image::from_rgb8(SharedPixelBuffer::<Rgb8Pixel>::clone_from_slice(
+                    &p,
+                    fitted.width,
+                    fitted.height,
+                )),
+                decode::Pixels::Rgba(p) => Image::from_rgba8(
+                    SharedPixelBuffer::<Rgba8Pixel>::clone_from_slice(&p, fitted.width, fitted.height),
+                ),
+            };
+        Ok((image, held))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn photo_dir(names: &[&str], size: u32) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for name in names {
+            let file = std::fs::File::create(dir.path().join(name)).unwrap();
+            let mut encoder = png::Encoder::new(file, size, size);
+            encoder.set_color(png::ColorType::Rgb);
+            encoder.write_header().unwrap().write_image_data(&vec![90; (size * size * 3) as usize]).unwrap();
+        }
+        dir
+    }
+
+    const FIT: Fit = Fit { width: 100, height: 100 };
+
+    #[test]
+    fn the_cache_stays_within_its_budget_dropping_the_photos_used_longest_ago() {
+        let names = ["a.png", "b.png", "c.png", "d.png"];
+        let dir = photo_dir(&names, 100);
+        // Room for two photos of 100 × 100 RGB.
+        let mut photos = Photos::with_budget(Some(dir.path().into()), 2 * 30_000, decode::LIMITS);
+        for round in 0..3 {
+            for name in names {
+                let image = photos.get(Some(name), FIT);
+                assert_eq!((image.size().width, image.size().height), (100, 100), "{name} in round {round}");
+                assert!(photos.held_bytes() <= 60_000, "{} bytes held", photos.held_bytes());
+            }
+        }
+        assert_eq!(photos.held_bytes(), 60_000);
+        // The last two are the ones kept: asking for them again reads nothing.
+        std::fs::remove_file(dir.path().join("d.png")).unwrap();
+        assert_eq!(photos.get(Some("d.png"), FIT).size().width, 100);
+        // The first was dropped: it is read again, and is gone now.
+        std::fs::remove_file(dir.path().join("a.png")).unwrap();
+        assert!(is_none(&photos.get(Some("a.png"), FIT)));
+        assert!(photos.refused("a.png").is_some());
+    }
+
+    #[test]
+    fn a_missing_oversized_or_outside_photo_is_an_empty_frame_with_its_reason() {
+        let dir = photo_dir(&["big.png"], 100);
+        let limits = Limits { max_file_bytes: 50, ..decode::LIMITS };
+        let mut photos = Photos::with_budget(Some(dir.path().into()), CACHE_BYTES, limits);
+        assert!(is_none(&photos.get(Some("big.png"), FIT)));
+        assert!(
+            photos.refused("big.png").unwrap().contains("at most 50 bytes"),
+            "{:?}",
+            photos.refused("big.png")
         );
-        Ok(Image::from_rgba8(pixels))
+        assert!(is_none(&photos.get(Some("none.png"), FIT)));
+        assert!(photos.refused("none.png").is_some());
+        assert!(is_none(&photos.get(Some("../big.png"), FIT)));
+        assert_eq!(photos.refused("../big.png"), Some("not a plain file name"));
+        assert_eq!(photos.held_bytes(), 0);
+    }
+
+    #[test]
+    fn card_boxes_follow_the_grid_and_magnification() {
+        assert_eq!(Fit::card((800, 1280), 1.0, 1.0), Fit { width: 224, height: 120 });
+        assert_eq!(Fit::card((1280, 800), 1.0, 1.0), Fit { width: 279, height: 120 });
+        // Magnified: one column upright, two sideways, everything twice as large.
+        assert_eq!(Fit::card((800, 1280), 2.0, 1.0), Fit { width: 688, height: 240 });
+        assert_eq!(Fit::card((1280, 800), 2.0, 1.0), Fit { width: 548, height: 240 });
+        assert_eq!(Fit::attract((800, 1280), 1.0, 1.0), Fit { width: 704, height: 512 });
     }
 }
