@@ -147,6 +147,37 @@ fn memory(pid: u32) -> Memory {
     Memory { pss_kib: field("Pss:"), uss_kib: field("Private_Clean:") + field("Private_Dirty:") }
 }
 
+/// A process's PSS by what is mapped (the binary's code, read-only and writable data, the
+/// heap, anonymous memory, each library and other file), largest first: where a side's memory goes.
+fn memory_by_mapping(pid: u32) -> Vec<(String, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut by: HashMap<String, u64> = HashMap::new();
+    let mut what = String::new();
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or("");
+        if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            // An address range opens a mapping: its path (or [heap], [stack], nothing) names it.
+            let perms = words.next().unwrap_or("");
+            let path = words.nth(3).unwrap_or("");
+            what = match path {
+                "" => "anonymous".to_owned(),
+                p if p.starts_with('[') => p.to_owned(),
+                // A file's code, read-only data and writable data apart.
+                p => format!(
+                    "{} {perms}",
+                    Path::new(p).file_name().map(|f| f.to_string_lossy()).unwrap_or_default()
+                ),
+            };
+        } else if first == "Pss:" {
+            *by.entry(what.clone()).or_default() += words.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+        }
+    }
+    let mut by: Vec<(String, u64)> = by.into_iter().filter(|(_, kib)| *kib > 0).collect();
+    by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    by
+}
+
 /// What a process is: Chromium's `--type=` (browser when absent), or its command name.
 fn kind(pid: u32) -> String {
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
@@ -162,6 +193,121 @@ fn kind(pid: u32) -> String {
     }
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
     if comm.trim().starts_with("chrom") { "browser".to_owned() } else { comm.trim().to_owned() }
+}
+
+/// A counter kiosk's configuration in `dir` over the store in `data`, with `menu` imported
+/// as `kiosk menu import` would (the same store call).
+fn kiosk_config(dir: &Path, data: &Path, menu: &Menu) -> PathBuf {
+    let config = dir.join(format!("kiosk-{}.toml", data.file_name().unwrap().to_string_lossy()));
+    std::fs::write(
+        &config,
+        format!(
+            r#"role = "kiosk"
+data_dir = "{}"
+time_zone = "Asia/Seoul"
+[store]
+id = "bench"
+name = "{STORE_NAME}"
+business_number = "123-45-67891"
+address = "서울특별시 강남구 테헤란로 123"
+[ui]
+languages = ["ko", "en"]
+payment_methods = ["counter"]
+speech_program = ""
+[operator]
+pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM"
+"#,
+            data.display()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(data).unwrap();
+    kiosk_store::Store::open(data.join("kiosk.db"))
+        .unwrap()
+        .save_menu(menu, "bench", kiosk_store::Actor::System, 0)
+        .unwrap();
+    config
+}
+
+/// A phone photo: 4032 × 3024 (12 MP), a JPEG of at least 3 MB (fine texture over broad
+/// shapes, as food photographed up close).
+fn phone_jpeg() -> Vec<u8> {
+    let (w, h) = (4032u32, 3024u32);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let noise = (seed & 0x3f) as u32;
+            let plate = ((x as i64 - 2016).pow(2) + (y as i64 - 1512).pow(2)) < 1200i64.pow(2);
+            let base = if plate { [230u32, 228, 220] } else { [120 + x * 60 / w, 80 + y * 50 / h, 60] };
+            rgb.extend(base.map(|c| (c + noise).min(255) as u8));
+        }
+    }
+    for quality in [88u8, 93, 97] {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+            .encode(&rgb, w, h, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        if out.len() >= 3_000_000 {
+            return out;
+        }
+    }
+    panic!("the phone photo came out under 3 MB");
+}
+
+/// The demo menu grown to 200 items (copies of its items in its categories), each with its
+/// own 3 MB phone JPEG (one file, hard-linked under 200 names: each is decoded on its own).
+fn big_menu(demo: &Menu, photos: &Path) -> (Menu, usize) {
+    std::fs::create_dir_all(photos).unwrap();
+    let jpeg = phone_jpeg();
+    let first = photos.join("phone-000.jpg");
+    std::fs::write(&first, &jpeg).unwrap();
+    let mut menu = demo.clone();
+    menu.version = "bench-200".into();
+    let plain: Vec<_> = demo.items.iter().filter(|i| i.set.is_none()).cloned().collect();
+    let mut n = 0;
+    while menu.items.len() < 200 {
+        let mut item = plain[n % plain.len()].clone();
+        item.id = format!("{}-{n}", item.id.0).as_str().into();
+        menu.items.push(item);
+        n += 1;
+    }
+    for (i, item) in menu.items.iter_mut().enumerate() {
+        let name = format!("phone-{i:03}.jpg");
+        if i > 0 {
+            std::fs::hard_link(&first, photos.join(&name)).unwrap();
+        }
+        item.image = Some(name);
+    }
+    (menu, jpeg.len())
+}
+
+/// Our kiosk over the 200-item menu with phone photos: every category shown (each card's
+/// photo decoded then), then its memory.
+fn big_menu_memory(setup: &Setup, dir: &Path, demo: &Menu) -> (Memory, Vec<(String, u64)>, usize, usize) {
+    let data = dir.join("data-200");
+    let (menu, jpeg_bytes) = big_menu(demo, &data.join("photos"));
+    let setup = Setup { config: kiosk_config(dir, &data, &menu), ..setup.clone() };
+    let (mut side, _) = start(Which::Kiosk, &setup, 900);
+    let mut shown = 0;
+    for category in &menu.categories {
+        side.ask(&format!("press {}", category.name.get(kiosk_domain::Lang::Ko)));
+        let items = side.ask("items");
+        let cards: Vec<&str> =
+            items.splitn(3, ' ').nth(2).unwrap_or("").split(';').filter(|c| !c.is_empty()).collect();
+        for card in &cards {
+            assert!(!card.ends_with("|none"), "a card of the 200-item menu shows no photo: {card}");
+        }
+        shown += cards.len();
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let memory = memory(side.pid());
+    let mappings = memory_by_mapping(side.pid());
+    side.quit();
+    (memory, mappings, shown, jpeg_bytes)
 }
 
 // --- one side: a process speaking the `kiosk automate` protocol ------------------------------
@@ -382,6 +528,7 @@ fn session_script(menu: &Menu) -> Vec<String> {
 
 // --- a run of one side ------------------------------------------------------------------------
 
+#[derive(Clone)]
 struct Setup {
     kiosk: PathBuf,
     config: PathBuf,
@@ -424,7 +571,7 @@ fn start(which: Which, s: &Setup, run: usize) -> (Side, Cold) {
     let (mut side, t0, ready) = match which {
         Which::Kiosk => {
             let mut c = Command::new(&s.kiosk);
-            c.args(["automate", "--config"]).arg(&s.config).args(["--size", &format!("{WIDTH}x{HEIGHT}")]);
+            c.arg("--config").arg(&s.config).args(["--size", &format!("{WIDTH}x{HEIGHT}")]);
             c.env("KIOSK_LOG", "warn");
             let t0 = Instant::now();
             let side = Side::spawn("kiosk", c, true, &log);
@@ -464,6 +611,8 @@ struct Session {
     memory: Memory,
     /// Each process of the side: what it is, and its memory.
     processes: Vec<(String, Memory)>,
+    /// The side's own process's PSS by mapping (KiB).
+    mappings: Vec<(String, u64)>,
     view: String,
 }
 
@@ -501,6 +650,7 @@ fn session(
     let cpu = cpu_seconds(&pids, ticks) - before;
     let mut total = Memory::default();
     let mut processes: Vec<(String, Memory)> = pids.iter().map(|&p| (kind(p), memory(p))).collect();
+    let mappings = memory_by_mapping(side.pid());
     processes.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.pss_kib.cmp(&a.1.pss_kib)));
     for (_, m) in &processes {
         total.pss_kib += m.pss_kib;
@@ -521,7 +671,112 @@ fn session(
     side.ask("press 더 담기");
     side.ask(&format!("shot {}", shots.join(format!("{}-menu.png", side.name)).display()));
     side.quit();
-    Session { steps, cpu, wall, late, taps_ms, memory: total, processes, view }
+    Session { steps, cpu, wall, late, taps_ms, memory: total, processes, mappings, view }
+}
+
+/// Wake-ups (context switches: each time a thread blocked, or was preempted) and CPU
+/// nanoseconds of every thread of a process, by thread name.
+fn thread_activity(pid: u32) -> HashMap<String, (u64, u64)> {
+    let mut by = HashMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return by };
+    for task in tasks.flatten() {
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let switches = field("voluntary_ctxt_switches:") + field("nonvoluntary_ctxt_switches:");
+        let ns = std::fs::read_to_string(task.path().join("schedstat"))
+            .unwrap_or_default()
+            .split(' ')
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default().trim().to_owned();
+        let e: &mut (u64, u64) = by.entry(name).or_default();
+        e.0 += switches;
+        e.1 += ns;
+    }
+    by
+}
+
+/// A side left alone on one page: how often it woke, its context switches and share of a
+/// core, and which of its threads woke.
+struct Idle {
+    /// Times the process went from asleep (no thread switched for a sample) to awake.
+    wakeups_per_s: f64,
+    switches_per_s: f64,
+    cpu_percent: f64,
+    threads: Vec<(String, f64)>,
+}
+
+/// The process's context switches, all threads.
+fn switches(pid: u32) -> u64 {
+    thread_activity(pid).values().map(|(w, _)| w).sum()
+}
+
+fn idle_on_page(side: &Side, seconds: f64) -> Idle {
+    // A second first, so the page's own start (its first frame, a photo) is not counted.
+    std::thread::sleep(Duration::from_secs(1));
+    let before = thread_activity(side.pid());
+    let started = Instant::now();
+    // Sampled every 20 ms: a sample in which some thread switched, after one in which none
+    // did, is one wake-up of the process (its threads handing work to each other count once).
+    let (mut wakeups, mut last, mut awake) = (0u64, switches(side.pid()), false);
+    while started.elapsed().as_secs_f64() < seconds {
+        std::thread::sleep(Duration::from_millis(20));
+        let now = switches(side.pid());
+        let active = now != last;
+        if active && !awake {
+            wakeups += 1;
+        }
+        (last, awake) = (now, active);
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let after = thread_activity(side.pid());
+    let (mut total, mut ns) = (0u64, 0u64);
+    let mut threads = Vec::new();
+    for (name, (w, n)) in &after {
+        let (w0, n0) = before.get(name).copied().unwrap_or_default();
+        total += w.saturating_sub(w0);
+        ns += n.saturating_sub(n0);
+        if w > &w0 {
+            threads.push((name.clone(), (w - w0) as f64 / wall));
+        }
+    }
+    threads.sort_by(|a, b| b.1.total_cmp(&a.1));
+    Idle {
+        wakeups_per_s: wakeups as f64 / wall,
+        switches_per_s: total as f64 / wall,
+        cpu_percent: ns as f64 / 1e9 / wall * 100.0,
+        threads,
+    }
+}
+
+/// Our kiosk left alone as it stands in a store: its printer, card terminal and scanner (the
+/// simulators) and the store server connected (the end-to-end tests' stage). On the attract
+/// page (its photos taking turns every four seconds), then on the menu, `seconds` each.
+fn idle(kiosk: &Path, demo: &Menu, seconds: f64, log: &Path) -> (Idle, Idle) {
+    let stage = kiosk_tests::e2e::Stage::start();
+    pictures::write_all(demo, &stage.kiosk_db.parent().unwrap().join("photos")).unwrap();
+    let mut c = Command::new(kiosk);
+    c.arg("--config").arg(&stage.kiosk_config).args(["--size", &format!("{WIDTH}x{HEIGHT}")]);
+    c.env("KIOSK_LOG", "warn");
+    let mut side = Side::spawn("kiosk", c, true, log);
+    let ready = side.expect(&["ready", "err"]);
+    assert!(ready.starts_with("ready attract"), "the kiosk in its store: {ready}");
+    let attract = idle_on_page(&side, seconds);
+    for label in ["Touch to order", "한국어", "포장하기"] {
+        side.ask(&format!("press {label}"));
+    }
+    let menu = idle_on_page(&side, seconds);
+    assert_eq!(page_of(&side.ask("view")), "menu", "the kiosk stayed on its menu while idle");
+    side.quit();
+    drop(stage);
+    (attract, menu)
 }
 
 /// Both sides started together and walked through the script's first round of every
@@ -571,6 +826,7 @@ fn parity(setup: &Setup, script: &[String], rounds: usize) -> (usize, Vec<String
 
 fn main() {
     let seconds = env_number("KIOSK_BENCH_SESSION_SECONDS", 30.0);
+    let idle_seconds = env_number("KIOSK_BENCH_IDLE_SECONDS", 60.0);
     let starts = env_number("KIOSK_BENCH_STARTS", 3.0).max(1.0) as usize;
     let pace = Duration::from_millis(env_number("KIOSK_BENCH_PACE_MS", 500.0) as u64);
     let root = root();
@@ -580,14 +836,15 @@ fn main() {
     std::fs::create_dir_all(&shots).unwrap();
 
     // What the comparison needs, said plainly when missing.
-    let kiosk = target_dir().join("release/kiosk-dev");
+    // `automate` alone, built as the firmware is (bench/run: cargo build --profile device -p
+    // kiosk-dev --features automate-bin --bin kiosk-automate).
+    let kiosk = target_dir().join("device/kiosk-automate");
     let chromium = std::env::var("KIOSK_BENCH_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let node_modules = root.join(".tools/npm/node_modules");
     let mut missing = Vec::new();
-    let automate = Command::new(&kiosk).args(["automate", "--help"]).output();
-    if !automate.is_ok_and(|o| o.status.success()) {
+    if !kiosk.exists() {
         missing.push(format!(
-            "{} with `kiosk-dev automate` (cargo build --release -p kiosk-dev)",
+            "{} (cargo build --profile device -p kiosk-dev --features automate-bin --bin kiosk-automate)",
             kiosk.display()
         ));
     }
@@ -610,38 +867,7 @@ fn main() {
     let photos = data.join("photos");
     let menu: Menu = serde_json::from_str(DEMO_MENU).unwrap();
     pictures::write_all(&menu, &photos).unwrap();
-    let config = dir.path().join("kiosk.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"role = "kiosk"
-data_dir = "{}"
-time_zone = "Asia/Seoul"
-[store]
-id = "bench"
-name = "{STORE_NAME}"
-business_number = "123-45-67891"
-address = "서울특별시 강남구 테헤란로 123"
-[ui]
-languages = ["ko", "en"]
-payment_methods = ["counter"]
-speech_program = ""
-[operator]
-pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25JbPsVDIkwd8EvD2yEoVjqMIi+nDmEBM"
-"#,
-            data.display()
-        ),
-    )
-    .unwrap();
-    let import = Command::new(&kiosk)
-        .args(["menu", "import"])
-        .arg(root.join("kiosk-app/data/demo-menu.json"))
-        .arg("--config")
-        .arg(&config)
-        .env("KIOSK_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(import.status.success(), "kiosk menu import: {}", String::from_utf8_lossy(&import.stderr));
+    let config = kiosk_config(dir.path(), &data, &menu);
 
     let font = std::fs::read(root.join("ui/ui/fonts/NanumGothic.ttf")).unwrap();
     let mut files = HashMap::new();
@@ -695,6 +921,9 @@ pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25Jb
 
     // Not timed: the two sides compared screen by screen.
     let (screens, differences) = parity(&setup, &script, menu.categories.len());
+    let (idle_attract, idle_menu) =
+        idle(&setup.kiosk, &menu, idle_seconds, &setup.logs.join("kiosk-idle.log"));
+    let (big, big_mappings, big_cards, jpeg_bytes) = big_menu_memory(&setup, dir.path(), &menu);
 
     let cold_of = |side: &str, f: &dyn Fn(&Cold) -> f64| median(cold[side].iter().map(f).collect());
     let first = |s: &Cold| ms(s.first_frame);
@@ -803,6 +1032,10 @@ pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25Jb
     for (kind, m) in &c.processes {
         println!("    {kind:<28} {:>7.1} MiB ({:>5.1} MiB)", mib(m.pss_kib), mib(m.uss_kib));
     }
+    println!("  the kiosk's PSS by mapping (the largest):");
+    for (what, kib) in k.mappings.iter().take(8) {
+        println!("    {what:<28} {:>7.2} MiB", mib(*kib));
+    }
     println!("  end state: kiosk {} | Chromium {}", k.view, c.view);
     if k.view != c.view {
         println!("  WARNING: the two sides ended with different carts");
@@ -821,6 +1054,25 @@ pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25Jb
         println!("    differs {d}");
     }
     println!("  screenshots of both after the session: {}", shots.display());
+    println!(
+        "  the kiosk over a 200-item menu, a {:.1} MB 12 MP phone JPEG per item, after showing every category ({big_cards} cards): PSS {:.1} MiB (private {:.1} MiB); by mapping:",
+        jpeg_bytes as f64 / 1e6,
+        mib(big.pss_kib),
+        mib(big.uss_kib)
+    );
+    for (what, kib) in big_mappings.iter().take(5) {
+        println!("    {what:<28} {:>7.2} MiB", mib(*kib));
+    }
+    for (page, idle) in [("attract page", &idle_attract), ("menu", &idle_menu)] {
+        let threads: Vec<String> = idle.threads.iter().map(|(name, w)| format!("{name} {w:.2}/s")).collect();
+        println!(
+            "  the kiosk left alone {idle_seconds:.0} s on its {page}: {:.2} wake-ups/s, {:.1} context switches/s, {:.3} % of a core (switches by thread: {})",
+            idle.wakeups_per_s,
+            idle.switches_per_s,
+            idle.cpu_percent,
+            if threads.is_empty() { "none".to_owned() } else { threads.join(", ") }
+        );
+    }
     for line in [
         "definitions:",
         "- cold start: from just before the side's process is spawned (Chromium: the browser's launch; node and",
@@ -834,6 +1086,9 @@ pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25Jb
         "  clock ticks: 10 ms per process), between the session's start and end; from spawn to the menu, the",
         "  CPU time of every thread then alive (/proc/PID/task/TID/schedstat, in nanoseconds). The driver",
         "  (this program, node, playwright) is never counted.",
+        "- idle: the kiosk alone on a page (after a second to settle), its threads' context switches",
+        "  (/proc/PID/task/TID/status, voluntary and not) sampled every 20 ms: a wake-up is a sample with",
+        "  switches after one without; CPU is their schedstat nanoseconds.",
         "- a tap: the control found by its accessible label and activated (Slint's accessibility action; the",
         "  element's click()), then the frame drawn (the kiosk renders the region that changed; the page decodes",
         "  its photos and runs the next frame's style, layout and paint). Chromium runs headless with",
@@ -851,6 +1106,13 @@ pin_hash = "$argon2id$v=19$m=19456,t=2,p=1$85yF9bV0iF6OLtae5+NoQg$Zw/m+KgIdB25Jb
         }
     }
     figure("chromium_first_contentful_paint", paint, "ms");
+    figure("kiosk_pss_200_items", mib(big.pss_kib), "MiB");
+    figure("kiosk_idle_attract_wakeups", idle_attract.wakeups_per_s, "/s");
+    figure("kiosk_idle_attract_switches", idle_attract.switches_per_s, "/s");
+    figure("kiosk_idle_attract_cpu", idle_attract.cpu_percent, "% of a core");
+    figure("kiosk_idle_menu_wakeups", idle_menu.wakeups_per_s, "/s");
+    figure("kiosk_idle_menu_switches", idle_menu.switches_per_s, "/s");
+    figure("kiosk_idle_menu_cpu", idle_menu.cpu_percent, "% of a core");
     figure("screens_differing", differences.len() as f64, "screens");
 }
 
