@@ -134,10 +134,13 @@ fn item_view(card: &ItemCard, photo: slint::Image) -> ItemView {
     }
 }
 
-/// The window's size in physical pixels, and its scale factor.
+/// The window's size in physical pixels, and its scale factor. Before a window is shown its
+/// size may be unknown: then its preferred size (`ui/ui/app.slint`), so no photo is fitted
+/// to a box of no pixels.
 fn window_size(window: &KioskWindow) -> ((u32, u32), f32) {
     let size = window.window().size();
-    ((size.width, size.height), window.window().scale_factor())
+    let size = if size.width == 0 || size.height == 0 { (800, 1280) } else { (size.width, size.height) };
+    (size, window.window().scale_factor())
 }
 
 fn magnification(view: &View) -> f32 {

@@ -49,7 +49,8 @@ thread_local! {
 
 /// The empty frame of a card without a photo: one transparent pixel, shared. (Two empty
 /// `slint::Image`s never compare equal, so a card holding one would be redrawn at every
-/// change of the screen; this one equals itself.)
+/// change of the screen; this one equals itself. Slint's renderer cannot draw a picture of
+/// no pixels.)
 pub fn none() -> Image {
     NONE.with(Image::clone)
 }
