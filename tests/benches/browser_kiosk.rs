@@ -120,14 +120,7 @@ fn cpu_seconds(pids: &[u32], ticks_per_second: f64) -> f64 {
 /// (/proc/PID/task/TID/schedstat). Finer than `cpu_seconds`, but blind to threads and processes
 /// that have ended: used for the short start-up only.
 fn thread_cpu_seconds(pids: &[u32]) -> f64 {
-    let mut ns = 0u64;
-    for pid in pids {
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { continue };
-        for task in tasks.flatten() {
-            let text = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
-            ns += text.split(' ').next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        }
-    }
+    let ns: u64 = pids.iter().flat_map(|&pid| thread_activity(pid).into_values()).map(|(_, ns)| ns).sum();
     ns as f64 / 1e9
 }
 

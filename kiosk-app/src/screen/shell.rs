@@ -416,9 +416,7 @@ impl Shell {
                 &mut self.photos.borrow_mut(),
                 &mut self.lang.borrow_mut(),
             );
-            if self.photos.borrow_mut().take_decoded() {
-                crate::allocator::trim();
-            }
+            self.photos.borrow_mut().release_decoder_memory();
             self.guide.shown(&self.window, shown.as_ref(), &view);
             if shown.as_ref().map(|v| v.receipt_qr) != Some(view.receipt_qr) {
                 self.show_receipt_qr(view.receipt_qr);
@@ -433,9 +431,7 @@ impl Shell {
         if let Some(view) = self.shown.borrow().as_ref() {
             bind::show_slide(&self.window, view, index, &mut self.photos.borrow_mut());
         }
-        if self.photos.borrow_mut().take_decoded() {
-            crate::allocator::trim();
-        }
+        self.photos.borrow_mut().release_decoder_memory();
     }
 
     /// Draws the e-receipt's QR code of `order` (the token the device sent the store with it).

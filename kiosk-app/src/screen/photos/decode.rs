@@ -92,10 +92,7 @@ pub fn fit(bytes: &[u8], fit: Fit, limits: &Limits) -> Result<Fitted, PhotoError
         return Err(PhotoError::UnknownFormat);
     };
     let decoded = opaque_as_rgb(decoded);
-    // The box as the stored (not yet turned) photo sees it.
-    let stored_fit =
-        if orientation.swaps_sides() { Fit { width: fit.height, height: fit.width } } else { fit };
-    let scaled = scale_to_cover(decoded, stored_fit)?;
+    let scaled = scale_to_cover(decoded, orientation.stored_fit(fit))?;
     Ok(crop_to(orientation.apply(scaled), fit))
 }
 
@@ -121,16 +118,20 @@ fn crop_to(f: Fitted, fit: Fit) -> Fitted {
     Fitted { width, height, pixels }
 }
 
-/// Checks the declared size against the limits, before any pixel is decoded.
-fn check_size(width: u32, height: u32, bytes_per_pixel: usize, limits: &Limits) -> Result<(), PhotoError> {
+/// Checks the size a photo declares against the limits, before any pixel is decoded.
+fn check_declared(width: u32, height: u32, limits: &Limits) -> Result<(), PhotoError> {
     if width == 0 || height == 0 {
         return Err(PhotoError::Empty);
     }
-    let pixels = u64::from(width) * u64::from(height);
-    if pixels > limits.max_pixels {
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
         return Err(PhotoError::TooManyPixels { width, height, limit: limits.max_pixels });
     }
-    let bytes = pixels as usize * bytes_per_pixel;
+    Ok(())
+}
+
+/// Checks the buffer a decoder would fill for `width` × `height` pixels of 4 bytes.
+fn check_decoded(width: u32, height: u32, limits: &Limits) -> Result<(), PhotoError> {
+    let bytes = width as usize * height as usize * 4;
     if bytes > limits.max_decoded_bytes {
         return Err(PhotoError::DecodeTooLarge { bytes, limit: limits.max_decoded_bytes });
     }
@@ -150,23 +151,15 @@ fn jpeg(bytes: &[u8], fit: Fit, limits: &Limits) -> Result<(Fitted, Orientation)
     decoder.read_info().map_err(|e| corrupt("JPEG")(&e))?;
     let info = decoder.info().ok_or_else(|| corrupt("JPEG")(&"no frame header"))?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
-    if width == 0 || height == 0 {
-        return Err(PhotoError::Empty);
-    }
-    let pixels = u64::from(width) * u64::from(height);
-    if pixels > limits.max_pixels {
-        return Err(PhotoError::TooManyPixels { width, height, limit: limits.max_pixels });
-    }
+    check_declared(width, height, limits)?;
     let orientation = decoder.exif_data().map(Orientation::from_exif).unwrap_or(Orientation::Upright);
-    let stored_fit =
-        if orientation.swaps_sides() { Fit { width: fit.height, height: fit.width } } else { fit };
-    let (want_w, want_h) = cover(width, height, stored_fit);
+    let (want_w, want_h) = cover(width, height, orientation.stored_fit(fit));
     // The smallest DCT scale at or above the size wanted.
     let (w, h) = decoder
         .scale(want_w.min(u32::from(u16::MAX)) as u16, want_h.min(u32::from(u16::MAX)) as u16)
         .map_err(|e| corrupt("JPEG")(&e))?;
     let (w, h) = (u32::from(w), u32::from(h));
-    check_size(w, h, 4, limits)?;
+    check_decoded(w, h, limits)?;
     decoder.set_max_decoding_buffer_size(limits.max_decoded_bytes);
     let data = decoder.decode().map_err(|e| corrupt("JPEG")(&e))?;
     let format = decoder.info().map(|i| i.pixel_format).ok_or_else(|| corrupt("JPEG")(&"no frame header"))?;
@@ -196,7 +189,8 @@ fn png(bytes: &[u8], limits: &Limits) -> Result<Fitted, PhotoError> {
     );
     decoder.set_transformations(png::Transformations::normalize_to_color8());
     let header = decoder.read_header_info().map_err(|e| corrupt("PNG")(&e))?;
-    check_size(header.width, header.height, 4, limits)?;
+    check_declared(header.width, header.height, limits)?;
+    check_decoded(header.width, header.height, limits)?;
     let mut reader = decoder.read_info().map_err(|e| corrupt("PNG")(&e))?;
     let mut buf = vec![0; reader.output_buffer_size().ok_or_else(|| corrupt("PNG")(&"too large"))?];
     let frame = reader.next_frame(&mut buf).map_err(|e| corrupt("PNG")(&e))?;
@@ -218,7 +212,8 @@ fn webp(bytes: &[u8], limits: &Limits) -> Result<Fitted, PhotoError> {
     let mut decoder =
         image_webp::WebPDecoder::new(std::io::Cursor::new(bytes)).map_err(|e| corrupt("WebP")(&e))?;
     let (width, height) = decoder.dimensions();
-    check_size(width, height, 4, limits)?;
+    check_declared(width, height, limits)?;
+    check_decoded(width, height, limits)?;
     decoder.set_memory_limit(limits.max_decoded_bytes);
     let size = decoder.output_buffer_size().ok_or_else(|| corrupt("WebP")(&"too large"))?;
     let mut buf = vec![0; size];
@@ -289,6 +284,11 @@ impl Orientation {
             Some(8) => Orientation::Rotate270,
             _ => Orientation::Upright,
         }
+    }
+
+    /// The box as the stored (not yet turned) photo sees it.
+    fn stored_fit(self, fit: Fit) -> Fit {
+        if self.swaps_sides() { Fit { width: fit.height, height: fit.width } } else { fit }
     }
 
     fn swaps_sides(self) -> bool {

@@ -76,7 +76,7 @@ pub struct Photos {
     tick: u64,
     /// Photos that could not be shown, logged once each.
     refused: HashMap<String, String>,
-    /// Whether a photo was decoded since [`Photos::take_decoded`] was last asked.
+    /// Whether a photo was decoded since [`Photos::release_decoder_memory`] last ran.
     decoded: bool,
 }
 
@@ -126,10 +126,12 @@ impl Photos {
         }
     }
 
-    /// Whether photos were decoded (or tried) since the last call: then the decoders' freed
-    /// buffers are worth giving back ([`crate::allocator::trim`]).
-    pub fn take_decoded(&mut self) -> bool {
-        std::mem::take(&mut self.decoded)
+    /// After photos were decoded (or tried) since the last call, gives the decoders' freed
+    /// buffers back to the system ([`crate::allocator::trim`]); otherwise does nothing.
+    pub fn release_decoder_memory(&mut self) {
+        if std::mem::take(&mut self.decoded) {
+            crate::allocator::trim();
+        }
     }
 
     /// Bytes of decoded pixels the cache holds now.
