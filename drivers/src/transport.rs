@@ -67,6 +67,12 @@ mod port {
                         .timeout(timeout)
                         .open_native_async()
                         .map_err(io::Error::other)?;
+                    // Bytes waiting from before we opened answer nobody's request: the tail
+                    // of a response a process that died left unread, or noise. Read as ours,
+                    // a stray ACK or NACK in them would be taken for the answer to our next
+                    // request (a NACK resends it, and a resent charge is charged twice).
+                    tokio_serial::SerialPort::clear(&port, tokio_serial::ClearBuffer::Input)
+                        .map_err(io::Error::other)?;
                     Ok(Port::Serial(port))
                 }
                 Endpoint::Tcp { address } => {

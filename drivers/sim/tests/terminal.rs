@@ -159,3 +159,17 @@ async fn cancels_by_number_and_last_and_twice() {
         2
     );
 }
+
+/// What a host that died left unread on the line (here the terminal's NACK of a frame it
+/// cut short) is dropped when the next host opens the port: taken for the NACK of the next
+/// host's charge, it would send the charge again, and the terminal would approve it twice.
+/// (A frame's tail ending in a NACK byte is noise to the decoder; see `frame.rs`.)
+#[tokio::test]
+async fn what_a_dead_host_left_on_the_line_never_sends_a_charge_twice() {
+    let rig = rig().await;
+    rig.sim.handle.line_noise(&[0x15]);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut t = connect(&rig).await;
+    approval_no(&t.approve(&charge(1_000)).await.unwrap());
+    assert_eq!(rig.sim.handle.standing_approvals().len(), 1, "charged twice");
+}

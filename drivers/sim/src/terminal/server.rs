@@ -38,7 +38,7 @@ impl Default for TerminalSimOptions {
 #[derive(Clone)]
 pub struct TerminalHandle {
     model: Arc<Mutex<SimTerminal>>,
-    events: tokio::sync::mpsc::UnboundedSender<u8>,
+    to_host: tokio::sync::mpsc::UnboundedSender<Unprompted>,
     unplug: Arc<tokio::sync::Notify>,
 }
 
@@ -72,8 +72,20 @@ impl TerminalHandle {
 
     /// Sends a card event (`I` inserted, `O` removed, `R` tapped, `M` swiped, `Q` barcode).
     pub fn card_event(&self, code: u8) {
-        let _ = self.events.send(code);
+        let _ = self.to_host.send(Unprompted::Event(code));
     }
+
+    /// Puts these bytes on the line to the host, as noise or the tail of a frame a host that
+    /// died before reading it left behind.
+    pub fn line_noise(&self, bytes: &[u8]) {
+        let _ = self.to_host.send(Unprompted::Noise(bytes.to_vec()));
+    }
+}
+
+/// What the terminal sends without being asked.
+enum Unprompted {
+    Event(u8),
+    Noise(Vec<u8>),
 }
 
 pub struct TerminalSim {
@@ -87,9 +99,9 @@ pub fn spawn_pty(link: &Path, options: TerminalSimOptions) -> std::io::Result<Te
     model.customer_delay = options.customer_delay;
     model.card_number = options.card_number.clone();
     let model = Arc::new(Mutex::new(model));
-    let (events, mut event_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (to_host, mut unprompted) = tokio::sync::mpsc::unbounded_channel();
     let unplug = Arc::new(tokio::sync::Notify::new());
-    let handle = TerminalHandle { model: model.clone(), events, unplug: unplug.clone() };
+    let handle = TerminalHandle { model: model.clone(), to_host, unplug: unplug.clone() };
     let mut pty = PtyDevice::create(link)?;
     let link_path = link.to_owned();
     let task = tokio::spawn(async move {
@@ -100,8 +112,11 @@ pub fn spawn_pty(link: &Path, options: TerminalSimOptions) -> std::io::Result<Te
                     Ok(0) | Err(_) => return,
                     Ok(n) => model.lock().expect("terminal lock").receive(&buf[..n]),
                 },
-                Some(code) = event_rx.recv() => {
-                    let bytes = model.lock().expect("terminal lock").event(code);
+                Some(what) = unprompted.recv() => {
+                    let bytes = match what {
+                        Unprompted::Event(code) => model.lock().expect("terminal lock").event(code),
+                        Unprompted::Noise(bytes) => bytes,
+                    };
                     vec![Reply::Send { after: Duration::ZERO, bytes }]
                 }
                 _ = unplug.notified() => vec![Reply::Unplug],

@@ -101,9 +101,15 @@ pub enum Token {
 }
 
 /// Splits the incoming byte stream into tokens; resynchronises on the next STX after noise.
+///
+/// An ACK or NACK byte that follows noise is noise too: the tail of a frame cut short ends
+/// in its BCC, which can be any byte, and taking it for the terminal's NACK would send a
+/// charge again (and the terminal would approve it twice). A real ACK or NACK comes alone;
+/// one lost this way costs a resend after the ACK timeout, never a second charge.
 #[derive(Debug, Default)]
 pub struct Decoder {
     buf: Vec<u8>,
+    after_noise: bool,
 }
 
 impl Decoder {
@@ -113,6 +119,7 @@ impl Decoder {
 
     pub fn clear(&mut self) {
         self.buf.clear();
+        self.after_noise = false;
     }
 
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<Token> {
@@ -121,6 +128,7 @@ impl Decoder {
         let mut garbage = Vec::new();
         while let Some(&b) = self.buf.first() {
             let step = match b {
+                ACK | NACK if self.after_noise || !garbage.is_empty() => None,
                 ACK => Some((Token::Ack, 1)),
                 NACK => Some((Token::Nack, 1)),
                 STX => match frame_at(&self.buf) {
@@ -145,8 +153,12 @@ impl Decoder {
                     }
                     out.push(token);
                     self.buf.drain(..len);
+                    self.after_noise = false;
                 }
-                None => garbage.push(self.buf.remove(0)),
+                None => {
+                    garbage.push(self.buf.remove(0));
+                    self.after_noise = true;
+                }
             }
         }
         if !garbage.is_empty() {
@@ -275,5 +287,19 @@ mod tests {
         liar.extend_from_slice(&f.encode());
         let tokens = d.feed(&liar);
         assert_eq!(tokens.last(), Some(&Token::Frame(f)), "{tokens:?}");
+    }
+
+    #[test]
+    fn an_ack_or_nack_byte_that_ends_noise_is_noise() {
+        let mut d = Decoder::new();
+        // a frame's tail: data, ETX, and a BCC that happens to be NACK
+        assert_eq!(d.feed(b"\xb1\xb9\x03\x15"), vec![Token::Garbage(b"\xb1\xb9\x03\x15".to_vec())]);
+        // still noise when the byte comes in the next read
+        assert_eq!(d.feed(b"\x06"), vec![Token::Garbage(vec![ACK])]);
+        // a frame ends the noise: a lone NACK after it is the terminal's
+        let f = Frame::new("T1", "20261122134501", b'a', b"OOOO".to_vec());
+        let mut bytes = f.encode();
+        bytes.push(NACK);
+        assert_eq!(d.feed(&bytes), vec![Token::Frame(f), Token::Nack]);
     }
 }
