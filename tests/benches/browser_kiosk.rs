@@ -601,6 +601,8 @@ struct Session {
     wall: Duration,
     late: usize,
     taps_ms: Vec<f64>,
+    /// The slowest taps: what was pressed, and how long it took (ms).
+    slowest: Vec<(String, f64)>,
     memory: Memory,
     /// Each process of the side: what it is, and its memory.
     processes: Vec<(String, Memory)>,
@@ -622,7 +624,7 @@ fn session(
     let steps = ((seconds * 1000.0) / pace.as_millis() as f64).round() as usize;
     let before = cpu_seconds(&side.processes(), ticks);
     let started = Instant::now();
-    let (mut taps_ms, mut late) = (Vec::new(), 0);
+    let (mut taps_ms, mut late, mut slowest) = (Vec::new(), 0, Vec::new());
     for (n, label) in script.iter().cycle().take(steps).enumerate() {
         let due = started + pace * n as u32;
         let now = Instant::now();
@@ -633,6 +635,7 @@ fn session(
         let t = Instant::now();
         side.ask(&format!("press {label}"));
         taps_ms.push(ms(t.elapsed()));
+        slowest.push((label.clone(), ms(t.elapsed())));
     }
     // The last tap's pace slot too, so both sides are measured over the same wall time.
     if let Some(wait) = (started + pace * steps as u32).checked_duration_since(Instant::now()) {
@@ -664,7 +667,9 @@ fn session(
     side.ask("press 더 담기");
     side.ask(&format!("shot {}", shots.join(format!("{}-menu.png", side.name)).display()));
     side.quit();
-    Session { steps, cpu, wall, late, taps_ms, memory: total, processes, mappings, view }
+    slowest.sort_by(|a, b| b.1.total_cmp(&a.1));
+    slowest.truncate(5);
+    Session { steps, cpu, wall, late, taps_ms, slowest, memory: total, processes, mappings, view }
 }
 
 /// Wake-ups (context switches: each time a thread blocked, or was preempted) and CPU
@@ -1028,6 +1033,10 @@ fn main() {
     println!("  the kiosk's PSS by mapping (the largest):");
     for (what, kib) in k.mappings.iter().take(8) {
         println!("    {what:<28} {:>7.2} MiB", mib(*kib));
+    }
+    for (side, s) in [("kiosk", &k), ("Chromium", &c)] {
+        let taps: Vec<String> = s.slowest.iter().map(|(label, t)| format!("{label} {t:.1} ms")).collect();
+        println!("  slowest taps, {side}: {}", taps.join("; "));
     }
     println!("  end state: kiosk {} | Chromium {}", k.view, c.view);
     if k.view != c.view {
