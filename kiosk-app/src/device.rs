@@ -83,7 +83,9 @@ impl Device {
                 None
             }
         };
-        let link = pos.map(|pos| pos::start(pos, store.clone(), Some(config.data_dir.join("photos"))));
+        let table =
+            (config.role == crate::config::Role::Table).then(|| config.table_number.clone()).flatten();
+        let link = pos.map(|pos| pos::start(pos, store.clone(), Some(config.data_dir.join("photos")), table));
         if let Some(link) = &link {
             tokio::spawn(pos::report_health(
                 link.pos.clone(),

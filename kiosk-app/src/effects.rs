@@ -140,13 +140,14 @@ impl Runner {
             return Outcome::Failed { what: format!("saving the setting {setting:?}: {e}") };
         }
         // The POS hands each table to one device.
-        let problem = match (&setting, &self.pos) {
-            (DeviceSetting::Table(table), Some(pos)) => {
-                pos.claim_table(table).await.err().map(|e| e.to_string())
-            }
-            _ => None,
+        let (problem, table_taken) = match (&setting, &self.pos) {
+            (DeviceSetting::Table(table), Some(pos)) => match pos.claim_table(table).await {
+                Ok(()) => (None, Some(false)),
+                Err(e) => (Some(e.to_string()), e.is_table_taken().then_some(true)),
+            },
+            _ => (None, None),
         };
-        Outcome::SettingSaved { problem }
+        Outcome::SettingSaved { problem, table_taken }
     }
 
     /// The operator's cancel of an approval, through the supervisor's terminal. The desk

@@ -305,6 +305,48 @@ async fn a_refund_reaches_the_store_once_after_its_order() {
     server.handle.stop().await;
 }
 
+/// A table tablet claims its table whenever its link connects: a second tablet configured
+/// with the same number hears at its start that the store gave the table to the first (the
+/// screen tells the diner; see the session's and the UI's tests), and an operator's number
+/// kept in the store is the one claimed.
+#[tokio::test]
+async fn a_tablet_claims_its_table_when_it_connects_and_hears_when_another_holds_it() {
+    let server = TestServer::start(None).await;
+    let start = |token: &str, table: &str, stored: Option<&str>| {
+        let link = std::sync::Arc::new(server.client(token));
+        let store = shared(Store::open_in_memory().unwrap());
+        if let Some(n) = stored {
+            let setting = kiosk_domain::DeviceSetting::Table(n.to_owned());
+            store.with(move |s| s.set_device_setting(&setting, kiosk_store::Actor::Operator, 0)).unwrap();
+        }
+        let (sync, view) = PosSync::new(store, link, None, Default::default());
+        (tokio::spawn(sync.with_table(Some(table.to_owned())).run()), view)
+    };
+    let (first, first_view) = start(&server.device_token, "7", None);
+    wait_for("the first tablet connected", Duration::from_secs(5), || first_view.borrow().reachable).await;
+    wait_for("table 7 claimed", Duration::from_secs(5), || {
+        server.db().table_holder("7").unwrap().as_deref() == Some("kiosk-1")
+    })
+    .await;
+    let (second, second_view) = start(&server.second_device_token, "7", None);
+    wait_for("the second tablet told", Duration::from_secs(5), || second_view.borrow().table_taken.is_some())
+        .await;
+    let said = second_view.borrow().table_taken.clone().unwrap();
+    assert!(said.contains("kiosk-1"), "the store names the holder: {said}");
+    assert!(first_view.borrow().table_taken.is_none());
+    second.abort();
+    // The same tablet after staff gave it table 8 on its operator page: its own table.
+    let (renumbered, view) = start(&server.second_device_token, "7", Some("8"));
+    wait_for("connected", Duration::from_secs(5), || view.borrow().reachable).await;
+    wait_for("table 8 claimed", Duration::from_secs(5), || server.db().table_holder("8").unwrap().is_some())
+        .await;
+    assert!(view.borrow().table_taken.is_none());
+    assert_eq!(server.db().table_holder("7").unwrap().as_deref(), Some("kiosk-1"));
+    first.abort();
+    renumbered.abort();
+    server.handle.stop().await;
+}
+
 async fn admin_post(server: &TestServer, path: &str, body: &str) -> String {
     raw_post(server, path, &server.admin_token, body).await
 }

@@ -47,6 +47,11 @@ pub enum PosError {
 }
 
 impl PosError {
+    /// The store gave the table to another device (the answer to a claim).
+    pub fn is_table_taken(&self) -> bool {
+        matches!(self, PosError::Rejected { code, .. } if code == kiosk_link::wire::ErrorCode::TableTaken.as_str())
+    }
+
     /// Whether trying the same request again later can succeed without anyone acting.
     pub fn is_transient(&self) -> bool {
         !matches!(self, PosError::Rejected { .. } | PosError::Unsupported { .. })

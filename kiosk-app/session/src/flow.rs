@@ -51,6 +51,9 @@ pub struct Flow {
     pub(crate) access: Access,
     /// Earphones are in the jack.
     pub(crate) earphones: bool,
+    /// The store gave this tablet's table to another tablet: no round goes onto that bill
+    /// from here until staff give this tablet its own number.
+    pub(crate) table_taken: bool,
 }
 
 impl Flow {
@@ -79,6 +82,7 @@ impl Flow {
             journal: Vec::new(),
             access: Access::off(volume),
             earphones: false,
+            table_taken: false,
         };
         flow.stage = flow.home_stage();
         flow
@@ -198,6 +202,35 @@ impl Flow {
         if matches!(self.stage, Stage::Attract | Stage::Language | Stage::Service) {
             self.refuse_if_out_of_service();
         }
+    }
+
+    /// What the store said when this tablet claimed its table: `taken` when another tablet
+    /// holds it. Told on the screen at once when the diner is on the table's home page, and
+    /// again at every round the diner tries to send (see [`Flow::refuse_if_table_taken`]).
+    pub fn table_claim(&mut self, taken: bool) {
+        if self.tab.is_none() || self.table_taken == taken {
+            return;
+        }
+        self.table_taken = taken;
+        if taken && self.stage == Stage::Browsing {
+            self.refuse_if_table_taken();
+        }
+    }
+
+    /// The table is another tablet's: the diner is told, and nothing is sent. True if so.
+    pub(crate) fn refuse_if_table_taken(&mut self) -> bool {
+        if !self.table_taken {
+            return false;
+        }
+        let s = sentences(self.lang);
+        let table = self.tab.as_ref().map(|t| t.table.0.clone()).unwrap_or_default();
+        self.stage = Stage::Problem(Problem {
+            title: s.table_taken.into(),
+            body: s.table_taken_body.replace("{}", &table),
+            action: s.ok.into(),
+            then: self.home(),
+        });
+        true
     }
 
     /// Out of service, no order starts: the customer is sent to the counter. True if so.

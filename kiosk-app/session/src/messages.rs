@@ -204,8 +204,11 @@ pub enum Outcome {
     },
     PinChecked(bool),
     /// A setting was kept; `problem` says what went wrong with it (a table taken at the POS).
+    /// For a table number: whether the store gave that table to another tablet (`None`: not
+    /// a table number, or the store could not say).
     SettingSaved {
         problem: Option<String>,
+        table_taken: Option<bool>,
     },
     Journal(Vec<JournalLine>),
     ApprovalCancelled {

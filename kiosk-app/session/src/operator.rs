@@ -113,7 +113,10 @@ impl Flow {
                     *problem = Some(s.wrong_pin.into());
                 }
             }
-            Outcome::SettingSaved { problem } => {
+            Outcome::SettingSaved { problem, table_taken } => {
+                if let Some(taken) = table_taken {
+                    self.table_taken = taken;
+                }
                 self.notice(problem.unwrap_or_else(|| s.saved.into()), NOTICE_MS);
             }
             Outcome::Journal(lines) => self.journal = lines,

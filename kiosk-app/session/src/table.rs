@@ -10,10 +10,14 @@ use crate::words::{self, sentences};
 
 impl Flow {
     pub(crate) fn order_round(&mut self, now: Now) -> Vec<Effect> {
-        let Some(tab) = &self.tab else { return Vec::new() };
-        if self.stage != Stage::Cart || self.cart.is_empty() {
+        if self.tab.is_none()
+            || self.stage != Stage::Cart
+            || self.cart.is_empty()
+            || self.refuse_if_table_taken()
+        {
             return Vec::new();
         }
+        let Some(tab) = &self.tab else { return Vec::new() };
         let guests = if tab.rounds.is_empty() { self.guests } else { tab.guests };
         let kind = OrderKind::Table { table: tab.table.clone(), guests, round: tab.next_round() };
         let Some(order) = self.new_order(kind, Settlement::Tab, now) else { return Vec::new() };

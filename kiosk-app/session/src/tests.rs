@@ -251,6 +251,38 @@ fn pay_at_counter_commits_unpaid_and_says_so() {
 }
 
 #[test]
+fn a_tablet_whose_table_another_holds_is_told_and_sends_no_round_until_renumbered() {
+    let settings = Settings { table: Some("7".into()), ..Settings::kiosk() };
+    let mut f = flow(settings, demo_menu(), 0);
+    assert_eq!(f.page(), Page::TableHome);
+    // the store's answer to the claim at start-up: told at once, on the home page
+    f.table_claim(true);
+    assert_eq!(f.page(), Page::Problem);
+    let v = f.view();
+    assert_eq!(v.problem_title, "이미 사용 중인 테이블 번호입니다");
+    assert!(v.problem_body.starts_with("7번 테이블은 다른 태블릿이"), "{}", v.problem_body);
+    f.handle(Intent::Dismiss, at(1));
+    assert_eq!(f.page(), Page::TableHome);
+    // a round is refused, with the same words, and nothing is sent
+    f.handle(Intent::OpenItem("cheesecake".into()), at(2));
+    f.handle(Intent::AddToCart, at(2));
+    f.handle(Intent::ShowCart, at(3));
+    f.handle(Intent::SetGuests(2), at(3));
+    assert!(f.handle(Intent::OrderRound, at(4)).is_empty());
+    assert_eq!(f.page(), Page::Problem);
+    assert_eq!(f.cart().lines().len(), 1, "the diner's choice is kept");
+    // the same answer again changes nothing; staff give the tablet table 8, which the store
+    // accepts: rounds go again
+    f.handle(Intent::Dismiss, at(5));
+    f.table_claim(true);
+    assert_eq!(f.page(), Page::TableHome);
+    f.outcome(Outcome::SettingSaved { problem: None, table_taken: Some(false) }, at(6));
+    f.handle(Intent::ShowCart, at(7));
+    let e = f.handle(Intent::OrderRound, at(8));
+    assert!(matches!(e.as_slice(), [Effect::SendRound(_)]), "{e:?}");
+}
+
+#[test]
 fn a_table_sends_rounds_calls_staff_and_sees_its_bill() {
     let settings = Settings { table: Some("7".into()), ..Settings::kiosk() };
     let mut f = flow(settings, demo_menu(), 0);
@@ -531,7 +563,7 @@ fn the_operator_changes_settings_that_apply_at_once() {
         f.handle(Intent::ChangeSetting(kiosk_domain::DeviceSetting::Language(Lang::Ja)), at(26)).is_empty(),
         "a language this device does not offer"
     );
-    f.outcome(Outcome::SettingSaved { problem: None }, at(27));
+    f.outcome(Outcome::SettingSaved { problem: None, table_taken: None }, at(27));
     assert_eq!(f.view().notice, "저장했습니다");
     f.handle(Intent::Back, at(28));
     // the new timeout rules: 75 s, the warning in its last 20 s

@@ -32,8 +32,13 @@ pub struct PosLink {
 
 /// Spawns the outbox worker and the sync task on the current runtime. Call from outside its
 /// workers: it reads the stored sold-out marks first. Menu photos the POS delivers are kept
-/// in `photos`.
-pub fn start(pos: AnyPos, store: StoreHandle, photos: Option<std::path::PathBuf>) -> PosLink {
+/// in `photos`. A table tablet claims `table` at every connection.
+pub fn start(
+    pos: AnyPos,
+    store: StoreHandle,
+    photos: Option<std::path::PathBuf>,
+    table: Option<String>,
+) -> PosLink {
     let pos = Arc::new(pos);
     let (worker, outbox) = OutboxWorker::new(store.clone(), pos.clone(), Backoff::default());
     tokio::spawn(worker.run());
@@ -42,7 +47,7 @@ pub fn start(pos: AnyPos, store: StoreHandle, photos: Option<std::path::PathBuf>
         .map(|ids| ids.into_iter().map(|i| i.0).collect())
         .unwrap_or_default();
     let (sync, view) = PosSync::new(store, pos.clone(), Some(outbox.clone()), sold_out);
-    tokio::spawn(sync.with_photos(photos).run());
+    tokio::spawn(sync.with_photos(photos).with_table(table).run());
     PosLink { pos, outbox, view }
 }
 

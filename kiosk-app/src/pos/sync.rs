@@ -44,6 +44,10 @@ pub struct PosView {
     pub calls_answered: u64,
     /// Why the link is down, or why the last menu was refused.
     pub problem: Option<String>,
+    /// The store gave this tablet's table to another device: the store's words, which name
+    /// it. Cleared once the table is claimed (at the next connection, or when the operator
+    /// gives this tablet its own number).
+    pub table_taken: Option<String>,
     /// When `reachable` last changed (Unix ms).
     pub since_ms: i64,
 }
@@ -65,6 +69,9 @@ pub struct PosSync<A> {
     backoff: Backoff,
     /// Where the screen finds menu photos; photos the POS delivers are written here.
     photos: Option<PathBuf>,
+    /// A table tablet's number from its configuration (an operator's number, kept in the
+    /// store, comes first): claimed at every connection.
+    table: Option<String>,
 }
 
 impl<A: PosAdapter> PosSync<A> {
@@ -78,7 +85,7 @@ impl<A: PosAdapter> PosSync<A> {
     ) -> (PosSync<A>, watch::Receiver<PosView>) {
         let (view, rx) = watch::channel(PosView { sold_out, since_ms: unix_now_ms(), ..PosView::default() });
         let backoff = Backoff { base: Duration::from_millis(250), cap: Duration::from_secs(15) };
-        (PosSync { store, pos, outbox, view, backoff, photos: None }, rx)
+        (PosSync { store, pos, outbox, view, backoff, photos: None, table: None }, rx)
     }
 
     async fn with_store<T: Send + 'static>(
@@ -160,6 +167,7 @@ impl<A: PosAdapter> PosSync<A> {
                         if let Some(outbox) = &self.outbox {
                             outbox.pos_reachable();
                         }
+                        self.claim_table().await;
                     }
                     *since = Some(update.seq);
                     self.apply(update.update).await;
@@ -171,6 +179,43 @@ impl<A: PosAdapter> PosSync<A> {
                 }
             }
         }
+    }
+
+    /// Claims `table` (a table tablet's configured number) at every connection.
+    pub fn with_table(mut self, table: Option<String>) -> Self {
+        self.table = table;
+        self
+    }
+
+    /// Claims this tablet's table, so that a second tablet configured with the same number
+    /// is told at its start, not when both have sent rounds onto one bill. A refusal is
+    /// published for the screen; any other failure is left to the next connection.
+    async fn claim_table(&self) {
+        let Some(configured) = self.table.clone() else { return };
+        let stored = self.with_store(|s| s.device_settings()).await.unwrap_or_default();
+        let table = stored
+            .into_iter()
+            .find_map(|s| match s {
+                kiosk_domain::DeviceSetting::Table(t) => Some(t),
+                _ => None,
+            })
+            .unwrap_or(configured);
+        let taken = match self.pos.claim_table(&table).await {
+            Ok(()) => None,
+            Err(e) if e.is_table_taken() => {
+                tracing::warn!("table {table}: {e}");
+                Some(e.to_string())
+            }
+            Err(e) => {
+                tracing::warn!("claiming table {table}: {e}");
+                return;
+            }
+        };
+        self.view.send_if_modified(|v| {
+            let changed = v.table_taken != taken;
+            v.table_taken = taken;
+            changed
+        });
     }
 
     /// Keeps the menu's photos the POS delivers in `dir` (the screen's photo folder).

@@ -95,6 +95,8 @@ pub struct Shell {
     tabs_settled: Cell<u64>,
     /// The POS's counts of tab moves and answered staff calls already shown.
     tabs_moved: Cell<u64>,
+    /// The store's last answer to this tablet's claim of its table, as last told the session.
+    table_taken: Cell<bool>,
     calls_answered: Cell<u64>,
     guide: Guide,
     /// Told, after every change, how long until the session next has something to do.
@@ -167,6 +169,7 @@ impl Shell {
             statuses: RefCell::new(Default::default()),
             tabs_settled: Cell::new(0),
             tabs_moved: Cell::new(0),
+            table_taken: Cell::new(false),
             calls_answered: Cell::new(0),
             guide,
             schedule: RefCell::new(None),
@@ -379,6 +382,12 @@ impl Shell {
             if let Some(rounds) = self.open_tab() {
                 self.flow.borrow_mut().tab_moved(rounds, &pos.tabs_moved.1, now);
             }
+        }
+        // The store's answer to this tablet's claim of its table, when it changes (an
+        // operator's new number, accepted, clears the session's flag in between).
+        if pos.table_taken.is_some() != self.table_taken.get() {
+            self.table_taken.set(pos.table_taken.is_some());
+            self.flow.borrow_mut().table_claim(pos.table_taken.is_some());
         }
         if pos.calls_answered != self.calls_answered.get() {
             self.calls_answered.set(pos.calls_answered);

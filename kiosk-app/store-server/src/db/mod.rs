@@ -644,6 +644,14 @@ impl ServerDb {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The device that holds `table`, if one does.
+    pub fn table_holder(&self, table: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT device FROM table_claims WHERE table_id = ?1", [table], |r| r.get(0))
+            .optional()?)
+    }
+
     /// Claims `table` for `device`; a second device gets `TableTaken` until it is released.
     pub fn claim_table(&mut self, table: &str, device: &str) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
