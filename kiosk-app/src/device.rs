@@ -105,6 +105,7 @@ impl Device {
             outbox: link.as_ref().map(|l| l.outbox.clone()),
             operator: config.operator.clone(),
             gpio: gpio_commands.clone(),
+            commit_prints: commit_prints(config),
         };
         let feeds = Feeds {
             health: Some(sup.health.clone()),
@@ -172,6 +173,17 @@ async fn reconcile(terminal: &SharedTerminal, store: &StoreHandle, clock: &Store
     }
 }
 
+/// What a kiosk prints with every order it commits: the order-number slip, where it has a
+/// printer, the store wants slips, and not every order gets a receipt (which has the number).
+/// A table's rounds go to its tab, with nothing to take away.
+fn commit_prints(config: &Config) -> Vec<kiosk_store::PrintKind> {
+    let slip = config.role == crate::config::Role::Kiosk
+        && config.devices.printer.is_some()
+        && config.receipt.order_slip
+        && config.receipt.print != kiosk_domain::ReceiptPolicy::Always;
+    if slip { vec![kiosk_store::PrintKind::OrderSlip] } else { Vec::new() }
+}
+
 /// Reads the USB keypad, and opens it again after it was unplugged.
 #[cfg(feature = "hid")]
 fn start_keypad(path: &std::path::Path) -> Option<mpsc::UnboundedReceiver<Key>> {
@@ -216,4 +228,24 @@ pub fn start(config: &Config) -> Result<Device> {
 /// The worker threads of a device's runtime: the UI thread is the caller's own.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `[receipt] order_slip` and `print` decide what a kiosk's commit prints.
+    #[test]
+    fn a_kiosk_commits_each_order_with_its_number_slip_unless_told_otherwise() {
+        let example = include_str!("../data/kiosk.example.toml");
+        let prints = |text: &str| commit_prints(&Config::parse(text).unwrap());
+        assert_eq!(prints(example), vec![kiosk_store::PrintKind::OrderSlip]);
+        assert_eq!(prints(&example.replace("order_slip = true", "order_slip = false")), vec![]);
+        assert_eq!(
+            prints(&example.replace(r#"print = "ask""#, r#"print = "always""#)),
+            vec![],
+            "the receipt has it"
+        );
+        assert_eq!(prints(&example.replace(r#"print = "ask""#, r#"print = "never""#)).len(), 1);
+    }
 }

@@ -38,6 +38,9 @@ pub struct Runner {
     pub operator: OperatorConfig,
     /// The GPIO service's light and buzzer, when pins are configured.
     pub gpio: Option<mpsc::UnboundedSender<GpioCommand>>,
+    /// Printed with every order the kiosk commits, in the committing transaction: the
+    /// order-number slip (see [`crate::config::ReceiptConfig::order_slip`]), or nothing.
+    pub commit_prints: Vec<PrintKind>,
 }
 
 impl Runner {
@@ -212,9 +215,13 @@ impl Runner {
 
     async fn commit(&self, id: OrderId) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
-        self.store(move |s| s.commit_order(id, &[], Actor::Customer, now)).await?;
+        let prints = self.commit_prints.clone();
+        self.store(move |s| s.commit_order(id, &prints, Actor::Customer, now)).await?;
         if let Some(outbox) = &self.outbox {
             outbox.order_committed();
+        }
+        if let (false, Some(printing)) = (self.commit_prints.is_empty(), &self.printing) {
+            printing.poke();
         }
         Ok(())
     }

@@ -509,6 +509,19 @@ pub fn parse_receipt(text: &str) -> Option<PrintedReceipt> {
     Some(PrintedReceipt { number: number?, total: total?, lines })
 }
 
+/// Reads an order-number slip (English or Korean): its number; `None` for other jobs.
+pub fn parse_slip(text: &str) -> Option<i64> {
+    // The hint's first words (an 80 mm line wraps the rest).
+    let hints = ["Please come to the counter", "번호가 불리면"];
+    if !hints.iter().any(|h| text.contains(h)) {
+        return None;
+    }
+    // The number stands alone (double size) on the line after the "Order" label.
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let at = lines.iter().position(|l| *l == "Order" || *l == "주문번호")?;
+    lines.get(at + 1)?.parse().ok()
+}
+
 /// What the audit found; empty `problems` means everything adds up.
 #[derive(Debug, Default)]
 pub struct Audit {
@@ -517,6 +530,10 @@ pub struct Audit {
     pub approvals: usize,
     pub cancelled_approvals: usize,
     pub receipts: usize,
+    /// Kiosk orders told to their customers whose number slip the printer printed, and the
+    /// numbers of those it has not printed (yet).
+    pub slips: usize,
+    pub missing_slips: Vec<i64>,
     /// Approvals reversed by staff after their order reached the store, refunded there too.
     pub refunds: usize,
     /// What the table still owes: its standing rounds that no paid bill settled.
@@ -685,6 +702,16 @@ impl Audit {
 
         let numbers: BTreeMap<i64, &DeviceOrder> =
             devices.values().filter(|(d, _)| *d == "kiosk-1").map(|(_, o)| (o.number, o)).collect();
+        let slips: BTreeSet<i64> = stage.printed.iter().filter_map(|t| parse_slip(t)).collect();
+        for told in &stage.told {
+            if let Told::KioskOrder { number, .. } = told {
+                if slips.contains(number) {
+                    audit.slips += 1;
+                } else {
+                    audit.missing_slips.push(*number);
+                }
+            }
+        }
         for text in &stage.printed {
             let Some(receipt) = parse_receipt(text) else { continue };
             audit.receipts += 1;
@@ -847,7 +874,7 @@ impl Audit {
 
     pub fn summary(&self) -> String {
         format!(
-            "{} orders at the store server, {} journaled by the devices, {} told to customers and found; {} approvals ({} cancelled, {} refunded at the store), {} receipts, {} won on the open tab; {} re-sends ({} extra copies at the server), {} problems",
+            "{} orders at the store server, {} journaled by the devices, {} told to customers and found; {} approvals ({} cancelled, {} refunded at the store), {} receipts, {} number slips, {} won on the open tab; {} re-sends ({} extra copies at the server), {} problems",
             self.server_orders,
             self.device_orders,
             self.told,
@@ -855,6 +882,7 @@ impl Audit {
             self.cancelled_approvals,
             self.refunds,
             self.receipts,
+            self.slips,
             self.open_tab,
             self.resends,
             self.server_duplicates,

@@ -79,7 +79,11 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
     assert!(drain(&mut stage, Duration::from_secs(60)), "every order reaches the store server");
     // The printer takes a moment after the last order.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while stage.printed.iter().filter(|t| kiosk_tests::e2e::parse_receipt(t).is_some()).count() < receipts
+    let slips = |stage: &kiosk_tests::e2e::Stage| {
+        stage.printed.iter().filter(|t| kiosk_tests::e2e::parse_slip(t).is_some()).count()
+    };
+    while (stage.printed.iter().filter(|t| kiosk_tests::e2e::parse_receipt(t).is_some()).count() < receipts
+        || slips(&stage) < kiosk_orders)
         && std::time::Instant::now() < deadline
     {
         std::thread::sleep(Duration::from_millis(100));
@@ -100,6 +104,12 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
     // between an answer and its record) may make a device send an order twice.
     assert!(audit.resends <= power_cuts, "{} re-sends with {power_cuts} power cuts", audit.resends);
     assert_eq!(audit.receipts, receipts, "every receipt asked for was printed");
+    assert!(
+        audit.missing_slips.is_empty(),
+        "kiosk orders without their number slip: {:?}",
+        audit.missing_slips
+    );
+    assert_eq!(audit.slips, kiosk_orders, "every kiosk order's number on paper, asked for a receipt or not");
     assert_eq!(audit.approvals, 40 + bills, "card and barcode payments and the table's bills");
     assert_eq!(audit.open_tab, 0, "every tab paid");
     assert_eq!((audit.cancelled_approvals, audit.refunds), (1, 1), "the refund reached the store");

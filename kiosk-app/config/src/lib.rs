@@ -221,6 +221,10 @@ pub struct ReceiptConfig {
     /// e.g. the store server's address on the guest Wi-Fi). With it, the done page offers a
     /// receipt by QR code, and shows it when the printer cannot print one.
     pub link: Option<String>,
+    /// A kiosk prints every order's number on a slip, in the transaction that commits the
+    /// order, unless every order gets a receipt anyway (`print = "always"`): the customer who
+    /// declines a receipt, or pays at the counter, still walks away with the number.
+    pub order_slip: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -375,6 +379,7 @@ fn read(r: &mut Reader, root: &mut Section) -> Option<Config> {
             )
             .unwrap_or(ReceiptPolicy::Ask),
         link: receipt.value(r, "link", http_url),
+        order_slip: receipt.value(r, "order_slip", boolean).unwrap_or(true),
     };
     receipt.finish(r);
 
