@@ -239,7 +239,8 @@ impl Runner {
                     Err(e) => Outcome::Failed { what: format!("committing order {id}: {e}") },
                 };
             }
-            Payment::Card => Means::Card,
+            Payment::Card { months: 0 } => Means::Card,
+            Payment::Card { months } => Means::Instalments(months),
             Payment::Barcode(code) => Means::Barcode(code),
         };
         let Some(shared) = &self.terminal else {

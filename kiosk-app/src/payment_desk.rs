@@ -44,7 +44,10 @@ pub const RECOVERY_PRINTS: [PrintKind; 3] =
 /// How the customer pays.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Means {
+    /// A card, the whole amount at once (일시불).
     Card,
+    /// A card, the amount in 2 to 12 monthly instalments (할부), from 50,000 won.
+    Instalments(u8),
     /// A wallet barcode (Kakao Pay, Naver Pay…), passed through opaque and never stored.
     Barcode(String),
 }
@@ -108,6 +111,9 @@ pub async fn with_desk<R>(
 
 const NOT_SENT: &str = "NS";
 const NOT_CHARGED: &str = "NC";
+/// An instalment plan the amount does not allow (refused before the terminal).
+const NO_INSTALMENTS: &str = "NI";
+const NO_INSTALMENTS_MESSAGE: &str = "할부는 5만 원 이상 카드 결제에 2~12개월로 가능합니다 / Instalments: 2 to 12 months, on card payments of 50,000 won or more";
 
 impl<T: PaymentTerminal> PaymentDesk<T> {
     pub fn new(store: StoreHandle, terminal: T, clock: StoreClock) -> PaymentDesk<T> {
@@ -154,16 +160,30 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
     /// Charges the order. The intent is journaled (and the order moved to
     /// `AwaitingPayment`) before the terminal is asked.
     pub async fn pay(&mut self, order: OrderId, means: &Means) -> Result<PayResult, StoreError> {
-        let req = self.request(order).await?;
+        let mut req = self.request(order).await?;
+        if let Means::Instalments(months) = *means {
+            // Refused here, before the terminal: nothing is journaled, nothing charged.
+            if !kiosk_domain::instalments_allowed(months, req.amount) {
+                tracing::warn!("order {order}: {months} instalments refused for {}", req.amount.0);
+                return Ok(PayResult::Declined {
+                    code: NO_INSTALMENTS.into(),
+                    message: NO_INSTALMENTS_MESSAGE.into(),
+                });
+            }
+            req.installment_months = months;
+        }
         // What was asked, for the journal: never the barcode itself (a payment credential).
         let kind = match means {
-            Means::Card => "card",
+            Means::Card | Means::Instalments(_) => "card",
             Means::Barcode(_) => "barcode",
         };
-        let record = format!(r#"{{"means":"{kind}","amount":{},"vat":{}}}"#, req.amount, req.vat);
+        let record = format!(
+            r#"{{"means":"{kind}","amount":{},"vat":{},"months":{}}}"#,
+            req.amount, req.vat, req.installment_months
+        );
         let step = self.begin(order, PaymentOp::Approve, req.amount, record).await?;
         let answer = match means {
-            Means::Card => self.terminal.approve(&req).await,
+            Means::Card | Means::Instalments(_) => self.terminal.approve(&req).await,
             Means::Barcode(code) => self.terminal.approve_barcode(&req, code).await,
         };
         let outcome = match answer {

@@ -95,6 +95,36 @@ impl Rig {
     }
 }
 
+/// A card charge of 50,000 won or more goes to the terminal in the instalments the customer
+/// chose (the terminal's answer carries them, for the receipt); one under 50,000 won, or a
+/// plan of 1 or 13 months, is refused before the terminal: nothing journaled, nothing charged.
+#[tokio::test]
+async fn instalments_reach_the_terminal_and_a_plan_the_amount_does_not_allow_never_does() {
+    let rig = rig();
+    let mut desk = rig.desk().await;
+    let big = rig.order(28, 1_000); // 28 colas: 50,400 won
+    match desk.pay(big, &Means::Instalments(3)).await.unwrap() {
+        PayResult::Approved(a) => {
+            assert_eq!(a.installment_months, 3, "the terminal's answer carries the plan");
+            assert_eq!(a.amount, Money(50_400));
+        }
+        other => panic!("{other:?}"),
+    }
+    let ledger = rig.sim.handle.ledger().len();
+    for (colas, months) in [(27, 3), (28, 1), (28, 13)] {
+        let id = rig.order(colas, 2_000);
+        let result = desk.pay(id, &Means::Instalments(months)).await.unwrap();
+        assert!(
+            matches!(&result, PayResult::Declined { code, .. } if code == "NI"),
+            "{colas} colas in {months} months: {result:?}"
+        );
+        assert_eq!(rig.state(id), OrderState::Draft, "nothing journaled");
+        assert!(rig.with(move |s| s.payments_of(id)).unwrap().is_empty());
+    }
+    assert_eq!(rig.sim.handle.ledger().len(), ledger, "nothing reached the terminal");
+    rig.assert_agreement();
+}
+
 #[tokio::test]
 async fn every_fault_ends_with_a_consistent_journal() {
     let rig = rig();

@@ -26,7 +26,10 @@ pub use money::{Currency, Money, MoneyStyle, Overflow, VatRate, VatSplit};
 pub use order::{
     Order, OrderError, OrderForPos, OrderId, OrderKind, Service, Settlement, Tab, TableId, next_state,
 };
-pub use payment::{Approval, PaymentMethod, PaymentOp, PaymentOutcome, Refund, Wallet};
+pub use payment::{
+    Approval, INSTALMENT_MINIMUM, INSTALMENT_MONTHS, PaymentMethod, PaymentOp, PaymentOutcome, Refund,
+    Wallet, instalments_allowed,
+};
 pub use schedule::{LocalTime, TimeOfDay, Weekday, Window};
 pub use settings::{DeviceSetting, ReceiptPolicy, WhenDown};
 pub use staff::StaffReason;

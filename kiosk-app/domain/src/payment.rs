@@ -165,3 +165,30 @@ mod tests {
         );
     }
 }
+
+/// The smallest card charge that may be split into instalments (할부): Korean card issuers
+/// offer them from 50,000 won.
+pub const INSTALMENT_MINIMUM: Money = Money(50_000);
+
+/// The instalment plans a customer may choose: a lump sum (0), or 2 to 12 months.
+pub const INSTALMENT_MONTHS: [u8; 12] = [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+
+/// Whether a card charge of `amount` may go to the terminal in `months` instalments.
+pub fn instalments_allowed(months: u8, amount: Money) -> bool {
+    months == 0 || (INSTALMENT_MONTHS.contains(&months) && amount >= INSTALMENT_MINIMUM)
+}
+
+#[cfg(test)]
+mod instalment_tests {
+    use super::*;
+
+    #[test]
+    fn instalments_are_two_to_twelve_months_from_fifty_thousand_won() {
+        assert!(instalments_allowed(0, Money(1_000)), "a lump sum always");
+        assert!(instalments_allowed(3, Money(50_000)));
+        assert!(instalments_allowed(12, Money(80_000)));
+        assert!(!instalments_allowed(3, Money(49_999)));
+        assert!(!instalments_allowed(1, Money(80_000)), "one month is a lump sum");
+        assert!(!instalments_allowed(13, Money(80_000)));
+    }
+}

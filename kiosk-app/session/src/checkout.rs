@@ -2,7 +2,9 @@
 //! the counter; a decline retried on the same stored order, an edited cart replacing it; an
 //! ambiguous charge never offered again; the order number and the receipt offer.
 
-use kiosk_domain::{OrderId, OrderKind, ReceiptPolicy, Settlement, Tab};
+use kiosk_domain::{
+    INSTALMENT_MINIMUM, INSTALMENT_MONTHS, Money, OrderId, OrderKind, ReceiptPolicy, Settlement, Tab,
+};
 use kiosk_drivers::scanner::Scan;
 
 use crate::flow::{Flow, NOTICE_MS};
@@ -38,8 +40,39 @@ impl Flow {
             self.stage = Stage::Paying(Paying { what, bill });
             return Vec::new();
         }
-        let payment = if with == PayWith::Card { Payment::Card } else { Payment::Counter };
+        let months = if self.instalments_offered() { self.instalment_months } else { 0 };
+        let payment = if with == PayWith::Card { Payment::Card { months } } else { Payment::Counter };
         self.checkout(payment, with, bill, now)
+    }
+
+    /// What the card payment on this page would charge: the cart, or the table's bill.
+    fn amount_to_pay(&self) -> Option<Money> {
+        let rate = self.menu.vat_rate();
+        match self.stage {
+            Stage::PayChoice => self.cart.totals(rate).ok().map(|t| t.total()),
+            Stage::Bill => self.tab.as_ref().and_then(|t| t.bill(rate).ok()).map(|t| t.total()),
+            _ => None,
+        }
+    }
+
+    /// The customer may pay by card in instalments here: a card is offered and the amount is
+    /// 50,000 won or more.
+    pub fn instalments_offered(&self) -> bool {
+        let card = match self.stage {
+            Stage::PayChoice => self.offers(PayWith::Card),
+            Stage::Bill => self.bill_payable(PayWith::Card),
+            _ => false,
+        };
+        card && self.amount_to_pay().is_some_and(|a| a >= INSTALMENT_MINIMUM)
+    }
+
+    pub(crate) fn step_instalments(&mut self, step: i8) {
+        if !self.instalments_offered() {
+            return;
+        }
+        let at = INSTALMENT_MONTHS.iter().position(|m| *m == self.instalment_months).unwrap_or(0);
+        let next = (at as i64 + i64::from(step)).clamp(0, INSTALMENT_MONTHS.len() as i64 - 1);
+        self.instalment_months = INSTALMENT_MONTHS[next as usize];
     }
 
     fn checkout(&mut self, payment: Payment, with: PayWith, bill: bool, now: Now) -> Vec<Effect> {

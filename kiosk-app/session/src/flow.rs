@@ -54,6 +54,8 @@ pub struct Flow {
     /// The store gave this tablet's table to another tablet: no round goes onto that bill
     /// from here until staff give this tablet its own number.
     pub(crate) table_taken: bool,
+    /// The instalments chosen for the card payment under way (0: a lump sum).
+    pub(crate) instalment_months: u8,
 }
 
 impl Flow {
@@ -83,6 +85,7 @@ impl Flow {
             access: Access::off(volume),
             earphones: false,
             table_taken: false,
+            instalment_months: 0,
         };
         flow.stage = flow.home_stage();
         flow
@@ -384,9 +387,11 @@ impl Flow {
             Intent::Checkout => {
                 if !self.cart.is_empty() && self.tab.is_none() {
                     self.stage = Stage::PayChoice;
+                    self.instalment_months = 0;
                 }
             }
             Intent::Pay(with) => return self.pay(with, now),
+            Intent::StepInstalments(step) => self.step_instalments(step),
             Intent::CancelPayment => self.cancel_payment(),
             Intent::WantReceipt(want) => return self.want_receipt(want),
             Intent::ReceiptByQr => self.receipt_by_qr(),
@@ -406,6 +411,7 @@ impl Flow {
             Intent::ShowBill => {
                 if self.tab.is_some() {
                     self.stage = Stage::Bill;
+                    self.instalment_months = 0;
                 }
             }
             Intent::Dismiss => {

@@ -67,6 +67,9 @@ pub enum Intent {
     /// From the cart: choose how to pay.
     Checkout,
     Pay(PayWith),
+    /// The instalment plan for a card payment of 50,000 won or more: one step more (+1) or
+    /// fewer (-1) months, from a lump sum to 12 months.
+    StepInstalments(i8),
     CancelPayment,
     WantReceipt(bool),
     /// The done page's "receipt by QR code".
@@ -168,7 +171,10 @@ impl Effect {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payment {
-    Card,
+    /// A card; `months` 0 for a lump sum, else the instalments the customer chose.
+    Card {
+        months: u8,
+    },
     /// A wallet barcode, passed through to the terminal and never stored.
     Barcode(String),
     Counter,

@@ -91,7 +91,7 @@ fn a_kiosk_order_with_options_is_charged_once_and_shows_its_number() {
     f.handle(Intent::Checkout, at(31));
     assert_eq!(f.page(), Page::PayChoice);
     let effects = f.handle(Intent::Pay(PayWith::Card), at(32));
-    let [Effect::Checkout { order, payment: Payment::Card }] = effects.as_slice() else {
+    let [Effect::Checkout { order, payment: Payment::Card { months: 0 } }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     assert_eq!(order.total().0, 26_900);
@@ -248,6 +248,44 @@ fn pay_at_counter_commits_unpaid_and_says_so() {
         v.done_detail
     );
     assert!(v.status_line.contains("주문 전송 대기 4"), "{}", v.status_line);
+}
+
+#[test]
+fn a_card_payment_of_fifty_thousand_won_or_more_may_be_split_into_instalments() {
+    let mut f = at_menu(Settings::kiosk(), Lang::Ko);
+    // 3 scones: 11,400 won, a lump sum only
+    f.handle(Intent::OpenItem("scone".into()), at(10));
+    f.handle(Intent::SetQuantity(3), at(10));
+    f.handle(Intent::AddToCart, at(11));
+    f.handle(Intent::ShowCart, at(12));
+    f.handle(Intent::Checkout, at(13));
+    assert_eq!(f.page(), Page::PayChoice);
+    assert!(!f.view().instalments_offered);
+    f.handle(Intent::StepInstalments(1), at(14));
+    assert!(!f.view().instalments_offered, "no plan under 50,000 won");
+    // 14 scones: 53,200 won
+    f.handle(Intent::Back, at(15));
+    f.handle(Intent::ChangeLine { index: 0, quantity: 14 }, at(16));
+    f.handle(Intent::Checkout, at(17));
+    let v = f.view();
+    assert!(v.instalments_offered);
+    assert_eq!(v.instalments, "일시불");
+    f.handle(Intent::StepInstalments(1), at(18));
+    assert_eq!(f.view().instalments, "2개월");
+    f.handle(Intent::StepInstalments(1), at(18));
+    f.handle(Intent::StepInstalments(-1), at(18));
+    f.handle(Intent::StepInstalments(1), at(18));
+    assert_eq!(f.view().instalments, "3개월");
+    for _ in 0..20 {
+        f.handle(Intent::StepInstalments(1), at(19));
+    }
+    assert_eq!(f.view().instalments, "12개월", "12 months at most");
+    for _ in 0..9 {
+        f.handle(Intent::StepInstalments(-1), at(19));
+    }
+    assert_eq!(f.view().instalments, "3개월");
+    let e = f.handle(Intent::Pay(PayWith::Card), at(20));
+    assert!(matches!(e.as_slice(), [Effect::Checkout { payment: Payment::Card { months: 3 }, .. }]), "{e:?}");
 }
 
 #[test]
@@ -435,7 +473,9 @@ fn a_table_pays_its_bill_at_the_table_and_starts_a_new_tab() {
     );
 
     let e = f.handle(Intent::Pay(PayWith::Card), at(12));
-    let [Effect::Checkout { order: bill, payment: Payment::Card }] = e.as_slice() else { panic!("{e:?}") };
+    let [Effect::Checkout { order: bill, payment: Payment::Card { months: 0 } }] = e.as_slice() else {
+        panic!("{e:?}")
+    };
     assert_eq!(f.page(), Page::Paying);
     assert_eq!(bill.settlement, Settlement::Prepaid);
     assert!(

@@ -125,6 +125,10 @@ pub struct View {
     /// The done page: what was paid for, and its total (spoken as the receipt).
     pub receipt_lines: Vec<Line>,
     pub receipt_total: String,
+    /// The pay page offers instalments (a card, 50,000 won or more), and the plan chosen:
+    /// "일시불" (a lump sum) or "3개월".
+    pub instalments_offered: bool,
+    pub instalments: String,
 }
 
 impl Flow {
@@ -196,6 +200,8 @@ impl Flow {
             speech: Vec::new(),
             receipt_lines: Vec::new(),
             receipt_total: String::new(),
+            instalments_offered: false,
+            instalments: String::new(),
         };
         if self.page() == Page::Operator {
             view.devices = self.devices.clone();
@@ -276,6 +282,13 @@ impl Flow {
             let paid = or_zero(kiosk_domain::Totals::of(&done.lines, menu.vat_rate()), menu);
             view.receipt_total = money(paid.total());
         }
+
+        view.instalments_offered = self.instalments_offered();
+        view.instalments = if self.instalment_months == 0 {
+            s.lump_sum.to_owned()
+        } else {
+            s.months.replace("{}", &self.instalment_months.to_string())
+        };
 
         if let Some(p) = self.problem() {
             view.problem_title = p.title.clone();

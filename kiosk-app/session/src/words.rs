@@ -154,6 +154,8 @@ pub struct Sentences {
     pub done_bill: &'static str,
     pub table_has_tab: &'static str,
     pub table_taken: &'static str,
+    pub lump_sum: &'static str,
+    pub months: &'static str,
     pub table_taken_body: &'static str,
     pub saved: &'static str,
     pub cancelled: &'static str,
@@ -205,6 +207,8 @@ pub fn sentences(lang: Lang) -> Sentences {
         done_bill: tr(lang, "Your bill is paid. Thank you."),
         table_has_tab: tr(lang, "This table's bill is still open: close the tab first"),
         table_taken: tr(lang, "This table number is in use"),
+        lump_sum: tr(lang, "Lump sum"),
+        months: tr(lang, "{} months"),
         table_taken_body: tr(
             lang,
             "Another tablet already takes orders for table {}. Please call staff: this tablet needs its own table number.",

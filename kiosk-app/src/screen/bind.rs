@@ -275,6 +275,8 @@ pub fn show(
     pay.set_problem_title(s(&view.problem_title));
     pay.set_problem_body(s(&view.problem_body));
     pay.set_problem_action(s(&view.problem_action));
+    pay.set_instalments_offered(view.instalments_offered);
+    pay.set_instalments(s(&view.instalments));
     pay.set_card_available(view.card_available);
     pay.set_wallet_available(view.wallet_available);
     pay.set_counter_available(view.counter_available);
@@ -376,6 +378,7 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
         .map(|index| Intent::ChangeLine { index, quantity: u32::try_from(quantity).unwrap_or(0) }));
     on!(CartState, on_checkout, || Some(Intent::Checkout));
     on!(PaymentState, on_pay, |with| Some(Intent::Pay(pay_with(with))));
+    on!(PaymentState, on_step_instalments, |step| Some(Intent::StepInstalments(step.signum() as i8)));
     on!(PaymentState, on_cancel_payment, || Some(Intent::CancelPayment));
     on!(PaymentState, on_want_receipt, |want| Some(Intent::WantReceipt(want)));
     on!(PaymentState, on_receipt_by_qr, || Some(Intent::ReceiptByQr));
