@@ -28,6 +28,7 @@ fn every_page_renders_with_hangul() {
         price: s(price),
         tags: s("매운맛"),
         sold_out,
+        closed: Default::default(),
         photo: Default::default(),
     };
     menu.set_items(ModelRc::new(VecModel::from(vec![

@@ -303,6 +303,27 @@ impl Menu {
         category_open && schedule::available(&item.availability, at)
     }
 
+    /// An item not on sale at `at` (by its windows or its category's): `Some` with the time
+    /// it opens later today, if it does. `None` while it is on sale.
+    pub fn closed_until(&self, item: &Item, at: LocalTime) -> Option<Option<schedule::TimeOfDay>> {
+        if self.is_available(item, at) {
+            return None;
+        }
+        let category = self.categories.iter().find(|c| c.id == item.category);
+        let opens = |windows: &[Window]| {
+            if schedule::available(windows, at) {
+                Some(at.time)
+            } else {
+                schedule::opens_later_today(windows, at)
+            }
+        };
+        // Both must be open: the later of the two openings (a closed one that does not open
+        // again today keeps the item closed).
+        let item_opens = opens(&item.availability);
+        let category_opens = category.map_or(Some(at.time), |c| opens(&c.availability));
+        Some(item_opens.zip(category_opens).map(|(a, b)| a.max(b)))
+    }
+
     /// Items of a category in menu order.
     pub fn items_in<'a>(&'a self, category: &'a CategoryId) -> impl Iterator<Item = &'a Item> {
         self.items.iter().filter(move |i| &i.category == category)

@@ -117,6 +117,15 @@ pub fn available(windows: &[Window], at: LocalTime) -> bool {
     windows.is_empty() || windows.iter().any(|w| w.contains(at))
 }
 
+/// When something not available at `at` is next on sale the same day: the earliest start of
+/// a window that opens later today. `None` when it is available, or not again today.
+pub fn opens_later_today(windows: &[Window], at: LocalTime) -> Option<TimeOfDay> {
+    if available(windows, at) {
+        return None;
+    }
+    windows.iter().filter(|w| w.starts_on(at.weekday) && w.from > at.time).map(|w| w.from).min()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +166,18 @@ mod tests {
         assert!(!w.contains(at(Weekday::Fri, "01:00")));
         assert!(!w.contains(at(Weekday::Sat, "22:30")));
         assert!(available(&[], at(Weekday::Sun, "03:00")));
+    }
+
+    #[test]
+    fn the_next_opening_is_the_earliest_window_starting_later_today() {
+        let t = |h, m| TimeOfDay::new(h, m).unwrap();
+        let w = |days: Vec<Weekday>, from, until| Window { days, from, until };
+        let lunch = vec![w(vec![], t(11, 0), t(14, 0)), w(vec![Weekday::Mon], t(17, 0), t(21, 0))];
+        let at = |weekday, time| LocalTime { weekday, time };
+        assert_eq!(opens_later_today(&lunch, at(Weekday::Mon, t(9, 30))), Some(t(11, 0)));
+        assert_eq!(opens_later_today(&lunch, at(Weekday::Mon, t(12, 0))), None, "open now");
+        assert_eq!(opens_later_today(&lunch, at(Weekday::Mon, t(15, 0))), Some(t(17, 0)));
+        assert_eq!(opens_later_today(&lunch, at(Weekday::Tue, t(15, 0))), None, "not again today");
+        assert_eq!(opens_later_today(&[], at(Weekday::Tue, t(15, 0))), None, "always on sale");
     }
 }

@@ -10,7 +10,9 @@
 
 use std::sync::Arc;
 
-use kiosk_domain::{Cart, Lang, Menu, Order, OrderId, OrderKind, Service, Settlement, Tab, TableId};
+use kiosk_domain::{
+    Cart, Lang, LocalTime, Menu, Order, OrderId, OrderKind, Service, Settlement, Tab, TableId,
+};
 
 use crate::access::Access;
 use crate::messages::{Cue, Effect, IdSource, Intent, JournalLine, Now, Outcome};
@@ -56,6 +58,8 @@ pub struct Flow {
     pub(crate) table_taken: bool,
     /// The instalments chosen for the card payment under way (0: a lump sum).
     pub(crate) instalment_months: u8,
+    /// The store's local time as last seen (the grid greys what is not on sale now).
+    pub(crate) local: Option<LocalTime>,
 }
 
 impl Flow {
@@ -86,6 +90,7 @@ impl Flow {
             earphones: false,
             table_taken: false,
             instalment_months: 0,
+            local: now.local,
         };
         flow.stage = flow.home_stage();
         flow
@@ -264,6 +269,7 @@ impl Flow {
     /// a notice's end.
     pub fn tick(&mut self, now: Now) -> Vec<Effect> {
         self.now_ms = now.mono_ms;
+        self.local = now.local;
         if self.notice.as_ref().is_some_and(|(_, until)| self.now_ms >= *until) {
             self.notice = None;
         }
@@ -340,6 +346,7 @@ impl Flow {
 
     pub fn handle(&mut self, intent: Intent, now: Now) -> Vec<Effect> {
         self.now_ms = now.mono_ms;
+        self.local = now.local;
         self.last_touch_ms = now.mono_ms;
         self.warned = false;
         match intent {

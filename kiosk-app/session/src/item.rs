@@ -13,7 +13,8 @@ use crate::words;
 impl Flow {
     pub(crate) fn open_item(&mut self, id: &ItemId) {
         let Some(item) = self.menu.item(id) else { return };
-        if item.sold_out {
+        // Sold out, or not on sale at this hour: the grid shows it greyed, with when it is.
+        if item.sold_out || self.local.is_some_and(|at| !self.menu.is_available(item, at)) {
             return;
         }
         self.stage = Stage::Item(Editor {

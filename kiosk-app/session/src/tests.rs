@@ -251,6 +251,36 @@ fn pay_at_counter_commits_unpaid_and_says_so() {
 }
 
 #[test]
+fn an_item_outside_its_hours_is_greyed_with_when_it_is_sold_and_does_not_open() {
+    use kiosk_domain::{LocalTime, TimeOfDay, Weekday, Window};
+    let mut menu = (*demo_menu()).clone();
+    let brunch = TimeOfDay::new(11, 0).unwrap();
+    let item = menu.items.iter_mut().find(|i| i.id.0 == "scone").unwrap();
+    item.availability = vec![Window { days: vec![], from: brunch, until: TimeOfDay::new(15, 0).unwrap() }];
+    let clock = |ms: i64, h: u8, m: u8| Now {
+        local: Some(LocalTime { weekday: Weekday::Mon, time: TimeOfDay::new(h, m).unwrap() }),
+        ..at(ms)
+    };
+    let mut f = flow(Settings::kiosk(), Arc::new(menu), 0);
+    f.handle(Intent::Start, clock(1, 10, 30));
+    f.handle(Intent::ChooseLanguage(Lang::Ko), clock(2, 10, 30));
+    f.handle(Intent::ChooseService(Service::TakeOut), clock(3, 10, 30));
+    let bakery = f.view().categories.iter().position(|c| c == "베이커리").unwrap();
+    f.handle(Intent::SelectCategory(bakery), clock(4, 10, 30));
+    let scone = |f: &Flow| f.view().items.into_iter().find(|c| c.id == "scone").unwrap();
+    assert_eq!(scone(&f).closed, "11:00부터 주문 가능");
+    f.handle(Intent::OpenItem("scone".into()), clock(5, 10, 30));
+    assert_eq!(f.page(), Page::Menu, "a closed item does not open");
+    // at 11:00 it is on sale: the grid says so at the next tick, without a touch
+    f.tick(clock(6, 11, 0));
+    assert_eq!(scone(&f).closed, "");
+    f.handle(Intent::OpenItem("scone".into()), clock(7, 11, 0));
+    assert_eq!(f.page(), Page::Item);
+    f.handle(Intent::Back, clock(8, 15, 0));
+    assert_eq!(scone(&f).closed, "지금은 주문할 수 없습니다", "not again today");
+}
+
+#[test]
 fn a_card_payment_of_fifty_thousand_won_or_more_may_be_split_into_instalments() {
     let mut f = at_menu(Settings::kiosk(), Lang::Ko);
     // 3 scones: 11,400 won, a lump sum only

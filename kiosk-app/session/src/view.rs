@@ -2,7 +2,7 @@
 //! the customer's language. The Slint binding copies it into the `Kiosk` global; tests read
 //! it directly.
 
-use kiosk_domain::{Item, Lang, Menu, PricedLine, Totals};
+use kiosk_domain::{Item, Lang, LocalTime, Menu, PricedLine, Totals};
 
 use crate::flow::Flow;
 use crate::stage::{OptionKey, Page, PayWith, Paying, PayingWhat, ReceiptState, Stage};
@@ -17,6 +17,8 @@ pub struct ItemCard {
     pub price: String,
     pub tags: String,
     pub sold_out: bool,
+    /// Not on sale now (a time-of-day menu): when it is, "11:00부터"; empty while on sale.
+    pub closed: String,
     /// The image file name from the menu, resolved by the binding.
     pub photo: Option<String>,
 }
@@ -141,8 +143,9 @@ impl Flow {
         let totals = or_zero(self.cart.totals(menu.vat_rate()), menu);
 
         let category = menu.categories.get(self.category);
-        let items =
-            category.map(|c| menu.items_in(&c.id).map(|i| card(menu, i, lang)).collect()).unwrap_or_default();
+        let items = category
+            .map(|c| menu.items_in(&c.id).map(|i| card(menu, i, lang, self.local)).collect())
+            .unwrap_or_default();
 
         let mut view = View {
             page: self.page(),
@@ -205,7 +208,7 @@ impl Flow {
         };
         if self.page() == Page::Operator {
             view.devices = self.devices.clone();
-            view.all_items = menu.items.iter().map(|i| card(menu, i, lang)).collect();
+            view.all_items = menu.items.iter().map(|i| card(menu, i, lang, self.local)).collect();
             view.journal = self
                 .journal
                 .iter()
@@ -226,7 +229,7 @@ impl Flow {
         if let Some(editor) = self.editor()
             && let Some(item) = menu.item(&editor.item)
         {
-            view.item = card(menu, item, lang);
+            view.item = card(menu, item, lang, self.local);
             view.item_description =
                 item.description.as_ref().map(|d| d.get(lang).to_owned()).unwrap_or_default();
             view.groups = groups(menu, item, editor, lang);
@@ -327,13 +330,19 @@ fn or_zero(totals: Result<Totals, kiosk_domain::Overflow>, menu: &Menu) -> Total
     totals.unwrap_or(Totals { item_count: 0, vat: kiosk_domain::Money(0).vat_split(menu.vat_rate()) })
 }
 
-fn card(menu: &Menu, item: &Item, lang: Lang) -> ItemCard {
+fn card(menu: &Menu, item: &Item, lang: Lang, at: Option<LocalTime>) -> ItemCard {
+    let s = sentences(lang);
+    let closed = at.and_then(|at| menu.closed_until(item, at)).map(|opens| match opens {
+        Some(time) => s.available_from.replace("{}", &time.to_string()),
+        None => s.not_available_now.to_owned(),
+    });
     ItemCard {
         id: item.id.0.clone(),
         name: item.name.get(lang).to_owned(),
         price: words::money(item.price, menu.currency, lang),
         tags: item.tags.iter().map(|t| words::tag(*t, lang)).collect::<Vec<_>>().join(" · "),
         sold_out: item.sold_out,
+        closed: closed.unwrap_or_default(),
         photo: item.image.clone(),
     }
 }

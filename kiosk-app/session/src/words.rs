@@ -155,6 +155,8 @@ pub struct Sentences {
     pub table_has_tab: &'static str,
     pub table_taken: &'static str,
     pub lump_sum: &'static str,
+    pub available_from: &'static str,
+    pub not_available_now: &'static str,
     pub months: &'static str,
     pub table_taken_body: &'static str,
     pub saved: &'static str,
@@ -208,6 +210,8 @@ pub fn sentences(lang: Lang) -> Sentences {
         table_has_tab: tr(lang, "This table's bill is still open: close the tab first"),
         table_taken: tr(lang, "This table number is in use"),
         lump_sum: tr(lang, "Lump sum"),
+        available_from: tr(lang, "Available from {}"),
+        not_available_now: tr(lang, "Not available now"),
         months: tr(lang, "{} months"),
         table_taken_body: tr(
             lang,

@@ -130,6 +130,7 @@ fn item_view(card: &ItemCard, photo: slint::Image) -> ItemView {
         price: s(&card.price),
         tags: s(&card.tags),
         sold_out: card.sold_out,
+        closed: s(&card.closed),
         photo,
     }
 }
