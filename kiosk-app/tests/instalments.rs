@@ -17,14 +17,7 @@ use kiosk_ui::headless::{self, Screen};
 
 mod common;
 
-fn ko(msgid: &str) -> String {
-    kiosk_ui::translate("ko", msgid)
-}
-
-fn press(shell: &Shell, label: &str) {
-    headless::press(shell.window(), label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
-    common::settle(shell);
-}
+use common::{ko, press};
 
 #[test]
 fn a_cart_of_fifty_thousand_won_is_paid_in_three_months_and_its_receipt_says_so() {

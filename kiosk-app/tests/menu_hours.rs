@@ -16,14 +16,7 @@ use kiosk_ui::headless::{self, Screen};
 
 mod common;
 
-fn ko(msgid: &str) -> String {
-    kiosk_ui::translate("ko", msgid)
-}
-
-fn press(shell: &Shell, label: &str) {
-    headless::press(shell.window(), label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
-    common::settle(shell);
-}
+use common::{ko, press};
 
 /// Monday 7 December 2026, 10:30 in Seoul.
 const MONDAY_10_30_KST: i64 = 1_796_607_000_000;

@@ -17,14 +17,7 @@ use kiosk_ui::headless::{self, Screen};
 
 mod common;
 
-fn ko(msgid: &str) -> String {
-    kiosk_ui::translate("ko", msgid)
-}
-
-fn press(shell: &Shell, label: &str) {
-    headless::press(shell.window(), label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
-    common::settle(shell);
-}
+use common::{ko, press};
 
 #[test]
 fn a_second_tablet_for_a_held_table_is_told_on_its_screen_and_sends_no_round() {

@@ -46,3 +46,14 @@ pub fn settle(shell: &kiosk_app::screen::shell::Shell) {
     let settled = shell.settle(std::time::Duration::from_secs(30));
     assert!(settled, "the UI did not settle on {:?}", shell.view().page);
 }
+
+/// A message of the UI's catalogue in Korean.
+pub fn ko(msgid: &str) -> String {
+    kiosk_ui::translate("ko", msgid)
+}
+
+/// Presses the control with this accessible label, and waits for what it asked for.
+pub fn press(shell: &kiosk_app::screen::shell::Shell, label: &str) {
+    kiosk_ui::headless::press(shell.window(), label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
+    settle(shell);
+}
