@@ -42,7 +42,8 @@ pub fn open(config: &Config, clock: StoreClock, runtime: &tokio::runtime::Runtim
         crate::systemd::alive();
         std::thread::sleep(Duration::from_secs(5));
     }
-    let photos = photos::Photos::new(Some(config.data_dir.join("photos")));
+    let photos = photos::Photos::new(Some(config.data_dir.join("photos")))
+        .with_fitted_store(config.data_dir.join("photo-cache"));
     let feeds = std::mem::take(&mut device.feeds);
     let shell = Shell::new(config, device.runner.clone(), feeds, photos, runtime.handle().clone())?;
     Ok(OpenScreen { shell, _link: device.link.take() })

@@ -4,6 +4,7 @@
 //! and shown as an empty frame, never an error for the customer.
 
 pub mod decode;
+pub mod fitted;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use slint::{Image, Rgb8Pixel, Rgba8Pixel, SharedPixelBuffer};
 
 pub use decode::{Fit, Limits};
+use fitted::FittedStore;
 
 /// What the cache may hold: a screen's photos at their drawn size (a card's is 224 × 120 RGB,
 /// 81 KB, at 800×1280: a category of a dozen is about 1 MB) and the attract page's large one
@@ -78,6 +80,8 @@ pub struct Photos {
     refused: HashMap<String, String>,
     /// Whether a photo was decoded since [`Photos::release_decoder_memory`] last ran.
     decoded: bool,
+    /// Photos fitted before, on disk: decoded once per box, ever.
+    fitted: Option<FittedStore>,
 }
 
 impl Photos {
@@ -95,7 +99,15 @@ impl Photos {
             tick: 0,
             refused: HashMap::new(),
             decoded: false,
+            fitted: None,
         }
+    }
+
+    /// Keeps every photo fitted to its box in `dir` (the data partition), so it is decoded
+    /// once per box, ever (see [`fitted`]).
+    pub fn with_fitted_store(mut self, dir: PathBuf) -> Photos {
+        self.fitted = Some(FittedStore::new(dir));
+        self
     }
 
     /// The photo `name` at the size that covers `fit`, or an empty frame.
@@ -165,7 +177,8 @@ impl Photos {
         let dir = self.dir.as_ref().ok_or("no photo folder configured")?;
         let path = dir.join(name);
         // The size first: a huge file is refused without being read.
-        let size = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+        let source = std::fs::metadata(&path).map_err(|e| e.to_string())?;
+        let size = source.len();
         if size > self.limits.max_file_bytes as u64 {
             return Err(decode::PhotoError::FileTooLarge {
                 bytes: size as usize,
@@ -173,8 +186,18 @@ impl Photos {
             }
             .to_string());
         }
-        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
-        let fitted = decode::fit(&bytes, fit, &self.limits).map_err(|e| e.to_string())?;
+        let kept = self.fitted.as_ref().map(|store| (store, store.path(name, fit, &source)));
+        let fitted = match kept.as_ref().and_then(|(store, at)| store.read(at)) {
+            Some(fitted) => fitted,
+            None => {
+                let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+                let fitted = decode::fit(&bytes, fit, &self.limits).map_err(|e| e.to_string())?;
+                if let Some((store, at)) = &kept {
+                    store.write(at, &fitted);
+                }
+                fitted
+            }
+        };
         let held = fitted.bytes();
         let image =
             match fitted.pixels {
@@ -247,6 +270,54 @@ mod tests {
         assert!(is_none(&photos.get(Some("../big.png"), FIT)));
         assert_eq!(photos.refused("../big.png"), Some("not a plain file name"));
         assert_eq!(photos.held_bytes(), 0);
+    }
+
+    /// The pixels of an image, for comparing what two loads gave.
+    fn pixels(image: &Image) -> Vec<u8> {
+        let buffer = image.to_rgb8().expect("an RGB photo");
+        buffer.as_bytes().to_vec()
+    }
+
+    /// Writes a `size`² PNG of one grey level at `path`.
+    fn grey_png(path: &std::path::Path, size: u32, level: u8) {
+        let file = std::fs::File::create(path).unwrap();
+        let mut encoder = png::Encoder::new(file, size, size);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.write_header().unwrap().write_image_data(&vec![level; (size * size * 3) as usize]).unwrap();
+    }
+
+    #[test]
+    fn a_photo_is_decoded_once_per_box_ever_and_again_when_it_is_replaced() {
+        let (dir, kept) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let photo = dir.path().join("a.png");
+        grey_png(&photo, 100, 90);
+        let open = || Photos::new(Some(dir.path().into())).with_fitted_store(kept.path().into());
+        let first = pixels(&open().get(Some("a.png"), FIT));
+        // A restart (an empty memory cache): the source is not decoded again. Garbage of the
+        // same length and time in its place proves it is not even read.
+        let when = std::fs::metadata(&photo).unwrap().modified().unwrap();
+        let len = std::fs::metadata(&photo).unwrap().len() as usize;
+        std::fs::write(&photo, vec![0u8; len]).unwrap();
+        std::fs::File::options().write(true).open(&photo).unwrap().set_modified(when).unwrap();
+        let mut photos = open();
+        assert_eq!(pixels(&photos.get(Some("a.png"), FIT)), first, "read back as fitted");
+        assert!(photos.refused("a.png").is_none());
+        // Another box of the same photo is fitted on its own (the garbage is refused).
+        assert!(is_none(&photos.get(Some("a.png"), Fit { width: 50, height: 50 })));
+        // The store replaces the photo: decoded afresh, and the old fitted file removed.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        grey_png(&photo, 100, 200);
+        let second = pixels(&open().get(Some("a.png"), FIT));
+        assert_ne!(second, first);
+        assert!(second.iter().all(|&b| b == 200));
+        let files = std::fs::read_dir(kept.path().join("a.png")).unwrap().count();
+        assert_eq!(files, 1, "the older version's file is gone");
+        // A fitted file cut short is decoded again, never shown half.
+        let file = std::fs::read_dir(kept.path().join("a.png")).unwrap().next().unwrap().unwrap().path();
+        let whole = std::fs::read(&file).unwrap();
+        std::fs::write(&file, &whole[..whole.len() / 2]).unwrap();
+        assert_eq!(pixels(&open().get(Some("a.png"), FIT)), second);
+        assert_eq!(std::fs::read(&file).unwrap(), whole, "written whole again");
     }
 
     #[test]

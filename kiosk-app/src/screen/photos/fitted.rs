@@ -1,0 +1,94 @@
+//! Photos as the screen draws them, kept on the data partition: a photo is decoded and fitted
+//! once per box it is drawn in, ever, not each time the memory cache has dropped it. Going
+//! back to a category then reads a card's pixels (81 KB at 800×1280) instead of decoding a
+//! phone's JPEG again, which takes tens of milliseconds a photo on the tap that shows it.
+//!
+//! `DIR/NAME/WxH-LEN-MTIME.fit`: the source's length and modification time in the name, so a
+//! photo the store replaces is decoded afresh; the stale files of a name are removed when its
+//! new one is written. A file is `KFIT`, width and height (u32, little-endian), the channels
+//! (3 or 4) and the pixels. Writing is best effort: a file that cannot be written or read back
+//! whole costs a decode, never a photo.
+
+use std::fs::Metadata;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use super::decode::{Fit, Fitted, Pixels};
+
+const MAGIC: &[u8; 4] = b"KFIT";
+const HEADER: usize = 4 + 4 + 4 + 1;
+
+pub struct FittedStore {
+    dir: PathBuf,
+}
+
+impl FittedStore {
+    pub fn new(dir: PathBuf) -> FittedStore {
+        FittedStore { dir }
+    }
+
+    /// Where photo `name` (a plain file name), whose file is `source`, fitted to `fit` is kept.
+    pub fn path(&self, name: &str, fit: Fit, source: &Metadata) -> PathBuf {
+        let mtime = source
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        self.dir.join(name).join(format!("{}x{}-{}-{mtime}.fit", fit.width, fit.height, source.len()))
+    }
+
+    /// The fitted photo at `path`, if it is there whole.
+    pub fn read(&self, path: &Path) -> Option<Fitted> {
+        let bytes = std::fs::read(path).ok()?;
+        let (header, pixels) = bytes.split_at_checked(HEADER)?;
+        let word = |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().expect("four bytes"));
+        let (width, height, channels) = (word(4), word(8), header[12]);
+        let expected = (width as usize).checked_mul(height as usize)?.checked_mul(channels as usize)?;
+        if &header[..4] != MAGIC || pixels.len() != expected {
+            tracing::warn!("{}: not a whole fitted photo; decoding the photo again", path.display());
+            return None;
+        }
+        let pixels = match channels {
+            3 => Pixels::Rgb(pixels.to_vec()),
+            4 => Pixels::Rgba(pixels.to_vec()),
+            _ => return None,
+        };
+        Some(Fitted { width, height, pixels })
+    }
+
+    /// Keeps `fitted` at `path` (written aside, then renamed: a crash leaves no half file
+    /// under the name) and removes the name's files of an older source.
+    pub fn write(&self, path: &Path, fitted: &Fitted) {
+        if let Err(e) = self.try_write(path, fitted) {
+            tracing::warn!("keeping the fitted photo {}: {e}", path.display());
+        }
+    }
+
+    fn try_write(&self, path: &Path, fitted: &Fitted) -> std::io::Result<()> {
+        let dir = path.parent().expect("a file in a photo's folder");
+        std::fs::create_dir_all(dir)?;
+        let (channels, pixels) = match &fitted.pixels {
+            Pixels::Rgb(p) => (3u8, p),
+            Pixels::Rgba(p) => (4u8, p),
+        };
+        let mut bytes = Vec::with_capacity(HEADER + pixels.len());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&fitted.width.to_le_bytes());
+        bytes.extend_from_slice(&fitted.height.to_le_bytes());
+        bytes.push(channels);
+        bytes.extend_from_slice(pixels);
+        let aside = path.with_extension("part");
+        std::fs::write(&aside, &bytes)?;
+        std::fs::rename(&aside, path)?;
+        // Files of an older version of this photo: another length or time in their name.
+        let source = |p: &Path| p.file_stem()?.to_str()?.split_once('-').map(|(_, s)| s.to_owned());
+        let ours = source(path);
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            let other = entry.path();
+            if other != path && source(&other) != ours {
+                let _ = std::fs::remove_file(other);
+            }
+        }
+        Ok(())
+    }
+}
