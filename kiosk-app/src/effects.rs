@@ -220,7 +220,9 @@ impl Runner {
         if let Some(outbox) = &self.outbox {
             outbox.order_committed();
         }
-        if let (false, Some(printing)) = (self.commit_prints.is_empty(), &self.printing) {
+        if !self.commit_prints.is_empty()
+            && let Some(printing) = &self.printing
+        {
             printing.poke();
         }
         Ok(())

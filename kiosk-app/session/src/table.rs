@@ -10,11 +10,7 @@ use crate::words::{self, sentences};
 
 impl Flow {
     pub(crate) fn order_round(&mut self, now: Now) -> Vec<Effect> {
-        if self.tab.is_none()
-            || self.stage != Stage::Cart
-            || self.cart.is_empty()
-            || self.refuse_if_table_taken()
-        {
+        if self.stage != Stage::Cart || self.cart.is_empty() || self.refuse_if_table_taken() {
             return Vec::new();
         }
         let Some(tab) = &self.tab else { return Vec::new() };

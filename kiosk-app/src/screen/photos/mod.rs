@@ -122,7 +122,6 @@ impl Photos {
             entry.used = self.tick;
             return entry.image.clone();
         }
-        self.decoded = true;
         match self.load(name, fit) {
             Ok((image, bytes)) => {
                 self.make_room(bytes);
@@ -169,7 +168,7 @@ impl Photos {
         }
     }
 
-    fn load(&self, name: &str, fit: Fit) -> Result<(Image, usize), String> {
+    fn load(&mut self, name: &str, fit: Fit) -> Result<(Image, usize), String> {
         // A name is a file in the photo folder, never a path out of it.
         if name.contains('/') || name.contains("..") {
             return Err("not a plain file name".into());
@@ -190,6 +189,8 @@ impl Photos {
         let fitted = match kept.as_ref().and_then(|(store, at)| store.read(at)) {
             Some(fitted) => fitted,
             None => {
+                // Only a decode leaves decoder buffers to give back (a fitted file read does not).
+                self.decoded = true;
                 let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
                 let fitted = decode::fit(&bytes, fit, &self.limits).map_err(|e| e.to_string())?;
                 if let Some((store, at)) = &kept {
@@ -221,10 +222,7 @@ mod tests {
     fn photo_dir(names: &[&str], size: u32) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         for name in names {
-            let file = std::fs::File::create(dir.path().join(name)).unwrap();
-            let mut encoder = png::Encoder::new(file, size, size);
-            encoder.set_color(png::ColorType::Rgb);
-            encoder.write_header().unwrap().write_image_data(&vec![90; (size * size * 3) as usize]).unwrap();
+            grey_png(&dir.path().join(name), size, 90);
         }
         dir
     }
