@@ -18,10 +18,14 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
+    rig_with(Duration::from_millis(20)).await
+}
+
+/// A terminal whose customer takes `customer_delay` to pay.
+async fn rig_with(customer_delay: Duration) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("ttyTERMINAL");
-    let options =
-        TerminalSimOptions { customer_delay: Duration::from_millis(20), ..TerminalSimOptions::default() };
+    let options = TerminalSimOptions { customer_delay, ..TerminalSimOptions::default() };
     let sim = spawn_pty(&link, options).unwrap();
     let endpoint = Endpoint::Serial { path: link, baud: 115_200, flow_control: FlowControl::None };
     Rig { _dir: dir, sim, endpoint }
@@ -172,4 +176,38 @@ async fn what_a_dead_host_left_on_the_line_never_sends_a_charge_twice() {
     let mut t = connect(&rig).await;
     approval_no(&t.approve(&charge(1_000)).await.unwrap());
     assert_eq!(rig.sim.handle.standing_approvals().len(), 1, "charged twice");
+}
+
+/// The customer cancels on the screen while the terminal waits for the card: the terminal
+/// is reset at once (not after the customer's time runs out), nothing is charged, and the
+/// outcome is left to the terminal's last transaction (a reset does not say whether the
+/// card was charged first).
+#[tokio::test]
+async fn a_charge_abandoned_while_the_terminal_waits_for_the_card_is_not_charged() {
+    let rig = rig_with(Duration::from_secs(3)).await;
+    let link = Port::open(&rig.endpoint, Duration::from_secs(2)).await.unwrap();
+    let mut t = SmartroTerminal::new(link, TID);
+    let started = std::time::Instant::now();
+    let outcome =
+        t.approve_until(&charge(4_500), tokio::time::sleep(Duration::from_millis(200))).await.unwrap();
+    assert!(matches!(outcome, PaymentOutcome::Unknown { .. }), "{outcome:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "waited {:?} for the customer", started.elapsed());
+    assert_eq!(t.last_transaction().await.unwrap(), PaymentOutcome::NotCharged);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(rig.sim.handle.ledger().is_empty(), "charged after the reset: {:?}", rig.sim.handle.ledger());
+    // the terminal takes the next charge as usual
+    approval_no(&t.approve(&charge(4_500)).await.unwrap());
+}
+
+/// The customer paid at the moment the screen's cancel reset the terminal: the approval
+/// the terminal sent first is the charge's outcome, never lost.
+#[tokio::test]
+async fn a_card_paid_as_the_reset_arrives_is_approved() {
+    let rig = rig_with(Duration::from_secs(3)).await;
+    rig.sim.handle.push_fault(Fault::PaidBeforeReset);
+    let mut t = SmartroTerminal::new(Port::open(&rig.endpoint, Duration::from_secs(2)).await.unwrap(), TID);
+    let outcome =
+        t.approve_until(&charge(4_500), tokio::time::sleep(Duration::from_millis(200))).await.unwrap();
+    let number = approval_no(&outcome);
+    assert_eq!(rig.sim.handle.standing_approvals(), vec![(number, 4_500)]);
 }

@@ -76,6 +76,17 @@ pub trait PaymentTerminal {
     fn approve(
         &mut self,
         req: &ChargeRequest,
+    ) -> impl Future<Output = Result<PaymentOutcome, TerminalError>> + Send {
+        self.approve_until(req, std::future::pending())
+    }
+    /// Charge a card, abandoning the wait for it once `abort` resolves (the customer
+    /// cancelled on the screen). A charge the customer completed before the terminal heard of
+    /// the abort is still `Approved`; one whose fate the terminal does not tell is `Unknown`,
+    /// resolved like any ambiguous charge.
+    fn approve_until(
+        &mut self,
+        req: &ChargeRequest,
+        abort: impl Future<Output = ()> + Send,
     ) -> impl Future<Output = Result<PaymentOutcome, TerminalError>> + Send;
     /// Charge a wallet barcode (Kakao Pay, Naver Pay…), passed through opaque.
     fn approve_barcode(

@@ -27,6 +27,9 @@ pub enum Fault {
     ApproveLoseResponse,
     /// The charge is approved, then the cable is pulled before the response.
     UnplugAfterApproval,
+    /// The customer pays at the very moment the host resets the terminal to abandon the
+    /// charge: the approval stands and its response goes out before the reset's.
+    PaidBeforeReset,
 }
 
 impl Fault {
@@ -45,6 +48,7 @@ impl Fault {
             "stall" => Fault::Stall,
             "lose-response" => Fault::ApproveLoseResponse,
             "unplug" => Fault::UnplugAfterApproval,
+            "paid-before-reset" => Fault::PaidBeforeReset,
             _ => return None,
         })
     }
@@ -71,6 +75,7 @@ impl Fault {
             Fault::Stall => "stall",
             Fault::ApproveLoseResponse => "approved, response lost",
             Fault::UnplugAfterApproval => "unplugged after approval",
+            Fault::PaidBeforeReset => "paid before the reset",
         }
     }
 }
@@ -123,8 +128,27 @@ pub enum Reply {
         after: Duration,
         bytes: Vec<u8>,
     },
+    /// The customer acts on the charge in progress after this long: call
+    /// [`SimTerminal::customer_acts`] with `charge` then.
+    Customer { after: Duration, charge: u64 },
     /// Pull the cable.
     Unplug,
+}
+
+/// A charge the terminal took and is waiting on the customer for (card) or on its server
+/// for (barcode, cancel).
+#[derive(Debug)]
+struct Pending {
+    id: u64,
+    job: u8,
+    request: PendingRequest,
+    fault: Option<Fault>,
+}
+
+#[derive(Debug)]
+enum PendingRequest {
+    Charge(Amounts),
+    Cancel(CancelTarget, Amounts),
 }
 
 #[derive(Debug)]
@@ -137,6 +161,8 @@ pub struct SimTerminal {
     next_approval: u32,
     /// The last response sent, for a resend on NACK.
     last_response: Option<Vec<u8>>,
+    pending: Option<Pending>,
+    next_pending: u64,
     /// How long the customer takes at the terminal.
     pub customer_delay: Duration,
     /// Random fault injection, after any scripted faults.
@@ -158,6 +184,8 @@ impl SimTerminal {
             last: None,
             next_approval: 30_000_001,
             last_response: None,
+            pending: None,
+            next_pending: 1,
             customer_delay: Duration::from_millis(200),
             card_number: "9411-23**-****-1234".into(),
             chaos: None,
@@ -242,48 +270,83 @@ impl SimTerminal {
         if fault != Some(Fault::DropAck) {
             out.push(send(vec![ACK]));
         }
-        let data = match f.job {
-            job::DEVICE_CHECK => self.device.encode(),
-            job::VERSION => version_reply(&self.version),
-            job::RESET | job::CONFIRM => Vec::new(),
-            job::LAST_APPROVAL => match &self.last {
-                Some(r) => r.encode().expect("simulator fields fit"),
-                None => Vec::new(),
-            },
-            job::APPROVAL | job::BARCODE_APPROVAL => {
-                let parsed = if f.job == job::APPROVAL {
-                    jobs::parse_approval_request(&f.data)
-                } else {
-                    jobs::parse_barcode_request(&f.data).map(|(a, _)| a)
-                };
-                let Ok(amounts) = parsed else {
-                    let bytes = self.respond(f.job, reject(&Amounts::default(), "B3", "전문 오류"));
-                    out.push(send(bytes));
-                    return;
-                };
-                match self.charge(f.job, amounts, fault, out) {
-                    Some(data) => data,
-                    None => return,
-                }
+        let request = match f.job {
+            job::DEVICE_CHECK => {
+                let data = self.device.encode();
+                return self.reply_now(f.job, data, out);
             }
-            job::CANCEL => {
-                let Ok((target, amounts)) = jobs::parse_cancel_request(&f.data) else {
-                    let bytes = self.respond(f.job, reject(&Amounts::default(), "B3", "전문 오류"));
-                    out.push(send(bytes));
-                    return;
-                };
-                match self.cancel(target, amounts, fault, out) {
-                    Some(data) => data,
-                    None => return,
-                }
+            job::VERSION => return self.reply_now(f.job, version_reply(&self.version), out),
+            job::CONFIRM => return self.reply_now(f.job, Vec::new(), out),
+            job::RESET => {
+                self.reset(out);
+                return self.reply_now(f.job, Vec::new(), out);
             }
+            job::LAST_APPROVAL => {
+                let data = match &self.last {
+                    Some(r) => r.encode().expect("simulator fields fit"),
+                    None => Vec::new(),
+                };
+                return self.reply_now(f.job, data, out);
+            }
+            job::APPROVAL => jobs::parse_approval_request(&f.data).map(PendingRequest::Charge),
+            job::BARCODE_APPROVAL => {
+                jobs::parse_barcode_request(&f.data).map(|(a, _)| PendingRequest::Charge(a))
+            }
+            job::CANCEL => jobs::parse_cancel_request(&f.data).map(|(t, a)| PendingRequest::Cancel(t, a)),
             _ => {
                 out.push(send(vec![NACK]));
                 return;
             }
         };
-        let mut bytes = self.respond(f.job, data);
-        let delay = if charge { self.customer_delay } else { Duration::from_millis(5) };
+        let Ok(request) = request else {
+            let bytes = self.respond(f.job, reject(&Amounts::default(), "B3", "전문 오류"));
+            out.push(send(bytes));
+            return;
+        };
+        // The charge happens when the customer (or the card company) has acted.
+        let id = self.next_pending;
+        self.next_pending += 1;
+        self.pending = Some(Pending { id, job: f.job, request, fault });
+        out.push(Reply::Customer { after: self.customer_delay, charge: id });
+    }
+
+    fn reply_now(&mut self, job: u8, data: Vec<u8>, out: &mut Vec<Reply>) {
+        let bytes = self.respond(job, data);
+        out.push(Reply::Send { after: Duration::from_millis(5), bytes });
+    }
+
+    /// `R`: the terminal goes back to rest. A card charge still waiting for the customer is
+    /// dropped without a trace in the ledger, unless the customer paid at that very moment
+    /// ([`Fault::PaidBeforeReset`]); a charge already with the card company goes on.
+    fn reset(&mut self, out: &mut Vec<Reply>) {
+        let waiting_for_card = self.pending.as_ref().is_some_and(|p| p.job == job::APPROVAL);
+        if !waiting_for_card {
+            return;
+        }
+        let pending = self.pending.take().expect("checked above");
+        if pending.fault == Some(Fault::PaidBeforeReset) {
+            out.extend(self.perform(pending));
+        }
+    }
+
+    /// The customer (or the card company) has acted on charge `charge`: it happens now, with
+    /// its fault, and its response goes out. Nothing when that charge was abandoned.
+    pub fn customer_acts(&mut self, charge: u64) -> Vec<Reply> {
+        match self.pending.take_if(|p| p.id == charge) {
+            Some(pending) => self.perform(pending),
+            None => Vec::new(),
+        }
+    }
+
+    fn perform(&mut self, pending: Pending) -> Vec<Reply> {
+        let mut out = Vec::new();
+        let Pending { job, request, fault, .. } = pending;
+        let data = match request {
+            PendingRequest::Charge(amounts) => self.charge(job, amounts, fault, &mut out),
+            PendingRequest::Cancel(target, amounts) => self.cancel(target, amounts, fault, &mut out),
+        };
+        let Some(data) = data else { return out };
+        let mut bytes = self.respond(job, data);
         if fault == Some(Fault::CorruptBcc) {
             let mut corrupt = bytes.clone();
             let n = corrupt.len();
@@ -292,7 +355,8 @@ impl SimTerminal {
             // the good frame is what a NACK gets resent
             self.last_response = Some(corrupt);
         }
-        out.push(Reply::Send { after: delay, bytes });
+        out.push(Reply::Send { after: Duration::ZERO, bytes });
+        out
     }
 
     /// Returns the response data, or `None` when no response goes out.

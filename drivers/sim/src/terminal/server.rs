@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
 use tokio::task::JoinHandle;
 
 use super::model::{Fault, LedgerEntry, Reply, SimTerminal};
@@ -106,6 +107,9 @@ pub fn spawn_pty(link: &Path, options: TerminalSimOptions) -> std::io::Result<Te
     let link_path = link.to_owned();
     let task = tokio::spawn(async move {
         let mut buf = [0u8; 512];
+        // What is due when, in order (a card charge waits on the customer while the line
+        // stays open: a reset can reach the terminal meanwhile).
+        let mut due = Schedule::default();
         loop {
             let replies = tokio::select! {
                 n = pty.read(&mut buf) => match n {
@@ -120,11 +124,12 @@ pub fn spawn_pty(link: &Path, options: TerminalSimOptions) -> std::io::Result<Te
                     vec![Reply::Send { after: Duration::ZERO, bytes }]
                 }
                 _ = unplug.notified() => vec![Reply::Unplug],
+                () = due.next() => Vec::new(),
             };
-            for reply in replies {
+            due.add(replies);
+            while let Some(reply) = due.pop_due() {
                 match reply {
-                    Reply::Send { after, bytes } => {
-                        tokio::time::sleep(after).await;
+                    Reply::Send { bytes, .. } => {
                         // paced: the line carries 10 bits a byte
                         for chunk in bytes.chunks(64) {
                             if pty.write_all(chunk).await.is_err() {
@@ -133,18 +138,62 @@ pub fn spawn_pty(link: &Path, options: TerminalSimOptions) -> std::io::Result<Te
                             tokio::time::sleep(wire_time(chunk.len(), options.baud)).await;
                         }
                     }
+                    Reply::Customer { charge, .. } => {
+                        let replies = model.lock().expect("terminal lock").customer_acts(charge);
+                        due.add(replies);
+                    }
                     Reply::Unplug => {
                         drop(pty);
+                        // whatever was on its way is lost with the cable
+                        due = Schedule::default();
                         tokio::time::sleep(options.replug_after).await;
                         match PtyDevice::create(&link_path) {
                             Ok(p) => pty = p,
                             Err(_) => return,
                         }
-                        break;
                     }
                 }
             }
         }
     });
     Ok(TerminalSim { handle, task, link: link.to_owned() })
+}
+
+/// Replies by the time they are due, in the order they were made when due together.
+#[derive(Default)]
+struct Schedule {
+    entries: Vec<(Instant, u64, Reply)>,
+    made: u64,
+}
+
+impl Schedule {
+    fn add(&mut self, replies: Vec<Reply>) {
+        let now = Instant::now();
+        for reply in replies {
+            let after = match &reply {
+                Reply::Send { after, .. } | Reply::Customer { after, .. } => *after,
+                Reply::Unplug => Duration::ZERO,
+            };
+            self.made += 1;
+            self.entries.push((now + after, self.made, reply));
+        }
+    }
+
+    fn first(&self) -> Option<usize> {
+        (0..self.entries.len()).min_by_key(|&i| (self.entries[i].0, self.entries[i].1))
+    }
+
+    /// The first reply that is due now.
+    fn pop_due(&mut self) -> Option<Reply> {
+        let i = self.first()?;
+        (self.entries[i].0 <= Instant::now()).then(|| self.entries.remove(i).2)
+    }
+
+    /// Resolves when the first reply is due; never when nothing is scheduled.
+    async fn next(&self) {
+        match self.first() {
+            Some(i) => tokio::time::sleep_until(self.entries[i].0).await,
+            None => std::future::pending().await,
+        }
+    }
 }

@@ -64,6 +64,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> SmartroTerminal<T> {
     }
 
     async fn call(&mut self, job: u8, data: Vec<u8>, timeout: Duration) -> Result<Frame, CallError> {
+        self.call_until(job, data, timeout, std::future::pending()).await
+    }
+
+    /// A request that `abort`, once it resolves, abandons with a reset (see
+    /// [`Session::abort`]).
+    async fn call_until(
+        &mut self,
+        job: u8,
+        data: Vec<u8>,
+        timeout: Duration,
+        abort: impl Future<Output = ()>,
+    ) -> Result<Frame, CallError> {
+        let mut abort = std::pin::pin!(abort);
+        let mut abort_asked = false;
         let frame = Frame::new(self.session.terminal_id(), &utc_datetime(), job, data);
         let outputs = self
             .session
@@ -113,6 +127,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> SmartroTerminal<T> {
                     }
                 }
                 _ = sleep_until_opt(deadline) => pending = self.session.handle_timeout(Instant::now().into_std()),
+                () = &mut abort, if !abort_asked => {
+                    abort_asked = true;
+                    tracing::info!("terminal: the customer cancelled; resetting the terminal");
+                    let reset = Frame::new(self.session.terminal_id(), &utc_datetime(), job::RESET, Vec::new());
+                    pending = self.session.abort(reset, Instant::now().into_std());
+                }
             }
         }
     }
@@ -123,9 +143,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> SmartroTerminal<T> {
         job: u8,
         data: Vec<u8>,
         cancel: bool,
+        abort: impl Future<Output = ()>,
     ) -> Result<PaymentOutcome, TerminalError> {
         let timeout = self.charge_timeout;
-        match self.call(job, data, timeout).await {
+        match self.call_until(job, data, timeout, abort).await {
             Ok(frame) => {
                 let r =
                     ApprovalResponse::parse(&frame.data).map_err(|e| TerminalError::Protocol(e.to_string()));
@@ -260,10 +281,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> PaymentTerminal for SmartroTermin
         })
     }
 
-    async fn approve(&mut self, req: &ChargeRequest) -> Result<PaymentOutcome, TerminalError> {
+    async fn approve_until(
+        &mut self,
+        req: &ChargeRequest,
+        abort: impl Future<Output = ()> + Send,
+    ) -> Result<PaymentOutcome, TerminalError> {
         let data =
             jobs::approval_request(&amounts(req)?).map_err(|e| TerminalError::NotSent(e.to_string()))?;
-        self.charge(job::APPROVAL, data, false).await
+        self.charge(job::APPROVAL, data, false, abort).await
     }
 
     async fn approve_barcode(
@@ -273,7 +298,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> PaymentTerminal for SmartroTermin
     ) -> Result<PaymentOutcome, TerminalError> {
         let data =
             jobs::barcode_request(&amounts(req)?, code).map_err(|e| TerminalError::NotSent(e.to_string()))?;
-        self.charge(job::BARCODE_APPROVAL, data, false).await
+        self.charge(job::BARCODE_APPROVAL, data, false, std::future::pending()).await
     }
 
     async fn cancel(
@@ -291,7 +316,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> PaymentTerminal for SmartroTermin
         };
         let data = jobs::cancel_request(&target, &amounts(req)?)
             .map_err(|e| TerminalError::NotSent(e.to_string()))?;
-        self.charge(job::CANCEL, data, true).await
+        self.charge(job::CANCEL, data, true, std::future::pending()).await
     }
 
     async fn last_transaction(&mut self) -> Result<PaymentOutcome, TerminalError> {

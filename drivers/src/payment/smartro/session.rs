@@ -9,6 +9,13 @@
 //! (`@`) are passed up and not acknowledged. A response that arrives when nothing is
 //! waiting for it (late, after a give-up) is acknowledged and passed up as unsolicited: it
 //! may carry the outcome of an ambiguous charge.
+//!
+//! A charge waiting for the customer's card can be abandoned: [`Session::abort`] sends a
+//! reset (`R`) and keeps waiting a short while for the charge's own response, since the
+//! customer may have paid just before the reset arrived. A charge response (approved,
+//! declined or cancelled) is passed up as the charge's outcome; the reset's answer without
+//! one ends the charge as [`LinkError::NoResponse`], ambiguous: the caller asks the
+//! terminal's last transaction, never charges again.
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +23,10 @@ use super::frame::{ACK, Decoder, Frame, NACK, Token};
 
 pub const ACK_TIMEOUT: Duration = Duration::from_secs(3);
 pub const MAX_TRIES: u32 = 3;
+/// How long an abandoned charge waits for the reset's answer.
+pub const ABORT_TIMEOUT: Duration = Duration::from_secs(5);
+/// After the reset's answer, how long a charge response already on its way may still come.
+pub const ABORT_GRACE: Duration = Duration::from_millis(500);
 
 /// Why a request failed on the link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -50,6 +61,8 @@ enum State {
     Idle,
     AwaitingAck { request: Vec<u8>, job: u8, tries: u32, deadline: Instant, response_timeout: Duration },
     AwaitingResponse { job: u8, deadline: Instant },
+    /// A reset was sent to abandon the charge `job`; its response still counts.
+    Aborting { job: u8, reset: Vec<u8>, tries: u32, deadline: Instant, reset_answered: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +112,30 @@ impl Session {
         Ok(vec![Output::Transmit(request)])
     }
 
+    /// Abandons the charge in progress: sends `reset` (an `R` frame) and waits for the
+    /// charge's response a while longer. Nothing happens when no request is in progress or
+    /// one is already being abandoned.
+    pub fn abort(&mut self, reset: Frame, now: Instant) -> Vec<Output> {
+        let job = match self.state {
+            State::AwaitingAck { job, .. } | State::AwaitingResponse { job, .. } => job,
+            State::Idle | State::Aborting { .. } => return Vec::new(),
+        };
+        let reset = reset.encode();
+        self.state = State::Aborting {
+            job,
+            reset: reset.clone(),
+            tries: 1,
+            deadline: now + ABORT_TIMEOUT,
+            reset_answered: false,
+        };
+        vec![Output::Transmit(reset)]
+    }
+
+    /// A reset is abandoning the current charge.
+    pub fn is_aborting(&self) -> bool {
+        matches!(self.state, State::Aborting { .. })
+    }
+
     /// Forgets the current request (the caller gave up on it).
     pub fn reset(&mut self) {
         self.state = State::Idle;
@@ -108,7 +145,9 @@ impl Session {
     pub fn poll_timeout(&self) -> Option<Instant> {
         match &self.state {
             State::Idle => None,
-            State::AwaitingAck { deadline, .. } | State::AwaitingResponse { deadline, .. } => Some(*deadline),
+            State::AwaitingAck { deadline, .. }
+            | State::AwaitingResponse { deadline, .. }
+            | State::Aborting { deadline, .. } => Some(*deadline),
         }
     }
 
@@ -124,7 +163,9 @@ impl Session {
                     vec![Output::Failed(LinkError::NoAck)]
                 }
             }
-            State::AwaitingResponse { deadline, .. } if now >= *deadline => {
+            State::AwaitingResponse { deadline, .. } | State::Aborting { deadline, .. }
+                if now >= *deadline =>
+            {
                 self.state = State::Idle;
                 vec![Output::Failed(LinkError::NoResponse)]
             }
@@ -141,8 +182,8 @@ impl Session {
                         self.state = State::AwaitingResponse { job, deadline: now + response_timeout };
                     }
                 }
-                Token::Nack => {
-                    if let State::AwaitingAck { request, tries, deadline, .. } = &mut self.state {
+                Token::Nack => match &mut self.state {
+                    State::AwaitingAck { request, tries, deadline, .. } => {
                         if *tries < MAX_TRIES {
                             *tries += 1;
                             *deadline = now + ACK_TIMEOUT;
@@ -152,8 +193,14 @@ impl Session {
                             out.push(Output::Failed(LinkError::NoAck));
                         }
                     }
-                }
-                Token::Frame(frame) => self.frame(frame, &mut out),
+                    // The reset was refused: send it again (the deadline stands).
+                    State::Aborting { reset, tries, reset_answered: false, .. } if *tries < MAX_TRIES => {
+                        *tries += 1;
+                        out.push(Output::Transmit(reset.clone()));
+                    }
+                    _ => {}
+                },
+                Token::Frame(frame) => self.frame(frame, now, &mut out),
                 Token::Invalid(e) => {
                     out.push(Output::Transmit(vec![NACK]));
                     out.push(Output::Refused(format!("bad frame, NACKed: {e}")));
@@ -166,7 +213,7 @@ impl Session {
         out
     }
 
-    fn frame(&mut self, frame: Frame, out: &mut Vec<Output>) {
+    fn frame(&mut self, frame: Frame, now: Instant, out: &mut Vec<Output>) {
         if !self.terminal_id.is_empty() && frame.terminal_id() != self.terminal_id {
             out.push(Output::Refused(format!("frame for terminal {:?}, not ours", frame.terminal_id())));
             return;
@@ -176,10 +223,21 @@ impl Session {
             return;
         }
         let waiting = match self.state {
-            State::AwaitingAck { job, .. } | State::AwaitingResponse { job, .. } => Some(job),
+            State::AwaitingAck { job, .. }
+            | State::AwaitingResponse { job, .. }
+            | State::Aborting { job, .. } => Some(job),
             State::Idle => None,
         };
         out.push(Output::Transmit(vec![ACK]));
+        if let State::Aborting { reset_answered, deadline, .. } = &mut self.state
+            && frame.job == super::jobs::job::RESET.to_ascii_lowercase()
+        {
+            // The terminal is back at rest; a charge response it sent before may still be
+            // on the line.
+            *reset_answered = true;
+            *deadline = (*deadline).min(now + ABORT_GRACE);
+            return;
+        }
         if waiting.is_some_and(|job| frame.job == job.to_ascii_lowercase()) {
             self.state = State::Idle;
             out.push(Output::Response(frame));
@@ -267,6 +325,44 @@ mod tests {
         assert_eq!(out, vec![Output::Event(b'I')], "no ACK for events");
         let out = s.handle_input(&response(b'b'), t0);
         assert!(matches!(out[1], Output::Response(_)), "the ACK was lost; the response still counts");
+    }
+
+    fn reset_frame() -> Frame {
+        Frame::new(TID, "20261122134501", b'R', vec![])
+    }
+
+    #[test]
+    fn an_abandoned_charge_takes_its_own_response_if_one_comes() {
+        let t0 = Instant::now();
+        let mut s = Session::new(TID);
+        s.start(Frame::new(TID, "", b'B', vec![]), t0, Duration::from_secs(60)).unwrap();
+        s.handle_input(&[ACK], t0);
+        let out = s.abort(reset_frame(), t0 + Duration::from_secs(1));
+        assert_eq!(transmitted(&out), vec![reset_frame().encode()]);
+        assert!(s.abort(reset_frame(), t0).is_empty(), "one reset");
+        assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_secs(1) + ABORT_TIMEOUT));
+        // the customer paid just before the reset: the approval still counts
+        s.handle_input(&[ACK], t0 + Duration::from_secs(1));
+        let out = s.handle_input(&response(b'b'), t0 + Duration::from_secs(1));
+        assert!(matches!(&out[1], Output::Response(f) if f.job == b'b'), "{out:?}");
+        assert!(s.is_idle());
+    }
+
+    #[test]
+    fn an_abandoned_charge_without_its_response_is_ambiguous() {
+        let t0 = Instant::now();
+        let mut s = Session::new(TID);
+        s.start(Frame::new(TID, "", b'B', vec![]), t0, Duration::from_secs(60)).unwrap();
+        s.handle_input(&[ACK], t0);
+        s.abort(reset_frame(), t0);
+        // a NACKed reset is sent again
+        assert_eq!(transmitted(&s.handle_input(&[NACK], t0)), vec![reset_frame().encode()]);
+        let out = s.handle_input(&response(b'r'), t0);
+        assert_eq!(transmitted(&out), vec![vec![ACK]], "the reset's answer is acknowledged, not passed up");
+        assert_eq!(s.poll_timeout(), Some(t0 + ABORT_GRACE), "a short grace for a response on its way");
+        assert!(s.handle_timeout(t0 + ABORT_GRACE - Duration::from_millis(1)).is_empty());
+        assert_eq!(s.handle_timeout(t0 + ABORT_GRACE), vec![Output::Failed(LinkError::NoResponse)]);
+        assert!(s.is_idle());
     }
 
     #[test]
