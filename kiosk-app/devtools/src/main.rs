@@ -53,7 +53,7 @@ enum SimDevice {
     Printer(PrinterArgs),
     /// A SMARTRO card payment terminal on a PTY. While it runs, type a fault for the next
     /// charge on standard input: decline [CODE], abort, drop-ack, corrupt-bcc, stall,
-    /// lose-response, unplug; or card (a card inserted), ledger.
+    /// lose-response, unplug, paid-before-reset; or card (a card inserted), ledger.
     Terminal(TerminalArgs),
     /// A serial QR/barcode scanner on a PTY: each line of standard input (or of --file) is
     /// sent as one scan.

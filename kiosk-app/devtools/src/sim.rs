@@ -182,7 +182,7 @@ async fn terminal(args: TerminalArgs) -> Result<()> {
                         sim.handle.push_fault(fault);
                         eprintln!("next charge: {}", fault.name());
                     } else if !word.is_empty() {
-                        eprintln!("unknown command {word:?}; try decline 6B, abort, drop-ack, corrupt-bcc, stall, lose-response, unplug, card, ledger");
+                        eprintln!("unknown command {word:?}; try decline 6B, abort, drop-ack, corrupt-bcc, stall, lose-response, unplug, paid-before-reset, card, ledger");
                     }
                 }
                 _ => stdin_open = false,

@@ -130,7 +130,10 @@ pub enum Reply {
     },
     /// The customer acts on the charge in progress after this long: call
     /// [`SimTerminal::customer_acts`] with `charge` then.
-    Customer { after: Duration, charge: u64 },
+    Customer {
+        after: Duration,
+        charge: u64,
+    },
     /// Pull the cable.
     Unplug,
 }

@@ -59,10 +59,25 @@ pub enum Output {
 #[derive(Debug)]
 enum State {
     Idle,
-    AwaitingAck { request: Vec<u8>, job: u8, tries: u32, deadline: Instant, response_timeout: Duration },
-    AwaitingResponse { job: u8, deadline: Instant },
+    AwaitingAck {
+        request: Vec<u8>,
+        job: u8,
+        tries: u32,
+        deadline: Instant,
+        response_timeout: Duration,
+    },
+    AwaitingResponse {
+        job: u8,
+        deadline: Instant,
+    },
     /// A reset was sent to abandon the charge `job`; its response still counts.
-    Aborting { job: u8, reset: Vec<u8>, tries: u32, deadline: Instant, reset_answered: bool },
+    Aborting {
+        job: u8,
+        reset: Vec<u8>,
+        tries: u32,
+        deadline: Instant,
+        reset_answered: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
