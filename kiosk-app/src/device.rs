@@ -106,6 +106,7 @@ impl Device {
             operator: config.operator.clone(),
             gpio: gpio_commands.clone(),
             commit_prints: commit_prints(config),
+            charge_abort: Default::default(),
         };
         let feeds = Feeds {
             health: Some(sup.health.clone()),

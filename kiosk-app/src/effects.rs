@@ -9,7 +9,7 @@ use kiosk_domain::{Menu, Order, OrderEvent, OrderId, OrderState, TableId};
 
 use kiosk_drivers::gpio::patterns::Sound;
 use kiosk_drivers::gpio::service::GpioCommand;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::config::OperatorConfig;
 use crate::payment_desk::{Means, PayResult, with_desk};
@@ -41,6 +41,67 @@ pub struct Runner {
     /// Printed with every order the kiosk commits, in the committing transaction: the
     /// order-number slip (see [`crate::config::ReceiptConfig::order_slip`]), or nothing.
     pub commit_prints: Vec<PrintKind>,
+    /// The card charge in progress, for the customer's cancel on the screen.
+    pub charge_abort: ChargeAbort,
+}
+
+/// The card charge the customer may cancel on the screen. The cancel is performed beside
+/// the effect worker (which is busy with the charge), so it may come before the charge has
+/// started: then the charge is not started at all.
+#[derive(Clone, Default)]
+pub struct ChargeAbort(Arc<std::sync::Mutex<AbortState>>);
+
+#[derive(Default)]
+enum AbortState {
+    #[default]
+    Idle,
+    /// `order`'s charge is under way; sending on the channel abandons it.
+    Armed(OrderId, oneshot::Sender<()>),
+    /// The customer cancelled `order`'s charge before it started.
+    Requested(OrderId),
+    /// `order`'s charge has its outcome (a cancel that crossed it finds nothing to do).
+    Ended(OrderId),
+}
+
+impl ChargeAbort {
+    fn state(&self) -> std::sync::MutexGuard<'_, AbortState> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `order`'s charge starts: what abandons it, or `None` when the customer already
+    /// cancelled it.
+    fn arm(&self, order: OrderId) -> Option<oneshot::Receiver<()>> {
+        let mut state = self.state();
+        if matches!(*state, AbortState::Requested(o) if o == order) {
+            *state = AbortState::Idle;
+            return None;
+        }
+        let (tx, rx) = oneshot::channel();
+        *state = AbortState::Armed(order, tx);
+        Some(rx)
+    }
+
+    /// `order`'s charge has its outcome.
+    fn disarm(&self, order: OrderId) {
+        *self.state() = AbortState::Ended(order);
+    }
+
+    /// The customer cancelled `order`'s charge.
+    fn fire(&self, order: OrderId) {
+        let mut state = self.state();
+        match &*state {
+            AbortState::Armed(o, _) if *o == order => {
+                if let AbortState::Armed(_, tx) = std::mem::replace(&mut *state, AbortState::Ended(order)) {
+                    let _ = tx.send(());
+                }
+            }
+            // Another charge's, or this one's already over: nothing to abandon.
+            AbortState::Armed(..) => {}
+            AbortState::Ended(o) if *o == order => {}
+            // Not started yet (the worker has not taken the charge): it never starts.
+            _ => *state = AbortState::Requested(order),
+        }
+    }
 }
 
 impl Runner {
@@ -58,6 +119,10 @@ impl Runner {
         let now = self.clock.now_ms();
         match effect {
             Effect::Checkout { order, payment } => Some(self.checkout(order, payment).await),
+            Effect::AbortCharge(id) => {
+                self.charge_abort.fire(id);
+                None
+            }
             Effect::Abandon(id) => {
                 self.abandon(id, now).await;
                 None
@@ -248,10 +313,21 @@ impl Runner {
         let Some(shared) = &self.terminal else {
             return Outcome::Declined { order: id, message: "no card terminal".into() };
         };
+        let Some(abort) = self.charge_abort.arm(id) else {
+            tracing::info!("order {id}: the customer cancelled before the charge started");
+            return Outcome::Aborted { order: id };
+        };
+        let abort = async {
+            // A dropped sender (the charge ended) never abandons anything.
+            if abort.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
         let paid = with_desk(shared, self.store.clone(), self.clock.clone(), async |desk| {
-            desk.pay(id, &means).await
+            desk.pay_until(id, &means, abort).await
         })
         .await;
+        self.charge_abort.disarm(id);
         let Some(result) = paid else {
             return Outcome::Declined {
                 order: id,
@@ -299,5 +375,34 @@ impl Runner {
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(n: u128) -> OrderId {
+        OrderId(uuid::Uuid::from_u128(n))
+    }
+
+    #[test]
+    fn a_cancel_reaches_its_own_charge_only() {
+        let abort = ChargeAbort::default();
+        // under way: the cancel abandons it
+        let mut rx = abort.arm(order(1)).expect("armed");
+        abort.fire(order(2));
+        assert!(rx.try_recv().is_err(), "another order's cancel");
+        abort.fire(order(1));
+        assert!(rx.try_recv().is_ok());
+        abort.disarm(order(1));
+        // a cancel that crossed the charge's outcome leaves the retry of the same order alone
+        abort.fire(order(1));
+        assert!(abort.arm(order(1)).is_some(), "the retry is charged");
+        abort.disarm(order(1));
+        // the customer cancelled before the worker took the charge: it never starts
+        abort.fire(order(3));
+        assert!(abort.arm(order(3)).is_none());
+        assert!(abort.arm(order(3)).is_some(), "only that once");
     }
 }

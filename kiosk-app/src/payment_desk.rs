@@ -22,6 +22,14 @@
 //! terminal's last transaction decides whether it happened (an approval with the order's
 //! amount and a number not already in our journal is ours); while the terminal cannot be
 //! asked, the order stays `PaymentUnknown` and the kiosk takes no new charge for it.
+//!
+//! # A customer who cancels on the screen
+//! While the terminal waits for the card, the customer may cancel on the screen
+//! ([`PaymentDesk::pay_until`]): the terminal is reset, and the charge ends as the terminal
+//! says. Declined or cancelled: nothing was charged, back to the cart. Approved (the card was
+//! paid just before the reset arrived): the order is completed like any paid order, since
+//! the money is taken. No answer: an ambiguous charge like any other, decided by the last
+//! transaction; "not charged" then is the customer's cancel.
 
 use kiosk_clock::StoreClock;
 use kiosk_domain::{Approval, OrderEvent, OrderId, OrderState, PaymentOp, PaymentOutcome};
@@ -160,6 +168,17 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
     /// Charges the order. The intent is journaled (and the order moved to
     /// `AwaitingPayment`) before the terminal is asked.
     pub async fn pay(&mut self, order: OrderId, means: &Means) -> Result<PayResult, StoreError> {
+        self.pay_until(order, means, std::future::pending()).await
+    }
+
+    /// Charges the order, abandoning a card charge that still waits for the card when
+    /// `abort` resolves (the customer's cancel on the screen; see the module's rule).
+    pub async fn pay_until(
+        &mut self,
+        order: OrderId,
+        means: &Means,
+        abort: impl Future<Output = ()> + Send,
+    ) -> Result<PayResult, StoreError> {
         let mut req = self.request(order).await?;
         if let Means::Instalments(months) = *means {
             // Refused here, before the terminal: nothing is journaled, nothing charged.
@@ -182,11 +201,20 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
             req.amount, req.vat, req.installment_months
         );
         let step = self.begin(order, PaymentOp::Approve, req.amount, record).await?;
+        let cancelled = std::sync::atomic::AtomicBool::new(false);
+        let abort = async {
+            abort.await;
+            cancelled.store(true, std::sync::atomic::Ordering::Relaxed);
+        };
         let answer = match means {
-            Means::Card | Means::Instalments(_) => self.terminal.approve(&req).await,
+            Means::Card | Means::Instalments(_) => self.terminal.approve_until(&req, abort).await,
             Means::Barcode(code) => self.terminal.approve_barcode(&req, code).await,
         };
+        let cancelled = cancelled.load(std::sync::atomic::Ordering::Relaxed);
         let outcome = match answer {
+            Ok(PaymentOutcome::Unknown { reason }) if cancelled => PaymentOutcome::Unknown {
+                reason: format!("cancelled by the customer on the screen; {reason}"),
+            },
             Ok(outcome) => outcome,
             Err(e) => {
                 tracing::warn!("payment for order {order} not sent: {e}");
@@ -206,7 +234,12 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
             PaymentOutcome::Aborted => Ok(PayResult::Aborted),
             PaymentOutcome::Unknown { reason } => {
                 tracing::warn!("payment for order {order} is ambiguous ({reason}); asking the terminal");
-                self.resolve(order).await
+                match self.resolve(order).await? {
+                    PayResult::Declined { code, .. } if cancelled && code == NOT_CHARGED => {
+                        Ok(PayResult::Aborted)
+                    }
+                    result => Ok(result),
+                }
             }
             PaymentOutcome::Reversed { .. } | PaymentOutcome::NotCharged => Ok(PayResult::Unresolved),
         }

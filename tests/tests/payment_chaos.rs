@@ -4,7 +4,9 @@
 //! our journal must agree: exactly one standing approval for every paid order, none for an
 //! unpaid one, nothing left open or ambiguous. The run must have killed the worker, and
 //! start-up recovery must have met charges a kill interrupted and settled them by asking the
-//! terminal; otherwise it proved nothing about recovery.
+//! terminal; otherwise it proved nothing about recovery. Some customers cancel a card
+//! payment on the screen as the simulated card is paid: a cancel either leaves no charge or
+//! an approval with its order, never one without the other.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -30,6 +32,21 @@ fn interrupted_charges(db: &std::path::Path) -> (u64, u64) {
         interrupted.replace("{}", "COUNT(*)")
     );
     (count(&interrupted.replace("{}", "COUNT(*)")), count(&settled))
+}
+
+/// Card charges the customer cancelled on the screen that the terminal's reset answered
+/// without the charge (settled by its last transaction, like any ambiguous charge).
+fn cancelled_on_screen(db: &std::path::Path) -> u64 {
+    let store = Store::open(db).unwrap();
+    store
+        .connection()
+        .query_row(
+            "SELECT COUNT(*) FROM payment_journal WHERE operation = 'approve'
+               AND outcome_json LIKE '%cancelled by the customer on the screen%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
 }
 
 fn payments_attempted(db: &std::path::Path) -> u64 {
@@ -135,7 +152,9 @@ async fn a_thousand_payments_with_faults_and_kills_end_in_agreement() {
     let faults: u32 = mix.values().sum();
     assert!(faults > 0 || target < 50, "faults were injected (seed {seed})");
     let (interrupted, settled) = interrupted_charges(&db);
+    let screen_cancels = cancelled_on_screen(&db);
     if target >= 200 {
+        assert!(screen_cancels > 0, "no customer cancelled on the screen (seed {seed})");
         assert!(kills > 0, "the worker was killed (seed {seed})");
         assert!(
             settled > 0,
@@ -147,6 +166,7 @@ async fn a_thousand_payments_with_faults_and_kills_end_in_agreement() {
         "payment chaos: {payments} payments in {:.0} s (seed {seed}); {paid} paid orders, {unpaid} unpaid; \
          {faults} injected faults over {charges} terminal charges ({}); {kills} SIGKILLs over {runs} runs, \
          {interrupted} charges interrupted mid-way ({settled} settled by recovery asking the terminal); \
+         {screen_cancels} card charges cancelled on the screen and reset at the terminal; \
          ledger and journal agree: {} standing approvals",
         started.elapsed().as_secs_f64(),
         mix.join(", "),

@@ -104,11 +104,24 @@ impl Flow {
         effects
     }
 
-    /// "Cancel" while waiting for a barcode: back to choosing how to pay.
-    pub(crate) fn cancel_payment(&mut self) {
-        if let Stage::Paying(Paying { what: PayingWhat::AwaitingScan { .. }, .. }) = self.stage {
-            self.stop_waiting_for_scan();
+    /// "Cancel payment": while waiting for a barcode, back to choosing how to pay; while
+    /// the terminal waits for the card, the charge is abandoned at the terminal (the
+    /// charge's outcome decides where the customer goes: a card paid at that very moment
+    /// still completes the order, since it was charged).
+    pub(crate) fn cancel_payment(&mut self) -> Vec<Effect> {
+        let Stage::Paying(Paying { what, bill }) = self.stage else { return Vec::new() };
+        match what {
+            PayingWhat::AwaitingScan { .. } => self.stop_waiting_for_scan(),
+            PayingWhat::Charging(PayWith::Card) => {
+                if let Some(draft) = &self.draft {
+                    let order = draft.id;
+                    self.stage = Stage::Paying(Paying { what: PayingWhat::CancellingCharge, bill });
+                    return vec![Effect::AbortCharge(order)];
+                }
+            }
+            _ => {}
         }
+        Vec::new()
     }
 
     /// No barcode came (cancelled, or the wait ran out): back to choosing how to pay.
@@ -172,6 +185,11 @@ impl Flow {
     }
 
     pub(crate) fn committed(&mut self, order: OrderId, number: u32, now: Now) -> Vec<Effect> {
+        if let Stage::Paying(Paying { what: PayingWhat::CancellingCharge, .. }) = self.stage {
+            // The card was paid before the terminal heard of the cancel: the order is the
+            // customer's, and they are told why it went through.
+            self.notice(sentences(self.lang).paid_before_cancel, NOTICE_MS);
+        }
         let settlement = self.draft.take().map(|d| d.settlement).unwrap_or(Settlement::Prepaid);
         let bill = self.paying_bill();
         let lines = if bill {

@@ -399,7 +399,7 @@ impl Flow {
             }
             Intent::Pay(with) => return self.pay(with, now),
             Intent::StepInstalments(step) => self.step_instalments(step),
-            Intent::CancelPayment => self.cancel_payment(),
+            Intent::CancelPayment => return self.cancel_payment(),
             Intent::WantReceipt(want) => return self.want_receipt(want),
             Intent::ReceiptByQr => self.receipt_by_qr(),
             Intent::Back => return self.back(),

@@ -125,6 +125,10 @@ pub enum Effect {
     },
     /// The customer left an unpaid draft behind: cancel it.
     Abandon(OrderId),
+    /// The customer cancelled on the screen while the terminal waits for the card of
+    /// `order`'s charge: abandon the charge. Answers nothing of its own; the charge's
+    /// [`Effect::Checkout`] answers (aborted, or committed when the card was paid first).
+    AbortCharge(OrderId),
     /// Commit a table round unpaid onto the tab.
     SendRound(Order),
     PrintReceipt(OrderId),

@@ -89,6 +89,9 @@ pub enum PayingWhat {
     AwaitingScan { since_ms: i64 },
     /// The terminal has the charge (or the order is being committed for the counter).
     Charging(PayWith),
+    /// The customer cancelled the card charge on the screen; the terminal is being reset,
+    /// and its answer (not charged, or paid just before) decides what comes next.
+    CancellingCharge,
     /// A table round is on its way to the POS.
     SendingRound,
 }

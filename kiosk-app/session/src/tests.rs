@@ -146,6 +146,52 @@ fn a_declined_card_is_retried_on_the_same_order_and_an_edited_cart_replaces_it()
     assert_eq!(new.total().0, 9_000);
 }
 
+/// A customer who cancels on the screen while the terminal waits for the card: the charge
+/// is abandoned at the terminal, and the terminal's answer decides: not charged, back to
+/// the cart; paid at that very moment, the order is theirs and they are told why.
+#[test]
+fn cancel_while_the_terminal_waits_for_the_card() {
+    let mut f = at_menu(Settings::kiosk(), Lang::En);
+    f.handle(Intent::OpenItem("croissant".into()), at(10));
+    f.handle(Intent::AddToCart, at(11));
+    f.handle(Intent::ShowCart, at(12));
+    f.handle(Intent::Checkout, at(13));
+    let e = f.handle(Intent::Pay(PayWith::Card), at(14));
+    let Effect::Checkout { order, .. } = &e[0] else { panic!() };
+    assert!(f.view().can_cancel_payment, "the customer can cancel while the terminal waits");
+    assert_eq!(f.view().payment_detail, "To stop, press Cancel payment");
+    assert_eq!(f.handle(Intent::CancelPayment, at(15)), vec![Effect::AbortCharge(order.id)]);
+    assert_eq!(f.page(), Page::Paying, "until the terminal answers");
+    assert_eq!(f.view().payment_prompt, "Cancelling the payment");
+    assert!(!f.view().can_cancel_payment);
+    assert!(f.handle(Intent::CancelPayment, at(16)).is_empty(), "one cancel");
+    f.outcome(Outcome::Aborted { order: order.id }, at(17));
+    assert_eq!(f.page(), Page::Cart);
+    assert_eq!(f.cart().lines().len(), 1, "the cart is kept");
+
+    // again, and the card was paid as the cancel went out
+    f.handle(Intent::Checkout, at(18));
+    let e = f.handle(Intent::Pay(PayWith::Card), at(19));
+    let Effect::Checkout { order: same, .. } = &e[0] else { panic!() };
+    assert_eq!(same.id, order.id);
+    f.handle(Intent::CancelPayment, at(20));
+    f.outcome(Outcome::Committed { order: order.id, number: 12 }, at(21));
+    assert_eq!(f.page(), Page::Done);
+    assert_eq!(f.view().order_number, "12");
+    assert!(f.view().notice.contains("paid before the cancel"), "{:?}", f.view().notice);
+
+    // a barcode charge under way (with the wallet's server) cannot be cancelled
+    let mut f = at_menu(Settings::kiosk(), Lang::En);
+    f.handle(Intent::OpenItem("croissant".into()), at(10));
+    f.handle(Intent::AddToCart, at(11));
+    f.handle(Intent::ShowCart, at(12));
+    f.handle(Intent::Checkout, at(13));
+    f.handle(Intent::Pay(PayWith::Wallet), at(14));
+    f.handle(Intent::Scanned(Scan { data: "281012345678901234".into(), symbology: None }), at(15));
+    assert!(!f.view().can_cancel_payment);
+    assert!(f.handle(Intent::CancelPayment, at(16)).is_empty());
+}
+
 #[test]
 fn an_ambiguous_charge_is_never_offered_again() {
     let mut f = at_menu(Settings::kiosk(), Lang::Ko);

@@ -251,6 +251,11 @@ impl Flow {
                 PayingWhat::Charging(PayWith::Card) => {
                     view.payment_prompt = s.insert_card.into();
                     view.payment_detail = s.insert_card_detail.into();
+                    view.can_cancel_payment = self.draft.is_some();
+                }
+                PayingWhat::CancellingCharge => {
+                    view.payment_prompt = s.cancelling_charge.into();
+                    view.payment_detail = s.cancelling_charge_detail.into();
                 }
                 PayingWhat::Charging(PayWith::Wallet) => view.payment_prompt = s.approving.into(),
                 PayingWhat::Charging(PayWith::Counter) | PayingWhat::SendingRound => {

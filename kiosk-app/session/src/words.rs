@@ -127,6 +127,9 @@ pub struct Sentences {
     pub show_barcode: &'static str,
     pub show_barcode_detail: &'static str,
     pub approving: &'static str,
+    pub cancelling_charge: &'static str,
+    pub cancelling_charge_detail: &'static str,
+    pub paid_before_cancel: &'static str,
     pub sending_order: &'static str,
     pub declined: &'static str,
     pub try_again: &'static str,
@@ -169,10 +172,16 @@ pub struct Sentences {
 pub fn sentences(lang: Lang) -> Sentences {
     Sentences {
         insert_card: tr(lang, "Insert or tap your card"),
-        insert_card_detail: tr(lang, "To stop, press cancel on the card reader"),
+        insert_card_detail: tr(lang, "To stop, press Cancel payment"),
         show_barcode: tr(lang, "Show your payment barcode to the scanner"),
         show_barcode_detail: tr(lang, "The payment barcode in Kakao Pay or Naver Pay"),
         approving: tr(lang, "Approving. Please wait"),
+        cancelling_charge: tr(lang, "Cancelling the payment"),
+        cancelling_charge_detail: tr(lang, "Please do not insert or tap your card"),
+        paid_before_cancel: tr(
+            lang,
+            "Your card was paid before the cancel reached the reader, so your order went through.",
+        ),
         sending_order: tr(lang, "Sending your order"),
         declined: tr(lang, "The payment was declined"),
         try_again: tr(lang, "Try again"),

@@ -272,7 +272,9 @@ impl Shell {
                 continue;
             }
             self.in_flight.set(self.in_flight.get() + 1);
-            if let Effect::CallStaff { .. } = effect {
+            // Beside the worker: a staff call may wait out a short outage, and the cancel of
+            // a charge must reach the charge the worker is busy with.
+            if let Effect::CallStaff { .. } | Effect::AbortCharge(_) = effect {
                 let (runner, mail) = (self.runner.clone(), self.mailbox.clone());
                 self.runtime.spawn(async move {
                     mail.post(Event::Performed(runner.perform(effect).await));

@@ -1,6 +1,7 @@
 //! Takes payments for orders until killed or done: recovers first (as `kiosk run` does),
 //! then creates, pays and commits orders against the terminal at TERMINAL_LINK. The payment
-//! chaos test kills it at random and injects terminal faults.
+//! chaos test kills it at random and injects terminal faults. Some customers cancel a card
+//! payment on the screen a few milliseconds in, racing the simulated customer's card.
 //!
 //! Usage: payment-worker DB TERMINAL_LINK SEED COUNT
 //! Exit: 0 done; 3 the terminal was lost (restart to recover).
@@ -79,7 +80,16 @@ async fn main() {
         let cancel = async || {
             store.run(move |s| s.apply_event(id, OrderEvent::Cancel, Actor::Customer, now())).await.unwrap();
         };
-        match desk.pay(id, &means).await.expect("pay") {
+        // 4 % of card customers cancel on the screen, before or as the card is paid
+        let cancel_after = (means == Means::Card && rng.random_bool(0.04))
+            .then(|| Duration::from_micros(rng.random_range(0..4_000)));
+        let screen_cancel = async {
+            match cancel_after {
+                Some(after) => tokio::time::sleep(after).await,
+                None => std::future::pending().await,
+            }
+        };
+        match desk.pay_until(id, &means, screen_cancel).await.expect("pay") {
             PayResult::Approved(_) => {
                 store
                     .run(move |s| s.commit_order(id, &[PrintKind::Receipt], Actor::System, now()))

@@ -206,6 +206,12 @@ impl SimTerminal {
         self.faults.push_back(fault);
     }
 
+    /// A charge is waiting for the customer (or the card company): the terminal's screen
+    /// says "insert your card".
+    pub fn awaiting_customer(&self) -> bool {
+        self.pending.is_some()
+    }
+
     pub fn ledger(&self) -> &[LedgerEntry] {
         &self.ledger
     }

@@ -48,6 +48,11 @@ impl TerminalHandle {
         self.model.lock().expect("terminal lock").push_fault(fault);
     }
 
+    /// A charge is waiting for the customer (see [`SimTerminal::awaiting_customer`]).
+    pub fn awaiting_customer(&self) -> bool {
+        self.model.lock().expect("terminal lock").awaiting_customer()
+    }
+
     pub fn ledger(&self) -> Vec<LedgerEntry> {
         self.model.lock().expect("terminal lock").ledger().to_vec()
     }
