@@ -20,11 +20,13 @@ use crate::supervisor::SharedTerminal;
 use kiosk_clock::StoreClock;
 use kiosk_domain::DeviceSetting;
 use kiosk_pos::{AnyPos, PosAdapter, call_staff_with_retry};
-use kiosk_session::{Cue, Effect, JournalLine, Outcome, Payment};
+use kiosk_session::{Cue, DayLine, Effect, JournalLine, Outcome, Payment};
 use kiosk_store::{Actor, PrintKind, Store, StoreError};
 
 /// How many approvals the operator's journal shows.
 const JOURNAL_ROWS: u32 = 30;
+/// How many of today's orders the receipt journal shows.
+const DAY_ORDER_ROWS: u32 = 100;
 
 /// Everything the session's effects touch. Cheap to clone; one per device.
 #[derive(Clone)]
@@ -129,9 +131,15 @@ impl Runner {
             }
             Effect::SendRound(order) => Some(self.send_round(order).await),
             Effect::PrintReceipt(id) => {
-                Some(Outcome::Printed { ok: self.print(Some(id), PrintKind::Receipt).await })
+                Some(Outcome::Printed { ok: self.print(Some(id), PrintKind::Receipt, Actor::Customer).await })
             }
-            Effect::PrinterTest => Some(Outcome::Printed { ok: self.print(None, PrintKind::TestPage).await }),
+            Effect::Reprint(id) => Some(Outcome::Reprinted {
+                ok: self.print(Some(id), PrintKind::Receipt, Actor::Operator).await,
+            }),
+            Effect::PrinterTest => {
+                Some(Outcome::Printed { ok: self.print(None, PrintKind::TestPage, Actor::Operator).await })
+            }
+            Effect::LoadOrders => Some(self.day_orders().await),
             // Focus and speech belong to the screen, which performs them itself.
             Effect::Focus(_) | Effect::Voice { .. } | Effect::Announce(_) | Effect::Silence => None,
             Effect::CallStaff { id, reason, table } => {
@@ -361,11 +369,31 @@ impl Runner {
         }
     }
 
+    /// Today's orders (the store's business day), for the operator's receipt journal.
+    async fn day_orders(&self) -> Outcome {
+        let day = self.clock.business_day(self.clock.now_ms());
+        match self.store(move |s| s.orders_of_day(&day, DAY_ORDER_ROWS)).await {
+            Ok(rows) => Outcome::Orders(
+                rows.into_iter()
+                    .map(|o| DayLine {
+                        order: o.id,
+                        number: o.number,
+                        total: o.total,
+                        at: self.clock.local_datetime(o.created_at_ms).split_off(11),
+                        settlement: o.settlement,
+                        undone: !o.state.is_committed(),
+                    })
+                    .collect(),
+            ),
+            Err(e) => Outcome::Failed { what: format!("reading today's orders: {e}") },
+        }
+    }
+
     /// Queues a printout; false when there is no printer to print it.
-    async fn print(&self, order: Option<OrderId>, kind: PrintKind) -> bool {
+    async fn print(&self, order: Option<OrderId>, kind: PrintKind, actor: Actor) -> bool {
         let Some(printing) = &self.printing else { return false };
         let now = self.clock.now_ms();
-        match self.store(move |s| s.queue_print(order, kind, Actor::Customer, now)).await {
+        match self.store(move |s| s.queue_print(order, kind, actor, now)).await {
             Ok(_) => {
                 printing.poke();
                 true

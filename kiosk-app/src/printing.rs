@@ -14,7 +14,7 @@ use kiosk_drivers::printer::encoder::{PrinterProfile, encode};
 use kiosk_drivers::printer::receipt::{Block, Paper as ReceiptPaper, Receipt, Style};
 use kiosk_drivers::printer::status::PrinterStatus;
 use kiosk_drivers::transport::{Endpoint, Port};
-use kiosk_receipts::{ReceiptContext, customer_receipt, kitchen_ticket, order_slip};
+use kiosk_receipts::{ReceiptContext, customer_receipt, kitchen_ticket, order_slip, receipt_copy};
 use tokio::sync::{Notify, watch};
 
 use crate::config::{Config, Paper, PrinterConfig};
@@ -92,7 +92,14 @@ pub fn render(
         let order = store.load_order(id)?.ok_or(RenderError::MissingOrder(id))?;
         ctx.lang = order.lang;
         match job.kind {
-            PrintKind::Receipt => customer_receipt(&ctx, &order, store.standing_approval(id)?.as_ref()),
+            PrintKind::Receipt => {
+                let approval = store.standing_approval(id)?;
+                if store.printed_before(id, PrintKind::Receipt, job.id)? {
+                    receipt_copy(&ctx, &order, approval.as_ref())
+                } else {
+                    customer_receipt(&ctx, &order, approval.as_ref())
+                }
+            }
             PrintKind::KitchenTicket => kitchen_ticket(&ctx, &order),
             PrintKind::OrderSlip | PrintKind::TestPage => order_slip(&ctx, &order),
         }

@@ -18,26 +18,10 @@ use kiosk_ui::headless::{self, Screen};
 
 mod common;
 
-use common::{ko, press};
+use common::{ko, press, tap, wait_until};
 
 /// How long the simulated customer takes to pay: far longer than the test waits.
 const CUSTOMER_TAKES: Duration = Duration::from_secs(30);
-
-/// Pumps the screen until `done` holds, for at most `limit`.
-fn wait_until(shell: &Shell, limit: Duration, what: &str, done: impl Fn(&Shell) -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done(shell) {
-        assert!(Instant::now() < deadline, "{what}: still on {:?}", shell.view().page);
-        std::thread::sleep(Duration::from_millis(20));
-        shell.pump();
-    }
-}
-
-/// Presses without waiting for the work it asks for (a charge waits for the customer).
-fn tap(shell: &Shell, label: &str) {
-    headless::press(shell.window(), label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
-    shell.pump();
-}
 
 #[test]
 fn cancel_while_the_terminal_waits_for_the_card() {

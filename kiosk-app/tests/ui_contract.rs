@@ -165,10 +165,21 @@ fn every_button_sends_the_intent_its_label_names() {
     // buttons and steppers.
     b.window.global::<kiosk_ui::Session>().set_page(kiosk_ui::Page::Operator);
     b.window.global::<kiosk_ui::OperatorState>().set_setting_table("7".into());
+    let listed = kiosk_domain::OrderId(uuid::Uuid::from_u128(1));
+    let row = kiosk_ui::DayOrderView {
+        order: listed.to_string().into(),
+        title: "#1 · 14:01".into(),
+        amount: "4,500원".into(),
+        state: "paid here".into(),
+    };
+    b.window
+        .global::<kiosk_ui::OperatorState>()
+        .set_day_orders(slint::ModelRc::new(slint::VecModel::from(vec![row])));
     b.screen.draw(true);
     b.each(&[
         ("Printer test", Intent::PrinterTest),
         ("Reprint last receipt", Intent::ReprintLast),
+        ("Reprint receipt #1 · 14:01", Intent::Reprint(listed)),
         ("Table number +", Intent::AdjustSetting { key: SettingKey::Table, step: 1 }),
         ("Table number −", Intent::AdjustSetting { key: SettingKey::Table, step: -1 }),
         ("Volume +", Intent::AdjustSetting { key: SettingKey::Volume, step: 1 }),

@@ -49,6 +49,7 @@ struct Labels {
     pay_at_counter: &'static str,
     on_tab: &'static str,
     receipt: &'static str,
+    copy: &'static str,
     kitchen: &'static str,
     note: &'static str,
     slip_hint: &'static str,
@@ -78,6 +79,7 @@ const KO: Labels = Labels {
     pay_at_counter: "카운터에서 결제해 주세요",
     on_tab: "후불 (테이블 계산)",
     receipt: "영수증",
+    copy: "재발행",
     kitchen: "주방 주문서",
     note: "요청",
     slip_hint: "번호가 불리면 카운터로 와 주세요",
@@ -107,6 +109,7 @@ const EN: Labels = Labels {
     pay_at_counter: "Please pay at the counter",
     on_tab: "On the table's tab",
     receipt: "RECEIPT",
+    copy: "COPY",
     kitchen: "KITCHEN",
     note: "Note",
     slip_hint: "Please come to the counter when your number is called",
@@ -154,6 +157,16 @@ fn store_header(r: &mut Receipt, ctx: &ReceiptContext, l: &Labels) {
 /// The customer's receipt: the business, the order with its options, supply value, VAT and
 /// total, and how it was paid.
 pub fn customer_receipt(ctx: &ReceiptContext, order: &Order, approval: Option<&Approval>) -> Receipt {
+    receipt(ctx, order, approval, false)
+}
+
+/// A receipt printed again (the operator's reprint): the same, marked as a copy
+/// ("[영수증 재발행]"), so it is never taken for a second purchase.
+pub fn receipt_copy(ctx: &ReceiptContext, order: &Order, approval: Option<&Approval>) -> Receipt {
+    receipt(ctx, order, approval, true)
+}
+
+fn receipt(ctx: &ReceiptContext, order: &Order, approval: Option<&Approval>, copy: bool) -> Receipt {
     let l = labels(ctx.lang);
     let mut r = Receipt::new(ctx.paper);
     store_header(&mut r, ctx, l);
@@ -161,7 +174,8 @@ pub fn customer_receipt(ctx: &ReceiptContext, order: &Order, approval: Option<&A
         r.text(line, Style::default().center());
     }
     r.separator('=');
-    r.text(format!("[{}]", l.receipt), Style::default().center().bold());
+    let title = if copy { format!("[{} {}]", l.receipt, l.copy) } else { format!("[{}]", l.receipt) };
+    r.text(title, Style::default().center().bold());
     r.row(format!("{} {:04}", l.order_no, order.number), where_(order, l, ctx.lang), Style::default());
     r.text(&ctx.printed_at, Style::default());
     r.separator('-');
@@ -379,6 +393,20 @@ mod tests {
         // 2 × (5,500 + 2,000 double + 500 cheese) + 1,800 cola; VAT = floor(17,800 / 11)
         assert_eq!(o.total(), Money(17_800));
         assert!(text.contains("16,182") && text.contains("1,618"), "supply and VAT\n{text}");
+    }
+
+    #[test]
+    fn a_reprint_says_it_is_a_copy() {
+        let o = order(Settlement::Prepaid);
+        let paid = approval(o.total());
+        let original = customer_receipt(&ctx(Lang::Ko), &o, Some(&paid)).text_lines();
+        let copy = receipt_copy(&ctx(Lang::Ko), &o, Some(&paid)).text_lines();
+        assert!(original.iter().any(|l| l.trim() == "[영수증]"), "{original:?}");
+        assert!(copy.iter().any(|l| l.trim() == "[영수증 재발행]"), "{copy:?}");
+        let rest = |lines: &[String]| lines.iter().filter(|l| !l.contains('[')).cloned().collect::<Vec<_>>();
+        assert_eq!(rest(&original), rest(&copy), "the same receipt otherwise");
+        let en = receipt_copy(&ctx(Lang::En), &o, Some(&paid)).text_lines();
+        assert!(en.iter().any(|l| l.trim() == "[RECEIPT COPY]"), "{en:?}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use kiosk_domain::{
 };
 
 use crate::access::Access;
-use crate::messages::{Cue, Effect, IdSource, Intent, JournalLine, Now, Outcome};
+use crate::messages::{Cue, DayLine, Effect, IdSource, Intent, JournalLine, Now, Outcome};
 use crate::settings::Settings;
 use crate::stage::{Done, Editor, OptionKey, Page, PayWith, PayingWhat, Problem, Stage};
 use crate::status::{Availability, DeviceRow, Status};
@@ -50,6 +50,8 @@ pub struct Flow {
     pub(crate) last_order: Option<OrderId>,
     /// Operator page: the latest approvals.
     pub(crate) journal: Vec<JournalLine>,
+    /// Today's orders, for the operator's receipt journal.
+    pub(crate) day_orders: Vec<DayLine>,
     pub(crate) access: Access,
     /// Earphones are in the jack.
     pub(crate) earphones: bool,
@@ -86,6 +88,7 @@ impl Flow {
             now_ms: now.mono_ms,
             last_order: None,
             journal: Vec::new(),
+            day_orders: Vec::new(),
             access: Access::off(volume),
             earphones: false,
             table_taken: false,
@@ -441,7 +444,8 @@ impl Flow {
             | Intent::CancelApproval(_)
             | Intent::ConfirmCancel(_)
             | Intent::CloseTab
-            | Intent::ReprintLast => return self.operator(intent),
+            | Intent::ReprintLast
+            | Intent::Reprint(_) => return self.operator(intent),
         }
         Vec::new()
     }
@@ -503,6 +507,8 @@ impl Flow {
             Outcome::PinChecked(_)
             | Outcome::SettingSaved { .. }
             | Outcome::Journal(_)
+            | Outcome::Orders(_)
+            | Outcome::Reprinted { .. }
             | Outcome::ApprovalCancelled { .. }
             | Outcome::TabClosed => self.operator_outcome(outcome),
             Outcome::Menu(menu) => {

@@ -30,7 +30,7 @@ pub mod view;
 pub mod words;
 
 pub use flow::Flow;
-pub use messages::{Cue, Effect, IdSource, Intent, JournalLine, Now, Outcome, Payment, SeededIds};
+pub use messages::{Cue, DayLine, Effect, IdSource, Intent, JournalLine, Now, Outcome, Payment, SeededIds};
 pub use settings::{Profile, SettingKey, Settings};
 pub use stage::{Page, PayWith, Stage};
 pub use status::{Availability, Status};

@@ -106,6 +106,8 @@ pub enum Intent {
     },
     PrinterTest,
     ReprintLast,
+    /// Operator page: print this order of today's receipt journal again.
+    Reprint(OrderId),
     /// A key of the tactile keypad.
     Key(Key),
     /// The headphone jack: earphones plugged in (true) or out.
@@ -142,6 +144,10 @@ pub enum Effect {
     SaveSetting(DeviceSetting),
     /// Read the latest approvals for the operator's payment journal.
     LoadJournal,
+    /// Read today's orders for the operator's receipt journal.
+    LoadOrders,
+    /// The operator reprints an order's receipt (printed as a copy).
+    Reprint(OrderId),
     /// A sound on the buzzer (at the operator's volume; never asked for at volume 0).
     Sound(Cue),
     /// Reverse an order's standing approval at the terminal (the operator confirmed).
@@ -221,6 +227,12 @@ pub enum Outcome {
         table_taken: Option<bool>,
     },
     Journal(Vec<JournalLine>),
+    /// Today's orders, newest first, for the receipt journal.
+    Orders(Vec<DayLine>),
+    /// The operator's reprint was queued (`ok`), or there is no printer for it.
+    Reprinted {
+        ok: bool,
+    },
     ApprovalCancelled {
         order: OrderId,
         ok: bool,
@@ -240,6 +252,19 @@ pub enum Outcome {
 pub enum Cue {
     /// The idle warning came up.
     IdleWarning,
+}
+
+/// One order on the operator's receipt journal (today's orders).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayLine {
+    pub order: OrderId,
+    pub number: u32,
+    pub total: Money,
+    /// When it was ordered, the store's local time ("14:03").
+    pub at: String,
+    pub settlement: kiosk_domain::Settlement,
+    /// Refunded or voided since it was committed.
+    pub undone: bool,
 }
 
 /// One approval on the operator's payment journal.

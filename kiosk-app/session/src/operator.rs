@@ -1,6 +1,6 @@
 //! Operator mode, behind five taps in a corner and the PIN: device settings, sold-out marks,
-//! the printer test and a reprint, the payment journal with a confirmed cancel, and closing
-//! a table's tab paid at the counter.
+//! the printer test, the receipt journal of today's orders with a reprint of any, the
+//! payment journal with a confirmed cancel, and closing a table's tab paid at the counter.
 
 use kiosk_domain::{DeviceSetting, Tab, TableId};
 
@@ -57,10 +57,14 @@ impl Flow {
                     return vec![Effect::CloseTab(tab.table.clone())];
                 }
             }
+            // The last order this session committed, or after a restart the newest of today's.
             Intent::ReprintLast if operator => {
-                if let Some(order) = self.last_order {
-                    return vec![Effect::PrintReceipt(order)];
+                if let Some(order) = self.last_order.or(self.day_orders.first().map(|d| d.order)) {
+                    return vec![Effect::Reprint(order)];
                 }
+            }
+            Intent::Reprint(order) if operator && self.day_orders.iter().any(|d| d.order == order) => {
+                return vec![Effect::Reprint(order)];
             }
             _ => {}
         }
@@ -108,7 +112,7 @@ impl Flow {
                 if let Stage::Pin { problem, back } = &mut self.stage {
                     if ok {
                         self.stage = Stage::Operator { confirm_cancel: None, back: *back };
-                        return vec![Effect::LoadJournal];
+                        return vec![Effect::LoadJournal, Effect::LoadOrders];
                     }
                     *problem = Some(s.wrong_pin.into());
                 }
@@ -120,9 +124,13 @@ impl Flow {
                 self.notice(problem.unwrap_or_else(|| s.saved.into()), NOTICE_MS);
             }
             Outcome::Journal(lines) => self.journal = lines,
+            Outcome::Orders(lines) => self.day_orders = lines,
+            Outcome::Reprinted { ok } => {
+                self.notice(if ok { s.reprinting } else { s.printer_down_operator }, NOTICE_MS);
+            }
             Outcome::ApprovalCancelled { ok, .. } => {
                 self.notice(if ok { s.cancelled } else { s.cancel_failed }, NOTICE_MS);
-                return vec![Effect::LoadJournal];
+                return vec![Effect::LoadJournal, Effect::LoadOrders];
             }
             Outcome::TabClosed => {
                 self.new_tab();

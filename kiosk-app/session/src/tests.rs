@@ -648,7 +648,7 @@ fn the_operator_closes_a_tab_paid_at_the_counter() {
 fn operator(f: &mut Flow) {
     f.handle(Intent::OperatorGesture, at(20));
     f.handle(Intent::Pin("1234".into()), at(21));
-    assert_eq!(f.outcome(Outcome::PinChecked(true), at(22)), vec![Effect::LoadJournal]);
+    assert_eq!(f.outcome(Outcome::PinChecked(true), at(22)), vec![Effect::LoadJournal, Effect::LoadOrders]);
     assert_eq!(f.page(), Page::Operator);
 }
 
@@ -734,10 +734,60 @@ fn the_operator_cancels_an_approval_only_after_confirming() {
     assert_eq!(f.handle(Intent::ConfirmCancel(true), at(28)), vec![Effect::CancelApproval(paid)]);
     assert_eq!(
         f.outcome(Outcome::ApprovalCancelled { order: paid, ok: true }, at(29)),
-        vec![Effect::LoadJournal],
-        "the journal is read again"
+        vec![Effect::LoadJournal, Effect::LoadOrders],
+        "the journals are read again"
     );
     assert_eq!(f.view().notice, "승인을 취소했습니다");
+}
+
+/// The receipt journal: today's orders from the store, any of them reprinted; "reprint last"
+/// after a restart (nothing committed in this session) is the newest of today's.
+#[test]
+fn the_operator_reprints_any_of_todays_orders() {
+    let mut f = flow(Settings::kiosk(), demo_menu(), 0);
+    f.handle(Intent::OperatorGesture, at(1));
+    f.handle(Intent::Pin("1234".into()), at(2));
+    assert_eq!(f.outcome(Outcome::PinChecked(true), at(3)), vec![Effect::LoadJournal, Effect::LoadOrders]);
+    let id = |n| kiosk_domain::OrderId(uuid::Uuid::from_u128(n));
+    let line = |n: u128, settlement, undone| DayLine {
+        order: id(n),
+        number: n as u32,
+        total: kiosk_domain::Money(4_500 * n as i64),
+        at: format!("14:0{n}"),
+        settlement,
+        undone,
+    };
+    assert!(f.handle(Intent::Reprint(id(2)), at(4)).is_empty(), "not listed yet");
+    assert_eq!(f.handle(Intent::ReprintLast, at(4)), vec![], "nothing to reprint yet");
+    f.outcome(
+        Outcome::Orders(vec![
+            line(3, Settlement::PayAtCounter, false),
+            line(2, Settlement::Prepaid, true),
+            line(1, Settlement::Prepaid, false),
+        ]),
+        at(5),
+    );
+    let v = f.view();
+    let rows: Vec<(&str, &str, &str)> =
+        v.day_orders.iter().map(|r| (r.title.as_str(), r.amount.as_str(), r.state.as_str())).collect();
+    assert_eq!(
+        rows,
+        [
+            ("#3 · 14:03", "13,500원", "카운터 결제"),
+            ("#2 · 14:02", "9,000원", "환불 또는 취소됨"),
+            ("#1 · 14:01", "4,500원", "키오스크 결제")
+        ]
+    );
+    assert_eq!(f.handle(Intent::Reprint(id(1)), at(6)), vec![Effect::Reprint(id(1))]);
+    assert!(f.handle(Intent::Reprint(id(9)), at(6)).is_empty(), "only a listed order");
+    assert_eq!(f.handle(Intent::ReprintLast, at(7)), vec![Effect::Reprint(id(3))], "the newest of today's");
+    f.outcome(Outcome::Reprinted { ok: true }, at(8));
+    assert_eq!(f.view().notice, "영수증 사본을 출력합니다");
+    f.outcome(Outcome::Reprinted { ok: false }, at(9));
+    assert!(f.view().notice.contains("프린터를 확인"), "{}", f.view().notice);
+    f.handle(Intent::Back, at(10));
+    assert!(f.handle(Intent::Reprint(id(1)), at(11)).is_empty(), "operator mode only");
+    assert!(f.view().day_orders.is_empty());
 }
 
 #[test]

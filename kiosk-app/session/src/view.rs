@@ -48,6 +48,16 @@ pub struct Line {
     pub total: String,
 }
 
+/// One order on the operator's receipt journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayOrderRow {
+    pub order: String,
+    /// "#12 · 14:03"
+    pub title: String,
+    pub amount: String,
+    pub state: String,
+}
+
 /// One approval on the operator's payment journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalRow {
@@ -115,6 +125,8 @@ pub struct View {
     pub setting_idle_s: u32,
     pub setting_language: Lang,
     pub journal: Vec<JournalRow>,
+    /// Operator page: today's orders (the receipt journal).
+    pub day_orders: Vec<DayOrderRow>,
     /// The question before an approval is cancelled; empty when none is asked.
     pub confirm_cancel: String,
     /// The bill page: the table's bill can be paid here by card, by barcode.
@@ -196,6 +208,7 @@ impl Flow {
             setting_idle_s: (self.settings().idle_timeout_ms / 1000) as u32,
             setting_language: self.settings().default_language,
             journal: Vec::new(),
+            day_orders: Vec::new(),
             confirm_cancel: String::new(),
             bill_card: self.bill_payable(PayWith::Card),
             bill_wallet: self.bill_payable(PayWith::Wallet),
@@ -219,6 +232,16 @@ impl Flow {
                     approval_no: j.approval_no.clone(),
                     state: words::journal_state(j.reversed, lang).into(),
                     can_cancel: !j.reversed,
+                })
+                .collect();
+            view.day_orders = self
+                .day_orders
+                .iter()
+                .map(|d| DayOrderRow {
+                    order: d.order.to_string(),
+                    title: format!("#{} · {}", d.number, d.at),
+                    amount: money(d.total),
+                    state: words::day_order_state(d.settlement, d.undone, lang).into(),
                 })
                 .collect();
             if let Some(j) = self.confirm_cancel().and_then(|o| self.journal.iter().find(|j| j.order == o)) {

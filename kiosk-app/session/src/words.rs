@@ -116,6 +116,17 @@ pub fn voice_setting(volume: u8, rate_wpm: u16, key: kiosk_drivers::keypad::Key,
     }
 }
 
+/// How an order of the receipt journal was settled, or that it was undone since.
+pub fn day_order_state(settlement: kiosk_domain::Settlement, undone: bool, lang: Lang) -> &'static str {
+    use kiosk_domain::Settlement;
+    match (settlement, undone) {
+        (_, true) => tr(lang, "refunded or voided"),
+        (Settlement::Prepaid, false) => tr(lang, "paid here"),
+        (Settlement::PayAtCounter, false) => tr(lang, "pay at the counter"),
+        (Settlement::Tab, false) => tr(lang, "on the tab"),
+    }
+}
+
 /// One approval on the operator's payment journal.
 pub fn journal_state(reversed: bool, lang: Lang) -> &'static str {
     if reversed { tr(lang, "cancelled") } else { tr(lang, "approved") }
@@ -165,6 +176,8 @@ pub struct Sentences {
     pub saved: &'static str,
     pub cancelled: &'static str,
     pub cancel_failed: &'static str,
+    pub reprinting: &'static str,
+    pub printer_down_operator: &'static str,
     pub tab_closed: &'static str,
 }
 
@@ -229,6 +242,8 @@ pub fn sentences(lang: Lang) -> Sentences {
         saved: tr(lang, "Saved"),
         cancelled: tr(lang, "The approval is cancelled"),
         cancel_failed: tr(lang, "The approval could not be cancelled. Check the card reader."),
+        reprinting: tr(lang, "Printing a copy of the receipt"),
+        printer_down_operator: tr(lang, "No printer to print on. Check the printer."),
         tab_closed: tr(lang, "The table's tab is closed"),
     }
 }

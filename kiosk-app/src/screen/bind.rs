@@ -9,8 +9,8 @@ use kiosk_session::access::AccessSwitch;
 use kiosk_session::view::{ItemCard, Line, View};
 use kiosk_session::{Intent, Page as FlowPage, PayWith, SettingKey};
 use kiosk_ui::{
-    CartState, CategoryView, DeviceView, GroupView, ItemView, JournalView, KioskWindow, LineView, MenuState,
-    OperatorState, OptionView, Page, PaymentState, Session, TableState, Theme,
+    CartState, CategoryView, DayOrderView, DeviceView, GroupView, ItemView, JournalView, KioskWindow,
+    LineView, MenuState, OperatorState, OptionView, Page, PaymentState, Session, TableState, Theme,
 };
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
@@ -324,6 +324,19 @@ pub fn show(
                 .collect(),
         ));
     }
+    if changed!(day_orders) {
+        op.set_day_orders(model(
+            view.day_orders
+                .iter()
+                .map(|o| DayOrderView {
+                    order: s(&o.order),
+                    title: s(&o.title),
+                    amount: s(&o.amount),
+                    state: s(&o.state),
+                })
+                .collect(),
+        ));
+    }
     op.set_confirm_cancel(s(&view.confirm_cancel));
     table.set_bill_card(view.bill_card);
     table.set_bill_wallet(view.bill_wallet);
@@ -395,6 +408,10 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
     }));
     on!(OperatorState, on_printer_test, || Some(Intent::PrinterTest));
     on!(OperatorState, on_reprint_last, || Some(Intent::ReprintLast));
+    on!(OperatorState, on_reprint, |order| order
+        .parse()
+        .ok()
+        .map(|o| Intent::Reprint(kiosk_domain::OrderId(o))));
     on!(OperatorState, on_close_tab, || Some(Intent::CloseTab));
     on!(OperatorState, on_adjust_setting, |key, step| Some(Intent::AdjustSetting {
         key: setting_key(key),

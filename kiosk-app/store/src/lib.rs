@@ -33,6 +33,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior, params};
 
 pub use journal::{ApprovalRow, JournalEntry, JournalId};
 pub use menu::CachedMenu;
+pub use orders::DayOrder;
 pub use outbox::{OutboxEntry, OutboxStatus, PrintJob, PrintKind};
 pub use refunds::RefundEntry;
 pub use schema::SCHEMA_VERSION;

@@ -14,6 +14,18 @@ use super::{Actor, Result, Store, StoreError, audit, parse_state};
 /// Order numbers wrap after this, like the numbers on a kitchen display.
 const MAX_ORDER_NUMBER: u32 = 9999;
 
+/// One order of a business day's receipt journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayOrder {
+    pub id: OrderId,
+    pub number: u32,
+    pub total: Money,
+    pub settlement: Settlement,
+    /// Where it stands now (refunded or voided ones stay listed).
+    pub state: OrderState,
+    pub created_at_ms: i64,
+}
+
 impl Store {
     /// Stores a new draft order with all its lines and gives it the next order number of
     /// `business_day` (e.g. `2026-11-22`), written back into `order.number`.
@@ -62,6 +74,42 @@ impl Store {
 
     pub fn order_state(&self, id: OrderId) -> Result<OrderState> {
         state_of(&self.conn, id)
+    }
+
+    /// The orders of `business_day` that were committed and have a receipt (paid here, paid
+    /// at the counter, a table's bill; not a table's rounds), newest first, at most `limit`:
+    /// the operator's receipt journal. An order refunded or voided since stays listed.
+    pub fn orders_of_day(&self, business_day: &str, limit: u32) -> Result<Vec<DayOrder>> {
+        // Every commit queues the order for the POS in its transaction: the outbox row is
+        // the mark that it was committed, whatever happened to it since.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT o.id, o.number, o.total, o.settlement, o.state, o.created_at_ms FROM orders o
+             WHERE o.business_day = ?1 AND o.settlement != 'tab'
+               AND EXISTS (SELECT 1 FROM pos_outbox b WHERE b.order_id = o.id)
+             ORDER BY o.created_at_ms DESC, o.rowid DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![business_day, limit], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, number, total, settlement, state, created_at_ms) = row?;
+            Ok(DayOrder {
+                id: parse_order_id(&id)?,
+                number,
+                total: Money(total),
+                settlement: parse_settlement(&settlement)?,
+                state: parse_state(&state)?,
+                created_at_ms,
+            })
+        })
+        .collect()
     }
 
     /// Orders now in any of `states`, oldest first.

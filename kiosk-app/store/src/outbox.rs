@@ -301,14 +301,24 @@ impl Store {
         .collect()
     }
 
-    /// Records a print attempt: printed, or failed with the reason (the job stays pending
-    /// for a retry unless `give_up`).
+    /// An earlier job printed a `kind` of `order`: job `job` is a copy (a reprint).
+    pub fn printed_before(&self, order: OrderId, kind: PrintKind, job: i64) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM print_queue
+                            WHERE order_id = ?1 AND kind = ?2 AND status = 'printed' AND id < ?3)",
+            params![order.to_string(), kind.as_str(), job],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Journals that a job's bytes start going out to the printer.
     pub fn print_started(&mut self, job: i64, now_ms: i64) -> Result<()> {
         self.conn.execute("UPDATE print_queue SET started_at_ms = ?1 WHERE id = ?2", params![now_ms, job])?;
         Ok(())
     }
 
+    /// Records a print attempt: printed, or failed with the reason (the job stays pending
+    /// for a retry unless `give_up`).
     pub fn print_attempted(
         &mut self,
         job: i64,

@@ -369,3 +369,56 @@ fn a_reversal_is_journaled_with_the_approval_number_it_reversed() {
         "the cancel row names the approval it reversed: {rows:?}"
     );
 }
+
+/// The operator's receipt journal: the day's committed orders that have a receipt, newest
+/// first, refunded ones still listed; drafts, declined payments, other days and table
+/// rounds are not. A receipt printed before makes the next one a copy.
+#[test]
+fn the_receipt_journal_lists_the_days_committed_orders_and_tells_copies() {
+    let menu = menu();
+    let mut store = Store::open_in_memory().unwrap();
+    let mut day = |store: &mut Store, n: u128, settlement: Settlement, day: &str, at: i64| {
+        let mut order = draft(&menu, n, settlement);
+        store.create_order(&mut order, day, Actor::Customer, at).unwrap();
+        order
+    };
+    let paid = day(&mut store, 1, Settlement::Prepaid, "2026-11-22", 10);
+    let j = store.begin_payment(paid.id, PaymentOp::Approve, paid.total(), "{}", 11).unwrap();
+    store.finish_payment(j, &approval(paid.total()), 12).unwrap();
+    store.commit_order(paid.id, &[PrintKind::Receipt], Actor::Customer, 13).unwrap();
+    let counter = day(&mut store, 2, Settlement::PayAtCounter, "2026-11-22", 20);
+    store.commit_order(counter.id, &[], Actor::Customer, 21).unwrap();
+    let _draft = day(&mut store, 3, Settlement::Prepaid, "2026-11-22", 30);
+    let declined = day(&mut store, 4, Settlement::Prepaid, "2026-11-22", 40);
+    let j = store.begin_payment(declined.id, PaymentOp::Approve, declined.total(), "{}", 41).unwrap();
+    let no = PaymentOutcome::Declined { code: "6B".into(), message: "잔액 부족".into() };
+    store.finish_payment(j, &no, 42).unwrap();
+    let yesterday = day(&mut store, 5, Settlement::PayAtCounter, "2026-11-21", 5);
+    store.commit_order(yesterday.id, &[], Actor::Customer, 6).unwrap();
+    let voided = day(&mut store, 6, Settlement::PayAtCounter, "2026-11-22", 50);
+    store.commit_order(voided.id, &[], Actor::Customer, 51).unwrap();
+    store.apply_event(voided.id, OrderEvent::VoidUnpaid, Actor::Operator, 52).unwrap();
+    round(&mut store, &menu, 7, "5", 1);
+
+    let listed = store.orders_of_day("2026-11-22", 10).unwrap();
+    let summary: Vec<(u128, OrderState)> = listed.iter().map(|o| (o.id.0.as_u128(), o.state)).collect();
+    assert_eq!(
+        summary,
+        [(6, OrderState::Cancelled), (2, OrderState::Committed), (1, OrderState::Committed)],
+        "newest first"
+    );
+    assert_eq!(listed[2].total, paid.total());
+    assert_eq!(listed[2].settlement, Settlement::Prepaid);
+    assert_eq!(store.orders_of_day("2026-11-22", 1).unwrap().len(), 1, "limited");
+
+    let first = store.print_pending(10).unwrap()[0].id;
+    let copy = store.queue_print(Some(paid.id), PrintKind::Receipt, Actor::Operator, 60).unwrap();
+    assert!(
+        !store.printed_before(paid.id, PrintKind::Receipt, copy).unwrap(),
+        "the first is not printed yet"
+    );
+    store.print_attempted(first, Ok(()), false, 61).unwrap();
+    assert!(store.printed_before(paid.id, PrintKind::Receipt, copy).unwrap());
+    assert!(!store.printed_before(paid.id, PrintKind::Receipt, first).unwrap(), "the first is the original");
+    assert!(!store.printed_before(paid.id, PrintKind::OrderSlip, copy).unwrap());
+}

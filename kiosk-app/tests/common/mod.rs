@@ -57,3 +57,24 @@ pub fn press(shell: &kiosk_app::screen::shell::Shell, label: &str) {
     kiosk_ui::headless::press(shell.window(), label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
     settle(shell);
 }
+
+/// Pumps the screen until `done` holds, for at most `limit`.
+pub fn wait_until(
+    shell: &kiosk_app::screen::shell::Shell,
+    limit: std::time::Duration,
+    what: &str,
+    done: impl Fn(&kiosk_app::screen::shell::Shell) -> bool,
+) {
+    let deadline = std::time::Instant::now() + limit;
+    while !done(shell) {
+        assert!(std::time::Instant::now() < deadline, "{what}: still on {:?}", shell.view().page);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        shell.pump();
+    }
+}
+
+/// Presses without waiting for the work it asks for (a charge waits for the customer).
+pub fn tap(shell: &kiosk_app::screen::shell::Shell, label: &str) {
+    kiosk_ui::headless::press(shell.window(), label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
+    shell.pump();
+}
