@@ -52,6 +52,7 @@ pub fn profile(config: &Config) -> Profile {
         idle_warning_ms: config.ui.idle_warning.as_millis() as i64,
         receipt: config.receipt.print,
         e_receipts: config.receipt.link.is_some(),
+        prepay: config.role == Role::Table && !config.ui.postpay,
     }
 }
 

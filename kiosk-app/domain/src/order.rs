@@ -183,7 +183,9 @@ impl Order {
         if cart.is_empty() {
             return Err(OrderError::EmptyCart);
         }
-        if matches!(kind, OrderKind::Table { .. }) && settlement == Settlement::PayAtCounter {
+        // Only a table's round can go onto a tab. (A pre-pay table's round is paid as it is
+        // ordered, at the table or at the counter, like a kiosk order.)
+        if settlement == Settlement::Tab && !matches!(kind, OrderKind::Table { .. }) {
             return Err(OrderError::WrongSettlement(settlement));
         }
         let vat_rate = menu.vat_rate();
@@ -244,7 +246,10 @@ pub fn next_state(
     Ok(state.next(event).ok_or(TransitionError { state, event })?)
 }
 
-/// A table's running tab: the rounds ordered since the guests sat down.
+/// A table's running tab: the rounds ordered since the guests sat down. On a post-pay table
+/// every round goes onto the tab (`Settlement::Tab`) and the bill pays them; on a pre-pay
+/// table each round was paid when it was ordered (at the table, or at the counter), so it
+/// is listed but owes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tab {
     pub table: TableId,
@@ -306,9 +311,15 @@ impl Tab {
         Ok(())
     }
 
-    /// The rounds that still stand (not cancelled or reversed).
+    /// The rounds on the tab that still stand (not cancelled or reversed): what the bill
+    /// pays.
     fn standing(&self) -> impl Iterator<Item = &Order> {
-        self.rounds.iter().filter(|o| o.state.is_committed())
+        self.rounds.iter().filter(|o| o.state.is_committed() && o.settlement == Settlement::Tab)
+    }
+
+    /// The rounds paid as they were ordered (a pre-pay table's), still standing, in order.
+    pub fn paid_rounds(&self) -> impl Iterator<Item = &Order> {
+        self.rounds.iter().filter(|o| o.state.is_committed() && o.settlement != Settlement::Tab)
     }
 
     /// Something is owed.

@@ -164,10 +164,29 @@ fn orders_and_table_tabs() {
     assert!(matches!(tab.add_round(stray), Err(OrderError::WrongRound { expected: 3, got: 7, .. })));
     tab.rounds[1].apply(OrderEvent::VoidUnpaid).unwrap();
     assert_eq!(tab.bill(menu.vat_rate()).unwrap().total(), Money(3600));
+    let kiosk = OrderKind::Kiosk { service: Service::DineIn };
     assert_eq!(
-        Order::from_cart(id(), 3, tab.next_kind(), Settlement::PayAtCounter, &cart, &menu, 0),
-        Err(OrderError::WrongSettlement(Settlement::PayAtCounter))
+        Order::from_cart(id(), 3, kiosk, Settlement::Tab, &cart, &menu, 0),
+        Err(OrderError::WrongSettlement(Settlement::Tab)),
+        "only a table's round goes onto a tab"
     );
+
+    // A pre-pay table: rounds paid as they are ordered are listed, and owe nothing.
+    let mut prepaid = Tab::open(TableId("3".into()), 2);
+    let mut paid =
+        Order::from_cart(id(), 1, prepaid.next_kind(), Settlement::Prepaid, &cart, &menu, 0).unwrap();
+    for event in [OrderEvent::RequestPayment, OrderEvent::PaymentApproved, OrderEvent::Commit] {
+        paid.apply(event).unwrap();
+    }
+    prepaid.add_round(paid).unwrap();
+    let mut at_counter =
+        Order::from_cart(id(), 2, prepaid.next_kind(), Settlement::PayAtCounter, &cart, &menu, 0).unwrap();
+    at_counter.apply(OrderEvent::CommitUnpaid).unwrap();
+    prepaid.add_round(at_counter).unwrap();
+    assert!(!prepaid.owes(), "nothing on the tab");
+    assert_eq!(prepaid.paid_rounds().count(), 2);
+    assert_eq!(prepaid.bill(menu.vat_rate()).unwrap().total(), Money(0));
+    assert_eq!(prepaid.bill_order(id(), 0), Err(OrderError::EmptyCart));
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! ambiguous charge never offered again; the order number and the receipt offer.
 
 use kiosk_domain::{
-    INSTALMENT_MINIMUM, INSTALMENT_MONTHS, Money, OrderId, OrderKind, ReceiptPolicy, Settlement, Tab,
+    INSTALMENT_MINIMUM, INSTALMENT_MONTHS, Money, OrderId, OrderKind, OrderState, ReceiptPolicy, Settlement,
+    Tab,
 };
 use kiosk_drivers::scanner::Scan;
 
@@ -83,6 +84,9 @@ impl Flow {
             let id = OrderId(self.ids.next_id());
             let order = self.tab.as_ref().and_then(|t| t.bill_order(id, now.wall_ms).ok());
             order.map(|o| o.in_language(self.lang))
+        } else if self.tab.is_some() {
+            // A pre-pay table's round: paid before it is sent.
+            self.round_order(settlement, now)
         } else {
             self.new_order(OrderKind::Kiosk { service: self.service }, settlement, now)
         };
@@ -190,8 +194,10 @@ impl Flow {
             // customer's, and they are told why it went through.
             self.notice(sentences(self.lang).paid_before_cancel, NOTICE_MS);
         }
-        let settlement = self.draft.take().map(|d| d.settlement).unwrap_or(Settlement::Prepaid);
+        let draft = self.draft.take();
+        let settlement = draft.as_ref().map(|d| d.settlement).unwrap_or(Settlement::Prepaid);
         let bill = self.paying_bill();
+        let round = draft.filter(|d| matches!(d.kind, OrderKind::Table { .. }));
         let lines = if bill {
             self.tab.as_ref().map(Tab::standing_lines).unwrap_or_default()
         } else {
@@ -201,6 +207,12 @@ impl Flow {
             self.new_tab();
         } else {
             self.cart.clear();
+        }
+        let is_round = round.is_some();
+        if let Some(mut round) = round {
+            round.number = number;
+            round.state = OrderState::Committed;
+            self.join_tab(round);
         }
         self.last_order = Some(order);
         let receipt = match self.settings.receipt {
@@ -214,6 +226,7 @@ impl Flow {
             number,
             settlement,
             bill,
+            round: is_round,
             receipt,
             since_ms: now.mono_ms,
             queued: !self.available.pos_reachable,

@@ -23,6 +23,8 @@ pub struct Profile {
     pub receipt: ReceiptPolicy,
     /// The store serves e-receipts customers can open from a QR code on the done page.
     pub e_receipts: bool,
+    /// A table whose rounds are paid as they are ordered (`ui.postpay = false`).
+    pub prepay: bool,
 }
 
 /// What the device offers, from its configuration and the operator's changes.
@@ -49,6 +51,10 @@ pub struct Settings {
     pub e_receipts: bool,
     /// Sound volume, 0 (silent) to [`MAX_VOLUME`].
     pub volume: u8,
+    /// A table's rounds are paid as they are ordered, before they are sent: by card or
+    /// barcode at the table, or, without a terminal, at the counter (the store holds the
+    /// round from the kitchen until then). Otherwise they go onto the tab.
+    pub prepay: bool,
 }
 
 pub const MAX_VOLUME: u8 = 10;
@@ -85,6 +91,7 @@ impl Settings {
             receipt: ReceiptPolicy::Ask,
             e_receipts: false,
             volume: 7,
+            prepay: false,
         }
     }
 
@@ -103,6 +110,7 @@ impl Settings {
             idle_warning_ms: profile.idle_warning_ms,
             receipt: profile.receipt,
             e_receipts: profile.e_receipts,
+            prepay: profile.prepay,
             ..Settings::kiosk()
         };
         for setting in operator {

@@ -109,6 +109,8 @@ pub struct Done {
     pub queued: bool,
     /// A table's bill paid at the table (not an order to collect).
     pub bill: bool,
+    /// A pre-pay table's round, paid (or to pay at the counter): it comes to the table.
+    pub round: bool,
     /// What was paid for (the receipt's lines, spoken on request).
     pub lines: Vec<PricedLine>,
 }

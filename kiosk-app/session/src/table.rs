@@ -13,17 +13,30 @@ impl Flow {
         if self.stage != Stage::Cart || self.cart.is_empty() || self.refuse_if_table_taken() {
             return Vec::new();
         }
-        let Some(tab) = &self.tab else { return Vec::new() };
-        let guests = if tab.rounds.is_empty() { self.guests } else { tab.guests };
-        let kind = OrderKind::Table { table: tab.table.clone(), guests, round: tab.next_round() };
-        let Some(order) = self.new_order(kind, Settlement::Tab, now) else { return Vec::new() };
+        if self.tab.is_none() {
+            return Vec::new();
+        }
+        if self.settings.prepay {
+            // Paid before it is sent: the pay page, as at a kiosk.
+            self.stage = Stage::PayChoice;
+            self.instalment_months = 0;
+            return Vec::new();
+        }
+        let Some(order) = self.round_order(Settlement::Tab, now) else { return Vec::new() };
         self.stage = Stage::Paying(Paying { what: PayingWhat::SendingRound, bill: false });
         vec![Effect::SendRound(order)]
     }
 
-    pub(crate) fn round_sent(&mut self, order: Order) {
-        self.cart.clear();
-        self.last_order = Some(order.id);
+    /// This cart as the table's next round, settled as `settlement`.
+    pub(crate) fn round_order(&mut self, settlement: Settlement, now: Now) -> Option<Order> {
+        let tab = self.tab.as_ref()?;
+        let guests = if tab.rounds.is_empty() { self.guests } else { tab.guests };
+        let kind = OrderKind::Table { table: tab.table.clone(), guests, round: tab.next_round() };
+        self.new_order(kind, settlement, now)
+    }
+
+    /// A committed round joins the tab (the first one sets the guests).
+    pub(crate) fn join_tab(&mut self, order: Order) {
         if let Some(tab) = &mut self.tab {
             if tab.rounds.is_empty()
                 && let OrderKind::Table { guests, .. } = &order.kind
@@ -34,6 +47,12 @@ impl Flow {
                 tracing::error!("table tab: {e}");
             }
         }
+    }
+
+    pub(crate) fn round_sent(&mut self, order: Order) {
+        self.cart.clear();
+        self.last_order = Some(order.id);
+        self.join_tab(order);
         self.notice(sentences(self.lang).round_sent, NOTICE_MS);
         self.stage = Stage::Browsing;
     }

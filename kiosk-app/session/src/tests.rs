@@ -536,6 +536,61 @@ fn table_with_a_round(settings: Settings) -> Flow {
     f
 }
 
+/// A pre-pay table (`postpay = false`): each round is paid before it is sent, by card at
+/// the table or, where the tablet has no terminal, at the counter; the tab lists the paid
+/// rounds and owes nothing, so the bill asks for nothing.
+#[test]
+fn a_prepay_table_pays_each_round_before_it_is_sent() {
+    let settings = Settings { table: Some("3".into()), prepay: true, ..Settings::kiosk() };
+    let mut f = flow(settings, demo_menu(), 0);
+    let order_scone = |f: &mut Flow, ms: i64| {
+        f.handle(Intent::OpenItem("scone".into()), at(ms));
+        f.handle(Intent::AddToCart, at(ms + 1));
+        f.handle(Intent::ShowCart, at(ms + 2));
+        f.handle(Intent::OrderRound, at(ms + 3))
+    };
+    assert!(order_scone(&mut f, 10).is_empty(), "nothing is sent before it is paid");
+    assert_eq!(f.page(), Page::PayChoice);
+    let e = f.handle(Intent::Pay(PayWith::Card), at(20));
+    let [Effect::Checkout { order, payment: Payment::Card { months: 0 } }] = e.as_slice() else {
+        panic!("{e:?}")
+    };
+    assert_eq!(order.settlement, Settlement::Prepaid);
+    assert!(matches!(&order.kind, OrderKind::Table { table, round: 1, guests: 2 } if table.0 == "3"));
+    // declined: the same round is charged again, nothing reached the tab
+    f.outcome(Outcome::Declined { order: order.id, message: "잔액 부족".into() }, at(21));
+    f.handle(Intent::Dismiss, at(22));
+    assert_eq!(f.page(), Page::PayChoice);
+    assert!(f.tab().unwrap().rounds.is_empty());
+    let e = f.handle(Intent::Pay(PayWith::Card), at(23));
+    let [Effect::Checkout { order: again, .. }] = e.as_slice() else { panic!("{e:?}") };
+    assert_eq!(again.id, order.id);
+    f.outcome(Outcome::Committed { order: order.id, number: 41 }, at(24));
+    assert_eq!(f.page(), Page::Done);
+    assert_eq!(f.view().order_number, "41");
+    assert!(f.view().done_detail.starts_with("결제되었습니다. 주문이 주방으로"), "{}", f.view().done_detail);
+    let tab = f.tab().unwrap();
+    assert_eq!((tab.rounds.len(), tab.owes(), tab.next_round()), (1, false, 2));
+    assert!(f.cart().is_empty());
+
+    // the next round at the counter: sent unpaid, for the counter to take
+    f.tick(at(24 + 20_000));
+    assert_eq!(f.page(), Page::TableHome, "back to the table's menu");
+    order_scone(&mut f, 30_000);
+    let e = f.handle(Intent::Pay(PayWith::Counter), at(30_010));
+    let [Effect::Checkout { order: second, payment: Payment::Counter }] = e.as_slice() else {
+        panic!("{e:?}")
+    };
+    assert_eq!(second.settlement, Settlement::PayAtCounter);
+    assert!(matches!(second.kind, OrderKind::Table { round: 2, .. }));
+    f.outcome(Outcome::Committed { order: second.id, number: 42 }, at(30_011));
+    assert!(f.view().done_detail.contains("카운터에서 결제"), "{}", f.view().done_detail);
+    f.handle(Intent::ShowBill, at(30_012));
+    let v = f.view();
+    assert!(!v.owes && !v.bill_card && v.tab_lines.is_empty(), "nothing is owed");
+    assert_eq!(v.paid_lines.len(), 2, "the paid rounds are listed");
+}
+
 #[test]
 fn a_table_pays_its_bill_at_the_table_and_starts_a_new_tab() {
     let mut f = table_with_a_round(Settings::kiosk());

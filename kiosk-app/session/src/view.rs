@@ -111,6 +111,10 @@ pub struct View {
     pub ask_guests: bool,
     pub guests: u32,
     pub tab_lines: Vec<Line>,
+    /// A pre-pay table's rounds, paid as they were ordered (the bill page lists them).
+    pub paid_lines: Vec<Line>,
+    /// The table owes for rounds on its tab.
+    pub owes: bool,
     pub tab_total: String,
     pub tab_vat_line: String,
     pub pin_problem: String,
@@ -197,6 +201,8 @@ impl Flow {
             ask_guests: self.tab.as_ref().is_some_and(|t| t.rounds.is_empty()),
             guests: self.guests as u32,
             tab_lines: Vec::new(),
+            paid_lines: Vec::new(),
+            owes: false,
             tab_total: String::new(),
             tab_vat_line: String::new(),
             pin_problem: self.pin_problem().unwrap_or_default().to_owned(),
@@ -289,12 +295,12 @@ impl Flow {
 
         if let Some(done) = self.done() {
             view.order_number = done.number.to_string();
-            let mut detail = vec![if done.bill {
-                s.done_bill
-            } else if done.settlement == Settlement::PayAtCounter {
-                s.done_counter
-            } else {
-                s.done_paid
+            let mut detail = vec![match (done.bill, done.round, done.settlement) {
+                (true, _, _) => s.done_bill,
+                (false, true, Settlement::PayAtCounter) => s.done_round_counter,
+                (false, true, _) => s.done_round_paid,
+                (false, false, Settlement::PayAtCounter) => s.done_counter,
+                (false, false, _) => s.done_paid,
             }];
             match done.receipt {
                 ReceiptState::Printing => detail.push(s.receipt_printing),
@@ -333,6 +339,9 @@ impl Flow {
             view.tab_lines = lines.iter().map(|l| line(l, currency, lang)).collect();
             view.tab_total = money(bill.total());
             view.tab_vat_line = words::vat_included(bill.vat.vat, currency, lang);
+            view.owes = tab.owes();
+            view.paid_lines =
+                tab.paid_rounds().flat_map(|o| o.lines.iter()).map(|l| line(l, currency, lang)).collect();
         }
         view.speech = self.speech(&view);
         view

@@ -149,6 +149,8 @@ pub struct Sentences {
     pub ok: &'static str,
     pub done_paid: &'static str,
     pub done_counter: &'static str,
+    pub done_round_paid: &'static str,
+    pub done_round_counter: &'static str,
     pub done_queued: &'static str,
     pub receipt_printing: &'static str,
     pub printer_down: &'static str,
@@ -206,6 +208,11 @@ pub fn sentences(lang: Lang) -> Sentences {
         ok: tr(lang, "OK"),
         done_paid: tr(lang, "Paid. Collect your order when your number is called."),
         done_counter: tr(lang, "Please pay at the counter with your order number."),
+        done_round_paid: tr(lang, "Paid. Your order is on its way to the kitchen."),
+        done_round_counter: tr(
+            lang,
+            "Please pay at the counter with your order number. The kitchen starts on it once it is paid.",
+        ),
         done_queued: tr(
             lang,
             "Your order is saved on this kiosk and goes to the kitchen as soon as the link is back.",

@@ -290,6 +290,12 @@ pub fn show(
     {
         table.set_tab_lines(m);
     }
+    if changed!(paid_lines)
+        && let Some(m) = update_rows(&table.get_paid_lines(), view.paid_lines.iter().map(line_view).collect())
+    {
+        table.set_paid_lines(m);
+    }
+    table.set_owes(view.owes);
     table.set_tab_total(s(&view.tab_total));
     table.set_tab_vat_line(s(&view.tab_vat_line));
     op.set_pin_problem(s(&view.pin_problem));

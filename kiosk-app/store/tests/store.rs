@@ -377,7 +377,7 @@ fn a_reversal_is_journaled_with_the_approval_number_it_reversed() {
 fn the_receipt_journal_lists_the_days_committed_orders_and_tells_copies() {
     let menu = menu();
     let mut store = Store::open_in_memory().unwrap();
-    let mut day = |store: &mut Store, n: u128, settlement: Settlement, day: &str, at: i64| {
+    let day = |store: &mut Store, n: u128, settlement: Settlement, day: &str, at: i64| {
         let mut order = draft(&menu, n, settlement);
         store.create_order(&mut order, day, Actor::Customer, at).unwrap();
         order

@@ -692,7 +692,7 @@ impl ServerDb {
         self.change_order_status(order_id, status, Some(now_ms)).map(drop)
     }
 
-    /// Pay-at-counter kiosk orders not yet paid.
+    /// Pay-at-counter orders not yet paid: a kiosk's, and a pre-pay table's rounds.
     pub fn unpaid_counter_orders(&self, lang: kiosk_domain::Lang) -> Result<Vec<BoardOrder>> {
         let sql = format!(
             "SELECT {BOARD_COLUMNS} FROM orders o
@@ -706,7 +706,7 @@ impl ServerDb {
         let mut out = Vec::new();
         for row in rows {
             let (order, sent) = row?;
-            if sent.order.settlement == Settlement::PayAtCounter && order.kiosk {
+            if sent.order.settlement == Settlement::PayAtCounter && (order.kiosk || order.table.is_some()) {
                 out.push(order);
             }
         }
@@ -853,7 +853,10 @@ impl ServerDb {
             let (id, json) = row?;
             let order: kiosk_domain::Order = serde_json::from_str(&json)?;
             match &order.kind {
-                OrderKind::Table { table, .. } => rounds.push((id, table.0.clone(), order)),
+                // A pre-pay table's rounds are paid as they are ordered: never on a tab.
+                OrderKind::Table { table, .. } if order.settlement == Settlement::Tab => {
+                    rounds.push((id, table.0.clone(), order))
+                }
                 OrderKind::TableBill { rounds: paid_rounds, .. }
                     if !super::refunded_in_full(&self.conn, &id)? =>
                 {

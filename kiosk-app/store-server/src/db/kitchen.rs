@@ -87,9 +87,11 @@ fn valid_printer(address: &str) -> bool {
     }
 }
 
-/// Whether `order` waits for its payment before the kitchen sees it.
+/// Whether `order` waits for its payment before the kitchen sees it: a pay-at-counter kiosk
+/// order where the store holds those, and always a pre-pay table's round sent for the
+/// counter to take (it was ordered to be paid first).
 fn held(hold_unpaid: bool, sent: &OrderForPos) -> bool {
-    hold_unpaid && sent.order.settlement == Settlement::PayAtCounter && sent.order.kind.table().is_none()
+    sent.order.settlement == Settlement::PayAtCounter && (hold_unpaid || sent.order.kind.table().is_some())
 }
 
 /// Queues an order's kitchen tickets, one per station its lines need, and fixes the station
@@ -350,12 +352,15 @@ impl ServerDb {
     }
 
     /// Orders the kitchen does not see yet: pay-at-counter orders not paid while the store
-    /// holds those back.
+    /// holds those back, and a pre-pay table's rounds not paid at the counter yet.
     pub fn held_orders(&self) -> Result<BTreeSet<String>> {
-        if !self.hold_unpaid()? {
-            return Ok(BTreeSet::new());
-        }
-        // The counter's unpaid orders are exactly the ones held (`held`).
-        Ok(self.unpaid_counter_orders(kiosk_domain::Lang::Ko)?.into_iter().map(|o| o.order_id).collect())
+        let hold = self.hold_unpaid()?;
+        // Of the counter's unpaid orders, exactly these are held (`held`).
+        Ok(self
+            .unpaid_counter_orders(kiosk_domain::Lang::Ko)?
+            .into_iter()
+            .filter(|o| hold || o.table.is_some())
+            .map(|o| o.order_id)
+            .collect())
     }
 }

@@ -808,6 +808,61 @@ mod tests {
         OrderForPos { order, payment: None, receipt_token: None }
     }
 
+    /// A pre-pay table's round of one cola, with id `n`, settled as `settlement`.
+    fn prepay_round(n: u128, settlement: kiosk_domain::Settlement) -> OrderForPos {
+        let mut sent = order(n);
+        sent.order.kind = kiosk_domain::OrderKind::Table {
+            table: kiosk_domain::TableId("3".into()),
+            guests: 2,
+            round: n as u32,
+        };
+        sent.order.settlement = settlement;
+        sent
+    }
+
+    /// A pre-pay table's round sent for the counter waits there, out of the kitchen, until
+    /// it is paid (whether or not the store holds kiosks' unpaid orders); a round paid at the
+    /// table goes to the kitchen at once. Neither is owed on the table's tab.
+    #[test]
+    fn a_prepay_tables_round_for_the_counter_is_held_until_paid_and_never_owed() {
+        use kiosk_domain::Settlement;
+        let (_d, mut db) = db();
+        assert!(!db.hold_unpaid().unwrap());
+        let counter = prepay_round(1, Settlement::PayAtCounter);
+        db.receive_order("table-3", &counter).unwrap();
+        let id = counter.order.id.to_string();
+        assert!(db.next_kitchen_ticket(None).unwrap().is_none(), "held from the kitchen");
+        assert_eq!(db.held_orders().unwrap(), [id.clone()].into());
+        let unpaid = db.unpaid_counter_orders(kiosk_domain::Lang::Ko).unwrap();
+        assert_eq!(unpaid.iter().map(|o| o.table.as_deref()).collect::<Vec<_>>(), [Some("3")]);
+        assert!(
+            db.tables(0).unwrap().iter().all(|t| t.owed == 0 && t.rounds == 0),
+            "nothing owed on the tab"
+        );
+
+        let staff = db.staff_add("Minji", console::Role::Counter, "hash", 0).unwrap();
+        let member = console::StaffMember {
+            id: staff,
+            name: "Minji".into(),
+            role: console::Role::Counter,
+            active: true,
+        };
+        db.pay_order_at_counter(&id, console::CounterMethod::Card, None, None, &member, 10).unwrap();
+        assert!(db.held_orders().unwrap().is_empty());
+        let ticket = db.next_kitchen_ticket(None).unwrap().expect("to the kitchen once paid");
+        assert_eq!(ticket.order.id, counter.order.id);
+        db.kitchen_printed(ticket.seq, None).unwrap();
+
+        let paid = prepay_round(2, Settlement::Prepaid);
+        db.receive_order("table-3", &paid).unwrap();
+        assert_eq!(
+            db.next_kitchen_ticket(None).unwrap().map(|t| t.order.id),
+            Some(paid.order.id),
+            "paid: at once"
+        );
+        assert!(db.tables(0).unwrap().iter().all(|t| t.owed == 0), "nothing owed on the tab");
+    }
+
     #[test]
     fn a_board_far_behind_shows_its_oldest_and_newest_orders_and_counts_them_all() {
         let (_d, mut db) = db();
