@@ -148,7 +148,7 @@ fn every_button_sends_the_intent_its_label_names() {
     // A table tablet: the staff-call reasons and the operator's steppers.
     let mut settings = english();
     settings.table = Some("7".into());
-    b.flow = Flow::new(settings, menu, b.now(), Box::new(SeededIds(2)));
+    b.flow = Flow::new(settings, menu.clone(), b.now(), Box::new(SeededIds(2)));
     b.flow.set_status(&healthy());
     b.show();
     assert_eq!(b.flow.page(), Page::TableHome);
@@ -160,6 +160,36 @@ fn every_button_sends_the_intent_its_label_names() {
         ("The bill", Intent::CallStaff(StaffReason::Bill)),
         ("Help", Intent::CallStaff(StaffReason::Help)),
     ]);
+
+    // The bill of a round of two, and its split (더치페이).
+    let mut cart = kiosk_domain::Cart::default();
+    cart.add(&menu, kiosk_domain::Selection::of(&plain.id.0, 2), None).unwrap();
+    let kind =
+        kiosk_domain::OrderKind::Table { table: kiosk_domain::TableId("7".into()), guests: 2, round: 1 };
+    let id = kiosk_domain::OrderId(uuid::Uuid::from_u128(7));
+    let mut round =
+        kiosk_domain::Order::from_cart(id, 1, kind, kiosk_domain::Settlement::Tab, &cart, &menu, 0).unwrap();
+    round.state = kiosk_domain::OrderState::Committed;
+    b.flow.restore_tab(vec![round]);
+    let now = b.now();
+    b.flow.handle(Intent::Back, now);
+    b.show();
+    b.go("Bill", Intent::ShowBill);
+    b.go("Split the bill", Intent::ShowSplit);
+    assert_eq!(b.flow.page(), Page::Split);
+    b.each(&[
+        ("Diners +", Intent::StepSplitDiners(1)),
+        ("Diners −", Intent::StepSplitDiners(-1)),
+        ("Pay this share by card", Intent::Pay(PayWith::Card)),
+        ("Pay this share by barcode", Intent::Pay(PayWith::Wallet)),
+    ]);
+    b.go("By items", Intent::SplitByItems(true));
+    let line = headless::labels(&b.window)
+        .into_iter()
+        .find(|l| l.starts_with(&format!("{} × 2", plain.name.get(Lang::En))))
+        .expect("the bill's line to choose");
+    b.go(&line, Intent::ToggleShareLine(0));
+    b.go("Evenly", Intent::SplitByItems(false));
 
     // The operator's page (as after the PIN; the PIN's check is the session's): its
     // buttons and steppers.

@@ -12,6 +12,7 @@ pub mod order;
 pub mod payment;
 pub mod schedule;
 pub mod settings;
+pub mod split;
 pub mod staff;
 pub mod text;
 pub mod time;
@@ -32,6 +33,7 @@ pub use payment::{
 };
 pub use schedule::{LocalTime, TimeOfDay, Weekday, Window};
 pub use settings::{DeviceSetting, ReceiptPolicy, WhenDown};
+pub use split::{BillShare, LineRef, Split, SplitError};
 pub use staff::StaffReason;
 pub use text::{Lang, Text};
 pub use time::Stamp;

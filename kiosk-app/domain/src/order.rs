@@ -54,10 +54,14 @@ pub enum OrderKind {
         round: u32,
     },
     /// A table's tab paid at the table: the lines of every standing round, prepaid. The POS
-    /// closes the table's rounds as paid; it is not a new order for the kitchen.
+    /// closes the table's rounds as paid; it is not a new order for the kitchen. With a
+    /// `share`, one diner's part of the bill (더치페이): it pays towards these rounds, and only
+    /// the share that pays the rest ([`BillShare::last`]) settles them.
     TableBill {
         table: TableId,
         rounds: Vec<OrderId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        share: Option<crate::split::BillShare>,
     },
 }
 
@@ -76,6 +80,18 @@ impl OrderKind {
             OrderKind::Table { round, .. } => Some(*round),
             _ => None,
         }
+    }
+
+    /// One diner's share of a table's bill.
+    pub fn share(&self) -> Option<&crate::split::BillShare> {
+        match self {
+            OrderKind::TableBill { share, .. } => share.as_ref(),
+            _ => None,
+        }
+    }
+
+    pub fn is_share(&self) -> bool {
+        self.share().is_some()
     }
 
     /// Food to make: everything but a bill.
@@ -151,6 +167,8 @@ pub enum OrderError {
     WrongRound { table: TableId, expected: u32, got: u32 },
     #[error("this order is not for table {0}")]
     WrongTable(TableId),
+    #[error(transparent)]
+    Split(#[from] crate::split::SplitError),
 }
 
 /// An order as it goes to the store's POS: the order as committed, with the approval that
@@ -255,11 +273,15 @@ pub struct Tab {
     pub table: TableId,
     pub guests: u16,
     pub rounds: Vec<Order>,
+    /// Shares of the bill paid at the table so far (see [`crate::split`]): committed, or
+    /// held while their charge is resolved.
+    #[serde(default)]
+    pub shares: Vec<Order>,
 }
 
 impl Tab {
     pub fn open(table: TableId, guests: u16) -> Tab {
-        Tab { table, guests, rounds: Vec::new() }
+        Tab { table, guests, rounds: Vec::new(), shares: Vec::new() }
     }
 
     /// The tab as a restart finds it: the rounds the store holds as committed since the
@@ -267,16 +289,20 @@ impl Tab {
     /// round lost as a draft in a crash leaves a gap the next round does not fill); the
     /// guests are the first round's. Orders that are not this table's rounds are left out.
     /// The next round continues after the highest number.
-    pub fn restore(table: TableId, rounds: Vec<Order>) -> Tab {
-        let rounds: Vec<Order> = rounds
-            .into_iter()
-            .filter(|o| matches!(&o.kind, OrderKind::Table { table: t, .. } if *t == table))
-            .collect();
+    pub fn restore(table: TableId, orders: Vec<Order>) -> Tab {
+        let (mut rounds, mut shares) = (Vec::new(), Vec::new());
+        for o in orders {
+            match &o.kind {
+                OrderKind::Table { table: t, .. } if *t == table => rounds.push(o),
+                OrderKind::TableBill { table: t, share: Some(_), .. } if *t == table => shares.push(o),
+                _ => {}
+            }
+        }
         let guests = match rounds.first().map(|o| &o.kind) {
             Some(OrderKind::Table { guests, .. }) => *guests,
             _ => 0,
         };
-        Tab { table, guests, rounds }
+        Tab { table, guests, rounds, shares }
     }
 
     pub fn next_round(&self) -> u32 {
@@ -313,7 +339,7 @@ impl Tab {
 
     /// The rounds on the tab that still stand (not cancelled or reversed): what the bill
     /// pays.
-    fn standing(&self) -> impl Iterator<Item = &Order> {
+    pub(crate) fn standing(&self) -> impl Iterator<Item = &Order> {
         self.rounds.iter().filter(|o| o.state.is_committed() && o.settlement == Settlement::Tab)
     }
 
@@ -324,7 +350,7 @@ impl Tab {
 
     /// Something is owed.
     pub fn owes(&self) -> bool {
-        self.standing().next().is_some()
+        self.owed() > Money::ZERO
     }
 
     /// The lines of every round that still stands, in order.
@@ -343,12 +369,17 @@ impl Tab {
         let first = self.standing().next().ok_or(OrderError::EmptyCart)?;
         let (currency, vat_rate) = (first.currency, first.vat_rate);
         let lines = self.standing_lines();
+        if !self.shares.is_empty() {
+            // Part of it is paid: the rest is a share of its own.
+            return self.share_order(id, crate::split::Split::Rest, created_at_ms);
+        }
         Ok(Order {
             id,
             number: 0,
             kind: OrderKind::TableBill {
                 table: self.table.clone(),
                 rounds: self.standing().map(|o| o.id).collect(),
+                share: None,
             },
             settlement: Settlement::Prepaid,
             currency,

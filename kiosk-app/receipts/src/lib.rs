@@ -48,6 +48,8 @@ struct Labels {
     approved_at: &'static str,
     pay_at_counter: &'static str,
     on_tab: &'static str,
+    share: &'static str,
+    whole_bill: &'static str,
     receipt: &'static str,
     copy: &'static str,
     kitchen: &'static str,
@@ -78,6 +80,8 @@ const KO: Labels = Labels {
     approved_at: "승인일시",
     pay_at_counter: "카운터에서 결제해 주세요",
     on_tab: "후불 (테이블 계산)",
+    share: "나누어 계산",
+    whole_bill: "전체 금액",
     receipt: "영수증",
     copy: "재발행",
     kitchen: "주방 주문서",
@@ -108,6 +112,8 @@ const EN: Labels = Labels {
     approved_at: "Approved",
     pay_at_counter: "Please pay at the counter",
     on_tab: "On the table's tab",
+    share: "Split bill, share",
+    whole_bill: "Whole bill",
     receipt: "RECEIPT",
     copy: "COPY",
     kitchen: "KITCHEN",
@@ -124,8 +130,13 @@ fn amount(order: &Order, m: Money) -> String {
 }
 
 fn total(order: &Order, lang: Lang) -> String {
+    in_words(order, order.total(), lang)
+}
+
+/// An amount as a total is printed: "17,800원", "₩17,800".
+fn in_words(order: &Order, m: Money, lang: Lang) -> String {
     let style = if lang == Lang::Ko { MoneyStyle::Korean } else { MoneyStyle::Symbol };
-    order.total().display(order.currency, style)
+    m.display(order.currency, style)
 }
 
 /// "포장 / 매장 / 테이블 12 (2차 주문)".
@@ -202,6 +213,11 @@ fn receipt(ctx: &ReceiptContext, order: &Order, approval: Option<&Approval>, cop
     r.row(l.supply, amount(order, order.totals.vat.supply), Style::default());
     r.row(l.vat, amount(order, order.totals.vat.vat), Style::default());
     r.row(l.total, total(order, ctx.lang), Style::default().bold().tall());
+    if let Some(share) = order.kind.share() {
+        // One diner's part: which share, and the whole bill it is part of.
+        r.row(format!("{} {}", l.share, share.part), total(order, ctx.lang), Style::default());
+        r.row(l.whole_bill, in_words(order, share.whole, ctx.lang), Style::default());
+    }
     r.separator('-');
     match (order.settlement, approval) {
         (Settlement::Prepaid, Some(a)) => payment_lines(&mut r, l, ctx.lang, a),
@@ -407,6 +423,23 @@ mod tests {
         assert_eq!(rest(&original), rest(&copy), "the same receipt otherwise");
         let en = receipt_copy(&ctx(Lang::En), &o, Some(&paid)).text_lines();
         assert!(en.iter().any(|l| l.trim() == "[RECEIPT COPY]"), "{en:?}");
+    }
+
+    #[test]
+    fn a_shares_receipt_shows_its_part_and_the_whole_bill() {
+        let mut round = order(Settlement::Prepaid);
+        round.kind = OrderKind::Table { table: kiosk_domain::TableId("7".into()), guests: 2, round: 1 };
+        round.settlement = Settlement::Tab;
+        round.state = kiosk_domain::OrderState::Committed;
+        let mut tab = kiosk_domain::Tab::open(kiosk_domain::TableId("7".into()), 2);
+        tab.add_round(round).unwrap();
+        let share =
+            tab.share_order(OrderId(uuid::Uuid::nil()), kiosk_domain::Split::Even { parts: 2 }, 0).unwrap();
+        let text =
+            customer_receipt(&ctx(Lang::Ko), &share, Some(&approval(share.total()))).text_lines().join("\n");
+        for needle in ["테이블 7 계산", "나누어 계산 1", "8,900원", "전체 금액", "17,800원"] {
+            assert!(text.contains(needle), "{needle:?} missing from\n{text}");
+        }
     }
 
     #[test]

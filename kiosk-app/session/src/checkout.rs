@@ -25,25 +25,41 @@ impl Flow {
         matches!(self.stage, Stage::Paying(Paying { bill: true, .. }))
     }
 
+    /// One diner's share of the bill is being paid.
+    pub(crate) fn paying_share(&self) -> bool {
+        matches!(self.stage, Stage::Paying(Paying { share: true, .. }))
+    }
+
     /// Where a payment that did not go through returns to.
     fn pay_again_page(&self) -> Page {
-        if self.paying_bill() { Page::Bill } else { Page::PayChoice }
+        if self.paying_share() {
+            Page::Split
+        } else if self.paying_bill() {
+            Page::Bill
+        } else {
+            Page::PayChoice
+        }
     }
 
     pub(crate) fn pay(&mut self, with: PayWith, now: Now) -> Vec<Effect> {
         let cart = self.stage == Stage::PayChoice && !self.cart.is_empty() && self.offers(with);
-        let bill = self.stage == Stage::Bill && self.bill_payable(with);
+        let share = self.stage == Stage::Split && self.bill_payable(with);
+        let bill = share || self.stage == Stage::Bill && self.bill_payable(with);
         if !cart && !bill {
+            return Vec::new();
+        }
+        if share && let Err(e) = self.next_share(OrderId(uuid::Uuid::nil()), now) {
+            self.notice(crate::split::problem(&e, self.lang), NOTICE_MS);
             return Vec::new();
         }
         if with == PayWith::Wallet {
             let what = PayingWhat::AwaitingScan { since_ms: now.mono_ms };
-            self.stage = Stage::Paying(Paying { what, bill });
+            self.stage = Stage::Paying(Paying { what, bill, share });
             return Vec::new();
         }
         let months = if self.instalments_offered() { self.instalment_months } else { 0 };
         let payment = if with == PayWith::Card { Payment::Card { months } } else { Payment::Counter };
-        self.checkout(payment, with, bill, now)
+        self.checkout(payment, with, (bill, share), now)
     }
 
     /// What the card payment on this page would charge: the cart, or the table's bill.
@@ -51,7 +67,11 @@ impl Flow {
         let rate = self.menu.vat_rate();
         match self.stage {
             Stage::PayChoice => self.cart.totals(rate).ok().map(|t| t.total()),
-            Stage::Bill => self.tab.as_ref().and_then(|t| t.bill(rate).ok()).map(|t| t.total()),
+            Stage::Bill => self.tab.as_ref().map(Tab::owed),
+            Stage::Split => self
+                .next_share(OrderId(uuid::Uuid::nil()), Now { mono_ms: 0, wall_ms: 0, local: None })
+                .ok()
+                .map(|o| o.total()),
             _ => None,
         }
     }
@@ -61,7 +81,7 @@ impl Flow {
     pub fn instalments_offered(&self) -> bool {
         let card = match self.stage {
             Stage::PayChoice => self.offers(PayWith::Card),
-            Stage::Bill => self.bill_payable(PayWith::Card),
+            Stage::Bill | Stage::Split => self.bill_payable(PayWith::Card),
             _ => false,
         };
         card && self.amount_to_pay().is_some_and(|a| a >= INSTALMENT_MINIMUM)
@@ -76,11 +96,20 @@ impl Flow {
         self.instalment_months = INSTALMENT_MONTHS[next as usize];
     }
 
-    fn checkout(&mut self, payment: Payment, with: PayWith, bill: bool, now: Now) -> Vec<Effect> {
+    fn checkout(
+        &mut self,
+        payment: Payment,
+        with: PayWith,
+        (bill, share): (bool, bool),
+        now: Now,
+    ) -> Vec<Effect> {
         let mut effects = Vec::new();
         let settlement =
             if payment == Payment::Counter { Settlement::PayAtCounter } else { Settlement::Prepaid };
-        let wanted = if bill {
+        let wanted = if share {
+            let id = OrderId(self.ids.next_id());
+            self.next_share(id, now).ok().map(|o| o.in_language(self.lang))
+        } else if bill {
             let id = OrderId(self.ids.next_id());
             let order = self.tab.as_ref().and_then(|t| t.bill_order(id, now.wall_ms).ok());
             order.map(|o| o.in_language(self.lang))
@@ -103,7 +132,7 @@ impl Flow {
             self.draft = Some(wanted);
         }
         let order = self.draft.clone().expect("draft made above");
-        self.stage = Stage::Paying(Paying { what: PayingWhat::Charging(with), bill });
+        self.stage = Stage::Paying(Paying { what: PayingWhat::Charging(with), bill, share });
         effects.push(Effect::Checkout { order, payment });
         effects
     }
@@ -113,13 +142,13 @@ impl Flow {
     /// charge's outcome decides where the customer goes: a card paid at that very moment
     /// still completes the order, since it was charged).
     pub(crate) fn cancel_payment(&mut self) -> Vec<Effect> {
-        let Stage::Paying(Paying { what, bill }) = self.stage else { return Vec::new() };
+        let Stage::Paying(Paying { what, bill, share }) = self.stage else { return Vec::new() };
         match what {
             PayingWhat::AwaitingScan { .. } => self.stop_waiting_for_scan(),
             PayingWhat::Charging(PayWith::Card) => {
                 if let Some(draft) = &self.draft {
                     let order = draft.id;
-                    self.stage = Stage::Paying(Paying { what: PayingWhat::CancellingCharge, bill });
+                    self.stage = Stage::Paying(Paying { what: PayingWhat::CancellingCharge, bill, share });
                     return vec![Effect::AbortCharge(order)];
                 }
             }
@@ -136,12 +165,14 @@ impl Flow {
 
     pub(crate) fn scanned(&mut self, scan: &Scan, now: Now) -> Vec<Effect> {
         let awaiting = match self.stage {
-            Stage::Paying(Paying { what: PayingWhat::AwaitingScan { .. }, bill }) => Some(bill),
+            Stage::Paying(Paying { what: PayingWhat::AwaitingScan { .. }, bill, share }) => {
+                Some((bill, share))
+            }
             _ => None,
         };
         match classify(scan, Some(&self.menu), awaiting.is_some()) {
-            ScanKind::Payment(code) if awaiting.is_some() => {
-                self.checkout(Payment::Barcode(code), PayWith::Wallet, awaiting == Some(true), now)
+            ScanKind::Payment(code) if let Some(what) = awaiting => {
+                self.checkout(Payment::Barcode(code), PayWith::Wallet, what, now)
             }
             ScanKind::Item(item) if self.stage == Stage::Browsing => {
                 self.open_item(&item);
@@ -197,17 +228,30 @@ impl Flow {
         let draft = self.draft.take();
         let settlement = draft.as_ref().map(|d| d.settlement).unwrap_or(Settlement::Prepaid);
         let bill = self.paying_bill();
-        let round = draft.filter(|d| matches!(d.kind, OrderKind::Table { .. }));
-        let lines = if bill {
-            self.tab.as_ref().map(Tab::standing_lines).unwrap_or_default()
-        } else {
-            self.cart.lines().to_vec()
+        // A share that leaves something owed: the tab stays open for the next diner.
+        let open_share = draft
+            .as_ref()
+            .is_some_and(|d| matches!(&d.kind, OrderKind::TableBill { share: Some(s), .. } if !s.last));
+        let lines = match &draft {
+            Some(d) if bill && d.kind.is_share() => d.lines.clone(),
+            _ if bill => self.tab.as_ref().map(Tab::standing_lines).unwrap_or_default(),
+            _ => self.cart.lines().to_vec(),
         };
-        if bill {
+        let share = draft.as_ref().and_then(|d| d.kind.share().map(|s| s.part));
+        let round = draft.clone().filter(|d| matches!(d.kind, OrderKind::Table { .. }));
+        if open_share && let Some(mut paid) = draft {
+            paid.number = number;
+            paid.state = OrderState::Committed;
+            if let Some(tab) = &mut self.tab {
+                tab.add_share(paid);
+            }
+            self.share_paid();
+        } else if bill {
             self.new_tab();
         } else {
             self.cart.clear();
         }
+        let still_owed = self.tab.as_ref().map(Tab::owed).filter(|_| open_share);
         let is_round = round.is_some();
         if let Some(mut round) = round {
             round.number = number;
@@ -227,6 +271,8 @@ impl Flow {
             settlement,
             bill,
             round: is_round,
+            share,
+            still_owed,
             receipt,
             since_ms: now.mono_ms,
             queued: !self.available.pos_reachable,
@@ -247,13 +293,27 @@ impl Flow {
     }
 
     pub(crate) fn aborted(&mut self) {
-        let then = if self.paying_bill() { Page::Bill } else { Page::Cart };
+        let then = if self.paying_share() {
+            Page::Split
+        } else if self.paying_bill() {
+            Page::Bill
+        } else {
+            Page::Cart
+        };
         self.go(then);
     }
 
     /// Held for staff: this cart (or bill) must never be charged again.
     pub(crate) fn unresolved(&mut self, number: u32) {
         let s = sentences(self.lang);
+        if let Some(mut share) = self.draft.take().filter(|d| d.kind.is_share()) {
+            // It may have been paid: counted against the bill, and no share is taken until
+            // staff have resolved it.
+            share.state = OrderState::PaymentUnknown;
+            if let Some(tab) = &mut self.tab {
+                tab.add_share(share);
+            }
+        }
         self.draft = None;
         if !self.paying_bill() {
             self.cart.clear();

@@ -50,6 +50,8 @@ pub struct Flow {
     pub(crate) last_order: Option<OrderId>,
     /// Operator page: the latest approvals.
     pub(crate) journal: Vec<JournalLine>,
+    /// The split page's choices (더치페이).
+    pub(crate) split: crate::split::SplitChoice,
     /// Today's orders, for the operator's receipt journal.
     pub(crate) day_orders: Vec<DayLine>,
     pub(crate) access: Access,
@@ -88,6 +90,7 @@ impl Flow {
             now_ms: now.mono_ms,
             last_order: None,
             journal: Vec::new(),
+            split: Default::default(),
             day_orders: Vec::new(),
             access: Access::off(volume),
             earphones: false,
@@ -424,6 +427,10 @@ impl Flow {
                     self.instalment_months = 0;
                 }
             }
+            Intent::ShowSplit => self.show_split(),
+            Intent::SplitByItems(by_items) => self.split_by_items(by_items),
+            Intent::StepSplitDiners(step) => self.step_split_diners(step),
+            Intent::ToggleShareLine(index) => self.toggle_share_line(index),
             Intent::Dismiss => {
                 if let Stage::Problem(p) = &self.stage {
                     let then = p.then;
@@ -468,6 +475,7 @@ impl Flow {
             Stage::Browsing if self.tab.is_none() => return self.reset(),
             Stage::Item(_) | Stage::Cart | Stage::StaffCall | Stage::Bill => Stage::Browsing,
             Stage::PayChoice => Stage::Cart,
+            Stage::Split => Stage::Bill,
             Stage::Pin { back, .. } | Stage::Operator { back, .. } => Stage::entering(*back),
             other => other.clone(),
         };

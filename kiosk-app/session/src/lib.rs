@@ -23,6 +23,7 @@ mod operator;
 pub mod scan;
 pub mod settings;
 pub mod speech;
+mod split;
 pub mod stage;
 pub mod status;
 mod table;

@@ -81,6 +81,14 @@ pub enum Intent {
     ShowStaffCall,
     CallStaff(StaffReason),
     ShowBill,
+    /// The bill page's "split the bill": each diner pays a share.
+    ShowSplit,
+    /// The split page: by items (true) or evenly (false).
+    SplitByItems(bool),
+    /// The split page: one diner more (+1) or fewer (-1) to split evenly among.
+    StepSplitDiners(i8),
+    /// The split page: choose or unchoose the `n`th of the bill's open lines.
+    ToggleShareLine(usize),
     Dismiss,
     Scanned(Scan),
     /// The hidden operator gesture (five taps in a corner).

@@ -150,6 +150,16 @@ impl Flow {
                 }
                 push(&format!("{}.", total(&view.tab_total, lang)));
             }
+            Page::Split => {
+                push(tr(lang, "Split the bill."));
+                push(&view.split_summary);
+                if view.split_by_items {
+                    for l in view.split_lines.iter().filter(|l| l.chosen) {
+                        push(&line(&l.line, lang));
+                    }
+                }
+                push(&format!("{}.", total(&view.split_amount, lang)));
+            }
             Page::StaffCall => push(tr(lang, "Call staff. What do you need?")),
             Page::Pin | Page::Operator => push(tr(lang, "Staff only.")),
         }

@@ -22,6 +22,8 @@ pub enum Page {
     Problem,
     TableHome,
     Bill,
+    /// Splitting the table's bill: the next diner's share.
+    Split,
     StaffCall,
     Pin,
     Operator,
@@ -53,6 +55,8 @@ pub enum Stage {
     Problem(Problem),
     StaffCall,
     Bill,
+    /// Splitting the table's bill (see `split.rs`).
+    Split,
     /// Operator mode's PIN pad; `back` is where "close" returns.
     Pin {
         problem: Option<String>,
@@ -81,6 +85,8 @@ pub struct Paying {
     pub what: PayingWhat,
     /// The table's bill, not the cart.
     pub bill: bool,
+    /// One diner's share of the table's bill.
+    pub share: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +117,10 @@ pub struct Done {
     pub bill: bool,
     /// A pre-pay table's round, paid (or to pay at the counter): it comes to the table.
     pub round: bool,
+    /// One diner's share of the bill: which, counting from 1.
+    pub share: Option<u32>,
+    /// What the table still owes after a share that did not pay the rest.
+    pub still_owed: Option<kiosk_domain::Money>,
     /// What was paid for (the receipt's lines, spoken on request).
     pub lines: Vec<PricedLine>,
 }
@@ -181,6 +191,7 @@ impl Stage {
             Stage::Problem(_) => Page::Problem,
             Stage::StaffCall => Page::StaffCall,
             Stage::Bill => Page::Bill,
+            Stage::Split => Page::Split,
             Stage::Pin { .. } => Page::Pin,
             Stage::Operator { .. } => Page::Operator,
         }
@@ -198,6 +209,7 @@ impl Stage {
             Page::Done | Page::Problem => Stage::Browsing,
             Page::StaffCall => Stage::StaffCall,
             Page::Bill => Stage::Bill,
+            Page::Split => Stage::Split,
             Page::Pin => Stage::Pin { problem: None, back: Page::Attract },
             Page::Operator => Stage::Operator { confirm_cancel: None, back: Page::Attract },
         }

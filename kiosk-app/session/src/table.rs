@@ -23,7 +23,7 @@ impl Flow {
             return Vec::new();
         }
         let Some(order) = self.round_order(Settlement::Tab, now) else { return Vec::new() };
-        self.stage = Stage::Paying(Paying { what: PayingWhat::SendingRound, bill: false });
+        self.stage = Stage::Paying(Paying { what: PayingWhat::SendingRound, bill: false, share: false });
         vec![Effect::SendRound(order)]
     }
 
@@ -146,5 +146,6 @@ impl Flow {
     pub(crate) fn new_tab(&mut self) {
         self.tab = self.tab.take().map(|t| Tab::open(t.table, 0));
         self.guests = 2;
+        self.end_split();
     }
 }

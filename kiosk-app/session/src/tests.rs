@@ -591,6 +591,73 @@ fn a_prepay_table_pays_each_round_before_it_is_sent() {
     assert_eq!(v.paid_lines.len(), 2, "the paid rounds are listed");
 }
 
+/// Split bills (더치페이): an even share, then the rest by items after a round arrives; a
+/// declined share is charged again as the same order, an ambiguous one is never asked for
+/// again and blocks the next share, and only the share that pays the rest closes the tab.
+#[test]
+fn a_table_splits_its_bill_and_each_share_is_paid_once() {
+    let mut f = table_with_a_round(Settings { prepay: false, ..Settings::kiosk() }); // 2 americanos, 9,000
+    f.handle(Intent::ShowBill, at(10));
+    f.handle(Intent::ShowSplit, at(11));
+    assert_eq!(f.page(), Page::Split);
+    let v = f.view();
+    assert_eq!(
+        (v.split_diners, v.split_amount.as_str()),
+        (2, "4,500원"),
+        "evenly between the table's guests"
+    );
+    f.handle(Intent::StepSplitDiners(1), at(12));
+    assert_eq!(f.view().split_amount, "3,000원");
+    let e = f.handle(Intent::Pay(PayWith::Card), at(13));
+    let [Effect::Checkout { order: first, .. }] = e.as_slice() else { panic!("{e:?}") };
+    assert_eq!(first.total().0, 3_000);
+    assert!(matches!(first.kind.share(), Some(s) if s.part == 1 && !s.last));
+    f.outcome(Outcome::Declined { order: first.id, message: "잔액 부족".into() }, at(14));
+    f.handle(Intent::Dismiss, at(15));
+    assert_eq!(f.page(), Page::Split, "back to the share");
+    let e = f.handle(Intent::Pay(PayWith::Card), at(16));
+    let [Effect::Checkout { order: again, .. }] = e.as_slice() else { panic!("{e:?}") };
+    assert_eq!(again.id, first.id, "the declined share is charged again, not a new one");
+    f.outcome(Outcome::Committed { order: first.id, number: 21 }, at(17));
+    assert_eq!(f.page(), Page::Done);
+    assert!(f.view().done_detail.contains("6,000원"), "{}", f.view().done_detail);
+    assert!(f.tab().unwrap().owes(), "the tab stays open for the others");
+
+    // a round arrives between shares: it joins what is owed
+    f.tick(at(17 + 20_000));
+    f.handle(Intent::OpenItem("scone".into()), at(30_000));
+    f.handle(Intent::AddToCart, at(30_001));
+    f.handle(Intent::ShowCart, at(30_002));
+    let e = f.handle(Intent::OrderRound, at(30_003));
+    let [Effect::SendRound(round)] = e.as_slice() else { panic!("{e:?}") };
+    let mut committed = round.clone();
+    committed.state = kiosk_domain::OrderState::Committed;
+    f.outcome(Outcome::RoundSent(committed), at(30_004));
+    f.handle(Intent::ShowBill, at(30_005));
+    assert_eq!(f.view().tab_total, "9,800원", "12,800 less the 3,000 share");
+    assert!(f.view().bill_paid_line.contains("12,800원") && f.view().bill_paid_line.contains("3,000원"));
+
+    // by items after an even share: refused, and said why
+    f.handle(Intent::ShowSplit, at(30_006));
+    f.handle(Intent::SplitByItems(true), at(30_007));
+    f.handle(Intent::ToggleShareLine(1), at(30_008));
+    assert!(f.handle(Intent::Pay(PayWith::Card), at(30_009)).is_empty());
+    assert!(f.view().notice.contains("나머지"), "{}", f.view().notice);
+    f.handle(Intent::SplitByItems(false), at(30_010));
+    // two diners still to pay: 4,900 each; the second is ambiguous
+    let e = f.handle(Intent::Pay(PayWith::Card), at(30_011));
+    let [Effect::Checkout { order: second, .. }] = e.as_slice() else { panic!("{e:?}") };
+    assert_eq!(second.total().0, 4_900);
+    f.outcome(Outcome::Unresolved { order: second.id, number: 22 }, at(30_012));
+    f.handle(Intent::Dismiss, at(30_013));
+    f.handle(Intent::ShowBill, at(30_014));
+    assert_eq!(f.view().tab_total, "4,900원", "an ambiguous share is never asked for again");
+    f.handle(Intent::ShowSplit, at(30_015));
+    assert!(!f.view().split_payable);
+    assert!(f.handle(Intent::Pay(PayWith::Card), at(30_016)).is_empty(), "no share while one is checked");
+    assert!(f.tab().unwrap().owes(), "the tab is not closed while a share is open");
+}
+
 #[test]
 fn a_table_pays_its_bill_at_the_table_and_starts_a_new_tab() {
     let mut f = table_with_a_round(Settings::kiosk());
@@ -610,7 +677,7 @@ fn a_table_pays_its_bill_at_the_table_and_starts_a_new_tab() {
     assert_eq!(f.page(), Page::Paying);
     assert_eq!(bill.settlement, Settlement::Prepaid);
     assert!(
-        matches!(&bill.kind, OrderKind::TableBill { table, rounds } if table.0 == "7" && rounds == &[round.id])
+        matches!(&bill.kind, OrderKind::TableBill { table, rounds, share: None } if table.0 == "7" && rounds == &[round.id])
     );
     assert_eq!(bill.lines, round.lines);
     assert_eq!(bill.total(), round.total());

@@ -5,6 +5,7 @@
 use kiosk_domain::{Item, Lang, LocalTime, Menu, PricedLine, Totals};
 
 use crate::flow::Flow;
+use crate::messages::Now;
 use crate::stage::{OptionKey, Page, PayWith, Paying, PayingWhat, ReceiptState, Stage};
 pub use crate::status::DeviceRow;
 use crate::words::{self, sentences};
@@ -46,6 +47,14 @@ pub struct Line {
     pub detail: String,
     pub quantity: u32,
     pub total: String,
+}
+
+/// One of the bill's open lines on the split page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareLine {
+    pub line: Line,
+    /// This share pays for it.
+    pub chosen: bool,
 }
 
 /// One order on the operator's receipt journal.
@@ -115,6 +124,17 @@ pub struct View {
     pub paid_lines: Vec<Line>,
     /// The table owes for rounds on its tab.
     pub owes: bool,
+    /// The bill page, once a share is paid: the whole bill and what the shares paid.
+    pub bill_paid_line: String,
+    /// The split page: by items or evenly, among how many, the open lines, this share's
+    /// amount, and what remains after it.
+    pub split_by_items: bool,
+    pub split_diners: u32,
+    pub split_lines: Vec<ShareLine>,
+    pub split_amount: String,
+    pub split_summary: String,
+    /// The split page's share can be paid (something chosen, nothing being checked).
+    pub split_payable: bool,
     pub tab_total: String,
     pub tab_vat_line: String,
     pub pin_problem: String,
@@ -203,6 +223,13 @@ impl Flow {
             tab_lines: Vec::new(),
             paid_lines: Vec::new(),
             owes: false,
+            bill_paid_line: String::new(),
+            split_by_items: false,
+            split_diners: 0,
+            split_lines: Vec::new(),
+            split_amount: String::new(),
+            split_summary: String::new(),
+            split_payable: false,
             tab_total: String::new(),
             tab_vat_line: String::new(),
             pin_problem: self.pin_problem().unwrap_or_default().to_owned(),
@@ -295,7 +322,12 @@ impl Flow {
 
         if let Some(done) = self.done() {
             view.order_number = done.number.to_string();
+            let share_done = done
+                .share
+                .zip(done.still_owed)
+                .map(|(part, owed)| words::share_done(part, &money(owed), lang));
             let mut detail = vec![match (done.bill, done.round, done.settlement) {
+                _ if share_done.is_some() => share_done.as_deref().unwrap_or_default(),
                 (true, _, _) => s.done_bill,
                 (false, true, Settlement::PayAtCounter) => s.done_round_counter,
                 (false, true, _) => s.done_round_paid,
@@ -340,6 +372,34 @@ impl Flow {
             view.tab_total = money(bill.total());
             view.tab_vat_line = words::vat_included(bill.vat.vat, currency, lang);
             view.owes = tab.owes();
+            if !tab.shares.is_empty() {
+                // The tab's total is what is still owed; the whole and the shares beside it.
+                view.tab_total = money(tab.owed());
+                view.bill_paid_line =
+                    words::shares_paid(&money(tab.whole()), &money(tab.paid_by_shares()), lang);
+            }
+            if self.stage == Stage::Split {
+                let choice = self.split_choice();
+                view.split_by_items = choice.by_items;
+                view.split_diners = choice.diners;
+                view.split_lines = self
+                    .split_lines()
+                    .into_iter()
+                    .map(|(chosen, l)| ShareLine { line: line(l, currency, lang), chosen })
+                    .collect();
+                let next = self.next_share(
+                    kiosk_domain::OrderId(uuid::Uuid::nil()),
+                    Now { mono_ms: 0, wall_ms: 0, local: None },
+                );
+                view.split_payable = next.is_ok();
+                let amount = next.as_ref().map(|o| o.total()).unwrap_or(kiosk_domain::Money::ZERO);
+                view.split_amount = money(amount);
+                view.split_summary = words::split_summary(
+                    &money(tab.owed()),
+                    &money(kiosk_domain::Money(tab.owed().0 - amount.0)),
+                    lang,
+                );
+            }
             view.paid_lines =
                 tab.paid_rounds().flat_map(|o| o.lines.iter()).map(|l| line(l, currency, lang)).collect();
         }

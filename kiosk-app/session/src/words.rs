@@ -116,6 +116,21 @@ pub fn voice_setting(volume: u8, rate_wpm: u16, key: kiosk_drivers::keypad::Key,
     }
 }
 
+/// The bill page once shares are paid: the whole bill and what the shares paid of it.
+pub fn shares_paid(whole: &str, paid: &str, lang: Lang) -> String {
+    trf(lang, "Whole bill {}, paid in shares {}", &[&whole, &paid])
+}
+
+/// The split page: what is owed, and what will be left after this share.
+pub fn split_summary(owed: &str, after: &str, lang: Lang) -> String {
+    trf(lang, "Still to pay {}; after this share {}", &[&owed, &after])
+}
+
+/// The done page after a share that left some of the bill owed.
+pub fn share_done(part: u32, owed: &str, lang: Lang) -> String {
+    trf(lang, "Share {} is paid. Still to pay at this table: {}.", &[&part, &owed])
+}
+
 /// How an order of the receipt journal was settled, or that it was undone since.
 pub fn day_order_state(settlement: kiosk_domain::Settlement, undone: bool, lang: Lang) -> &'static str {
     use kiosk_domain::Settlement;

@@ -10,7 +10,8 @@ use kiosk_session::view::{ItemCard, Line, View};
 use kiosk_session::{Intent, Page as FlowPage, PayWith, SettingKey};
 use kiosk_ui::{
     CartState, CategoryView, DayOrderView, DeviceView, GroupView, ItemView, JournalView, KioskWindow,
-    LineView, MenuState, OperatorState, OptionView, Page, PaymentState, Session, TableState, Theme,
+    LineView, MenuState, OperatorState, OptionView, Page, PaymentState, Session, ShareLineView, TableState,
+    Theme,
 };
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
@@ -31,6 +32,7 @@ fn page(p: FlowPage) -> Page {
         FlowPage::Problem => Page::Problem,
         FlowPage::TableHome => Page::TableHome,
         FlowPage::Bill => Page::Bill,
+        FlowPage::Split => Page::Split,
         FlowPage::StaffCall => Page::StaffCall,
         FlowPage::Pin => Page::Pin,
         FlowPage::Operator => Page::Operator,
@@ -296,6 +298,25 @@ pub fn show(
         table.set_paid_lines(m);
     }
     table.set_owes(view.owes);
+    table.set_bill_paid_line(s(&view.bill_paid_line));
+    table.set_split_by_items(view.split_by_items);
+    table.set_split_diners(view.split_diners as i32);
+    if changed!(split_lines) {
+        table.set_split_lines(model(
+            view.split_lines
+                .iter()
+                .map(|l| ShareLineView {
+                    name: s(&l.line.name),
+                    quantity: l.line.quantity as i32,
+                    total: s(&l.line.total),
+                    chosen: l.chosen,
+                })
+                .collect(),
+        ));
+    }
+    table.set_split_amount(s(&view.split_amount));
+    table.set_split_summary(s(&view.split_summary));
+    table.set_split_payable(view.split_payable);
     table.set_tab_total(s(&view.tab_total));
     table.set_tab_vat_line(s(&view.tab_vat_line));
     op.set_pin_problem(s(&view.pin_problem));
@@ -407,6 +428,10 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
     on!(TableState, on_show_staff_call, || Some(Intent::ShowStaffCall));
     on!(TableState, on_call_staff, |reason| Some(Intent::CallStaff(staff_reason(reason))));
     on!(TableState, on_show_bill, || Some(Intent::ShowBill));
+    on!(TableState, on_show_split, || Some(Intent::ShowSplit));
+    on!(TableState, on_choose_split, |by_items| Some(Intent::SplitByItems(by_items)));
+    on!(TableState, on_step_split_diners, |step| Some(Intent::StepSplitDiners(step.signum() as i8)));
+    on!(TableState, on_toggle_share_line, |i| usize::try_from(i).ok().map(Intent::ToggleShareLine));
     on!(OperatorState, on_pin_entered, |pin| Some(Intent::Pin(pin.into())));
     on!(OperatorState, on_set_sold_out, |item, sold_out| Some(Intent::SetSoldOut {
         item: item.as_str().into(),

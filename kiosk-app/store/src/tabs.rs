@@ -17,8 +17,9 @@ use super::orders::{load_order, parse_order_id};
 use super::{Actor, Result, Store, audit};
 
 impl Store {
-    /// The rounds of `table`'s open tab, oldest first: committed rounds (unpaid, on the tab)
-    /// stored since the table was last settled, less those on a bill being paid.
+    /// The orders of `table`'s open tab, oldest first: committed rounds stored since the
+    /// table was last settled, less those on a bill being paid, and the shares of the bill
+    /// paid or being resolved (see `kiosk_domain::split`).
     pub fn open_tab(&self, table: &TableId) -> Result<Vec<Order>> {
         let mut stmt = self
             .conn
@@ -32,13 +33,31 @@ impl Store {
             let Some(order) = load_order(&self.conn, id)? else { continue };
             match &order.kind {
                 OrderKind::Table { .. } if order.state.is_committed() => rounds.push(order),
-                OrderKind::TableBill { rounds, .. } if order.state.needs_payment_recovery() => {
+                // A bill (or the share paying the rest) being resolved: its rounds are not
+                // offered for payment again meanwhile.
+                OrderKind::TableBill { rounds, share, .. }
+                    if order.state.needs_payment_recovery() && share.as_ref().is_none_or(|s| s.last) =>
+                {
                     on_pending_bills.extend(rounds.iter().copied());
+                }
+                // A share paid, or being resolved: it counts against what the tab owes.
+                OrderKind::TableBill { share: Some(_), .. }
+                    if order.state.is_committed() || order.state.needs_payment_recovery() =>
+                {
+                    rounds.push(order)
                 }
                 _ => {}
             }
         }
         rounds.retain(|o: &Order| !on_pending_bills.contains(&o.id));
+        // A share counts while a round it was paid against is open (the last share settled
+        // them, or staff did, and it was stored after the rounds it closed).
+        let open: Vec<kiosk_domain::OrderId> =
+            rounds.iter().filter(|o| matches!(o.kind, OrderKind::Table { .. })).map(|o| o.id).collect();
+        rounds.retain(|o| match &o.kind {
+            OrderKind::TableBill { rounds: paid_for, .. } => paid_for.iter().any(|r| open.contains(r)),
+            _ => true,
+        });
         Ok(rounds)
     }
 
@@ -117,9 +136,12 @@ fn record_closure(
 }
 
 /// A committed bill paid at the table settles its table's tab through the rounds it paid
-/// (rounds sent meanwhile, say while its payment was being resolved, stay open).
+/// (rounds sent meanwhile, say while its payment was being resolved, stay open). A share of
+/// the bill settles it only when it paid the rest.
 pub(super) fn close_by_bill(conn: &Connection, bill: &Order, now_ms: i64) -> Result<()> {
-    if let OrderKind::TableBill { table, rounds } = &bill.kind {
+    if let OrderKind::TableBill { table, rounds, share } = &bill.kind
+        && share.as_ref().is_none_or(|s| s.last)
+    {
         record_closure(conn, table, last_row_of(conn, table, rounds)?, Some(bill), now_ms)?;
     }
     Ok(())

@@ -799,7 +799,10 @@ impl ServerDb {
     /// settled here), or with a call waiting, or held by a tablet.
     pub fn tables(&self, now_ms: i64) -> Result<Vec<TableView>> {
         let mut tables: BTreeMap<String, TableView> = BTreeMap::new();
-        for (table, rounds) in self.open_tabs()? {
+        let tabs = self.open_tabs()?;
+        let in_shares = self.paid_in_shares(&tabs)?;
+        for (table, rounds) in tabs {
+            let shares = in_shares.get(&table).copied().unwrap_or(0);
             let t =
                 tables.entry(table.clone()).or_insert_with(|| TableView { table, ..TableView::default() });
             for (id, order) in rounds {
@@ -812,6 +815,7 @@ impl ServerDb {
                     Some(t.first_round_ms.map_or(order.created_at_ms, |f| f.min(order.created_at_ms)));
                 t.round_ids.push(id);
             }
+            t.owed -= shares;
         }
         for call in self.open_staff_calls(now_ms, 10 * 60 * 1000)? {
             if let Some(table) = call.table.clone() {
@@ -857,8 +861,10 @@ impl ServerDb {
                 OrderKind::Table { table, .. } if order.settlement == Settlement::Tab => {
                     rounds.push((id, table.0.clone(), order))
                 }
-                OrderKind::TableBill { rounds: paid_rounds, .. }
-                    if !super::refunded_in_full(&self.conn, &id)? =>
+                // A bill, or the share of one that paid the rest, settles its rounds.
+                OrderKind::TableBill { rounds: paid_rounds, share, .. }
+                    if share.as_ref().is_none_or(|s| s.last)
+                        && !super::refunded_in_full(&self.conn, &id)? =>
                 {
                     paid.extend(paid_rounds.iter().map(ToString::to_string));
                 }
@@ -874,6 +880,35 @@ impl ServerDb {
             tabs.entry(table).or_default().push((id, order));
         }
         Ok(tabs)
+    }
+
+    /// What shares of a bill paid at the table (더치페이) have paid towards each open tab: a
+    /// share counts for the table whose open rounds it was paid against, until they are
+    /// settled.
+    pub(crate) fn paid_in_shares(
+        &self,
+        tabs: &BTreeMap<String, Vec<(String, kiosk_domain::Order)>>,
+    ) -> Result<BTreeMap<String, i64>> {
+        let table_of: BTreeMap<&str, &str> = tabs
+            .iter()
+            .flat_map(|(table, rounds)| rounds.iter().map(move |(id, _)| (id.as_str(), table.as_str())))
+            .collect();
+        let mut paid = BTreeMap::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT order_id, payload_json FROM orders WHERE payload_json LIKE '%\"share\"%' ORDER BY seq",
+        )?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (id, json) = row?;
+            let order: kiosk_domain::Order = serde_json::from_str(&json)?;
+            if let OrderKind::TableBill { rounds, share: Some(share), .. } = &order.kind
+                && !share.last
+                && !super::refunded_in_full(&self.conn, &id)?
+                && let Some(table) = rounds.iter().find_map(|r| table_of.get(r.to_string().as_str()))
+            {
+                *paid.entry((*table).to_owned()).or_insert(0) += order.totals.total().0;
+            }
+        }
+        Ok(paid)
     }
 
     /// Staff took payment for a table at the counter (cash or card): its open rounds are
@@ -892,7 +927,9 @@ impl ServerDb {
         if rounds.is_empty() {
             return Err(DbError::NotFound(format!("an open tab for table {table}")));
         }
-        let owed: i64 = rounds.iter().map(|(_, o)| o.totals.total().0).sum();
+        // Less what diners paid of it in shares at the table.
+        let in_shares = self.paid_in_shares(&tabs)?.get(table).copied().unwrap_or(0);
+        let owed: i64 = rounds.iter().map(|(_, o)| o.totals.total().0).sum::<i64>() - in_shares;
         let payment = counter_payment(method, owed, tendered, cash_receipt)?;
         let clock = self.clock()?;
         let ids: Vec<String> = rounds.iter().map(|(id, _)| id.clone()).collect();

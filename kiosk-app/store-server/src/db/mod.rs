@@ -863,6 +863,56 @@ mod tests {
         assert!(db.tables(0).unwrap().iter().all(|t| t.owed == 0), "nothing owed on the tab");
     }
 
+    /// Shares of a bill paid at the table: each lowers what the table owes on the tables
+    /// page and at the counter; the share that pays the rest settles the tab.
+    #[test]
+    fn shares_of_a_bill_lower_what_the_table_owes_and_the_last_settles_it() {
+        use kiosk_domain::{Settlement, Split, Tab, TableId};
+        let (_d, mut db) = db();
+        let mut round = prepay_round(1, Settlement::Tab);
+        round.order.kind = kiosk_domain::OrderKind::Table { table: TableId("3".into()), guests: 2, round: 1 };
+        round.order.state = kiosk_domain::OrderState::Committed;
+        db.receive_order("table-3", &round).unwrap();
+        let mut tab = Tab::open(TableId("3".into()), 2);
+        tab.add_round(round.order.clone()).unwrap();
+        let owed = |db: &ServerDb| db.tables(0).unwrap().iter().find(|t| t.table == "3").map(|t| t.owed);
+        assert_eq!(owed(&db), Some(1_800));
+
+        let id = |n| kiosk_domain::OrderId(uuid::Uuid::from_u128(n));
+        let mut first = tab.share_order(id(11), Split::Even { parts: 2 }, 0).unwrap();
+        first.state = kiosk_domain::OrderState::Committed;
+        db.receive_order(
+            "table-3",
+            &OrderForPos { order: first.clone(), payment: None, receipt_token: None },
+        )
+        .unwrap();
+        assert_eq!(owed(&db), Some(900), "less the first share");
+        {
+            // the counter takes only the rest (in a copy of the store: the tablet pays it here)
+            let copy = _d.path().join("copy.sqlite");
+            db.conn.execute("VACUUM INTO ?1", [copy.to_str().unwrap()]).unwrap();
+            let mut counter = ServerDb::open(&copy).unwrap();
+            let staff = counter.staff_add("Minji", console::Role::Counter, "hash", 0).unwrap();
+            let member = console::StaffMember {
+                id: staff,
+                name: "Minji".into(),
+                role: console::Role::Counter,
+                active: true,
+            };
+            let (_, paid) = counter
+                .settle_table_at_counter("3", console::CounterMethod::Card, None, None, &member, 5)
+                .unwrap();
+            assert_eq!(paid.amount, 900);
+        }
+        tab.add_share(first);
+        let mut rest = tab.share_order(id(12), Split::Rest, 0).unwrap();
+        assert!(rest.kind.share().unwrap().last);
+        rest.state = kiosk_domain::OrderState::Committed;
+        db.receive_order("table-3", &OrderForPos { order: rest, payment: None, receipt_token: None })
+            .unwrap();
+        assert_eq!(owed(&db), None, "settled by the last share");
+    }
+
     #[test]
     fn a_board_far_behind_shows_its_oldest_and_newest_orders_and_counts_them_all() {
         let (_d, mut db) = db();
