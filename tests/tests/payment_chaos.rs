@@ -6,12 +6,14 @@
 //! start-up recovery must have met charges a kill interrupted and settled them by asking the
 //! terminal; otherwise it proved nothing about recovery. Some customers cancel a card
 //! payment on the screen as the simulated card is paid: a cancel either leaves no charge or
-//! an approval with its order, never one without the other.
+//! an approval with its order, never one without the other. A table's bill is paid in
+//! shares between kills: the shares of every tab settled add up to exactly its rounds, and
+//! the open tab's shares never exceed them.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use kiosk_domain::{OrderState, Settlement};
+use kiosk_domain::{OrderId, OrderKind, OrderState, Settlement, Tab, TableId};
 use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty};
 use kiosk_store::Store;
 use rand::rngs::StdRng;
@@ -146,6 +148,35 @@ async fn a_thousand_payments_with_faults_and_kills_end_in_agreement() {
             unpaid += 1;
         }
     }
+    // split bills: per tab (by its first round), what the shares paid
+    let mut tabs: std::collections::BTreeMap<OrderId, (i64, Option<Vec<OrderId>>)> = Default::default();
+    let mut shares_paid = 0;
+    for id in store.orders_in(&OrderState::ALL).unwrap() {
+        let order = store.load_order(id).unwrap().unwrap();
+        if let OrderKind::TableBill { rounds, share: Some(share), .. } = &order.kind
+            && order.state.is_committed()
+        {
+            shares_paid += 1;
+            let tab = tabs.entry(rounds[0]).or_default();
+            tab.0 += order.total().0;
+            if share.last {
+                assert!(tab.1.is_none(), "a tab settled twice (seed {seed})");
+                tab.1 = Some(rounds.clone());
+            }
+        }
+    }
+    let total_of = |rounds: &[OrderId]| -> i64 {
+        rounds.iter().map(|r| store.load_order(*r).unwrap().unwrap().total().0).sum()
+    };
+    let mut settled_tabs = 0;
+    for (first, (paid, settled)) in &tabs {
+        if let Some(rounds) = settled {
+            assert_eq!(*paid, total_of(rounds), "tab of round {first}: shares vs its rounds (seed {seed})");
+            settled_tabs += 1;
+        }
+    }
+    let open = Tab::restore(TableId("T1".into()), store.open_tab(&TableId("T1".into())).unwrap());
+    assert!(open.paid_by_shares() <= open.whole(), "the open tab's shares exceed its rounds (seed {seed})");
     let at_terminal: BTreeSet<String> = sim.handle.standing_approvals().into_iter().map(|a| a.0).collect();
     assert_eq!(at_terminal, ours, "terminal ledger vs journal (seed {seed})");
     let payments = payments_attempted(&db);
@@ -155,6 +186,7 @@ async fn a_thousand_payments_with_faults_and_kills_end_in_agreement() {
     let screen_cancels = cancelled_on_screen(&db);
     if target >= 200 {
         assert!(screen_cancels > 0, "no customer cancelled on the screen (seed {seed})");
+        assert!(settled_tabs > 0, "no table's bill was paid in shares to the end (seed {seed})");
         assert!(kills > 0, "the worker was killed (seed {seed})");
         assert!(
             settled > 0,
@@ -167,6 +199,7 @@ async fn a_thousand_payments_with_faults_and_kills_end_in_agreement() {
          {faults} injected faults over {charges} terminal charges ({}); {kills} SIGKILLs over {runs} runs, \
          {interrupted} charges interrupted mid-way ({settled} settled by recovery asking the terminal); \
          {screen_cancels} card charges cancelled on the screen and reset at the terminal; \
+         {shares_paid} shares of table bills paid, {settled_tabs} tabs settled by their last share; \
          ledger and journal agree: {} standing approvals",
         started.elapsed().as_secs_f64(),
         mix.join(", "),

@@ -1,7 +1,10 @@
 //! Takes payments for orders until killed or done: recovers first (as `kiosk run` does),
 //! then creates, pays and commits orders against the terminal at TERMINAL_LINK. The payment
 //! chaos test kills it at random and injects terminal faults. Some customers cancel a card
-//! payment on the screen a few milliseconds in, racing the simulated customer's card.
+//! payment on the screen a few milliseconds in, racing the simulated customer's card. A
+//! quarter of the time a table takes the turn instead: a round onto its tab, or a share of
+//! its bill (evenly, or the rest) paid like any order, the tab as the store holds it after
+//! every restart.
 //!
 //! Usage: payment-worker DB TERMINAL_LINK SEED COUNT
 //! Exit: 0 done; 3 the terminal was lost (restart to recover).
@@ -50,6 +53,7 @@ async fn main() {
     }
     println!("ready");
     let items = ["cola", "cider", "cheese-sticks", "corn-salad", "spicy-chicken-burger"];
+    let table = TableId("T1".into());
     for _ in 0..count {
         let mut cart = Cart::default();
         for _ in 0..rng.random_range(1..=3) {
@@ -59,17 +63,34 @@ async fn main() {
                 None,
             );
         }
-        let kind = OrderKind::Kiosk { service: Service::TakeOut };
-        let mut order = Order::from_cart(
-            OrderId(uuid::Uuid::new_v4()),
-            0,
-            kind,
-            Settlement::Prepaid,
-            &cart,
-            &menu,
-            now(),
-        )
-        .unwrap();
+        let new_id = OrderId(uuid::Uuid::new_v4());
+        let mut order = if rng.random_bool(0.25) {
+            let t = table.clone();
+            let tab = Tab::restore(table.clone(), store.run(move |s| s.open_tab(&t)).await.unwrap());
+            if tab.owes() && !tab.share_pending() && rng.random_bool(0.7) {
+                let how = match rng.random_range(0..3) {
+                    0 => Split::Rest,
+                    _ => Split::Even { parts: rng.random_range(1..=3) },
+                };
+                tab.share_order(new_id, how, now()).unwrap()
+            } else {
+                // a round onto the tab, committed unpaid
+                let mut round =
+                    Order::from_cart(new_id, 0, tab.next_kind(), Settlement::Tab, &cart, &menu, now())
+                        .unwrap();
+                store
+                    .run(move |s| {
+                        s.create_order(&mut round, "2026-11-22", Actor::Customer, now())?;
+                        s.commit_order(new_id, &[], Actor::Customer, now())
+                    })
+                    .await
+                    .unwrap();
+                continue;
+            }
+        } else {
+            let kind = OrderKind::Kiosk { service: Service::TakeOut };
+            Order::from_cart(new_id, 0, kind, Settlement::Prepaid, &cart, &menu, now()).unwrap()
+        };
         let id = order.id;
         store.run(move |s| s.create_order(&mut order, "2026-11-22", Actor::Customer, now())).await.unwrap();
         let means = if rng.random_bool(0.2) {
