@@ -261,6 +261,8 @@ pub enum Told {
     Round { total: i64 },
     /// The table was told its bill of `total` (order `number`) is paid.
     Bill { number: i64, total: i64 },
+    /// A diner was told their share of the table's bill, `total` (order `number`), is paid.
+    Share { number: i64, total: i64 },
 }
 
 const MENU: &str = include_str!("../../kiosk-app/data/demo-menu.json");
@@ -794,6 +796,20 @@ impl Audit {
                         ))
                     }
                 }
+                Told::Share { number, total } => match find("table-7", *number) {
+                    Some(o) if o.total == *total && kind_of(o).is_some_and(|k| k == "table_bill") => {
+                        let charges = charged.get(&o.order_id).map_or(&[][..], Vec::as_slice);
+                        if charges == [*total as u64] {
+                            Ok(())
+                        } else {
+                            Err(format!("share {number} ({total} won): standing charges {charges:?}"))
+                        }
+                    }
+                    other => Err(format!(
+                        "a diner was told share {number} of {total} won is paid; the store has {:?}",
+                        other.map(|o| (o.total, kind_of(o)))
+                    )),
+                },
                 Told::Bill { number, total } => match find("table-7", *number) {
                     Some(o) if o.total == *total && kind_of(o).is_some_and(|k| k == "table_bill") => {
                         let charges = charged.get(&o.order_id).map_or(&[][..], Vec::as_slice);
@@ -842,14 +858,29 @@ impl Audit {
     }
 
     /// The table's bills: no round paid twice (on two bills, or on a bill and at the
-    /// counter), every paid bill the sum of its rounds; what is left is the open tab.
+    /// counter), every paid bill the sum of its rounds, and a bill paid in shares: the shares
+    /// paid against a tab (by its first round) add up to the rounds the last one settled;
+    /// what is left is the open tab.
     fn tabs<'a>(&mut self, table: impl Iterator<Item = &'a DeviceOrder>, at_the_counter: &BTreeSet<String>) {
         let table: Vec<&DeviceOrder> = table.filter(|o| completed(o)).collect();
         let rounds: BTreeMap<&str, i64> =
             table.iter().filter(|o| o.kind["type"] == "table").map(|o| (o.id.as_str(), o.total)).collect();
         let mut billed = BTreeSet::new();
+        // The tab a share was paid against (by its first round) → every share paid on it.
+        let tab_of = |bill: &DeviceOrder| bill.kind["rounds"][0].as_str().unwrap_or_default().to_owned();
+        let mut shares: BTreeMap<String, i64> = BTreeMap::new();
+        for bill in table.iter().filter(|o| o.kind["type"] == "table_bill" && o.kind["share"].is_object()) {
+            *shares.entry(tab_of(bill)).or_default() += bill.total;
+        }
         for bill in table.iter().filter(|o| o.kind["type"] == "table_bill") {
-            let mut sum = 0;
+            let share = &bill.kind["share"];
+            // A share settles nothing unless it paid the rest; then the tab's shares together
+            // must add up to its rounds.
+            if share.is_object() && share["last"] != true {
+                continue;
+            }
+            let paid_before = if share.is_object() { shares[&tab_of(bill)] - bill.total } else { 0 };
+            let mut sum = -paid_before;
             for round in bill.kind["rounds"].as_array().into_iter().flatten().filter_map(|r| r.as_str()) {
                 if !billed.insert(round) || at_the_counter.contains(round) {
                     self.problems.push(format!("round {round} is paid twice"));
@@ -1079,6 +1110,97 @@ pub fn table_bill(k: &mut KioskProcess, stage: &mut Stage) -> Result<(), DriveEr
         stage.told.push(Told::Bill { number, total });
     }
     k.press("Done")
+}
+
+/// One diner pays a share of the table's bill by card, split evenly among `diners` (the
+/// tab's guests, as the first round set them); with `decline`, the terminal declines it
+/// first and the diner tries again. Recorded in `stage.told` once the screen says it is
+/// paid. Returns whether it was the last share (the bill is paid).
+pub fn table_share(k: &mut KioskProcess, stage: &mut Stage, decline: bool) -> Result<bool, DriveError> {
+    if k.page != "tablehome" {
+        k.wait("tablehome", 90)?;
+    }
+    k.press("Bill")?;
+    k.press("Split the bill")?;
+    let total = shown_amount(&k.view()?, "share");
+    if decline {
+        stage.table_terminal.handle.push_fault(kiosk_sim::terminal::Fault::Decline("6B"));
+        k.press("Pay this share by card")?;
+        k.wait("problem", 60)?;
+        k.press("Try again")?;
+        k.wait("split", 10)?;
+        if shown_amount(&k.view()?, "share") != total {
+            return Err(DriveError::Refused {
+                command: "Try again".into(),
+                message: "the declined share changed".into(),
+            });
+        }
+    }
+    k.press("Pay this share by card")?;
+    k.wait("done", 60)?;
+    let done = k.view()?;
+    let detail = done.get("detail").cloned().unwrap_or_default();
+    let number = done.get("order").and_then(|n| n.parse().ok()).unwrap_or(-1);
+    let last = detail.contains("bill is paid");
+    if last || detail.contains("is paid. Still to pay") {
+        stage.told.push(Told::Share { number, total });
+    }
+    k.press("Done")?;
+    Ok(last)
+}
+
+/// A kiosk customer who pays by card in `months` monthly instalments (`None`: the plan is
+/// not touched), with a receipt, after first pressing "Cancel payment" while the terminal
+/// waits for their card (the terminal is reset; nothing is charged; they pay again from
+/// the cart). Returns the order number; the total and number go into `stage.told`.
+pub fn kiosk_card_order_after_a_cancel(
+    k: &mut KioskProcess,
+    stage: &mut Stage,
+    basket: &Basket,
+    months: u8,
+) -> Result<String, DriveError> {
+    if k.page != "attract" {
+        k.wait("attract", 90)?;
+    }
+    k.press("Touch to order")?;
+    k.press("English")?;
+    k.press("Take out")?;
+    fill_cart(k, basket)?;
+    let total = shown_amount(&k.view()?, "total");
+    k.press("Pay")?;
+    // the customer takes their time: the terminal waits for the card until the cancel
+    stage.terminal.handle.set_customer_delay(Duration::from_secs(60));
+    k.cmd("press-only Credit or debit card")?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !stage.terminal.handle.awaiting_customer() {
+        if Instant::now() > deadline {
+            return Err(DriveError::Refused {
+                command: "pay".into(),
+                message: "the terminal never waited".into(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    k.wait("paying", 10)?;
+    k.cmd("press-only Cancel payment")?;
+    k.wait("cart", 15)?;
+    stage.terminal.handle.set_customer_delay(Duration::from_millis(20));
+    k.press("Pay")?;
+    for _ in 0..months.saturating_sub(1) {
+        k.press("Card instalments +")?;
+    }
+    k.press("Credit or debit card")?;
+    k.wait("done", 60)?;
+    let done = k.view()?;
+    let number = done.get("order").cloned().unwrap_or_default();
+    stage.told.push(Told::KioskOrder {
+        number: number.parse().unwrap_or(-1),
+        total,
+        paid: done.get("detail").is_some_and(|d| d.starts_with("Paid.")),
+    });
+    k.press("Print a receipt")?;
+    k.press("Done")?;
+    Ok(number)
 }
 
 /// Waits until both devices' outboxes are empty, i.e. every order reached the store.

@@ -2,16 +2,18 @@
 //! table tablet, headless), with the printer, card terminals and scanner simulated on PTYs
 //! and the reference store server on TCP. Kiosk customers pay by card, by Kakao Pay / Naver
 //! Pay barcode and at the counter, some with a receipt; the table sends rounds and pays its
-//! bills at the table (losing power mid-tab now and then) or at the counter. Then: every
+//! bills at the table (losing power mid-tab now and then), in shares (a split bill) or at the
+//! counter. Then: every
 //! order at the store server exactly once, every approval matched to its order, every
-//! receipt printed with the order's lines and total, no round paid twice.
+//! receipt printed with the order's lines and total, no round paid twice. One kiosk customer
+//! cancels while the terminal waits for the card, then pays in instalments.
 
 use std::time::Duration;
 
 use kiosk_store_server::db::ServerDb;
 use kiosk_tests::e2e::{
-    Audit, Basket, KioskProcess, Pay, Stage, drain, kiosk_order, operator_cancel_latest, table_bill,
-    table_round,
+    Audit, Basket, KioskProcess, Pay, Stage, drain, kiosk_card_order_after_a_cancel, kiosk_order,
+    operator_cancel_latest, parse_receipt, table_bill, table_round, table_share,
 };
 use rand::SeedableRng;
 
@@ -23,6 +25,13 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
     let mut table = KioskProcess::start(&stage.table_config, "1280x800").expect("the table tablet starts");
 
     let (mut kiosk_orders, mut receipts, mut rounds, mut bills) = (0, 0, 0, 0);
+    // A customer cancels while the terminal waits for their card, then pays eight
+    // cheesecakes (52,000 won) in three monthly instalments, with a receipt.
+    let eight = Basket { items: vec![(0, 8)] };
+    let instalments = kiosk_card_order_after_a_cancel(&mut kiosk, &mut stage, &eight, 3)
+        .unwrap_or_else(|e| panic!("the instalment order after a cancel: {e}"));
+    kiosk_orders += 1;
+    receipts += 1;
     let pays = [Pay::Card, Pay::Wallet, Pay::Counter];
     for i in 0..60 {
         let basket = Basket::random(&mut rng);
@@ -60,6 +69,28 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
         table_bill(&mut table, &mut stage).unwrap_or_else(|e| panic!("tab {tab} bill: {e}"));
         bills += 1;
     }
+    // A tab of three diners split evenly (더치페이): the first share declined once and paid
+    // again, the tablet losing power between the first and the second share (it comes back
+    // with the share paid), the third paying the rest and closing the tab.
+    let mut shares = 0;
+    for round in 0..2 {
+        table_round(&mut table, &mut stage, &Basket::random(&mut rng), round == 0)
+            .unwrap_or_else(|e| panic!("split tab round {round}: {e}"));
+        rounds += 1;
+    }
+    let split_owed = table.tab_total().unwrap();
+    assert!(!table_share(&mut table, &mut stage, true).expect("the first share, declined once"));
+    shares += 1;
+    table.kill();
+    table = KioskProcess::start(&stage.table_config, "1280x800").expect("the tablet starts again");
+    power_cuts += 1;
+    let left = table.tab_total().unwrap();
+    assert!(left > 0 && left < split_owed, "the restarted tablet owes {left} of {split_owed}");
+    assert!(!table_share(&mut table, &mut stage, false).expect("the second share"));
+    assert!(table_share(&mut table, &mut stage, false).expect("the third share pays the rest"));
+    shares += 2;
+    assert_eq!(table.tab_total().unwrap(), 0, "the split tab is closed");
+
     // The eleventh tab is paid at the counter: staff settle the table at the store, and the
     // tablet's tab closes by itself.
     for round in 0..2 {
@@ -92,14 +123,21 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
     kiosk.quit();
     table.quit();
 
+    let plan = stage
+        .printed
+        .iter()
+        .find(|t| parse_receipt(t).is_some_and(|r| r.number.to_string() == instalments))
+        .unwrap_or_else(|| panic!("no receipt for the instalment order {instalments}"));
+    assert!(plan.contains("Installment") && plan.contains("3 months"), "the plan on its receipt:\n{plan}");
     let audit = Audit::run(&stage);
     println!(
-        "e2e: {kiosk_orders} kiosk orders, {rounds} table rounds, {bills} bills paid at the table, {power_cuts} tablet power cuts mid-tab; {}",
+        "e2e: {kiosk_orders} kiosk orders, {rounds} table rounds, {bills} bills paid at the table, {shares} shares of a split bill, {power_cuts} tablet power cuts mid-tab; {}",
         audit.summary()
     );
     assert!(audit.problems.is_empty(), "{:#?}", audit.problems);
-    assert_eq!(audit.told, kiosk_orders + rounds + bills, "every customer was told, and found at the store");
-    assert_eq!(audit.server_orders, kiosk_orders + rounds + bills, "exactly once at the store server");
+    let table_orders = rounds + bills + shares;
+    assert_eq!(audit.told, kiosk_orders + table_orders, "every customer was told, and found at the store");
+    assert_eq!(audit.server_orders, kiosk_orders + table_orders, "exactly once at the store server");
     // Nothing here cuts the LAN or resets a connection: only the tablet's power cuts (a kill
     // between an answer and its record) may make a device send an order twice.
     assert!(audit.resends <= power_cuts, "{} re-sends with {power_cuts} power cuts", audit.resends);
@@ -110,7 +148,11 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
         audit.missing_slips
     );
     assert_eq!(audit.slips, kiosk_orders, "every kiosk order's number on paper, asked for a receipt or not");
-    assert_eq!(audit.approvals, 40 + bills, "card and barcode payments and the table's bills");
+    assert_eq!(
+        audit.approvals,
+        41 + bills + shares,
+        "card and barcode payments (the cancelled one not charged), the table's bills and shares"
+    );
     assert_eq!(audit.open_tab, 0, "every tab paid");
     assert_eq!((audit.cancelled_approvals, audit.refunds), (1, 1), "the refund reached the store");
 }

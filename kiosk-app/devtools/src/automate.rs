@@ -9,9 +9,10 @@
 //! | command | does |
 //! |---|---|
 //! | `press LABEL` | presses, waits for the work it started, draws what changed |
+//! | `press-only LABEL` | presses and returns at once (a card payment waits for its customer meanwhile) |
 //! | `tap X Y` | a touch at a point (the operator's corner has no label, by design) |
 //! | `wait PAGE [SECONDS]` | until the page is shown (default 20 s) |
-//! | `view` | `ok PAGE order=N items=N total=TEXT tab=TEXT detail=TEXT notice=TEXT` (spaces in values as U+00A0; `detail` is the order-number page's text) |
+//! | `view` | `ok PAGE order=N items=N total=TEXT tab=TEXT share=TEXT detail=TEXT notice=TEXT` (spaces in values as U+00A0; `share` is the split-bill page's share, `detail` the order-number page's text) |
 //! | `labels` | every pressable label, `|`-separated |
 //! | `items` | the menu cards on screen, `;`-separated: `ID|PRICE|SOLD_OUT|PHOTO` (`PHOTO`: `WxH@R,G,B`, the picture's size and mean colour, or `none`) |
 //! | `shot FILE` | writes a PNG of the screen |
@@ -143,6 +144,12 @@ fn perform(shell: &Shell, screen: &Screen, command: &str, arg: &str) -> Result<S
             settle(shell, screen)?;
             Ok(String::new())
         }
+        "press-only" => {
+            headless::press(shell.window(), arg).with_context(|| format!("pressing {arg:?}"))?;
+            shell.pump();
+            screen.draw(false);
+            Ok(String::new())
+        }
         "wait" => {
             let (page, seconds) = arg.split_once(' ').unwrap_or((arg, "20"));
             let limit = Duration::from_secs_f64(seconds.trim().parse().context("seconds")?);
@@ -163,10 +170,11 @@ fn perform(shell: &Shell, screen: &Screen, command: &str, arg: &str) -> Result<S
             let field =
                 |t: &str| if t.is_empty() { "-".to_owned() } else { t.replace([' ', '\n'], "\u{a0}") };
             Ok(format!(
-                "order={order} items={} total={} tab={} detail={} notice={}",
+                "order={order} items={} total={} tab={} share={} detail={} notice={}",
                 v.item_count,
                 field(&v.total),
                 field(&v.tab_total),
+                field(&v.split_amount),
                 field(&v.done_detail),
                 v.notice.replace('\n', " ")
             ))

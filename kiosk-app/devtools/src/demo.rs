@@ -10,7 +10,8 @@
 //! With `--headless` (or without a display) a script presses the UI's buttons by their
 //! accessible labels: a kiosk order of two items with options paid by card (declined once,
 //! then approved) with a receipt and a look at the operator's payment journal, then a table
-//! session (two rounds, a staff call, the bill paid at the table).
+//! session (two rounds, a staff call, the bill split between two diners, each paying their
+//! share by card at the table).
 //! Every screen it passes is written as a PNG; the printed receipts and the store server's
 //! record of the orders are printed at the end.
 
@@ -475,16 +476,35 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
     s.press_tr("Bill")?;
     let bill = s.shell.view();
     s.save("bill")?;
-    s.press_tr("Pay here by card")?;
-    s.wait_for("the bill to be paid", |v| v.page == Page::Done)?;
-    s.press_tr("Done")?;
+    // Two diners split the bill (더치페이): each pays half by card at the table.
+    s.press_tr("Split the bill")?;
+    while s.shell.view().split_diners > 2 {
+        s.press(&format!("{} −", s.t("Diners")))?;
+    }
+    s.save("split-bill")?;
+    let mut shares = Vec::new();
+    for share in 1..=2 {
+        if share == 2 {
+            s.press_tr("Bill")?;
+            s.save("bill-after-a-share")?;
+            s.press_tr("Split the bill")?;
+        }
+        shares.push(s.shell.view().split_amount);
+        s.press_tr("Pay this share by card")?;
+        s.wait_for("the share to be paid", |v| v.page == Page::Done)?;
+        s.save(&format!("share-{share}-paid"))?;
+        s.press_tr("Done")?;
+    }
+    if s.shell.view().owes {
+        bail!("the table still owes {} after both shares", s.shell.view().tab_total);
+    }
     drop(s);
 
     // --- what happened ---
     let deadline = Instant::now() + Duration::from_secs(20);
     let orders = loop {
         let orders = ServerDb::open(&stage.server_db)?.orders(0, 100)?;
-        if orders.len() >= 4 || Instant::now() > deadline {
+        if orders.len() >= 5 || Instant::now() > deadline {
             break orders;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -510,9 +530,10 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
         println!("\n--- receipt (also printer/job-*.png) ---\n{receipt}");
     }
     println!(
-        "\ntable 7 bill: {} ({} lines), paid by card at the table",
+        "\ntable 7 bill: {} ({} lines), split between two diners who paid {} by card at the table",
         bill.tab_total,
-        bill.tab_lines.len()
+        bill.tab_lines.len(),
+        shares.join(" and ")
     );
     println!("\nthe store server's orders:");
     println!("   seq  device    number      total  status");
@@ -529,9 +550,9 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
         "\nthe store console was at {} ({} / {}) and the pickup board at {}; the demo with windows keeps them up while you work",
         stage.console, CONSOLE_LOGIN.0, CONSOLE_LOGIN.1, stage.board
     );
-    if orders.len() != 4 {
+    if orders.len() != 5 {
         bail!(
-            "the store server has {} orders, expected 4 (one kiosk order, two table rounds and the table's bill)",
+            "the store server has {} orders, expected 5 (one kiosk order, two table rounds and the bill's two shares)",
             orders.len()
         );
     }

@@ -10,21 +10,17 @@ use crate::messages::Now;
 use crate::stage::Stage;
 
 /// The split page's choices.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SplitChoice {
     /// By items; otherwise evenly.
     pub by_items: bool,
-    /// Evenly: among how many diners (those who paid a share already included).
+    /// Evenly: among how many diners (those who paid a share already included); 0 until
+    /// the page first comes up.
     pub diners: u32,
     /// By items: the bill's lines chosen for this share.
     pub chosen: Vec<LineRef>,
 }
 
-impl Default for SplitChoice {
-    fn default() -> Self {
-        SplitChoice { by_items: false, diners: 2, chosen: Vec::new() }
-    }
-}
 
 impl Flow {
     /// "Split the bill" on the bill page.
@@ -33,10 +29,10 @@ impl Flow {
         if self.stage != Stage::Bill {
             return;
         }
-        // Evenly among the table's guests at first; later, as chosen, never fewer than those
-        // who paid already and one more.
+        // Evenly among the table's guests at first (also after a restart between shares);
+        // later as chosen; never fewer than those who paid already and one more.
         let paid = tab.shares.len() as u32;
-        if paid == 0 {
+        if self.split.diners == 0 {
             self.split.diners = u32::from(tab.guests).clamp(2, kiosk_domain::split::MAX_PARTS);
         }
         self.split.diners = self.split.diners.max(paid + 1);

@@ -635,6 +635,7 @@ fn a_table_splits_its_bill_and_each_share_is_paid_once() {
     f.outcome(Outcome::RoundSent(committed), at(30_004));
     f.handle(Intent::ShowBill, at(30_005));
     assert_eq!(f.view().tab_total, "9,800원", "12,800 less the 3,000 share");
+    assert_eq!(f.view().tab_vat_line, "부가세 890원 포함", "the VAT of what is owed");
     assert!(f.view().bill_paid_line.contains("12,800원") && f.view().bill_paid_line.contains("3,000원"));
 
     // by items after an even share: refused, and said why

@@ -373,8 +373,11 @@ impl Flow {
             view.tab_vat_line = words::vat_included(bill.vat.vat, currency, lang);
             view.owes = tab.owes();
             if !tab.shares.is_empty() {
-                // The tab's total is what is still owed; the whole and the shares beside it.
+                // The tab's total is what is still owed, with its VAT; the whole and the
+                // shares beside it.
                 view.tab_total = money(tab.owed());
+                view.tab_vat_line =
+                    words::vat_included(tab.owed().vat_split(menu.vat_rate()).vat, currency, lang);
                 view.bill_paid_line =
                     words::shares_paid(&money(tab.whole()), &money(tab.paid_by_shares()), lang);
             }

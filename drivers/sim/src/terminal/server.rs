@@ -48,6 +48,11 @@ impl TerminalHandle {
         self.model.lock().expect("terminal lock").push_fault(fault);
     }
 
+    /// How long the customer takes at the terminal from the next charge on.
+    pub fn set_customer_delay(&self, delay: Duration) {
+        self.model.lock().expect("terminal lock").customer_delay = delay;
+    }
+
     /// A charge is waiting for the customer (see [`SimTerminal::awaiting_customer`]).
     pub fn awaiting_customer(&self) -> bool {
         self.model.lock().expect("terminal lock").awaiting_customer()
