@@ -1019,6 +1019,36 @@ pub fn kiosk_order(
     Ok(number)
 }
 
+/// Staff print a copy of order `number`'s receipt from the operator page's list of today's
+/// orders, scrolling down to it as a finger would.
+pub fn operator_reprint(k: &mut KioskProcess, number: &str) -> Result<(), DriveError> {
+    for _ in 0..5 {
+        k.cmd("tap 20 20")?;
+    }
+    for digit in PIN.chars() {
+        k.press(&digit.to_string())?;
+    }
+    press_either(k, "Enter", "확인")?;
+    k.wait("operator", 10)?;
+    let wanted = [format!("Reprint receipt #{number} · "), format!("영수증 재출력 #{number} · ")];
+    for _ in 0..80 {
+        let labels = k.cmd("labels")?;
+        if let Some(label) = labels.split('|').find(|l| wanted.iter().any(|w| l.starts_with(w.as_str()))) {
+            let label = label.to_owned();
+            k.press(&label)?;
+            let notice = k.view()?.remove("notice").unwrap_or_default();
+            press_either(k, "Close", "닫기")?;
+            return if notice.contains("copy of the receipt") || notice.contains("사본") {
+                Ok(())
+            } else {
+                Err(DriveError::Refused { command: label, message: notice })
+            };
+        }
+        k.cmd("scroll 400 900 -300")?;
+    }
+    Err(DriveError::Refused { command: "scroll".into(), message: format!("order {number} is not listed") })
+}
+
 /// Staff cancel the latest card approval in operator mode: five taps in the top-left corner,
 /// the PIN, the journal's cancel, confirmed. The screen speaks the last customer's language
 /// or the default one, Korean.

@@ -6,14 +6,15 @@
 //! counter. Then: every
 //! order at the store server exactly once, every approval matched to its order, every
 //! receipt printed with the order's lines and total, no round paid twice. One kiosk customer
-//! cancels while the terminal waits for the card, then pays in instalments.
+//! cancels while the terminal waits for the card, then pays in instalments; staff reprint
+//! that receipt from the operator page's list of today's orders.
 
 use std::time::Duration;
 
 use kiosk_store_server::db::ServerDb;
 use kiosk_tests::e2e::{
     Audit, Basket, KioskProcess, Pay, Stage, drain, kiosk_card_order_after_a_cancel, kiosk_order,
-    operator_cancel_latest, parse_receipt, table_bill, table_round, table_share,
+    operator_cancel_latest, operator_reprint, parse_receipt, table_bill, table_round, table_share,
 };
 use rand::SeedableRng;
 
@@ -46,6 +47,9 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
     }
     // Staff refund the last card payment in operator mode; the store hears of it.
     operator_cancel_latest(&mut kiosk).expect("the operator cancels the latest approval");
+    // Staff print the first customer's receipt again from today's orders: a copy.
+    operator_reprint(&mut kiosk, &instalments).expect("the operator reprints a receipt");
+    receipts += 1;
 
     // Ten tabs of three rounds each, each closed by paying the bill at the table. On four
     // of them the tablet loses power after the second round and comes back with the tab.
@@ -129,6 +133,13 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
         .find(|t| parse_receipt(t).is_some_and(|r| r.number.to_string() == instalments))
         .unwrap_or_else(|| panic!("no receipt for the instalment order {instalments}"));
     assert!(plan.contains("Installment") && plan.contains("3 months"), "the plan on its receipt:\n{plan}");
+    let copies = stage
+        .printed
+        .iter()
+        .filter(|t| parse_receipt(t).is_some_and(|r| r.number.to_string() == instalments))
+        .filter(|t| t.contains("[RECEIPT COPY]"))
+        .count();
+    assert_eq!(copies, 1, "the reprint is printed once, marked as a copy");
     let audit = Audit::run(&stage);
     println!(
         "e2e: {kiosk_orders} kiosk orders, {rounds} table rounds, {bills} bills paid at the table, {shares} shares of a split bill, {power_cuts} tablet power cuts mid-tab; {}",

@@ -174,4 +174,15 @@ impl Screen {
         w.dispatch_event(WindowEvent::PointerReleased { position, button: PointerEventButton::Left });
         w.dispatch_event(WindowEvent::PointerExited);
     }
+
+    /// A scroll (a mouse wheel; a finger's drag scrolls the same) at a logical position:
+    /// a negative `delta_y` brings what is further down into view.
+    pub fn scroll(&self, x: f32, y: f32, delta_y: f32) {
+        let position = LogicalPosition::new(x, y);
+        let window = self.window();
+        let w = window.window();
+        w.dispatch_event(WindowEvent::PointerMoved { position });
+        w.dispatch_event(WindowEvent::PointerScrolled { position, delta_x: 0.0, delta_y });
+        w.dispatch_event(WindowEvent::PointerExited);
+    }
 }

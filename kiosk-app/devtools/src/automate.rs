@@ -11,6 +11,7 @@
 //! | `press LABEL` | presses, waits for the work it started, draws what changed |
 //! | `press-only LABEL` | presses and returns at once (a card payment waits for its customer meanwhile) |
 //! | `tap X Y` | a touch at a point (the operator's corner has no label, by design) |
+//! | `scroll X Y DY` | scrolls the list under a point (negative: further down) |
 //! | `wait PAGE [SECONDS]` | until the page is shown (default 20 s) |
 //! | `view` | `ok PAGE order=N items=N total=TEXT tab=TEXT share=TEXT detail=TEXT notice=TEXT` (spaces in values as U+00A0; `share` is the split-bill page's share, `detail` the order-number page's text) |
 //! | `labels` | every pressable label, `|`-separated |
@@ -199,6 +200,15 @@ fn perform(shell: &Shell, screen: &Screen, command: &str, arg: &str) -> Result<S
         "tap" => {
             let (x, y) = arg.split_once(' ').context("tap X Y")?;
             screen.tap(x.trim().parse().context("X")?, y.trim().parse().context("Y")?);
+            settle(shell, screen)?;
+            Ok(String::new())
+        }
+        "scroll" => {
+            let mut n = arg.split_whitespace().map(str::parse::<f32>);
+            let (Some(Ok(x)), Some(Ok(y)), Some(Ok(dy))) = (n.next(), n.next(), n.next()) else {
+                bail!("scroll X Y DY");
+            };
+            screen.scroll(x, y, dy);
             settle(shell, screen)?;
             Ok(String::new())
         }

@@ -29,7 +29,7 @@ enum Command {
         out: PathBuf,
     },
     /// The customer screen of `kiosk run`, drawn off-screen and driven by commands on
-    /// standard input (press LABEL, press-only LABEL, tap X Y, wait PAGE, view, labels, shot FILE, frame, quit):
+    /// standard input (press LABEL, press-only LABEL, tap X Y, scroll X Y DY, wait PAGE, view, labels, shot FILE, frame, quit):
     /// for end-to-end tests, the chaos test and benchmarks.
     Automate {
         #[arg(long, value_name = "FILE")]
