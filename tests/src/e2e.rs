@@ -234,8 +234,11 @@ pub struct Stage {
     pub runtime: tokio::runtime::Runtime,
     pub kiosk_config: PathBuf,
     pub table_config: PathBuf,
+    /// A pre-pay table (`postpay = false`, table 8): each round paid before it is sent.
+    pub prepay_config: PathBuf,
     pub kiosk_db: PathBuf,
     pub table_db: PathBuf,
+    pub prepay_db: PathBuf,
     pub server_db: PathBuf,
     server_addr: SocketAddr,
     server: Option<ServerHandle>,
@@ -246,6 +249,7 @@ pub struct Stage {
     pub printed: Vec<String>,
     terminal: kiosk_sim::terminal::server::TerminalSim,
     table_terminal: kiosk_sim::terminal::server::TerminalSim,
+    prepay_terminal: kiosk_sim::terminal::server::TerminalSim,
     scanner: ScannerSim,
     /// What the customers were told on the screens, as the flows went.
     pub told: Vec<Told>,
@@ -261,6 +265,9 @@ pub enum Told {
     Round { total: i64 },
     /// The table was told its bill of `total` (order `number`) is paid.
     Bill { number: i64, total: i64 },
+    /// The pre-pay table was told its round of `total` is order `number`, `paid` at the
+    /// table or to pay at the counter.
+    PrepayRound { number: i64, total: i64, paid: bool },
     /// A diner was told their share of the table's bill, `total` (order `number`), is paid.
     Share { number: i64, total: i64 },
 }
@@ -278,21 +285,27 @@ impl Stage {
         let d = dir.path().to_owned();
         let (p, t, tt, s) =
             (d.join("ttyPRINTER"), d.join("ttyTERMINAL"), d.join("ttyTABLETERM"), d.join("ttySCANNER"));
+        let pt = d.join("ttyPREPAYTERM");
         let _enter = runtime.enter();
         let printer = spawn_printer(&p, SimOptions { baud: Some(115_200), ..SimOptions::default() }).unwrap();
         let receipts = printer.handle.subscribe();
         let quick =
             TerminalSimOptions { customer_delay: Duration::from_millis(20), ..TerminalSimOptions::default() };
         let terminal = spawn_terminal(&t, quick.clone()).unwrap();
-        let table_terminal = spawn_terminal(&tt, quick).unwrap();
+        let table_terminal = spawn_terminal(&tt, quick.clone()).unwrap();
+        let prepay_terminal = spawn_terminal(&pt, quick).unwrap();
         let scanner = ScannerSim::create(&s, ScannerSimOptions::default()).unwrap();
 
         let server_db = d.join("store-server.sqlite");
         let menu_file = d.join("menu.json");
         std::fs::write(&menu_file, MENU).unwrap();
-        let (kiosk_token, table_token) = {
+        let (kiosk_token, table_token, prepay_token) = {
             let mut db = ServerDb::open(&server_db).unwrap();
-            (db.issue_token("kiosk-1", false).unwrap(), db.issue_token("table-7", false).unwrap())
+            (
+                db.issue_token("kiosk-1", false).unwrap(),
+                db.issue_token("table-7", false).unwrap(),
+                db.issue_token("table-8", false).unwrap(),
+            )
         };
         let server = runtime
             .block_on(kiosk_store_server::start(ServeOptions {
@@ -318,12 +331,18 @@ impl Stage {
             "[ui]\nlanguages = [\"en\", \"ko\"]\ndefault_language = \"en\"\npostpay = true\npayment_methods = [\"card\", \"counter\"]\n\n[devices.terminal]\nprotocol = \"smartro\"\nport = \"{}\"\nbaud = 115200",
             tt.display()
         );
+        let prepay_devices = format!(
+            "[ui]\nlanguages = [\"en\", \"ko\"]\ndefault_language = \"en\"\npostpay = false\npayment_methods = [\"card\", \"counter\"]\n\n[devices.terminal]\nprotocol = \"smartro\"\nport = \"{}\"\nbaud = 115200",
+            pt.display()
+        );
         let kiosk_config = write_config(&d, "kiosk", &kiosk_devices, &url, &kiosk_token);
         let table_config = write_config(&d, "table", &table_devices, &url, &table_token);
+        let prepay_config = write_config(&d, "prepay", &prepay_devices, &url, &prepay_token);
         let (kiosk_db, table_db) = (d.join("kiosk/kiosk.db"), d.join("table/kiosk.db"));
+        let prepay_db = d.join("prepay/kiosk.db");
         // The menu is in each device's store before its first start, as after a first sync.
         let menu: kiosk_domain::Menu = serde_json::from_str(MENU).unwrap();
-        for db in [&kiosk_db, &table_db] {
+        for db in [&kiosk_db, &table_db, &prepay_db] {
             std::fs::create_dir_all(db.parent().unwrap()).unwrap();
             Store::open(db).unwrap().save_menu(&menu, "e2e", Actor::System, 0).unwrap();
         }
@@ -333,8 +352,10 @@ impl Stage {
             runtime,
             kiosk_config,
             table_config,
+            prepay_config,
             kiosk_db,
             table_db,
+            prepay_db,
             server_db,
             server_addr,
             server: Some(server),
@@ -344,6 +365,7 @@ impl Stage {
             printed: Vec::new(),
             terminal,
             table_terminal,
+            prepay_terminal,
             scanner,
             told: Vec::new(),
         }
@@ -389,8 +411,12 @@ impl Stage {
 fn write_config(dir: &Path, name: &str, body: &str, url: &str, token: &str) -> PathBuf {
     let text = format!(
         "role = \"{role}\"\ndata_dir = \"{data}\"\ntime_zone = \"Asia/Seoul\"\n{table}\n[store]\nid = \"e2e-cafe\"\nname = \"E2E Cafe\"\nbusiness_number = \"123-45-67891\"\naddress = \"Seoul\"\n\n{body}\n\n[pos]\nadapter = \"kiosk-link\"\nurl = \"{url}\"\ntoken = \"{token}\"\n\n[receipt]\nprint = \"ask\"\nlink = \"{url}\"\n\n[operator]\npin_hash = \"{pin_hash}\"\n",
-        role = if name == "table" { "table" } else { "kiosk" },
-        table = if name == "table" { "[table]\nnumber = \"7\"" } else { "" },
+        role = if name == "kiosk" { "kiosk" } else { "table" },
+        table = match name {
+            "table" => "[table]\nnumber = \"7\"",
+            "prepay" => "[table]\nnumber = \"8\"",
+            _ => "",
+        },
         data = dir.join(name).display(),
         pin_hash = kiosk_app::config::hash_pin(PIN).expect("hashing the PIN"),
     );
@@ -592,7 +618,9 @@ impl Audit {
         }
 
         let mut devices = BTreeMap::new();
-        for (device, db) in [("kiosk-1", &stage.kiosk_db), ("table-7", &stage.table_db)] {
+        for (device, db) in
+            [("kiosk-1", &stage.kiosk_db), ("table-7", &stage.table_db), ("table-8", &stage.prepay_db)]
+        {
             for o in device_orders(db) {
                 devices.insert(o.id.clone(), (device, o));
             }
@@ -652,6 +680,7 @@ impl Audit {
         let terminals = [
             ("kiosk-1", &stage.kiosk_db, &stage.terminal.handle),
             ("table-7", &stage.table_db, &stage.table_terminal.handle),
+            ("table-8", &stage.prepay_db, &stage.prepay_terminal.handle),
         ];
         // order id → standing approvals (amounts) at its device's terminal
         let mut charged: BTreeMap<String, Vec<u64>> = BTreeMap::new();
@@ -785,6 +814,22 @@ impl Audit {
                             )),
                         }
                     }
+                },
+                Told::PrepayRound { number, total, paid } => match find("table-8", *number) {
+                    Some(o) if o.total == *total && kind_of(o).is_some_and(|k| k == "table") => {
+                        let charges = charged.get(&o.order_id).map_or(&[][..], Vec::as_slice);
+                        match (paid, charges) {
+                            (true, [amount]) if *amount as i64 == *total => Ok(()),
+                            (false, []) => Ok(()),
+                            _ => Err(format!(
+                                "pre-pay round {number} ({total} won): standing charges {charges:?}"
+                            )),
+                        }
+                    }
+                    other => Err(format!(
+                        "the pre-pay table was told round {number} of {total} won; the store has {:?}",
+                        other.map(|o| (o.total, kind_of(o)))
+                    )),
                 },
                 Told::Round { total } => {
                     // Rounds are found in order: a told round skips none it was not told of.
@@ -1233,12 +1278,43 @@ pub fn kiosk_card_order_after_a_cancel(
     Ok(number)
 }
 
+/// A round at the pre-pay table, paid before it is sent: by card at the table, or sent for
+/// the counter to take. Returns its order number; what the table is told goes into
+/// `stage.told`.
+pub fn prepay_round(
+    k: &mut KioskProcess,
+    stage: &mut Stage,
+    basket: &Basket,
+    pay: Pay,
+) -> Result<String, DriveError> {
+    if k.page != "tablehome" {
+        k.wait("tablehome", 90)?;
+    }
+    fill_cart(k, basket)?;
+    let total = shown_amount(&k.view()?, "total");
+    k.press("Send order")?;
+    k.wait("paychoice", 10)?;
+    k.press(if pay == Pay::Card { "Credit or debit card" } else { "Pay at the counter" })?;
+    k.wait("done", 60)?;
+    let done = k.view()?;
+    let number = done.get("order").cloned().unwrap_or_default();
+    stage.told.push(Told::PrepayRound {
+        number: number.parse().unwrap_or(-1),
+        total,
+        paid: done.get("detail").is_some_and(|d| d.starts_with("Paid.")),
+    });
+    k.press("Done")?;
+    Ok(number)
+}
+
 /// Waits until both devices' outboxes are empty, i.e. every order reached the store.
 pub fn drain(stage: &mut Stage, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     loop {
         stage.collect_printed();
-        if queued_orders(&stage.kiosk_db) + queued_orders(&stage.table_db) == 0 {
+        let queued =
+            queued_orders(&stage.kiosk_db) + queued_orders(&stage.table_db) + queued_orders(&stage.prepay_db);
+        if queued == 0 {
             return true;
         }
         if Instant::now() > deadline {

@@ -272,7 +272,9 @@ fn staff_run_the_store_from_the_console() {
         .told
         .iter()
         .map(|t| match t {
-            Told::KioskOrder { total, .. } | Told::Round { total } => *total,
+            Told::KioskOrder { total, .. } | Told::Round { total } | Told::PrepayRound { total, .. } => {
+                *total
+            }
             Told::Bill { .. } | Told::Share { .. } => 0,
         })
         .sum();
@@ -296,7 +298,9 @@ fn staff_run_the_store_from_the_console() {
         .told
         .iter()
         .map(|t| match t {
-            Told::KioskOrder { total, .. } | Told::Round { total } => total / 11,
+            Told::KioskOrder { total, .. } | Told::Round { total } | Told::PrepayRound { total, .. } => {
+                total / 11
+            }
             Told::Bill { .. } | Told::Share { .. } => 0,
         })
         .sum();

@@ -14,7 +14,8 @@ use std::time::Duration;
 use kiosk_store_server::db::ServerDb;
 use kiosk_tests::e2e::{
     Audit, Basket, KioskProcess, Pay, Stage, drain, kiosk_card_order_after_a_cancel, kiosk_order,
-    operator_cancel_latest, operator_reprint, parse_receipt, table_bill, table_round, table_share,
+    operator_cancel_latest, operator_reprint, parse_receipt, prepay_round, table_bill, table_round,
+    table_share,
 };
 use rand::SeedableRng;
 
@@ -95,6 +96,37 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
     shares += 2;
     assert_eq!(table.tab_total().unwrap(), 0, "the split tab is closed");
 
+    // A pre-pay table (table 8): two rounds paid by card at the table before they are sent,
+    // one sent for the counter to take, which the store holds from the kitchen until staff
+    // take its payment there.
+    let mut prepay =
+        KioskProcess::start(&stage.prepay_config, "1280x800").expect("the pre-pay tablet starts");
+    let mut prepaid_rounds = 0;
+    for pay in [Pay::Card, Pay::Card, Pay::Counter] {
+        prepay_round(&mut prepay, &mut stage, &Basket::random(&mut rng), pay)
+            .unwrap_or_else(|e| panic!("pre-pay round ({pay:?}): {e}"));
+        prepaid_rounds += 1;
+    }
+    assert!(drain(&mut stage, Duration::from_secs(60)), "the pre-pay rounds reach the store server");
+    {
+        let mut server = ServerDb::open(&stage.server_db).unwrap();
+        let held = server.held_orders().unwrap();
+        assert_eq!(held.len(), 1, "the round for the counter waits out of the kitchen: {held:?}");
+        let staff =
+            server.staff_add("counter", kiosk_store_server::db::console::Role::Counter, "x", 0).unwrap();
+        let member = kiosk_store_server::db::console::StaffMember {
+            id: staff,
+            name: "counter".into(),
+            role: kiosk_store_server::db::console::Role::Counter,
+            active: true,
+        };
+        let id = held.into_iter().next().unwrap();
+        let method = kiosk_store_server::db::console::CounterMethod::Cash;
+        server.pay_order_at_counter(&id, method, Some(100_000), None, &member, 1).unwrap();
+        assert!(server.held_orders().unwrap().is_empty(), "paid at the counter: to the kitchen");
+    }
+    prepay.quit();
+
     // The eleventh tab is paid at the counter: staff settle the table at the store, and the
     // tablet's tab closes by itself.
     for round in 0..2 {
@@ -142,11 +174,11 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
     assert_eq!(copies, 1, "the reprint is printed once, marked as a copy");
     let audit = Audit::run(&stage);
     println!(
-        "e2e: {kiosk_orders} kiosk orders, {rounds} table rounds, {bills} bills paid at the table, {shares} shares of a split bill, {power_cuts} tablet power cuts mid-tab; {}",
+        "e2e: {kiosk_orders} kiosk orders, {rounds} table rounds, {bills} bills paid at the table, {shares} shares of a split bill, {prepaid_rounds} rounds at a pre-pay table, {power_cuts} tablet power cuts mid-tab; {}",
         audit.summary()
     );
     assert!(audit.problems.is_empty(), "{:#?}", audit.problems);
-    let table_orders = rounds + bills + shares;
+    let table_orders = rounds + bills + shares + prepaid_rounds;
     assert_eq!(audit.told, kiosk_orders + table_orders, "every customer was told, and found at the store");
     assert_eq!(audit.server_orders, kiosk_orders + table_orders, "exactly once at the store server");
     // Nothing here cuts the LAN or resets a connection: only the tablet's power cuts (a kill
@@ -161,7 +193,7 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
     assert_eq!(audit.slips, kiosk_orders, "every kiosk order's number on paper, asked for a receipt or not");
     assert_eq!(
         audit.approvals,
-        41 + bills + shares,
+        41 + bills + shares + 2,
         "card and barcode payments (the cancelled one not charged), the table's bills and shares"
     );
     assert_eq!(audit.open_tab, 0, "every tab paid");

@@ -21,7 +21,6 @@ pub struct SplitChoice {
     pub chosen: Vec<LineRef>,
 }
 
-
 impl Flow {
     /// "Split the bill" on the bill page.
     pub(crate) fn show_split(&mut self) {
