@@ -6,14 +6,11 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_app::device;
-use kiosk_app::screen::photos::Photos;
-use kiosk_app::screen::shell::Shell;
-use kiosk_domain::{Menu, OrderState};
+use kiosk_domain::OrderState;
 use kiosk_session::Page;
 use kiosk_sim::terminal::Fault;
 use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
-use kiosk_store::{Actor, Store};
+use kiosk_store::Store;
 use kiosk_ui::headless::{self, Screen};
 
 mod common;
@@ -40,12 +37,7 @@ fn cancel_while_the_terminal_waits_for_the_card() {
             dir.path().join("ttyTERMINAL").display()
         ),
     );
-    std::fs::create_dir_all(&config.data_dir).unwrap();
-    let menu: Menu = serde_json::from_str(include_str!("../data/demo-menu.json")).unwrap();
-    Store::open(config.database_path()).unwrap().save_menu(&menu, "test", Actor::System, 0).unwrap();
-    let device = device::start(&config).unwrap();
-    let shell = Shell::new(&config, device.runner, device.feeds, Photos::new(None), runtime.handle().clone())
-        .unwrap();
+    let (shell, _store) = common::demo_device(&config, runtime.handle());
     wait_until(&shell, Duration::from_secs(10), "the terminal did not come up", |s| s.view().card_available);
 
     press(&shell, &ko("Touch to order"));

@@ -5,14 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_app::device;
-use kiosk_app::screen::photos::Photos;
-use kiosk_app::screen::shell::Shell;
-use kiosk_domain::Menu;
 use kiosk_session::Page;
 use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_pty as spawn_printer};
 use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
-use kiosk_store::{Actor, Store};
 use kiosk_ui::headless::{self, Screen};
 
 mod common;
@@ -38,12 +33,7 @@ fn a_cart_of_fifty_thousand_won_is_paid_in_three_months_and_its_receipt_says_so(
             dir.path().join("ttyPRINTER").display()
         ),
     );
-    std::fs::create_dir_all(&config.data_dir).unwrap();
-    let menu: Menu = serde_json::from_str(include_str!("../data/demo-menu.json")).unwrap();
-    Store::open(config.database_path()).unwrap().save_menu(&menu, "test", Actor::System, 0).unwrap();
-    let device = device::start(&config).unwrap();
-    let shell = Shell::new(&config, device.runner, device.feeds, Photos::new(None), runtime.handle().clone())
-        .unwrap();
+    let (shell, _store) = common::demo_device(&config, runtime.handle());
     let deadline = Instant::now() + Duration::from_secs(10);
     while !shell.view().card_available {
         assert!(Instant::now() < deadline, "the terminal did not come up");

@@ -5,13 +5,10 @@
 
 use std::time::Duration;
 
-use kiosk_app::device;
-use kiosk_app::screen::photos::Photos;
-use kiosk_app::screen::shell::Shell;
-use kiosk_domain::{Menu, Settlement, TableId};
+use kiosk_domain::{Settlement, TableId};
 use kiosk_session::Page;
 use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
-use kiosk_store::{Actor, Store};
+use kiosk_store::Store;
 use kiosk_ui::headless::{self, Screen};
 
 mod common;
@@ -34,12 +31,7 @@ fn a_prepay_table_pays_its_round_at_the_table_before_it_is_sent() {
             dir.path().join("ttyTERMINAL").display()
         ),
     );
-    std::fs::create_dir_all(&config.data_dir).unwrap();
-    let menu: Menu = serde_json::from_str(include_str!("../data/demo-menu.json")).unwrap();
-    Store::open(config.database_path()).unwrap().save_menu(&menu, "test", Actor::System, 0).unwrap();
-    let device = device::start(&config).unwrap();
-    let shell = Shell::new(&config, device.runner, device.feeds, Photos::new(None), runtime.handle().clone())
-        .unwrap();
+    let (shell, _store) = common::demo_device(&config, runtime.handle());
     wait_until(&shell, Duration::from_secs(10), "the terminal did not come up", |s| s.view().card_available);
 
     press(&shell, "디저트");

@@ -6,13 +6,9 @@
 
 use std::time::Duration;
 
-use kiosk_app::device;
-use kiosk_app::screen::photos::Photos;
-use kiosk_app::screen::shell::Shell;
-use kiosk_domain::{Menu, TableId};
+use kiosk_domain::TableId;
 use kiosk_session::Page;
 use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
-use kiosk_store::{Actor, Store};
 use kiosk_store_server::db::ServerDb;
 use kiosk_store_server::{ServeOptions, start};
 use kiosk_ui::headless::Screen;
@@ -50,13 +46,7 @@ fn two_diners_pay_half_each_and_the_second_share_closes_the_tab() {
             server.addr
         ),
     );
-    std::fs::create_dir_all(&config.data_dir).unwrap();
-    let menu: Menu = serde_json::from_str(include_str!("../data/demo-menu.json")).unwrap();
-    Store::open(config.database_path()).unwrap().save_menu(&menu, "test", Actor::System, 0).unwrap();
-    let device = device::start(&config).unwrap();
-    let store = device.runner.store.clone();
-    let shell = Shell::new(&config, device.runner, device.feeds, Photos::new(None), runtime.handle().clone())
-        .unwrap();
+    let (shell, store) = common::demo_device(&config, runtime.handle());
     wait_until(&shell, Duration::from_secs(10), "the terminal did not come up", |s| s.view().card_available);
 
     // a round of two cheesecakes: 13,000 won

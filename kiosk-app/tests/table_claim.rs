@@ -5,12 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use kiosk_app::device;
-use kiosk_app::screen::photos::Photos;
-use kiosk_app::screen::shell::Shell;
-use kiosk_domain::Menu;
 use kiosk_session::Page;
-use kiosk_store::{Actor, Store};
 use kiosk_store_server::db::ServerDb;
 use kiosk_store_server::{ServeOptions, start};
 use kiosk_ui::headless::{self, Screen};
@@ -54,13 +49,7 @@ fn a_second_tablet_for_a_held_table_is_told_on_its_screen_and_sends_no_round() {
             server.addr
         ),
     );
-    std::fs::create_dir_all(&config.data_dir).unwrap();
-    let menu: Menu = serde_json::from_str(include_str!("../data/demo-menu.json")).unwrap();
-    Store::open(config.database_path()).unwrap().save_menu(&menu, "test", Actor::System, 0).unwrap();
-    let device = device::start(&config).unwrap();
-    let store = device.runner.store.clone();
-    let shell = Shell::new(&config, device.runner, device.feeds, Photos::new(None), runtime.handle().clone())
-        .unwrap();
+    let (shell, store) = common::demo_device(&config, runtime.handle());
 
     // Told at its start, without a touch: the problem page, in words on the screen.
     let title = ko("This table number is in use");

@@ -841,34 +841,23 @@ impl Audit {
                         ))
                     }
                 }
-                Told::Share { number, total } => match find("table-7", *number) {
-                    Some(o) if o.total == *total && kind_of(o).is_some_and(|k| k == "table_bill") => {
-                        let charges = charged.get(&o.order_id).map_or(&[][..], Vec::as_slice);
-                        if charges == [*total as u64] {
-                            Ok(())
-                        } else {
-                            Err(format!("share {number} ({total} won): standing charges {charges:?}"))
+                Told::Bill { number, total } | Told::Share { number, total } => {
+                    let what = if matches!(told, Told::Share { .. }) { "share" } else { "bill" };
+                    match find("table-7", *number) {
+                        Some(o) if o.total == *total && kind_of(o).is_some_and(|k| k == "table_bill") => {
+                            let charges = charged.get(&o.order_id).map_or(&[][..], Vec::as_slice);
+                            if charges == [*total as u64] {
+                                Ok(())
+                            } else {
+                                Err(format!("{what} {number} ({total} won): standing charges {charges:?}"))
+                            }
                         }
+                        other => Err(format!(
+                            "the table was told {what} {number} of {total} won is paid; the store has {:?}",
+                            other.map(|o| (o.total, kind_of(o)))
+                        )),
                     }
-                    other => Err(format!(
-                        "a diner was told share {number} of {total} won is paid; the store has {:?}",
-                        other.map(|o| (o.total, kind_of(o)))
-                    )),
-                },
-                Told::Bill { number, total } => match find("table-7", *number) {
-                    Some(o) if o.total == *total && kind_of(o).is_some_and(|k| k == "table_bill") => {
-                        let charges = charged.get(&o.order_id).map_or(&[][..], Vec::as_slice);
-                        if charges == [*total as u64] {
-                            Ok(())
-                        } else {
-                            Err(format!("bill {number} ({total} won): standing charges {charges:?}"))
-                        }
-                    }
-                    other => Err(format!(
-                        "the table was told bill {number} of {total} won is paid; the store has {:?}",
-                        other.map(|o| (o.total, kind_of(o)))
-                    )),
-                },
+                }
             };
             match found {
                 Ok(()) => self.told += 1,
@@ -1064,9 +1053,8 @@ pub fn kiosk_order(
     Ok(number)
 }
 
-/// Staff print a copy of order `number`'s receipt from the operator page's list of today's
-/// orders, scrolling down to it as a finger would.
-pub fn operator_reprint(k: &mut KioskProcess, number: &str) -> Result<(), DriveError> {
+/// Operator mode: five taps in the top-left corner (no label, by design) and the PIN.
+fn enter_operator(k: &mut KioskProcess) -> Result<(), DriveError> {
     for _ in 0..5 {
         k.cmd("tap 20 20")?;
     }
@@ -1075,6 +1063,13 @@ pub fn operator_reprint(k: &mut KioskProcess, number: &str) -> Result<(), DriveE
     }
     press_either(k, "Enter", "확인")?;
     k.wait("operator", 10)?;
+    Ok(())
+}
+
+/// Staff print a copy of order `number`'s receipt from the operator page's list of today's
+/// orders, scrolling down to it as a finger would.
+pub fn operator_reprint(k: &mut KioskProcess, number: &str) -> Result<(), DriveError> {
+    enter_operator(k)?;
     let wanted = [format!("Reprint receipt #{number} · "), format!("영수증 재출력 #{number} · ")];
     for _ in 0..80 {
         let labels = k.cmd("labels")?;
@@ -1098,14 +1093,7 @@ pub fn operator_reprint(k: &mut KioskProcess, number: &str) -> Result<(), DriveE
 /// the PIN, the journal's cancel, confirmed. The screen speaks the last customer's language
 /// or the default one, Korean.
 pub fn operator_cancel_latest(k: &mut KioskProcess) -> Result<(), DriveError> {
-    for _ in 0..5 {
-        k.cmd("tap 20 20")?;
-    }
-    for digit in PIN.chars() {
-        k.press(&digit.to_string())?;
-    }
-    press_either(k, "Enter", "확인")?;
-    k.wait("operator", 10)?;
+    enter_operator(k)?;
     let labels = k.cmd("labels")?;
     let cancel = labels.split('|').find(|l| l.starts_with("Cancel payment ") || l.starts_with("결제 취소 "));
     let Some(cancel) = cancel else {

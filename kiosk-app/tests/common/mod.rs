@@ -78,3 +78,25 @@ pub fn tap(shell: &kiosk_app::screen::shell::Shell, label: &str) {
     kiosk_ui::headless::press(shell.window(), label).unwrap_or_else(|e| panic!("{label}: {e:?}"));
     shell.pump();
 }
+
+/// The device of `config` on the demo menu, behind its screen: the data directory made,
+/// the menu stored as after a first sync, the device started and its shell on `runtime`.
+/// Returns the shell and the device's store.
+pub fn demo_device(
+    config: &kiosk_app::config::Config,
+    runtime: &tokio::runtime::Handle,
+) -> (std::rc::Rc<kiosk_app::screen::shell::Shell>, kiosk_app::store_thread::StoreHandle) {
+    std::fs::create_dir_all(&config.data_dir).unwrap();
+    let menu: Menu = serde_json::from_str(include_str!("../../data/demo-menu.json")).unwrap();
+    kiosk_store::Store::open(config.database_path())
+        .unwrap()
+        .save_menu(&menu, "test", kiosk_store::Actor::System, 0)
+        .unwrap();
+    let device = kiosk_app::device::start(config).unwrap();
+    let store = device.runner.store.clone();
+    let photos = kiosk_app::screen::photos::Photos::new(None);
+    let shell =
+        kiosk_app::screen::shell::Shell::new(config, device.runner, device.feeds, photos, runtime.clone())
+            .unwrap();
+    (shell, store)
+}
