@@ -50,6 +50,10 @@ pub struct Runner {
 /// The card charge the customer may cancel on the screen. The cancel is performed beside
 /// the effect worker (which is busy with the charge), so it may come before the charge has
 /// started: then the charge is not started at all.
+/// A charge attempt: the order and the session's count of attempts (an order declined and
+/// charged again is another attempt, which an earlier cancel must not reach).
+type ChargeKey = (OrderId, u32);
+
 #[derive(Clone, Default)]
 pub struct ChargeAbort(Arc<std::sync::Mutex<AbortState>>);
 
@@ -58,11 +62,11 @@ enum AbortState {
     #[default]
     Idle,
     /// `order`'s charge is under way; sending on the channel abandons it.
-    Armed(OrderId, oneshot::Sender<()>),
+    Armed(ChargeKey, oneshot::Sender<()>),
     /// The customer cancelled `order`'s charge before it started.
-    Requested(OrderId),
+    Requested(ChargeKey),
     /// `order`'s charge has its outcome (a cancel that crossed it finds nothing to do).
-    Ended(OrderId),
+    Ended(ChargeKey),
 }
 
 impl ChargeAbort {
@@ -72,7 +76,7 @@ impl ChargeAbort {
 
     /// `order`'s charge starts: what abandons it, or `None` when the customer already
     /// cancelled it.
-    fn arm(&self, order: OrderId) -> Option<oneshot::Receiver<()>> {
+    fn arm(&self, order: ChargeKey) -> Option<oneshot::Receiver<()>> {
         let mut state = self.state();
         if matches!(*state, AbortState::Requested(o) if o == order) {
             *state = AbortState::Idle;
@@ -84,12 +88,12 @@ impl ChargeAbort {
     }
 
     /// `order`'s charge has its outcome.
-    fn disarm(&self, order: OrderId) {
+    fn disarm(&self, order: ChargeKey) {
         *self.state() = AbortState::Ended(order);
     }
 
     /// The customer cancelled `order`'s charge.
-    fn fire(&self, order: OrderId) {
+    fn fire(&self, order: ChargeKey) {
         let mut state = self.state();
         match &*state {
             AbortState::Armed(o, _) if *o == order => {
@@ -120,9 +124,11 @@ impl Runner {
     pub async fn perform(&self, effect: Effect) -> Option<Outcome> {
         let now = self.clock.now_ms();
         match effect {
-            Effect::Checkout { order, payment } => Some(self.checkout(order, payment).await),
-            Effect::AbortCharge(id) => {
-                self.charge_abort.fire(id);
+            Effect::Checkout { order, payment, attempt } => {
+                Some(self.checkout(order, payment, attempt).await)
+            }
+            Effect::AbortCharge { order, attempt } => {
+                self.charge_abort.fire((order, attempt));
                 None
             }
             Effect::Abandon(id) => {
@@ -301,7 +307,7 @@ impl Runner {
         Ok(())
     }
 
-    async fn checkout(&self, order: Order, payment: Payment) -> Outcome {
+    async fn checkout(&self, order: Order, payment: Payment, attempt: u32) -> Outcome {
         let id = order.id;
         let number = match self.store_draft(order).await {
             Ok(n) => n,
@@ -321,7 +327,7 @@ impl Runner {
         let Some(shared) = &self.terminal else {
             return Outcome::Declined { order: id, message: "no card terminal".into() };
         };
-        let Some(abort) = self.charge_abort.arm(id) else {
+        let Some(abort) = self.charge_abort.arm((id, attempt)) else {
             tracing::info!("order {id}: the customer cancelled before the charge started");
             return Outcome::Aborted { order: id };
         };
@@ -335,7 +341,7 @@ impl Runner {
             desk.pay_until(id, &means, abort).await
         })
         .await;
-        self.charge_abort.disarm(id);
+        self.charge_abort.disarm((id, attempt));
         let Some(result) = paid else {
             return Outcome::Declined {
                 order: id,
@@ -410,27 +416,30 @@ impl Runner {
 mod tests {
     use super::*;
 
-    fn order(n: u128) -> OrderId {
-        OrderId(uuid::Uuid::from_u128(n))
+    fn attempt(n: u128, attempt: u32) -> ChargeKey {
+        (OrderId(uuid::Uuid::from_u128(n)), attempt)
     }
 
     #[test]
-    fn a_cancel_reaches_its_own_charge_only() {
+    fn a_cancel_reaches_its_own_charge_attempt_only() {
         let abort = ChargeAbort::default();
         // under way: the cancel abandons it
-        let mut rx = abort.arm(order(1)).expect("armed");
-        abort.fire(order(2));
+        let mut rx = abort.arm(attempt(1, 1)).expect("armed");
+        abort.fire(attempt(2, 1));
         assert!(rx.try_recv().is_err(), "another order's cancel");
-        abort.fire(order(1));
+        abort.fire(attempt(1, 1));
         assert!(rx.try_recv().is_ok());
-        abort.disarm(order(1));
-        // a cancel that crossed the charge's outcome leaves the retry of the same order alone
-        abort.fire(order(1));
-        assert!(abort.arm(order(1)).is_some(), "the retry is charged");
-        abort.disarm(order(1));
+        abort.disarm(attempt(1, 1));
+        // a cancel that crossed the attempt's outcome leaves the next attempt alone
+        abort.fire(attempt(1, 1));
+        assert!(abort.arm(attempt(1, 2)).is_some(), "the retry is charged");
+        abort.disarm(attempt(1, 2));
+        // the same order charged again, cancelled before the worker took it: never starts
+        abort.fire(attempt(1, 3));
+        assert!(abort.arm(attempt(1, 3)).is_none(), "the retry's own cancel");
         // the customer cancelled before the worker took the charge: it never starts
-        abort.fire(order(3));
-        assert!(abort.arm(order(3)).is_none());
-        assert!(abort.arm(order(3)).is_some(), "only that once");
+        abort.fire(attempt(3, 4));
+        assert!(abort.arm(attempt(3, 4)).is_none());
+        assert!(abort.arm(attempt(3, 5)).is_some(), "only that attempt");
     }
 }

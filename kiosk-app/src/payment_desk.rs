@@ -4,11 +4,14 @@
 //! # The recovery rule
 //! An approval whose order was not committed (the kiosk crashed, lost power or timed out
 //! between the terminal's approval and the commit) is **completed** — the order is committed,
-//! queued for the POS and the kitchen, and its receipt and order slip printed — when
+//! queued for the POS and, if it is food, the kitchen, and its receipt (and a kiosk order's
+//! number slip) printed — when
 //!
-//! 1. the approval's amount equals the order's total, and
+//! 1. the approval's amount equals the order's total,
 //! 2. it was journaled at most [`COMPLETE_WINDOW_MS`] (10 minutes) ago: the customer is
-//!    plausibly still at the kiosk or waiting for the order.
+//!    plausibly still at the kiosk or waiting for the order, and
+//! 3. for a table's bill or a share of it, the table has not paid those rounds otherwise
+//!    meanwhile (staff settled the tab at the counter while the charge was unresolved).
 //!
 //! Otherwise it is **cancelled** at the terminal (by approval number), since nobody can be
 //! served for it. The age is measured on the monotonic clock when the approval was journaled
@@ -25,11 +28,12 @@
 //!
 //! # A customer who cancels on the screen
 //! While the terminal waits for the card, the customer may cancel on the screen
-//! ([`PaymentDesk::pay_until`]): the terminal is reset, and the charge ends as the terminal
-//! says. Declined or cancelled: nothing was charged, back to the cart. Approved (the card was
-//! paid just before the reset arrived): the order is completed like any paid order, since
-//! the money is taken. No answer: an ambiguous charge like any other, decided by the last
-//! transaction; "not charged" then is the customer's cancel.
+//! ([`PaymentDesk::pay_until`]): the terminal is reset (unless it is already reading the
+//! card, when the charge goes on), and the charge ends as the terminal says. Aborted: nothing
+//! was charged, back to the cart. Declined: the customer is told, as for any decline.
+//! Approved (the card was paid before the reset arrived): the order is completed like any
+//! paid order, since the money is taken. No answer: an ambiguous charge like any other,
+//! decided by the last transaction; "not charged" then is the customer's cancel.
 
 use kiosk_clock::StoreClock;
 use kiosk_domain::{Approval, OrderEvent, OrderId, OrderState, PaymentOp, PaymentOutcome};
@@ -45,9 +49,18 @@ use crate::supervisor::SharedTerminal;
 /// cancelled.
 pub const COMPLETE_WINDOW_MS: i64 = 10 * 60 * 1000;
 
-/// Printouts of an order completed by recovery.
-pub const RECOVERY_PRINTS: [PrintKind; 3] =
-    [PrintKind::Receipt, PrintKind::KitchenTicket, PrintKind::OrderSlip];
+/// Printouts of an order completed by recovery: its receipt, a kitchen ticket for food, and
+/// a kiosk order's number slip.
+pub fn recovery_prints(order: &kiosk_domain::Order) -> Vec<PrintKind> {
+    let mut prints = vec![PrintKind::Receipt];
+    if order.kind.goes_to_kitchen() {
+        prints.push(PrintKind::KitchenTicket);
+    }
+    if matches!(order.kind, kiosk_domain::OrderKind::Kiosk { .. }) {
+        prints.push(PrintKind::OrderSlip);
+    }
+    prints
+}
 
 /// How the customer pays.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -346,6 +359,18 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
                 })
                 .await?;
             let o = o.ok_or(StoreError::NoSuchOrder(order))?;
+            let bill = o.clone();
+            if self.store.run(move |s| s.settled_otherwise(&bill)).await? {
+                tracing::warn!(
+                    "order {order}: its table's rounds were settled otherwise meanwhile; cancelling"
+                );
+                if self.cancel_payment(order).await? {
+                    report.cancelled.push(order);
+                } else {
+                    report.cancel_pending += 1;
+                }
+                continue;
+            }
             let now = self.clock.stamp();
             let age = journaled.as_ref().map(|j| (now.since(j), now.at_least_since(j)));
             let amount_matches = approval.as_ref().is_some_and(|a| a.amount == o.total());
@@ -363,7 +388,8 @@ impl<T: PaymentTerminal> PaymentDesk<T> {
             };
             if fresh && amount_matches {
                 let now = now.wall_ms;
-                self.store.run(move |s| s.commit_order(order, &RECOVERY_PRINTS, Actor::System, now)).await?;
+                let prints = recovery_prints(&o);
+                self.store.run(move |s| s.commit_order(order, &prints, Actor::System, now)).await?;
                 report.completed.push(order);
             } else if self.cancel_payment(order).await? {
                 report.cancelled.push(order);

@@ -218,6 +218,52 @@ async fn the_recovery_rule_completes_fresh_approvals_and_cancels_old_ones() {
     assert_eq!(again, Default::default());
 }
 
+/// A share of a table's bill approved, then the tablet crashed before committing it; while
+/// it was down, staff settled the table at the counter. Recovery must not complete the share
+/// (the table paid in full at the counter): it cancels the approval. Another table's share,
+/// whose tab is still open, is completed, with its receipt and no kitchen ticket or slip.
+#[tokio::test]
+async fn recovery_cancels_a_share_whose_table_was_settled_at_the_counter_meanwhile() {
+    let rig = rig();
+    let mut desk = rig.desk().await;
+    let share_of = |table: &str, n: u128| -> OrderId {
+        let mut cart = Cart::default();
+        cart.add(&rig.menu, Selection::of("cola", 2), None).unwrap();
+        let tab = Tab::open(TableId(table.into()), 2);
+        let id = OrderId(uuid::Uuid::from_u128(n));
+        let mut round =
+            Order::from_cart(id, 0, tab.next_kind(), Settlement::Tab, &cart, &rig.menu, 0).unwrap();
+        rig.with(move |s| {
+            s.create_order(&mut round, "2026-11-22", Actor::Customer, 0)?;
+            s.commit_order(id, &[], Actor::Customer, 0)
+        })
+        .unwrap();
+        let table = TableId(table.into());
+        let rounds = rig.with(move |s| s.open_tab(&table)).unwrap();
+        let tab = Tab::restore(TableId(tab.table.0.clone()), rounds);
+        let mut share =
+            tab.share_order(OrderId(uuid::Uuid::from_u128(n + 100)), Split::Even { parts: 2 }, 0).unwrap();
+        let share_id = share.id;
+        rig.with(move |s| s.create_order(&mut share, "2026-11-22", Actor::Customer, 0)).unwrap();
+        share_id
+    };
+    let settled = share_of("3", 1);
+    let open = share_of("4", 2);
+    for share in [settled, open] {
+        assert!(matches!(desk.pay(share, &Means::Card).await.unwrap(), PayResult::Approved(_)));
+    }
+    // the tablet is down; staff take table 3's whole bill at the counter
+    rig.with(|s| s.close_tab(&TableId("3".into()), Actor::Operator, 1)).unwrap();
+    let report = desk.recover().await.unwrap();
+    assert_eq!(report.cancelled, vec![settled], "never paid twice");
+    assert_eq!(report.completed, vec![open]);
+    assert_eq!(rig.sim.handle.standing_approvals().len(), 1);
+    rig.assert_agreement();
+    let prints: Vec<kiosk_store::PrintKind> =
+        rig.with(|s| s.print_pending(10)).unwrap().into_iter().map(|j| j.kind).collect();
+    assert_eq!(prints, [kiosk_store::PrintKind::Receipt], "a share's receipt only");
+}
+
 /// Digit runs of 13–19 (the length of a card number) in some bytes. (The test's clock values
 /// are small, so a millisecond timestamp cannot pass for one.)
 fn pan_like_runs(bytes: &[u8]) -> Vec<String> {

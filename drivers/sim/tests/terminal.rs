@@ -211,3 +211,22 @@ async fn a_card_paid_as_the_reset_arrives_is_approved() {
     let number = approval_no(&outcome);
     assert_eq!(rig.sim.handle.standing_approvals(), vec![(number, 4_500)]);
 }
+
+/// Once the customer's card is being read (the terminal reported it inserted), a cancel on
+/// the screen no longer resets the terminal: a reset could race the card company's approval,
+/// so the charge finishes as the terminal says.
+#[tokio::test]
+async fn a_cancel_after_the_card_is_read_lets_the_charge_finish() {
+    let rig = rig_with(Duration::from_millis(1_500)).await;
+    let mut t = SmartroTerminal::new(Port::open(&rig.endpoint, Duration::from_secs(2)).await.unwrap(), TID);
+    let handle = rig.sim.handle.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        handle.card_event(b'I');
+    });
+    let outcome =
+        t.approve_until(&charge(4_500), tokio::time::sleep(Duration::from_millis(500))).await.unwrap();
+    let number = approval_no(&outcome);
+    assert_eq!(rig.sim.handle.standing_approvals(), vec![(number, 4_500)]);
+    assert!(t.take_events().contains(&TerminalEvent::CardInserted));
+}

@@ -45,6 +45,13 @@ pub enum TerminalEvent {
     BarcodeRead,
 }
 
+impl TerminalEvent {
+    /// A card is being read (inserted, tapped or swiped): its charge is under way.
+    pub fn is_card(self) -> bool {
+        matches!(self, TerminalEvent::CardInserted | TerminalEvent::CardSwiped | TerminalEvent::CardTapped)
+    }
+}
+
 /// The terminal's own account of itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TerminalInfo {
@@ -80,9 +87,9 @@ pub trait PaymentTerminal {
         self.approve_until(req, std::future::pending())
     }
     /// Charge a card, abandoning the wait for it once `abort` resolves (the customer
-    /// cancelled on the screen). A charge the customer completed before the terminal heard of
-    /// the abort is still `Approved`; one whose fate the terminal does not tell is `Unknown`,
-    /// resolved like any ambiguous charge.
+    /// cancelled on the screen) unless the card is already being read. A charge the customer
+    /// completed before the terminal heard of the abort is still `Approved`; one whose fate
+    /// the terminal does not tell is `Unknown`, resolved like any ambiguous charge.
     fn approve_until(
         &mut self,
         req: &ChargeRequest,

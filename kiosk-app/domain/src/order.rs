@@ -266,8 +266,8 @@ pub fn next_state(
 
 /// A table's running tab: the rounds ordered since the guests sat down. On a post-pay table
 /// every round goes onto the tab (`Settlement::Tab`) and the bill pays them; on a pre-pay
-/// table each round was paid when it was ordered (at the table, or at the counter), so it
-/// is listed but owes nothing.
+/// table each round was paid at the table as it was ordered, or sent to be paid at the
+/// counter, so it is listed but owes nothing on the tab.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tab {
     pub table: TableId,
@@ -343,7 +343,8 @@ impl Tab {
         self.rounds.iter().filter(|o| o.state.is_committed() && o.settlement == Settlement::Tab)
     }
 
-    /// The rounds paid as they were ordered (a pre-pay table's), still standing, in order.
+    /// The rounds not on the tab (a pre-pay table's: paid at the table as they were ordered,
+    /// or sent to be paid at the counter), still standing, in order.
     pub fn paid_rounds(&self) -> impl Iterator<Item = &Order> {
         self.rounds.iter().filter(|o| o.state.is_committed() && o.settlement != Settlement::Tab)
     }

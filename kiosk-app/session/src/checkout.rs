@@ -133,7 +133,8 @@ impl Flow {
         }
         let order = self.draft.clone().expect("draft made above");
         self.stage = Stage::Paying(Paying { what: PayingWhat::Charging(with), bill, share });
-        effects.push(Effect::Checkout { order, payment });
+        self.charge_attempt += 1;
+        effects.push(Effect::Checkout { order, payment, attempt: self.charge_attempt });
         effects
     }
 
@@ -149,7 +150,7 @@ impl Flow {
                 if let Some(draft) = &self.draft {
                     let order = draft.id;
                     self.stage = Stage::Paying(Paying { what: PayingWhat::CancellingCharge, bill, share });
-                    return vec![Effect::AbortCharge(order)];
+                    return vec![Effect::AbortCharge { order, attempt: self.charge_attempt }];
                 }
             }
             _ => {}

@@ -50,6 +50,8 @@ pub struct Flow {
     pub(crate) last_order: Option<OrderId>,
     /// Operator page: the latest approvals.
     pub(crate) journal: Vec<JournalLine>,
+    /// Settlement attempts sent (see [`Effect::Checkout`]'s `attempt`).
+    pub(crate) charge_attempt: u32,
     /// The split page's choices (더치페이).
     pub(crate) split: crate::split::SplitChoice,
     /// Today's orders, for the operator's receipt journal.
@@ -91,6 +93,7 @@ impl Flow {
             last_order: None,
             journal: Vec::new(),
             split: Default::default(),
+            charge_attempt: 0,
             day_orders: Vec::new(),
             access: Access::off(volume),
             earphones: false,

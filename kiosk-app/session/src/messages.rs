@@ -132,13 +132,20 @@ pub enum Effect {
     Checkout {
         order: Order,
         payment: Payment,
+        /// This attempt at settling it, counted by the session: a cancel names the attempt
+        /// it cancels (the same order is charged again after a decline).
+        attempt: u32,
     },
     /// The customer left an unpaid draft behind: cancel it.
     Abandon(OrderId),
     /// The customer cancelled on the screen while the terminal waits for the card of
-    /// `order`'s charge: abandon the charge. Answers nothing of its own; the charge's
-    /// [`Effect::Checkout`] answers (aborted, or committed when the card was paid first).
-    AbortCharge(OrderId),
+    /// `order`'s charge, attempt `attempt`: abandon it. Answers nothing of its own; the
+    /// charge's [`Effect::Checkout`] answers (aborted, or committed when the card was paid
+    /// first).
+    AbortCharge {
+        order: OrderId,
+        attempt: u32,
+    },
     /// Commit a table round unpaid onto the tab.
     SendRound(Order),
     PrintReceipt(OrderId),

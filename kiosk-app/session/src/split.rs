@@ -91,6 +91,16 @@ impl Flow {
         self.split.chosen.clear();
     }
 
+    /// Keeps only the chosen lines that are still open (the tab changed under the page).
+    pub(crate) fn keep_open_share_lines(&mut self) {
+        let open: Vec<LineRef> = self
+            .tab
+            .as_ref()
+            .map(|t| t.open_lines().into_iter().map(|(r, _)| r).collect())
+            .unwrap_or_default();
+        self.split.chosen.retain(|r| open.contains(r));
+    }
+
     /// The bill's lines still open, with whether this share has them.
     pub fn split_lines(&self) -> Vec<(bool, &kiosk_domain::PricedLine)> {
         let Some(tab) = self.tab.as_ref() else { return Vec::new() };

@@ -103,7 +103,17 @@ impl Flow {
         if tab.rounds.is_empty() {
             self.guests = 2;
         }
+        let owes = tab.owes();
         self.tab = Some(tab);
+        if owes {
+            // Lines settled meanwhile (elsewhere) are no longer this share's.
+            self.keep_open_share_lines();
+        } else {
+            self.end_split();
+            if self.stage == Stage::Split {
+                self.stage = Stage::Browsing;
+            }
+        }
     }
 
     /// The POS settled the table (paid at the counter): the tab becomes what the store still
@@ -116,7 +126,7 @@ impl Flow {
             return;
         }
         self.sync_tab(rounds);
-        if self.stage == Stage::Bill && !self.tab.as_ref().is_some_and(Tab::owes) {
+        if matches!(self.stage, Stage::Bill | Stage::Split) && !self.tab.as_ref().is_some_and(Tab::owes) {
             self.stage = Stage::Browsing;
         }
         self.notice(words::tab_moved(to, self.lang), NOTICE_MS);
@@ -135,7 +145,7 @@ impl Flow {
         }
         self.sync_tab(rounds);
         if !self.tab.as_ref().is_some_and(Tab::owes) {
-            if self.stage == Stage::Bill {
+            if matches!(self.stage, Stage::Bill | Stage::Split) {
                 self.stage = Stage::Browsing;
             }
             self.notice(sentences(self.lang).done_bill, NOTICE_MS);

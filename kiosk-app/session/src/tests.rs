@@ -91,7 +91,7 @@ fn a_kiosk_order_with_options_is_charged_once_and_shows_its_number() {
     f.handle(Intent::Checkout, at(31));
     assert_eq!(f.page(), Page::PayChoice);
     let effects = f.handle(Intent::Pay(PayWith::Card), at(32));
-    let [Effect::Checkout { order, payment: Payment::Card { months: 0 } }] = effects.as_slice() else {
+    let [Effect::Checkout { order, payment: Payment::Card { months: 0 }, .. }] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     assert_eq!(order.total().0, 26_900);
@@ -157,10 +157,13 @@ fn cancel_while_the_terminal_waits_for_the_card() {
     f.handle(Intent::ShowCart, at(12));
     f.handle(Intent::Checkout, at(13));
     let e = f.handle(Intent::Pay(PayWith::Card), at(14));
-    let Effect::Checkout { order, .. } = &e[0] else { panic!() };
+    let Effect::Checkout { order, attempt, .. } = &e[0] else { panic!() };
     assert!(f.view().can_cancel_payment, "the customer can cancel while the terminal waits");
     assert_eq!(f.view().payment_detail, "To stop, press Cancel payment");
-    assert_eq!(f.handle(Intent::CancelPayment, at(15)), vec![Effect::AbortCharge(order.id)]);
+    assert_eq!(
+        f.handle(Intent::CancelPayment, at(15)),
+        vec![Effect::AbortCharge { order: order.id, attempt: *attempt }]
+    );
     assert_eq!(f.page(), Page::Paying, "until the terminal answers");
     assert_eq!(f.view().payment_prompt, "Cancelling the payment");
     assert!(!f.view().can_cancel_payment);
@@ -172,9 +175,13 @@ fn cancel_while_the_terminal_waits_for_the_card() {
     // again, and the card was paid as the cancel went out
     f.handle(Intent::Checkout, at(18));
     let e = f.handle(Intent::Pay(PayWith::Card), at(19));
-    let Effect::Checkout { order: same, .. } = &e[0] else { panic!() };
+    let Effect::Checkout { order: same, attempt: second, .. } = &e[0] else { panic!() };
     assert_eq!(same.id, order.id);
-    f.handle(Intent::CancelPayment, at(20));
+    assert_ne!(second, attempt, "another attempt: an earlier cancel does not reach it");
+    assert_eq!(
+        f.handle(Intent::CancelPayment, at(20)),
+        vec![Effect::AbortCharge { order: order.id, attempt: *second }]
+    );
     f.outcome(Outcome::Committed { order: order.id, number: 12 }, at(21));
     assert_eq!(f.page(), Page::Done);
     assert_eq!(f.view().order_number, "12");
@@ -283,7 +290,7 @@ fn pay_at_counter_commits_unpaid_and_says_so() {
         "a card cannot be chosen while the reader is down"
     );
     let e = f.handle(Intent::Pay(PayWith::Counter), at(15));
-    let Effect::Checkout { order, payment: Payment::Counter } = &e[0] else { panic!("{e:?}") };
+    let Effect::Checkout { order, payment: Payment::Counter, .. } = &e[0] else { panic!("{e:?}") };
     assert_eq!(order.settlement, Settlement::PayAtCounter);
     f.outcome(Outcome::Committed { order: order.id, number: 5 }, at(16));
     let v = f.view();
@@ -552,7 +559,7 @@ fn a_prepay_table_pays_each_round_before_it_is_sent() {
     assert!(order_scone(&mut f, 10).is_empty(), "nothing is sent before it is paid");
     assert_eq!(f.page(), Page::PayChoice);
     let e = f.handle(Intent::Pay(PayWith::Card), at(20));
-    let [Effect::Checkout { order, payment: Payment::Card { months: 0 } }] = e.as_slice() else {
+    let [Effect::Checkout { order, payment: Payment::Card { months: 0 }, .. }] = e.as_slice() else {
         panic!("{e:?}")
     };
     assert_eq!(order.settlement, Settlement::Prepaid);
@@ -578,7 +585,7 @@ fn a_prepay_table_pays_each_round_before_it_is_sent() {
     assert_eq!(f.page(), Page::TableHome, "back to the table's menu");
     order_scone(&mut f, 30_000);
     let e = f.handle(Intent::Pay(PayWith::Counter), at(30_010));
-    let [Effect::Checkout { order: second, payment: Payment::Counter }] = e.as_slice() else {
+    let [Effect::Checkout { order: second, payment: Payment::Counter, .. }] = e.as_slice() else {
         panic!("{e:?}")
     };
     assert_eq!(second.settlement, Settlement::PayAtCounter);
@@ -588,7 +595,7 @@ fn a_prepay_table_pays_each_round_before_it_is_sent() {
     f.handle(Intent::ShowBill, at(30_012));
     let v = f.view();
     assert!(!v.owes && !v.bill_card && v.tab_lines.is_empty(), "nothing is owed");
-    assert_eq!(v.paid_lines.len(), 2, "the paid rounds are listed");
+    assert_eq!((v.paid_lines.len(), v.counter_lines.len()), (1, 1), "paid here, and to pay at the counter");
 }
 
 /// Split bills (더치페이): an even share, then the rest by items after a round arrives; a
@@ -657,6 +664,10 @@ fn a_table_splits_its_bill_and_each_share_is_paid_once() {
     assert!(!f.view().split_payable);
     assert!(f.handle(Intent::Pay(PayWith::Card), at(30_016)).is_empty(), "no share while one is checked");
     assert!(f.tab().unwrap().owes(), "the tab is not closed while a share is open");
+    // staff settle the rest at the counter: the split ends, for the next guests too
+    f.tab_settled(Vec::new(), at(30_017));
+    assert_eq!(f.page(), Page::TableHome);
+    assert_eq!(f.split_choice(), &crate::split::SplitChoice::default());
 }
 
 #[test]
@@ -672,7 +683,7 @@ fn a_table_pays_its_bill_at_the_table_and_starts_a_new_tab() {
     );
 
     let e = f.handle(Intent::Pay(PayWith::Card), at(12));
-    let [Effect::Checkout { order: bill, payment: Payment::Card { months: 0 } }] = e.as_slice() else {
+    let [Effect::Checkout { order: bill, payment: Payment::Card { months: 0 }, .. }] = e.as_slice() else {
         panic!("{e:?}")
     };
     assert_eq!(f.page(), Page::Paying);

@@ -120,8 +120,10 @@ pub struct View {
     pub ask_guests: bool,
     pub guests: u32,
     pub tab_lines: Vec<Line>,
-    /// A pre-pay table's rounds, paid as they were ordered (the bill page lists them).
+    /// A pre-pay table's rounds, paid as they were ordered (the bill page lists them), and
+    /// those sent to be paid at the counter.
     pub paid_lines: Vec<Line>,
+    pub counter_lines: Vec<Line>,
     /// The table owes for rounds on its tab.
     pub owes: bool,
     /// The bill page, once a share is paid: the whole bill and what the shares paid.
@@ -222,6 +224,7 @@ impl Flow {
             guests: self.guests as u32,
             tab_lines: Vec::new(),
             paid_lines: Vec::new(),
+            counter_lines: Vec::new(),
             owes: false,
             bill_paid_line: String::new(),
             split_by_items: false,
@@ -403,8 +406,15 @@ impl Flow {
                     lang,
                 );
             }
-            view.paid_lines =
-                tab.paid_rounds().flat_map(|o| o.lines.iter()).map(|l| line(l, currency, lang)).collect();
+            let lines_of = |settlement: Settlement| -> Vec<Line> {
+                tab.paid_rounds()
+                    .filter(|o| o.settlement == settlement)
+                    .flat_map(|o| o.lines.iter())
+                    .map(|l| line(l, currency, lang))
+                    .collect()
+            };
+            view.paid_lines = lines_of(Settlement::Prepaid);
+            view.counter_lines = lines_of(Settlement::PayAtCounter);
         }
         view.speech = self.speech(&view);
         view

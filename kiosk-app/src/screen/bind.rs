@@ -297,6 +297,12 @@ pub fn show(
     {
         table.set_paid_lines(m);
     }
+    if changed!(counter_lines)
+        && let Some(m) =
+            update_rows(&table.get_counter_lines(), view.counter_lines.iter().map(line_view).collect())
+    {
+        table.set_counter_lines(m);
+    }
     table.set_owes(view.owes);
     table.set_bill_paid_line(s(&view.bill_paid_line));
     table.set_split_by_items(view.split_by_items);

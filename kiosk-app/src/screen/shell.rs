@@ -274,7 +274,7 @@ impl Shell {
             self.in_flight.set(self.in_flight.get() + 1);
             // Beside the worker: a staff call may wait out a short outage, and the cancel of
             // a charge must reach the charge the worker is busy with.
-            if let Effect::CallStaff { .. } | Effect::AbortCharge(_) = effect {
+            if let Effect::CallStaff { .. } | Effect::AbortCharge { .. } = effect {
                 let (runner, mail) = (self.runner.clone(), self.mailbox.clone());
                 self.runtime.spawn(async move {
                     mail.post(Event::Performed(runner.perform(effect).await));

@@ -61,6 +61,25 @@ impl Store {
         Ok(rounds)
     }
 
+    /// A table's bill (or a share of it) whose rounds were settled otherwise since it was
+    /// charged: the tab was closed (at the counter, by staff) through one of its rounds.
+    /// Such a bill must not be completed by recovery: the table has paid.
+    pub fn settled_otherwise(&self, bill: &Order) -> Result<bool> {
+        let OrderKind::TableBill { table, rounds, .. } = &bill.kind else { return Ok(false) };
+        let mut stmt =
+            self.conn.prepare_cached("SELECT rowid FROM orders WHERE id = ?1 AND table_id = ?2")?;
+        let mut first = None::<i64>;
+        for id in rounds {
+            let row: Option<i64> =
+                stmt.query_row(params![id.to_string(), table.0], |r| r.get(0)).optional()?;
+            first = match (first, row) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(first.is_some_and(|first| first <= closed_through(&self.conn, table).unwrap_or(0)))
+    }
+
     /// Staff closed `table`'s tab on the tablet (paid at the counter, the POS not told).
     pub fn close_tab(&mut self, table: &TableId, actor: Actor, now_ms: i64) -> Result<()> {
         let tx = self.write()?;

@@ -78,6 +78,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> SmartroTerminal<T> {
     ) -> Result<Frame, CallError> {
         let mut abort = std::pin::pin!(abort);
         let mut abort_asked = false;
+        // Once the customer's card is being read, a reset could race the card company's
+        // approval: the charge is left to finish.
+        let mut card_read = false;
         let frame = Frame::new(self.session.terminal_id(), &utc_datetime(), job, data);
         let outputs = self
             .session
@@ -103,7 +106,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> SmartroTerminal<T> {
                     }
                     Output::Response(f) => return Ok(f),
                     Output::Failed(e) => return Err(CallError { sent, error: TerminalError::Link(e) }),
-                    Output::Event(e) => self.events.extend(event(e)),
+                    Output::Event(e) => {
+                        let e = event(e);
+                        card_read |= e.is_some_and(TerminalEvent::is_card);
+                        self.events.extend(e);
+                    }
                     Output::Unsolicited(f) => {
                         tracing::warn!("terminal: unsolicited {:?} response", f.job as char);
                         self.unsolicited.push(f);
@@ -129,9 +136,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> SmartroTerminal<T> {
                 _ = sleep_until_opt(deadline) => pending = self.session.handle_timeout(Instant::now().into_std()),
                 () = &mut abort, if !abort_asked => {
                     abort_asked = true;
-                    tracing::info!("terminal: the customer cancelled; resetting the terminal");
-                    let reset = Frame::new(self.session.terminal_id(), &utc_datetime(), job::RESET, Vec::new());
-                    pending = self.session.abort(reset, Instant::now().into_std());
+                    if card_read {
+                        tracing::info!("terminal: the customer cancelled after the card was read; the charge goes on");
+                    } else {
+                        tracing::info!("terminal: the customer cancelled; resetting the terminal");
+                        let reset = Frame::new(self.session.terminal_id(), &utc_datetime(), job::RESET, Vec::new());
+                        pending = self.session.abort(reset, Instant::now().into_std());
+                    }
                 }
             }
         }

@@ -15,7 +15,8 @@
 //! customer may have paid just before the reset arrived. A charge response (approved,
 //! declined or cancelled) is passed up as the charge's outcome; the reset's answer without
 //! one ends the charge as [`LinkError::NoResponse`], ambiguous: the caller asks the
-//! terminal's last transaction, never charges again.
+//! terminal's last transaction and never sends the charge again. (The client does not
+//! reset a terminal that is already reading the customer's card.)
 
 use std::time::{Duration, Instant};
 
@@ -70,11 +71,13 @@ enum State {
         job: u8,
         deadline: Instant,
     },
-    /// A reset was sent to abandon the charge `job`; its response still counts.
+    /// A reset was sent to abandon the charge `job`; its response still counts. The reset
+    /// is sent again when no ACK comes by `ack_deadline` (`None` once acknowledged).
     Aborting {
         job: u8,
         reset: Vec<u8>,
         tries: u32,
+        ack_deadline: Option<Instant>,
         deadline: Instant,
         reset_answered: bool,
     },
@@ -140,6 +143,7 @@ impl Session {
             job,
             reset: reset.clone(),
             tries: 1,
+            ack_deadline: Some(now + ACK_TIMEOUT),
             deadline: now + ABORT_TIMEOUT,
             reset_answered: false,
         };
@@ -160,9 +164,10 @@ impl Session {
     pub fn poll_timeout(&self) -> Option<Instant> {
         match &self.state {
             State::Idle => None,
-            State::AwaitingAck { deadline, .. }
-            | State::AwaitingResponse { deadline, .. }
-            | State::Aborting { deadline, .. } => Some(*deadline),
+            State::AwaitingAck { deadline, .. } | State::AwaitingResponse { deadline, .. } => Some(*deadline),
+            State::Aborting { deadline, ack_deadline, .. } => {
+                Some(ack_deadline.map_or(*deadline, |ack| ack.min(*deadline)))
+            }
         }
     }
 
@@ -184,6 +189,17 @@ impl Session {
                 self.state = State::Idle;
                 vec![Output::Failed(LinkError::NoResponse)]
             }
+            // The reset was not acknowledged: sent again, three tries in all.
+            State::Aborting { reset, tries, ack_deadline, .. } if ack_deadline.is_some_and(|a| now >= a) => {
+                if *tries < MAX_TRIES {
+                    *tries += 1;
+                    *ack_deadline = Some(now + ACK_TIMEOUT);
+                    vec![Output::Transmit(reset.clone())]
+                } else {
+                    *ack_deadline = None;
+                    Vec::new()
+                }
+            }
             _ => Vec::new(),
         }
     }
@@ -192,11 +208,14 @@ impl Session {
         let mut out = Vec::new();
         for token in self.decoder.feed(bytes) {
             match token {
-                Token::Ack => {
-                    if let State::AwaitingAck { job, response_timeout, .. } = self.state {
+                Token::Ack => match &mut self.state {
+                    State::AwaitingAck { job, response_timeout, .. } => {
+                        let (job, response_timeout) = (*job, *response_timeout);
                         self.state = State::AwaitingResponse { job, deadline: now + response_timeout };
                     }
-                }
+                    State::Aborting { ack_deadline, .. } => *ack_deadline = None,
+                    _ => {}
+                },
                 Token::Nack => match &mut self.state {
                     State::AwaitingAck { request, tries, deadline, .. } => {
                         if *tries < MAX_TRIES {
@@ -355,7 +374,19 @@ mod tests {
         let out = s.abort(reset_frame(), t0 + Duration::from_secs(1));
         assert_eq!(transmitted(&out), vec![reset_frame().encode()]);
         assert!(s.abort(reset_frame(), t0).is_empty(), "one reset");
-        assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_secs(1) + ABORT_TIMEOUT));
+        assert_eq!(
+            s.poll_timeout(),
+            Some(t0 + Duration::from_secs(1) + ACK_TIMEOUT),
+            "the reset's ACK first"
+        );
+        // a reset lost on the line is sent again
+        let t1 = t0 + Duration::from_secs(1) + ACK_TIMEOUT;
+        assert_eq!(transmitted(&s.handle_timeout(t1)), vec![reset_frame().encode()]);
+        assert_eq!(
+            s.poll_timeout(),
+            Some(t0 + Duration::from_secs(1) + ABORT_TIMEOUT),
+            "then the abort's own time"
+        );
         // the customer paid just before the reset: the approval still counts
         s.handle_input(&[ACK], t0 + Duration::from_secs(1));
         let out = s.handle_input(&response(b'b'), t0 + Duration::from_secs(1));
