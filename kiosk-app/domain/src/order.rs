@@ -367,25 +367,35 @@ impl Tab {
     /// The prepaid order that settles this tab at the table: the standing rounds' lines, in
     /// the currency and VAT rate they were ordered in.
     pub fn bill_order(&self, id: OrderId, created_at_ms: i64) -> Result<Order, OrderError> {
-        let first = self.standing().next().ok_or(OrderError::EmptyCart)?;
-        let (currency, vat_rate) = (first.currency, first.vat_rate);
-        let lines = self.standing_lines();
         if !self.shares.is_empty() {
             // Part of it is paid: the rest is a share of its own.
             return self.share_order(id, crate::split::Split::Rest, created_at_ms);
         }
+        self.table_bill(id, None, self.standing_lines(), created_at_ms)
+    }
+
+    /// A prepaid table bill (or, with `share`, a share of it) against the standing rounds,
+    /// of `lines`, in the currency and VAT rate the rounds were ordered in.
+    pub(crate) fn table_bill(
+        &self,
+        id: OrderId,
+        share: Option<crate::split::BillShare>,
+        lines: Vec<PricedLine>,
+        created_at_ms: i64,
+    ) -> Result<Order, OrderError> {
+        let first = self.standing().next().ok_or(OrderError::EmptyCart)?;
         Ok(Order {
             id,
             number: 0,
             kind: OrderKind::TableBill {
                 table: self.table.clone(),
                 rounds: self.standing().map(|o| o.id).collect(),
-                share: None,
+                share,
             },
             settlement: Settlement::Prepaid,
-            currency,
-            vat_rate,
-            totals: Totals::of(&lines, vat_rate)?,
+            currency: first.currency,
+            vat_rate: first.vat_rate,
+            totals: Totals::of(&lines, first.vat_rate)?,
             lines,
             state: OrderState::Draft,
             created_at_ms,

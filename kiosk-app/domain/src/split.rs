@@ -11,9 +11,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cart::{PricedLine, Selection, Totals};
-use crate::lifecycle::OrderState;
 use crate::money::Money;
-use crate::order::{Order, OrderError, OrderId, OrderKind, Settlement, Tab};
+use crate::order::{Order, OrderError, OrderId, OrderKind, Tab};
 use crate::text::Text;
 
 /// The item id of an even share's one line (an amount, not food).
@@ -173,23 +172,8 @@ impl Tab {
             return Err(SplitError::Overpaid.into());
         }
         let last = totals.total() == owed;
-        Ok(Order {
-            id,
-            number: 0,
-            kind: OrderKind::TableBill {
-                table: self.table.clone(),
-                rounds: self.standing().map(|o| o.id).collect(),
-                share: Some(BillShare { part, lines: refs, whole: self.whole(), last }),
-            },
-            settlement: Settlement::Prepaid,
-            currency: first.currency,
-            vat_rate: first.vat_rate,
-            totals,
-            lines,
-            state: OrderState::Draft,
-            created_at_ms,
-            lang: first.lang,
-        })
+        let share = BillShare { part, lines: refs, whole: self.whole(), last };
+        self.table_bill(id, Some(share), lines, created_at_ms)
     }
 
     /// A share was paid (committed), or is held while its charge is resolved.

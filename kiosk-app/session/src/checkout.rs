@@ -48,7 +48,7 @@ impl Flow {
         if !cart && !bill {
             return Vec::new();
         }
-        if share && let Err(e) = self.next_share(OrderId(uuid::Uuid::nil()), now) {
+        if share && let Err(e) = self.preview_share() {
             self.notice(crate::split::problem(&e, self.lang), NOTICE_MS);
             return Vec::new();
         }
@@ -68,10 +68,7 @@ impl Flow {
         match self.stage {
             Stage::PayChoice => self.cart.totals(rate).ok().map(|t| t.total()),
             Stage::Bill => self.tab.as_ref().map(Tab::owed),
-            Stage::Split => self
-                .next_share(OrderId(uuid::Uuid::nil()), Now { mono_ms: 0, wall_ms: 0, local: None })
-                .ok()
-                .map(|o| o.total()),
+            Stage::Split => self.preview_share().ok().map(|o| o.total()),
             _ => None,
         }
     }

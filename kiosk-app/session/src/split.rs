@@ -81,6 +81,12 @@ impl Flow {
         tab.share_order(id, how, now.wall_ms)
     }
 
+    /// The next share as the split page shows it (its amount, whether it can be paid),
+    /// before it is an order of its own.
+    pub(crate) fn preview_share(&self) -> Result<Order, OrderError> {
+        self.next_share(OrderId(uuid::Uuid::nil()), Now { mono_ms: 0, wall_ms: 0, local: None })
+    }
+
     /// The split is over (the bill is paid, or a new tab begins).
     pub(crate) fn end_split(&mut self) {
         self.split = SplitChoice::default();

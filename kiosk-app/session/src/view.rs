@@ -5,7 +5,6 @@
 use kiosk_domain::{Item, Lang, LocalTime, Menu, PricedLine, Totals};
 
 use crate::flow::Flow;
-use crate::messages::Now;
 use crate::stage::{OptionKey, Page, PayWith, Paying, PayingWhat, ReceiptState, Stage};
 pub use crate::status::DeviceRow;
 use crate::words::{self, sentences};
@@ -393,10 +392,7 @@ impl Flow {
                     .into_iter()
                     .map(|(chosen, l)| ShareLine { line: line(l, currency, lang), chosen })
                     .collect();
-                let next = self.next_share(
-                    kiosk_domain::OrderId(uuid::Uuid::nil()),
-                    Now { mono_ms: 0, wall_ms: 0, local: None },
-                );
+                let next = self.preview_share();
                 view.split_payable = next.is_ok();
                 let amount = next.as_ref().map(|o| o.total()).unwrap_or(kiosk_domain::Money::ZERO);
                 view.split_amount = money(amount);
