@@ -10,7 +10,6 @@ use kiosk_domain::TableId;
 use kiosk_session::Page;
 use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
 use kiosk_store_server::db::ServerDb;
-use kiosk_store_server::{ServeOptions, start};
 use kiosk_ui::headless::Screen;
 
 mod common;
@@ -25,15 +24,7 @@ fn two_diners_pay_half_each_and_the_second_share_closes_the_tab() {
     let _screen = Screen::install(1280, 800).unwrap();
     let db = dir.path().join("pos.sqlite");
     let token = ServerDb::open(&db).unwrap().issue_token("table-3", false).unwrap();
-    let options = ServeOptions {
-        db: db.clone(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        menu: None,
-        kitchen_printer: None,
-        tls: None,
-        backups: None,
-    };
-    let server = runtime.block_on(start(options)).unwrap();
+    let server = common::start_store_server(&runtime, &db);
     let terminal = spawn_terminal(&dir.path().join("ttyTERMINAL"), TerminalSimOptions::default()).unwrap();
     let config = common::device_config(
         &dir.path().join("table-3"),

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use kiosk_session::Page;
 use kiosk_store_server::db::ServerDb;
-use kiosk_store_server::{ServeOptions, start};
 use kiosk_ui::headless::{self, Screen};
 
 mod common;
@@ -29,15 +28,7 @@ fn a_second_tablet_for_a_held_table_is_told_on_its_screen_and_sends_no_round() {
         server_db.claim_table("7", "tab-a").unwrap();
         server_db.issue_token("tab-b", false).unwrap()
     };
-    let options = ServeOptions {
-        db: db.clone(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        menu: None,
-        kitchen_printer: None,
-        tls: None,
-        backups: None,
-    };
-    let server = runtime.block_on(start(options)).unwrap();
+    let server = common::start_store_server(&runtime, &db);
 
     // The second tablet, configured with the same number.
     let config = common::device_config(

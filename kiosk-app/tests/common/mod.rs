@@ -100,3 +100,19 @@ pub fn demo_device(
             .unwrap();
     (shell, store)
 }
+
+/// The store server on `db`, on a free loopback port, with nothing else configured.
+pub fn start_store_server(
+    runtime: &tokio::runtime::Runtime,
+    db: &std::path::Path,
+) -> kiosk_store_server::ServerHandle {
+    let options = kiosk_store_server::ServeOptions {
+        db: db.to_owned(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        menu: None,
+        kitchen_printer: None,
+        tls: None,
+        backups: None,
+    };
+    runtime.block_on(kiosk_store_server::start(options)).unwrap()
+}
