@@ -154,10 +154,16 @@ fn press(shell: &Shell, label: &str) {
 }
 
 /// From the menu to choosing how to pay for an iced regular americano, by touch; `at` is
-/// called on the item, cart and payment-choice pages.
+/// called on the item, keyboard, cart and payment-choice pages.
 fn americano_to_payment(shell: &Shell, at: &mut dyn FnMut(&str)) {
     press(shell, "아메리카노, 4,500원");
     at("item");
+    // (At 200 % "write a request" is below the options: the intent stands for a scroll and
+    // a tap.)
+    shell.intent(kiosk_session::Intent::EditNote { order: false });
+    settle(shell);
+    at("note");
+    press(shell, &ko("Cancel"));
     press(shell, "아이스");
     press(shell, "레귤러");
     press(shell, &ko("Add · {}").replace("{}", "4,500원"));
@@ -427,6 +433,7 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
         "Menu",
         "Item",
         "Cart",
+        "Note",
         "PayChoice",
         "Problem",
         "Done",

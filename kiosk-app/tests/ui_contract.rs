@@ -13,6 +13,7 @@ use kiosk_app::screen::bind;
 use kiosk_app::screen::photos::Photos;
 use kiosk_domain::{Lang, Menu, Service, StaffReason};
 use kiosk_session::access::AccessSwitch;
+use kiosk_session::note::NoteKey;
 use kiosk_session::status::{DeviceHealth, HealthState};
 use kiosk_session::{Flow, Intent, Now, Page, PayWith, SeededIds, SettingKey, Settings, Status};
 use kiosk_ui::KioskWindow;
@@ -128,6 +129,22 @@ fn every_button_sends_the_intent_its_label_names() {
         .expect("the item's card");
     b.go(&card, Intent::OpenItem(first.id.as_str().into()));
     assert_eq!(b.flow.page(), Page::Item);
+    // The item's requests: a preset's chip, and the keyboard's keys.
+    let chip = b.flow.view().note_chips.first().cloned().expect("the first item has request presets");
+    b.go(&chip.name, Intent::ToggleNotePreset { order: false, preset: chip.id });
+    b.go("Write a request", Intent::EditNote { order: false });
+    assert_eq!(b.flow.page(), Page::Note);
+    b.each(&[
+        ("q", Intent::NoteKey(NoteKey::Char('q'))),
+        ("7", Intent::NoteKey(NoteKey::Char('7'))),
+        ("Space", Intent::NoteKey(NoteKey::Space)),
+        ("Delete", Intent::NoteKey(NoteKey::Backspace)),
+        ("Shift", Intent::NoteKey(NoteKey::Shift)),
+        ("Latin letters, switch to Korean", Intent::NoteKey(NoteKey::Layout)),
+        ("Done", Intent::NoteKey(NoteKey::Done)),
+    ]);
+    b.go("Cancel", Intent::NoteKey(NoteKey::Cancel));
+    assert_eq!(b.flow.page(), Page::Item);
     let add =
         headless::labels(&b.window).into_iter().find(|l| l.starts_with("Add ·")).expect("an add button");
     b.go(&add, Intent::AddToCart);
@@ -136,6 +153,10 @@ fn every_button_sends_the_intent_its_label_names() {
     assert_eq!(b.flow.page(), Page::Cart);
     b.each(&[(&format!("One more {}", first.name), Intent::ChangeLine { index: 0, quantity: 2 })]);
     b.each(&[("Add more", Intent::Back)]);
+    b.go("Two forks", Intent::ToggleNotePreset { order: true, preset: "two-forks".into() });
+    b.go("Write a request", Intent::EditNote { order: true });
+    b.go("Done", Intent::NoteKey(NoteKey::Done));
+    assert_eq!(b.flow.page(), Page::Cart);
     b.go("Pay", Intent::Checkout);
 
     assert_eq!(b.flow.page(), Page::PayChoice);

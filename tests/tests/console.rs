@@ -149,6 +149,13 @@ fn staff_run_the_store_from_the_console() {
     kiosk.press("Take out").unwrap();
     let basket = Basket { items: vec![(0, 1), (3, 1)] };
     fill_cart(&mut kiosk, &basket).unwrap();
+    // The order's requests: a preset, and a word typed on the kiosk's keyboard.
+    kiosk.press("No straws").unwrap();
+    kiosk.press("Write a request").unwrap();
+    for key in ["Shift", "L", "i", "d"] {
+        kiosk.press(key).unwrap();
+    }
+    kiosk.press("Done").unwrap();
     kiosk.press("Pay").unwrap();
     kiosk.press("Pay at the counter").unwrap();
     kiosk.wait("done", 60).unwrap();
@@ -164,6 +171,8 @@ fn staff_run_the_store_from_the_console() {
         "order {number} reached the board {to_board:?} after the kiosk showed its number"
     );
     assert!(b.count("owner", "article.order.new[data-new]") >= 1, "a new order is highlighted");
+    let request = b.text("owner", &format!("article.order:has(h3:has-text('{number}')) .request"));
+    assert_eq!(request, "※ Request: No straws, Lid", "the customer's requests on the order's card");
     b.wait_for("owner", "body[data-chimed]", None, 2000).expect("a new order rings the chime");
     b.wait_for("tv", ".preparing li", Some(&number), 3000).expect("the pickup board shows it being prepared");
     no_serious_violations(&mut b, "owner", "board", &mut axe_problems);

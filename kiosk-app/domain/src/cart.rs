@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::menu::{GroupId, Item, ItemId, Menu, OptionGroup, OptionId, StepId};
 use crate::money::{Money, Overflow, VatRate, VatSplit};
+use crate::note::{Note, NoteError};
 use crate::schedule::LocalTime;
 use crate::text::Text;
 
@@ -40,8 +41,9 @@ pub struct Selection {
     #[serde(default)]
     pub set_choices: BTreeMap<StepId, ItemId>,
     pub quantity: u32,
+    /// The customer's requests for this line (요청사항).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub note: Option<Note>,
 }
 
 impl Selection {
@@ -116,6 +118,8 @@ pub enum CartError {
     Overflow,
     #[error("no line {0} in the cart")]
     NoSuchLine(usize),
+    #[error(transparent)]
+    Note(#[from] NoteError),
 }
 
 impl From<Overflow> for CartError {
@@ -130,6 +134,9 @@ impl Menu {
     pub fn price(&self, sel: &Selection, at: Option<LocalTime>) -> Result<PricedLine, CartError> {
         if sel.quantity == 0 {
             return Err(CartError::ZeroQuantity);
+        }
+        if let Some(note) = &sel.note {
+            note.check()?;
         }
         let item = self.item(&sel.item).ok_or_else(|| CartError::UnknownItem(sel.item.clone()))?;
         self.check_on_sale(item, at)?;
@@ -302,11 +309,14 @@ impl Totals {
 pub struct Cart {
     pub limits: CartLimits,
     lines: Vec<PricedLine>,
+    /// The customer's requests for the order as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    note: Option<Note>,
 }
 
 impl Cart {
     pub fn new(limits: CartLimits) -> Cart {
-        Cart { limits, lines: Vec::new() }
+        Cart { limits, lines: Vec::new(), note: None }
     }
 
     pub fn lines(&self) -> &[PricedLine] {
@@ -364,8 +374,23 @@ impl Cart {
         Ok(self.lines.remove(index))
     }
 
+    /// Empties the cart, its note with it.
     pub fn clear(&mut self) {
         self.lines.clear();
+        self.note = None;
+    }
+
+    pub fn note(&self) -> Option<&Note> {
+        self.note.as_ref()
+    }
+
+    /// Sets (or with `None` clears) the order's note; a note [`Note::check`] refuses is not kept.
+    pub fn set_note(&mut self, note: Option<Note>) -> Result<(), NoteError> {
+        if let Some(note) = &note {
+            note.check()?;
+        }
+        self.note = note.filter(|n| !n.is_empty());
+        Ok(())
     }
 
     pub fn totals(&self, rate: VatRate) -> Result<Totals, Overflow> {

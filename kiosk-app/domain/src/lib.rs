@@ -8,6 +8,7 @@ pub mod cart;
 pub mod lifecycle;
 pub mod menu;
 pub mod money;
+pub mod note;
 pub mod order;
 pub mod payment;
 pub mod schedule;
@@ -20,10 +21,11 @@ pub mod time;
 pub use cart::{Cart, CartError, CartLimits, Choices, LinePart, Pick, PricedLine, Selection, Totals};
 pub use lifecycle::{OrderEvent, OrderState, TransitionError};
 pub use menu::{
-    Allergen, Category, CategoryId, GroupId, Item, ItemId, Menu, MenuError, MenuOption, OptionGroup,
-    OptionId, SetChoice, SetMenu, SetStep, StepId, Tag,
+    Allergen, Category, CategoryId, GroupId, Item, ItemId, Menu, MenuError, MenuOption, NoteId, NotePreset,
+    NoteScope, OptionGroup, OptionId, SetChoice, SetMenu, SetStep, StepId, Tag,
 };
 pub use money::{Currency, Money, MoneyStyle, Overflow, VatRate, VatSplit};
+pub use note::{NOTE_MAX_CHARS, Note, NoteError};
 pub use order::{
     Order, OrderError, OrderForPos, OrderId, OrderKind, Service, Settlement, Tab, TableId, next_state,
 };

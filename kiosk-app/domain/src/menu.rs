@@ -58,6 +58,10 @@ id_type!(
     /// A set-menu step's id, unique within its set.
     StepId
 );
+id_type!(
+    /// A request preset's id (요청사항 such as "덜 맵게").
+    NoteId
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,6 +81,31 @@ pub struct Menu {
     pub items: Vec<Item>,
     #[serde(default)]
     pub option_groups: Vec<OptionGroup>,
+    /// Requests the customer can pick with a tap (요청사항), besides writing their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub note_presets: Vec<NotePreset>,
+}
+
+/// A request the customer can pick: on an item ("덜 맵게", "얼음 적게") or on the order as a
+/// whole ("포크 2개", "수저 빼주세요").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotePreset {
+    pub id: NoteId,
+    pub text: Text,
+    #[serde(default)]
+    pub scope: NoteScope,
+    /// An item preset is offered on items of these categories; on every item when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<CategoryId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteScope {
+    #[default]
+    Item,
+    Order,
 }
 
 fn default_languages() -> Vec<Lang> {
@@ -324,6 +353,18 @@ impl Menu {
         Some(item_opens.zip(category_opens).map(|(a, b)| a.max(b)))
     }
 
+    /// The request presets offered on `item`, in menu order.
+    pub fn item_presets<'a>(&'a self, item: &'a Item) -> impl Iterator<Item = &'a NotePreset> {
+        self.note_presets.iter().filter(move |p| {
+            p.scope == NoteScope::Item && (p.categories.is_empty() || p.categories.contains(&item.category))
+        })
+    }
+
+    /// The request presets offered on the order as a whole, in menu order.
+    pub fn order_presets(&self) -> impl Iterator<Item = &NotePreset> {
+        self.note_presets.iter().filter(|p| p.scope == NoteScope::Order)
+    }
+
     /// Items of a category in menu order.
     pub fn items_in<'a>(&'a self, category: &'a CategoryId) -> impl Iterator<Item = &'a Item> {
         self.items.iter().filter(move |i| &i.category == category)
@@ -446,6 +487,25 @@ impl Validator<'_> {
 
         for (gi, g) in menu.option_groups.iter().enumerate() {
             self.group(gi, g, &groups);
+        }
+
+        self.unique("note_presets", menu.note_presets.iter().map(|p| &p.id));
+        for (pi, preset) in menu.note_presets.iter().enumerate() {
+            let path = format!("note_presets[{pi}] \"{}\"", preset.id);
+            self.text(&format!("{path}.text"), &preset.text);
+            for (lang, text) in &preset.text.0 {
+                if let Err(e) = crate::note::check_text(text) {
+                    self.err(format!("{path}.text.{lang}"), e.to_string());
+                }
+            }
+            if preset.scope == NoteScope::Order && !preset.categories.is_empty() {
+                self.err(format!("{path}.categories"), "an order's preset is not offered by category");
+            }
+            for (k, c) in preset.categories.iter().enumerate() {
+                if !categories.contains(c) {
+                    self.err(format!("{path}.categories[{k}]"), format!("unknown category \"{c}\""));
+                }
+            }
         }
 
         for (ii, item) in menu.items.iter().enumerate() {

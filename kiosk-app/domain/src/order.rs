@@ -145,6 +145,9 @@ pub struct Order {
     /// The language the customer used: their receipt is printed in it.
     #[serde(default = "default_lang")]
     pub lang: Lang,
+    /// The customer's requests for the order as a whole (each line may carry its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<crate::note::Note>,
 }
 
 fn default_lang() -> Lang {
@@ -219,6 +222,7 @@ impl Order {
             state: OrderState::Draft,
             created_at_ms,
             lang: Lang::Ko,
+            note: cart.note().cloned(),
         })
     }
 
@@ -400,6 +404,8 @@ impl Tab {
             state: OrderState::Draft,
             created_at_ms,
             lang: first.lang,
+            // A bill is no order for the kitchen: the rounds carried the requests.
+            note: None,
         })
     }
 }

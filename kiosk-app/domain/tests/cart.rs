@@ -117,6 +117,48 @@ fn the_cart_merges_identical_lines_and_enforces_limits() {
 }
 
 #[test]
+fn request_notes_ride_on_lines_and_the_order_and_bad_ones_are_refused() {
+    let menu = example_menu();
+    let mut cart = Cart::default();
+    let less_ice = menu.note_presets[1].text.clone();
+    let mut cola = Selection::of("cola", 1);
+    cola.note = Note::of(vec![less_ice.clone()], "");
+    assert_eq!(cart.add(&menu, cola.clone(), None), Ok(0));
+    // The same drink without the request is a line of its own; with it, the same line.
+    assert_eq!(cart.add(&menu, Selection::of("cola", 1), None), Ok(1));
+    assert_eq!(cart.add(&menu, cola.clone(), None), Ok(0));
+    assert_eq!(cart.lines()[0].quantity, 2);
+
+    let mut long = Selection::of("cider", 1);
+    long.note = Note::of(vec![], &"가".repeat(NOTE_MAX_CHARS + 1));
+    assert_eq!(
+        cart.add(&menu, long, None),
+        Err(CartError::Note(NoteError::TooLong { max: NOTE_MAX_CHARS, got: NOTE_MAX_CHARS + 1 }))
+    );
+    let mut escape = Selection::of("cider", 1);
+    escape.note = Note::of(vec![], "\u{1b}d\u{7}");
+    assert_eq!(cart.add(&menu, escape, None), Err(CartError::Note(NoteError::ControlCharacter(0x1b))));
+    assert_eq!(cart.lines().len(), 2, "nothing refused was added");
+
+    assert_eq!(cart.set_note(Note::of(vec![], "문 앞에\n두세요")), Err(NoteError::ControlCharacter(0x0a)));
+    assert_eq!(cart.note(), None);
+    cart.set_note(Note::of(vec![menu.note_presets[2].text.clone()], "포크 2개")).unwrap();
+    let kind = OrderKind::Kiosk { service: Service::TakeOut };
+    let order =
+        Order::from_cart(OrderId(uuid::Uuid::nil()), 1, kind, Settlement::Prepaid, &cart, &menu, 0).unwrap();
+    assert_eq!(order.note.as_ref().map(|n| n.render(Lang::Ko)).as_deref(), Some("냅킨 많이, 포크 2개"));
+    assert_eq!(
+        order.lines[0].selection.note.as_ref().map(|n| n.render(Lang::En)).as_deref(),
+        Some("Less ice")
+    );
+    // An order's note survives its journey as JSON (the store, the POS).
+    let back: Order = serde_json::from_str(&serde_json::to_string(&order).unwrap()).unwrap();
+    assert_eq!(back, order);
+    cart.clear();
+    assert_eq!(cart.note(), None, "a cleared cart forgets its note");
+}
+
+#[test]
 fn repricing_drops_lines_that_can_no_longer_be_sold() {
     let mut menu = example_menu();
     let mut cart = Cart::default();

@@ -83,3 +83,31 @@ fn breakfast_is_only_sold_in_the_morning() {
     let morning = LocalTime { weekday: Weekday::Sat, time: "07:00".parse().unwrap() };
     assert!(menu.is_available(muffin, morning));
 }
+
+#[test]
+fn request_presets_are_offered_by_scope_and_category_and_checked() {
+    let menu = example_menu();
+    let burger = menu.item(&"bulgogi-burger".into()).unwrap();
+    let cola = menu.item(&"cola".into()).unwrap();
+    let ids = |it: &mut dyn Iterator<Item = &NotePreset>| it.map(|p| p.id.0.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&mut menu.item_presets(burger)), ["less-spicy"]);
+    assert_eq!(ids(&mut menu.item_presets(cola)), ["less-ice"]);
+    assert_eq!(ids(&mut menu.order_presets()), ["extra-napkins"]);
+
+    let mut bad = menu.clone();
+    bad.note_presets[0].categories.push("nope".into());
+    bad.note_presets[1].text.0.insert(Lang::Ko, "얼음\n적게".into());
+    bad.note_presets[2].categories.push("drinks".into());
+    bad.note_presets[2].text.0.insert(Lang::En, "x".repeat(NOTE_MAX_CHARS + 1));
+    bad.note_presets.push(bad.note_presets[0].clone());
+    let errors = errors_of(&bad);
+    for e in [
+        "note_presets[0] \"less-spicy\".categories[2]: unknown category \"nope\"",
+        "note_presets[1] \"less-ice\".text.ko: a request may not contain control characters (U+000A)",
+        "note_presets[2] \"extra-napkins\".categories: an order's preset is not offered by category",
+        "note_presets[2] \"extra-napkins\".text.en: a request may be at most 40 characters (41 given)",
+        "note_presets[3].id: duplicate id \"less-spicy\"",
+    ] {
+        assert!(errors.iter().any(|got| got == e), "missing {e:?} in {errors:#?}");
+    }
+}

@@ -243,6 +243,8 @@ fn parse_csv(contents: &str) -> Result<Menu, Vec<ImportError>> {
         categories,
         items,
         option_groups: Vec::new(),
+        // A spreadsheet holds items only: presets come with a JSON menu or the store console.
+        note_presets: Vec::new(),
     })
 }
 

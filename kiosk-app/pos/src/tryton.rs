@@ -448,6 +448,8 @@ impl PosAdapter for Tryton {
             categories,
             items,
             option_groups: vec![],
+            // Tryton's products carry no requests: the customer may still write their own.
+            note_presets: vec![],
         };
         let problems = menu.validate();
         if let Some(first) = problems.first() {

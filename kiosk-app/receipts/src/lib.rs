@@ -206,8 +206,11 @@ fn receipt(ctx: &ReceiptContext, order: &Order, approval: Option<&Approval>, cop
             }
         }
         if let Some(note) = &line.selection.note {
-            r.text(format!("    ※ {note}"), Style::default());
+            r.text(format!("    ※ {}", note.render(ctx.lang)), Style::default());
         }
+    }
+    if let Some(note) = &order.note {
+        r.text(format!("※ {}: {}", l.note, note.render(ctx.lang)), Style::default());
     }
     r.separator('-');
     r.row(l.supply, amount(order, order.totals.vat.supply), Style::default());
@@ -304,8 +307,13 @@ pub fn station_ticket(ctx: &ReceiptContext, order: &Order, station: &str) -> Rec
             r.text(format!("{indent}+ {}", part.name.get(ctx.lang)), Style::default().tall());
         }
         if let Some(note) = &line.selection.note {
-            r.text(format!("  ※ {}: {note}", l.note), Style::default().bold());
+            r.text(format!("  ※ {}: {}", l.note, note.render(ctx.lang)), Style::default().bold());
         }
+    }
+    if let Some(note) = &order.note {
+        // The whole order's requests, under its lines, as large as a line.
+        r.separator('-');
+        r.text(format!("※ {}: {}", l.note, note.render(ctx.lang)), Style::default().bold().tall());
     }
     r.separator('=');
     r.push(Block::Feed(1));
@@ -334,7 +342,7 @@ pub fn order_slip(ctx: &ReceiptContext, order: &Order) -> Receipt {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kiosk_domain::{Cart, OrderId, Pick, Selection};
+    use kiosk_domain::{Cart, Note, OrderId, Pick, Selection, Text};
 
     fn menu() -> kiosk_domain::Menu {
         serde_json::from_str(include_str!("../../data/menu.example.json")).expect("example menu")
@@ -346,9 +354,10 @@ mod tests {
         let mut burger = Selection::of("bulgogi-burger", 2);
         burger.options.insert("patty".into(), vec![Pick::plain("double")]);
         burger.options.insert("extras".into(), vec![Pick::plain("cheese"), Pick::plain("no-pickles")]);
-        burger.note = Some("소스 많이".into());
+        burger.note = Note::of(vec![Text::new("덜 맵게", "Less spicy")], "소스 많이");
         cart.add(&menu, burger, None).unwrap();
         cart.add(&menu, Selection::of("cola", 1), None).unwrap();
+        cart.set_note(Note::of(vec![Text::new("포크 2개", "Two forks")], "")).unwrap();
         let kind = OrderKind::Kiosk { service: Service::TakeOut };
         let mut o =
             Order::from_cart(OrderId(uuid::Uuid::nil()), 0, kind, settlement, &cart, &menu, 0).unwrap();
@@ -392,7 +401,8 @@ mod tests {
             "불고기 버거 x2",
             "+ 더블",
             "+ 피클 빼기",
-            "※ 소스 많이",
+            "※ 덜 맵게, 소스 많이",
+            "※ 요청: 포크 2개",
             "공급가액",
             "부가세",
             "합계",
@@ -447,6 +457,8 @@ mod tests {
         let o = order(Settlement::PayAtCounter);
         let text = customer_receipt(&ctx(Lang::En), &o, None).text_lines().join("\n");
         assert!(text.contains("Bulgogi burger x2") && text.contains("Please pay at the counter"), "{text}");
+        // The requests in the customer's language (what they wrote, as they wrote it).
+        assert!(text.contains("※ Less spicy, 소스 많이") && text.contains("※ Note: Two forks"), "{text}");
         assert!(text.contains("₩17,800"), "{text}");
         assert!(text.contains("Supply value") && text.contains("VAT"));
     }
@@ -459,7 +471,9 @@ mod tests {
         assert!(
             text.contains("주문번호 0123")
                 && text.contains("불고기 버거 x2")
-                && text.contains("※ 요청: 소스 많이")
+                && text.contains("※ 요청: 덜 맵게, 소스 많이")
+                && text.contains("※ 요청: 포크 2개"),
+            "{text}"
         );
         assert!(!text.contains("16,000") && !text.contains("원"), "{text}");
         let slip = order_slip(&ctx(Lang::Ko), &o);

@@ -384,6 +384,9 @@ impl Flow {
             Intent::OpenItem(id) => self.open_item(&id),
             Intent::ToggleOption { group, option } => self.toggle(&OptionKey::decode(&group), &option),
             Intent::SetQuantity(q) => self.set_quantity(q),
+            Intent::ToggleNotePreset { order, preset } => self.toggle_note_preset(order, &preset),
+            Intent::EditNote { order } => self.edit_note(order),
+            Intent::NoteKey(key) => self.note_key(key),
             Intent::AddToCart => self.add_to_cart(now),
             Intent::ShowCart => {
                 if !self.cart.is_empty() {
@@ -479,6 +482,10 @@ impl Flow {
             Stage::Item(_) | Stage::Cart | Stage::StaffCall | Stage::Bill => Stage::Browsing,
             Stage::PayChoice => Stage::Cart,
             Stage::Split => Stage::Bill,
+            Stage::Note(_) => {
+                self.close_keyboard(None);
+                return Vec::new();
+            }
             Stage::Pin { back, .. } | Stage::Operator { back, .. } => Stage::entering(*back),
             other => other.clone(),
         };

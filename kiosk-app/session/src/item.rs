@@ -22,6 +22,7 @@ impl Flow {
             choices: Choices::new(),
             set_choices: BTreeMap::new(),
             quantity: 1,
+            note: None,
             problem: None,
         });
     }
@@ -107,7 +108,7 @@ fn selection(e: &Editor) -> Selection {
         options: e.choices.clone(),
         set_choices: e.set_choices.clone(),
         quantity: e.quantity,
-        note: None,
+        note: e.note.clone(),
     }
 }
 

@@ -9,7 +9,8 @@
 //!   effects and outcomes; `settings.rs`: what the device offers.
 //! - By concern: `item.rs` (the item page), `checkout.rs` (paying, the order number),
 //!   `table.rs` (rounds, staff calls, the tab), `operator.rs` (operator mode), `access.rs`
-//!   (the barrier-free mode and its keypad).
+//!   (the barrier-free mode and its keypad), `note.rs` (request notes and the on-screen
+//!   keyboard; `hangul.rs` composes its Hangul).
 //! - `status.rs`: what the devices and the POS link allow (the kiosk's mode, payment means);
 //!   `scan.rs`: what a scan means; `view.rs`, `words.rs`, `speech.rs`: what is shown and
 //!   said, in the customer's language.
@@ -17,8 +18,10 @@
 pub mod access;
 mod checkout;
 pub mod flow;
+pub mod hangul;
 mod item;
 pub mod messages;
+pub mod note;
 mod operator;
 pub mod scan;
 pub mod settings;

@@ -58,6 +58,17 @@ pub enum Intent {
         option: String,
     },
     SetQuantity(u32),
+    /// A request preset's chip: on the item page (`order` false) or the cart page (true).
+    ToggleNotePreset {
+        order: bool,
+        preset: String,
+    },
+    /// "Write a request" on the item page (`order` false) or the cart page (true).
+    EditNote {
+        order: bool,
+    },
+    /// A key of the on-screen keyboard.
+    NoteKey(crate::note::NoteKey),
     AddToCart,
     ShowCart,
     ChangeLine {

@@ -41,6 +41,18 @@ fn line(l: &Line, lang: Lang) -> String {
     trf(lang, "{0} {1}, {2}", &[&l.quantity, &name, &l.total])
 }
 
+/// The requests chosen and written on the item or cart page.
+fn notes(push: &mut impl FnMut(&str), view: &View, lang: Lang) {
+    let mut chosen: Vec<&str> =
+        view.note_chips.iter().filter(|c| c.chosen).map(|c| c.name.as_str()).collect();
+    if !view.note_text.is_empty() {
+        chosen.push(&view.note_text);
+    }
+    if !chosen.is_empty() {
+        push(&trf(lang, "Requests: {}.", &[&chosen.join(", ")]));
+    }
+}
+
 fn total(amount: &str, lang: Lang) -> String {
     trf(lang, "Total {}", &[&amount])
 }
@@ -106,6 +118,7 @@ impl Flow {
                     };
                     push(&format!("{}, {}: {chosen}.", g.name, g.rule));
                 }
+                notes(&mut push, view, lang);
                 push(&trf(lang, "Quantity {}, {}.", &[&view.quantity, &total(&view.item_total, lang)]));
                 push(&view.item_problem);
             }
@@ -114,7 +127,15 @@ impl Flow {
                 for l in &view.lines {
                     push(&line(l, lang));
                 }
+                notes(&mut push, view, lang);
                 push(&format!("{}, {}.", total(&view.total, lang), view.vat_line));
+            }
+            Page::Note => {
+                push(&view.keyboard.title);
+                let text =
+                    if view.keyboard.text.is_empty() { tr(lang, "empty") } else { &view.keyboard.text };
+                push(&format!("{text}. {}.", view.keyboard.count));
+                push(&view.keyboard.problem);
             }
             Page::PayChoice => {
                 push(&format!("{} {}.", tr(lang, "How will you pay?"), total(&view.total, lang)));

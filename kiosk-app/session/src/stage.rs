@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use kiosk_domain::{Choices, GroupId, ItemId, OptionId, OrderId, PricedLine, Settlement, StepId};
+use kiosk_domain::{Choices, GroupId, ItemId, Note, OptionId, OrderId, PricedLine, Settlement, StepId};
 
 /// The page the screen draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,8 @@ pub enum Page {
     Bill,
     /// Splitting the table's bill: the next diner's share.
     Split,
+    /// The on-screen keyboard: a request note in the customer's words.
+    Note,
     StaffCall,
     Pin,
     Operator,
@@ -57,6 +59,8 @@ pub enum Stage {
     Bill,
     /// Splitting the table's bill (see `split.rs`).
     Split,
+    /// Writing a request note on the keyboard (see `note.rs`).
+    Note(crate::note::Keyboard),
     /// Operator mode's PIN pad; `back` is where "close" returns.
     Pin {
         problem: Option<String>,
@@ -76,6 +80,8 @@ pub struct Editor {
     pub choices: Choices,
     pub set_choices: BTreeMap<StepId, ItemId>,
     pub quantity: u32,
+    /// The customer's requests for this item (요청사항).
+    pub note: Option<Note>,
     pub problem: Option<String>,
 }
 
@@ -192,6 +198,7 @@ impl Stage {
             Stage::StaffCall => Page::StaffCall,
             Stage::Bill => Page::Bill,
             Stage::Split => Page::Split,
+            Stage::Note(_) => Page::Note,
             Stage::Pin { .. } => Page::Pin,
             Stage::Operator { .. } => Page::Operator,
         }
@@ -203,7 +210,7 @@ impl Stage {
             Page::Attract => Stage::Attract,
             Page::Language => Stage::Language,
             Page::Service => Stage::Service,
-            Page::Menu | Page::TableHome | Page::Item => Stage::Browsing,
+            Page::Menu | Page::TableHome | Page::Item | Page::Note => Stage::Browsing,
             Page::Cart => Stage::Cart,
             Page::PayChoice | Page::Paying => Stage::PayChoice,
             Page::Done | Page::Problem => Stage::Browsing,

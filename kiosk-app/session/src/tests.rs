@@ -20,7 +20,7 @@ pub(crate) fn demo_menu() -> Arc<Menu> {
 
 /// The time `ms` on the monotonic clock; the wall clock reads some other day entirely (a
 /// Raspberry Pi boots at its image's build time), which must not matter.
-fn at(ms: i64) -> Now {
+pub(crate) fn at(ms: i64) -> Now {
     Now { mono_ms: ms, wall_ms: 1_795_365_000_000 + ms, local: None }
 }
 
@@ -34,7 +34,7 @@ fn toggle(group: &str, option: &str) -> Intent {
 }
 
 /// A kiosk flow up to the menu, in `lang`.
-fn at_menu(settings: Settings, lang: Lang) -> Flow {
+pub(crate) fn at_menu(settings: Settings, lang: Lang) -> Flow {
     let mut f = flow(settings, demo_menu(), 0);
     assert_eq!(f.page(), Page::Attract);
     f.handle(Intent::Start, at(1));

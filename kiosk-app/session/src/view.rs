@@ -48,6 +48,30 @@ pub struct Line {
     pub total: String,
 }
 
+/// A request preset's chip (요청사항) on the item page or the cart page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteChip {
+    pub id: String,
+    pub name: String,
+    pub chosen: bool,
+}
+
+/// The on-screen keyboard's page.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyboardView {
+    /// What the request is for: the item's name, or the order.
+    pub title: String,
+    /// The text so far, with the syllable being composed.
+    pub text: String,
+    /// "12/40"
+    pub count: String,
+    /// The letter keys, row by row, as the layout and shift have them.
+    pub rows: Vec<Vec<String>>,
+    pub korean: bool,
+    pub shift: bool,
+    pub problem: String,
+}
+
 /// One of the bill's open lines on the split page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShareLine {
@@ -95,6 +119,12 @@ pub struct View {
     pub quantity: u32,
     pub item_total: String,
     pub item_problem: String,
+    /// The item page's request presets for the item, or the cart page's for the order, and
+    /// the text the customer wrote.
+    pub note_chips: Vec<NoteChip>,
+    pub note_text: String,
+    /// The keyboard page.
+    pub keyboard: KeyboardView,
     pub lines: Vec<Line>,
     pub item_count: u32,
     pub total: String,
@@ -200,6 +230,9 @@ impl Flow {
             quantity: 1,
             item_total: String::new(),
             item_problem: String::new(),
+            note_chips: Vec::new(),
+            note_text: String::new(),
+            keyboard: KeyboardView::default(),
             lines: self.cart.lines().iter().map(|l| line(l, currency, lang)).collect(),
             item_count: self.cart.lines().iter().map(|l| l.quantity).sum(),
             total: money(totals.total()),
@@ -297,6 +330,17 @@ impl Flow {
                 _ => money(item.price.checked_mul(editor.quantity).unwrap_or(item.price)),
             };
             view.item_problem = editor.problem.clone().unwrap_or_default();
+            (view.note_chips, view.note_text) =
+                note_chips(menu.item_presets(item), editor.note.as_ref(), lang);
+        }
+        match &self.stage {
+            crate::stage::Stage::Cart => {
+                (view.note_chips, view.note_text) = note_chips(menu.order_presets(), self.cart.note(), lang);
+            }
+            crate::stage::Stage::Note(keyboard) => {
+                view.keyboard = keyboard_view(keyboard, menu, lang, self.access.magnify)
+            }
+            _ => {}
         }
 
         if let Stage::Paying(Paying { what, .. }) = &self.stage {
@@ -462,11 +506,55 @@ fn line(l: &PricedLine, currency: kiosk_domain::Currency, lang: Lang) -> Line {
             if d.is_empty() { p.name.get(lang).to_owned() } else { format!("{} {d}", p.name.get(lang)) }
         })
         .collect();
+    let mut detail = detail.join(", ");
+    if let Some(note) = &l.selection.note {
+        let sep = if detail.is_empty() { "" } else { " · " };
+        detail = format!("{detail}{sep}※ {}", note.render(lang));
+    }
     Line {
         name: l.name.get(lang).to_owned(),
-        detail: detail.join(", "),
+        detail,
         quantity: l.quantity,
         total: words::money(l.line_total, currency, lang),
+    }
+}
+
+fn note_chips<'a>(
+    offered: impl Iterator<Item = &'a kiosk_domain::NotePreset>,
+    note: Option<&kiosk_domain::Note>,
+    lang: Lang,
+) -> (Vec<NoteChip>, String) {
+    let chips = offered
+        .map(|p| NoteChip {
+            id: p.id.0.clone(),
+            name: p.text.get(lang).to_owned(),
+            chosen: note.is_some_and(|n| n.presets.contains(&p.text)),
+        })
+        .collect();
+    (chips, note.map(|n| n.text.clone()).unwrap_or_default())
+}
+
+/// At 200 % a row of ten keys does not fit the screen's width: each row comes in halves.
+fn keyboard_view(k: &crate::note::Keyboard, menu: &Menu, lang: Lang, magnified: bool) -> KeyboardView {
+    let title = match k.item.as_ref().and_then(|e| menu.item(&e.item)) {
+        Some(item) => words::trf(lang, "Request for {}", &[&item.name.get(lang)]),
+        None => words::tr(lang, "Request for the order").to_owned(),
+    };
+    KeyboardView {
+        title,
+        text: k.shown(),
+        count: format!("{}/{}", k.length(), kiosk_domain::NOTE_MAX_CHARS),
+        rows: crate::note::key_rows(k.korean, k.shift)
+            .iter()
+            .flat_map(|row| {
+                let keys: Vec<String> = row.chars().map(String::from).collect();
+                let width = if magnified { keys.len().div_ceil(2) } else { keys.len() };
+                keys.chunks(width).map(<[String]>::to_vec).collect::<Vec<_>>()
+            })
+            .collect(),
+        korean: k.korean,
+        shift: k.shift,
+        problem: k.problem.clone().unwrap_or_default(),
     }
 }
 

@@ -93,6 +93,7 @@ pub fn cart_problem(e: &CartError, name: impl Fn(&str) -> String, lang: Lang) ->
         CartError::QuantityLimit { name: item, limit } => {
             trf(lang, "At most {0} of {1} per order", &[limit, &name(item)])
         }
+        CartError::Note(e) => crate::note::note_problem(e, lang),
         other => other.to_string(),
     }
 }

@@ -6,12 +6,13 @@ use std::rc::Rc;
 
 use kiosk_domain::{Lang, Service, StaffReason};
 use kiosk_session::access::AccessSwitch;
+use kiosk_session::note::NoteKey;
 use kiosk_session::view::{ItemCard, Line, View};
 use kiosk_session::{Intent, Page as FlowPage, PayWith, SettingKey};
 use kiosk_ui::{
-    CartState, CategoryView, DayOrderView, DeviceView, GroupView, ItemView, JournalView, KioskWindow,
-    LineView, MenuState, OperatorState, OptionView, Page, PaymentState, Session, ShareLineView, TableState,
-    Theme,
+    CartState, CategoryView, DayOrderView, DeviceView, GroupView, ItemView, JournalView, KeyRow, KioskWindow,
+    LineView, MenuState, NoteAction, NoteChipView, NoteState, OperatorState, OptionView, Page, PaymentState,
+    Session, ShareLineView, TableState, Theme,
 };
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
@@ -33,6 +34,7 @@ fn page(p: FlowPage) -> Page {
         FlowPage::TableHome => Page::TableHome,
         FlowPage::Bill => Page::Bill,
         FlowPage::Split => Page::Split,
+        FlowPage::Note => Page::Note,
         FlowPage::StaffCall => Page::StaffCall,
         FlowPage::Pin => Page::Pin,
         FlowPage::Operator => Page::Operator,
@@ -83,6 +85,17 @@ pub fn setting_key(k: kiosk_ui::SettingKey) -> SettingKey {
         kiosk_ui::SettingKey::Table => SettingKey::Table,
         kiosk_ui::SettingKey::Volume => SettingKey::Volume,
         kiosk_ui::SettingKey::IdleTimeout => SettingKey::IdleTimeout,
+    }
+}
+
+pub fn note_key(a: NoteAction) -> NoteKey {
+    match a {
+        NoteAction::Space => NoteKey::Space,
+        NoteAction::Backspace => NoteKey::Backspace,
+        NoteAction::Shift => NoteKey::Shift,
+        NoteAction::Layout => NoteKey::Layout,
+        NoteAction::Done => NoteKey::Done,
+        NoteAction::Cancel => NoteKey::Cancel,
     }
 }
 
@@ -256,6 +269,7 @@ pub fn show(
             menu.set_groups(m);
         }
     }
+    show_notes(window, view, shown);
     menu.set_quantity(view.quantity as i32);
     menu.set_item_total(s(&view.item_total));
     menu.set_item_problem(s(&view.item_problem));
@@ -380,6 +394,35 @@ pub fn show(
     theme.set_low_reach(view.access.low_reach);
 }
 
+/// The request notes (the item's or the order's presets and text) and the keyboard page.
+fn show_notes(window: &KioskWindow, view: &View, shown: Option<&View>) {
+    let note = window.global::<NoteState>();
+    if shown.is_none_or(|p| p.note_chips != view.note_chips) {
+        // A chip chosen changes in place: the keypad focus stays on it.
+        let chips = view
+            .note_chips
+            .iter()
+            .map(|c| NoteChipView { id: s(&c.id), name: s(&c.name), chosen: c.chosen })
+            .collect();
+        if let Some(m) = update_rows(&note.get_presets(), chips) {
+            note.set_presets(m);
+        }
+    }
+    note.set_text(s(&view.note_text));
+    let k = &view.keyboard;
+    note.set_title(s(&k.title));
+    note.set_shown(s(&k.text));
+    note.set_count(s(&k.count));
+    if shown.is_none_or(|p| p.keyboard.rows != k.rows) {
+        note.set_rows(model(
+            k.rows.iter().map(|row| KeyRow { keys: model(row.iter().map(|key| s(key)).collect()) }).collect(),
+        ));
+    }
+    note.set_korean(k.korean);
+    note.set_shift(k.shift);
+    note.set_problem(s(&k.problem));
+}
+
 /// Magnify-all: every size at 200 %.
 pub const MAGNIFIED: f32 = 2.0;
 
@@ -419,6 +462,10 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
     }));
     on!(MenuState, on_set_quantity, |q| u32::try_from(q).ok().map(Intent::SetQuantity));
     on!(MenuState, on_add_to_cart, || Some(Intent::AddToCart));
+    on!(NoteState, on_toggle_preset, |order, id| Some(Intent::ToggleNotePreset { order, preset: id.into() }));
+    on!(NoteState, on_edit, |order| Some(Intent::EditNote { order }));
+    on!(NoteState, on_key, |key| key.chars().next().map(|c| Intent::NoteKey(NoteKey::Char(c))));
+    on!(NoteState, on_action, |action| Some(Intent::NoteKey(note_key(action))));
     on!(CartState, on_show_cart, || Some(Intent::ShowCart));
     on!(CartState, on_change_line, |index, quantity| usize::try_from(index)
         .ok()

@@ -504,11 +504,20 @@ async fn hello(State(state): State<AppState>, headers: HeaderMap) -> Result<axum
 }
 
 /// Totals that do not add up are refused: the store must not book an order the device
-/// priced wrongly.
+/// priced wrongly. So is a request note the device should have refused (too long, or with
+/// a control character that would drive the kitchen's printer).
 fn check_order(order: &Order) -> Result<(), ApiError> {
     let invalid = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, m);
     if order.lines.is_empty() {
         return Err(invalid("the order has no lines".into()));
+    }
+    if let Some(note) = &order.note {
+        note.check().map_err(|e| invalid(format!("the order's note: {e}")))?;
+    }
+    for (i, line) in order.lines.iter().enumerate() {
+        if let Some(note) = &line.selection.note {
+            note.check().map_err(|e| invalid(format!("line {}'s note: {e}", i + 1)))?;
+        }
     }
     let mut sum = 0i64;
     for (i, line) in order.lines.iter().enumerate() {
@@ -963,6 +972,29 @@ mod tests {
             order.totals.vat.supply = kiosk_domain::Money(supply);
             order.totals.vat.vat = kiosk_domain::Money(vat);
             assert!(check_order(&order).is_err(), "supply {supply} + VAT {vat} for a total of {total}");
+        }
+    }
+
+    #[test]
+    fn an_order_with_a_bad_request_note_is_refused() {
+        let menu: Menu = serde_json::from_str(include_str!("../../data/menu.example.json")).unwrap();
+        let mut cart = kiosk_domain::Cart::default();
+        let mut cola = kiosk_domain::Selection::of("cola", 1);
+        cola.note = kiosk_domain::Note::of(vec![], "얼음 적게");
+        cart.add(&menu, cola, None).unwrap();
+        cart.set_note(kiosk_domain::Note::of(vec![], "포크 2개")).unwrap();
+        let kind = kiosk_domain::OrderKind::Kiosk { service: kiosk_domain::Service::TakeOut };
+        let id = kiosk_domain::OrderId(uuid::Uuid::from_u128(7));
+        let good = Order::from_cart(id, 1, kind, kiosk_domain::Settlement::Prepaid, &cart, &menu, 0).unwrap();
+        assert!(check_order(&good).is_ok(), "the order as the device makes it");
+        // What a device that skipped the checks (or a forged request) could send.
+        let mut escape = good.clone();
+        escape.lines[0].selection.note.as_mut().unwrap().text = "\u{1b}@\u{1b}d\u{9}".into();
+        let mut long = good.clone();
+        long.note.as_mut().unwrap().text = "포크".repeat(21);
+        for (bad, says) in [(escape, "line 1's note"), (long, "the order's note")] {
+            let e = check_order(&bad).unwrap_err();
+            assert!(e.code == ErrorCode::Invalid && e.message.contains(says), "{}", e.message);
         }
     }
 

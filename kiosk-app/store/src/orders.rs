@@ -187,7 +187,7 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
     let header = conn
         .query_row(
             "SELECT number, kind_json, settlement, currency, vat_rate_bp, item_count, total, supply, vat,
-                    state, created_at_ms, lang
+                    state, created_at_ms, lang, note_json
              FROM orders WHERE id = ?1",
             [id.to_string()],
             |r| {
@@ -202,6 +202,7 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
                     r.get::<_, String>(9)?,
                     r.get::<_, i64>(10)?,
                     r.get::<_, String>(11)?,
+                    r.get::<_, Option<String>>(12)?,
                 ))
             },
         )
@@ -217,6 +218,7 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
         state,
         created,
         lang,
+        note,
     )) = header
     else {
         return Ok(None);
@@ -243,6 +245,7 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
         state: parse_state(&state)?,
         created_at_ms: created,
         lang: Lang::from_code(&lang).ok_or_else(|| corrupt(format!("language {lang:?}")))?,
+        note: note.map(|json| serde_json::from_str(&json)).transpose()?,
     }))
 }
 
@@ -275,8 +278,9 @@ fn insert_order(tx: &Transaction<'_>, order: &Order, business_day: &str, now_ms:
     let table_id = order.kind.table().map(|t| t.0.clone());
     tx.execute(
         "INSERT INTO orders (id, number, business_day, kind_json, table_id, settlement, currency, vat_rate_bp,
-                             item_count, total, supply, vat, line_count, state, created_at_ms, updated_at_ms, lang)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                             item_count, total, supply, vat, line_count, state, created_at_ms, updated_at_ms, lang,
+                             note_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         params![
             order.id.to_string(),
             order.number,
@@ -295,6 +299,7 @@ fn insert_order(tx: &Transaction<'_>, order: &Order, business_day: &str, now_ms:
             order.created_at_ms,
             now_ms,
             order.lang.code(),
+            order.note.as_ref().map(serde_json::to_string).transpose()?,
         ],
     )?;
     let mut stmt = tx.prepare_cached(

@@ -213,6 +213,10 @@ const MIGRATIONS: &[&str] = &[
         value  BLOB NOT NULL
     );
     "#,
+    // 10: the customer's requests for the order as a whole (a line's are in its line_json).
+    r#"
+    ALTER TABLE orders ADD COLUMN note_json TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -8,8 +8,13 @@ fn menu() -> Menu {
 
 fn draft(menu: &Menu, n: u128, settlement: Settlement) -> Order {
     let mut cart = Cart::default();
-    cart.add(menu, Selection::of("cola", 2), None).unwrap();
+    // Requests on a line and on the order: kept as the customer made them (the round trip
+    // below compares whole orders).
+    let mut cola = Selection::of("cola", 2);
+    cola.note = Note::of(vec![Text::new("얼음 적게", "Less ice")], "레몬 빼고");
+    cart.add(menu, cola, None).unwrap();
     cart.add(menu, Selection::of("cheese-sticks", 1), None).unwrap();
+    cart.set_note(Note::of(vec![], "포크 2개")).unwrap();
     let kind = OrderKind::Kiosk { service: Service::DineIn };
     Order::from_cart(OrderId(Uuid::from_u128(n)), 0, kind, settlement, &cart, menu, 1_000).unwrap()
 }

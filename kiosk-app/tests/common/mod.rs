@@ -106,11 +106,20 @@ pub fn start_store_server(
     runtime: &tokio::runtime::Runtime,
     db: &std::path::Path,
 ) -> kiosk_store_server::ServerHandle {
+    start_store_server_with_kitchen(runtime, db, None)
+}
+
+/// The store server on `db`, printing kitchen tickets on `kitchen_printer`.
+pub fn start_store_server_with_kitchen(
+    runtime: &tokio::runtime::Runtime,
+    db: &std::path::Path,
+    kitchen_printer: Option<kiosk_drivers::transport::Endpoint>,
+) -> kiosk_store_server::ServerHandle {
     let options = kiosk_store_server::ServeOptions {
         db: db.to_owned(),
         listen: "127.0.0.1:0".parse().unwrap(),
         menu: None,
-        kitchen_printer: None,
+        kitchen_printer,
         tls: None,
         backups: None,
     };

@@ -56,8 +56,12 @@ fn order_card(
             ul class="lines" {
                 @for l in &o.lines {
                     li { span class="qty" { (l.quantity) "×" } " " (l.name)
-                        @if !l.options.is_empty() { span class="options" { " (" (l.options.join(", ")) ")" } } }
+                        @if !l.options.is_empty() { span class="options" { " (" (l.options.join(", ")) ")" } }
+                        @if !l.note.is_empty() { br; span class="request" { "※ " (w.request) ": " (l.note) } } }
                 }
+            }
+            @if !o.note.is_empty() {
+                p class="request" { "※ " (w.request) ": " (o.note) }
             }
             @if !kitchen {
                 p class="meta" { (won(o.total)) " · " (payment) " · " (o.device) }

@@ -199,6 +199,8 @@ pub struct BoardLine {
     pub name: String,
     pub options: Vec<String>,
     pub quantity: u32,
+    /// The customer's requests for it (요청사항), `""` for none.
+    pub note: String,
     /// The station that makes it (`""`: none).
     pub station: String,
 }
@@ -214,6 +216,8 @@ pub struct BoardOrder {
     pub table: Option<String>,
     pub kiosk: bool,
     pub lines: Vec<BoardLine>,
+    /// The customer's requests for the whole order, `""` for none.
+    pub note: String,
     pub total: i64,
     pub prepaid: bool,
     /// Paid at the counter (cash or card), for orders paid there.
@@ -371,6 +375,7 @@ fn board_order(
             name: l.name.get(lang).to_owned(),
             options: l.parts.iter().map(|p| p.name.get(lang).to_owned()).collect(),
             quantity: l.quantity,
+            note: l.selection.note.as_ref().map(|n| n.render(lang)).unwrap_or_default(),
             station: stations.get(i).cloned().unwrap_or_default(),
         })
         .collect();
@@ -383,6 +388,7 @@ fn board_order(
         table,
         kiosk,
         lines,
+        note: sent.order.note.as_ref().map(|n| n.render(lang)).unwrap_or_default(),
         total: row.get("total")?,
         prepaid: sent.order.settlement == Settlement::Prepaid,
         paid_at_counter,
