@@ -405,6 +405,16 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
     s.save("item-set")?;
     s.press(&s.t("Add · {}").replace("{}", "13,500원"))?;
     s.press_tr("View cart")?;
+    // A request for the order (요청사항): a preset, and words typed on the screen's keyboard,
+    // Hangul composed key by key (ㄴ and ㅎ make the final of 많).
+    s.press("포크 2개")?;
+    s.press_tr("Write a request")?;
+    for key in "ㄴㅐㅂㅋㅣㄴ ㅁㅏㄴㅎㅇㅣ".chars() {
+        if key == ' ' { s.press_tr("Space")? } else { s.press(&key.to_string())? }
+    }
+    s.save("request-keyboard")?;
+    s.press_tr("Done")?;
+    s.save("cart-requests")?;
     s.press_tr("Pay")?;
     // The first card is declined by the issuer; the customer tries again.
     stage.terminal.handle.push_fault(Fault::Decline("6B"));
