@@ -408,6 +408,30 @@ fn staff_run_the_store_from_the_console() {
             c["carrot-cake"].0 == "₩6,900" && magenta(&c["carrot-cake"].2)
         });
 
+    // --- a request preset (요청사항) made in the console is offered on the kiosk's items --------
+    assert_eq!(b.goto("owner", &format!("{base}/console/menu/requests")), 200);
+    no_serious_violations(&mut b, "owner", "menu requests", &mut axe_problems);
+    let n = b.count("owner", "input[type=hidden][name^=req]");
+    assert!(n > 0, "the demo menu's presets are listed");
+    b.fill("owner", "#f-req0_en", &"x".repeat(41));
+    assert_eq!(b.click("owner", "form[action='/console/menu/requests'] button[type=submit]"), 422);
+    assert!(b.text("owner", ".field.invalid .problem").contains("40 characters"), "a request too long");
+    b.goto("owner", &format!("{base}/console/menu/requests"));
+    b.fill("owner", &format!("#f-req{n}_id"), "less-sugar");
+    b.fill("owner", &format!("#f-req{n}_ko"), "덜 달게");
+    b.fill("owner", &format!("#f-req{n}_en"), "Less sugar");
+    b.eval("owner", &format!("document.querySelector('#req{n}-dessert').checked = true"));
+    assert_eq!(b.click("owner", "form[action='/console/menu/requests'] button[type=submit]"), 200);
+    assert!(b.count("owner", "p.done") == 1, "the preset saved");
+    kiosk.press("Carrot cake, ₩6,900").unwrap();
+    let offered = Instant::now();
+    while kiosk.press("Less sugar").is_err() {
+        assert!(offered.elapsed() < Duration::from_secs(5), "the new request preset never reached the kiosk");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(kiosk.page, "item");
+    kiosk.press("Back").unwrap();
+
     // --- stations and holding unpaid orders back from the kitchen ------------------------------
     b.goto("owner", &format!("{base}/console/menu"));
     b.fill("owner", "#f-station-id", "bar");

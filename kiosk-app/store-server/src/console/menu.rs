@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use kiosk_clock::unix_now_ms;
 use kiosk_domain::{
-    CategoryId, GroupId, Item, ItemId, Lang as MenuLang, Menu, MenuOption, Money, OptionGroup, OptionId,
-    Text, Window, schedule::Weekday,
+    CategoryId, GroupId, Item, ItemId, Lang as MenuLang, Menu, MenuOption, Money, NoteId, NotePreset,
+    NoteScope, OptionGroup, OptionId, Text, Window, schedule::Weekday,
 };
 use maud::{Markup, html};
 
@@ -360,6 +360,15 @@ pub async fn menu_page(State(state): State<AppState>, staff: Staff, headers: Hea
                         li { a href={ "/console/menu/groups/" (g.id.0) } { (g.name.get(lang)) } " · " (g.options.len()) }
                     }
                 }
+            }
+            section aria-labelledby="requests" {
+                h2 id="requests" { (w.requests) }
+                ul {
+                    @for r in &menu.note_presets {
+                        li { (r.text.get(lang)) " · " (if r.scope == NoteScope::Order { w.for_the_order } else { w.for_an_item }) }
+                    }
+                }
+                p { a href="/console/menu/requests" { (w.edit) " " (w.requests) } }
             }
             section aria-labelledby="add-group" {
                 h2 id="add-group" { (w.add_group) }
@@ -1049,6 +1058,169 @@ pub async fn save_group(
     }
     let to = format!("/console/menu/groups/{id}?saved=1");
     save_menu(&state, &staff, menu, "menu.group", id, |_| Ok(()), to).await
+}
+
+// --- request presets (요청사항) ---------------------------------------------------------------
+
+pub async fn requests_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    axum::extract::Query(q): axum::extract::Query<SavedQuery>,
+) -> Response {
+    requests_response(state, staff, None, Problems::new(), q.saved.is_some()).await
+}
+
+async fn requests_response(
+    state: AppState,
+    staff: Staff,
+    posted: Option<Posted>,
+    problems: Problems,
+    saved: bool,
+) -> Response {
+    if let Some(r) = staff.refused(Permission::EditMenu) {
+        return r;
+    }
+    let (menu, ..) = match load(&state).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    let w = Words::of(staff.lang);
+    let lang = staff.lang.menu();
+    let page = Page::new(w.requests, &staff).at("/console/menu");
+    let p = posted.as_ref();
+    // One preset's fields; `n` past the presets is the new one.
+    let preset_fields = |n: usize, preset: Option<&NotePreset>| {
+        let scope = preset.map_or(NoteScope::Item, |r| r.scope);
+        let scope = match p.map(|p| p.get(&format!("req{n}_scope"))) {
+            Some("order") => NoteScope::Order,
+            Some("item") => NoteScope::Item,
+            _ => scope,
+        };
+        let chosen = |c: &CategoryId| match p {
+            Some(p) => p.all(&format!("req{n}_categories")).contains(&c.0),
+            None => preset.is_some_and(|r| r.categories.contains(c)),
+        };
+        let text = |l| preset.map_or("", |r| text_of(&r.text, l));
+        html! {
+            (field(w.name_ko, &format!("req{n}_ko"), &value(p, &format!("req{n}_ko"), text(MenuLang::Ko)), &problems, FieldKind::Text))
+            (field(w.name_en, &format!("req{n}_en"), &value(p, &format!("req{n}_en"), text(MenuLang::En)), &problems, FieldKind::Text))
+            div class="field" {
+                label for={ "f-req" (n) "_scope" } { (w.request_for) }
+                select id={ "f-req" (n) "_scope" } name={ "req" (n) "_scope" } {
+                    option value="item" selected[scope == NoteScope::Item] { (w.for_an_item) }
+                    option value="order" selected[scope == NoteScope::Order] { (w.for_the_order) }
+                }
+            }
+            fieldset class={ "field" @if problems.contains_key(&format!("req{n}_categories")) { " invalid" } } {
+                legend { (w.request_categories) }
+                @for c in &menu.categories {
+                    div class="check" {
+                        input type="checkbox" name={ "req" (n) "_categories" } value=(c.id.0) id={ "req" (n) "-" (c.id.0) } checked[chosen(&c.id)];
+                        label for={ "req" (n) "-" (c.id.0) } { (c.name.get(lang)) }
+                    }
+                }
+                @if let Some(problem) = problems.get(&format!("req{n}_categories")) { p class="problem" { (problem) } }
+            }
+        }
+    };
+    let main = html! {
+        (form_notes(w, &problems, saved))
+        (page.form("/console/menu/requests", "grid", html! {
+            @for (n, r) in menu.note_presets.iter().enumerate() {
+                fieldset {
+                    legend { (r.text.get(lang)) }
+                    input type="hidden" name={ "req" (n) "_id" } value=(r.id.0);
+                    (preset_fields(n, Some(r)))
+                    div class="check" {
+                        input type="checkbox" name={ "req" (n) "_remove" } value="1" id={ "req-rm" (n) };
+                        label for={ "req-rm" (n) } { (w.remove) }
+                    }
+                }
+            }
+            @let n = menu.note_presets.len();
+            fieldset {
+                legend { (w.add_request) }
+                (field(w.item_id, &format!("req{n}_id"), &value(p, &format!("req{n}_id"), ""), &problems, FieldKind::Text))
+                (preset_fields(n, None))
+            }
+            button type="submit" class="primary" { (w.save) }
+        }))
+        p { a href="/console/menu" { (w.menu) } }
+    };
+    form_page(page, &problems, main)
+}
+
+/// The request presets as posted: each kept one's texts, where it is offered, removals,
+/// and a new one (left out when its id and Korean text are both empty).
+pub async fn save_requests(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Response {
+    let posted = posted_from(fields);
+    if let Some(r) = edit_refused(&staff, &headers, &posted) {
+        return r;
+    }
+    let w = Words::of(staff.lang);
+    let (mut menu, ..) = match load(&state).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    let mut problems = Problems::new();
+    let mut presets = Vec::new();
+    let existing = menu.note_presets.len();
+    for n in 0..=existing {
+        let id = posted.get(&format!("req{n}_id")).trim().to_owned();
+        if posted.checked(&format!("req{n}_remove")) {
+            continue;
+        }
+        let mut preset = match menu.note_presets.get(n) {
+            Some(r) => r.clone(),
+            None if id.is_empty() && posted.get(&format!("req{n}_ko")).trim().is_empty() => continue,
+            None => {
+                if !valid_id(&id) {
+                    problems.insert(format!("req{n}_id"), w.id_invalid.into());
+                } else if menu.note_presets.iter().any(|r| r.id.0 == id) {
+                    problems.insert(format!("req{n}_id"), w.id_taken.into());
+                }
+                NotePreset {
+                    id: NoteId(id.clone()),
+                    text: Text::new("", ""),
+                    scope: NoteScope::Item,
+                    categories: vec![],
+                }
+            }
+        };
+        set_text(&mut preset.text, &posted, &format!("req{n}"), &mut problems, w);
+        for l in ["ko", "en"] {
+            let field = format!("req{n}_{l}");
+            if !problems.contains_key(&field)
+                && kiosk_domain::note::check_text(posted.get(&field).trim()).is_err()
+            {
+                problems.insert(field, w.request_text_invalid.into());
+            }
+        }
+        preset.scope =
+            if posted.get(&format!("req{n}_scope")) == "order" { NoteScope::Order } else { NoteScope::Item };
+        // An order's request is offered once per order, never by category.
+        preset.categories = match preset.scope {
+            NoteScope::Order => vec![],
+            NoteScope::Item => {
+                posted.all(&format!("req{n}_categories")).into_iter().map(CategoryId).collect()
+            }
+        };
+        presets.push(preset);
+    }
+    menu.note_presets = presets;
+    if problems.is_empty() {
+        checker_problems(&menu, "note_presets", &mut problems);
+    }
+    if !problems.is_empty() {
+        return requests_response(state, staff, Some(posted), problems, false).await;
+    }
+    let to = "/console/menu/requests?saved=1".to_owned();
+    save_menu(&state, &staff, menu, "menu.requests", "note_presets".into(), |_| Ok(()), to).await
 }
 
 // --- stations and the hold setting ----------------------------------------------------------

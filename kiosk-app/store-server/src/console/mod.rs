@@ -66,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/menu/categories/{id}", get(menu::category_page).post(menu::save_category))
         .route("/console/menu/groups", post(menu::add_group))
         .route("/console/menu/groups/{id}", get(menu::group_page).post(menu::save_group))
+        .route("/console/menu/requests", get(menu::requests_page).post(menu::save_requests))
         .route("/console/stations", post(menu::save_station))
         .route("/console/hold", post(menu::set_hold))
         .route("/console/photos/{name}", get(menu::console_photo))
