@@ -41,8 +41,9 @@ pub struct Selection {
     #[serde(default)]
     pub set_choices: BTreeMap<StepId, ItemId>,
     pub quantity: u32,
-    /// The customer's requests for this line (요청사항).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The customer's requests for this line (요청사항). Named `requests` on the wire: an
+    /// older server that knows no requests takes the order without them.
+    #[serde(default, rename = "requests", skip_serializing_if = "Option::is_none")]
     pub note: Option<Note>,
 }
 
@@ -310,7 +311,7 @@ pub struct Cart {
     pub limits: CartLimits,
     lines: Vec<PricedLine>,
     /// The customer's requests for the order as a whole.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, rename = "requests", skip_serializing_if = "Option::is_none")]
     note: Option<Note>,
 }
 

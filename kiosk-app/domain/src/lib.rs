@@ -25,7 +25,7 @@ pub use menu::{
     NoteScope, OptionGroup, OptionId, SetChoice, SetMenu, SetStep, StepId, Tag,
 };
 pub use money::{Currency, Money, MoneyStyle, Overflow, VatRate, VatSplit};
-pub use note::{NOTE_MAX_CHARS, Note, NoteError};
+pub use note::{NOTE_MAX_CHARS, NOTE_MAX_PRESETS, Note, NoteError};
 pub use order::{
     Order, OrderError, OrderForPos, OrderId, OrderKind, Service, Settlement, Tab, TableId, next_state,
 };

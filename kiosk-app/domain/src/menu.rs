@@ -507,6 +507,22 @@ impl Validator<'_> {
                 }
             }
         }
+        // A note carries at most NOTE_MAX_PRESETS presets: no item or order offers more.
+        let max = crate::note::NOTE_MAX_PRESETS;
+        if menu.order_presets().count() > max {
+            self.err("note_presets", format!("more than {max} presets are offered on the order"));
+        }
+        for c in &menu.categories {
+            let offered = menu.note_presets.iter().filter(|p| {
+                p.scope == NoteScope::Item && (p.categories.is_empty() || p.categories.contains(&c.id))
+            });
+            if offered.count() > max {
+                self.err(
+                    "note_presets",
+                    format!("more than {max} presets are offered on items of \"{}\"", c.id),
+                );
+            }
+        }
 
         for (ii, item) in menu.items.iter().enumerate() {
             let path = format!("items[{ii}] \"{}\"", item.id);

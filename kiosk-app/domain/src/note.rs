@@ -9,13 +9,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::text::{Lang, Text};
 
-/// The most characters a customer's own text may hold (a kitchen ticket's line and a half
-/// at 42 columns; a preset's text is held to the same).
+/// The most characters a customer's own text may hold, and a preset's: in Hangul (two
+/// columns each) two lines of a 42-column kitchen ticket.
 pub const NOTE_MAX_CHARS: usize = 40;
+/// The most presets one note may carry (a menu offers a handful on an item or an order).
+pub const NOTE_MAX_PRESETS: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Note {
-    /// The menu's presets the customer picked, in the menu's order.
+    /// The menu's presets the customer picked, in the menu's order (at most
+    /// [`NOTE_MAX_PRESETS`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub presets: Vec<Text>,
     /// What the customer wrote.
@@ -28,14 +31,18 @@ pub struct Note {
 pub enum NoteError {
     #[error("a request may be at most {max} characters ({got} given)")]
     TooLong { max: usize, got: usize },
-    #[error("a request may not contain control characters (U+{0:04X})")]
+    #[error("a request may not contain control or formatting characters (U+{0:04X})")]
     ControlCharacter(u32),
+    #[error("a request may carry at most {max} presets ({got} given)")]
+    TooManyPresets { max: usize, got: usize },
 }
 
 /// Checks one text of a note: at most [`NOTE_MAX_CHARS`] characters, none of them a control
-/// character (a line feed or an escape would break a ticket's layout or drive the printer).
+/// character (a line feed or an escape would break a ticket's layout or drive the printer)
+/// or an invisible formatting one (a right-to-left override would disguise the text on the
+/// store's board; a line separator would break it).
 pub fn check_text(text: &str) -> Result<(), NoteError> {
-    if let Some(c) = text.chars().find(|c| c.is_control()) {
+    if let Some(c) = text.chars().find(|c| c.is_control() || is_invisible_format(*c)) {
         return Err(NoteError::ControlCharacter(u32::from(c)));
     }
     let got = text.chars().count();
@@ -43,6 +50,30 @@ pub fn check_text(text: &str) -> Result<(), NoteError> {
         return Err(NoteError::TooLong { max: NOTE_MAX_CHARS, got });
     }
     Ok(())
+}
+
+/// Unicode's format characters and line and paragraph separators (categories Cf, Zl, Zp)
+/// that text may carry: soft hyphen, zero-width and joiner characters, direction marks,
+/// embeddings, overrides and isolates, invisible operators, the byte-order mark and the
+/// interlinear annotation marks.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61c}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{e0001}'
+            | '\u{e0020}'..='\u{e007f}'
+    )
 }
 
 impl Note {
@@ -56,8 +87,12 @@ impl Note {
         self.presets.is_empty() && self.text.is_empty()
     }
 
-    /// Every text of the note, presets in every language, passes [`check_text`].
+    /// At most [`NOTE_MAX_PRESETS`] presets, and every text of the note, presets in every
+    /// language, passes [`check_text`].
     pub fn check(&self) -> Result<(), NoteError> {
+        if self.presets.len() > NOTE_MAX_PRESETS {
+            return Err(NoteError::TooManyPresets { max: NOTE_MAX_PRESETS, got: self.presets.len() });
+        }
         check_text(&self.text)?;
         self.presets.iter().flat_map(|p| p.0.values()).try_for_each(|t| check_text(t))
     }
@@ -93,5 +128,14 @@ mod tests {
         assert_eq!(check_text("\u{1b}@"), Err(NoteError::ControlCharacter(0x1B)));
         let preset = Note { presets: vec![Text::new("얼음\t적게", "Less ice")], text: String::new() };
         assert_eq!(preset.check(), Err(NoteError::ControlCharacter(0x09)));
+        // Invisible ones too: a right-to-left override, a line separator, a zero-width space.
+        for c in ['\u{202e}', '\u{2028}', '\u{200b}', '\u{feff}'] {
+            assert_eq!(check_text(&format!("덜{c}맵게")), Err(NoteError::ControlCharacter(u32::from(c))));
+        }
+        let many = Note {
+            presets: vec![Text::new("덜 맵게", "Less spicy"); NOTE_MAX_PRESETS + 1],
+            text: "".into(),
+        };
+        assert_eq!(many.check(), Err(NoteError::TooManyPresets { max: NOTE_MAX_PRESETS, got: 11 }));
     }
 }

@@ -146,7 +146,9 @@ pub struct Order {
     #[serde(default = "default_lang")]
     pub lang: Lang,
     /// The customer's requests for the order as a whole (each line may carry its own).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Named `requests` on the wire, like a line's: an older server that knows no requests
+    /// takes the order without them.
+    #[serde(default, rename = "requests", skip_serializing_if = "Option::is_none")]
     pub note: Option<crate::note::Note>,
 }
 

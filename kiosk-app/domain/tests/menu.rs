@@ -103,11 +103,27 @@ fn request_presets_are_offered_by_scope_and_category_and_checked() {
     let errors = errors_of(&bad);
     for e in [
         "note_presets[0] \"less-spicy\".categories[2]: unknown category \"nope\"",
-        "note_presets[1] \"less-ice\".text.ko: a request may not contain control characters (U+000A)",
+        "note_presets[1] \"less-ice\".text.ko: a request may not contain control or formatting characters (U+000A)",
         "note_presets[2] \"extra-napkins\".categories: an order's preset is not offered by category",
         "note_presets[2] \"extra-napkins\".text.en: a request may be at most 40 characters (41 given)",
         "note_presets[3].id: duplicate id \"less-spicy\"",
     ] {
         assert!(errors.iter().any(|got| got == e), "missing {e:?} in {errors:#?}");
     }
+}
+
+#[test]
+fn no_item_or_order_is_offered_more_presets_than_a_note_may_carry() {
+    let mut menu = example_menu();
+    let preset = menu.note_presets[2].clone(); // an order's
+    for n in 0..NOTE_MAX_PRESETS {
+        let mut extra = preset.clone();
+        extra.id = NoteId(format!("order-{n}"));
+        menu.note_presets.push(extra);
+    }
+    let errors = errors_of(&menu);
+    assert!(
+        errors.contains(&"note_presets: more than 10 presets are offered on the order".to_owned()),
+        "{errors:#?}"
+    );
 }

@@ -120,7 +120,10 @@ impl Flow {
         // A draft of this very order is charged again after a decline; any other is
         // cancelled and replaced.
         let reusable = self.draft.as_ref().is_some_and(|d| {
-            d.settlement == wanted.settlement && d.kind == wanted.kind && d.lines == wanted.lines
+            d.settlement == wanted.settlement
+                && d.kind == wanted.kind
+                && d.lines == wanted.lines
+                && d.note == wanted.note
         });
         if !reusable {
             if let Some(old) = self.draft.take() {

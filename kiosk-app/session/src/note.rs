@@ -99,6 +99,9 @@ pub(crate) fn note_problem(e: &kiosk_domain::NoteError, lang: kiosk_domain::Lang
         kiosk_domain::NoteError::ControlCharacter(_) => {
             tr(lang, "That character cannot be used in a request").to_owned()
         }
+        kiosk_domain::NoteError::TooManyPresets { max, .. } => {
+            crate::words::trf(lang, "At most {} requests can be chosen", &[max])
+        }
     }
 }
 
@@ -278,6 +281,30 @@ mod tests {
         assert_eq!(line_note.render(Lang::Ko), "얼음 적게, 시럽 빼고");
         assert_eq!(line_note.render(Lang::En), "Less ice, 시럽 빼고");
         assert_eq!(order.note.as_ref().expect("the order's note").render(Lang::Ko), "빨대 빼 주세요, Lid 2");
+    }
+
+    #[test]
+    fn a_request_written_after_a_declined_card_replaces_the_declined_order() {
+        let mut f = at_menu(Settings::kiosk(), Lang::Ko);
+        f.handle(Intent::OpenItem("scone".into()), at(10));
+        f.handle(Intent::AddToCart, at(11));
+        f.handle(Intent::ShowCart, at(12));
+        f.handle(Intent::Checkout, at(13));
+        let first = f.handle(Intent::Pay(PayWith::Card), at(14));
+        let [Effect::Checkout { order: declined, .. }] = first.as_slice() else { panic!("{first:?}") };
+        let message = "잔액 부족".to_owned();
+        f.outcome(crate::Outcome::Declined { order: declined.id, message }, at(15));
+        f.handle(Intent::Dismiss, at(16));
+        f.handle(Intent::Back, at(17));
+        assert_eq!(f.page(), Page::Cart);
+        f.handle(toggle_note(true, "two-forks"), at(18));
+        f.handle(Intent::Checkout, at(19));
+        let again = f.handle(Intent::Pay(PayWith::Card), at(20));
+        // The declined draft had no request: it is cancelled, and the order charged now has it.
+        assert_eq!(again[0], Effect::Abandon(declined.id));
+        let Effect::Checkout { order, .. } = &again[1] else { panic!("{again:?}") };
+        assert_ne!(order.id, declined.id);
+        assert_eq!(order.note.as_ref().map(|n| n.render(Lang::Ko)).as_deref(), Some("포크 2개"));
     }
 
     #[test]

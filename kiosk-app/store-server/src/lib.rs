@@ -998,6 +998,25 @@ mod tests {
         }
     }
 
+    /// The versioning rule the OpenAPI file states: an order may gain optional fields within
+    /// a version, and this server takes one with fields it does not know.
+    #[test]
+    fn an_order_with_fields_this_server_does_not_know_is_taken() {
+        let menu: Menu = serde_json::from_str(include_str!("../../data/menu.example.json")).unwrap();
+        let mut cart = kiosk_domain::Cart::default();
+        cart.add(&menu, kiosk_domain::Selection::of("cola", 1), None).unwrap();
+        let kind = kiosk_domain::OrderKind::Kiosk { service: kiosk_domain::Service::TakeOut };
+        let id = kiosk_domain::OrderId(uuid::Uuid::from_u128(8));
+        let order =
+            Order::from_cart(id, 1, kind, kiosk_domain::Settlement::Prepaid, &cart, &menu, 0).unwrap();
+        let mut json = serde_json::to_value(&order).unwrap();
+        json["loyalty"] = serde_json::json!({"stamps": 3});
+        json["lines"][0]["selection"]["gift_wrap"] = serde_json::json!(true);
+        let body = serde_json::json!({"protocol": PROTOCOL, "order": json}).to_string();
+        let SubmitOrder::<OrderForPos> { order: taken, .. } = parse_body(Ok(Bytes::from(body))).unwrap();
+        assert_eq!(taken.order, order);
+    }
+
     #[test]
     fn the_openapi_file_covers_the_server() {
         for path in [
