@@ -370,7 +370,7 @@ impl Runner {
         }
         .await;
         match stored {
-            Ok(order) => Outcome::RoundSent(order),
+            Ok(order) => Outcome::RoundSent(Box::new(order)),
             Err(e) => Outcome::Failed { what: format!("sending round {id}: {e}") },
         }
     }

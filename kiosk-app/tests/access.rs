@@ -154,7 +154,7 @@ fn press(shell: &Shell, label: &str) {
 }
 
 /// From the menu to choosing how to pay for an iced regular americano, by touch; `at` is
-/// called on the item, keyboard, cart and payment-choice pages.
+/// called on the item and keyboard pages, the menu with its suggestion, the cart and payment-choice pages.
 fn americano_to_payment(shell: &Shell, at: &mut dyn FnMut(&str)) {
     press(shell, "아메리카노, 4,500원");
     at("item");
@@ -167,6 +167,9 @@ fn americano_to_payment(shell: &Shell, at: &mut dyn FnMut(&str)) {
     press(shell, "아이스");
     press(shell, "레귤러");
     press(shell, &ko("Add · {}").replace("{}", "4,500원"));
+    // The menu's pairing for a coffee, over the cart bar.
+    assert_eq!(shell.view().suggestions.len(), 1, "a suggestion after the coffee");
+    at("menu-suggestion");
     press(shell, &ko("View cart"));
     at("cart");
     press(shell, &ko("Pay"));

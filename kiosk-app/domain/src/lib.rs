@@ -22,7 +22,8 @@ pub use cart::{Cart, CartError, CartLimits, Choices, LinePart, Pick, PricedLine,
 pub use lifecycle::{OrderEvent, OrderState, TransitionError};
 pub use menu::{
     Allergen, Category, CategoryId, GroupId, Item, ItemId, Menu, MenuError, MenuOption, NoteId, NotePreset,
-    NoteScope, OptionGroup, OptionId, SetChoice, SetMenu, SetStep, StepId, Tag,
+    NoteScope, OptionGroup, OptionId, SetChoice, SetMenu, SetStep, StepId, Suggestion, SuggestionAnswer,
+    SuggestionId, Tag,
 };
 pub use money::{Currency, Money, MoneyStyle, Overflow, VatRate, VatSplit};
 pub use note::{NOTE_MAX_CHARS, NOTE_MAX_PRESETS, Note, NoteError};

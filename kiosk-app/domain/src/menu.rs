@@ -62,6 +62,10 @@ id_type!(
     /// A request preset's id (요청사항 such as "덜 맵게").
     NoteId
 );
+id_type!(
+    /// A suggestion's id (함께 드시면 좋아요), as the daily close counts its answers.
+    SuggestionId
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,6 +88,27 @@ pub struct Menu {
     /// Requests the customer can pick with a tap (요청사항), besides writing their own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub note_presets: Vec<NotePreset>,
+    /// Pairings suggested once an item is in the cart (함께 드시면 좋아요).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// A pairing the kiosk suggests, never insisting: after one of `after` is added to the
+/// cart, `offer` (a dessert with a drink, the set of a burger).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suggestion {
+    pub id: SuggestionId,
+    pub after: Vec<ItemId>,
+    pub offer: ItemId,
+}
+
+/// What the customer answered to a suggestion: taken (the offered item opened) or declined.
+/// An order carries its session's answers, so the store counts them per business day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuggestionAnswer {
+    pub id: SuggestionId,
+    pub accepted: bool,
 }
 
 /// A request the customer can pick: on an item ("덜 맵게", "얼음 적게") or on the order as a
@@ -365,6 +390,55 @@ impl Menu {
         self.note_presets.iter().filter(|p| p.scope == NoteScope::Order)
     }
 
+    /// The suggestion to make once `added` is in a cart holding `in_cart` (the items of its
+    /// lines), at `at`: the first whose offer is on sale and not in the cart already, and not
+    /// among `asked` (each is made once a session). A suggestion whose offer is unknown is
+    /// never made (the checker warns of it).
+    pub fn suggestion_after(
+        &self,
+        added: &ItemId,
+        in_cart: &[&ItemId],
+        asked: &[SuggestionId],
+        at: Option<LocalTime>,
+    ) -> Option<&Suggestion> {
+        self.suggestions
+            .iter()
+            .find(|s| s.after.contains(added) && !asked.contains(&s.id) && self.may_suggest(s, in_cart, at))
+    }
+
+    /// `s` may be made now: its offer is on sale at `at` and not already in the cart.
+    pub fn may_suggest(&self, s: &Suggestion, in_cart: &[&ItemId], at: Option<LocalTime>) -> bool {
+        !in_cart.contains(&&s.offer)
+            && self
+                .item(&s.offer)
+                .is_some_and(|i| !i.sold_out && at.is_none_or(|at| self.is_available(i, at)))
+    }
+
+    /// What is worth telling the menu's author without refusing the menu: suggestions that
+    /// name an item the menu does not have (a POS menu that dropped an item keeps working;
+    /// the suggestion is simply not made).
+    pub fn warnings(&self) -> Vec<MenuError> {
+        let mut out = Vec::new();
+        for (i, s) in self.suggestions.iter().enumerate() {
+            let path = format!("suggestions[{i}] \"{}\"", s.id);
+            for (k, item) in s.after.iter().enumerate() {
+                if self.item(item).is_none() {
+                    out.push(MenuError {
+                        path: format!("{path}.after[{k}]"),
+                        message: format!("unknown item \"{item}\""),
+                    });
+                }
+            }
+            if self.item(&s.offer).is_none() {
+                out.push(MenuError {
+                    path: format!("{path}.offer"),
+                    message: format!("unknown item \"{}\": never suggested", s.offer),
+                });
+            }
+        }
+        out
+    }
+
     /// Items of a category in menu order.
     pub fn items_in<'a>(&'a self, category: &'a CategoryId) -> impl Iterator<Item = &'a Item> {
         self.items.iter().filter(move |i| &i.category == category)
@@ -505,6 +579,18 @@ impl Validator<'_> {
                 if !categories.contains(c) {
                     self.err(format!("{path}.categories[{k}]"), format!("unknown category \"{c}\""));
                 }
+            }
+        }
+        self.unique("suggestions", menu.suggestions.iter().map(|s| &s.id));
+        for (si, s) in menu.suggestions.iter().enumerate() {
+            if s.after.contains(&s.offer) {
+                self.err(
+                    format!("suggestions[{si}] \"{}\".offer", s.id),
+                    "an item is not suggested after itself",
+                );
+            }
+            if s.after.is_empty() {
+                self.err(format!("suggestions[{si}] \"{}\".after", s.id), "suggested after no item");
             }
         }
         // A note carries at most NOTE_MAX_PRESETS presets: no item or order offers more.

@@ -150,6 +150,9 @@ pub struct Order {
     /// takes the order without them.
     #[serde(default, rename = "requests", skip_serializing_if = "Option::is_none")]
     pub note: Option<crate::note::Note>,
+    /// The customer's answers to the suggestions made while this order was put together.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<crate::menu::SuggestionAnswer>,
 }
 
 fn default_lang() -> Lang {
@@ -225,6 +228,7 @@ impl Order {
             created_at_ms,
             lang: Lang::Ko,
             note: cart.note().cloned(),
+            suggestions: Vec::new(),
         })
     }
 
@@ -408,6 +412,7 @@ impl Tab {
             lang: first.lang,
             // A bill is no order for the kitchen: the rounds carried the requests.
             note: None,
+            suggestions: Vec::new(),
         })
     }
 }

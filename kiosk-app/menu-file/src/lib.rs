@@ -245,6 +245,7 @@ fn parse_csv(contents: &str) -> Result<Menu, Vec<ImportError>> {
         option_groups: Vec::new(),
         // A spreadsheet holds items only: presets come with a JSON menu or the store console.
         note_presets: Vec::new(),
+        suggestions: Vec::new(),
     })
 }
 

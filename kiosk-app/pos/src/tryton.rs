@@ -450,6 +450,7 @@ impl PosAdapter for Tryton {
             option_groups: vec![],
             // Tryton's products carry no requests: the customer may still write their own.
             note_presets: vec![],
+            suggestions: vec![],
         };
         let problems = menu.validate();
         if let Some(first) = problems.first() {

@@ -149,6 +149,11 @@ impl Flow {
             Key::Ok => vec![Effect::Focus(FocusMove::Activate)],
             Key::Back => match self.page() {
                 Page::Paying => self.handle(Intent::CancelPayment, now),
+                // A suggestion's card is up: one key skips it.
+                Page::Menu | Page::TableHome if self.suggestion.is_some() => {
+                    let id = self.suggestion.as_ref().map(|s| s.0.clone()).unwrap_or_default();
+                    self.handle(Intent::AnswerSuggestion { id, take: false }, now)
+                }
                 // Nothing behind these pages: say where we are instead.
                 Page::Done | Page::Problem | Page::Attract => vec![Effect::Focus(FocusMove::Repeat)],
                 _ => self.handle(Intent::Back, now),

@@ -124,6 +124,7 @@ impl Flow {
                 && d.kind == wanted.kind
                 && d.lines == wanted.lines
                 && d.note == wanted.note
+                && d.suggestions == wanted.suggestions
         });
         if !reusable {
             if let Some(old) = self.draft.take() {
@@ -251,6 +252,7 @@ impl Flow {
             self.new_tab();
         } else {
             self.cart.clear();
+            self.suggestions_sent();
         }
         let still_owed = self.tab.as_ref().map(Tab::owed).filter(|_| open_share);
         let is_round = round.is_some();
@@ -317,7 +319,9 @@ impl Flow {
         }
         self.draft = None;
         if !self.paying_bill() {
+            // (The order may yet be charged: its answers went with it.)
             self.cart.clear();
+            self.suggestions_sent();
         }
         self.stage = Stage::Problem(Problem {
             title: s.unresolved.into(),

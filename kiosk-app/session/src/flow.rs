@@ -66,6 +66,11 @@ pub struct Flow {
     pub(crate) instalment_months: u8,
     /// The store's local time as last seen (the grid greys what is not on sale now).
     pub(crate) local: Option<LocalTime>,
+    /// Suggestions made this session (each is made once), the one whose card is up, and the
+    /// customer's answers (they go with the next order).
+    pub(crate) asked: Vec<kiosk_domain::SuggestionId>,
+    pub(crate) suggestion: Option<kiosk_domain::SuggestionId>,
+    pub(crate) answers: Vec<kiosk_domain::SuggestionAnswer>,
 }
 
 impl Flow {
@@ -100,6 +105,9 @@ impl Flow {
             table_taken: false,
             instalment_months: 0,
             local: now.local,
+            asked: Vec::new(),
+            suggestion: None,
+            answers: Vec::new(),
         };
         flow.stage = flow.home_stage();
         flow
@@ -345,6 +353,8 @@ impl Flow {
             effects.push(Effect::Abandon(draft.id));
         }
         self.cart.clear();
+        self.asked.clear();
+        self.suggestions_sent();
         self.category = 0;
         self.lang = self.settings.default_language;
         self.stage = self.home_stage();
@@ -391,8 +401,11 @@ impl Flow {
             Intent::ShowCart => {
                 if !self.cart.is_empty() {
                     self.stage = Stage::Cart;
+                    // The cart page lists what goes with the order.
+                    self.suggestion = None;
                 }
             }
+            Intent::AnswerSuggestion { id, take } => self.answer_suggestion(&id, take),
             Intent::ChangeLine { index, quantity } => {
                 let _ = if quantity == 0 {
                     self.cart.remove(index).map(|_| ())
@@ -510,7 +523,7 @@ impl Flow {
                 Vec::new()
             }
             Outcome::RoundSent(order) => {
-                self.round_sent(order);
+                self.round_sent(*order);
                 Vec::new()
             }
             Outcome::Printed { ok } => {
@@ -543,8 +556,9 @@ impl Flow {
     /// A new order of this cart, in the customer's language, with an id from the source.
     pub(crate) fn new_order(&mut self, kind: OrderKind, settlement: Settlement, now: Now) -> Option<Order> {
         let id = OrderId(self.ids.next_id());
-        Order::from_cart(id, 0, kind, settlement, &self.cart, &self.menu, now.wall_ms)
-            .ok()
-            .map(|o| o.in_language(self.lang))
+        let mut order =
+            Order::from_cart(id, 0, kind, settlement, &self.cart, &self.menu, now.wall_ms).ok()?;
+        order.suggestions = self.answers.clone();
+        Some(order.in_language(self.lang))
     }
 }

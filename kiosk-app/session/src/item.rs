@@ -87,8 +87,12 @@ impl Flow {
 
     pub(crate) fn add_to_cart(&mut self, now: Now) {
         let Stage::Item(editor) = &mut self.stage else { return };
+        let added = editor.item.clone();
         match self.cart.add(&self.menu, selection(editor), now.local) {
-            Ok(_) => self.stage = Stage::Browsing,
+            Ok(_) => {
+                self.stage = Stage::Browsing;
+                self.suggest_after(&added);
+            }
             Err(e) => {
                 let (menu, lang) = (&self.menu, self.lang);
                 editor.problem = Some(words::cart_problem(&e, |name| localized(menu, name, lang), lang));

@@ -10,7 +10,7 @@
 //! - By concern: `item.rs` (the item page), `checkout.rs` (paying, the order number),
 //!   `table.rs` (rounds, staff calls, the tab), `operator.rs` (operator mode), `access.rs`
 //!   (the barrier-free mode and its keypad), `note.rs` (request notes and the on-screen
-//!   keyboard; `hangul.rs` composes its Hangul).
+//!   keyboard; `hangul.rs` composes its Hangul), `suggest.rs` (the menu's pairings).
 //! - `status.rs`: what the devices and the POS link allow (the kiosk's mode, payment means);
 //!   `scan.rs`: what a scan means; `view.rs`, `words.rs`, `speech.rs`: what is shown and
 //!   said, in the customer's language.
@@ -29,6 +29,7 @@ pub mod speech;
 mod split;
 pub mod stage;
 pub mod status;
+mod suggest;
 mod table;
 pub mod view;
 pub mod words;

@@ -69,6 +69,11 @@ pub enum Intent {
     },
     /// A key of the on-screen keyboard.
     NoteKey(crate::note::NoteKey),
+    /// A suggestion's "add" (`take`) or "no thanks".
+    AnswerSuggestion {
+        id: String,
+        take: bool,
+    },
     AddToCart,
     ShowCart,
     ChangeLine {
@@ -236,7 +241,7 @@ pub enum Outcome {
         order: OrderId,
         number: u32,
     },
-    RoundSent(Order),
+    RoundSent(Box<Order>),
     Printed {
         ok: bool,
     },

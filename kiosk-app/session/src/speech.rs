@@ -95,6 +95,13 @@ impl Flow {
                     view.items.len() as u64,
                     &[&category],
                 ));
+                if let Some(s) = view.suggestions.first() {
+                    push(&trf(
+                        lang,
+                        "Goes well with it: {0}, {1}. Back skips this suggestion.",
+                        &[&s.name, &s.price],
+                    ));
+                }
                 if view.item_count > 0 {
                     push(&trn(
                         lang,
@@ -128,6 +135,11 @@ impl Flow {
                     push(&line(l, lang));
                 }
                 notes(&mut push, view, lang);
+                if !view.suggestions.is_empty() {
+                    let offers: Vec<String> =
+                        view.suggestions.iter().map(|s| format!("{}, {}", s.name, s.price)).collect();
+                    push(&trf(lang, "Goes well with your order: {}.", &[&offers.join("; ")]));
+                }
                 push(&format!("{}, {}.", total(&view.total, lang), view.vat_line));
             }
             Page::Note => {

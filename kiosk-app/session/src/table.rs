@@ -51,6 +51,7 @@ impl Flow {
 
     pub(crate) fn round_sent(&mut self, order: Order) {
         self.cart.clear();
+        self.suggestions_sent();
         self.last_order = Some(order.id);
         self.join_tab(order);
         self.notice(sentences(self.lang).round_sent, NOTICE_MS);

@@ -424,7 +424,7 @@ fn a_table_sends_rounds_calls_staff_and_sees_its_bill() {
     assert!(matches!(&round.kind, OrderKind::Table { table, guests: 3, round: 1 } if table.0 == "7"));
     let mut committed = round.clone();
     committed.state = kiosk_domain::OrderState::Committed;
-    f.outcome(Outcome::RoundSent(committed), at(5));
+    f.outcome(Outcome::RoundSent(Box::new(committed)), at(5));
     assert_eq!(f.page(), Page::TableHome);
     assert_eq!(f.view().notice, "주문이 주방으로 전달되었습니다");
 
@@ -437,7 +437,7 @@ fn a_table_sends_rounds_calls_staff_and_sees_its_bill() {
     assert!(matches!(&second.kind, OrderKind::Table { round: 2, guests: 3, .. }));
     let mut committed = second.clone();
     committed.state = kiosk_domain::OrderState::Committed;
-    f.outcome(Outcome::RoundSent(committed), at(8));
+    f.outcome(Outcome::RoundSent(Box::new(committed)), at(8));
 
     f.round_status(second.id, false, at(8));
     assert_eq!(f.view().notice, "2번째 주문이 준비되었습니다");
@@ -539,7 +539,7 @@ fn table_with_a_round(settings: Settings) -> Flow {
     let [Effect::SendRound(round)] = e.as_slice() else { panic!("{e:?}") };
     let mut committed = round.clone();
     committed.state = kiosk_domain::OrderState::Committed;
-    f.outcome(Outcome::RoundSent(committed), at(5));
+    f.outcome(Outcome::RoundSent(Box::new(committed)), at(5));
     f
 }
 
@@ -639,7 +639,7 @@ fn a_table_splits_its_bill_and_each_share_is_paid_once() {
     let [Effect::SendRound(round)] = e.as_slice() else { panic!("{e:?}") };
     let mut committed = round.clone();
     committed.state = kiosk_domain::OrderState::Committed;
-    f.outcome(Outcome::RoundSent(committed), at(30_004));
+    f.outcome(Outcome::RoundSent(Box::new(committed)), at(30_004));
     f.handle(Intent::ShowBill, at(30_005));
     assert_eq!(f.view().tab_total, "9,800원", "12,800 less the 3,000 share");
     assert_eq!(f.view().tab_vat_line, "부가세 890원 포함", "the VAT of what is owed");

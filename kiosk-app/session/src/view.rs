@@ -56,6 +56,14 @@ pub struct NoteChip {
     pub chosen: bool,
 }
 
+/// A suggestion (함께 드시면 좋아요): the item offered and its price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuggestionCard {
+    pub id: String,
+    pub name: String,
+    pub price: String,
+}
+
 /// The on-screen keyboard's page.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct KeyboardView {
@@ -125,6 +133,8 @@ pub struct View {
     pub note_text: String,
     /// The keyboard page.
     pub keyboard: KeyboardView,
+    /// The menu's card of the suggestion just made (one), or the cart page's suggestions.
+    pub suggestions: Vec<SuggestionCard>,
     pub lines: Vec<Line>,
     pub item_count: u32,
     pub total: String,
@@ -233,6 +243,7 @@ impl Flow {
             note_chips: Vec::new(),
             note_text: String::new(),
             keyboard: KeyboardView::default(),
+            suggestions: Vec::new(),
             lines: self.cart.lines().iter().map(|l| line(l, currency, lang)).collect(),
             item_count: self.cart.lines().iter().map(|l| l.quantity).sum(),
             total: money(totals.total()),
@@ -332,6 +343,22 @@ impl Flow {
             view.item_problem = editor.problem.clone().unwrap_or_default();
             (view.note_chips, view.note_text) =
                 note_chips(menu.item_presets(item), editor.note.as_ref(), lang);
+        }
+        let suggestion_card = |s: &kiosk_domain::Suggestion| {
+            menu.item(&s.offer).map(|i| SuggestionCard {
+                id: s.id.0.clone(),
+                name: i.name.get(lang).to_owned(),
+                price: money(i.price),
+            })
+        };
+        match self.page() {
+            Page::Menu | Page::TableHome => {
+                view.suggestions = self.pending_suggestion().and_then(suggestion_card).into_iter().collect();
+            }
+            Page::Cart => {
+                view.suggestions = self.cart_suggestions().into_iter().filter_map(suggestion_card).collect()
+            }
+            _ => {}
         }
         match &self.stage {
             crate::stage::Stage::Cart => {

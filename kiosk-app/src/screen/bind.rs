@@ -12,7 +12,7 @@ use kiosk_session::{Intent, Page as FlowPage, PayWith, SettingKey};
 use kiosk_ui::{
     CartState, CategoryView, DayOrderView, DeviceView, GroupView, ItemView, JournalView, KeyRow, KioskWindow,
     LineView, MenuState, NoteAction, NoteChipView, NoteState, OperatorState, OptionView, Page, PaymentState,
-    Session, ShareLineView, TableState, Theme,
+    Session, ShareLineView, SuggestState, SuggestionView, TableState, Theme,
 };
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
@@ -270,6 +270,14 @@ pub fn show(
         }
     }
     show_notes(window, view, shown);
+    if shown.is_none_or(|p| p.suggestions != view.suggestions) {
+        let offers = view
+            .suggestions
+            .iter()
+            .map(|o| SuggestionView { id: s(&o.id), name: s(&o.name), price: s(&o.price) })
+            .collect();
+        window.global::<SuggestState>().set_offers(model(offers));
+    }
     menu.set_quantity(view.quantity as i32);
     menu.set_item_total(s(&view.item_total));
     menu.set_item_problem(s(&view.item_problem));
@@ -466,6 +474,7 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
     on!(NoteState, on_edit, |order| Some(Intent::EditNote { order }));
     on!(NoteState, on_key, |key| key.chars().next().map(|c| Intent::NoteKey(NoteKey::Char(c))));
     on!(NoteState, on_action, |action| Some(Intent::NoteKey(note_key(action))));
+    on!(SuggestState, on_answer, |id, take| Some(Intent::AnswerSuggestion { id: id.into(), take }));
     on!(CartState, on_show_cart, || Some(Intent::ShowCart));
     on!(CartState, on_change_line, |index, quantity| usize::try_from(index)
         .ok()

@@ -187,7 +187,7 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
     let header = conn
         .query_row(
             "SELECT number, kind_json, settlement, currency, vat_rate_bp, item_count, total, supply, vat,
-                    state, created_at_ms, lang, note_json
+                    state, created_at_ms, lang, note_json, suggestions_json
              FROM orders WHERE id = ?1",
             [id.to_string()],
             |r| {
@@ -203,6 +203,7 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
                     r.get::<_, i64>(10)?,
                     r.get::<_, String>(11)?,
                     r.get::<_, Option<String>>(12)?,
+                    r.get::<_, Option<String>>(13)?,
                 ))
             },
         )
@@ -219,6 +220,7 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
         created,
         lang,
         note,
+        suggestions,
     )) = header
     else {
         return Ok(None);
@@ -246,6 +248,7 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
         created_at_ms: created,
         lang: Lang::from_code(&lang).ok_or_else(|| corrupt(format!("language {lang:?}")))?,
         note: note.map(|json| serde_json::from_str(&json)).transpose()?,
+        suggestions: suggestions.map(|json| serde_json::from_str(&json)).transpose()?.unwrap_or_default(),
     }))
 }
 
@@ -279,8 +282,8 @@ fn insert_order(tx: &Transaction<'_>, order: &Order, business_day: &str, now_ms:
     tx.execute(
         "INSERT INTO orders (id, number, business_day, kind_json, table_id, settlement, currency, vat_rate_bp,
                              item_count, total, supply, vat, line_count, state, created_at_ms, updated_at_ms, lang,
-                             note_json)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                             note_json, suggestions_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
         params![
             order.id.to_string(),
             order.number,
@@ -300,6 +303,7 @@ fn insert_order(tx: &Transaction<'_>, order: &Order, business_day: &str, now_ms:
             now_ms,
             order.lang.code(),
             order.note.as_ref().map(serde_json::to_string).transpose()?,
+            (!order.suggestions.is_empty()).then(|| serde_json::to_string(&order.suggestions)).transpose()?,
         ],
     )?;
     let mut stmt = tx.prepare_cached(

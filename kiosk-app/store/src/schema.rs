@@ -213,9 +213,11 @@ const MIGRATIONS: &[&str] = &[
         value  BLOB NOT NULL
     );
     "#,
-    // 10: the customer's requests for the order as a whole (a line's are in its line_json).
+    // 10: the customer's requests for the order as a whole (a line's are in its line_json),
+    // and their answers to the suggestions made while it was put together.
     r#"
     ALTER TABLE orders ADD COLUMN note_json TEXT;
+    ALTER TABLE orders ADD COLUMN suggestions_json TEXT;
     "#,
 ];
 

@@ -16,7 +16,11 @@ fn draft(menu: &Menu, n: u128, settlement: Settlement) -> Order {
     cart.add(menu, Selection::of("cheese-sticks", 1), None).unwrap();
     cart.set_note(Note::of(vec![], "포크 2개")).unwrap();
     let kind = OrderKind::Kiosk { service: Service::DineIn };
-    Order::from_cart(OrderId(Uuid::from_u128(n)), 0, kind, settlement, &cart, menu, 1_000).unwrap()
+    let mut order =
+        Order::from_cart(OrderId(Uuid::from_u128(n)), 0, kind, settlement, &cart, menu, 1_000).unwrap();
+    // The customer's answers to the suggestions made, kept with the order.
+    order.suggestions = vec![SuggestionAnswer { id: "cola-fries".into(), accepted: false }];
+    order
 }
 
 fn approval(amount: Money) -> PaymentOutcome {

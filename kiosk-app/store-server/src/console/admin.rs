@@ -154,13 +154,13 @@ fn valid_day(day: &str) -> bool {
 async fn report_for(
     state: &AppState,
     day: Option<String>,
-) -> Result<(String, DayReport, Vec<(String, i64)>), Response> {
+) -> Result<(String, DayReport, Vec<(String, i64)>, Option<kiosk_domain::Menu>), Response> {
     crate::run(state, move |db| {
         let day = match day.filter(|d| valid_day(d)) {
             Some(d) => d,
             None => db.business_day(unix_now_ms())?,
         };
-        Ok((day.clone(), db.day_report(&day)?, db.closed_days(14)?))
+        Ok((day.clone(), db.day_report(&day)?, db.closed_days(14)?, db.current_menu()?))
     })
     .await
     .map_err(IntoResponse::into_response)
@@ -175,7 +175,7 @@ pub async fn close_page(
     if let Some(r) = staff.refused(Permission::CloseDay) {
         return r;
     }
-    let (day, r, closed) = match report_for(&state, q.day.clone()).await {
+    let (day, r, closed, menu) = match report_for(&state, q.day.clone()).await {
         Ok(x) => x,
         Err(e) => return e,
     };
@@ -211,6 +211,17 @@ pub async fn close_page(
             tbody {
                 @for (label, (count, amount)) in &r.payments {
                     tr data-payment=(label) { th scope="row" { (w.payment_label(label)) } td class="num" { (count) } td class="num" data-amount=(amount) { (won(*amount)) } }
+                }
+            }
+        }
+        @if !r.suggestions.is_empty() {
+            h3 { (w.suggestions) }
+            table class="report suggestions" {
+                thead { tr { th scope="col" { (w.suggestion) } th scope="col" { (w.taken) } th scope="col" { (w.declined) } } }
+                tbody {
+                    @for (id, (taken, declined)) in &r.suggestions {
+                        tr data-suggestion=(id) { th scope="row" { (suggestion_name(menu.as_ref(), id, staff.lang.menu())) } td class="num" { (taken) } td class="num" { (declined) } }
+                    }
                 }
             }
         }
@@ -281,7 +292,23 @@ pub fn report_csv(r: &DayReport) -> String {
         let label = label.replace([',', '"', '\n'], " ");
         line(&format!("payment:{label}"), count.to_string(), *amount);
     }
+    for (id, (taken, declined)) in &r.suggestions {
+        let id = id.replace([',', '"', '\n'], " ");
+        line(&format!("suggestion_taken:{id}"), taken.to_string(), 0);
+        line(&format!("suggestion_declined:{id}"), declined.to_string(), 0);
+    }
     out
+}
+
+/// A suggestion as the owner knows it: "아메리카노 → 뉴욕 치즈케이크" from the menu, or its id
+/// when the menu no longer has it.
+fn suggestion_name(menu: Option<&kiosk_domain::Menu>, id: &str, lang: kiosk_domain::Lang) -> String {
+    let Some(menu) = menu else { return id.to_owned() };
+    let Some(s) = menu.suggestions.iter().find(|s| s.id.0 == id) else { return id.to_owned() };
+    let name =
+        |item: &kiosk_domain::ItemId| menu.item(item).map_or(item.0.clone(), |i| i.name.get(lang).to_owned());
+    let after: Vec<String> = s.after.iter().map(name).collect();
+    format!("{} → {}", after.join(", "), name(&s.offer))
 }
 
 pub async fn close_csv(State(state): State<AppState>, staff: Staff, Query(q): Query<DayQuery>) -> Response {
@@ -289,7 +316,7 @@ pub async fn close_csv(State(state): State<AppState>, staff: Staff, Query(q): Qu
         return r;
     }
     match report_for(&state, q.day).await {
-        Ok((day, r, _)) => (
+        Ok((day, r, ..)) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
                 (header::CONTENT_DISPOSITION, format!("attachment; filename=\"close-{day}.csv\"")),
@@ -311,7 +338,7 @@ pub async fn print_z(
     if let Some(r) = staff.refused_change(Permission::CloseDay, &headers, f.csrf.as_deref()) {
         return r;
     }
-    let (day, r, _) = match report_for(&state, q.day).await {
+    let (day, r, ..) = match report_for(&state, q.day).await {
         Ok(x) => x,
         Err(e) => return e,
     };

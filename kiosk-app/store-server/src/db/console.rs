@@ -312,6 +312,10 @@ pub struct DayReport {
     /// How the day was paid: label → (count, amount). Labels: `card:<issuer>`,
     /// `wallet:<kind>`, `cash`, `counter_card`; `unpaid` is what is still owed.
     pub payments: BTreeMap<String, (u32, i64)>,
+    /// The customers' answers to the menu's suggestions, by suggestion id: (taken,
+    /// declined), from the day's orders (a day closed before they were counted has none).
+    #[serde(default)]
+    pub suggestions: BTreeMap<String, (u32, u32)>,
     pub closed_at_ms: Option<i64>,
     pub closed_by: Option<String>,
 }
@@ -1052,6 +1056,14 @@ impl ServerDb {
                     }
                 }
                 kind => {
+                    for a in &sent.order.suggestions {
+                        let e = r.suggestions.entry(a.id.0.clone()).or_insert((0, 0));
+                        if a.accepted {
+                            e.0 += 1;
+                        } else {
+                            e.1 += 1;
+                        }
+                    }
                     r.orders += 1;
                     r.gross += total;
                     r.vat += sent.order.totals.vat.vat.0;

@@ -947,6 +947,38 @@ mod tests {
         assert_eq!(db.last_event().unwrap(), before + 1, "one update for the device, not two");
     }
 
+    /// The daily close counts the customers' answers to suggestions, from the orders that
+    /// carried them (a table's bill carries none of its own).
+    #[test]
+    fn the_daily_close_counts_each_suggestion_taken_and_declined() {
+        use kiosk_domain::SuggestionAnswer;
+        let (_d, mut db) = db();
+        let answer = |id: &str, accepted| SuggestionAnswer { id: id.into(), accepted };
+        let answers = [
+            vec![answer("coffee-cheesecake", true)],
+            vec![answer("coffee-cheesecake", false), answer("sandwich-lemonade", true)],
+            vec![],
+        ];
+        for (n, answers) in answers.into_iter().enumerate() {
+            let mut sent = order(n as u128 + 1);
+            sent.order.suggestions = answers;
+            db.receive_order("kiosk-1", &sent).unwrap();
+        }
+        let day = db.business_day(kiosk_clock::unix_now_ms()).unwrap();
+        let r = db.day_report(&day).unwrap();
+        assert_eq!(r.orders, 3);
+        assert_eq!(
+            r.suggestions,
+            BTreeMap::from([
+                ("coffee-cheesecake".to_owned(), (1, 1)),
+                ("sandwich-lemonade".to_owned(), (1, 0))
+            ])
+        );
+        let csv = crate::console::admin::report_csv(&r);
+        assert!(csv.contains(",suggestion_taken:coffee-cheesecake,1,0\n"), "{csv}");
+        assert!(csv.contains(",suggestion_declined:coffee-cheesecake,1,0\n"), "{csv}");
+    }
+
     #[test]
     fn two_devices_cannot_hold_one_table() {
         let (_d, mut db) = db();
