@@ -237,6 +237,10 @@ fn menu_import(file: &Path, config: Option<&Path>, db: Option<&Path>, dry_run: b
             return Err(Invalid.into());
         }
     };
+    // Worth fixing, not worth refusing the menu for (a suggestion of an item dropped).
+    for w in menu.warnings() {
+        eprintln!("{}: warning: {w}", file.display());
+    }
     let summary = format!(
         "{} categories, {} items, version {:?}",
         menu.categories.len(),

@@ -141,6 +141,20 @@ fn menu_import_reports_each_bad_place() {
     let path = write(dir.path(), "menu.json", &negative);
     let err = stderr(&kiosk(&["menu", "import", &path, "--dry-run", "--db", "unused.db"]));
     assert!(err.contains("items[0] \"bulgogi-burger\".price: price -5500 is negative"), "{err}");
+
+    // A suggestion of an item the menu lacks is a warning: the menu is taken, it is never made.
+    let example = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE_MENU)).unwrap();
+    let stale = example.replacen("\"offer\": \"cola\"", "\"offer\": \"melon-soda\"", 1);
+    let path = write(dir.path(), "menu.json", &stale);
+    let o = kiosk(&["menu", "import", &path, "--dry-run", "--db", "unused.db"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "warning: suggestions[1] \"burger-cola\".offer: unknown item \"melon-soda\": never suggested"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
