@@ -25,6 +25,7 @@ use kiosk_session::{Page, View};
 use kiosk_sim::terminal::Fault;
 use kiosk_sim::terminal::server::{TerminalSim, TerminalSimOptions, spawn_pty};
 use kiosk_store::{Actor, Store};
+use kiosk_store_server::db::ServerDb;
 use kiosk_ui::audit;
 use kiosk_ui::headless::{self, Screen};
 use tokio::sync::mpsc::UnboundedSender;
@@ -34,13 +35,14 @@ use common::settle;
 
 const DEMO_MENU: &str = include_str!("../data/demo-menu.json");
 
-fn card_device(dir: &Path, terminal: &Path, role: &str) -> Config {
+/// A device with a card terminal; `more` is more of its configuration (its POS).
+fn card_device(dir: &Path, terminal: &Path, role: &str, more: &str) -> Config {
     let (ui, table) = match role {
         "table" => ("postpay = true\npayment_methods = [\"card\", \"counter\"]", "[table]\nnumber = \"7\""),
         _ => ("", ""),
     };
     let terminal = format!(
-        "{table}\n[devices.terminal]\nprotocol = \"smartro\"\nport = \"{}\"\nbaud = 115200",
+        "{table}\n[devices.terminal]\nprotocol = \"smartro\"\nport = \"{}\"\nbaud = 115200\n{more}",
         terminal.display()
     );
     common::device_config(dir, role, ui, &terminal)
@@ -58,9 +60,14 @@ struct Rig {
 }
 
 fn rig(dir: &Path, role: &str, runtime: &tokio::runtime::Runtime) -> Rig {
+    rig_with(dir, role, runtime, "")
+}
+
+/// A rig whose device has `more` configuration (its POS).
+fn rig_with(dir: &Path, role: &str, runtime: &tokio::runtime::Runtime, more: &str) -> Rig {
     std::fs::create_dir_all(dir).unwrap();
     let terminal = spawn_pty(&dir.join("ttyTERMINAL"), TerminalSimOptions::default()).unwrap();
-    let config = card_device(dir, &dir.join("ttyTERMINAL"), role);
+    let config = card_device(dir, &dir.join("ttyTERMINAL"), role, more);
     let menu: Menu = serde_json::from_str(DEMO_MENU).unwrap();
     Store::open(config.database_path()).unwrap().save_menu(&menu, "test", Actor::System, 0).unwrap();
     let mut device = device::start(&config).unwrap();
@@ -421,8 +428,26 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
     audit_page("table-staff-call");
     press(s, &ko("Back"));
     audit_page("table-home");
+    // A round, so that the bill has lines and splits. (At 200 % the cards and buttons are
+    // out of sight: the intents stand for a scroll and a tap.)
+    for intent in [
+        kiosk_session::Intent::OpenItem("cheesecake".into()),
+        kiosk_session::Intent::AddToCart,
+        kiosk_session::Intent::ShowCart,
+    ] {
+        s.intent(intent);
+        settle(s);
+    }
+    audit_page("table-cart");
+    s.intent(kiosk_session::Intent::OrderRound);
+    wait_for(s, "the round sent", |v| v.page == Page::TableHome && v.tab_lines.len() == 1);
     press(s, &ko("Bill"));
     audit_page("table-bill");
+    s.intent(kiosk_session::Intent::ShowSplit);
+    settle(s);
+    audit_page("table-split");
+    s.intent(kiosk_session::Intent::Back);
+    settle(s);
     press(s, &ko("Back"));
     s.intent(kiosk_session::Intent::OperatorGesture);
     settle(s);
@@ -443,10 +468,69 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
         "TableHome",
         "StaffCall",
         "Bill",
+        "Split",
         "Pin",
     ] {
         assert!(seen.contains(page), "{page} was not audited");
     }
+
+    // --- a table's round and bill by keypad only, the help key through the store server ---
+    let db = dir.path().join("pos.sqlite");
+    let token = ServerDb::open(&db).unwrap().issue_token("table-7", false).unwrap();
+    let server = common::start_store_server(&runtime, &db);
+    let tk = dir.path().join("table-keypad");
+    let pos =
+        format!("[pos]\nadapter = \"kiosk-link\"\nurl = \"http://{}\"\ntoken = \"{token}\"", server.addr);
+    let r = rig_with(&tk, "table", &runtime, &pos);
+    wait_for(&r.shell, "the card terminal", |v| v.bill_card || v.card_available);
+    assert_eq!(r.shell.view().page, Page::TableHome);
+    r.key(Key::Down); // any key: the voice starts
+    assert!(r.shell.view().access.voice);
+    r.choose("아메리카노, 4,500원");
+    r.choose("아이스");
+    r.choose("레귤러");
+    r.choose(&ko("Add · {}").replace("{}", ""));
+    // The suggestion after a coffee is said, and one key skips it (not the round).
+    assert_eq!(r.shell.view().suggestions.len(), 1);
+    r.listen();
+    assert!(transcript(&tk).contains("함께 드시면 좋아요: 뉴욕 치즈케이크"), "{}", transcript(&tk));
+    r.key(Key::Back);
+    assert!(r.shell.view().suggestions.is_empty());
+    assert_eq!((r.shell.view().page, r.shell.view().item_count), (Page::TableHome, 1));
+    r.choose(&ko("View cart"));
+    r.choose(&ko("Send order"));
+    wait_for(&r.shell, "the round at the table", |v| v.page == Page::TableHome && v.tab_lines.len() == 1);
+    let at_store = || {
+        let orders = ServerDb::open(&db).unwrap().orders(0, 10).unwrap();
+        orders.iter().any(|o| o.device == "table-7" && o.total == 4_500)
+    };
+    wait_for(&r.shell, "the round at the store server", |_| at_store());
+    // The help key calls staff through the store server, and the answer is said.
+    r.key(Key::Help);
+    wait_for(&r.shell, "the staff call's answer", |v| !v.notice.is_empty());
+    assert_eq!(r.shell.view().notice, ko("Staff are on their way"), "the call reached the store");
+    let calls = ServerDb::open(&db).unwrap().staff_calls(10).unwrap();
+    assert!(
+        calls.iter().any(|c| c.table.as_deref() == Some("7")),
+        "no staff call for table 7 at the store: {calls:?}"
+    );
+    r.listen();
+    assert!(transcript(&tk).contains(&ko("Staff are on their way")), "{}", transcript(&tk));
+    // The bill, heard, and paid at the table by keypad.
+    r.choose(&ko("Bill"));
+    assert_eq!(r.shell.view().page, Page::Bill);
+    r.listen();
+    let said = transcript(&tk);
+    assert!(said.contains("아메리카노") && said.contains("합계 4,500원"), "the bill is said:\n{said}");
+    r.choose(&ko("Pay here by card"));
+    wait_for(&r.shell, "the bill paid", |v| v.page == Page::Done);
+    r.note_page();
+    r.listen();
+    let pages = r.pages.borrow().clone();
+    let checked = check_audio(&tk, &r.heard.lock().unwrap(), &pages);
+    assert!(checked >= 10, "only {checked} utterances were said to their end at the table");
+    println!("barrier-free table: {checked} utterances heard out; {} pages announced in order", pages.len());
+    drop(r);
 
     // --- low reach: every control in the lowest 55 % of the portrait screen ---
     screen.next_screen(800, 1280);
