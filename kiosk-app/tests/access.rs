@@ -474,7 +474,7 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
         assert!(seen.contains(page), "{page} was not audited");
     }
 
-    // --- a table's round and bill by keypad only, the help key through the store server ---
+    // --- a table's round and bill, split, by keypad only; the help key through the store ---
     let db = dir.path().join("pos.sqlite");
     let token = ServerDb::open(&db).unwrap().issue_token("table-7", false).unwrap();
     let server = common::start_store_server(&runtime, &db);
@@ -522,10 +522,29 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
     r.listen();
     let said = transcript(&tk);
     assert!(said.contains("아메리카노") && said.contains("합계 4,500원"), "the bill is said:\n{said}");
+    // Split evenly between the two guests: the first share by keypad, then the rest.
+    r.choose(&ko("Split the bill"));
+    assert_eq!(r.shell.view().page, Page::Split);
+    r.listen();
+    let said = transcript(&tk);
+    assert!(
+        said.contains("나누어 계산합니다") && said.contains("합계 2,250원"),
+        "the share is said:\n{said}"
+    );
+    r.choose(&ko("Pay this share by card"));
+    wait_for(&r.shell, "the first share paid", |v| v.page == Page::Done);
+    r.note_page();
+    r.choose(&ko("Done"));
+    r.choose(&ko("Bill"));
     r.choose(&ko("Pay here by card"));
-    wait_for(&r.shell, "the bill paid", |v| v.page == Page::Done);
+    wait_for(&r.shell, "the rest of the bill paid", |v| v.page == Page::Done);
     r.note_page();
     r.listen();
+    let closed = ServerDb::open(&db).unwrap().tables(0).unwrap();
+    assert!(
+        closed.iter().all(|t| t.table != "7" || t.owed == 0),
+        "the store still has table 7 owing: {closed:?}"
+    );
     let pages = r.pages.borrow().clone();
     let checked = check_audio(&tk, &r.heard.lock().unwrap(), &pages);
     assert!(checked >= 10, "only {checked} utterances were said to their end at the table");
