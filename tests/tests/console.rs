@@ -408,6 +408,22 @@ fn staff_run_the_store_from_the_console() {
             c["carrot-cake"].0 == "₩6,900" && magenta(&c["carrot-cake"].2)
         });
 
+    // --- an option group: a new option added, one removed, a malformed id refused at its field
+    assert_eq!(b.goto("owner", &format!("{base}/console/menu/groups/syrup")), 200);
+    no_serious_violations(&mut b, "owner", "option group", &mut axe_problems);
+    b.fill("owner", "#f-opt3_id", "Mint!");
+    b.fill("owner", "#f-opt3_ko", "민트");
+    b.fill("owner", "#f-opt3_en", "Mint");
+    assert_eq!(b.click("owner", "form[action='/console/menu/groups/syrup'] button[type=submit]"), 422);
+    assert_eq!(b.attr("owner", "#f-opt3_id", "aria-invalid").as_deref(), Some("true"), "at the id field");
+    b.fill("owner", "#f-opt3_id", "mint");
+    b.eval("owner", "document.querySelector('#rm1').checked = true"); // hazelnut
+    assert_eq!(b.click("owner", "form[action='/console/menu/groups/syrup'] button[type=submit]"), 200);
+    let syrup = ServerDb::open(&stage.server_db).unwrap().current_menu().unwrap().unwrap();
+    let options: Vec<String> =
+        syrup.group(&"syrup".into()).unwrap().options.iter().map(|o| o.id.0.clone()).collect();
+    assert_eq!(options, ["vanilla", "caramel", "mint"], "hazelnut removed, mint added");
+
     // --- a request preset (요청사항) made in the console is offered on the kiosk's items --------
     assert_eq!(b.goto("owner", &format!("{base}/console/menu/requests")), 200);
     no_serious_violations(&mut b, "owner", "menu requests", &mut axe_problems);

@@ -91,6 +91,47 @@ fn set_text(t: &mut Text, posted: &Posted, prefix: &str, problems: &mut Problems
     }
 }
 
+/// A row of a list form (`{prefix}N_…` fields, N from 0): one already there, by its index,
+/// or the new one past them, with its id.
+enum Row {
+    Kept(usize),
+    New(String),
+}
+
+/// The rows of a list form whose rows have the ids `existing`, numbered as posted: removed
+/// ones (`{prefix}N_remove`) left out, and the new row (N = the number of rows) left out when
+/// its id and Korean text are both empty; a new row's id is checked (a problem at
+/// `{prefix}N_id` when it is malformed or taken).
+fn posted_rows(
+    posted: &Posted,
+    prefix: &str,
+    existing: &[&str],
+    problems: &mut Problems,
+    w: &Words,
+) -> Vec<(usize, Row)> {
+    let mut rows = Vec::new();
+    for n in 0..=existing.len() {
+        if posted.checked(&format!("{prefix}{n}_remove")) {
+            continue;
+        }
+        if n < existing.len() {
+            rows.push((n, Row::Kept(n)));
+            continue;
+        }
+        let id = posted.get(&format!("{prefix}{n}_id")).trim().to_owned();
+        if id.is_empty() && posted.get(&format!("{prefix}{n}_ko")).trim().is_empty() {
+            continue;
+        }
+        if !valid_id(&id) {
+            problems.insert(format!("{prefix}{n}_id"), w.id_invalid.into());
+        } else if existing.contains(&id.as_str()) {
+            problems.insert(format!("{prefix}{n}_id"), w.id_taken.into());
+        }
+        rows.push((n, Row::New(id)));
+    }
+    rows
+}
+
 fn parse_won(raw: &str) -> Option<i64> {
     let digits = super::page::won_digits(raw);
     let sign = if digits.starts_with('-') { -1 } else { 1 };
@@ -1016,29 +1057,17 @@ pub async fn save_group(
         }
     }
     let mut options = Vec::new();
-    let existing = g.options.len();
-    for n in 0..=existing {
-        let oid = posted.get(&format!("opt{n}_id")).trim().to_owned();
-        if posted.checked(&format!("opt{n}_remove")) {
-            continue;
-        }
-        let mut option = match g.options.get(n) {
-            Some(o) => o.clone(),
-            None if oid.is_empty() && posted.get(&format!("opt{n}_ko")).trim().is_empty() => continue,
-            None => {
-                if !valid_id(&oid) {
-                    problems.insert(format!("opt{n}_id"), w.id_invalid.into());
-                } else if g.options.iter().any(|o| o.id.0 == oid) {
-                    problems.insert(format!("opt{n}_id"), w.id_taken.into());
-                }
-                MenuOption {
-                    id: OptionId(oid.clone()),
-                    name: Text::new("", ""),
-                    price_delta: Money(0),
-                    sold_out: false,
-                    option_groups: vec![],
-                }
-            }
+    let ids: Vec<&str> = g.options.iter().map(|o| o.id.0.as_str()).collect();
+    for (n, row) in posted_rows(&posted, "opt", &ids, &mut problems, w) {
+        let mut option = match row {
+            Row::Kept(i) => g.options[i].clone(),
+            Row::New(oid) => MenuOption {
+                id: OptionId(oid),
+                name: Text::new("", ""),
+                price_delta: Money(0),
+                sold_out: false,
+                option_groups: vec![],
+            },
         };
         set_text(&mut option.name, &posted, &format!("opt{n}"), &mut problems, w);
         match parse_won(posted.get(&format!("opt{n}_delta"))) {
@@ -1169,28 +1198,16 @@ pub async fn save_requests(
     };
     let mut problems = Problems::new();
     let mut presets = Vec::new();
-    let existing = menu.note_presets.len();
-    for n in 0..=existing {
-        let id = posted.get(&format!("req{n}_id")).trim().to_owned();
-        if posted.checked(&format!("req{n}_remove")) {
-            continue;
-        }
-        let mut preset = match menu.note_presets.get(n) {
-            Some(r) => r.clone(),
-            None if id.is_empty() && posted.get(&format!("req{n}_ko")).trim().is_empty() => continue,
-            None => {
-                if !valid_id(&id) {
-                    problems.insert(format!("req{n}_id"), w.id_invalid.into());
-                } else if menu.note_presets.iter().any(|r| r.id.0 == id) {
-                    problems.insert(format!("req{n}_id"), w.id_taken.into());
-                }
-                NotePreset {
-                    id: NoteId(id.clone()),
-                    text: Text::new("", ""),
-                    scope: NoteScope::Item,
-                    categories: vec![],
-                }
-            }
+    let ids: Vec<&str> = menu.note_presets.iter().map(|r| r.id.0.as_str()).collect();
+    for (n, row) in posted_rows(&posted, "req", &ids, &mut problems, w) {
+        let mut preset = match row {
+            Row::Kept(i) => menu.note_presets[i].clone(),
+            Row::New(id) => NotePreset {
+                id: NoteId(id),
+                text: Text::new("", ""),
+                scope: NoteScope::Item,
+                categories: vec![],
+            },
         };
         set_text(&mut preset.text, &posted, &format!("req{n}"), &mut problems, w);
         for l in ["ko", "en"] {
