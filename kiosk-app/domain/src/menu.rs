@@ -103,8 +103,8 @@ pub struct Suggestion {
     pub offer: ItemId,
 }
 
-/// What the customer answered to a suggestion: taken (the offered item opened) or declined.
-/// An order carries its session's answers, so the store counts them per business day.
+/// A suggestion the customer answered while an order was put together, and whether its
+/// offer is in the order (`accepted`). The store counts them per business day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuggestionAnswer {
     pub id: SuggestionId,

@@ -150,8 +150,8 @@ impl Flow {
             Key::Back => match self.page() {
                 Page::Paying => self.handle(Intent::CancelPayment, now),
                 // A suggestion's card is up: one key skips it.
-                Page::Menu | Page::TableHome if self.suggestion.is_some() => {
-                    let id = self.suggestion.as_ref().map(|s| s.0.clone()).unwrap_or_default();
+                Page::Menu | Page::TableHome if self.pending_suggestion().is_some() => {
+                    let id = self.pending_suggestion().map(|s| s.id.0.clone()).unwrap_or_default();
                     self.handle(Intent::AnswerSuggestion { id, take: false }, now)
                 }
                 // Nothing behind these pages: say where we are instead.

@@ -71,6 +71,8 @@ pub struct Flow {
     pub(crate) asked: Vec<kiosk_domain::SuggestionId>,
     pub(crate) suggestion: Option<kiosk_domain::SuggestionId>,
     pub(crate) answers: Vec<kiosk_domain::SuggestionAnswer>,
+    /// Suggestions declined this session (a table: this party's), never listed again.
+    pub(crate) declined: Vec<kiosk_domain::SuggestionId>,
 }
 
 impl Flow {
@@ -108,6 +110,7 @@ impl Flow {
             asked: Vec::new(),
             suggestion: None,
             answers: Vec::new(),
+            declined: Vec::new(),
         };
         flow.stage = flow.home_stage();
         flow
@@ -206,6 +209,10 @@ impl Flow {
         self.now_ms = now.mono_ms;
         self.menu = menu;
         let dropped = self.cart.reprice(&self.menu, now.local);
+        if self.pending_suggestion().is_none() {
+            // Its offer is gone or sold out, or the suggestion itself: the card goes.
+            self.suggestion = None;
+        }
         if !dropped.is_empty() {
             let names: Vec<String> = dropped.iter().map(|(l, _)| l.name.get(self.lang).to_owned()).collect();
             self.notice(words::sold_out_removed(&names, self.lang), NOTICE_MS * 2);
@@ -353,7 +360,7 @@ impl Flow {
             effects.push(Effect::Abandon(draft.id));
         }
         self.cart.clear();
-        self.asked.clear();
+        self.forget_suggestions();
         self.suggestions_sent();
         self.category = 0;
         self.lang = self.settings.default_language;
@@ -558,7 +565,7 @@ impl Flow {
         let id = OrderId(self.ids.next_id());
         let mut order =
             Order::from_cart(id, 0, kind, settlement, &self.cart, &self.menu, now.wall_ms).ok()?;
-        order.suggestions = self.answers.clone();
+        order.suggestions = self.suggestion_answers(&order);
         Some(order.in_language(self.lang))
     }
 }

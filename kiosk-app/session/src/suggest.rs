@@ -3,7 +3,7 @@
 //! and on the cart page what goes with its lines. The answers ride on the order, so the
 //! store counts them per business day.
 
-use kiosk_domain::{ItemId, Suggestion, SuggestionAnswer};
+use kiosk_domain::{ItemId, Order, Suggestion, SuggestionAnswer};
 
 use crate::flow::Flow;
 
@@ -12,8 +12,10 @@ impl Flow {
         self.cart.lines().iter().map(|l| &l.selection.item).collect()
     }
 
-    /// After `added` went into the cart: the suggestion to make now, if any.
+    /// After `added` went into the cart: the suggestion to make now, if any (the card of an
+    /// earlier add goes either way).
     pub(crate) fn suggest_after(&mut self, added: &ItemId) {
+        self.suggestion = None;
         let menu = self.menu.clone();
         let in_cart = self.items_in_cart();
         let Some(s) = menu.suggestion_after(added, &in_cart, &self.asked, self.local) else { return };
@@ -22,12 +24,12 @@ impl Flow {
     }
 
     /// The customer's answer to suggestion `id`: take it (its item opens, to be put
-    /// together and added) or decline it. The first answer is the one counted.
+    /// together and added) or decline it (it is not listed again).
     pub(crate) fn answer_suggestion(&mut self, id: &str, take: bool) {
-        let Some(s) = self.menu.suggestions.iter().find(|s| s.id.0 == id).cloned() else { return };
-        if self.suggestion.as_ref() == Some(&s.id) {
+        if self.suggestion.as_ref().is_some_and(|s| s.0 == id) {
             self.suggestion = None;
         }
+        let Some(s) = self.menu.suggestions.iter().find(|s| s.id.0 == id).cloned() else { return };
         if !self.asked.contains(&s.id) {
             self.asked.push(s.id.clone());
         }
@@ -36,11 +38,34 @@ impl Flow {
         }
         if take {
             self.open_item(&s.offer);
+        } else if !self.declined.contains(&s.id) {
+            self.declined.push(s.id.clone());
         }
     }
 
-    /// The suggestion card over the menu: the one made after the last item added, while it
-    /// still may be made.
+    /// The answers `order` carries: each suggestion answered while it was put together,
+    /// counted as taken only when its offer is in the order (opened, then put back, it was
+    /// not taken).
+    pub(crate) fn suggestion_answers(&self, order: &Order) -> Vec<SuggestionAnswer> {
+        self.answers
+            .iter()
+            .map(|a| {
+                let offer = self.menu.suggestions.iter().find(|s| s.id == a.id).map(|s| &s.offer);
+                let ordered = offer.is_some_and(|o| order.lines.iter().any(|l| &l.selection.item == o));
+                SuggestionAnswer { id: a.id.clone(), accepted: ordered }
+            })
+            .collect()
+    }
+
+    /// A new session, or a table's next party: every suggestion may be made again.
+    pub(crate) fn forget_suggestions(&mut self) {
+        self.asked.clear();
+        self.declined.clear();
+        self.suggestion = None;
+    }
+
+    /// The suggestion card over the menu: the one made after the last item added (if that
+    /// add made one), while it still may be made.
     pub(crate) fn pending_suggestion(&self) -> Option<&Suggestion> {
         let id = self.suggestion.as_ref()?;
         let s = self.menu.suggestions.iter().find(|s| &s.id == id)?;
@@ -55,7 +80,7 @@ impl Flow {
             .suggestions
             .iter()
             .filter(|s| s.after.iter().any(|a| in_cart.contains(&a)))
-            .filter(|s| !self.answers.iter().any(|a| a.id == s.id && !a.accepted))
+            .filter(|s| !self.declined.contains(&s.id))
             .filter(|s| self.menu.may_suggest(s, &in_cart, self.local))
             .collect()
     }
@@ -76,6 +101,15 @@ mod tests {
 
     use crate::tests::{at, at_menu, demo_menu};
     use crate::{Effect, Intent, Page, PayWith, Settings};
+
+    fn add_americano_at_table(f: &mut crate::Flow) {
+        f.handle(Intent::OpenItem("americano".into()), at(10));
+        for (g, o) in [("temp", "iced"), ("size", "regular")] {
+            f.handle(Intent::ToggleOption { group: g.into(), option: o.into() }, at(11));
+        }
+        f.handle(Intent::AddToCart, at(12));
+        assert_eq!(f.page(), Page::TableHome);
+    }
 
     fn add_americano(f: &mut crate::Flow) {
         f.handle(Intent::OpenItem("americano".into()), at(10));
@@ -137,6 +171,63 @@ mod tests {
         let effects = f.handle(Intent::Pay(PayWith::Card), at(17));
         let [Effect::Checkout { order, .. }] = effects.as_slice() else { panic!("{effects:?}") };
         assert!(order.suggestions.is_empty());
+    }
+
+    #[test]
+    fn taken_means_ordered_and_a_card_no_longer_shown_is_not_what_back_skips() {
+        // Taken from the card, then taken out of the cart: the order says not taken.
+        let mut f = at_menu(Settings::kiosk(), Lang::En);
+        add_americano(&mut f);
+        f.handle(answer("coffee-cheesecake", true), at(13));
+        f.handle(Intent::AddToCart, at(14));
+        f.handle(Intent::ShowCart, at(15));
+        let cake = f.cart().lines().iter().position(|l| l.selection.item.0 == "cheesecake").unwrap();
+        f.handle(Intent::ChangeLine { index: cake, quantity: 0 }, at(16));
+        f.handle(Intent::Checkout, at(17));
+        let effects = f.handle(Intent::Pay(PayWith::Card), at(18));
+        let [Effect::Checkout { order, .. }] = effects.as_slice() else { panic!("{effects:?}") };
+        assert_eq!(order.suggestions, [SuggestionAnswer { id: "coffee-cheesecake".into(), accepted: false }]);
+
+        // The cheesecake added from the grid hides the card: the keypad's Back is "start
+        // over" again, not a "no thanks" to a card nobody sees.
+        let mut f = at_menu(Settings::kiosk(), Lang::En);
+        f.handle(Intent::Key(Key::Down), at(5));
+        add_americano(&mut f);
+        f.handle(Intent::OpenItem("cheesecake".into()), at(13));
+        f.handle(Intent::AddToCart, at(14));
+        assert!(offered(&f).is_empty());
+        f.handle(Intent::Key(Key::Back), at(15));
+        assert!(f.answers.is_empty(), "no answer for a card not shown");
+        assert_eq!(f.page(), Page::Attract, "Back started over");
+    }
+
+    #[test]
+    fn a_tables_party_hears_each_suggestion_once_and_the_next_party_again() {
+        let settings = Settings { table: Some("7".into()), ..Settings::kiosk() };
+        let mut f = crate::Flow::new(settings, demo_menu(), at(0), Box::new(crate::SeededIds(7)));
+        add_americano_at_table(&mut f);
+        f.handle(answer("coffee-cheesecake", false), at(13));
+        f.handle(Intent::ShowCart, at(14));
+        let e = f.handle(Intent::OrderRound, at(15));
+        let [Effect::SendRound(round)] = e.as_slice() else { panic!("{e:?}") };
+        assert_eq!(round.suggestions, [SuggestionAnswer { id: "coffee-cheesecake".into(), accepted: false }]);
+        let mut committed = round.clone();
+        committed.state = kiosk_domain::OrderState::Committed;
+        f.outcome(crate::Outcome::RoundSent(Box::new(committed)), at(16));
+        // The second round: neither the card nor the cart page offers it again, and the round
+        // carries no answer (the first round's went with it).
+        add_americano_at_table(&mut f);
+        assert!(offered(&f).is_empty());
+        f.handle(Intent::ShowCart, at(17));
+        assert!(offered(&f).is_empty(), "declined by this party");
+        let e = f.handle(Intent::OrderRound, at(18));
+        let [Effect::SendRound(round)] = e.as_slice() else { panic!("{e:?}") };
+        assert!(round.suggestions.is_empty());
+        // The tab is settled at the counter; the next party is offered it again.
+        f.tab_settled(Vec::new(), at(19));
+        f.handle(Intent::Back, at(20));
+        add_americano_at_table(&mut f);
+        assert_eq!(offered(&f).len(), 1);
     }
 
     #[test]

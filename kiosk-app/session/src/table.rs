@@ -146,6 +146,8 @@ impl Flow {
         }
         self.sync_tab(rounds);
         if !self.tab.as_ref().is_some_and(Tab::owes) {
+            // The party has paid: the next one hears every suggestion again.
+            self.forget_suggestions();
             if matches!(self.stage, Stage::Bill | Stage::Split) {
                 self.stage = Stage::Browsing;
             }
@@ -157,6 +159,7 @@ impl Flow {
     pub(crate) fn new_tab(&mut self) {
         self.tab = self.tab.take().map(|t| Tab::open(t.table, 0));
         self.guests = 2;
+        self.forget_suggestions();
         self.end_split();
     }
 }

@@ -213,10 +213,12 @@ const MIGRATIONS: &[&str] = &[
         value  BLOB NOT NULL
     );
     "#,
-    // 10: the customer's requests for the order as a whole (a line's are in its line_json),
-    // and their answers to the suggestions made while it was put together.
+    // 10: the customer's requests for the order as a whole (a line's are in its line_json).
     r#"
     ALTER TABLE orders ADD COLUMN note_json TEXT;
+    "#,
+    // 11: the customer's answers to the suggestions made while the order was put together.
+    r#"
     ALTER TABLE orders ADD COLUMN suggestions_json TEXT;
     "#,
 ];

@@ -312,8 +312,9 @@ pub struct DayReport {
     /// How the day was paid: label → (count, amount). Labels: `card:<issuer>`,
     /// `wallet:<kind>`, `cash`, `counter_card`; `unpaid` is what is still owed.
     pub payments: BTreeMap<String, (u32, i64)>,
-    /// The customers' answers to the menu's suggestions, by suggestion id: (taken,
-    /// declined), from the day's orders (a day closed before they were counted has none).
+    /// The customers' answers to the menu's suggestions, by suggestion id: (taken, not
+    /// taken), from the day's orders less those refunded whole (a day closed before they were
+    /// counted has none). Taken: the offered item was in the order.
     #[serde(default)]
     pub suggestions: BTreeMap<String, (u32, u32)>,
     pub closed_at_ms: Option<i64>,
@@ -1045,7 +1046,7 @@ impl ServerDb {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
         })?;
         for row in rows {
-            let (_, json, total) = row?;
+            let (order_id, json, total) = row?;
             let sent: OrderForPos = serde_json::from_str(&json)?;
             match &sent.order.kind {
                 OrderKind::TableBill { .. } => {
@@ -1056,7 +1057,13 @@ impl ServerDb {
                     }
                 }
                 kind => {
-                    for a in &sent.order.suggestions {
+                    // A sale refunded whole counts no suggestion taken with it.
+                    let counted = if super::refunded_in_full(&self.conn, &order_id)? {
+                        &[][..]
+                    } else {
+                        &sent.order.suggestions[..]
+                    };
+                    for a in counted {
                         let e = r.suggestions.entry(a.id.0.clone()).or_insert((0, 0));
                         if a.accepted {
                             e.0 += 1;

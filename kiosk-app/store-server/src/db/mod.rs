@@ -948,7 +948,7 @@ mod tests {
     }
 
     /// The daily close counts the customers' answers to suggestions, from the orders that
-    /// carried them (a table's bill carries none of its own).
+    /// carried them, less the orders refunded whole.
     #[test]
     fn the_daily_close_counts_each_suggestion_taken_and_declined() {
         use kiosk_domain::SuggestionAnswer;
@@ -977,6 +977,25 @@ mod tests {
         let csv = crate::console::admin::report_csv(&r);
         assert!(csv.contains(",suggestion_taken:coffee-cheesecake,1,0\n"), "{csv}");
         assert!(csv.contains(",suggestion_declined:coffee-cheesecake,1,0\n"), "{csv}");
+
+        // The first order refunded whole: the suggestion taken with it no longer counts.
+        let first = order(1);
+        let refund = kiosk_domain::Refund {
+            id: uuid::Uuid::from_u128(99),
+            order_id: first.order.id,
+            amount: first.order.total(),
+            approval_no: "30000001".into(),
+            refunded_at_ms: 0,
+        };
+        db.receive_refund("kiosk-1", &refund).unwrap();
+        let r = db.day_report(&day).unwrap();
+        assert_eq!(
+            r.suggestions,
+            BTreeMap::from([
+                ("coffee-cheesecake".to_owned(), (0, 1)),
+                ("sandwich-lemonade".to_owned(), (1, 0))
+            ])
+        );
     }
 
     #[test]
