@@ -67,10 +67,11 @@ pub struct Flow {
     /// The store's local time as last seen (the grid greys what is not on sale now).
     pub(crate) local: Option<LocalTime>,
     /// Suggestions made this session (each is made once), the one whose card is up, and the
-    /// customer's answers (they go with the next order).
+    /// suggestions the customer answered (they go with the next order, each counted taken when
+    /// its offer is in it).
     pub(crate) asked: Vec<kiosk_domain::SuggestionId>,
     pub(crate) suggestion: Option<kiosk_domain::SuggestionId>,
-    pub(crate) answers: Vec<kiosk_domain::SuggestionAnswer>,
+    pub(crate) answered: Vec<kiosk_domain::SuggestionId>,
     /// Suggestions declined this session (a table: this party's), never listed again.
     pub(crate) declined: Vec<kiosk_domain::SuggestionId>,
 }
@@ -109,7 +110,7 @@ impl Flow {
             local: now.local,
             asked: Vec::new(),
             suggestion: None,
-            answers: Vec::new(),
+            answered: Vec::new(),
             declined: Vec::new(),
         };
         flow.stage = flow.home_stage();

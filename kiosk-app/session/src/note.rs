@@ -173,7 +173,7 @@ impl Flow {
             }
             NoteKey::Done => {
                 keyboard.finish_syllable();
-                let text = keyboard.text.trim().to_owned();
+                let text = keyboard.text.clone();
                 self.close_keyboard(Some(&text));
             }
             NoteKey::Cancel => self.close_keyboard(None),

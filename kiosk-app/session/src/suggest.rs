@@ -33,8 +33,8 @@ impl Flow {
         if !self.asked.contains(&s.id) {
             self.asked.push(s.id.clone());
         }
-        if !self.answers.iter().any(|a| a.id == s.id) {
-            self.answers.push(SuggestionAnswer { id: s.id.clone(), accepted: take });
+        if !self.answered.contains(&s.id) {
+            self.answered.push(s.id.clone());
         }
         if take {
             self.open_item(&s.offer);
@@ -47,12 +47,12 @@ impl Flow {
     /// counted as taken only when its offer is in the order (opened, then put back, it was
     /// not taken).
     pub(crate) fn suggestion_answers(&self, order: &Order) -> Vec<SuggestionAnswer> {
-        self.answers
+        self.answered
             .iter()
-            .map(|a| {
-                let offer = self.menu.suggestions.iter().find(|s| s.id == a.id).map(|s| &s.offer);
+            .map(|id| {
+                let offer = self.menu.suggestions.iter().find(|s| &s.id == id).map(|s| &s.offer);
                 let ordered = offer.is_some_and(|o| order.lines.iter().any(|l| &l.selection.item == o));
-                SuggestionAnswer { id: a.id.clone(), accepted: ordered }
+                SuggestionAnswer { id: id.clone(), accepted: ordered }
             })
             .collect()
     }
@@ -87,7 +87,7 @@ impl Flow {
 
     /// The answers go with the order just sent; the next one starts afresh.
     pub(crate) fn suggestions_sent(&mut self) {
-        self.answers.clear();
+        self.answered.clear();
         self.suggestion = None;
     }
 }
@@ -197,7 +197,7 @@ mod tests {
         f.handle(Intent::AddToCart, at(14));
         assert!(offered(&f).is_empty());
         f.handle(Intent::Key(Key::Back), at(15));
-        assert!(f.answers.is_empty(), "no answer for a card not shown");
+        assert!(f.answered.is_empty() && f.declined.is_empty(), "no answer for a card not shown");
         assert_eq!(f.page(), Page::Attract, "Back started over");
     }
 
@@ -262,7 +262,8 @@ mod tests {
         f.handle(Intent::Key(Key::Back), at(13));
         assert_eq!(f.page(), Page::Menu, "the key skipped the suggestion, not the order");
         assert!(offered(&f).is_empty());
-        assert_eq!(f.answers, [SuggestionAnswer { id: "coffee-cheesecake".into(), accepted: false }]);
+        assert_eq!(f.answered, [kiosk_domain::SuggestionId::from("coffee-cheesecake")]);
+        assert_eq!(f.declined, f.answered, "declined");
         assert_eq!(f.cart().lines().len(), 1);
     }
 }

@@ -514,13 +514,11 @@ fn check_order(order: &Order) -> Result<(), ApiError> {
     if let Some(note) = &order.note {
         note.check().map_err(|e| invalid(format!("the order's note: {e}")))?;
     }
+    let mut sum = 0i64;
     for (i, line) in order.lines.iter().enumerate() {
         if let Some(note) = &line.selection.note {
             note.check().map_err(|e| invalid(format!("line {}'s note: {e}", i + 1)))?;
         }
-    }
-    let mut sum = 0i64;
-    for (i, line) in order.lines.iter().enumerate() {
         if line.quantity == 0
             || line.unit_price.0 < 0
             || line.unit_price.0.checked_mul(line.quantity as i64) != Some(line.line_total.0)
@@ -957,15 +955,20 @@ mod tests {
     /// this server implements, so vendors implementing it miss nothing.
     /// A crafted VAT split whose parts overflow when added is refused, never summed with
     /// wrap-around (release builds) or a panic (debug builds).
-    #[test]
-    fn an_order_whose_vat_split_overflows_is_refused() {
+    /// A prepaid take-out order `n` of `line` (from the example menu), with the order's note.
+    fn order_of(n: u128, line: kiosk_domain::Selection, note: Option<kiosk_domain::Note>) -> Order {
         let menu: Menu = serde_json::from_str(include_str!("../../data/menu.example.json")).unwrap();
         let mut cart = kiosk_domain::Cart::default();
-        cart.add(&menu, kiosk_domain::Selection::of("cola", 1), None).unwrap();
+        cart.add(&menu, line, None).unwrap();
+        cart.set_note(note).unwrap();
         let kind = kiosk_domain::OrderKind::Kiosk { service: kiosk_domain::Service::TakeOut };
-        let id = kiosk_domain::OrderId(uuid::Uuid::from_u128(7));
-        let mut order =
-            Order::from_cart(id, 1, kind, kiosk_domain::Settlement::Prepaid, &cart, &menu, 0).unwrap();
+        let id = kiosk_domain::OrderId(uuid::Uuid::from_u128(n));
+        Order::from_cart(id, 1, kind, kiosk_domain::Settlement::Prepaid, &cart, &menu, 0).unwrap()
+    }
+
+    #[test]
+    fn an_order_whose_vat_split_overflows_is_refused() {
+        let mut order = order_of(7, kiosk_domain::Selection::of("cola", 1), None);
         assert!(check_order(&order).is_ok(), "the order as the device makes it");
         let total = order.totals.vat.total.0;
         for (supply, vat) in [(i64::MAX, 1), (i64::MIN, i64::MIN), (total + 5, -5), (-1, total + 1)] {
@@ -977,15 +980,9 @@ mod tests {
 
     #[test]
     fn an_order_with_a_bad_request_note_is_refused() {
-        let menu: Menu = serde_json::from_str(include_str!("../../data/menu.example.json")).unwrap();
-        let mut cart = kiosk_domain::Cart::default();
         let mut cola = kiosk_domain::Selection::of("cola", 1);
         cola.note = kiosk_domain::Note::of(vec![], "얼음 적게");
-        cart.add(&menu, cola, None).unwrap();
-        cart.set_note(kiosk_domain::Note::of(vec![], "포크 2개")).unwrap();
-        let kind = kiosk_domain::OrderKind::Kiosk { service: kiosk_domain::Service::TakeOut };
-        let id = kiosk_domain::OrderId(uuid::Uuid::from_u128(7));
-        let good = Order::from_cart(id, 1, kind, kiosk_domain::Settlement::Prepaid, &cart, &menu, 0).unwrap();
+        let good = order_of(7, cola, kiosk_domain::Note::of(vec![], "포크 2개"));
         assert!(check_order(&good).is_ok(), "the order as the device makes it");
         // What a device that skipped the checks (or a forged request) could send.
         let mut escape = good.clone();
@@ -1002,13 +999,7 @@ mod tests {
     /// a version, and this server takes one with fields it does not know.
     #[test]
     fn an_order_with_fields_this_server_does_not_know_is_taken() {
-        let menu: Menu = serde_json::from_str(include_str!("../../data/menu.example.json")).unwrap();
-        let mut cart = kiosk_domain::Cart::default();
-        cart.add(&menu, kiosk_domain::Selection::of("cola", 1), None).unwrap();
-        let kind = kiosk_domain::OrderKind::Kiosk { service: kiosk_domain::Service::TakeOut };
-        let id = kiosk_domain::OrderId(uuid::Uuid::from_u128(8));
-        let order =
-            Order::from_cart(id, 1, kind, kiosk_domain::Settlement::Prepaid, &cart, &menu, 0).unwrap();
+        let order = order_of(8, kiosk_domain::Selection::of("cola", 1), None);
         let mut json = serde_json::to_value(&order).unwrap();
         json["loyalty"] = serde_json::json!({"stamps": 3});
         json["lines"][0]["selection"]["gift_wrap"] = serde_json::json!(true);

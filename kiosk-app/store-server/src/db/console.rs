@@ -1039,6 +1039,18 @@ impl ServerDb {
             e.1 += amount;
         };
         let mut paid = 0i64;
+        // The day's refunds, read once: the figures, and each order's refunded sum.
+        let mut refunded: BTreeMap<String, i64> = BTreeMap::new();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.order_id, f.amount FROM refunds f JOIN orders o ON o.order_id = f.order_id WHERE o.business_day = ?1",
+        )?;
+        for row in stmt.query_map([day], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (order_id, amount) = row?;
+            *refunded.entry(order_id).or_default() += amount;
+            r.refunds += amount;
+            r.refund_count += 1;
+            r.vat -= Money(amount).vat_split(VatRate::KOREA).vat.0;
+        }
         let mut stmt = self.conn.prepare_cached(
             "SELECT o.order_id, o.payload_json, o.total FROM orders o WHERE o.business_day = ?1 ORDER BY o.seq",
         )?;
@@ -1058,7 +1070,7 @@ impl ServerDb {
                 }
                 kind => {
                     // A sale refunded whole counts no suggestion taken with it.
-                    let counted = if super::refunded_in_full(&self.conn, &order_id)? {
+                    let counted = if refunded.get(&order_id).is_some_and(|sum| *sum >= total) {
                         &[][..]
                     } else {
                         &sent.order.suggestions[..]
@@ -1099,15 +1111,6 @@ impl ServerDb {
                 &mut r.payments,
             );
             paid += amount;
-        }
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT f.amount FROM refunds f JOIN orders o ON o.order_id = f.order_id WHERE o.business_day = ?1",
-        )?;
-        for row in stmt.query_map([day], |r| r.get::<_, i64>(0))? {
-            let amount = row?;
-            r.refunds += amount;
-            r.refund_count += 1;
-            r.vat -= Money(amount).vat_split(VatRate::KOREA).vat.0;
         }
         r.net = r.gross - r.refunds;
         r.supply = r.net - r.vat;
