@@ -133,8 +133,13 @@ impl Runner {
             }
             Effect::Abandon(id) => {
                 self.abandon(id, now).await;
+                // A coupon held for it is released by the outbox worker.
+                if let Some(outbox) = &self.outbox {
+                    outbox.order_committed();
+                }
                 None
             }
+            Effect::CheckCoupon { code } => Some(self.check_coupon(code).await),
             Effect::SendRound(order) => Some(self.send_round(order).await),
             Effect::PrintReceipt(id) => {
                 Some(Outcome::Printed { ok: self.print(Some(id), PrintKind::Receipt, Actor::Customer).await })
@@ -281,6 +286,59 @@ impl Runner {
         }
     }
 
+    /// What the store server says of a coupon (nothing is held yet).
+    async fn check_coupon(&self, code: String) -> Outcome {
+        let answer = match &self.pos {
+            None => Err(None),
+            Some(pos) => pos.check_coupon(&code).await.map(|(_, terms)| terms).map_err(|e| {
+                let refusal = e.coupon_refusal(kiosk_domain::Money::ZERO);
+                if refusal.is_none() {
+                    tracing::warn!("coupon {code}: the POS could not say: {e}");
+                }
+                refusal
+            }),
+        };
+        Outcome::CouponChecked { code, answer }
+    }
+
+    /// Holds the order's coupon at the store server before it is charged, journaled before
+    /// and after. Refused, or without a clear answer, the draft is cancelled, which releases
+    /// any hold that may stand (the outbox worker tells the server).
+    async fn hold_coupon(
+        &self,
+        id: OrderId,
+        coupon: &kiosk_domain::Coupon,
+        subtotal: kiosk_domain::Money,
+    ) -> Result<(), Option<kiosk_domain::CouponRefusal>> {
+        let Some(pos) = &self.pos else { return Err(None) };
+        let code = coupon.code.clone();
+        let now = self.clock.now_ms();
+        if let Err(e) = self.store(move |s| s.coupon_asking(id, &code, now)).await {
+            tracing::error!("order {id}: journaling the coupon: {e}");
+            return Err(None);
+        }
+        let answer = pos.hold_coupon(&coupon.code, id, subtotal).await;
+        let held = answer.is_ok();
+        let refused = answer.as_ref().err().and_then(|e| e.coupon_refusal(coupon.terms.min_order));
+        if held || refused.is_some() {
+            let now = self.clock.now_ms();
+            if let Err(e) = self.store(move |s| s.coupon_answered(id, held, now)).await {
+                tracing::error!("order {id}: journaling the coupon's answer: {e}");
+            }
+        }
+        match answer {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::warn!("order {id}: coupon {}: {e}", coupon.code);
+                self.abandon(id, self.clock.now_ms()).await;
+                if let Some(outbox) = &self.outbox {
+                    outbox.order_committed(); // the hold, if one stands, is released
+                }
+                Err(refused)
+            }
+        }
+    }
+
     /// Stores the order once (a retry after a decline reuses it).
     async fn store_draft(&self, mut order: Order) -> Result<u32, StoreError> {
         let now = self.clock.now_ms();
@@ -309,10 +367,16 @@ impl Runner {
 
     async fn checkout(&self, order: Order, payment: Payment, attempt: u32) -> Outcome {
         let id = order.id;
+        let coupon = order.coupon.clone().map(|c| (c, order.totals.subtotal()));
         let number = match self.store_draft(order).await {
             Ok(n) => n,
             Err(e) => return Outcome::Failed { what: format!("storing order {id}: {e}") },
         };
+        if let Some((coupon, subtotal)) = coupon
+            && let Err(refusal) = self.hold_coupon(id, &coupon, subtotal).await
+        {
+            return Outcome::CouponRefused { order: id, refusal };
+        }
         let means = match payment {
             Payment::Counter => {
                 return match self.commit(id).await {

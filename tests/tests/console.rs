@@ -529,6 +529,50 @@ fn staff_run_the_store_from_the_console() {
     );
     kiosk.press("Done").unwrap();
 
+    // --- a coupon issued in the console, typed on the kiosk, used once --------------------------
+    assert_eq!(b.goto("owner", &format!("{base}/console/coupons")), 200);
+    b.fill("owner", "#c-code", "web-500");
+    b.eval("owner", "document.querySelector('#c-kind').value = 'percent'");
+    b.fill("owner", "#c-value", "150");
+    b.click("owner", "form[action='/console/coupons'] button[type=submit]");
+    assert!(b.text("owner", "p.problem").contains("out of range"), "150 % is refused");
+    b.fill("owner", "#c-code", "web-500");
+    b.fill("owner", "#c-value", "500");
+    b.fill("owner", "#c-min", "1,000");
+    assert_eq!(b.click("owner", "form[action='/console/coupons'] button[type=submit]"), 200);
+    let row = "tr:has(th:has-text('WEB-500'))";
+    assert_eq!(b.text("owner", &format!("{row} td.standing")), "Available");
+    no_serious_violations(&mut b, "owner", "coupons", &mut axe_problems);
+    if kiosk.page != "attract" {
+        kiosk.wait("attract", 90).unwrap();
+    }
+    kiosk.press("Touch to order").unwrap();
+    kiosk.press("English").unwrap();
+    kiosk.press("Take out").unwrap();
+    let coupon_basket = Basket { items: vec![(3, 1)] };
+    fill_cart(&mut kiosk, &coupon_basket).unwrap();
+    kiosk.press("Coupon").unwrap();
+    for key in ["W", "E", "B", "-", "5", "0", "0"] {
+        kiosk.press(key).unwrap();
+    }
+    kiosk.press("Done").unwrap();
+    until(&mut kiosk, Duration::from_secs(5), "the coupon applied", |v| {
+        v["notice"].contains("Coupon applied")
+    });
+    kiosk.press("Pay").unwrap();
+    kiosk.press("Pay at the counter").unwrap();
+    kiosk.wait("done", 60).unwrap();
+    let coupon_number = kiosk.view().unwrap()["order"].clone();
+    stage.told.push(Told::KioskOrder {
+        number: coupon_number.parse().unwrap(),
+        total: coupon_basket.total() - 500,
+        paid: false,
+    });
+    assert!(kiosk_tests::e2e::drain(&mut stage, Duration::from_secs(10)), "the order reached the store");
+    b.goto("owner", &format!("{base}/console/coupons"));
+    assert_eq!(b.text("owner", &format!("{row} td.standing")), format!("Used (#{coupon_number})"));
+    kiosk.press("Done").unwrap();
+
     assert!(
         axe_problems.is_empty(),
         "{} serious or critical accessibility violations:\n{}",

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::coupon::{Coupon, CouponError};
 use crate::menu::{GroupId, Item, ItemId, Menu, OptionGroup, OptionId, StepId};
 use crate::money::{Money, Overflow, VatRate, VatSplit};
 use crate::note::{Note, NoteError};
@@ -287,18 +288,48 @@ impl Default for CartLimits {
     }
 }
 
-/// Totals of a cart or order, with the VAT split over the whole total.
+/// Totals of a cart or order, with the VAT split over the whole total (after any coupon's
+/// discount: the VAT is on what the customer pays).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub item_count: u32,
     pub vat: VatSplit,
+    /// Taken off the sum of the lines by a coupon; the total is the sum less this.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub discount: Money,
+}
+
+fn is_zero(m: &Money) -> bool {
+    *m == Money::ZERO
 }
 
 impl Totals {
     pub fn of(lines: &[PricedLine], rate: VatRate) -> Result<Totals, Overflow> {
         let total = Money::sum(lines.iter().map(|l| l.line_total))?;
         let item_count = lines.iter().try_fold(0u32, |n, l| n.checked_add(l.quantity)).ok_or(Overflow)?;
-        Ok(Totals { item_count, vat: total.vat_split(rate) })
+        Ok(Totals { item_count, vat: total.vat_split(rate), discount: Money::ZERO })
+    }
+
+    /// The totals with `coupon`'s discount taken off the sum of `lines`.
+    pub fn with_coupon(
+        lines: &[PricedLine],
+        coupon: Option<&Coupon>,
+        rate: VatRate,
+    ) -> Result<Totals, CouponError> {
+        let plain = Totals::of(lines, rate)?;
+        let Some(coupon) = coupon else { return Ok(plain) };
+        let subtotal = plain.total();
+        let discount = coupon.terms.discount(subtotal)?;
+        Ok(Totals {
+            item_count: plain.item_count,
+            vat: subtotal.checked_sub(discount)?.vat_split(rate),
+            discount,
+        })
+    }
+
+    /// What the lines add up to, before any discount.
+    pub fn subtotal(&self) -> Money {
+        Money(self.vat.total.0.saturating_add(self.discount.0))
     }
 
     pub fn total(&self) -> Money {
@@ -313,11 +344,15 @@ pub struct Cart {
     /// The customer's requests for the order as a whole.
     #[serde(default, rename = "requests", skip_serializing_if = "Option::is_none")]
     note: Option<Note>,
+    /// A coupon the store server accepted for this cart; dropped by any change that leaves
+    /// the cart below its minimum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    coupon: Option<Coupon>,
 }
 
 impl Cart {
     pub fn new(limits: CartLimits) -> Cart {
-        Cart { limits, lines: Vec::new(), note: None }
+        Cart { limits, lines: Vec::new(), note: None, coupon: None }
     }
 
     pub fn lines(&self) -> &[PricedLine] {
@@ -365,6 +400,7 @@ impl Cart {
         let priced = menu.price(&sel, None)?;
         self.check_item_limit(menu, &priced, Some(index))?;
         self.lines[index] = priced;
+        self.keep_coupon_if_it_fits();
         Ok(())
     }
 
@@ -372,13 +408,39 @@ impl Cart {
         if index >= self.lines.len() {
             return Err(CartError::NoSuchLine(index));
         }
-        Ok(self.lines.remove(index))
+        let line = self.lines.remove(index);
+        self.keep_coupon_if_it_fits();
+        Ok(line)
     }
 
-    /// Empties the cart, its note with it.
+    /// Empties the cart, its note and coupon with it.
     pub fn clear(&mut self) {
         self.lines.clear();
         self.note = None;
+        self.coupon = None;
+    }
+
+    pub fn coupon(&self) -> Option<&Coupon> {
+        self.coupon.as_ref()
+    }
+
+    /// Puts a coupon on the cart (or with `None` takes it off); one the cart is below the
+    /// minimum of is refused.
+    pub fn set_coupon(&mut self, coupon: Option<Coupon>) -> Result<(), CouponError> {
+        if let Some(c) = &coupon {
+            Totals::with_coupon(&self.lines, Some(c), VatRate::from_basis_points(0))?;
+        }
+        self.coupon = coupon;
+        Ok(())
+    }
+
+    /// A change to the lines that leaves the cart below the coupon's minimum takes it off.
+    fn keep_coupon_if_it_fits(&mut self) {
+        if let Some(c) = &self.coupon
+            && Totals::with_coupon(&self.lines, Some(c), VatRate::from_basis_points(0)).is_err()
+        {
+            self.coupon = None;
+        }
     }
 
     pub fn note(&self) -> Option<&Note> {
@@ -394,8 +456,13 @@ impl Cart {
         Ok(())
     }
 
+    /// The totals, with the coupon's discount (which the cart keeps within its terms).
     pub fn totals(&self, rate: VatRate) -> Result<Totals, Overflow> {
-        Totals::of(&self.lines, rate)
+        Totals::with_coupon(&self.lines, self.coupon.as_ref(), rate).or_else(|e| match e {
+            CouponError::Overflow(o) => Err(o),
+            // Not reached: the cart drops a coupon it no longer meets the terms of.
+            _ => Totals::of(&self.lines, rate),
+        })
     }
 
     /// Re-prices every line against a new menu. Lines that can no longer be sold (sold out,
@@ -410,6 +477,7 @@ impl Cart {
             }
         }
         self.lines = kept;
+        self.keep_coupon_if_it_fits();
         dropped
     }
 

@@ -5,6 +5,7 @@
 //! the drivers and the UI depend on this crate; it depends on none of them.
 
 pub mod cart;
+pub mod coupon;
 pub mod lifecycle;
 pub mod menu;
 pub mod money;
@@ -19,6 +20,9 @@ pub mod text;
 pub mod time;
 
 pub use cart::{Cart, CartError, CartLimits, Choices, LinePart, Pick, PricedLine, Selection, Totals};
+pub use coupon::{
+    COUPON_CODE_MAX, Coupon, CouponError, CouponRefusal, CouponTerms, CouponValue, normalize_code,
+};
 pub use lifecycle::{OrderEvent, OrderState, TransitionError};
 pub use menu::{
     Allergen, Category, CategoryId, GroupId, Item, ItemId, Menu, MenuError, MenuOption, NoteId, NotePreset,

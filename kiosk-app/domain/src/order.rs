@@ -153,6 +153,10 @@ pub struct Order {
     /// The customer's answers to the suggestions made while this order was put together.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suggestions: Vec<crate::menu::SuggestionAnswer>,
+    /// The coupon used, whose discount is in the totals; the store server holds it for this
+    /// order before the charge and counts it used when the order arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<crate::coupon::Coupon>,
 }
 
 fn default_lang() -> Lang {
@@ -229,6 +233,7 @@ impl Order {
             lang: Lang::Ko,
             note: cart.note().cloned(),
             suggestions: Vec::new(),
+            coupon: cart.coupon().cloned(),
         })
     }
 
@@ -413,6 +418,7 @@ impl Tab {
             // A bill is no order for the kitchen: the rounds carried the requests.
             note: None,
             suggestions: Vec::new(),
+            coupon: None,
         })
     }
 }

@@ -101,6 +101,16 @@ pub enum ErrorCode {
     NotFound,
     /// The store is closed and takes no orders.
     StoreClosed,
+    /// No coupon has this code.
+    CouponUnknown,
+    /// The coupon's last day has passed.
+    CouponExpired,
+    /// The coupon's first day has not come.
+    CouponNotYetValid,
+    /// The coupon is used, or held for another order being paid.
+    CouponUsed,
+    /// The order is below the coupon's minimum.
+    CouponBelowMinimum,
     Internal,
     /// A code from a newer server: treated like `internal`.
     #[serde(other)]
@@ -119,9 +129,64 @@ impl ErrorCode {
             ErrorCode::TableTaken => "table_taken",
             ErrorCode::NotFound => "not_found",
             ErrorCode::StoreClosed => "store_closed",
+            ErrorCode::CouponUnknown => "coupon_unknown",
+            ErrorCode::CouponExpired => "coupon_expired",
+            ErrorCode::CouponNotYetValid => "coupon_not_yet_valid",
+            ErrorCode::CouponUsed => "coupon_used",
+            ErrorCode::CouponBelowMinimum => "coupon_below_minimum",
             ErrorCode::Internal => "internal",
             ErrorCode::Unknown => "unknown",
         }
+    }
+}
+
+/// `GET /v1/coupons/{code}`: the terms of a coupon that can be used today (the device works
+/// out the discount on its cart with them, as the server will on the order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponCheck {
+    pub protocol: u32,
+    /// The code as the store keeps it (upper case).
+    pub code: String,
+    pub terms: kiosk_domain::CouponTerms,
+}
+
+/// `PUT /v1/coupons/{code}/holds/{order_id}`: hold the coupon for an order about to be paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponHold {
+    pub protocol: u32,
+    /// The sum of the order's lines.
+    pub subtotal: kiosk_domain::Money,
+}
+
+/// The answer to a hold: the coupon is the order's, with this discount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponHeld {
+    pub protocol: u32,
+    pub code: String,
+    pub order_id: String,
+    pub discount: kiosk_domain::Money,
+}
+
+/// The answer to `DELETE /v1/coupons/{code}/holds/{order_id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponReleased {
+    pub protocol: u32,
+    /// A hold was released now (false: none stood, or the order used the coupon).
+    pub released: bool,
+}
+
+impl ErrorCode {
+    /// The refusal a coupon error code stands for.
+    pub fn coupon_refusal(self, minimum: kiosk_domain::Money) -> Option<kiosk_domain::CouponRefusal> {
+        use kiosk_domain::CouponRefusal as R;
+        Some(match self {
+            ErrorCode::CouponUnknown => R::Unknown,
+            ErrorCode::CouponExpired => R::Expired,
+            ErrorCode::CouponNotYetValid => R::NotYetValid,
+            ErrorCode::CouponUsed => R::Used,
+            ErrorCode::CouponBelowMinimum => R::BelowMinimum { minimum },
+            _ => return None,
+        })
     }
 }
 

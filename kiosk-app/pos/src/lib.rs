@@ -9,7 +9,7 @@
 
 use std::future::Future;
 
-use kiosk_domain::{Menu, OrderId};
+use kiosk_domain::{CouponRefusal, CouponTerms, Menu, Money, OrderId};
 use tokio::sync::mpsc;
 
 pub mod link_client;
@@ -50,6 +50,15 @@ impl PosError {
     /// The store gave the table to another device (the answer to a claim).
     pub fn is_table_taken(&self) -> bool {
         matches!(self, PosError::Rejected { code, .. } if code == kiosk_link::wire::ErrorCode::TableTaken.as_str())
+    }
+
+    /// The coupon refusal this is (`minimum`: the coupon's, for a refusal below it).
+    pub fn coupon_refusal(&self, minimum: Money) -> Option<CouponRefusal> {
+        let PosError::Rejected { code, .. } = self else { return None };
+        use kiosk_link::wire::ErrorCode as E;
+        let codes =
+            [E::CouponUnknown, E::CouponExpired, E::CouponNotYetValid, E::CouponUsed, E::CouponBelowMinimum];
+        codes.into_iter().find(|c| c.as_str() == code)?.coupon_refusal(minimum)
     }
 
     /// Whether trying the same request again later can succeed without anyone acting.
@@ -165,6 +174,39 @@ pub trait PosAdapter: Send + Sync {
         refund_json: &str,
     ) -> impl Future<Output = Result<(), PosError>> + Send;
 
+    /// The terms of coupon `code` if it can be used today; a refusal is `Rejected` with a
+    /// coupon code ([`PosError::coupon_refusal`]).
+    fn check_coupon(
+        &self,
+        code: &str,
+    ) -> impl Future<Output = Result<(String, CouponTerms), PosError>> + Send {
+        let (adapter, _) = (self.name(), code);
+        async move { Err(PosError::Unsupported { adapter, what: "coupons" }) }
+    }
+
+    /// Holds coupon `code` for `order` before it is charged; the same order asking again gets
+    /// the same answer. Returns the discount.
+    fn hold_coupon(
+        &self,
+        code: &str,
+        order: OrderId,
+        subtotal: Money,
+    ) -> impl Future<Output = Result<Money, PosError>> + Send {
+        let (adapter, _, _, _) = (self.name(), code, order, subtotal);
+        async move { Err(PosError::Unsupported { adapter, what: "coupons" }) }
+    }
+
+    /// Releases `order`'s hold on coupon `code` (the order will not be placed); releasing
+    /// twice, or a coupon the order used, is no error.
+    fn release_coupon(
+        &self,
+        code: &str,
+        order: OrderId,
+    ) -> impl Future<Output = Result<(), PosError>> + Send {
+        let (adapter, _, _) = (self.name(), code, order);
+        async move { Err(PosError::Unsupported { adapter, what: "coupons" }) }
+    }
+
     /// A menu photo (PNG) by the file name the menu gives it. POS systems that deliver no
     /// photos answer `Unsupported`: the device shows what its photo folder holds.
     fn fetch_photo(&self, name: &str) -> impl Future<Output = Result<Vec<u8>, PosError>> + Send {
@@ -252,6 +294,18 @@ impl PosAdapter for AnyPos {
 
     async fn fetch_photo(&self, name: &str) -> Result<Vec<u8>, PosError> {
         dispatch!(self, a => a.fetch_photo(name).await)
+    }
+
+    async fn check_coupon(&self, code: &str) -> Result<(String, CouponTerms), PosError> {
+        dispatch!(self, a => a.check_coupon(code).await)
+    }
+
+    async fn hold_coupon(&self, code: &str, order: OrderId, subtotal: Money) -> Result<Money, PosError> {
+        dispatch!(self, a => a.hold_coupon(code, order, subtotal).await)
+    }
+
+    async fn release_coupon(&self, code: &str, order: OrderId) -> Result<(), PosError> {
+        dispatch!(self, a => a.release_coupon(code, order).await)
     }
 }
 

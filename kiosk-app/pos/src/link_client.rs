@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, StatusCode};
-use kiosk_domain::{Menu, OrderId};
+use kiosk_domain::{CouponTerms, Menu, Money, OrderId};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
@@ -145,7 +145,12 @@ fn error_from(status: StatusCode, body: &[u8]) -> PosError {
         | ErrorCode::Conflict
         | ErrorCode::Invalid
         | ErrorCode::TableTaken
-        | ErrorCode::NotFound => PosError::Rejected { code, message: error.message },
+        | ErrorCode::NotFound
+        | ErrorCode::CouponUnknown
+        | ErrorCode::CouponExpired
+        | ErrorCode::CouponNotYetValid
+        | ErrorCode::CouponUsed
+        | ErrorCode::CouponBelowMinimum => PosError::Rejected { code, message: error.message },
     }
 }
 
@@ -291,6 +296,28 @@ impl PosAdapter for KioskLinkClient {
         check_protocol(claim.protocol)
     }
 
+    async fn check_coupon(&self, code: &str) -> Result<(String, CouponTerms), PosError> {
+        let path = format!("/v1/coupons/{}", coupon_path(code)?);
+        let check: wire::CouponCheck = self.call_json(Method::GET, &path, None).await?;
+        check_protocol(check.protocol)?;
+        Ok((check.code, check.terms))
+    }
+
+    async fn hold_coupon(&self, code: &str, order: OrderId, subtotal: Money) -> Result<Money, PosError> {
+        let path = format!("/v1/coupons/{}/holds/{order}", coupon_path(code)?);
+        let body = serde_json::to_string(&wire::CouponHold { protocol: PROTOCOL, subtotal })
+            .map_err(|e| PosError::Protocol(e.to_string()))?;
+        let held: wire::CouponHeld = self.call_json(Method::PUT, &path, Some(body)).await?;
+        check_protocol(held.protocol)?;
+        Ok(held.discount)
+    }
+
+    async fn release_coupon(&self, code: &str, order: OrderId) -> Result<(), PosError> {
+        let path = format!("/v1/coupons/{}/holds/{order}", coupon_path(code)?);
+        let released: wire::CouponReleased = self.call_json(Method::DELETE, &path, None).await?;
+        check_protocol(released.protocol)
+    }
+
     async fn health(&self) -> Result<PosHealth, PosError> {
         let hello: wire::Hello = self.call_json(Method::GET, "/v1/hello", None).await?;
         check_protocol(hello.protocol)?;
@@ -315,6 +342,14 @@ impl PosAdapter for KioskLinkClient {
         check_protocol(reply.protocol)?;
         Ok(())
     }
+}
+
+/// A coupon code as a path segment: only normalized codes (letters, digits, dashes) are sent.
+fn coupon_path(code: &str) -> Result<String, PosError> {
+    kiosk_domain::normalize_code(code).map_err(|e| PosError::Rejected {
+        code: wire::ErrorCode::CouponUnknown.as_str().into(),
+        message: format!("{code:?}: {e}"),
+    })
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ struct Labels {
     copy: &'static str,
     kitchen: &'static str,
     note: &'static str,
+    subtotal: &'static str,
+    coupon: &'static str,
     slip_hint: &'static str,
 }
 
@@ -86,6 +88,8 @@ const KO: Labels = Labels {
     copy: "재발행",
     kitchen: "주방 주문서",
     note: "요청",
+    subtotal: "소계",
+    coupon: "쿠폰 할인",
     slip_hint: "번호가 불리면 카운터로 와 주세요",
 };
 
@@ -118,6 +122,8 @@ const EN: Labels = Labels {
     copy: "COPY",
     kitchen: "KITCHEN",
     note: "Note",
+    subtotal: "Subtotal",
+    coupon: "Coupon",
     slip_hint: "Please come to the counter when your number is called",
 };
 
@@ -213,6 +219,15 @@ fn receipt(ctx: &ReceiptContext, order: &Order, approval: Option<&Approval>, cop
         r.text(format!("※ {}: {}", l.note, note.render(ctx.lang)), Style::default());
     }
     r.separator('-');
+    if let Some(coupon) = order.coupon.as_ref().filter(|_| order.totals.discount != Money::ZERO) {
+        // The lines' sum, the coupon, then the VAT split of what was paid.
+        r.row(l.subtotal, amount(order, order.totals.subtotal()), Style::default());
+        r.row(
+            format!("{} {}", l.coupon, coupon.code),
+            amount(order, -order.totals.discount),
+            Style::default(),
+        );
+    }
     r.row(l.supply, amount(order, order.totals.vat.supply), Style::default());
     r.row(l.vat, amount(order, order.totals.vat.vat), Style::default());
     r.row(l.total, total(order, ctx.lang), Style::default().bold().tall());
@@ -419,6 +434,29 @@ mod tests {
         // 2 × (5,500 + 2,000 double + 500 cheese) + 1,800 cola; VAT = floor(17,800 / 11)
         assert_eq!(o.total(), Money(17_800));
         assert!(text.contains("16,182") && text.contains("1,618"), "supply and VAT\n{text}");
+    }
+
+    #[test]
+    fn a_coupons_discount_is_printed_and_the_vat_is_on_what_was_paid() {
+        let mut cart = Cart::default();
+        let menu = menu();
+        cart.add(&menu, Selection::of("cola", 5), None).unwrap();
+        let terms = kiosk_domain::CouponTerms {
+            value: kiosk_domain::CouponValue::Amount(Money(2_000)),
+            min_order: Money(0),
+        };
+        cart.set_coupon(Some(kiosk_domain::Coupon { code: "WELCOME".into(), terms })).unwrap();
+        let kind = OrderKind::Kiosk { service: Service::DineIn };
+        let o = Order::from_cart(OrderId(uuid::Uuid::nil()), 7, kind, Settlement::Prepaid, &cart, &menu, 0)
+            .unwrap();
+        // 5 × 1,800 = 9,000 less 2,000: 7,000 paid, VAT floor(7,000 / 11) = 636.
+        assert_eq!((o.totals.subtotal(), o.total()), (Money(9_000), Money(7_000)));
+        let text = customer_receipt(&ctx(Lang::Ko), &o, Some(&approval(o.total()))).text_lines().join("\n");
+        for needle in ["소계", "9,000", "쿠폰 할인 WELCOME", "-2,000", "6,364", "636", "7,000원"] {
+            assert!(text.contains(needle), "{needle:?} missing from\n{text}");
+        }
+        let en = customer_receipt(&ctx(Lang::En), &o, None).text_lines().join("\n");
+        assert!(en.contains("Coupon WELCOME") && en.contains("Subtotal"), "{en}");
     }
 
     #[test]

@@ -180,6 +180,7 @@ impl Flow {
                 self.open_item(&item);
                 Vec::new()
             }
+            ScanKind::Coupon(code) if awaiting.is_none() => self.ask_coupon(&code),
             _ => {
                 if awaiting.is_some() {
                     self.notice(sentences(self.lang).wrong_code, NOTICE_MS);

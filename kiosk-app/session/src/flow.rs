@@ -74,6 +74,8 @@ pub struct Flow {
     pub(crate) answered: Vec<kiosk_domain::SuggestionId>,
     /// Suggestions declined this session (a table: this party's), never listed again.
     pub(crate) declined: Vec<kiosk_domain::SuggestionId>,
+    /// The coupon code the store server is being asked about.
+    pub(crate) coupon_asked: Option<String>,
 }
 
 impl Flow {
@@ -112,6 +114,7 @@ impl Flow {
             suggestion: None,
             answered: Vec::new(),
             declined: Vec::new(),
+            coupon_asked: None,
         };
         flow.stage = flow.home_stage();
         flow
@@ -361,6 +364,7 @@ impl Flow {
             effects.push(Effect::Abandon(draft.id));
         }
         self.cart.clear();
+        self.coupon_asked = None;
         self.forget_suggestions();
         self.suggestions_sent();
         self.category = 0;
@@ -404,7 +408,9 @@ impl Flow {
             Intent::SetQuantity(q) => self.set_quantity(q),
             Intent::ToggleNotePreset { order, preset } => self.toggle_note_preset(order, &preset),
             Intent::EditNote { order } => self.edit_note(order),
-            Intent::NoteKey(key) => self.note_key(key),
+            Intent::NoteKey(key) => return self.note_key(key),
+            Intent::EnterCoupon => self.edit_coupon(),
+            Intent::RemoveCoupon => self.remove_coupon(),
             Intent::AddToCart => self.add_to_cart(now),
             Intent::ShowCart => {
                 if !self.cart.is_empty() {
@@ -503,10 +509,7 @@ impl Flow {
             Stage::Item(_) | Stage::Cart | Stage::StaffCall | Stage::Bill => Stage::Browsing,
             Stage::PayChoice => Stage::Cart,
             Stage::Split => Stage::Bill,
-            Stage::Note(_) => {
-                self.close_keyboard(None);
-                return Vec::new();
-            }
+            Stage::Note(_) => return self.close_keyboard(None),
             Stage::Pin { back, .. } | Stage::Operator { back, .. } => Stage::entering(*back),
             other => other.clone(),
         };
@@ -556,6 +559,14 @@ impl Flow {
             }
             Outcome::Failed { what } => {
                 self.failed(&what);
+                Vec::new()
+            }
+            Outcome::CouponChecked { code, answer } => {
+                self.coupon_checked(&code, answer);
+                Vec::new()
+            }
+            Outcome::CouponRefused { order, refusal } => {
+                self.coupon_refused(order, refusal);
                 Vec::new()
             }
         }

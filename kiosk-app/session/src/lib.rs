@@ -17,6 +17,7 @@
 
 pub mod access;
 mod checkout;
+mod coupon;
 pub mod flow;
 pub mod hangul;
 mod item;

@@ -69,6 +69,10 @@ pub enum Intent {
     },
     /// A key of the on-screen keyboard.
     NoteKey(crate::note::NoteKey),
+    /// "Coupon" on the cart page: the keyboard, for a coupon code.
+    EnterCoupon,
+    /// Takes the coupon off the cart.
+    RemoveCoupon,
     /// A suggestion's "add" (`take`) or "no thanks".
     AnswerSuggestion {
         id: String,
@@ -152,6 +156,11 @@ pub enum Effect {
         /// it cancels (the same order is charged again after a decline).
         attempt: u32,
     },
+    /// Ask the store server for the terms of coupon `code` (nothing is held yet: the checkout
+    /// holds it for the order).
+    CheckCoupon {
+        code: String,
+    },
     /// The customer left an unpaid draft behind: cancel it.
     Abandon(OrderId),
     /// The customer cancelled on the screen while the terminal waits for the card of
@@ -223,6 +232,18 @@ pub enum Payment {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
+    /// The store server's answer about a coupon: its terms, or why not (`None`: it could not
+    /// be asked).
+    CouponChecked {
+        code: String,
+        answer: Result<kiosk_domain::CouponTerms, Option<kiosk_domain::CouponRefusal>>,
+    },
+    /// The coupon could not be held for `order` at the checkout: nothing was charged and the
+    /// draft is cancelled (`None`: the store server could not be asked).
+    CouponRefused {
+        order: OrderId,
+        refusal: Option<kiosk_domain::CouponRefusal>,
+    },
     /// Paid (or, for the counter, committed unpaid), with the order number.
     Committed {
         order: OrderId,

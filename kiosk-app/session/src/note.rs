@@ -9,6 +9,7 @@ use kiosk_domain::{NOTE_MAX_CHARS, Note, NotePreset};
 
 use crate::flow::Flow;
 use crate::hangul::{self, Composer};
+use crate::messages::Effect;
 use crate::stage::{Editor, Stage};
 use crate::words::tr;
 
@@ -37,6 +38,9 @@ pub fn key_rows(korean: bool, shift: bool) -> [&'static str; 4] {
     }
 }
 
+/// The keys for a coupon code: capitals, digits and the dash codes have.
+pub const COUPON_ROWS: [&str; 4] = ["1234567890", "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM-"];
+
 /// The keyboard page: the text so far, the syllable being composed, and where it goes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Keyboard {
@@ -47,6 +51,8 @@ pub struct Keyboard {
     pub problem: Option<String>,
     /// The item being put together, whose note this is; `None`: the order's note.
     pub item: Option<Box<Editor>>,
+    /// A coupon code is typed, not a note: Latin capitals and digits, and no item.
+    pub coupon: bool,
 }
 
 impl Keyboard {
@@ -59,6 +65,29 @@ impl Keyboard {
         self.shown().chars().count()
     }
 
+    /// The letter keys, row by row.
+    pub fn rows(&self) -> [&'static str; 4] {
+        if self.coupon { COUPON_ROWS } else { key_rows(self.korean, self.shift) }
+    }
+
+    /// The longest text this keyboard takes.
+    pub fn max_chars(&self) -> usize {
+        if self.coupon { kiosk_domain::COUPON_CODE_MAX } else { NOTE_MAX_CHARS }
+    }
+
+    /// A keyboard for a coupon code.
+    pub(crate) fn for_coupon() -> Keyboard {
+        Keyboard {
+            text: String::new(),
+            composer: Composer::default(),
+            korean: false,
+            shift: false,
+            problem: None,
+            item: None,
+            coupon: true,
+        }
+    }
+
     fn finish_syllable(&mut self) {
         let syllable = self.composer.take();
         self.text += &syllable;
@@ -67,6 +96,8 @@ impl Keyboard {
     /// Types one key; a key that would make the note too long, or a control character, is
     /// refused with the reason on the page.
     fn char(&mut self, c: char, lang: kiosk_domain::Lang) {
+        // Coupon codes are kept in capitals (the store's codes are case-blind).
+        let c = if self.coupon { c.to_ascii_uppercase() } else { c };
         if let Err(e) = kiosk_domain::note::check_text(&c.to_string()) {
             self.problem = Some(note_problem(&e, lang));
             return;
@@ -79,8 +110,8 @@ impl Keyboard {
             text += &composer.take();
             text.push(c);
         }
-        if text.chars().count() + composer.preedit().chars().count() > NOTE_MAX_CHARS {
-            self.problem = Some(too_long(lang));
+        if text.chars().count() + composer.preedit().chars().count() > self.max_chars() {
+            self.problem = Some(if self.coupon { crate::coupon::too_long(lang) } else { too_long(lang) });
             return;
         }
         (self.text, self.composer) = (text, composer);
@@ -150,12 +181,13 @@ impl Flow {
             shift: false,
             problem: None,
             item: item.map(Box::new),
+            coupon: false,
         });
     }
 
-    pub(crate) fn note_key(&mut self, key: NoteKey) {
+    pub(crate) fn note_key(&mut self, key: NoteKey) -> Vec<Effect> {
         let lang = self.lang;
-        let Stage::Note(keyboard) = &mut self.stage else { return };
+        let Stage::Note(keyboard) = &mut self.stage else { return Vec::new() };
         keyboard.problem = None;
         match key {
             NoteKey::Char(c) => keyboard.char(c, lang),
@@ -166,6 +198,8 @@ impl Flow {
                 }
             }
             NoteKey::Shift => keyboard.shift = !keyboard.shift,
+            // A coupon code has Latin letters only.
+            NoteKey::Layout if keyboard.coupon => {}
             NoteKey::Layout => {
                 keyboard.finish_syllable();
                 keyboard.korean = !keyboard.korean;
@@ -174,15 +208,20 @@ impl Flow {
             NoteKey::Done => {
                 keyboard.finish_syllable();
                 let text = keyboard.text.clone();
-                self.close_keyboard(Some(&text));
+                return self.close_keyboard(Some(&text));
             }
-            NoteKey::Cancel => self.close_keyboard(None),
+            NoteKey::Cancel => return self.close_keyboard(None),
         }
+        Vec::new()
     }
 
     /// Back to the page the keyboard came from, with the text written (`Some`) or not.
-    pub(crate) fn close_keyboard(&mut self, text: Option<&str>) {
-        let Stage::Note(keyboard) = &mut self.stage else { return };
+    pub(crate) fn close_keyboard(&mut self, text: Option<&str>) -> Vec<Effect> {
+        let Stage::Note(keyboard) = &mut self.stage else { return Vec::new() };
+        if keyboard.coupon {
+            self.stage = Stage::Cart;
+            return text.map(|code| self.ask_coupon(code)).unwrap_or_default();
+        }
         match keyboard.item.take() {
             Some(mut editor) => {
                 if let Some(text) = text {
@@ -196,12 +235,13 @@ impl Flow {
                     if let Err(e) = self.cart.set_note(note) {
                         // The keyboard holds to the limits as keys are typed; say so if not.
                         keyboard.problem = Some(note_problem(&e, self.lang));
-                        return;
+                        return Vec::new();
                     }
                 }
                 self.stage = Stage::Cart;
             }
         }
+        Vec::new()
     }
 }
 

@@ -17,10 +17,10 @@ pub fn table_of(data: &str) -> Option<TableId> {
     ok.then(|| TableId(id.to_owned()))
 }
 
-/// A coupon code: `CPN-…`.
+/// A coupon code: `CPN-…` (letters, digits and dashes, as the store server issues them).
 pub fn coupon_of(data: &str) -> Option<String> {
     data.strip_prefix("CPN-")
-        .filter(|c| !c.is_empty() && c.chars().all(|c| c.is_ascii_alphanumeric()))
+        .filter(|c| !c.is_empty() && c.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         .map(str::to_owned)
 }
 

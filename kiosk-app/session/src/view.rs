@@ -78,6 +78,8 @@ pub struct KeyboardView {
     pub korean: bool,
     pub shift: bool,
     pub problem: String,
+    /// A coupon code is typed (the text box's words, and no layout key).
+    pub coupon: bool,
 }
 
 /// One of the bill's open lines on the split page.
@@ -137,6 +139,10 @@ pub struct View {
     pub suggestions: Vec<SuggestionCard>,
     pub lines: Vec<Line>,
     pub item_count: u32,
+    /// The cart page's coupon: "Coupon WELCOME: −₩1,000" (empty: none), and whether one can
+    /// be entered.
+    pub coupon_line: String,
+    pub coupons_offered: bool,
     pub total: String,
     pub vat_line: String,
     pub payment_prompt: String,
@@ -246,6 +252,8 @@ impl Flow {
             suggestions: Vec::new(),
             lines: self.cart.lines().iter().map(|l| line(l, currency, lang)).collect(),
             item_count: self.cart.lines().iter().map(|l| l.quantity).sum(),
+            coupon_line: self.coupon_line(),
+            coupons_offered: self.coupons_offered(),
             total: money(totals.total()),
             vat_line: words::vat_included(totals.vat.vat, currency, lang),
             payment_prompt: String::new(),
@@ -504,7 +512,11 @@ impl Flow {
 
 /// An overflowing total cannot be built by the cart; shown as zero rather than a panic.
 fn or_zero(totals: Result<Totals, kiosk_domain::Overflow>, menu: &Menu) -> Totals {
-    totals.unwrap_or(Totals { item_count: 0, vat: kiosk_domain::Money(0).vat_split(menu.vat_rate()) })
+    totals.unwrap_or(Totals {
+        item_count: 0,
+        vat: kiosk_domain::Money(0).vat_split(menu.vat_rate()),
+        discount: kiosk_domain::Money(0),
+    })
 }
 
 fn card(menu: &Menu, item: &Item, lang: Lang, at: Option<LocalTime>) -> ItemCard {
@@ -564,14 +576,17 @@ fn note_chips<'a>(
 /// At 200 % a row of ten keys does not fit the screen's width: each row comes in halves.
 fn keyboard_view(k: &crate::note::Keyboard, menu: &Menu, lang: Lang, magnified: bool) -> KeyboardView {
     let title = match k.item.as_ref().and_then(|e| menu.item(&e.item)) {
+        _ if k.coupon => words::tr(lang, "Coupon code").to_owned(),
         Some(item) => words::trf(lang, "Request for {}", &[&item.name.get(lang)]),
         None => words::tr(lang, "Request for the order").to_owned(),
     };
     KeyboardView {
         title,
         text: k.shown(),
-        count: format!("{}/{}", k.length(), kiosk_domain::NOTE_MAX_CHARS),
-        rows: crate::note::key_rows(k.korean, k.shift)
+        count: format!("{}/{}", k.length(), k.max_chars()),
+        coupon: k.coupon,
+        rows: k
+            .rows()
             .iter()
             .flat_map(|row| {
                 let keys: Vec<String> = row.chars().map(String::from).collect();

@@ -158,9 +158,45 @@ impl<A: PosAdapter> OutboxWorker<A> {
         }
     }
 
+    /// Releases the coupon holds of orders that were not placed, then delivers the queue;
+    /// `Some(wait)`: when to come back.
+    pub async fn pass(&self) -> Result<Option<Duration>, StoreError> {
+        let releases = self.coupon_releases().await?;
+        let orders = self.orders().await?;
+        Ok(releases.into_iter().chain(orders).min())
+    }
+
+    /// Releases every coupon hold that is due; `Some(wait)` while some wait for a retry.
+    /// Holds are independent of one another and of the order queue: no head-of-line rule.
+    async fn coupon_releases(&self) -> Result<Option<Duration>, StoreError> {
+        let now = unix_now_ms();
+        for hold in self.with_store(move |s| s.coupon_releases_due(now, BATCH)).await? {
+            let order = hold.order_id;
+            match self.pos.release_coupon(&hold.code, order).await {
+                Ok(()) => {
+                    tracing::info!(%order, "coupon {}: hold released", hold.code);
+                    self.with_store(move |s| s.coupon_released(order, unix_now_ms())).await?;
+                }
+                Err(e) if e.is_transient() => {
+                    let delay = self.backoff.delay(hold.attempts + 1, rand::rng().random::<f64>());
+                    tracing::warn!(%order, "coupon {}: releasing: {e}; next try in {delay:?}", hold.code);
+                    let (why, next) = (e.to_string(), unix_now_ms() + delay.as_millis() as i64);
+                    self.with_store(move |s| s.coupon_release_later(order, &why, next)).await?;
+                }
+                Err(e) => {
+                    // Refused for good (the server has no such hold to release): nothing stands.
+                    tracing::error!(%order, "coupon {}: the POS refused the release: {e}", hold.code);
+                    self.with_store(move |s| s.coupon_released(order, unix_now_ms())).await?;
+                }
+            }
+        }
+        let next = self.with_store(|s| s.coupon_release_next_ms()).await?;
+        Ok(next.map(|at| Duration::from_millis(at.saturating_sub(unix_now_ms()).max(0) as u64)))
+    }
+
     /// Delivers from the head of the queue until it is empty (`None`) or an attempt fails
     /// or is not yet due (`Some(wait)`).
-    pub async fn pass(&self) -> Result<Option<Duration>, StoreError> {
+    async fn orders(&self) -> Result<Option<Duration>, StoreError> {
         loop {
             let queue = self.with_store(|s| s.outbox_queue(BATCH)).await?;
             if queue.is_empty() {

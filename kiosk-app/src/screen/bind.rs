@@ -289,6 +289,8 @@ pub fn show(
     cart.set_item_count(view.item_count as i32);
     cart.set_total(s(&view.total));
     cart.set_vat_line(s(&view.vat_line));
+    cart.set_coupon_line(s(&view.coupon_line));
+    cart.set_coupons_offered(view.coupons_offered);
     pay.set_payment_prompt(s(&view.payment_prompt));
     pay.set_payment_detail(s(&view.payment_detail));
     pay.set_can_cancel_payment(view.can_cancel_payment);
@@ -427,6 +429,7 @@ fn show_notes(window: &KioskWindow, view: &View, shown: Option<&View>) {
         ));
     }
     note.set_korean(k.korean);
+    note.set_coupon(k.coupon);
     note.set_shift(k.shift);
     note.set_problem(s(&k.problem));
 }
@@ -480,6 +483,8 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
         .ok()
         .map(|index| Intent::ChangeLine { index, quantity: u32::try_from(quantity).unwrap_or(0) }));
     on!(CartState, on_checkout, || Some(Intent::Checkout));
+    on!(CartState, on_enter_coupon, || Some(Intent::EnterCoupon));
+    on!(CartState, on_remove_coupon, || Some(Intent::RemoveCoupon));
     on!(PaymentState, on_pay, |with| Some(Intent::Pay(pay_with(with))));
     on!(PaymentState, on_step_instalments, |step| Some(Intent::StepInstalments(step.signum() as i8)));
     on!(PaymentState, on_cancel_payment, || Some(Intent::CancelPayment));

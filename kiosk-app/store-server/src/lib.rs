@@ -315,6 +315,8 @@ fn router(state: AppState) -> Router {
         .route("/v1/staff-calls", post(staff_call))
         .route("/v1/tables/{table}/claim", post(claim_table).delete(release_table))
         .route("/v1/devices/self/health", put(report_health))
+        .route("/v1/coupons/{code}", get(check_coupon))
+        .route("/v1/coupons/{code}/holds/{order}", put(hold_coupon).delete(release_coupon))
         .route("/admin/v1/menu", put(admin_menu))
         .route("/admin/v1/items/{item}/sold-out", post(admin_sold_out))
         .route("/admin/v1/orders", get(admin_orders))
@@ -371,6 +373,19 @@ impl From<DbError> for ApiError {
             }
             DbError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message),
             DbError::TableTaken { .. } => ApiError::new(StatusCode::CONFLICT, ErrorCode::TableTaken, message),
+            DbError::Coupon(refusal) => {
+                use kiosk_domain::CouponRefusal as R;
+                let (status, code) = match refusal {
+                    R::Unknown => (StatusCode::NOT_FOUND, ErrorCode::CouponUnknown),
+                    R::Used => (StatusCode::CONFLICT, ErrorCode::CouponUsed),
+                    R::Expired => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CouponExpired),
+                    R::NotYetValid => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CouponNotYetValid),
+                    R::BelowMinimum { .. } => {
+                        (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CouponBelowMinimum)
+                    }
+                };
+                ApiError::new(status, code, message)
+            }
             DbError::StoreClosed => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::StoreClosed, message)
             }
@@ -533,11 +548,17 @@ fn check_order(order: &Order) -> Result<(), ApiError> {
         }
         sum = sum.checked_add(line.line_total.0).ok_or_else(|| invalid("the total overflows".into()))?;
     }
+    let discount = order.totals.discount.0;
+    if discount < 0 || discount > sum || (discount > 0) != order.coupon.is_some() {
+        return Err(invalid(format!(
+            "a discount of {discount} on lines of {sum}, with no coupon or a coupon and none"
+        )));
+    }
     let split = order.totals.vat;
     let parts = split.supply.0.checked_add(split.vat.0).filter(|_| split.supply.0 >= 0 && split.vat.0 >= 0);
-    if sum != split.total.0 || parts != Some(split.total.0) {
+    if sum - discount != split.total.0 || parts != Some(split.total.0) {
         return Err(invalid(format!(
-            "the lines add up to {sum}, the order says {} (supply {} + VAT {})",
+            "the lines add up to {sum} less {discount}, the order says {} (supply {} + VAT {})",
             split.total.0, split.supply.0, split.vat.0
         )));
     }
@@ -795,6 +816,52 @@ async fn release_table(
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn subtotal(value: i64) -> Result<kiosk_domain::Money, ApiError> {
+    if value < 0 {
+        return Err(ApiError::bad_request(format!("subtotal {value} is negative")));
+    }
+    Ok(kiosk_domain::Money(value))
+}
+
+async fn check_coupon(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(code): ApiPath<String>,
+) -> Result<axum::Json<wire::CouponCheck>, ApiError> {
+    authenticate(&state, &headers, false).await?;
+    let (code, terms) = run(&state, move |db| db.check_coupon(&code)).await?;
+    Ok(axum::Json(wire::CouponCheck { protocol: PROTOCOL, code, terms }))
+}
+
+async fn hold_coupon(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath((code, order)): ApiPath<(String, kiosk_domain::OrderId)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<axum::Json<wire::CouponHeld>, ApiError> {
+    let device = authenticate(&state, &headers, false).await?;
+    check_body_protocol(&body)?;
+    let hold: wire::CouponHold = parse_body(body)?;
+    let sum = subtotal(hold.subtotal.0)?;
+    let order_id = order.to_string();
+    let (o, c) = (order_id.clone(), code.clone());
+    let discount = run(&state, move |db| db.hold_coupon(&o, &c, sum, &device.name)).await?;
+    let code = kiosk_domain::normalize_code(&code).unwrap_or(code);
+    state.console_changed();
+    Ok(axum::Json(wire::CouponHeld { protocol: PROTOCOL, code, order_id, discount }))
+}
+
+async fn release_coupon(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath((code, order)): ApiPath<(String, kiosk_domain::OrderId)>,
+) -> Result<axum::Json<wire::CouponReleased>, ApiError> {
+    authenticate(&state, &headers, false).await?;
+    let released = run(&state, move |db| db.release_coupon(&order.to_string(), &code)).await?;
+    state.console_changed();
+    Ok(axum::Json(wire::CouponReleased { protocol: PROTOCOL, released }))
 }
 
 async fn report_health(

@@ -13,6 +13,7 @@
 //! The API is synchronous; async callers run it on a blocking thread. Time is passed in
 //! (`now_ms`, Unix milliseconds) so tests control the clock.
 
+mod coupons;
 mod journal;
 mod menu;
 mod orders;
@@ -31,6 +32,7 @@ use std::time::Duration;
 use kiosk_domain::{OrderError, OrderEvent, OrderId, OrderState};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior, params};
 
+pub use coupons::{CouponHoldState, CouponRelease};
 pub use journal::{ApprovalRow, JournalEntry, JournalId};
 pub use menu::CachedMenu;
 pub use orders::DayOrder;

@@ -221,6 +221,22 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE orders ADD COLUMN suggestions_json TEXT;
     "#,
+    // 12: coupons: the order's coupon and discount, and the journal of its hold at the store
+    // server (see coupons.rs).
+    r#"
+    ALTER TABLE orders ADD COLUMN coupon_json TEXT;
+    ALTER TABLE orders ADD COLUMN discount INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE coupon_holds (
+        order_id        TEXT PRIMARY KEY REFERENCES orders(id),
+        code            TEXT NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('asking', 'held', 'refused', 'used', 'releasing', 'released')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        updated_at_ms   INTEGER NOT NULL
+    );
+    CREATE INDEX coupon_holds_releasing ON coupon_holds (state, next_attempt_ms);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -431,3 +431,72 @@ fn the_receipt_journal_lists_the_days_committed_orders_and_tells_copies() {
     assert!(!store.printed_before(paid.id, PrintKind::Receipt, first).unwrap(), "the first is the original");
     assert!(!store.printed_before(paid.id, PrintKind::OrderSlip, copy).unwrap());
 }
+
+/// A draft with a coupon of 1,000 off, stored.
+fn coupon_draft(store: &mut Store, menu: &Menu, n: u128) -> Order {
+    let mut order = draft(menu, n, Settlement::Prepaid);
+    let coupon = Coupon {
+        code: "WELCOME".into(),
+        terms: CouponTerms { value: CouponValue::Amount(Money(1_000)), min_order: Money(0) },
+    };
+    order.totals = Totals::with_coupon(&order.lines, Some(&coupon), order.vat_rate).unwrap();
+    order.coupon = Some(coupon);
+    store.create_order(&mut order, "2026-11-22", Actor::Customer, 1_000).unwrap();
+    order
+}
+
+#[test]
+fn a_coupon_held_for_an_order_is_used_when_it_commits_and_released_when_it_is_not_placed() {
+    use kiosk_store::CouponHoldState as H;
+    let menu = menu();
+    let mut store = Store::open_in_memory().unwrap();
+    let paid = coupon_draft(&mut store, &menu, 1);
+    assert_eq!(store.load_order(paid.id).unwrap().as_ref(), Some(&paid), "coupon and discount round trip");
+    assert_eq!(paid.totals.discount, Money(1_000));
+    store.coupon_asking(paid.id, "WELCOME", 1_100).unwrap();
+    assert_eq!(store.coupon_hold_state(paid.id).unwrap(), Some(H::Asking));
+    store.coupon_answered(paid.id, true, 1_200).unwrap();
+    let j = store.begin_payment(paid.id, PaymentOp::Approve, paid.total(), "{}", 2_000).unwrap();
+    store.finish_payment(j, &approval(paid.total()), 3_000).unwrap();
+    store.commit_order(paid.id, &[], Actor::System, 4_000).unwrap();
+    assert_eq!(store.coupon_hold_state(paid.id).unwrap(), Some(H::Used), "the order takes it to the server");
+    assert!(store.coupon_releases_due(i64::MAX, 10).unwrap().is_empty());
+
+    // Declined, then abandoned: released. A crash between asking and the answer (still
+    // asking) cancelled at recovery: released too. A refused one stood nowhere.
+    let declined = coupon_draft(&mut store, &menu, 2);
+    store.coupon_asking(declined.id, "WELCOME", 5_000).unwrap();
+    store.coupon_answered(declined.id, true, 5_100).unwrap();
+    let j = store.begin_payment(declined.id, PaymentOp::Approve, declined.total(), "{}", 5_200).unwrap();
+    store
+        .finish_payment(
+            j,
+            &PaymentOutcome::Declined { code: "51".into(), message: "한도 초과".into() },
+            5_300,
+        )
+        .unwrap();
+    assert_eq!(store.coupon_hold_state(declined.id).unwrap(), Some(H::Held), "a retry may still use it");
+    store.apply_event(declined.id, OrderEvent::Cancel, Actor::Customer, 5_400).unwrap();
+    let crashed = coupon_draft(&mut store, &menu, 3);
+    store.coupon_asking(crashed.id, "WELCOME", 6_000).unwrap();
+    store.apply_event(crashed.id, OrderEvent::Cancel, Actor::System, 7_000).unwrap();
+    let refused = coupon_draft(&mut store, &menu, 4);
+    store.coupon_asking(refused.id, "WELCOME", 8_000).unwrap();
+    store.coupon_answered(refused.id, false, 8_100).unwrap();
+    store.apply_event(refused.id, OrderEvent::Cancel, Actor::Customer, 8_200).unwrap();
+    assert_eq!(store.coupon_hold_state(refused.id).unwrap(), Some(H::Refused));
+
+    let due: Vec<OrderId> =
+        store.coupon_releases_due(9_000, 10).unwrap().into_iter().map(|r| r.order_id).collect();
+    assert_eq!(due, [declined.id, crashed.id]);
+    store.coupon_release_later(declined.id, "unreachable", 20_000).unwrap();
+    assert_eq!(store.coupon_release_next_ms().unwrap(), Some(0), "the other is due now");
+    store.coupon_released(crashed.id, 9_100).unwrap();
+    assert_eq!(store.coupon_release_next_ms().unwrap(), Some(20_000));
+    assert!(store.coupon_releases_due(19_999, 10).unwrap().is_empty());
+    let retry = store.coupon_releases_due(20_000, 10).unwrap();
+    assert_eq!((retry[0].order_id, retry[0].attempts), (declined.id, 1));
+    store.coupon_released(declined.id, 20_100).unwrap();
+    assert_eq!(store.coupon_hold_state(declined.id).unwrap(), Some(H::Released));
+    assert_eq!(store.coupon_release_next_ms().unwrap(), None);
+}

@@ -19,6 +19,7 @@ use crate::AppState;
 
 pub mod admin;
 pub mod auth;
+pub mod coupons;
 pub mod font;
 pub mod menu;
 pub mod orders;
@@ -77,6 +78,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/store", get(admin::store))
         .route("/console/store/open", post(admin::set_open))
         .route("/console/boards", post(admin::add_board))
+        .route("/console/coupons", get(coupons::coupons_page).post(coupons::issue))
         .route("/console/close", get(admin::close_page).post(admin::close_day))
         .route("/console/close.csv", get(admin::close_csv))
         .route("/console/close/print", post(admin::print_z))

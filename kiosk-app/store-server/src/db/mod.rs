@@ -38,11 +38,14 @@ pub enum DbError {
     StoreClosed,
     #[error("the database was written by a newer server (schema {0})")]
     TooNew(u32),
+    #[error("{0}")]
+    Coupon(kiosk_domain::CouponRefusal),
 }
 
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
 
 pub mod console;
+pub mod coupons;
 pub mod kitchen;
 pub mod menu;
 
@@ -127,6 +130,8 @@ const MIGRATIONS: &[&str] = &[
     console::LOGIN_MIGRATION,
     // 7: an index for the order board.
     console::BOARD_MIGRATION,
+    // 8: coupons, and which order holds or used each.
+    coupons::MIGRATION,
 ];
 
 const SCHEMA_VERSION: u32 = 1 + MIGRATIONS.len() as u32;
@@ -413,6 +418,7 @@ impl ServerDb {
             None if !store_open(&tx)? => return Err(DbError::StoreClosed),
             None => {
                 let day = console::business_day_in(&tx, &console::clock_in(&tx)?, now)?;
+                coupons::use_in(&tx, order, device)?;
                 tx.execute(
                     "INSERT INTO orders (order_id, device, payload_sha256, payload_json, number, total, status, received_at_ms,
                                          business_day, receipt_token)
@@ -757,7 +763,7 @@ pub fn pos_ref(seq: i64) -> String {
 mod tests {
     use super::*;
 
-    fn db() -> (tempfile::TempDir, ServerDb) {
+    pub(super) fn db() -> (tempfile::TempDir, ServerDb) {
         let dir = tempfile::tempdir().unwrap();
         let db = ServerDb::open(&dir.path().join("pos.sqlite")).unwrap();
         (dir, db)
@@ -797,7 +803,7 @@ mod tests {
     }
 
     /// A kiosk order of one cola, with id `n`.
-    fn order(n: u128) -> OrderForPos {
+    pub(super) fn order(n: u128) -> OrderForPos {
         use kiosk_domain::{Cart, OrderKind, Selection, Service, Settlement};
         let menu: Menu = serde_json::from_str(include_str!("../../../data/menu.example.json")).unwrap();
         let mut cart = Cart::default();
