@@ -253,3 +253,30 @@ fn a_restored_tab_keeps_its_rounds_guests_and_numbering() {
     let empty = Tab::restore(table, Vec::new());
     assert_eq!((empty.guests, empty.next_round(), empty.owes()), (0, 1, false));
 }
+
+#[test]
+fn a_coupon_stays_on_the_cart_only_while_the_cart_meets_its_minimum() {
+    let menu = example_menu();
+    let mut cart = Cart::default();
+    cart.add(&menu, Selection::of("cola", 2), None).unwrap();
+    cart.add(&menu, Selection::of("cheese-sticks", 1), None).unwrap();
+    let whole = cart.totals(menu.vat_rate()).unwrap().total();
+    let terms = CouponTerms { value: CouponValue::Percent(10), min_order: whole };
+    let coupon = Coupon { code: "TEN".into(), terms };
+    cart.set_coupon(Some(coupon.clone())).unwrap();
+    let t = cart.totals(menu.vat_rate()).unwrap();
+    assert_eq!((t.subtotal(), t.discount, t.total()), (whole, Money(whole.0 / 10), Money(whole.0 - whole.0 / 10)));
+    assert_eq!(t.vat, t.total().vat_split(menu.vat_rate()), "the VAT is on what is paid");
+    // A line taken away, or a menu that drops one: below the minimum, the coupon comes off.
+    cart.remove(1).unwrap();
+    assert_eq!(cart.coupon(), None);
+    assert_eq!(cart.set_coupon(Some(coupon.clone())), Err(CouponError::BelowMinimum { minimum: whole }));
+    cart.add(&menu, Selection::of("cheese-sticks", 1), None).unwrap();
+    cart.set_coupon(Some(coupon)).unwrap();
+    let mut sold_out = menu.clone();
+    sold_out.items.retain(|i| i.id.0 != "cheese-sticks");
+    cart.reprice(&sold_out, None);
+    assert_eq!(cart.coupon(), None, "repriced below the minimum");
+    cart.clear();
+    assert_eq!(cart.totals(menu.vat_rate()).unwrap().discount, Money(0));
+}
