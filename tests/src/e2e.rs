@@ -70,6 +70,8 @@ pub struct KioskProcess {
     pub page: String,
     /// Kill (SIGKILL) this long after sending the command this many commands from now.
     kill_at: Option<(u32, Duration)>,
+    /// A SIGKILL planned `delay` after the first command containing this text is sent.
+    kill_on: Option<(String, Duration)>,
     killed: bool,
 }
 
@@ -94,8 +96,15 @@ impl KioskProcess {
                 }
             }
         });
-        let mut process =
-            KioskProcess { child, stdin, lines, page: String::new(), kill_at: None, killed: false };
+        let mut process = KioskProcess {
+            child,
+            stdin,
+            lines,
+            page: String::new(),
+            kill_at: None,
+            kill_on: None,
+            killed: false,
+        };
         let ready = process.answer("start", Duration::from_secs(60))?;
         process.page = ready.strip_prefix("ready ").unwrap_or("").to_owned();
         Ok(process)
@@ -114,9 +123,19 @@ impl KioskProcess {
     }
 
     /// Plans a SIGKILL `delay` after the `commands`-th command from now is sent: somewhere
-    /// in the middle of whatever that command started (a payment, a print, a delivery).
+    /// in the middle of whatever that command started (a payment, a print, a delivery). It
+    /// replaces any kill planned before.
     pub fn kill_after(&mut self, commands: u32, delay: Duration) {
         self.kill_at = Some((commands, delay));
+        self.kill_on = None;
+    }
+
+    /// Plans a SIGKILL `delay` after the first command containing `text` is sent (say, the
+    /// press that starts the payment), however many commands come before it. It replaces any
+    /// kill planned before.
+    pub fn kill_on(&mut self, text: &str, delay: Duration) {
+        self.kill_on = Some((text.to_owned(), delay));
+        self.kill_at = None;
     }
 
     pub fn alive(&self) -> bool {
@@ -129,16 +148,23 @@ impl KioskProcess {
             return Err(DriveError::Gone);
         }
         writeln!(self.stdin, "{command}").and_then(|()| self.stdin.flush()).map_err(|_| DriveError::Gone)?;
-        if let Some((left, delay)) = self.kill_at.as_mut() {
-            if *left <= 1 {
-                std::thread::sleep(*delay);
-                let _ = self.child.kill();
-                killed_now();
-                let _ = self.child.wait();
-                self.killed = true;
-                return Err(DriveError::Killed);
+        let due_on =
+            self.kill_on.as_ref().filter(|(text, _)| command.contains(text.as_str())).map(|(_, d)| *d);
+        let due_at = match self.kill_at.as_mut() {
+            Some((left, delay)) if *left <= 1 => Some(*delay),
+            Some((left, _)) => {
+                *left -= 1;
+                None
             }
-            *left -= 1;
+            None => None,
+        };
+        if let Some(delay) = due_at.or(due_on) {
+            std::thread::sleep(delay);
+            let _ = self.child.kill();
+            killed_now();
+            let _ = self.child.wait();
+            self.killed = true;
+            return Err(DriveError::Killed);
         }
         Ok(())
     }
@@ -253,14 +279,24 @@ pub struct Stage {
     scanner: ScannerSim,
     /// What the customers were told on the screens, as the flows went.
     pub told: Vec<Told>,
+    /// Coupons the store server issued (300 won off, no minimum), tried in turn: a code
+    /// moves on once an order used it or the store says it is used.
+    pub coupons: Vec<String>,
+    pub next_coupon: usize,
 }
+
+/// How many coupons the stage's store issues.
+const COUPONS: usize = 300;
+/// What each takes off.
+pub const COUPON_WON: i64 = 300;
 
 /// What a customer was told on the screen: the record the audit holds the store to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Told {
     /// A kiosk customer agreed to `total` on the cart page and was given order `number`,
     /// `paid` (card or barcode) or to pay at the counter.
-    KioskOrder { number: i64, total: i64, paid: bool },
+    /// `coupon`: the code whose discount the customer saw on the cart (in `total`).
+    KioskOrder { number: i64, total: i64, paid: bool, coupon: Option<String> },
     /// The table was told its round of `total` went to the kitchen.
     Round { total: i64 },
     /// The table was told its bill of `total` (order `number`) is paid.
@@ -299,8 +335,16 @@ impl Stage {
         let server_db = d.join("store-server.sqlite");
         let menu_file = d.join("menu.json");
         std::fs::write(&menu_file, MENU).unwrap();
+        let coupons: Vec<String> = (1..=COUPONS).map(|n| format!("E2E-{n:04}")).collect();
         let (kiosk_token, table_token, prepay_token) = {
             let mut db = ServerDb::open(&server_db).unwrap();
+            let terms = kiosk_domain::CouponTerms {
+                value: kiosk_domain::CouponValue::Amount(kiosk_domain::Money(COUPON_WON)),
+                min_order: kiosk_domain::Money(0),
+            };
+            for code in &coupons {
+                db.add_coupon(code, terms, None, None).unwrap();
+            }
             (
                 db.issue_token("kiosk-1", false).unwrap(),
                 db.issue_token("table-7", false).unwrap(),
@@ -368,6 +412,8 @@ impl Stage {
             prepay_terminal,
             scanner,
             told: Vec::new(),
+            coupons,
+            next_coupon: 0,
         }
     }
 
@@ -572,6 +618,9 @@ pub struct Audit {
     /// the store server reported receiving.
     pub resends: usize,
     pub server_duplicates: u32,
+    /// Coupons used, each by one order at the store, and holds released (orders not placed).
+    pub coupons_used: usize,
+    pub coupon_releases: u64,
     pub problems: Vec<String>,
 }
 
@@ -729,6 +778,7 @@ impl Audit {
         }
 
         audit.told(stage, &server, &devices, &charged);
+        audit.coupons(&server_db, &server);
         audit.resends(stage, &server);
 
         let numbers: BTreeMap<i64, &DeviceOrder> =
@@ -774,6 +824,37 @@ impl Audit {
         audit
     }
 
+    /// Coupons, everything back: none still held (a hold of an order that was not placed is
+    /// released, whatever crashed), each used one used by one order at the store whose
+    /// discount is the coupon's.
+    fn coupons(&mut self, server_db: &ServerDb, server: &[ReceivedOrder]) {
+        use kiosk_store_server::db::coupons::CouponStanding;
+        self.coupon_releases = server_db.coupon_holds_released().unwrap();
+        for c in server_db.coupons().unwrap() {
+            match c.standing {
+                CouponStanding::Free => {}
+                CouponStanding::Held { order_id, device } => self.problems.push(format!(
+                    "coupon {} is still held for order {order_id} ({device}) after everything came back",
+                    c.code
+                )),
+                CouponStanding::Used { order_id, .. } => {
+                    self.coupons_used += 1;
+                    let order = server.iter().find(|o| o.order_id == order_id);
+                    let payload = server_db.order_payload(&order_id).ok().flatten();
+                    let discount = payload
+                        .as_ref()
+                        .map(|p| (p.coupon.as_ref().map(|c| c.code.clone()), p.totals.discount.0));
+                    if order.is_none() || discount != Some((Some(c.code.clone()), COUPON_WON)) {
+                        self.problems.push(format!(
+                            "coupon {} is used by order {order_id}, which the store has as {discount:?}",
+                            c.code
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
     /// Finds what each customer was told at the store.
     fn told(
         &mut self,
@@ -786,6 +867,10 @@ impl Audit {
         let find = |device: &str, number: i64| {
             server.iter().find(|o| o.device == device && i64::from(o.number) == number)
         };
+        let server_db = ServerDb::open(&stage.server_db).unwrap();
+        let coupon_of = |o: &ReceivedOrder| {
+            server_db.order_payload(&o.order_id).ok().flatten().and_then(|order| order.coupon).map(|c| c.code)
+        };
         // Rounds in the order the table sent them.
         let mut rounds = server
             .iter()
@@ -793,13 +878,17 @@ impl Audit {
             .map(|o| o.total);
         for told in &stage.told {
             let found = match told {
-                Told::KioskOrder { number, total, paid } => match find("kiosk-1", *number) {
+                Told::KioskOrder { number, total, paid, coupon } => match find("kiosk-1", *number) {
                     None => Err(format!(
                         "kiosk order {number} ({total} won), which its customer was given, is not at the store"
                     )),
                     Some(o) if o.total != *total => Err(format!(
                         "kiosk order {number}: the customer agreed to {total}, the store has {}",
                         o.total
+                    )),
+                    Some(o) if coupon_of(o) != *coupon => Err(format!(
+                        "kiosk order {number}: the customer saw coupon {coupon:?} on the cart, the store has {:?}",
+                        coupon_of(o)
                     )),
                     Some(o) => {
                         let charges = charged.get(&o.order_id).map_or(&[][..], Vec::as_slice);
@@ -939,7 +1028,7 @@ impl Audit {
 
     pub fn summary(&self) -> String {
         format!(
-            "{} orders at the store server, {} journaled by the devices, {} told to customers and found; {} approvals ({} cancelled, {} refunded at the store), {} receipts, {} number slips, {} won on the open tab; {} re-sends ({} extra copies at the server), {} problems",
+            "{} orders at the store server, {} journaled by the devices, {} told to customers and found; {} approvals ({} cancelled, {} refunded at the store), {} receipts, {} number slips, {} coupons used ({} holds released), {} won on the open tab; {} re-sends ({} extra copies at the server), {} problems",
             self.server_orders,
             self.device_orders,
             self.told,
@@ -948,6 +1037,8 @@ impl Audit {
             self.refunds,
             self.receipts,
             self.slips,
+            self.coupons_used,
+            self.coupon_releases,
             self.open_tab,
             self.resends,
             self.server_duplicates,
@@ -970,6 +1061,17 @@ pub enum Pay {
     Card,
     Wallet,
     Counter,
+}
+
+impl Pay {
+    /// The pay page's button for it.
+    pub fn press(self) -> &'static str {
+        match self {
+            Pay::Card => "Credit or debit card",
+            Pay::Wallet => "Kakao Pay / Naver Pay barcode",
+            Pay::Counter => "Pay at the counter",
+        }
+    }
 }
 
 /// What a customer orders: desserts by index into [`DESSERTS`] with quantities.
@@ -1005,9 +1107,39 @@ pub fn fill_cart(k: &mut KioskProcess, basket: &Basket) -> Result<(), DriveError
     k.press("View cart")
 }
 
+/// Types the stage's next coupon on the cart page's keyboard; the code, when the store took
+/// it and the cart shows its discount. A code the store says is used is passed over.
+fn try_coupon(k: &mut KioskProcess, stage: &mut Stage) -> Result<Option<String>, DriveError> {
+    let Some(code) = stage.coupons.get(stage.next_coupon).cloned() else { return Ok(None) };
+    k.press("Coupon")?;
+    for c in code.chars() {
+        k.press(&c.to_string())?;
+    }
+    k.press("Done")?;
+    let asked = Instant::now();
+    loop {
+        let v = k.view()?;
+        if v.get("coupon").is_some_and(|c| c != "-") {
+            return Ok(Some(code));
+        }
+        let notice = v.get("notice").cloned().unwrap_or_default();
+        if notice.contains("already been used") {
+            stage.next_coupon += 1;
+            return Ok(None);
+        }
+        // Refused otherwise (the store could not be asked): the order goes on without it.
+        if !notice.contains("Checking") || asked.elapsed() > Duration::from_secs(15) {
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
 /// A kiosk customer from the attract screen to the order number; returns the number. What
-/// the customer is told (the total they agree to, the number, paid or not) goes into
-/// `stage.told` the moment the screen shows it.
+/// the customer is told (the total they agree to, the coupon it includes, the number, paid or
+/// not) goes into `stage.told` the moment the screen shows it. With `coupon`, the customer
+/// types the stage's next coupon code on the cart page.
+#[allow(clippy::too_many_arguments)]
 pub fn kiosk_order(
     k: &mut KioskProcess,
     stage: &mut Stage,
@@ -1015,6 +1147,7 @@ pub fn kiosk_order(
     pay: Pay,
     receipt: bool,
     wallet_code: &str,
+    coupon: bool,
 ) -> Result<String, DriveError> {
     if k.page != "attract" {
         k.wait("attract", 90)?;
@@ -1023,23 +1156,24 @@ pub fn kiosk_order(
     k.press("English")?;
     k.press(if basket.items.len() == 1 { "Take out" } else { "Eat here" })?;
     fill_cart(k, basket)?;
+    let coupon = if coupon { try_coupon(k, stage)? } else { None };
     let total = shown_amount(&k.view()?, "total");
     k.press("Pay")?;
-    match pay {
-        Pay::Card => k.press("Credit or debit card")?,
-        Pay::Wallet => {
-            k.press("Kakao Pay / Naver Pay barcode")?;
-            stage.scan(wallet_code);
-        }
-        Pay::Counter => k.press("Pay at the counter")?,
+    k.press(pay.press())?;
+    if pay == Pay::Wallet {
+        stage.scan(wallet_code);
     }
     k.wait("done", 60)?;
     let done = k.view()?;
     let number = done.get("order").cloned().unwrap_or_default();
+    if coupon.is_some() {
+        stage.next_coupon += 1;
+    }
     stage.told.push(Told::KioskOrder {
         number: number.parse().unwrap_or(-1),
         total,
         paid: done.get("detail").is_some_and(|d| d.starts_with("Paid.")),
+        coupon,
     });
     // Offered only while the printer is ready (not, say, just after a restart while it
     // reconnects); the end-to-end test counts the receipts it asked for.
@@ -1260,6 +1394,7 @@ pub fn kiosk_card_order_after_a_cancel(
         number: number.parse().unwrap_or(-1),
         total,
         paid: done.get("detail").is_some_and(|d| d.starts_with("Paid.")),
+        coupon: None,
     });
     k.press("Print a receipt")?;
     k.press("Done")?;

@@ -131,14 +131,22 @@ fn kills_server_restarts_and_lan_cuts_lose_and_double_nothing() {
         let result = if rng.random_bool(0.7) {
             let (k, restarted) = running(&mut kiosk, &stage.kiosk_config.clone(), "800x1280", &mut counts);
             restarted_device = restarted;
-            if kill {
+            let coupon = rng.random_bool(0.3);
+            let pay = [Pay::Card, Pay::Wallet, Pay::Counter][rng.random_range(0..3)];
+            if kill && coupon && rng.random_bool(0.5) {
+                // Typing a code pushes the payment past the kills counted in commands: half
+                // of these flows are killed within moments of the press that pays, where the
+                // coupon is held, charged and committed.
+                // The hold itself takes a few milliseconds (two journal writes and a request).
+                let within = if rng.random_bool(0.5) { 15 } else { 400 };
+                k.kill_on(pay.press(), Duration::from_millis(rng.random_range(0..within)));
+            } else if kill {
                 k.kill_after(rng.random_range(1..16), Duration::from_millis(rng.random_range(0..120)));
             }
             let basket = Basket::random(&mut rng);
-            let pay = [Pay::Card, Pay::Wallet, Pay::Counter][rng.random_range(0..3)];
             let code = format!("2810060200{:08}", counts.flows);
             let receipt = rng.random_bool(0.5);
-            kiosk_order(k, &mut stage, &basket, pay, receipt, &code).map(drop)
+            kiosk_order(k, &mut stage, &basket, pay, receipt, &code, coupon).map(drop)
         } else {
             let (k, restarted) = running(&mut table, &stage.table_config.clone(), "1280x800", &mut counts);
             restarted_device = restarted;

@@ -162,7 +162,12 @@ fn staff_run_the_store_from_the_console() {
     let told_at = Instant::now();
     let number = kiosk.view().unwrap()["order"].clone();
     let counter_total = basket.total();
-    stage.told.push(Told::KioskOrder { number: number.parse().unwrap(), total: counter_total, paid: false });
+    stage.told.push(Told::KioskOrder {
+        number: number.parse().unwrap(),
+        total: counter_total,
+        paid: false,
+        coupon: None,
+    });
     let card_selector = format!("article.order.received h3:has-text('{number}')");
     b.wait_for("owner", &card_selector, Some(&number), 5000).expect("the order on the board");
     let to_board = told_at.elapsed();
@@ -202,7 +207,7 @@ fn staff_run_the_store_from_the_console() {
 
     // --- a card order at the kiosk (the terminal simulator's issuer) --------------------------
     let card_basket = Basket { items: vec![(1, 2)] };
-    kiosk_order(&mut kiosk, &mut stage, &card_basket, Pay::Card, false, "").unwrap();
+    kiosk_order(&mut kiosk, &mut stage, &card_basket, Pay::Card, false, "", false).unwrap();
     let card_total = card_basket.total();
 
     // --- the table: a staff call answered, a tab settled, a tab moved -----------------------
@@ -467,7 +472,7 @@ fn staff_run_the_store_from_the_console() {
         let _ = kiosk.press("Start over").or_else(|_| kiosk.press("Back"));
     }
     let held_basket = Basket { items: vec![(3, 1)] };
-    let held = kiosk_order(&mut kiosk, &mut stage, &held_basket, Pay::Counter, false, "").unwrap();
+    let held = kiosk_order(&mut kiosk, &mut stage, &held_basket, Pay::Counter, false, "", false).unwrap();
     assert!(kiosk_tests::e2e::drain(&mut stage, Duration::from_secs(10)), "the order reached the store");
     b.goto("kitchen", &format!("{base}/console/kitchen?station=bar"));
     no_serious_violations(&mut b, "kitchen", "kitchen at a station", &mut axe_problems);
@@ -505,6 +510,7 @@ fn staff_run_the_store_from_the_console() {
         number: qr_number.parse().unwrap(),
         total: qr_basket.total(),
         paid: false,
+        coupon: None,
     });
     kiosk.press("Receipt by QR code").unwrap();
     let screen = shots().join("kiosk-receipt-qr.png");
@@ -567,6 +573,7 @@ fn staff_run_the_store_from_the_console() {
         number: coupon_number.parse().unwrap(),
         total: coupon_basket.total() - 500,
         paid: false,
+        coupon: Some("WEB-500".into()),
     });
     assert!(kiosk_tests::e2e::drain(&mut stage, Duration::from_secs(10)), "the order reached the store");
     b.goto("owner", &format!("{base}/console/coupons"));

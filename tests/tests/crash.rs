@@ -4,8 +4,10 @@
 //! database must pass `PRAGMA integrity_check`, and every order must be wholly present or
 //! absent, with its payment journal, outbox row and print jobs consistent with its state:
 //! every committed order has its kitchen ticket and its receipt or order slip. Nothing
-//! committed may ever disappear. At the end the terminal's own ledger must agree with the
-//! journal: one standing approval for every paid order, none for any other.
+//! committed may ever disappear. A coupon held for an order is used exactly when the order is
+//! committed, and released (or being released) when it ends without being placed; at the
+//! end none is held. At the end the terminal's own ledger must agree with the journal: one
+//! standing approval for every paid order, none for any other.
 //!
 //! `KIOSK_CRASH_KILLS` sets the number of kills (default 240), `KIOSK_CRASH_SEED` the seed.
 
@@ -39,7 +41,7 @@ fn check(db: &std::path::Path) -> Result<Snapshot, Vec<String>> {
     };
     // wholly present: every line is there and the sums agree
     for id in q("SELECT o.id FROM orders o LEFT JOIN order_lines l ON l.order_id = o.id
-                 GROUP BY o.id HAVING COUNT(l.line_no) != o.line_count OR COALESCE(SUM(l.line_total), -1) != o.total") {
+                 GROUP BY o.id HAVING COUNT(l.line_no) != o.line_count OR COALESCE(SUM(l.line_total), -1) != o.total + o.discount") {
         bad.push(format!("order {id}: lines do not match its header"));
     }
     for id in q("SELECT DISTINCT order_id FROM order_lines WHERE order_id NOT IN (SELECT id FROM orders)") {
@@ -98,6 +100,20 @@ fn check(db: &std::path::Path) -> Result<Snapshot, Vec<String>> {
             .collect();
     if awaiting != open {
         bad.push(format!("awaiting-payment orders {awaiting:?} != open approve steps {open:?}"));
+    }
+    // coupons: used <=> committed (a coupon stays used if the order is refunded afterwards);
+    // an order ended without being placed holds none
+    let placed = format!("(state IN {committed_states} OR id IN (SELECT order_id FROM pos_outbox))");
+    for id in q(&format!(
+        "SELECT order_id FROM coupon_holds WHERE (state = 'used') != (order_id IN (SELECT id FROM orders WHERE {placed}))"
+    )) {
+        bad.push(format!("order {id}: its coupon is used, or not, against whether the order was placed"));
+    }
+    for id in q(&format!(
+        "SELECT order_id FROM coupon_holds WHERE state IN ('asking', 'held')
+         AND order_id IN (SELECT id FROM orders WHERE state IN ('cancelled', 'reversed') AND NOT {placed})"
+    )) {
+        bad.push(format!("order {id} ended without being placed but still holds its coupon"));
     }
     if !bad.is_empty() {
         return Err(bad);
@@ -185,6 +201,11 @@ fn sigkill_at_random_points_never_leaves_a_half_order() {
     let pending: Vec<OrderState> =
         OrderState::ALL.into_iter().filter(|s| s.needs_payment_recovery()).collect();
     assert_eq!(store.orders_in(&pending).unwrap(), vec![]);
+    let held: u64 = store
+        .connection()
+        .query_row("SELECT COUNT(*) FROM coupon_holds WHERE state IN ('asking', 'held')", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(held, 0, "after the final recovery no coupon is held (seed {seed})");
     // The terminal's ledger against the journal: every paid (committed prepaid) order has
     // exactly one standing approval of its total, and no other approval stands.
     let mut ours = BTreeSet::new();
@@ -202,12 +223,17 @@ fn sigkill_at_random_points_never_leaves_a_half_order() {
     let at_terminal: BTreeSet<String> =
         terminal.handle.standing_approvals().into_iter().map(|a| a.0).collect();
     assert_eq!(at_terminal, ours, "terminal ledger vs journal (seed {seed})");
+    let coupons = |state: &str| -> u64 {
+        let sql = format!("SELECT COUNT(*) FROM coupon_holds WHERE state IN ({state})");
+        store.connection().query_row(&sql, [], |r| r.get(0)).unwrap()
+    };
+    let (used, released) = (coupons("'used'"), coupons("'releasing', 'released'"));
     drop(store);
     let last = check(&db).unwrap_or_else(|bad| panic!("after recovery:\n{}", bad.join("\n")));
     println!(
         "crash test: {kills} SIGKILLs (seed {seed}) in {:.1} s; {} orders, {} committed, {} approvals standing at the terminal as journaled; \
          {interrupted_work} kills interrupted work in progress; {unsettled_starts} starts waited for the terminal; \
-         {left} left for the final recovery; 0 inconsistencies",
+         {left} left for the final recovery; coupons: {used} used, {released} released; 0 inconsistencies",
         started.elapsed().as_secs_f64(),
         last.orders,
         last.committed.len(),

@@ -40,7 +40,8 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
         let pay = pays[i % 3];
         let receipt = pay != Pay::Counter && i % 2 == 0;
         let code = format!("2810060200{i:08}");
-        let number = kiosk_order(&mut kiosk, &mut stage, &basket, pay, receipt, &code)
+        // Every fifth customer types a coupon code on the cart page.
+        let number = kiosk_order(&mut kiosk, &mut stage, &basket, pay, receipt, &code, i % 5 == 1)
             .unwrap_or_else(|e| panic!("kiosk order {i} ({pay:?}): {e}"));
         assert!(!number.is_empty() && number != "-", "order {i} got a number");
         kiosk_orders += 1;

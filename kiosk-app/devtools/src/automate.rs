@@ -13,7 +13,7 @@
 //! | `tap X Y` | a touch at a point (the operator's corner has no label, by design) |
 //! | `scroll X Y DY` | scrolls the list under a point (negative: further down) |
 //! | `wait PAGE [SECONDS]` | until the page is shown (default 20 s) |
-//! | `view` | `ok PAGE order=N items=N total=TEXT tab=TEXT share=TEXT detail=TEXT notice=TEXT` (spaces in values as U+00A0; `share` is the split-bill page's share, `detail` the order-number page's text) |
+//! | `view` | `ok PAGE order=N items=N total=TEXT tab=TEXT share=TEXT detail=TEXT coupon=TEXT notice=TEXT` (spaces in values as U+00A0; `share` is the split-bill page's share, `detail` the order-number page's text, `coupon` the cart's coupon line) |
 //! | `labels` | every pressable label, `|`-separated |
 //! | `items` | the menu cards on screen, `;`-separated: `ID|PRICE|SOLD_OUT|PHOTO` (`PHOTO`: `WxH@R,G,B`, the picture's size and mean colour, or `none`) |
 //! | `shot FILE` | writes a PNG of the screen |
@@ -171,12 +171,13 @@ fn perform(shell: &Shell, screen: &Screen, command: &str, arg: &str) -> Result<S
             let field =
                 |t: &str| if t.is_empty() { "-".to_owned() } else { t.replace([' ', '\n'], "\u{a0}") };
             Ok(format!(
-                "order={order} items={} total={} tab={} share={} detail={} notice={}",
+                "order={order} items={} total={} tab={} share={} detail={} coupon={} notice={}",
                 v.item_count,
                 field(&v.total),
                 field(&v.tab_total),
                 field(&v.split_amount),
                 field(&v.done_detail),
+                field(&v.coupon_line),
                 v.notice.replace('\n', " ")
             ))
         }

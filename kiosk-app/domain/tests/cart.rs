@@ -265,7 +265,10 @@ fn a_coupon_stays_on_the_cart_only_while_the_cart_meets_its_minimum() {
     let coupon = Coupon { code: "TEN".into(), terms };
     cart.set_coupon(Some(coupon.clone())).unwrap();
     let t = cart.totals(menu.vat_rate()).unwrap();
-    assert_eq!((t.subtotal(), t.discount, t.total()), (whole, Money(whole.0 / 10), Money(whole.0 - whole.0 / 10)));
+    assert_eq!(
+        (t.subtotal(), t.discount, t.total()),
+        (whole, Money(whole.0 / 10), Money(whole.0 - whole.0 / 10))
+    );
     assert_eq!(t.vat, t.total().vat_split(menu.vat_rate()), "the VAT is on what is paid");
     // A line taken away, or a menu that drops one: below the minimum, the coupon comes off.
     cart.remove(1).unwrap();

@@ -1,5 +1,6 @@
 //! Commits orders and payments into a store as fast as it can, until it is killed. The crash
-//! test SIGKILLs it at random points and checks the database after each kill.
+//! test SIGKILLs it at random points and checks the database after each kill. A third of the
+//! paid orders carry a coupon, held (as journaled) before the charge, as the firmware does.
 //!
 //! Payments go through the real payment desk to the simulated terminal at TERMINAL_LINK
 //! (run by the crash test, so its ledger outlives every kill), and start-up recovers through
@@ -66,10 +67,29 @@ async fn main() {
         }
         let settlement = if rng.random_bool(0.5) { Settlement::PayAtCounter } else { Settlement::Prepaid };
         let kind = OrderKind::Kiosk { service: Service::TakeOut };
+        let coupon = settlement == Settlement::Prepaid && rng.random_bool(0.33);
+        if coupon {
+            let terms = CouponTerms { value: CouponValue::Amount(Money(500)), min_order: Money(0) };
+            let _ =
+                cart.set_coupon(Some(Coupon { code: format!("CRASH-{}", rng.random_range(0..1000)), terms }));
+        }
         let mut order =
             Order::from_cart(OrderId(Uuid::new_v4()), 0, kind, settlement, &cart, &menu, now()).unwrap();
         let id = order.id;
+        let code = order.coupon.as_ref().map(|c| c.code.clone());
         store.run(move |s| s.create_order(&mut order, "2026-11-22", Actor::Customer, now())).await.unwrap();
+        if let Some(code) = code {
+            // The store server's hold, journaled before and after (the server is not here).
+            store.run(move |s| s.coupon_asking(id, &code, now())).await.unwrap();
+            store.run(move |s| s.coupon_answered(id, true, now())).await.unwrap();
+        }
+        // The outbox worker tells the store server of a hold to release, now and then.
+        if rng.random_bool(0.3) {
+            let due = store.run(|s| s.coupon_releases_due(now(), 8)).await.unwrap();
+            for hold in due {
+                store.run(move |s| s.coupon_released(hold.order_id, now())).await.unwrap();
+            }
+        }
         if settlement == Settlement::PayAtCounter {
             let prints = [PrintKind::OrderSlip, PrintKind::KitchenTicket];
             store.run(move |s| s.commit_order(id, &prints, Actor::Customer, now())).await.unwrap();

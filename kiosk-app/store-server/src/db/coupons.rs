@@ -235,6 +235,13 @@ impl ServerDb {
         Ok(discount)
     }
 
+    /// How many holds were released (orders not placed), for the audit and the figures.
+    pub fn coupon_holds_released(&self) -> Result<u64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM coupon_uses WHERE state = 'released'", [], |r| r.get(0))?)
+    }
+
     /// Releases `order_id`'s hold (its order will not be placed). Returns whether a hold was
     /// released; a coupon the order used stays used, and releasing twice is no error.
     pub fn release_coupon(&mut self, order_id: &str, code: &str) -> Result<bool> {
