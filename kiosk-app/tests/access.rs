@@ -448,7 +448,12 @@ fn keypad_order_with_voice_then_magnified_high_contrast_and_low_reach_screens() 
     audit_page("table-split");
     s.intent(kiosk_session::Intent::Back);
     settle(s);
-    press(s, &ko("Back"));
+    // The bill paid by card at the table: the done page, magnified and in high contrast too.
+    s.intent(kiosk_session::Intent::Pay(kiosk_session::PayWith::Card));
+    wait_for(s, "the bill paid", |v| v.page == Page::Done);
+    audit_page("table-done");
+    press(s, &ko("Done"));
+    wait_for(s, "the table's home", |v| v.page == Page::TableHome);
     s.intent(kiosk_session::Intent::OperatorGesture);
     settle(s);
     audit_page("pin");
