@@ -133,13 +133,11 @@ impl Runner {
             }
             Effect::Abandon(id) => {
                 self.abandon(id, now).await;
-                // A coupon held for it is released by the outbox worker.
-                if let Some(outbox) = &self.outbox {
-                    outbox.order_committed();
-                }
+                self.release_coupon_now(id).await;
                 None
             }
             Effect::CheckCoupon { code } => Some(self.check_coupon(code).await),
+            Effect::FindStampCard { phone } => Some(self.find_stamp_card(phone).await),
             Effect::SendRound(order) => Some(self.send_round(order).await),
             Effect::PrintReceipt(id) => {
                 Some(Outcome::Printed { ok: self.print(Some(id), PrintKind::Receipt, Actor::Customer).await })
@@ -286,6 +284,19 @@ impl Runner {
         }
     }
 
+    /// The stamp card of a number, from the store server. The number is sent, never kept or
+    /// logged.
+    async fn find_stamp_card(&self, phone: kiosk_session::messages::Phone) -> Outcome {
+        let Some(pos) = &self.pos else { return Outcome::StampCard(None) };
+        match pos.stamp_card(&phone.0).await {
+            Ok(card) => Outcome::StampCard(Some(card)),
+            Err(e) => {
+                tracing::warn!("stamps: the POS could not look the card up: {}", e.kind());
+                Outcome::StampCard(None)
+            }
+        }
+    }
+
     /// What the store server says of a coupon (nothing is held yet).
     async fn check_coupon(&self, code: String) -> Outcome {
         let answer = match &self.pos {
@@ -335,6 +346,33 @@ impl Runner {
                     outbox.order_committed(); // the hold, if one stands, is released
                 }
                 Err(refused)
+            }
+        }
+    }
+
+    /// Releases the coupon hold of an order just ended before the next effect runs (the draft
+    /// that replaces it may hold the same coupon); left to the outbox worker's retries when
+    /// the store server cannot be reached.
+    async fn release_coupon_now(&self, id: OrderId) {
+        let (Some(pos), Ok(Some(hold))) = (&self.pos, self.store(move |s| s.coupon_release_of(id)).await)
+        else {
+            return;
+        };
+        match pos.release_coupon(&hold.code, id).await {
+            Ok(()) => {
+                let now = self.clock.now_ms();
+                if let Err(e) = self.store(move |s| s.coupon_released(id, now)).await {
+                    tracing::error!("order {id}: journaling the coupon's release: {e}");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "order {id}: releasing coupon {}: {e}; the outbox worker tries again",
+                    hold.code
+                );
+                if let Some(outbox) = &self.outbox {
+                    outbox.order_committed();
+                }
             }
         }
     }

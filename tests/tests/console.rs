@@ -557,6 +557,19 @@ fn staff_run_the_store_from_the_console() {
     kiosk.press("Take out").unwrap();
     let coupon_basket = Basket { items: vec![(3, 1)] };
     fill_cart(&mut kiosk, &coupon_basket).unwrap();
+    // An americano too, and the customer's stamp card by number: the coffee earns a stamp.
+    kiosk.press("Add more").unwrap();
+    for label in ["Coffee", "Americano, ₩4,500", "Iced", "Regular", "Add · ₩4,500", "View cart", "Stamps"]
+    {
+        kiosk.press(label).unwrap();
+    }
+    for key in "01077778888".chars() {
+        kiosk.press(&key.to_string()).unwrap();
+    }
+    kiosk.press("Done").unwrap();
+    until(&mut kiosk, Duration::from_secs(5), "the stamp card", |v| {
+        v["notice"].contains("You have 0 stamps")
+    });
     kiosk.press("Coupon").unwrap();
     for key in ["W", "E", "B", "-", "5", "0", "0"] {
         kiosk.press(key).unwrap();
@@ -571,7 +584,7 @@ fn staff_run_the_store_from_the_console() {
     let coupon_number = kiosk.view().unwrap()["order"].clone();
     stage.told.push(Told::KioskOrder {
         number: coupon_number.parse().unwrap(),
-        total: coupon_basket.total() - 500,
+        total: coupon_basket.total() + 4_500 - 500,
         paid: false,
         coupon: Some("WEB-500".into()),
     });
@@ -579,6 +592,20 @@ fn staff_run_the_store_from_the_console() {
     b.goto("owner", &format!("{base}/console/coupons"));
     assert_eq!(b.text("owner", &format!("{row} td.standing")), format!("Used (#{coupon_number})"));
     kiosk.press("Done").unwrap();
+
+    // --- the counter looks up a customer's stamps by number -----------------------------------
+    b.page_in("counter", 1280, 800, "en-US");
+    assert_eq!(log_in(&mut b, "counter", &base, COUNTER), 200);
+    assert_eq!(b.goto("counter", &format!("{base}/console/stamps")), 200);
+    assert!(b.text("counter", "main").contains("10 × ★ → Americano"), "the programme is shown");
+    b.fill("counter", "#s-phone", "010-7777");
+    b.click("counter", "form[action='/console/stamps'] button[type=submit]");
+    assert!(b.text("counter", "p.problem").contains("10 or 11 digits"), "a number of the wrong length");
+    b.fill("counter", "#s-phone", "010-7777-8888");
+    b.click("counter", "form[action='/console/stamps'] button[type=submit]");
+    assert_eq!(b.text("counter", "p.done"), "010-****-8888: 1 stamps", "the americano's stamp");
+    assert!(!b.text("counter", "body").contains("77778888"), "the number is shown masked");
+    no_serious_violations(&mut b, "counter", "stamps", &mut axe_problems);
 
     assert!(
         axe_problems.is_empty(),

@@ -316,10 +316,26 @@ impl Totals {
         coupon: Option<&Coupon>,
         rate: VatRate,
     ) -> Result<Totals, CouponError> {
+        Totals::with_discounts(lines, None, coupon, rate)
+    }
+
+    /// The totals with a stamp reward (what it takes off) and then `coupon`'s discount on
+    /// what is left taken off the sum of `lines`; the VAT is on what is paid.
+    pub fn with_discounts(
+        lines: &[PricedLine],
+        reward: Option<Money>,
+        coupon: Option<&Coupon>,
+        rate: VatRate,
+    ) -> Result<Totals, CouponError> {
         let plain = Totals::of(lines, rate)?;
-        let Some(coupon) = coupon else { return Ok(plain) };
         let subtotal = plain.total();
-        let discount = coupon.terms.discount(subtotal)?;
+        let reward = reward.unwrap_or(Money::ZERO).min(subtotal);
+        let after_reward = subtotal.checked_sub(reward)?;
+        let off = match coupon {
+            Some(coupon) => coupon.terms.discount(after_reward)?,
+            None => Money::ZERO,
+        };
+        let discount = reward.checked_add(off)?;
         Ok(Totals {
             item_count: plain.item_count,
             vat: subtotal.checked_sub(discount)?.vat_split(rate),
@@ -348,11 +364,17 @@ pub struct Cart {
     /// the cart below its minimum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     coupon: Option<Coupon>,
+    /// The customer's stamp card (the store server's id for it), and the reward item taken
+    /// free with its stamps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stamp_card: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reward: Option<ItemId>,
 }
 
 impl Cart {
     pub fn new(limits: CartLimits) -> Cart {
-        Cart { limits, lines: Vec::new(), note: None, coupon: None }
+        Cart { limits, lines: Vec::new(), note: None, coupon: None, stamp_card: None, reward: None }
     }
 
     pub fn lines(&self) -> &[PricedLine] {
@@ -413,11 +435,42 @@ impl Cart {
         Ok(line)
     }
 
-    /// Empties the cart, its note and coupon with it.
+    /// Empties the cart, its note, coupon and stamp card with it.
     pub fn clear(&mut self) {
         self.lines.clear();
         self.note = None;
         self.coupon = None;
+        self.stamp_card = None;
+        self.reward = None;
+    }
+
+    /// The stamp card the order earns on (the store server's id for it), or none.
+    pub fn set_stamp_card(&mut self, card: Option<String>) {
+        if card.is_none() {
+            self.reward = None;
+        }
+        self.stamp_card = card;
+    }
+
+    /// Takes `item` free as a stamp reward (or with `None` gives it back); only with a card
+    /// and a line of that item in the cart. Returns whether the reward is taken.
+    pub fn take_reward(&mut self, item: Option<ItemId>) -> bool {
+        self.reward =
+            item.filter(|i| self.stamp_card.is_some() && self.lines.iter().any(|l| &l.selection.item == i));
+        self.keep_coupon_if_it_fits();
+        self.reward.is_some()
+    }
+
+    /// What the reward takes off: the reward item's price before options (its cheapest line).
+    fn reward_value(&self) -> Option<Money> {
+        let item = self.reward.as_ref()?;
+        self.lines.iter().filter(|l| &l.selection.item == item).map(|l| l.base_price).min()
+    }
+
+    /// The stamp card and the reward taken, as the order carries them.
+    pub fn stamps(&self) -> Option<crate::stamps::StampUse> {
+        let card = self.stamp_card.clone()?;
+        Some(crate::stamps::StampUse { card, reward: self.reward_value() })
     }
 
     pub fn coupon(&self) -> Option<&Coupon> {
@@ -428,16 +481,21 @@ impl Cart {
     /// minimum of is refused.
     pub fn set_coupon(&mut self, coupon: Option<Coupon>) -> Result<(), CouponError> {
         if let Some(c) = &coupon {
-            Totals::with_coupon(&self.lines, Some(c), VatRate::from_basis_points(0))?;
+            Totals::with_discounts(&self.lines, self.reward_value(), Some(c), VatRate::from_basis_points(0))?;
         }
         self.coupon = coupon;
         Ok(())
     }
 
-    /// A change to the lines that leaves the cart below the coupon's minimum takes it off.
+    /// A change to the lines that takes the reward item away gives the reward back; one that
+    /// leaves the cart below the coupon's minimum takes the coupon off.
     fn keep_coupon_if_it_fits(&mut self) {
+        if self.reward_value().is_none() {
+            self.reward = None;
+        }
+        let reward = self.reward_value();
         if let Some(c) = &self.coupon
-            && Totals::with_coupon(&self.lines, Some(c), VatRate::from_basis_points(0)).is_err()
+            && Totals::with_discounts(&self.lines, reward, Some(c), VatRate::from_basis_points(0)).is_err()
         {
             self.coupon = None;
         }
@@ -458,10 +516,12 @@ impl Cart {
 
     /// The totals, with the coupon's discount (which the cart keeps within its terms).
     pub fn totals(&self, rate: VatRate) -> Result<Totals, Overflow> {
-        Totals::with_coupon(&self.lines, self.coupon.as_ref(), rate).or_else(|e| match e {
-            CouponError::Overflow(o) => Err(o),
-            // Not reached: the cart drops a coupon it no longer meets the terms of.
-            _ => Totals::of(&self.lines, rate),
+        Totals::with_discounts(&self.lines, self.reward_value(), self.coupon.as_ref(), rate).or_else(|e| {
+            match e {
+                CouponError::Overflow(o) => Err(o),
+                // Not reached: the cart drops a coupon it no longer meets the terms of.
+                _ => Totals::of(&self.lines, rate),
+            }
         })
     }
 

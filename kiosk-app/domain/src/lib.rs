@@ -16,6 +16,7 @@ pub mod schedule;
 pub mod settings;
 pub mod split;
 pub mod staff;
+pub mod stamps;
 pub mod text;
 pub mod time;
 
@@ -42,5 +43,6 @@ pub use schedule::{LocalTime, TimeOfDay, Weekday, Window};
 pub use settings::{DeviceSetting, ReceiptPolicy, WhenDown};
 pub use split::{BillShare, LineRef, Split, SplitError};
 pub use staff::StaffReason;
+pub use stamps::{PhoneError, StampProgram, StampUse, normalize_phone};
 pub use text::{Lang, Text};
 pub use time::Stamp;

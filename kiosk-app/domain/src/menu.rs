@@ -91,6 +91,9 @@ pub struct Menu {
     /// Pairings suggested once an item is in the cart (함께 드시면 좋아요).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suggestions: Vec<Suggestion>,
+    /// The store's stamp programme (적립), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamps: Option<crate::stamps::StampProgram>,
 }
 
 /// A pairing the kiosk suggests, never insisting: after one of `after` is added to the
@@ -591,6 +594,11 @@ impl Validator<'_> {
             }
             if s.after.is_empty() {
                 self.err(format!("suggestions[{si}] \"{}\".after", s.id), "suggested after no item");
+            }
+        }
+        if let Some(program) = &menu.stamps {
+            for (path, message) in program.problems(menu) {
+                self.err(path, message);
             }
         }
         // A note carries at most NOTE_MAX_PRESETS presets: no item or order offers more.

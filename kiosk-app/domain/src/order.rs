@@ -157,6 +157,10 @@ pub struct Order {
     /// order before the charge and counts it used when the order arrives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon: Option<crate::coupon::Coupon>,
+    /// The customer's stamp card, and the reward taken on it (its value is in the discount,
+    /// before the coupon's). The store server adds the stamps the order earns to the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamps: Option<crate::stamps::StampUse>,
 }
 
 fn default_lang() -> Lang {
@@ -234,6 +238,7 @@ impl Order {
             note: cart.note().cloned(),
             suggestions: Vec::new(),
             coupon: cart.coupon().cloned(),
+            stamps: cart.stamps(),
         })
     }
 
@@ -419,6 +424,7 @@ impl Tab {
             note: None,
             suggestions: Vec::new(),
             coupon: None,
+            stamps: None,
         })
     }
 }

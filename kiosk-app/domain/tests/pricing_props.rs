@@ -67,7 +67,7 @@ prop_compose! {
         Menu {
             version: "p".into(), currency: Currency::Krw, vat_rate: None, languages: Lang::REQUIRED.to_vec(),
             categories: vec![Category { id: "c".into(), name: text("c"), image: None, availability: vec![] }],
-            items, option_groups, note_presets: vec![], suggestions: vec![],
+            items, option_groups, note_presets: vec![], suggestions: vec![], stamps: None,
         }
     }
 }

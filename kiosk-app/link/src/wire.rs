@@ -140,6 +140,29 @@ impl ErrorCode {
     }
 }
 
+/// `POST /v1/stamps/cards`: the stamp card of a mobile number (digits, dashes allowed).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StampCardRequest {
+    pub protocol: u32,
+    pub phone: String,
+}
+
+impl std::fmt::Debug for StampCardRequest {
+    /// Never the number: requests end up in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StampCardRequest").field("protocol", &self.protocol).finish_non_exhaustive()
+    }
+}
+
+/// The answer: the card's id (a salted hash only the server can make) and its stamps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StampCard {
+    pub protocol: u32,
+    pub card: String,
+    pub stamps: i64,
+}
+
 /// `GET /v1/coupons/{code}`: the terms of a coupon that can be used today (the device works
 /// out the discount on its cart with them, as the server will on the order).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -246,6 +246,7 @@ fn parse_csv(contents: &str) -> Result<Menu, Vec<ImportError>> {
         // A spreadsheet holds items only: presets come with a JSON menu or the store console.
         note_presets: Vec::new(),
         suggestions: Vec::new(),
+        stamps: None,
     })
 }
 

@@ -109,7 +109,7 @@ pub enum MenuFetch {
     /// The POS's menu is still the version we have: nothing was transferred.
     Unchanged,
     /// A new menu; its `version` is what to send next time.
-    Changed(Menu),
+    Changed(Box<Menu>),
 }
 
 /// What the POS says about itself (and, through the answer arriving, that it is reachable).
@@ -173,6 +173,13 @@ pub trait PosAdapter: Send + Sync {
         order_id: OrderId,
         refund_json: &str,
     ) -> impl Future<Output = Result<(), PosError>> + Send;
+
+    /// The stamp card of a mobile number: the store's id for it and its stamps. The number
+    /// goes no further than the request.
+    fn stamp_card(&self, phone: &str) -> impl Future<Output = Result<(String, i64), PosError>> + Send {
+        let (adapter, _) = (self.name(), phone);
+        async move { Err(PosError::Unsupported { adapter, what: "stamp cards" }) }
+    }
 
     /// The terms of coupon `code` if it can be used today; a refusal is `Rejected` with a
     /// coupon code ([`PosError::coupon_refusal`]).
@@ -294,6 +301,10 @@ impl PosAdapter for AnyPos {
 
     async fn fetch_photo(&self, name: &str) -> Result<Vec<u8>, PosError> {
         dispatch!(self, a => a.fetch_photo(name).await)
+    }
+
+    async fn stamp_card(&self, phone: &str) -> Result<(String, i64), PosError> {
+        dispatch!(self, a => a.stamp_card(phone).await)
     }
 
     async fn check_coupon(&self, code: &str) -> Result<(String, CouponTerms), PosError> {

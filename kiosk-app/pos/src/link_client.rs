@@ -204,7 +204,7 @@ impl PosAdapter for KioskLinkClient {
                 problems.len()
             )));
         }
-        Ok(MenuFetch::Changed(menu))
+        Ok(MenuFetch::Changed(Box::new(menu)))
     }
 
     async fn fetch_photo(&self, name: &str) -> Result<Vec<u8>, PosError> {
@@ -294,6 +294,15 @@ impl PosAdapter for KioskLinkClient {
             )
             .await?;
         check_protocol(claim.protocol)
+    }
+
+    async fn stamp_card(&self, phone: &str) -> Result<(String, i64), PosError> {
+        let body =
+            serde_json::to_string(&wire::StampCardRequest { protocol: PROTOCOL, phone: phone.to_owned() })
+                .map_err(|e| PosError::Protocol(e.to_string()))?;
+        let card: wire::StampCard = self.call_json(Method::POST, "/v1/stamps/cards", Some(body)).await?;
+        check_protocol(card.protocol)?;
+        Ok((card.card, card.stamps))
     }
 
     async fn check_coupon(&self, code: &str) -> Result<(String, CouponTerms), PosError> {

@@ -451,12 +451,13 @@ impl PosAdapter for Tryton {
             // Tryton's products carry no requests: the customer may still write their own.
             note_presets: vec![],
             suggestions: vec![],
+            stamps: None,
         };
         let problems = menu.validate();
         if let Some(first) = problems.first() {
             return Err(PosError::Protocol(format!("the Tryton products make an invalid menu: {first}")));
         }
-        Ok(MenuFetch::Changed(menu))
+        Ok(MenuFetch::Changed(Box::new(menu)))
     }
 
     async fn watch(&self, _since: Option<u64>, updates: &mpsc::Sender<Sequenced>) -> Result<(), PosError> {

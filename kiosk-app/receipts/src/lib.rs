@@ -56,6 +56,8 @@ struct Labels {
     note: &'static str,
     subtotal: &'static str,
     coupon: &'static str,
+    reward: &'static str,
+    nothing_to_pay: &'static str,
     slip_hint: &'static str,
 }
 
@@ -90,6 +92,8 @@ const KO: Labels = Labels {
     note: "요청",
     subtotal: "소계",
     coupon: "쿠폰 할인",
+    reward: "스탬프 보상",
+    nothing_to_pay: "결제할 금액 없음",
     slip_hint: "번호가 불리면 카운터로 와 주세요",
 };
 
@@ -124,6 +128,8 @@ const EN: Labels = Labels {
     note: "Note",
     subtotal: "Subtotal",
     coupon: "Coupon",
+    reward: "Stamp reward",
+    nothing_to_pay: "Nothing to pay",
     slip_hint: "Please come to the counter when your number is called",
 };
 
@@ -219,14 +225,17 @@ fn receipt(ctx: &ReceiptContext, order: &Order, approval: Option<&Approval>, cop
         r.text(format!("※ {}: {}", l.note, note.render(ctx.lang)), Style::default());
     }
     r.separator('-');
-    if let Some(coupon) = order.coupon.as_ref().filter(|_| order.totals.discount != Money::ZERO) {
-        // The lines' sum, the coupon, then the VAT split of what was paid.
+    if order.totals.discount != Money::ZERO {
+        // The lines' sum, the stamp reward, the coupon, then the VAT split of what was paid.
+        let reward = order.stamps.as_ref().and_then(|s| s.reward).unwrap_or(Money::ZERO);
         r.row(l.subtotal, amount(order, order.totals.subtotal()), Style::default());
-        r.row(
-            format!("{} {}", l.coupon, coupon.code),
-            amount(order, -order.totals.discount),
-            Style::default(),
-        );
+        if reward != Money::ZERO {
+            r.row(l.reward, amount(order, -reward), Style::default());
+        }
+        if let Some(coupon) = &order.coupon {
+            let off = Money(order.totals.discount.0 - reward.0);
+            r.row(format!("{} {}", l.coupon, coupon.code), amount(order, -off), Style::default());
+        }
     }
     r.row(l.supply, amount(order, order.totals.vat.supply), Style::default());
     r.row(l.vat, amount(order, order.totals.vat.vat), Style::default());
@@ -241,6 +250,9 @@ fn receipt(ctx: &ReceiptContext, order: &Order, approval: Option<&Approval>, cop
         (Settlement::Prepaid, Some(a)) => payment_lines(&mut r, l, ctx.lang, a),
         (Settlement::Tab, _) => {
             r.text(l.on_tab, Style::default());
+        }
+        _ if order.total() == Money::ZERO => {
+            r.text(l.nothing_to_pay, Style::default().bold());
         }
         _ => {
             r.text(l.pay_at_counter, Style::default().bold());

@@ -52,6 +52,14 @@ impl Flow {
             self.notice(crate::split::problem(&e, self.lang), NOTICE_MS);
             return Vec::new();
         }
+        // A stamp reward or a coupon took the whole cart off: nothing to charge, the order is
+        // placed as one for the counter with nothing owed (however it was to be paid).
+        if cart
+            && self.tab.is_none()
+            && self.cart.totals(self.menu.vat_rate()).is_ok_and(|t| t.total() == Money::ZERO)
+        {
+            return self.checkout(Payment::Counter, PayWith::Counter, (false, false), now);
+        }
         if with == PayWith::Wallet {
             let what = PayingWhat::AwaitingScan { since_ms: now.mono_ms };
             self.stage = Stage::Paying(Paying { what, bill, share });
@@ -125,6 +133,9 @@ impl Flow {
                 && d.lines == wanted.lines
                 && d.note == wanted.note
                 && d.suggestions == wanted.suggestions
+                && d.coupon == wanted.coupon
+                && d.stamps == wanted.stamps
+                && d.totals == wanted.totals
         });
         if !reusable {
             if let Some(old) = self.draft.take() {
@@ -230,6 +241,7 @@ impl Flow {
         }
         let draft = self.draft.take();
         let settlement = draft.as_ref().map(|d| d.settlement).unwrap_or(Settlement::Prepaid);
+        let free = draft.as_ref().is_some_and(|d| d.total() == Money::ZERO);
         let bill = self.paying_bill();
         // A share that leaves something owed: the tab stays open for the next diner.
         let open_share = draft
@@ -281,6 +293,7 @@ impl Flow {
             since_ms: now.mono_ms,
             queued: !self.available.pos_reachable,
             lines,
+            free,
         });
         if receipt == ReceiptState::Printing { vec![Effect::PrintReceipt(order)] } else { Vec::new() }
     }

@@ -23,12 +23,12 @@ impl Flow {
     /// "Coupon" on the cart page: the keyboard, for the code.
     pub(crate) fn edit_coupon(&mut self) {
         if self.stage == Stage::Cart && self.coupons_offered() {
-            self.stage = Stage::Note(Keyboard::for_coupon());
+            self.stage = Stage::Note(Keyboard::for_code(crate::note::KeyboardMode::Coupon));
         }
     }
 
     pub(crate) fn remove_coupon(&mut self) {
-        // Nothing is held at the store server until the checkout: nothing to release.
+        // A declined draft that held it is replaced at the next checkout, which releases it.
         let _ = self.cart.set_coupon(None);
     }
 
@@ -54,6 +54,10 @@ impl Flow {
             return; // a session reset or another code since
         }
         self.coupon_asked = None;
+        if matches!(self.stage, Stage::Paying(_) | Stage::Done(_)) {
+            // Paid (or being paid) without it: the order charged is the one on the screen.
+            return;
+        }
         let put = answer.and_then(|terms| {
             let coupon = Coupon { code: code.to_owned(), terms };
             // The cart may have changed while the server was asked.
@@ -248,5 +252,45 @@ mod tests {
         let [Effect::Checkout { order: second, .. }] = again.as_slice() else { panic!("{again:?}") };
         assert_ne!(second.id, order.id);
         assert_eq!((second.coupon.as_ref(), second.totals.discount), (None, Money(0)));
+    }
+
+    #[test]
+    fn a_coupon_added_after_a_decline_is_charged_on_a_new_order_and_a_late_answer_is_not_applied() {
+        let mut f = two_scones();
+        f.handle(Intent::Checkout, at(14));
+        let first = f.handle(Intent::Pay(PayWith::Card), at(15));
+        let [Effect::Checkout { order: declined, .. }] = first.as_slice() else { panic!("{first:?}") };
+        f.outcome(Outcome::Declined { order: declined.id, message: "잔액 부족".into() }, at(16));
+        f.handle(Intent::Dismiss, at(17));
+        f.handle(Intent::Back, at(18));
+        f.handle(Intent::EnterCoupon, at(19));
+        for c in "SAVE1".chars() {
+            f.handle(Intent::NoteKey(NoteKey::Char(c)), at(19));
+        }
+        f.handle(Intent::NoteKey(NoteKey::Done), at(20));
+        let answer = Ok(terms(CouponValue::Amount(Money(500)), 0));
+        f.outcome(Outcome::CouponChecked { code: "SAVE1".into(), answer }, at(21));
+        f.handle(Intent::Checkout, at(22));
+        let again = f.handle(Intent::Pay(PayWith::Card), at(23));
+        // The declined draft had no coupon: it is cancelled, and the order charged has it.
+        assert_eq!(again[0], Effect::Abandon(declined.id));
+        let Effect::Checkout { order, .. } = &again[1] else { panic!("{again:?}") };
+        assert_eq!((order.totals.discount, order.total()), (Money(500), Money(declined.total().0 - 500)));
+
+        // A code typed, then Pay pressed before the store answered: the answer is not applied
+        // to an order already being charged.
+        let mut g = two_scones();
+        g.handle(Intent::EnterCoupon, at(14));
+        for c in "LATE2".chars() {
+            g.handle(Intent::NoteKey(NoteKey::Char(c)), at(14));
+        }
+        g.handle(Intent::NoteKey(NoteKey::Done), at(15));
+        g.handle(Intent::Checkout, at(16));
+        let paying = g.handle(Intent::Pay(PayWith::Card), at(17));
+        let [Effect::Checkout { order, .. }] = paying.as_slice() else { panic!("{paying:?}") };
+        let answer = Ok(terms(CouponValue::Amount(Money(500)), 0));
+        g.outcome(Outcome::CouponChecked { code: "LATE2".into(), answer }, at(18));
+        assert_eq!(g.view().coupon_line, "", "not on the cart being charged");
+        assert_eq!(g.cart.totals(g.menu.vat_rate()).unwrap().total(), order.total());
     }
 }

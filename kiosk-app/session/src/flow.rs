@@ -76,6 +76,8 @@ pub struct Flow {
     pub(crate) declined: Vec<kiosk_domain::SuggestionId>,
     /// The coupon code the store server is being asked about.
     pub(crate) coupon_asked: Option<String>,
+    /// The stamps on the cart's card, as the store server said when it was looked up.
+    pub(crate) stamp_balance: Option<i64>,
 }
 
 impl Flow {
@@ -115,6 +117,7 @@ impl Flow {
             answered: Vec::new(),
             declined: Vec::new(),
             coupon_asked: None,
+            stamp_balance: None,
         };
         flow.stage = flow.home_stage();
         flow
@@ -365,6 +368,7 @@ impl Flow {
         }
         self.cart.clear();
         self.coupon_asked = None;
+        self.stamp_balance = None;
         self.forget_suggestions();
         self.suggestions_sent();
         self.category = 0;
@@ -411,6 +415,8 @@ impl Flow {
             Intent::NoteKey(key) => return self.note_key(key),
             Intent::EnterCoupon => self.edit_coupon(),
             Intent::RemoveCoupon => self.remove_coupon(),
+            Intent::EnterPhone => self.edit_phone(),
+            Intent::UseReward(take) => self.use_reward(take),
             Intent::AddToCart => self.add_to_cart(now),
             Intent::ShowCart => {
                 if !self.cart.is_empty() {
@@ -563,6 +569,10 @@ impl Flow {
             }
             Outcome::CouponChecked { code, answer } => {
                 self.coupon_checked(&code, answer);
+                Vec::new()
+            }
+            Outcome::StampCard(card) => {
+                self.stamp_card_found(card);
                 Vec::new()
             }
             Outcome::CouponRefused { order, refusal } => {

@@ -29,6 +29,7 @@ pub mod settings;
 pub mod speech;
 mod split;
 pub mod stage;
+mod stamps;
 pub mod status;
 mod suggest;
 mod table;

@@ -73,6 +73,10 @@ pub enum Intent {
     EnterCoupon,
     /// Takes the coupon off the cart.
     RemoveCoupon,
+    /// "Stamps" on the cart page: the keypad, for a mobile number.
+    EnterPhone,
+    /// Takes the reward item free with the card's stamps (`true`), or gives it back.
+    UseReward(bool),
     /// A suggestion's "add" (`take`) or "no thanks".
     AnswerSuggestion {
         id: String,
@@ -161,6 +165,11 @@ pub enum Effect {
     CheckCoupon {
         code: String,
     },
+    /// Ask the store server for the stamp card of this mobile number. The number goes no
+    /// further: the card's id comes back.
+    FindStampCard {
+        phone: Phone,
+    },
     /// The customer left an unpaid draft behind: cancel it.
     Abandon(OrderId),
     /// The customer cancelled on the screen while the terminal waits for the card of
@@ -232,6 +241,9 @@ pub enum Payment {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
+    /// The stamp card of the number asked about: its id and stamps (`None`: the store server
+    /// could not be asked).
+    StampCard(Option<(String, i64)>),
     /// The store server's answer about a coupon: its terms, or why not (`None`: it could not
     /// be asked).
     CouponChecked {
@@ -330,4 +342,15 @@ pub struct JournalLine {
     pub at: String,
     /// Reversed at the terminal since (cancelled or refunded).
     pub reversed: bool,
+}
+
+/// A customer's mobile number on its way to the store server: its digits, never printed
+/// (`Debug` shows only its length), never stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Phone(pub String);
+
+impl std::fmt::Debug for Phone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Phone({} digits)", self.0.len())
+    }
 }

@@ -40,6 +40,19 @@ pub fn key_rows(korean: bool, shift: bool) -> [&'static str; 4] {
 
 /// The keys for a coupon code: capitals, digits and the dash codes have.
 pub const COUPON_ROWS: [&str; 4] = ["1234567890", "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM-"];
+/// The keys for a mobile number, as a phone's keypad has them.
+pub const PHONE_ROWS: [&str; 4] = ["123", "456", "789", "0"];
+
+/// What the keyboard writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyboardMode {
+    /// A request (요청사항): Hangul or Latin letters.
+    Note,
+    /// A coupon code: Latin capitals, digits and dashes.
+    Coupon,
+    /// A mobile number for stamps: digits.
+    Phone,
+}
 
 /// The keyboard page: the text so far, the syllable being composed, and where it goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,8 +64,7 @@ pub struct Keyboard {
     pub problem: Option<String>,
     /// The item being put together, whose note this is; `None`: the order's note.
     pub item: Option<Box<Editor>>,
-    /// A coupon code is typed, not a note: Latin capitals and digits, and no item.
-    pub coupon: bool,
+    pub mode: KeyboardMode,
 }
 
 impl Keyboard {
@@ -67,16 +79,24 @@ impl Keyboard {
 
     /// The letter keys, row by row.
     pub fn rows(&self) -> [&'static str; 4] {
-        if self.coupon { COUPON_ROWS } else { key_rows(self.korean, self.shift) }
+        match self.mode {
+            KeyboardMode::Note => key_rows(self.korean, self.shift),
+            KeyboardMode::Coupon => COUPON_ROWS,
+            KeyboardMode::Phone => PHONE_ROWS,
+        }
     }
 
     /// The longest text this keyboard takes.
     pub fn max_chars(&self) -> usize {
-        if self.coupon { kiosk_domain::COUPON_CODE_MAX } else { NOTE_MAX_CHARS }
+        match self.mode {
+            KeyboardMode::Note => NOTE_MAX_CHARS,
+            KeyboardMode::Coupon => kiosk_domain::COUPON_CODE_MAX,
+            KeyboardMode::Phone => 11,
+        }
     }
 
-    /// A keyboard for a coupon code.
-    pub(crate) fn for_coupon() -> Keyboard {
+    /// A keyboard for a coupon code, or a mobile number.
+    pub(crate) fn for_code(mode: KeyboardMode) -> Keyboard {
         Keyboard {
             text: String::new(),
             composer: Composer::default(),
@@ -84,7 +104,7 @@ impl Keyboard {
             shift: false,
             problem: None,
             item: None,
-            coupon: true,
+            mode,
         }
     }
 
@@ -97,7 +117,7 @@ impl Keyboard {
     /// refused with the reason on the page.
     fn char(&mut self, c: char, lang: kiosk_domain::Lang) {
         // Coupon codes are kept in capitals (the store's codes are case-blind).
-        let c = if self.coupon { c.to_ascii_uppercase() } else { c };
+        let c = if self.mode == KeyboardMode::Coupon { c.to_ascii_uppercase() } else { c };
         if let Err(e) = kiosk_domain::note::check_text(&c.to_string()) {
             self.problem = Some(note_problem(&e, lang));
             return;
@@ -111,7 +131,11 @@ impl Keyboard {
             text.push(c);
         }
         if text.chars().count() + composer.preedit().chars().count() > self.max_chars() {
-            self.problem = Some(if self.coupon { crate::coupon::too_long(lang) } else { too_long(lang) });
+            self.problem = Some(match self.mode {
+                KeyboardMode::Note => too_long(lang),
+                KeyboardMode::Coupon => crate::coupon::too_long(lang),
+                KeyboardMode::Phone => crate::stamps::wrong_number(lang),
+            });
             return;
         }
         (self.text, self.composer) = (text, composer);
@@ -181,7 +205,7 @@ impl Flow {
             shift: false,
             problem: None,
             item: item.map(Box::new),
-            coupon: false,
+            mode: KeyboardMode::Note,
         });
     }
 
@@ -198,8 +222,8 @@ impl Flow {
                 }
             }
             NoteKey::Shift => keyboard.shift = !keyboard.shift,
-            // A coupon code has Latin letters only.
-            NoteKey::Layout if keyboard.coupon => {}
+            // A code or a number has no Hangul.
+            NoteKey::Layout if keyboard.mode != KeyboardMode::Note => {}
             NoteKey::Layout => {
                 keyboard.finish_syllable();
                 keyboard.korean = !keyboard.korean;
@@ -218,9 +242,27 @@ impl Flow {
     /// Back to the page the keyboard came from, with the text written (`Some`) or not.
     pub(crate) fn close_keyboard(&mut self, text: Option<&str>) -> Vec<Effect> {
         let Stage::Note(keyboard) = &mut self.stage else { return Vec::new() };
-        if keyboard.coupon {
-            self.stage = Stage::Cart;
-            return text.map(|code| self.ask_coupon(code)).unwrap_or_default();
+        match (keyboard.mode, text) {
+            (KeyboardMode::Note, _) => {}
+            (KeyboardMode::Coupon, text) => {
+                self.stage = Stage::Cart;
+                return text.map(|code| self.ask_coupon(code)).unwrap_or_default();
+            }
+            (KeyboardMode::Phone, None) => {
+                self.stage = Stage::Cart;
+                return Vec::new();
+            }
+            // A number of the wrong length stays on the keyboard with the reason.
+            (KeyboardMode::Phone, Some(number)) => match kiosk_domain::normalize_phone(number) {
+                Err(_) => {
+                    keyboard.problem = Some(crate::stamps::wrong_number(self.lang));
+                    return Vec::new();
+                }
+                Ok(phone) => {
+                    self.stage = Stage::Cart;
+                    return self.find_stamp_card(phone);
+                }
+            },
         }
         match keyboard.item.take() {
             Some(mut editor) => {

@@ -129,6 +129,8 @@ pub struct Done {
     pub still_owed: Option<kiosk_domain::Money>,
     /// What was paid for (the receipt's lines, spoken on request).
     pub lines: Vec<PricedLine>,
+    /// Nothing to pay: a stamp reward or a coupon took the whole order off.
+    pub free: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

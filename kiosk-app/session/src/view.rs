@@ -5,6 +5,7 @@
 use kiosk_domain::{Item, Lang, LocalTime, Menu, PricedLine, Totals};
 
 use crate::flow::Flow;
+use crate::note::KeyboardMode;
 use crate::stage::{OptionKey, Page, PayWith, Paying, PayingWhat, ReceiptState, Stage};
 pub use crate::status::DeviceRow;
 use crate::words::{self, sentences};
@@ -78,8 +79,10 @@ pub struct KeyboardView {
     pub korean: bool,
     pub shift: bool,
     pub problem: String,
-    /// A coupon code is typed (the text box's words, and no layout key).
+    /// A coupon code or a mobile number is typed (the text box's words, and no layout or
+    /// shift key).
     pub coupon: bool,
+    pub phone: bool,
 }
 
 /// One of the bill's open lines on the split page.
@@ -143,6 +146,13 @@ pub struct View {
     /// be entered.
     pub coupon_line: String,
     pub coupons_offered: bool,
+    /// The cart page's stamps: "Stamps: 7, +2 with this order" (empty: no card yet), whether
+    /// a number can be given, and the reward offered ("Use a free Americano (10 stamps)";
+    /// empty: none) or taken.
+    pub stamp_line: String,
+    pub stamps_offered: bool,
+    pub reward_offer: String,
+    pub reward_taken: bool,
     pub total: String,
     pub vat_line: String,
     pub payment_prompt: String,
@@ -254,6 +264,10 @@ impl Flow {
             item_count: self.cart.lines().iter().map(|l| l.quantity).sum(),
             coupon_line: self.coupon_line(),
             coupons_offered: self.coupons_offered(),
+            stamp_line: self.stamp_line(),
+            stamps_offered: self.stamps_offered(),
+            reward_offer: if self.reward_offered() { self.reward_label() } else { String::new() },
+            reward_taken: self.cart.stamps().is_some_and(|s| s.reward.is_some()),
             total: money(totals.total()),
             vat_line: words::vat_included(totals.vat.vat, currency, lang),
             payment_prompt: String::new(),
@@ -412,6 +426,7 @@ impl Flow {
                 (true, _, _) => s.done_bill,
                 (false, true, Settlement::PayAtCounter) => s.done_round_counter,
                 (false, true, _) => s.done_round_paid,
+                (false, false, Settlement::PayAtCounter) if done.free => s.done_free,
                 (false, false, Settlement::PayAtCounter) => s.done_counter,
                 (false, false, _) => s.done_paid,
             }];
@@ -576,7 +591,8 @@ fn note_chips<'a>(
 /// At 200 % a row of ten keys does not fit the screen's width: each row comes in halves.
 fn keyboard_view(k: &crate::note::Keyboard, menu: &Menu, lang: Lang, magnified: bool) -> KeyboardView {
     let title = match k.item.as_ref().and_then(|e| menu.item(&e.item)) {
-        _ if k.coupon => words::tr(lang, "Coupon code").to_owned(),
+        _ if k.mode == KeyboardMode::Coupon => words::tr(lang, "Coupon code").to_owned(),
+        _ if k.mode == KeyboardMode::Phone => words::tr(lang, "Mobile number for stamps").to_owned(),
         Some(item) => words::trf(lang, "Request for {}", &[&item.name.get(lang)]),
         None => words::tr(lang, "Request for the order").to_owned(),
     };
@@ -584,7 +600,8 @@ fn keyboard_view(k: &crate::note::Keyboard, menu: &Menu, lang: Lang, magnified: 
         title,
         text: k.shown(),
         count: format!("{}/{}", k.length(), k.max_chars()),
-        coupon: k.coupon,
+        coupon: k.mode == KeyboardMode::Coupon,
+        phone: k.mode == KeyboardMode::Phone,
         rows: k
             .rows()
             .iter()

@@ -165,6 +165,7 @@ pub struct Sentences {
     pub ok: &'static str,
     pub done_paid: &'static str,
     pub done_counter: &'static str,
+    pub done_free: &'static str,
     pub done_round_paid: &'static str,
     pub done_round_counter: &'static str,
     pub done_queued: &'static str,
@@ -224,6 +225,7 @@ pub fn sentences(lang: Lang) -> Sentences {
         ok: tr(lang, "OK"),
         done_paid: tr(lang, "Paid. Collect your order when your number is called."),
         done_counter: tr(lang, "Please pay at the counter with your order number."),
+        done_free: tr(lang, "Nothing to pay: your order is placed."),
         done_round_paid: tr(lang, "Paid. Your order is on its way to the kitchen."),
         done_round_counter: tr(
             lang,

@@ -291,6 +291,10 @@ pub fn show(
     cart.set_vat_line(s(&view.vat_line));
     cart.set_coupon_line(s(&view.coupon_line));
     cart.set_coupons_offered(view.coupons_offered);
+    cart.set_stamp_line(s(&view.stamp_line));
+    cart.set_stamps_offered(view.stamps_offered);
+    cart.set_reward_offer(s(&view.reward_offer));
+    cart.set_reward_taken(view.reward_taken);
     pay.set_payment_prompt(s(&view.payment_prompt));
     pay.set_payment_detail(s(&view.payment_detail));
     pay.set_can_cancel_payment(view.can_cancel_payment);
@@ -430,6 +434,7 @@ fn show_notes(window: &KioskWindow, view: &View, shown: Option<&View>) {
     }
     note.set_korean(k.korean);
     note.set_coupon(k.coupon);
+    note.set_phone(k.phone);
     note.set_shift(k.shift);
     note.set_problem(s(&k.problem));
 }
@@ -485,6 +490,8 @@ pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {
     on!(CartState, on_checkout, || Some(Intent::Checkout));
     on!(CartState, on_enter_coupon, || Some(Intent::EnterCoupon));
     on!(CartState, on_remove_coupon, || Some(Intent::RemoveCoupon));
+    on!(CartState, on_enter_phone, || Some(Intent::EnterPhone));
+    on!(CartState, on_use_reward, |take| Some(Intent::UseReward(take)));
     on!(PaymentState, on_pay, |with| Some(Intent::Pay(pay_with(with))));
     on!(PaymentState, on_step_instalments, |step| Some(Intent::StepInstalments(step.signum() as i8)));
     on!(PaymentState, on_cancel_payment, || Some(Intent::CancelPayment));

@@ -315,6 +315,7 @@ fn router(state: AppState) -> Router {
         .route("/v1/staff-calls", post(staff_call))
         .route("/v1/tables/{table}/claim", post(claim_table).delete(release_table))
         .route("/v1/devices/self/health", put(report_health))
+        .route("/v1/stamps/cards", post(stamp_card))
         .route("/v1/coupons/{code}", get(check_coupon))
         .route("/v1/coupons/{code}/holds/{order}", put(hold_coupon).delete(release_coupon))
         .route("/admin/v1/menu", put(admin_menu))
@@ -549,10 +550,14 @@ fn check_order(order: &Order) -> Result<(), ApiError> {
         sum = sum.checked_add(line.line_total.0).ok_or_else(|| invalid("the total overflows".into()))?;
     }
     let discount = order.totals.discount.0;
-    if discount < 0 || discount > sum || (discount > 0) != order.coupon.is_some() {
+    let reward = order.stamps.as_ref().and_then(|s| s.reward).map_or(0, |r| r.0);
+    if discount < 0 || discount > sum || reward < 0 || reward > discount {
         return Err(invalid(format!(
-            "a discount of {discount} on lines of {sum}, with no coupon or a coupon and none"
+            "a discount of {discount} (a stamp reward of {reward}) on lines of {sum}"
         )));
+    }
+    if discount > reward && order.coupon.is_none() {
+        return Err(invalid(format!("{} off with no coupon", discount - reward)));
     }
     let split = order.totals.vat;
     let parts = split.supply.0.checked_add(split.vat.0).filter(|_| split.supply.0 >= 0 && split.vat.0 >= 0);
@@ -823,6 +828,19 @@ fn subtotal(value: i64) -> Result<kiosk_domain::Money, ApiError> {
         return Err(ApiError::bad_request(format!("subtotal {value} is negative")));
     }
     Ok(kiosk_domain::Money(value))
+}
+
+/// A stamp card by mobile number. POST, so the number is in no URL (nor any log of one).
+async fn stamp_card(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<axum::Json<wire::StampCard>, ApiError> {
+    authenticate(&state, &headers, false).await?;
+    check_body_protocol(&body)?;
+    let asked: wire::StampCardRequest = parse_body(body)?;
+    let (card, stamps) = run(&state, move |db| db.stamp_card(&asked.phone)).await?;
+    Ok(axum::Json(wire::StampCard { protocol: PROTOCOL, card, stamps }))
 }
 
 async fn check_coupon(

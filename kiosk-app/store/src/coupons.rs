@@ -79,8 +79,7 @@ impl Store {
         tx.execute(
             "INSERT INTO coupon_holds (order_id, code, state, attempts, next_attempt_ms, updated_at_ms)
              VALUES (?1, ?2, 'asking', 0, 0, ?3)
-             ON CONFLICT (order_id) DO UPDATE SET state = 'asking', updated_at_ms = ?3
-             WHERE state IN ('asking', 'held')",
+             ON CONFLICT (order_id) DO NOTHING",
             params![order_id.to_string(), code, now_ms],
         )?;
         audit(&tx, now_ms, Actor::Customer, "coupon.asking", Some(order_id), code)?;
@@ -88,14 +87,19 @@ impl Store {
         Ok(())
     }
 
-    /// The server's answer: held, or refused for good (nothing stands there to release).
-    /// Without a clear answer the hold may stand: the caller cancels the order, which
-    /// releases it.
+    /// The server's answer: held, or refused for good (nothing stands there to release; a
+    /// hold an earlier ask made is released). Without a clear answer the hold may stand: the
+    /// caller cancels the order, which releases it.
     pub fn coupon_answered(&mut self, order_id: OrderId, held: bool, now_ms: i64) -> Result<()> {
         let state = if held { "held" } else { "refused" };
         let tx = self.write()?;
         tx.execute(
-            "UPDATE coupon_holds SET state = ?1, updated_at_ms = ?2 WHERE order_id = ?3 AND state = 'asking'",
+            "UPDATE coupon_holds SET state = CASE
+                 WHEN state = 'asking' THEN ?1
+                 WHEN ?1 = 'refused' THEN 'releasing'
+                 ELSE state END,
+             updated_at_ms = ?2
+             WHERE order_id = ?3 AND state IN ('asking', 'held')",
             params![state, now_ms, order_id.to_string()],
         )?;
         audit(&tx, now_ms, Actor::Pos, "coupon.answer", Some(order_id), state)?;
@@ -128,6 +132,20 @@ impl Store {
             Ok(CouponRelease { order_id: parse_order_id(&order_id)?, code, attempts })
         })
         .collect()
+    }
+
+    /// The hold of `order_id` waiting to be released, if one does.
+    pub fn coupon_release_of(&self, order_id: OrderId) -> Result<Option<CouponRelease>> {
+        use rusqlite::OptionalExtension;
+        let row: Option<(String, u32)> = self
+            .conn
+            .query_row(
+                "SELECT code, attempts FROM coupon_holds WHERE order_id = ?1 AND state = 'releasing'",
+                [order_id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.map(|(code, attempts)| CouponRelease { order_id, code, attempts }))
     }
 
     /// The earliest time a release is due, if any waits.

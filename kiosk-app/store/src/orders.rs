@@ -187,7 +187,7 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
     let header = conn
         .query_row(
             "SELECT number, kind_json, settlement, currency, vat_rate_bp, item_count, total, supply, vat,
-                    state, created_at_ms, lang, note_json, suggestions_json, coupon_json, discount
+                    state, created_at_ms, lang, note_json, suggestions_json, coupon_json, discount, stamps_json
              FROM orders WHERE id = ?1",
             [id.to_string()],
             |r| {
@@ -204,7 +204,7 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
                     r.get::<_, String>(11)?,
                     r.get::<_, Option<String>>(12)?,
                     r.get::<_, Option<String>>(13)?,
-                    (r.get::<_, Option<String>>(14)?, r.get::<_, i64>(15)?),
+                    (r.get::<_, Option<String>>(14)?, r.get::<_, i64>(15)?, r.get::<_, Option<String>>(16)?),
                 ))
             },
         )
@@ -222,7 +222,7 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
         lang,
         note,
         suggestions,
-        (coupon, discount),
+        (coupon, discount, stamps),
     )) = header
     else {
         return Ok(None);
@@ -253,6 +253,7 @@ pub(super) fn load_order(conn: &Connection, id: OrderId) -> Result<Option<Order>
         note: note.map(|json| serde_json::from_str(&json)).transpose()?,
         suggestions: suggestions.map(|json| serde_json::from_str(&json)).transpose()?.unwrap_or_default(),
         coupon: coupon.map(|json| serde_json::from_str(&json)).transpose()?,
+        stamps: stamps.map(|json| serde_json::from_str(&json)).transpose()?,
     }))
 }
 
@@ -287,8 +288,8 @@ fn insert_order(tx: &Transaction<'_>, order: &Order, business_day: &str, now_ms:
     tx.execute(
         "INSERT INTO orders (id, number, business_day, kind_json, table_id, settlement, currency, vat_rate_bp,
                              item_count, total, supply, vat, line_count, state, created_at_ms, updated_at_ms, lang,
-                             note_json, suggestions_json, coupon_json, discount)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                             note_json, suggestions_json, coupon_json, discount, stamps_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
         params![
             order.id.to_string(),
             order.number,
@@ -311,6 +312,7 @@ fn insert_order(tx: &Transaction<'_>, order: &Order, business_day: &str, now_ms:
             (!order.suggestions.is_empty()).then(|| serde_json::to_string(&order.suggestions)).transpose()?,
             order.coupon.as_ref().map(serde_json::to_string).transpose()?,
             order.totals.discount.0,
+            order.stamps.as_ref().map(serde_json::to_string).transpose()?,
         ],
     )?;
     let mut stmt = tx.prepare_cached(

@@ -221,10 +221,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE orders ADD COLUMN suggestions_json TEXT;
     "#,
-    // 12: coupons: the order's coupon and discount, and the journal of its hold at the store
-    // server (see coupons.rs).
+    // 12: coupons and stamps: the order's coupon, stamp card and discount, and the journal of
+    // the coupon's hold at the store server (see coupons.rs).
     r#"
     ALTER TABLE orders ADD COLUMN coupon_json TEXT;
+    ALTER TABLE orders ADD COLUMN stamps_json TEXT;
     ALTER TABLE orders ADD COLUMN discount INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE coupon_holds (
         order_id        TEXT PRIMARY KEY REFERENCES orders(id),

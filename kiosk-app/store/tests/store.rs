@@ -485,6 +485,15 @@ fn a_coupon_held_for_an_order_is_used_when_it_commits_and_released_when_it_is_no
     store.coupon_answered(refused.id, false, 8_100).unwrap();
     store.apply_event(refused.id, OrderEvent::Cancel, Actor::Customer, 8_200).unwrap();
     assert_eq!(store.coupon_hold_state(refused.id).unwrap(), Some(H::Refused));
+    // Held, then asked again (a retry) and refused: the first hold is released.
+    let retried = coupon_draft(&mut store, &menu, 5);
+    store.coupon_asking(retried.id, "WELCOME", 8_300).unwrap();
+    store.coupon_answered(retried.id, true, 8_400).unwrap();
+    store.coupon_asking(retried.id, "WELCOME", 8_500).unwrap();
+    assert_eq!(store.coupon_hold_state(retried.id).unwrap(), Some(H::Held), "asking again keeps the hold");
+    store.coupon_answered(retried.id, false, 8_600).unwrap();
+    assert_eq!(store.coupon_hold_state(retried.id).unwrap(), Some(H::Releasing));
+    store.coupon_released(retried.id, 8_700).unwrap();
 
     let due: Vec<OrderId> =
         store.coupon_releases_due(9_000, 10).unwrap().into_iter().map(|r| r.order_id).collect();

@@ -25,6 +25,7 @@ pub mod menu;
 pub mod orders;
 pub mod page;
 pub mod public;
+pub mod stamps;
 pub mod tables;
 pub mod words;
 pub mod zreport;
@@ -79,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/store/open", post(admin::set_open))
         .route("/console/boards", post(admin::add_board))
         .route("/console/coupons", get(coupons::coupons_page).post(coupons::issue))
+        .route("/console/stamps", get(stamps::stamps_page).post(stamps::look_up))
         .route("/console/close", get(admin::close_page).post(admin::close_day))
         .route("/console/close.csv", get(admin::close_csv))
         .route("/console/close/print", post(admin::print_z))

@@ -43,6 +43,7 @@ pub const NAV: &[(&str, NavName, Permission)] = &[
     ("/console/tables", |w| w.tables, Permission::Tables),
     ("/console/menu", |w| w.menu, Permission::Store),
     ("/console/store", |w| w.store, Permission::Store),
+    ("/console/stamps", |w| w.stamps, Permission::TakePayments),
     ("/console/coupons", |w| w.coupons, Permission::EditMenu),
     ("/console/close", |w| w.close, Permission::CloseDay),
     ("/console/staff", |w| w.staff, Permission::ManageStaff),

@@ -717,7 +717,12 @@ impl ServerDb {
         let mut out = Vec::new();
         for row in rows {
             let (order, sent) = row?;
-            if sent.order.settlement == Settlement::PayAtCounter && (order.kiosk || order.table.is_some()) {
+            // Nothing to pay (a reward or a coupon took it all off): not the counter's to take.
+            let owed = sent.order.total().0 > 0;
+            if sent.order.settlement == Settlement::PayAtCounter
+                && owed
+                && (order.kiosk || order.table.is_some())
+            {
                 out.push(order);
             }
         }

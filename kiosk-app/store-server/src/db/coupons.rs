@@ -207,6 +207,18 @@ impl ServerDb {
     ) -> Result<Money> {
         let code = normalize_code(code).map_err(|_| DbError::Coupon(CouponRefusal::Unknown))?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The same order asking again (a retry after a decline) gets the same answer, even
+        // past the coupon's last day: it was held within its dates.
+        let standing: Option<i64> = tx
+            .query_row(
+                "SELECT discount FROM coupon_uses WHERE order_id = ?1 AND code = ?2 AND state IN ('held', 'used')",
+                params![order_id, code],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(discount) = standing {
+            return Ok(Money(discount));
+        }
         let terms = terms_in(&tx, &code, &today(&tx)?)?;
         let discount = discount_of(&terms, subtotal)?;
         if standing_elsewhere(&tx, &code, order_id)? {
@@ -218,7 +230,6 @@ impl ServerDb {
             })
             .optional()?;
         match mine {
-            Some((held, state)) if held == code && state != "released" => {}
             Some((held, _)) if held != code => {
                 return Err(DbError::Invalid(format!("order {order_id} holds another coupon ({held})")));
             }
@@ -270,11 +281,14 @@ pub(super) fn use_in(tx: &Transaction<'_>, order: &Order, device: &str) -> Resul
     if issued != *terms {
         return Err(DbError::Invalid(format!("coupon {code}: the order's terms are not the coupon's")));
     }
-    let discount = discount_of(&issued, order.totals.subtotal())?;
-    if discount != order.totals.discount {
+    // A stamp reward comes off first; the coupon applies to what is left.
+    let reward = order.stamps.as_ref().and_then(|s| s.reward).unwrap_or(Money::ZERO);
+    let discount = discount_of(&issued, Money(order.totals.subtotal().0 - reward.0))?;
+    if discount.0 != order.totals.discount.0 - reward.0 {
         return Err(DbError::Invalid(format!(
             "coupon {code} takes {} off, the order says {}",
-            discount.0, order.totals.discount.0
+            discount.0,
+            order.totals.discount.0 - reward.0
         )));
     }
     if standing_elsewhere(tx, code, &id)? {
@@ -351,6 +365,14 @@ mod tests {
             Money(500),
             "asked again"
         );
+        // Its last day passes while A's card is declined and tried again: A still has it.
+        db.conn.execute("UPDATE coupons SET valid_until = '2020-01-01' WHERE code = 'WELCOME'", []).unwrap();
+        assert_eq!(
+            db.hold_coupon(&a_id, "WELCOME", Money(1_800), "kiosk-1").unwrap(),
+            Money(500),
+            "past its day"
+        );
+        db.conn.execute("UPDATE coupons SET valid_until = NULL WHERE code = 'WELCOME'", []).unwrap();
         assert_eq!(refused(db.hold_coupon(&b_id, "WELCOME", Money(1_800), "kiosk-2")), CouponRefusal::Used);
         assert_eq!(refused(db.check_coupon("WELCOME")), CouponRefusal::Used, "held counts as taken");
         assert!(matches!(db.receive_order("kiosk-2", &b), Err(DbError::Coupon(CouponRefusal::Used))));

@@ -89,9 +89,12 @@ fn valid_printer(address: &str) -> bool {
 
 /// Whether `order` waits for its payment before the kitchen sees it: a pay-at-counter kiosk
 /// order where the store holds those, and always a pre-pay table's round sent for the
-/// counter to take (it was ordered to be paid first).
+/// counter to take (it was ordered to be paid first). An order with nothing to pay (a stamp
+/// reward or a coupon took it all off) is never held.
 fn held(hold_unpaid: bool, sent: &OrderForPos) -> bool {
-    sent.order.settlement == Settlement::PayAtCounter && (hold_unpaid || sent.order.kind.table().is_some())
+    sent.order.settlement == Settlement::PayAtCounter
+        && sent.order.total().0 > 0
+        && (hold_unpaid || sent.order.kind.table().is_some())
 }
 
 /// Queues an order's kitchen tickets, one per station its lines need, and fixes the station

@@ -48,6 +48,7 @@ pub mod console;
 pub mod coupons;
 pub mod kitchen;
 pub mod menu;
+pub mod stamps;
 
 const SCHEMA: &str = r#"
 CREATE TABLE devices (
@@ -132,6 +133,8 @@ const MIGRATIONS: &[&str] = &[
     console::BOARD_MIGRATION,
     // 8: coupons, and which order holds or used each.
     coupons::MIGRATION,
+    // 9: stamp cards (by a salted hash of the number) and what each order earned and spent.
+    stamps::MIGRATION,
 ];
 
 const SCHEMA_VERSION: u32 = 1 + MIGRATIONS.len() as u32;
@@ -419,6 +422,7 @@ impl ServerDb {
             None => {
                 let day = console::business_day_in(&tx, &console::clock_in(&tx)?, now)?;
                 coupons::use_in(&tx, order, device)?;
+                stamps::earn_in(&tx, order)?;
                 tx.execute(
                     "INSERT INTO orders (order_id, device, payload_sha256, payload_json, number, total, status, received_at_ms,
                                          business_day, receipt_token)
