@@ -135,9 +135,10 @@ fn kills_server_restarts_and_lan_cuts_lose_and_double_nothing() {
             let pay = [Pay::Card, Pay::Wallet, Pay::Counter][rng.random_range(0..3)];
             if kill && coupon && rng.random_bool(0.5) {
                 // Typing a code pushes the payment past the kills counted in commands: half
-                // of these flows are killed within moments of the press that pays, where the
-                // coupon is held, charged and committed.
-                // The hold itself takes a few milliseconds (two journal writes and a request).
+                // of the killed coupon flows die within moments of the press that pays. For a
+                // card or the counter that is where the coupon is held, charged and committed
+                // (the hold takes a few milliseconds: two journal writes and a request); for a
+                // wallet, the kiosk is still waiting for the barcode.
                 let within = if rng.random_bool(0.5) { 15 } else { 400 };
                 k.kill_on(pay.press(), Duration::from_millis(rng.random_range(0..within)));
             } else if kill {

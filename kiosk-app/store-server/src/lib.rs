@@ -876,8 +876,8 @@ async fn release_coupon(
     headers: HeaderMap,
     ApiPath((code, order)): ApiPath<(String, kiosk_domain::OrderId)>,
 ) -> Result<axum::Json<wire::CouponReleased>, ApiError> {
-    authenticate(&state, &headers, false).await?;
-    let released = run(&state, move |db| db.release_coupon(&order.to_string(), &code)).await?;
+    let device = authenticate(&state, &headers, false).await?;
+    let released = run(&state, move |db| db.release_coupon(&order.to_string(), &code, &device.name)).await?;
     state.console_changed();
     Ok(axum::Json(wire::CouponReleased { protocol: PROTOCOL, released }))
 }

@@ -253,13 +253,15 @@ impl ServerDb {
             .query_row("SELECT COUNT(*) FROM coupon_uses WHERE state = 'released'", [], |r| r.get(0))?)
     }
 
-    /// Releases `order_id`'s hold (its order will not be placed). Returns whether a hold was
-    /// released; a coupon the order used stays used, and releasing twice is no error.
-    pub fn release_coupon(&mut self, order_id: &str, code: &str) -> Result<bool> {
+    /// Releases `order_id`'s hold, made by `device` (its order will not be placed). Returns
+    /// whether a hold was released; a coupon the order used stays used, another device's hold
+    /// stands, and releasing twice is no error.
+    pub fn release_coupon(&mut self, order_id: &str, code: &str, device: &str) -> Result<bool> {
         let code = code.trim().to_ascii_uppercase();
         let released = self.conn.execute(
-            "UPDATE coupon_uses SET state = 'released', at_ms = ?3 WHERE order_id = ?1 AND code = ?2 AND state = 'held'",
-            params![order_id, code, unix_now_ms()],
+            "UPDATE coupon_uses SET state = 'released', at_ms = ?3
+             WHERE order_id = ?1 AND code = ?2 AND device = ?4 AND state = 'held'",
+            params![order_id, code, unix_now_ms(), device],
         )?;
         Ok(released > 0)
     }
@@ -382,11 +384,12 @@ mod tests {
         );
 
         // A's payment failed: released, and B takes it, pays and uses it.
-        assert!(db.release_coupon(&a_id, "welcome").unwrap());
-        assert!(!db.release_coupon(&a_id, "WELCOME").unwrap(), "twice is no error");
+        assert!(!db.release_coupon(&a_id, "WELCOME", "kiosk-2").unwrap(), "only the device that holds it");
+        assert!(db.release_coupon(&a_id, "welcome", "kiosk-1").unwrap());
+        assert!(!db.release_coupon(&a_id, "WELCOME", "kiosk-1").unwrap(), "twice is no error");
         assert_eq!(db.hold_coupon(&b_id, "WELCOME", Money(1_800), "kiosk-2").unwrap(), Money(500));
         db.receive_order("kiosk-2", &b).unwrap();
-        assert!(!db.release_coupon(&b_id, "WELCOME").unwrap(), "a used coupon stays used");
+        assert!(!db.release_coupon(&b_id, "WELCOME", "kiosk-2").unwrap(), "a used coupon stays used");
         assert_eq!(standing(&db, "WELCOME"), CouponStanding::Used { order_id: b_id, number: Some(2) });
         assert_eq!(refused(db.hold_coupon(&a_id, "WELCOME", Money(1_800), "kiosk-1")), CouponRefusal::Used);
         assert!(matches!(db.receive_order("kiosk-1", &a), Err(DbError::Coupon(CouponRefusal::Used))));
