@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use kiosk_domain::{CouponTerms, CouponValue, Money};
 use kiosk_session::{Intent, Page};
-use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_pty as spawn_printer};
+use kiosk_sim::printer::server::SimReport;
 use kiosk_sim::terminal::model::{Fault, LedgerEntry};
-use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
 use kiosk_store_server::db::ServerDb;
 use kiosk_store_server::db::coupons::CouponStanding;
 use kiosk_ui::headless::Screen;
@@ -56,103 +55,76 @@ fn coupons_are_checked_held_before_the_charge_released_when_not_used_and_used_on
         server_db.issue_token("kiosk-1", false).unwrap()
     };
     let server = common::start_store_server(&runtime, &db);
-    let printer = spawn_printer(&dir.path().join("ttyPRINTER"), SimOptions::default()).unwrap();
-    let mut paper = printer.handle.subscribe();
-    let terminal = spawn_terminal(&dir.path().join("ttyTERMINAL"), TerminalSimOptions::default()).unwrap();
-    let config = common::device_config(
-        &dir.path().join("kiosk"),
-        "kiosk",
-        r#"payment_methods = ["card"]"#,
-        &format!(
-            "[devices.printer]\nport = \"{}\"\nbaud = 115200\n\
-             [devices.terminal]\nprotocol = \"smartro\"\nport = \"{}\"\nbaud = 115200\n\
-             [pos]\nadapter = \"kiosk-link\"\nurl = \"http://{}\"\ntoken = \"{token}\"",
-            dir.path().join("ttyPRINTER").display(),
-            dir.path().join("ttyTERMINAL").display(),
-            server.addr
-        ),
-    );
-    let (shell, _store) = common::demo_device(&config, runtime.handle());
-    wait_until(&shell, Duration::from_secs(10), "the printer and terminal did not come up", |s| {
-        if s.view().page == Page::Problem {
-            let _ = kiosk_ui::headless::press(s.window(), &ko("OK"));
-        }
-        s.view().card_available && s.view().page == Page::Attract
-    });
+    let kiosk = common::linked_kiosk(dir.path(), server.addr, &token, &runtime);
+    let mut paper = kiosk.printer.handle.subscribe();
+    let (shell, terminal) = (&kiosk.shell, &kiosk.terminal);
 
-    press(&shell, &ko("Touch to order"));
-    press(&shell, "한국어");
-    press(&shell, &ko("Take out"));
-    press(&shell, "베이커리");
-    press(&shell, "소금빵, 3,500원");
-    press(&shell, &ko("Add · {}").replace("{}", "3,500원"));
-    press(&shell, &ko("View cart"));
+    common::start_order_ko(shell);
+    press(shell, "베이커리");
+    press(shell, "소금빵, 3,500원");
+    press(shell, &ko("Add · {}").replace("{}", "3,500원"));
+    press(shell, &ko("View cart"));
     let coupon_applied = |s: &kiosk_app::screen::shell::Shell| !s.view().coupon_line.is_empty();
     let notice = |s: &kiosk_app::screen::shell::Shell, what: &str| s.view().notice.contains(what);
 
     // Unknown, out of its dates, and below its minimum (3,500 < 5,000): nothing applied.
-    type_code(&shell, "NOPE-9");
-    wait_until(&shell, Duration::from_secs(10), "the unknown code's answer", |s| notice(s, "없는 쿠폰"));
+    type_code(shell, "NOPE-9");
+    wait_until(shell, Duration::from_secs(10), "the unknown code's answer", |s| notice(s, "없는 쿠폰"));
     shell.intent(Intent::Scanned(kiosk_drivers::scanner::Scan { data: "CPN-OLD-1".into(), symbology: None }));
-    wait_until(&shell, Duration::from_secs(10), "the expired code's answer", |s| notice(s, "기간이 지난"));
-    type_code(&shell, "WELCOME-1000");
-    wait_until(&shell, Duration::from_secs(10), "the minimum", |s| notice(s, "5,000원 이상"));
-    assert!(!coupon_applied(&shell));
+    wait_until(shell, Duration::from_secs(10), "the expired code's answer", |s| notice(s, "기간이 지난"));
+    type_code(shell, "WELCOME-1000");
+    wait_until(shell, Duration::from_secs(10), "the minimum", |s| notice(s, "5,000원 이상"));
+    assert!(!coupon_applied(shell));
     assert_eq!(shell.view().total, "3,500원");
 
     // Checked, then taken by another kiosk before this one pays: refused at the checkout,
     // nothing charged, and the coupon comes off the cart.
-    type_code(&shell, "RACE-1");
-    wait_until(&shell, Duration::from_secs(10), "RACE-1 applied", coupon_applied);
+    type_code(shell, "RACE-1");
+    wait_until(shell, Duration::from_secs(10), "RACE-1 applied", coupon_applied);
     assert_eq!(shell.view().total, "3,000원");
     let other = kiosk_domain::OrderId(uuid::Uuid::from_u128(99)).to_string();
     ServerDb::open(&db).unwrap().hold_coupon(&other, "RACE-1", Money(9_000), "kiosk-2").unwrap();
-    press(&shell, &ko("Pay"));
-    press(&shell, &ko("Credit or debit card"));
-    wait_until(&shell, Duration::from_secs(10), "the refusal", |s| s.view().page == Page::Problem);
+    press(shell, &ko("Pay"));
+    press(shell, &ko("Credit or debit card"));
+    wait_until(shell, Duration::from_secs(10), "the refusal", |s| s.view().page == Page::Problem);
     assert!(shell.view().problem_body.contains("이미 사용된 쿠폰"), "{}", shell.view().problem_body);
-    press(&shell, &ko("OK"));
+    press(shell, &ko("OK"));
     assert_eq!((shell.view().page, shell.view().total.as_str()), (Page::Cart, "3,500원"));
     assert!(terminal.handle.ledger().is_empty(), "nothing was charged: {:?}", terminal.handle.ledger());
 
     // Held for a card that is declined, then the customer walks away: released at the server.
-    type_code(&shell, "LEFT-1");
-    wait_until(&shell, Duration::from_secs(10), "LEFT-1 applied", coupon_applied);
+    type_code(shell, "LEFT-1");
+    wait_until(shell, Duration::from_secs(10), "LEFT-1 applied", coupon_applied);
     terminal.handle.push_fault(Fault::Decline("6B"));
-    press(&shell, &ko("Pay"));
-    press(&shell, &ko("Credit or debit card"));
-    wait_until(&shell, Duration::from_secs(15), "the decline", |s| s.view().page == Page::Problem);
+    press(shell, &ko("Pay"));
+    press(shell, &ko("Credit or debit card"));
+    wait_until(shell, Duration::from_secs(15), "the decline", |s| s.view().page == Page::Problem);
     assert!(matches!(standing(&db, "LEFT-1"), CouponStanding::Held { .. }), "held while it may be paid");
-    press(&shell, &ko("Try again"));
-    press(&shell, &ko("Back"));
-    press(&shell, &ko("Add more"));
-    press(&shell, &ko("Start over"));
-    wait_until(&shell, Duration::from_secs(10), "LEFT-1 released at the server", |_| {
+    press(shell, &ko("Try again"));
+    press(shell, &ko("Back"));
+    press(shell, &ko("Add more"));
+    press(shell, &ko("Start over"));
+    wait_until(shell, Duration::from_secs(10), "LEFT-1 released at the server", |_| {
         standing(&db, "LEFT-1") == CouponStanding::Free
     });
 
     // Used: the discount is charged, printed, and the coupon is used by that order.
-    press(&shell, &ko("Touch to order"));
-    press(&shell, "한국어");
-    press(&shell, &ko("Take out"));
-    press(&shell, "베이커리");
-    press(&shell, "소금빵, 3,500원");
-    press(&shell, &ko("Add · {}").replace("{}", "3,500원"));
-    press(&shell, "커피");
-    press(&shell, "아메리카노, 4,500원");
-    press(&shell, "아이스");
-    press(&shell, "레귤러");
-    press(&shell, &ko("Add · {}").replace("{}", "4,500원"));
-    press(&shell, &ko("View cart"));
-    type_code(&shell, "WELCOME-1000");
-    wait_until(&shell, Duration::from_secs(10), "WELCOME-1000 applied", coupon_applied);
+    common::start_order_ko(shell);
+    press(shell, "베이커리");
+    press(shell, "소금빵, 3,500원");
+    press(shell, &ko("Add · {}").replace("{}", "3,500원"));
+    common::open_iced_americano(shell);
+    press(shell, &ko("Add · {}").replace("{}", "4,500원"));
+    press(shell, &ko("View cart"));
+    type_code(shell, "WELCOME-1000");
+    wait_until(shell, Duration::from_secs(10), "WELCOME-1000 applied", coupon_applied);
     assert_eq!(shell.view().coupon_line, "쿠폰 WELCOME-1000: −1,000원");
     assert_eq!(shell.view().total, "7,000원");
-    press(&shell, &ko("Pay"));
-    press(&shell, &ko("Credit or debit card"));
-    wait_until(&shell, Duration::from_secs(15), "the card payment", |s| s.view().page == Page::Done);
+    press(shell, &ko("Pay"));
+    press(shell, &ko("Credit or debit card"));
+    wait_until(shell, Duration::from_secs(15), "the card payment", |s| s.view().page == Page::Done);
     let number: u32 = shell.view().order_number.parse().unwrap();
-    press(&shell, &ko("Print a receipt"));
+    press(shell, &ko("Print a receipt"));
     let receipt = runtime.block_on(async {
         loop {
             match tokio::time::timeout(Duration::from_secs(15), paper.recv()).await {
@@ -176,7 +148,7 @@ fn coupons_are_checked_held_before_the_charge_released_when_not_used_and_used_on
         .collect();
     assert_eq!(charged, [7_000], "one charge, of the discounted total");
     wait_until(
-        &shell,
+        shell,
         Duration::from_secs(10),
         "the order at the store",
         |_| matches!(standing(&db, "WELCOME-1000"), CouponStanding::Used { number: Some(n), .. } if n == number),

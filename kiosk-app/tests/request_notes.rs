@@ -9,8 +9,7 @@ use std::time::Duration;
 use kiosk_domain::Lang;
 use kiosk_drivers::transport::Endpoint;
 use kiosk_session::Page;
-use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_pty as spawn_printer, spawn_tcp};
-use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
+use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_tcp};
 use kiosk_store_server::db::ServerDb;
 use kiosk_ui::headless::Screen;
 
@@ -41,61 +40,37 @@ fn requests_typed_on_the_screen_reach_the_receipt_the_kitchen_and_the_store() {
     let token = ServerDb::open(&db).unwrap().issue_token("kiosk-1", false).unwrap();
     let kitchen_at = Endpoint::Tcp { address: kitchen.address.unwrap().to_string() };
     let server = common::start_store_server_with_kitchen(&runtime, &db, Some(kitchen_at));
-    let printer = spawn_printer(&dir.path().join("ttyPRINTER"), SimOptions::default()).unwrap();
-    let mut receipt_paper = printer.handle.subscribe();
-    let _terminal = spawn_terminal(&dir.path().join("ttyTERMINAL"), TerminalSimOptions::default()).unwrap();
-    let config = common::device_config(
-        &dir.path().join("kiosk"),
-        "kiosk",
-        r#"payment_methods = ["card"]"#,
-        &format!(
-            "[devices.printer]\nport = \"{}\"\nbaud = 115200\n\
-             [devices.terminal]\nprotocol = \"smartro\"\nport = \"{}\"\nbaud = 115200\n\
-             [pos]\nadapter = \"kiosk-link\"\nurl = \"http://{}\"\ntoken = \"{token}\"",
-            dir.path().join("ttyPRINTER").display(),
-            dir.path().join("ttyTERMINAL").display(),
-            server.addr
-        ),
-    );
-    let (shell, _store) = common::demo_device(&config, runtime.handle());
-    // Until both the printer and the terminal are up, the kiosk says it is out of service.
-    wait_until(&shell, Duration::from_secs(10), "the printer and terminal did not come up", |s| {
-        if s.view().page == Page::Problem {
-            let _ = kiosk_ui::headless::press(s.window(), &ko("OK"));
-        }
-        s.view().card_available && s.view().page == Page::Attract
-    });
-
-    press(&shell, &ko("Touch to order"));
-    press(&shell, "한국어");
-    press(&shell, &ko("Take out"));
-    press(&shell, "아메리카노, 4,500원");
-    press(&shell, "아이스");
-    press(&shell, "레귤러");
+    let kiosk = common::linked_kiosk(dir.path(), server.addr, &token, &runtime);
+    let mut receipt_paper = kiosk.printer.handle.subscribe();
+    let shell = &kiosk.shell;
+    common::start_order_ko(shell);
+    press(shell, "아메리카노, 4,500원");
+    press(shell, "아이스");
+    press(shell, "레귤러");
     // The item's request: a preset, and 시럽 빼고 typed jamo by jamo (ㅃ with the shift key).
-    press(&shell, "얼음 적게");
-    press(&shell, &ko("Write a request"));
+    press(shell, "얼음 적게");
+    press(shell, &ko("Write a request"));
     assert_eq!(shell.view().page, Page::Note);
-    type_keys(&shell, "ㅅㅣㄹㅓㅂ␣⇧ㅃㅐㄱㅗ");
+    type_keys(shell, "ㅅㅣㄹㅓㅂ␣⇧ㅃㅐㄱㅗ");
     assert_eq!(shell.view().keyboard.text, "시럽 빼고");
-    press(&shell, &ko("Done"));
+    press(shell, &ko("Done"));
     assert_eq!(shell.view().page, Page::Item);
-    press(&shell, &ko("Request: {}").replace("{}", "시럽 빼고")); // opens it again, as written
+    press(shell, &ko("Request: {}").replace("{}", "시럽 빼고")); // opens it again, as written
     assert_eq!(shell.view().keyboard.text, "시럽 빼고");
-    press(&shell, &ko("Cancel"));
-    press(&shell, &ko("Add · {}").replace("{}", "4,500원"));
-    press(&shell, &ko("View cart"));
+    press(shell, &ko("Cancel"));
+    press(shell, &ko("Add · {}").replace("{}", "4,500원"));
+    press(shell, &ko("View cart"));
     // The order's request: a preset, and 포크 2개.
-    press(&shell, "빨대 빼 주세요");
-    press(&shell, &ko("Write a request"));
-    type_keys(&shell, "ㅍㅗㅋㅡ␣2ㄱㅐ");
-    press(&shell, &ko("Done"));
+    press(shell, "빨대 빼 주세요");
+    press(shell, &ko("Write a request"));
+    type_keys(shell, "ㅍㅗㅋㅡ␣2ㄱㅐ");
+    press(shell, &ko("Done"));
     assert_eq!(shell.view().note_text, "포크 2개");
-    press(&shell, &ko("Pay"));
-    press(&shell, &ko("Credit or debit card"));
-    wait_until(&shell, Duration::from_secs(15), "the card payment", |s| s.view().page == Page::Done);
+    press(shell, &ko("Pay"));
+    press(shell, &ko("Credit or debit card"));
+    wait_until(shell, Duration::from_secs(15), "the card payment", |s| s.view().page == Page::Done);
     let number = shell.view().order_number;
-    press(&shell, &ko("Print a receipt"));
+    press(shell, &ko("Print a receipt"));
 
     let paper = |rx: &mut tokio::sync::broadcast::Receiver<SimReport>, what: &str, marker: &str| {
         runtime.block_on(async {

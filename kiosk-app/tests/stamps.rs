@@ -6,13 +6,10 @@
 //! and the store keeps only a salted hash of it.
 //! (Its own process: Slint allows one platform per process, and the log capture is global.)
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kiosk_session::Page;
-use kiosk_sim::printer::server::{SimOptions, spawn_pty as spawn_printer};
 use kiosk_sim::terminal::model::LedgerEntry;
-use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
 use kiosk_store_server::db::ServerDb;
 use kiosk_ui::headless::Screen;
 
@@ -21,19 +18,6 @@ mod common;
 use common::{ko, press, wait_until};
 
 const NUMBER: &str = "01055512345";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn type_number(shell: &kiosk_app::screen::shell::Shell, digits: &str) {
     for d in digits.chars() {
@@ -70,7 +54,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn stamps_are_earned_by_number_and_a_reward_taken_free_with_the_number_kept_nowhere() {
-    let logs = Captured::default();
+    let logs = common::Captured::default();
     let sink = logs.clone();
     tracing::subscriber::set_global_default(
         tracing_subscriber::fmt()
@@ -93,79 +77,50 @@ fn stamps_are_earned_by_number_and_a_reward_taken_free_with_the_number_kept_nowh
         server_db.issue_token("kiosk-1", false).unwrap()
     };
     let server = common::start_store_server(&runtime, &db);
-    let _printer = spawn_printer(&dir.path().join("ttyPRINTER"), SimOptions::default()).unwrap();
-    let terminal = spawn_terminal(&dir.path().join("ttyTERMINAL"), TerminalSimOptions::default()).unwrap();
-    let device_dir = dir.path().join("kiosk");
-    let config = common::device_config(
-        &device_dir,
-        "kiosk",
-        r#"payment_methods = ["card"]"#,
-        &format!(
-            "[devices.printer]\nport = \"{}\"\nbaud = 115200\n\
-             [devices.terminal]\nprotocol = \"smartro\"\nport = \"{}\"\nbaud = 115200\n\
-             [pos]\nadapter = \"kiosk-link\"\nurl = \"http://{}\"\ntoken = \"{token}\"",
-            dir.path().join("ttyPRINTER").display(),
-            dir.path().join("ttyTERMINAL").display(),
-            server.addr
-        ),
-    );
-    let (shell, _store) = common::demo_device(&config, runtime.handle());
-    wait_until(&shell, Duration::from_secs(10), "the printer and terminal did not come up", |s| {
-        if s.view().page == Page::Problem {
-            let _ = kiosk_ui::headless::press(s.window(), &ko("OK"));
-        }
-        s.view().card_available && s.view().page == Page::Attract
-    });
+    let kiosk = common::linked_kiosk(dir.path(), server.addr, &token, &runtime);
+    let (shell, terminal, device_dir) = (&kiosk.shell, &kiosk.terminal, kiosk.data.clone());
     let stamps_at_store = || ServerDb::open(&db).unwrap().stamp_card(NUMBER).unwrap().1;
 
     // Ten americanos on a new card: ten stamps.
-    press(&shell, &ko("Touch to order"));
-    press(&shell, "한국어");
-    press(&shell, &ko("Take out"));
-    press(&shell, "아메리카노, 4,500원");
-    press(&shell, "아이스");
-    press(&shell, "레귤러");
+    common::start_order_ko(shell);
+    common::open_iced_americano(shell);
     for _ in 0..9 {
-        press(&shell, &ko("One more"));
+        press(shell, &ko("One more"));
     }
-    press(&shell, &ko("Add · {}").replace("{}", "45,000원"));
-    press(&shell, &ko("View cart"));
-    press(&shell, &ko("Stamps"));
-    type_number(&shell, &NUMBER[..9]);
+    press(shell, &ko("Add · {}").replace("{}", "45,000원"));
+    press(shell, &ko("View cart"));
+    press(shell, &ko("Stamps"));
+    type_number(shell, &NUMBER[..9]);
     assert_eq!(shell.view().page, Page::Note, "nine digits stay on the keypad");
     assert!(shell.view().keyboard.problem.contains("10~11자리"), "{}", shell.view().keyboard.problem);
     for _ in 0..9 {
-        press(&shell, &ko("Delete"));
+        press(shell, &ko("Delete"));
     }
-    type_number(&shell, NUMBER);
-    wait_until(&shell, Duration::from_secs(10), "the card", |s| !s.view().stamp_line.is_empty());
+    type_number(shell, NUMBER);
+    wait_until(shell, Duration::from_secs(10), "the card", |s| !s.view().stamp_line.is_empty());
     assert_eq!(shell.view().stamp_line, "스탬프 0개, 이번 주문 +10개");
-    press(&shell, &ko("Pay"));
-    press(&shell, &ko("Credit or debit card"));
-    wait_until(&shell, Duration::from_secs(15), "the card payment", |s| s.view().page == Page::Done);
-    press(&shell, &ko("Done"));
-    wait_until(&shell, Duration::from_secs(10), "ten stamps at the store", |_| stamps_at_store() == 10);
+    press(shell, &ko("Pay"));
+    press(shell, &ko("Credit or debit card"));
+    wait_until(shell, Duration::from_secs(15), "the card payment", |s| s.view().page == Page::Done);
+    press(shell, &ko("Done"));
+    wait_until(shell, Duration::from_secs(10), "ten stamps at the store", |_| stamps_at_store() == 10);
 
     // The same number again: an americano free, nothing to pay, nothing charged.
-    press(&shell, &ko("Touch to order"));
-    press(&shell, "한국어");
-    press(&shell, &ko("Take out"));
-    press(&shell, "아메리카노, 4,500원");
-    press(&shell, "아이스");
-    press(&shell, "레귤러");
-    press(&shell, &ko("Add · {}").replace("{}", "4,500원"));
-    press(&shell, &ko("View cart"));
-    press(&shell, &ko("Stamps"));
-    type_number(&shell, NUMBER);
-    wait_until(&shell, Duration::from_secs(10), "the reward offered", |s| !s.view().reward_offer.is_empty());
-    press(&shell, &shell.view().reward_offer);
+    common::start_order_ko(shell);
+    common::open_iced_americano(shell);
+    press(shell, &ko("Add · {}").replace("{}", "4,500원"));
+    press(shell, &ko("View cart"));
+    press(shell, &ko("Stamps"));
+    type_number(shell, NUMBER);
+    wait_until(shell, Duration::from_secs(10), "the reward offered", |s| !s.view().reward_offer.is_empty());
+    press(shell, &shell.view().reward_offer);
     assert_eq!(shell.view().total, "0원");
-    press(&shell, &ko("Pay"));
-    press(&shell, &ko("Credit or debit card"));
-    wait_until(&shell, Duration::from_secs(15), "the free order", |s| s.view().page == Page::Done);
+    press(shell, &ko("Pay"));
+    press(shell, &ko("Credit or debit card"));
+    wait_until(shell, Duration::from_secs(15), "the free order", |s| s.view().page == Page::Done);
     assert_eq!(shell.view().done_detail, ko("Nothing to pay: your order is placed."));
-    press(&shell, &ko("Done"));
-    wait_until(&shell, Duration::from_secs(10), "the stamps spent at the store", |_| stamps_at_store() == 0);
+    press(shell, &ko("Done"));
+    wait_until(shell, Duration::from_secs(10), "the stamps spent at the store", |_| stamps_at_store() == 0);
     let charges: Vec<u64> = terminal
         .handle
         .ledger()
@@ -175,7 +130,7 @@ fn stamps_are_earned_by_number_and_a_reward_taken_free_with_the_number_kept_nowh
     assert_eq!(charges, [45_000], "the free americano was charged nothing");
 
     // Nowhere in the clear: the device's files, the store's database, the logs.
-    drop(shell);
+    drop(kiosk);
     assert!(files_holding(&device_dir, NUMBER.as_bytes()).is_empty(), "the device keeps the number");
     let files = walk(dir.path());
     assert!(files.iter().any(|f| f.ends_with("pos.sqlite")), "the store's database is looked at: {files:?}");

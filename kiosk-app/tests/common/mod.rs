@@ -125,3 +125,77 @@ pub fn start_store_server_with_kitchen(
     };
     runtime.block_on(kiosk_store_server::start(options)).unwrap()
 }
+
+/// A card kiosk on the demo menu with its printer and card terminal simulators on PTYs,
+/// linked to the store server at `server` with `token`, up and on its attract screen.
+pub struct LinkedKiosk {
+    pub shell: std::rc::Rc<kiosk_app::screen::shell::Shell>,
+    pub store: kiosk_app::store_thread::StoreHandle,
+    pub printer: kiosk_sim::printer::server::RunningSim,
+    pub terminal: kiosk_sim::terminal::server::TerminalSim,
+    /// The device's data directory.
+    pub data: std::path::PathBuf,
+}
+
+pub fn linked_kiosk(
+    dir: &std::path::Path,
+    server: std::net::SocketAddr,
+    token: &str,
+    runtime: &tokio::runtime::Runtime,
+) -> LinkedKiosk {
+    use kiosk_sim::printer::server::{SimOptions, spawn_pty as spawn_printer};
+    use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
+    let printer = spawn_printer(&dir.join("ttyPRINTER"), SimOptions::default()).unwrap();
+    let terminal = spawn_terminal(&dir.join("ttyTERMINAL"), TerminalSimOptions::default()).unwrap();
+    let data = dir.join("kiosk");
+    let config = device_config(
+        &data,
+        "kiosk",
+        r#"payment_methods = ["card"]"#,
+        &format!(
+            "[devices.printer]\nport = \"{}\"\nbaud = 115200\n\
+             [devices.terminal]\nprotocol = \"smartro\"\nport = \"{}\"\nbaud = 115200\n\
+             [pos]\nadapter = \"kiosk-link\"\nurl = \"http://{server}\"\ntoken = \"{token}\"",
+            dir.join("ttyPRINTER").display(),
+            dir.join("ttyTERMINAL").display(),
+        ),
+    );
+    let (shell, store) = demo_device(&config, runtime.handle());
+    // Until both the printer and the terminal are up, the kiosk says it is out of service.
+    wait_until(&shell, std::time::Duration::from_secs(10), "the printer and terminal did not come up", |s| {
+        if s.view().page == kiosk_session::Page::Problem {
+            let _ = kiosk_ui::headless::press(s.window(), &ko("OK"));
+        }
+        s.view().card_available && s.view().page == kiosk_session::Page::Attract
+    });
+    LinkedKiosk { shell, store, printer, terminal, data }
+}
+
+/// From the attract screen to the menu, in Korean, to take out.
+pub fn start_order_ko(shell: &kiosk_app::screen::shell::Shell) {
+    press(shell, &ko("Touch to order"));
+    press(shell, "한국어");
+    press(shell, &ko("Take out"));
+}
+
+/// An iced regular americano, opened from the coffee menu (its options chosen; not added).
+pub fn open_iced_americano(shell: &kiosk_app::screen::shell::Shell) {
+    press(shell, "커피");
+    press(shell, "아메리카노, 4,500원");
+    press(shell, "아이스");
+    press(shell, "레귤러");
+}
+
+/// Log lines caught in memory (a `tracing` writer), for tests that scan them.
+#[derive(Clone, Default)]
+pub struct Captured(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
