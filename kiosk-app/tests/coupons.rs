@@ -29,6 +29,18 @@ fn standing(db: &std::path::Path, code: &str) -> CouponStanding {
     coupons.into_iter().find(|c| c.code == code).expect("issued").standing
 }
 
+/// Whether `code` comes to be used by order `number` at the store within a few seconds.
+fn wait_for_use(db: &std::path::Path, code: &str, number: u32) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if matches!(standing(db, code), CouponStanding::Used { number: Some(n), .. } if n == number) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
 /// Types a code on the keyboard, key by key by label, and presses Done.
 fn type_code(shell: &kiosk_app::screen::shell::Shell, code: &str) {
     press(shell, &ko("Coupon"));
@@ -51,6 +63,7 @@ fn coupons_are_checked_held_before_the_charge_released_when_not_used_and_used_on
         server_db.add_coupon("WELCOME-1000", amount(1_000, 5_000), None, None).unwrap();
         server_db.add_coupon("RACE-1", amount(500, 0), None, None).unwrap();
         server_db.add_coupon("LEFT-1", amount(700, 0), None, None).unwrap();
+        server_db.add_coupon("SAME-1", amount(600, 0), None, None).unwrap();
         server_db.add_coupon("OLD-1", amount(500, 0), Some("2020-01-01"), Some("2020-01-31")).unwrap();
         server_db.issue_token("kiosk-1", false).unwrap()
     };
@@ -92,7 +105,33 @@ fn coupons_are_checked_held_before_the_charge_released_when_not_used_and_used_on
     assert_eq!((shell.view().page, shell.view().total.as_str()), (Page::Cart, "3,500원"));
     assert!(terminal.handle.ledger().is_empty(), "nothing was charged: {:?}", terminal.handle.ledger());
 
+    // Held for a card that is declined; the customer adds a request and pays again: the new
+    // order replaces the declined one and holds the same coupon (the old hold released first).
+    type_code(shell, "SAME-1");
+    wait_until(shell, Duration::from_secs(10), "SAME-1 applied", coupon_applied);
+    terminal.handle.push_fault(Fault::Decline("6B"));
+    press(shell, &ko("Pay"));
+    press(shell, &ko("Credit or debit card"));
+    wait_until(shell, Duration::from_secs(15), "the decline", |s| s.view().page == Page::Problem);
+    press(shell, &ko("Try again"));
+    press(shell, &ko("Back"));
+    press(shell, "빨대 빼 주세요");
+    press(shell, &ko("Pay"));
+    press(shell, &ko("Credit or debit card"));
+    wait_until(shell, Duration::from_secs(15), "the second try", |s| s.view().page == Page::Done);
+    let same: u32 = shell.view().order_number.parse().unwrap();
+    assert!(
+        matches!(standing(&db, "SAME-1"), CouponStanding::Used { number: Some(n), .. } if n == same)
+            || wait_for_use(&db, "SAME-1", same)
+    );
+    press(shell, &ko("Done"));
+
     // Held for a card that is declined, then the customer walks away: released at the server.
+    common::start_order_ko(shell);
+    press(shell, "베이커리");
+    press(shell, "소금빵, 3,500원");
+    press(shell, &ko("Add · {}").replace("{}", "3,500원"));
+    press(shell, &ko("View cart"));
     type_code(shell, "LEFT-1");
     wait_until(shell, Duration::from_secs(10), "LEFT-1 applied", coupon_applied);
     terminal.handle.push_fault(Fault::Decline("6B"));
@@ -146,7 +185,7 @@ fn coupons_are_checked_held_before_the_charge_released_when_not_used_and_used_on
             LedgerEntry::Cancelled { .. } => None,
         })
         .collect();
-    assert_eq!(charged, [7_000], "one charge, of the discounted total");
+    assert_eq!(charged, [2_900, 7_000], "one charge per order, of its discounted total");
     wait_until(
         shell,
         Duration::from_secs(10),
