@@ -1446,3 +1446,70 @@ pub fn drain(stage: &mut Stage, limit: Duration) -> bool {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A customer with a stamp card (적립) by `phone`: `americanos` iced americanos, the card
+/// looked up on the cart page's keypad, and with `reward` one of them taken free with the
+/// card's stamps. Paid by card (nothing to pay when the reward takes it all). Returns the
+/// order number; what the customer is told goes into `stage.told`.
+pub fn kiosk_stamp_order(
+    k: &mut KioskProcess,
+    stage: &mut Stage,
+    phone: &str,
+    americanos: u32,
+    reward: bool,
+) -> Result<String, DriveError> {
+    if k.page != "attract" {
+        k.wait("attract", 90)?;
+    }
+    for label in ["Touch to order", "English", "Take out", "Coffee", "Americano, ₩4,500", "Iced", "Regular"]
+    {
+        k.press(label)?;
+    }
+    for _ in 1..americanos {
+        k.press("One more")?;
+    }
+    k.press(&format!("Add · ₩{}", group_thousands(4_500 * i64::from(americanos))))?;
+    k.press("View cart")?;
+    k.press("Stamps")?;
+    for digit in phone.chars() {
+        k.press(&digit.to_string())?;
+    }
+    k.press("Done")?;
+    let asked = Instant::now();
+    while !k.view()?.get("notice").is_some_and(|n| n.starts_with("You have")) {
+        if asked.elapsed() > Duration::from_secs(10) {
+            return Err(DriveError::Refused { command: "stamps".into(), message: "no card".into() });
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    if reward {
+        k.press("Use a free Americano (10 stamps)")?;
+    }
+    let total = shown_amount(&k.view()?, "total");
+    k.press("Pay")?;
+    k.press("Credit or debit card")?;
+    k.wait("done", 60)?;
+    let done = k.view()?;
+    let number = done.get("order").cloned().unwrap_or_default();
+    stage.told.push(Told::KioskOrder {
+        number: number.parse().unwrap_or(-1),
+        total,
+        paid: done.get("detail").is_some_and(|d| d.starts_with("Paid.")),
+        coupon: None,
+    });
+    k.press("Done")?;
+    Ok(number)
+}
+
+/// 45000 → "45,000".
+fn group_thousands(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

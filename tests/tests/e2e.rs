@@ -14,8 +14,8 @@ use std::time::Duration;
 use kiosk_store_server::db::ServerDb;
 use kiosk_tests::e2e::{
     Audit, Basket, KioskProcess, Pay, Stage, drain, kiosk_card_order_after_a_cancel, kiosk_order,
-    operator_cancel_latest, operator_reprint, parse_receipt, prepay_round, table_bill, table_round,
-    table_share,
+    kiosk_stamp_order, operator_cancel_latest, operator_reprint, parse_receipt, prepay_round, table_bill,
+    table_round, table_share,
 };
 use rand::SeedableRng;
 
@@ -52,6 +52,12 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
     // Staff print the first customer's receipt again from today's orders: a copy.
     operator_reprint(&mut kiosk, &instalments).expect("the operator reprints a receipt");
     receipts += 1;
+    // A stamp card (적립): ten americanos earn ten stamps, then one is taken free with them
+    // (nothing to pay, no charge); the card is back at zero at the store.
+    let phone = "01024681357";
+    kiosk_stamp_order(&mut kiosk, &mut stage, phone, 10, false).expect("ten americanos on a stamp card");
+    kiosk_stamp_order(&mut kiosk, &mut stage, phone, 1, true).expect("an americano free with the stamps");
+    kiosk_orders += 2;
 
     // Ten tabs of three rounds each, each closed by paying the bill at the table. On four
     // of them the tablet loses power after the second round and comes back with the tab.
@@ -174,6 +180,8 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
         .count();
     assert_eq!(copies, 1, "the reprint is printed once, marked as a copy");
     let audit = Audit::run(&stage);
+    let card = ServerDb::open(&stage.server_db).unwrap().stamp_card(phone).unwrap();
+    assert_eq!(card.1, 0, "ten stamps earned, ten spent on the free americano");
     println!(
         "e2e: {kiosk_orders} kiosk orders, {rounds} table rounds, {bills} bills paid at the table, {shares} shares of a split bill, {prepaid_rounds} rounds at a pre-pay table, {power_cuts} tablet power cuts mid-tab; {}",
         audit.summary()
@@ -194,8 +202,8 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
     assert_eq!(audit.slips, kiosk_orders, "every kiosk order's number on paper, asked for a receipt or not");
     assert_eq!(
         audit.approvals,
-        41 + bills + shares + 2,
-        "card and barcode payments (the cancelled one not charged), the table's bills and shares"
+        41 + 1 + bills + shares + 2,
+        "card and barcode payments (the cancelled one not charged; the stamp card's first order, not the free one), the table's bills and shares"
     );
     assert_eq!(audit.open_tab, 0, "every tab paid");
     assert_eq!((audit.cancelled_approvals, audit.refunds), (1, 1), "the refund reached the store");
