@@ -548,6 +548,8 @@ fn staff_run_the_store_from_the_console() {
     assert_eq!(b.click("owner", "form[action='/console/coupons'] button[type=submit]"), 200);
     let row = "tr:has(th:has-text('WEB-500'))";
     assert_eq!(b.text("owner", &format!("{row} td.standing")), "Available");
+    assert_eq!(b.text("owner", &format!("{row} td:nth-of-type(1)")), "₩500", "the discount, as money");
+    assert_eq!(b.text("owner", &format!("{row} td:nth-of-type(2)")), "₩1,000", "the minimum");
     no_serious_violations(&mut b, "owner", "coupons", &mut axe_problems);
     if kiosk.page != "attract" {
         kiosk.wait("attract", 90).unwrap();

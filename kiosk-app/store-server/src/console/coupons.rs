@@ -23,7 +23,7 @@ pub struct CouponsQuery {
 
 fn value_of(terms: &CouponTerms) -> String {
     match terms.value {
-        CouponValue::Amount(a) => format!("{}원", won(a.0)),
+        CouponValue::Amount(a) => won(a.0),
         CouponValue::Percent(p) => format!("{p}%"),
     }
 }
@@ -68,7 +68,7 @@ pub async fn coupons_page(
                         tr {
                             th scope="row" { (c.code) }
                             td { (value_of(&c.terms)) }
-                            td { (won(c.terms.min_order.0)) "원" }
+                            td { (won(c.terms.min_order.0)) }
                             td { (c.valid_from.as_deref().unwrap_or("—")) }
                             td { (c.valid_until.as_deref().unwrap_or("—")) }
                             td class="standing" { (standing_of(w, c)) }
