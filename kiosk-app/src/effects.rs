@@ -342,9 +342,7 @@ impl Runner {
             Err(e) => {
                 tracing::warn!("order {id}: coupon {}: {e}", coupon.code);
                 self.abandon(id, self.clock.now_ms()).await;
-                if let Some(outbox) = &self.outbox {
-                    outbox.order_committed(); // the hold, if one stands, is released
-                }
+                self.release_coupon_now(id).await; // the hold, if one may stand
                 Err(refused)
             }
         }

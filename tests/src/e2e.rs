@@ -1107,6 +1107,26 @@ pub fn fill_cart(k: &mut KioskProcess, basket: &Basket) -> Result<(), DriveError
     k.press("View cart")
 }
 
+/// The kiosk's order-number page, once it shows: what its customer was told goes into
+/// `stage.told` (the total they agreed to, with `coupon`, and paid or not). Returns the number.
+fn told_kiosk_order(
+    k: &mut KioskProcess,
+    stage: &mut Stage,
+    total: i64,
+    coupon: Option<String>,
+) -> Result<String, DriveError> {
+    k.wait("done", 60)?;
+    let done = k.view()?;
+    let number = done.get("order").cloned().unwrap_or_default();
+    stage.told.push(Told::KioskOrder {
+        number: number.parse().unwrap_or(-1),
+        total,
+        paid: done.get("detail").is_some_and(|d| d.starts_with("Paid.")),
+        coupon,
+    });
+    Ok(number)
+}
+
 /// Types the stage's next coupon on the cart page's keyboard; the code, when the store took
 /// it and the cart shows its discount. A code the store says is used is passed over.
 fn try_coupon(k: &mut KioskProcess, stage: &mut Stage) -> Result<Option<String>, DriveError> {
@@ -1163,18 +1183,11 @@ pub fn kiosk_order(
     if pay == Pay::Wallet {
         stage.scan(wallet_code);
     }
-    k.wait("done", 60)?;
-    let done = k.view()?;
-    let number = done.get("order").cloned().unwrap_or_default();
     if coupon.is_some() {
+        // Used by this order once it is placed (a failed flow may try it again).
         stage.next_coupon += 1;
     }
-    stage.told.push(Told::KioskOrder {
-        number: number.parse().unwrap_or(-1),
-        total,
-        paid: done.get("detail").is_some_and(|d| d.starts_with("Paid.")),
-        coupon,
-    });
+    let number = told_kiosk_order(k, stage, total, coupon)?;
     // Offered only while the printer is ready (not, say, just after a restart while it
     // reconnects); the end-to-end test counts the receipts it asked for.
     if receipt && pay != Pay::Counter {
@@ -1387,15 +1400,7 @@ pub fn kiosk_card_order_after_a_cancel(
         k.press("Card instalments +")?;
     }
     k.press("Credit or debit card")?;
-    k.wait("done", 60)?;
-    let done = k.view()?;
-    let number = done.get("order").cloned().unwrap_or_default();
-    stage.told.push(Told::KioskOrder {
-        number: number.parse().unwrap_or(-1),
-        total,
-        paid: done.get("detail").is_some_and(|d| d.starts_with("Paid.")),
-        coupon: None,
-    });
+    let number = told_kiosk_order(k, stage, total, None)?;
     k.press("Print a receipt")?;
     k.press("Done")?;
     Ok(number)
@@ -1468,7 +1473,7 @@ pub fn kiosk_stamp_order(
     for _ in 1..americanos {
         k.press("One more")?;
     }
-    k.press(&format!("Add · ₩{}", group_thousands(4_500 * i64::from(americanos))))?;
+    k.press(&format!("Add · ₩{}", grouped(4_500 * i64::from(americanos))))?;
     k.press("View cart")?;
     k.press("Stamps")?;
     for digit in phone.chars() {
@@ -1488,28 +1493,12 @@ pub fn kiosk_stamp_order(
     let total = shown_amount(&k.view()?, "total");
     k.press("Pay")?;
     k.press("Credit or debit card")?;
-    k.wait("done", 60)?;
-    let done = k.view()?;
-    let number = done.get("order").cloned().unwrap_or_default();
-    stage.told.push(Told::KioskOrder {
-        number: number.parse().unwrap_or(-1),
-        total,
-        paid: done.get("detail").is_some_and(|d| d.starts_with("Paid.")),
-        coupon: None,
-    });
+    let number = told_kiosk_order(k, stage, total, None)?;
     k.press("Done")?;
     Ok(number)
 }
 
-/// 45000 → "45,000".
-fn group_thousands(n: i64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+/// 45000 → "45,000", as the screens and receipts group won.
+pub fn grouped(won: i64) -> String {
+    kiosk_domain::Money(won).display(kiosk_domain::Currency::Krw, kiosk_domain::MoneyStyle::Plain)
 }

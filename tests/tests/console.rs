@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use kiosk_store_server::db::ServerDb;
 use kiosk_store_server::db::console::Role;
 use kiosk_tests::browser::Browser;
-use kiosk_tests::e2e::{Basket, KioskProcess, Pay, Stage, Told, fill_cart, kiosk_order, table_round};
+use kiosk_tests::e2e::{
+    Basket, KioskProcess, Pay, Stage, Told, fill_cart, grouped, kiosk_order, table_round,
+};
 use serde_json::json;
 
 const OWNER: (&str, &str) = ("owner", "4821");
@@ -203,7 +205,7 @@ fn staff_run_the_store_from_the_console() {
     b.fill("owner", &format!("#receipt-{order_id}"), "010-1234-5678");
     b.click("owner", &format!("form[action='/console/orders/{order_id}/pay'] button[type=submit]"));
     let change = b.text("owner", "p.done .change");
-    assert_eq!(change, format!("₩{}", group(20_000 - counter_total)), "the change for ₩20,000");
+    assert_eq!(change, format!("₩{}", grouped(20_000 - counter_total)), "the change for ₩20,000");
 
     // --- a card order at the kiosk (the terminal simulator's issuer) --------------------------
     let card_basket = Basket { items: vec![(1, 2)] };
@@ -229,7 +231,7 @@ fn staff_run_the_store_from_the_console() {
     b.fill("owner", "#tendered-7", "10000");
     b.click("owner", "form[action='/console/tables/7/settle'] button[type=submit]");
     let settled_change = b.text("owner", "p.done .change");
-    assert_eq!(settled_change, format!("₩{}", group(10_000 - round1.total())));
+    assert_eq!(settled_change, format!("₩{}", grouped(10_000 - round1.total())));
     until(&mut table, Duration::from_secs(3), "the settled tab on the tablet", |v| {
         v.get("tab").is_none_or(|t| t == "-" || t.chars().filter(char::is_ascii_digit).all(|c| c == '0'))
     });
@@ -245,7 +247,7 @@ fn staff_run_the_store_from_the_console() {
     });
     assert_eq!(table.tab_total().unwrap(), 0, "the tablet at table 7 owes nothing now");
     let owed_9 = b.text("owner", "article[data-table='9'] .owed");
-    assert_eq!(owed_9, format!("₩{}", group(round2.total())), "table 9 owes the moved round");
+    assert_eq!(owed_9, format!("₩{}", grouped(round2.total())), "table 9 owes the moved round");
 
     // --- roles and CSRF -------------------------------------------------------------------------
     b.page("kitchen", 1280, 800);
@@ -361,7 +363,7 @@ fn staff_run_the_store_from_the_console() {
     // 128 random bits: the device's token (22 base64url characters), or the server's own (32 hex).
     assert!(token.len() >= 22, "128 random bits: {token}");
     assert_eq!(b.goto("tv", &format!("{base}/r/{token}")), 200);
-    assert!(b.text("tv", "pre.receipt").contains(&group(card_total)), "the receipt shows the total");
+    assert!(b.text("tv", "pre.receipt").contains(&grouped(card_total)), "the receipt shows the total");
     no_serious_violations(&mut b, "tv", "e-receipt", &mut axe_problems);
     assert_eq!(b.goto("tv", &format!("{base}/r/0123456789abcdef0123456789abcdef")), 404);
 
@@ -529,7 +531,7 @@ fn staff_run_the_store_from_the_console() {
     assert_eq!(b.goto("tv", &link), 200, "the QR code opens the order's receipt");
     let page = b.text("tv", "pre.receipt");
     assert!(
-        page.contains(&group(qr_basket.total()))
+        page.contains(&grouped(qr_basket.total()))
             && page.contains(&format!("{:04}", qr_number.parse::<u32>().unwrap())),
         "the receipt behind the QR code is order {qr_number}'s: {page}"
     );
@@ -620,16 +622,4 @@ fn staff_run_the_store_from_the_console() {
     );
     kiosk.quit();
     table.quit();
-}
-
-fn group(n: i64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

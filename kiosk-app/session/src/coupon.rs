@@ -137,6 +137,13 @@ mod tests {
         f
     }
 
+    /// "Coupon" on the cart page, `code` typed key by key, and Done: the effects of Done.
+    fn enter_code(f: &mut crate::Flow, code: &str, ms: i64) -> Vec<Effect> {
+        f.handle(Intent::EnterCoupon, at(ms));
+        crate::tests::type_chars(f, code, ms);
+        f.handle(Intent::NoteKey(NoteKey::Done), at(ms + 1))
+    }
+
     fn terms(value: CouponValue, min: i64) -> CouponTerms {
         CouponTerms { value, min_order: Money(min) }
     }
@@ -149,9 +156,7 @@ mod tests {
         assert_eq!(f.page(), Page::Note);
         assert!(!f.view().keyboard.korean && f.view().keyboard.count.ends_with("/20"));
         assert_eq!(f.view().keyboard.rows[3].concat(), "ZXCVBNM-", "capitals and the dash");
-        for c in "welcome-10".chars() {
-            f.handle(Intent::NoteKey(NoteKey::Char(c)), at(15));
-        }
+        crate::tests::type_chars(&mut f, "welcome-10", 15);
         assert_eq!(f.view().keyboard.text, "WELCOME-10", "typed in capitals");
         // The layout key does nothing: a code has no Hangul.
         f.handle(Intent::NoteKey(NoteKey::Layout), at(15));
@@ -198,11 +203,7 @@ mod tests {
         assert_eq!(f.view().coupon_line, "");
 
         // Accepted, then one scone taken off: the cart is below the minimum and it comes off.
-        f.handle(Intent::EnterCoupon, at(16));
-        for c in "ab1".chars() {
-            f.handle(Intent::NoteKey(NoteKey::Char(c)), at(16));
-        }
-        f.handle(Intent::NoteKey(NoteKey::Done), at(17));
+        enter_code(&mut f, "ab1", 16);
         let two = f.cart.totals(f.menu.vat_rate()).unwrap().total();
         let answer = Ok(terms(CouponValue::Amount(Money(1_000)), two.0));
         f.outcome(Outcome::CouponChecked { code: "AB1".into(), answer }, at(18));
@@ -230,11 +231,7 @@ mod tests {
     #[test]
     fn a_coupon_the_checkout_cannot_hold_comes_off_and_the_customer_is_back_at_the_cart() {
         let mut f = two_scones();
-        f.handle(Intent::EnterCoupon, at(14));
-        for c in "LATE1".chars() {
-            f.handle(Intent::NoteKey(NoteKey::Char(c)), at(14));
-        }
-        f.handle(Intent::NoteKey(NoteKey::Done), at(15));
+        enter_code(&mut f, "LATE1", 14);
         let answer = Ok(terms(CouponValue::Amount(Money(500)), 0));
         f.outcome(Outcome::CouponChecked { code: "LATE1".into(), answer }, at(16));
         f.handle(Intent::Checkout, at(17));
@@ -263,11 +260,7 @@ mod tests {
         f.outcome(Outcome::Declined { order: declined.id, message: "잔액 부족".into() }, at(16));
         f.handle(Intent::Dismiss, at(17));
         f.handle(Intent::Back, at(18));
-        f.handle(Intent::EnterCoupon, at(19));
-        for c in "SAVE1".chars() {
-            f.handle(Intent::NoteKey(NoteKey::Char(c)), at(19));
-        }
-        f.handle(Intent::NoteKey(NoteKey::Done), at(20));
+        enter_code(&mut f, "SAVE1", 19);
         let answer = Ok(terms(CouponValue::Amount(Money(500)), 0));
         f.outcome(Outcome::CouponChecked { code: "SAVE1".into(), answer }, at(21));
         f.handle(Intent::Checkout, at(22));
@@ -280,11 +273,7 @@ mod tests {
         // A code typed, then Pay pressed before the store answered: the answer is not applied
         // to an order already being charged.
         let mut g = two_scones();
-        g.handle(Intent::EnterCoupon, at(14));
-        for c in "LATE2".chars() {
-            g.handle(Intent::NoteKey(NoteKey::Char(c)), at(14));
-        }
-        g.handle(Intent::NoteKey(NoteKey::Done), at(15));
+        enter_code(&mut g, "LATE2", 14);
         g.handle(Intent::Checkout, at(16));
         let paying = g.handle(Intent::Pay(PayWith::Card), at(17));
         let [Effect::Checkout { order, .. }] = paying.as_slice() else { panic!("{paying:?}") };

@@ -108,12 +108,6 @@ mod tests {
     use crate::tests::{at, at_menu};
     use crate::{Effect, Intent, Outcome, Page, PayWith, Payment, Settings};
 
-    fn keys(f: &mut crate::Flow, digits: &str) {
-        for c in digits.chars() {
-            f.handle(Intent::NoteKey(NoteKey::Char(c)), at(20));
-        }
-    }
-
     /// An iced regular americano in the cart (4,500 won, a coffee: it earns a stamp).
     fn americano(f: &mut crate::Flow) {
         f.handle(Intent::OpenItem("americano".into()), at(10));
@@ -134,11 +128,11 @@ mod tests {
         f.handle(Intent::EnterPhone, at(16));
         assert_eq!(f.page(), Page::Note);
         assert_eq!(f.view().keyboard.rows.concat().concat(), "1234567890");
-        keys(&mut f, "010123456");
+        crate::tests::type_chars(&mut f, "010123456", 20);
         assert!(f.handle(Intent::NoteKey(NoteKey::Done), at(21)).is_empty());
         assert_eq!(f.page(), Page::Note, "nine digits: still on the keypad");
         assert_eq!(f.view().keyboard.problem, "Enter a mobile number of 10 or 11 digits, starting with 01");
-        keys(&mut f, "78");
+        crate::tests::type_chars(&mut f, "78", 20);
         let asked = f.handle(Intent::NoteKey(NoteKey::Done), at(22));
         let [Effect::FindStampCard { phone }] = asked.as_slice() else { panic!("{asked:?}") };
         assert_eq!(phone.0, "01012345678");
@@ -172,7 +166,7 @@ mod tests {
         americano(&mut f);
         f.handle(Intent::ShowCart, at(15));
         f.handle(Intent::EnterPhone, at(16));
-        keys(&mut f, "01098765432");
+        crate::tests::type_chars(&mut f, "01098765432", 20);
         f.handle(Intent::NoteKey(NoteKey::Done), at(21));
         f.outcome(Outcome::StampCard(Some(("cafe".into(), 10))), at(22));
         f.handle(Intent::UseReward(true), at(23));

@@ -33,6 +33,13 @@ fn toggle(group: &str, option: &str) -> Intent {
     Intent::ToggleOption { group: group.into(), option: option.into() }
 }
 
+/// Types `text` on the on-screen keyboard, one key per character.
+pub(crate) fn type_chars(f: &mut Flow, text: &str, ms: i64) {
+    for c in text.chars() {
+        f.handle(Intent::NoteKey(crate::note::NoteKey::Char(c)), at(ms));
+    }
+}
+
 /// A kiosk flow up to the menu, in `lang`.
 pub(crate) fn at_menu(settings: Settings, lang: Lang) -> Flow {
     let mut f = flow(settings, demo_menu(), 0);

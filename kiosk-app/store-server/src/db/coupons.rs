@@ -224,24 +224,19 @@ impl ServerDb {
         if standing_elsewhere(&tx, &code, order_id)? {
             return Err(DbError::Coupon(CouponRefusal::Used));
         }
-        let mine: Option<(String, String)> = tx
-            .query_row("SELECT code, state FROM coupon_uses WHERE order_id = ?1", [order_id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+        let mine: Option<String> = tx
+            .query_row("SELECT code FROM coupon_uses WHERE order_id = ?1", [order_id], |r| r.get(0))
             .optional()?;
-        match mine {
-            Some((held, _)) if held != code => {
-                return Err(DbError::Invalid(format!("order {order_id} holds another coupon ({held})")));
-            }
-            _ => {
-                tx.execute(
-                    "INSERT INTO coupon_uses (order_id, code, state, device, discount, at_ms)
-                     VALUES (?1, ?2, 'held', ?3, ?4, ?5)
-                     ON CONFLICT (order_id) DO UPDATE SET state = 'held', device = ?3, discount = ?4, at_ms = ?5",
-                    params![order_id, code, device, discount.0, unix_now_ms()],
-                )?;
-            }
+        if let Some(held) = mine.filter(|held| *held != code) {
+            return Err(DbError::Invalid(format!("order {order_id} holds another coupon ({held})")));
         }
+        // A hold this order released earlier (its draft was left) is taken again.
+        tx.execute(
+            "INSERT INTO coupon_uses (order_id, code, state, device, discount, at_ms)
+             VALUES (?1, ?2, 'held', ?3, ?4, ?5)
+             ON CONFLICT (order_id) DO UPDATE SET state = 'held', device = ?3, discount = ?4, at_ms = ?5",
+            params![order_id, code, device, discount.0, unix_now_ms()],
+        )?;
         tx.commit()?;
         Ok(discount)
     }
