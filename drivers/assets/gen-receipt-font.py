@@ -8,6 +8,13 @@ modified version may not use the Reserved Font Names, so the output is called
 "Kiosk Receipt 24"; see OFL.txt beside this file.
 
 Usage: python3 gen-receipt-font.py /usr/share/fonts/truetype/nanum/NanumGothicCoding.ttf
+
+With --cjk it makes receipt-font-cjk-24.bin instead, the glyphs Chinese and Japanese
+receipts need (kana; the ideographs of GB 2312, JIS X 0208 and KS X 1001), from WenQuanYi
+Micro Hei (Debian package fonts-wqy-microhei, Apache 2.0 or GPLv3 with the font embedding
+exception). It is too large for the device binary; the image carries it as a file
+(images/overlay/usr/share/kiosk/), and the driver loads it at start:
+  python3 gen-receipt-font.py --cjk /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 Needs: Pillow, fontTools (pip). Output is deterministic for a given font file.
 
 Format (little-endian), zlib-compressed as a whole:
@@ -41,14 +48,33 @@ RANGES = [
 ]
 
 
-def main(path):
-    cmap = TTFont(path).getBestCmap()
-    font = ImageFont.truetype(path, 22)
+def cjk_ranges():
+    """Kana and every ideograph of GB 2312 (Simplified Chinese), JIS X 0208 (Japanese) and
+    KS X 1001 (the Hanja a Korean printer has), each a full cell: what Chinese and Japanese
+    receipts need that the bundled font lacks. Enumerated through Python's own codecs."""
+    ranges = [(0x3040, 0x309F, FULL), (0x30A0, 0x30FF, FULL)]
+    ideographs = set()
+    for codec in ("gb2312", "euc_jp", "euc_kr"):
+        for lead in range(0xA1, 0xFF):
+            for trail in range(0xA1, 0xFF):
+                try:
+                    ch = bytes([lead, trail]).decode(codec)
+                except UnicodeDecodeError:
+                    continue
+                if len(ch) == 1 and 0x4E00 <= ord(ch) <= 0x9FFF:
+                    ideographs.add(ord(ch))
+    ranges += [(cp, cp, FULL) for cp in sorted(ideographs)]
+    return ranges
+
+
+def main(path, index=0, ranges=RANGES):
+    cmap = TTFont(path, fontNumber=index).getBestCmap()
+    font = ImageFont.truetype(path, 22, index=index)
     ascent, descent = font.getmetrics()
     # Put the baseline so the tallest glyphs fit the 24-dot cell.
     baseline = HEIGHT - max(2, (HEIGHT - (ascent + descent)) // 2 + descent - 1)
     entries, bitmaps = [], bytearray()
-    for lo, hi, width in RANGES:
+    for lo, hi, width in ranges:
         for cp in range(lo, hi + 1):
             if cp not in cmap:
                 continue
@@ -77,4 +103,7 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--cjk":
+        main(sys.argv[2], 0, cjk_ranges())
+    else:
+        main(sys.argv[1])

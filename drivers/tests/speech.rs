@@ -61,6 +61,30 @@ async fn a_korean_phrase_becomes_a_non_silent_wav_of_plausible_length() {
     assert_eq!(transcript, format!("{id}\tko\t{phrase}\n"));
 }
 
+/// espeak-ng has a Mandarin voice (`cmn`) in Debian's espeak-ng-data: a Chinese tourist in the
+/// barrier-free mode hears their own language. A voice that cannot read the script (English
+/// reading hanzi says "Chinese letter" for each) runs well past the plausible length.
+/// Japanese has no voice that reads kanji: nothing is played, rather than noise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chinese_is_spoken_by_its_own_voice_and_japanese_is_not_read_as_noise() {
+    require_espeak();
+    let dir = tempfile::tempdir().unwrap();
+    let speech = spawn(ESPEAK, Output::Capture(dir.path().to_owned()));
+    let phrase = "您的订单号是42号。";
+    let id = say_and_wait(&speech, phrase, Lang::Zh).await;
+    let (seconds, rms, peak) = measure(&dir.path().join(format!("{id:05}.wav")));
+    println!("Chinese test phrase: {seconds:.2} s, RMS {rms:.0}, peak {peak}");
+    assert!((1.0..4.5).contains(&seconds), "{seconds} s");
+    assert!(rms > 300.0 && peak > 3_000, "silent? RMS {rms}, peak {peak}");
+
+    let mut events = speech.subscribe();
+    speech.say("ご注文番号は42番です。", Lang::Ja);
+    let SpeechEvent::Ended { id, completed: false } = next(&mut events).await else {
+        panic!("Japanese should end unspoken")
+    };
+    assert!(!dir.path().join(format!("{id:05}.wav")).exists(), "a WAV for Japanese");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_sentence_interrupts_the_one_being_said() {
     require_espeak();

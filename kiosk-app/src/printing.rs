@@ -5,12 +5,14 @@
 //! watches the printer until it recovers, and prints the job again from the start. When the
 //! printer is gone (unplugged, switched off) it reconnects with capped backoff.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use kiosk_domain::OrderId;
 use kiosk_drivers::printer::driver::{DriverOptions, PrintError, PrinterDriver};
 use kiosk_drivers::printer::encoder::{PrinterProfile, encode};
+use kiosk_drivers::printer::font;
 use kiosk_drivers::printer::receipt::{Block, Paper as ReceiptPaper, Receipt, Style};
 use kiosk_drivers::printer::status::PrinterStatus;
 use kiosk_drivers::transport::{Endpoint, Port};
@@ -40,6 +42,9 @@ pub struct PrintSetup {
     pub context: ReceiptContext,
     /// The store's clock, for the printed date and time.
     pub clock: StoreClock,
+    /// The Chinese and Japanese receipt glyphs, added when a receipt first needs them (a
+    /// megabyte a Korean store's kiosk never spends).
+    pub cjk_glyphs: PathBuf,
 }
 
 impl PrintSetup {
@@ -63,6 +68,7 @@ impl PrintSetup {
                 printed_at: String::new(),
             },
             clock: StoreClock::new(&config.time_zone),
+            cjk_glyphs: printer.cjk_glyphs.clone(),
         }
     }
 }
@@ -104,7 +110,22 @@ pub fn render(
             PrintKind::OrderSlip | PrintKind::TestPage => order_slip(&ctx, &order),
         }
     };
+    if receipt.text_lines().iter().any(|line| font::needs_added_glyphs(line)) {
+        add_glyphs(&setup.cjk_glyphs);
+    }
     Ok(encode(&receipt, setup.profile).bytes)
+}
+
+/// Adds the CJK receipt glyphs from `path`; without them the receipt prints hollow boxes where
+/// they were needed, and the operator reads why.
+fn add_glyphs(path: &Path) {
+    match std::fs::read(path).map(|bytes| font::add_glyphs(&bytes)) {
+        Ok(Ok(count)) => tracing::info!("receipt glyphs: {count} added from {}", path.display()),
+        Ok(Err(e)) => tracing::error!("receipt glyphs {}: {e}", path.display()),
+        Err(e) => {
+            tracing::error!("receipt glyphs {}: {e}; Chinese and Japanese print as boxes", path.display())
+        }
+    }
 }
 
 fn test_page(ctx: &ReceiptContext) -> Receipt {

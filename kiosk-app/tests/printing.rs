@@ -159,6 +159,44 @@ async fn the_service_waits_for_a_printer_that_is_not_there_yet_and_prints_in_eng
     assert!(texts[1].contains("KITCHEN"), "{}", texts[1]);
 }
 
+/// A Chinese and a Japanese customer's receipts: the words and the menu's names in their
+/// language. Kana and the Hanja of KS X 1001 go in the printer's own font; a line with a
+/// character it lacks (订, 号) is drawn with the image's CJK glyphs, which the simulator reads
+/// back, so the text below is what came off the paper.
+#[tokio::test]
+async fn chinese_and_japanese_receipts_print_in_their_language() {
+    for (lang, want) in [
+        (Lang::Zh, ["收据", "订单号", "韩式烤牛肉汉堡 x2", "合计", "授权号"]),
+        (Lang::Ja, ["領収書", "注文番号", "プルコギバーガー x2", "合計", "承認番号"]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = store_with_a_paid_order(&dir.path().join("kiosk.db"), lang);
+        let address = format!(
+            "127.0.0.1:{}",
+            std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+        );
+        let sim = spawn_tcp(&address, SimOptions::default()).await.unwrap();
+        let mut reports = sim.handle.subscribe();
+        let mut s = setup(Endpoint::Tcp { address });
+        s.cjk_glyphs = kiosk_sim::printer::model::CJK_GLYPHS.into();
+        let (service, _handle) = PrintService::new(StoreHandle::spawn(store), s);
+        let service = tokio::spawn(service.run());
+        let receipt = loop {
+            match tokio::time::timeout(Duration::from_secs(15), reports.recv()).await {
+                Ok(Ok(SimReport::Printed(job))) => break job,
+                Ok(Ok(_)) => {}
+                other => panic!("no printout: {other:?}"),
+            }
+        };
+        let text = receipt.text();
+        for want in want {
+            assert!(text.contains(want), "{lang}: {want:?} not on\n{text}");
+        }
+        assert!(!text.contains('□') && !text.contains('?'), "{lang}: a character not printed\n{text}");
+        service.abort();
+    }
+}
+
 #[tokio::test]
 async fn an_unplugged_printer_is_reconnected_and_the_queue_resumes() {
     let dir = tempfile::tempdir().unwrap();

@@ -166,3 +166,22 @@ mod random_input {
         }
     }
 }
+
+/// A Chinese receipt's total is a bold, double-height raster line (计 is not in KS X 1001):
+/// read back whole, the won sign and digits included, although bold glyphs reaching their
+/// cell's edge spill a dot into the next cell.
+#[test]
+fn bold_tall_cjk_raster_lines_read_back_as_their_text() {
+    use kiosk_drivers::printer::raster::render_line;
+    use kiosk_drivers::printer::receipt::{Line, Style};
+    let _ = kiosk_sim::printer::SimPrinter::new(); // adds the image's CJK glyphs
+    for (text, style) in [
+        ("合计        ₩4,500", Style::default().bold().tall()),
+        ("注文番号 0042", Style::default().bold()),
+        ("订单号 0001", Style::default()),
+    ] {
+        let image = render_line(&Line { text: text.into(), style }, 576);
+        let read = kiosk_sim::printer::recognize::recognize(&image);
+        assert_eq!(read.as_deref().map(str::trim_end), Some(text), "{style:?}");
+    }
+}

@@ -2,6 +2,12 @@
 //! `assets/OFL.txt`), covering ASCII, Latin-1, all 11,172 Hangul syllables, jamo, CJK
 //! punctuation and fullwidth forms (￦). Used to draw lines the printer cannot print from its
 //! own font, and by the simulator to render receipts.
+//!
+//! Chinese and Japanese need some ten thousand more glyphs (kana and the ideographs of
+//! GB 2312, JIS X 0208 and KS X 1001), about 400 KB compressed: too much for the device
+//! binary's budget. They come in the same format from a file the image carries
+//! (`/usr/share/kiosk/receipt-font-cjk-24.bin`, made by `assets/gen-receipt-font.py --cjk`),
+//! added once at start with [`add_glyphs`]; without it such characters print as hollow boxes.
 
 use std::sync::OnceLock;
 
@@ -18,6 +24,10 @@ pub const HEIGHT: u32 = 24;
 pub const COLUMN: u32 = 12;
 
 static COMPRESSED: &[u8] = include_bytes!("../../assets/receipt-font-24.bin");
+
+#[derive(Debug, thiserror::Error)]
+#[error("not a 24-dot receipt font file (KRF1, zlib-compressed)")]
+pub struct FontFileError;
 
 pub struct Font {
     /// (code point, width, offset into `bitmaps`), sorted by code point.
@@ -68,6 +78,11 @@ impl Font {
         Some(Glyph { width: u32::from(width), rows: self.bitmaps.get(off as usize..off as usize + len)? })
     }
 
+    /// The code points this font has glyphs for, in order.
+    pub fn code_points(&self) -> impl Iterator<Item = char> + '_ {
+        self.index.iter().filter_map(|e| char::from_u32(e.0))
+    }
+
     pub fn covers(&self, ch: char) -> bool {
         self.glyph(ch).is_some()
     }
@@ -75,6 +90,40 @@ impl Font {
     pub fn glyph_count(&self) -> usize {
         self.index.len()
     }
+}
+
+static ADDED: OnceLock<Font> = OnceLock::new();
+
+/// Adds the glyphs of a font file in the bundled font's format (the image's CJK glyphs) to
+/// every receipt drawn from now on, for characters the bundled font lacks. Once per process:
+/// a second call changes nothing and returns the glyph count already added.
+pub fn add_glyphs(compressed: &[u8]) -> Result<usize, FontFileError> {
+    if let Some(added) = ADDED.get() {
+        return Ok(added.glyph_count());
+    }
+    let font = Font::parse(compressed).ok_or(FontFileError)?;
+    Ok(ADDED.get_or_init(|| font).glyph_count())
+}
+
+/// The added glyphs, if any.
+pub fn added() -> Option<&'static Font> {
+    ADDED.get()
+}
+
+/// The glyph a receipt draws for `ch`: the bundled font's, else the added one's.
+pub fn glyph(ch: char) -> Option<Glyph<'static>> {
+    Font::get().glyph(ch).or_else(|| ADDED.get()?.glyph(ch))
+}
+
+/// Whether `text` has a character only added glyphs could draw, and none were added yet: the
+/// moment to add them (a Chinese or Japanese receipt; a Korean one never needs them).
+pub fn needs_added_glyphs(text: &str) -> bool {
+    ADDED.get().is_none() && text.chars().any(|ch| !ch.is_ascii() && !Font::get().covers(ch))
+}
+
+/// Whether a receipt can draw `ch` (see [`glyph`]).
+pub fn covers(ch: char) -> bool {
+    glyph(ch).is_some()
 }
 
 /// Receipt text drawn through embedded-graphics: each character fills `char_width` columns
@@ -112,13 +161,12 @@ impl TextRenderer for ReceiptTextStyle {
         baseline: Baseline,
         target: &mut D,
     ) -> Result<Point, D::Error> {
-        let font = Font::get();
         let top = self.top(position, baseline);
         let mut x = position.x;
         for ch in text.chars() {
             let cell = self.cell_width(ch);
             let mut pixels = Vec::new();
-            match font.glyph(ch) {
+            match glyph(ch) {
                 Some(g) => {
                     let gw = g.width * self.scale_x;
                     let left = x + (cell.saturating_sub(gw) / 2) as i32;

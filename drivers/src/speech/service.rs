@@ -189,6 +189,12 @@ impl Worker {
     }
 
     fn start(&mut self, u: &Utterance) -> std::io::Result<()> {
+        if espeak::voice(u.lang).is_none() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                format!("no voice for {}", u.lang),
+            ));
+        }
         let wav = match &self.output {
             Output::Device => None,
             Output::Capture(dir) => {
@@ -200,7 +206,7 @@ impl Worker {
             }
         };
         let child = Command::new(&self.program)
-            .args(espeak::args(u, wav.as_deref()))
+            .args(espeak::args(u, wav.as_deref()).unwrap_or_default())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -125,7 +125,13 @@ pub struct PrinterConfig {
     pub paper: Paper,
     pub required: bool,
     pub when_down: WhenDown,
+    /// The receipt glyphs for Chinese and Japanese (the image's
+    /// `/usr/share/kiosk/receipt-font-cjk-24.bin`), read when a receipt first needs them.
+    pub cjk_glyphs: PathBuf,
 }
+
+/// Where the image puts the receipt's Chinese and Japanese glyphs.
+pub const CJK_GLYPHS: &str = "/usr/share/kiosk/receipt-font-cjk-24.bin";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TerminalProtocol {
@@ -559,8 +565,10 @@ fn read_devices(r: &mut Reader, devices: &mut Section, counter: bool) -> Option<
                 one_of(&[("out-of-service", WhenDown::OutOfService), ("no-printing", WhenDown::NoPrinting)]),
             )
             .unwrap_or(WhenDown::OutOfService);
+        let cjk_glyphs =
+            printer.value(r, "cjk_glyphs", string).unwrap_or_else(|| CJK_GLYPHS.to_owned()).into();
         ok &= link.is_some();
-        link.map(|link| PrinterConfig { link, paper, required, when_down })
+        link.map(|link| PrinterConfig { link, paper, required, when_down, cjk_glyphs })
     } else {
         None
     };

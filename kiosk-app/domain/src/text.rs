@@ -30,6 +30,16 @@ impl Lang {
         }
     }
 
+    /// The language's name in its own words, as a customer looks for it.
+    pub const fn native_name(self) -> &'static str {
+        match self {
+            Lang::Ko => "한국어",
+            Lang::En => "English",
+            Lang::Zh => "中文",
+            Lang::Ja => "日本語",
+        }
+    }
+
     pub fn from_code(code: &str) -> Option<Lang> {
         Lang::ALL.into_iter().find(|l| l.code() == code)
     }

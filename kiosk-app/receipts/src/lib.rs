@@ -1,5 +1,6 @@
 //! The three printouts: the customer receipt, the kitchen ticket and the order-number slip,
-//! built from a domain [`Order`] in Korean or English as the printer driver's receipt model.
+//! built from a domain [`Order`] in the customer's language (Korean, English, Chinese or
+//! Japanese) as the printer driver's receipt model.
 //! What a receipt says is the application's business; how it reaches paper is the driver's.
 
 use kiosk_domain::{
@@ -33,6 +34,7 @@ struct Labels {
     dine_in: &'static str,
     take_out: &'static str,
     table: &'static str,
+    /// A table's round, `{}` its number: "(2차 주문)".
     round: &'static str,
     bill: &'static str,
     guests: &'static str,
@@ -43,7 +45,11 @@ struct Labels {
     card_no: &'static str,
     installment: &'static str,
     lump_sum: &'static str,
+    /// After the number of instalments, with the language's space or none: "3개월", "3 months".
     months: &'static str,
+    kakao_pay: &'static str,
+    naver_pay: &'static str,
+    other_wallet: &'static str,
     approval_no: &'static str,
     approved_at: &'static str,
     pay_at_counter: &'static str,
@@ -69,7 +75,7 @@ const KO: Labels = Labels {
     dine_in: "매장",
     take_out: "포장",
     table: "테이블",
-    round: "차 주문",
+    round: "({}차 주문)",
     bill: "계산",
     guests: "인원",
     supply: "공급가액",
@@ -80,6 +86,9 @@ const KO: Labels = Labels {
     installment: "할부",
     lump_sum: "일시불",
     months: "개월",
+    kakao_pay: "카카오페이",
+    naver_pay: "네이버페이",
+    other_wallet: "간편결제",
     approval_no: "승인번호",
     approved_at: "승인일시",
     pay_at_counter: "카운터에서 결제해 주세요",
@@ -105,7 +114,7 @@ const EN: Labels = Labels {
     dine_in: "Dine-in",
     take_out: "Take-out",
     table: "Table",
-    round: "round",
+    round: "(round {})",
     bill: "bill",
     guests: "Guests",
     supply: "Supply value",
@@ -115,7 +124,10 @@ const EN: Labels = Labels {
     card_no: "Card",
     installment: "Installment",
     lump_sum: "Lump sum",
-    months: "months",
+    months: " months",
+    kakao_pay: "Kakao Pay",
+    naver_pay: "Naver Pay",
+    other_wallet: "Mobile wallet",
     approval_no: "Approval No.",
     approved_at: "Approved",
     pay_at_counter: "Please pay at the counter",
@@ -133,8 +145,91 @@ const EN: Labels = Labels {
     slip_hint: "Please come to the counter when your number is called",
 };
 
+const ZH: Labels = Labels {
+    business_number: "营业执照号",
+    representative: "代表",
+    phone: "电话",
+    order_no: "订单号",
+    dine_in: "堂食",
+    take_out: "打包",
+    table: "桌号",
+    round: "(第{}轮)",
+    bill: "结账",
+    guests: "人数",
+    supply: "供应价",
+    vat: "增值税",
+    total: "合计",
+    card: "信用卡",
+    card_no: "卡号",
+    installment: "分期",
+    lump_sum: "一次付清",
+    months: "期",
+    kakao_pay: "Kakao Pay",
+    naver_pay: "Naver Pay",
+    other_wallet: "移动支付",
+    approval_no: "授权号",
+    approved_at: "授权时间",
+    pay_at_counter: "请在收银台付款",
+    on_tab: "餐后结账",
+    share: "分开结账",
+    whole_bill: "总金额",
+    receipt: "收据",
+    copy: "补打",
+    kitchen: "厨房单",
+    note: "备注",
+    subtotal: "小计",
+    coupon: "优惠券",
+    reward: "集章奖励",
+    nothing_to_pay: "无需付款",
+    slip_hint: "叫到您的号码时请到柜台取餐",
+};
+
+const JA: Labels = Labels {
+    business_number: "事業者番号",
+    representative: "代表",
+    phone: "電話",
+    order_no: "注文番号",
+    dine_in: "店内",
+    take_out: "持ち帰り",
+    table: "テーブル",
+    round: "({}回目)",
+    bill: "会計",
+    guests: "人数",
+    supply: "税抜金額",
+    vat: "消費税",
+    total: "合計",
+    card: "クレジットカード",
+    card_no: "カード番号",
+    installment: "分割",
+    lump_sum: "一括払い",
+    months: "回",
+    kakao_pay: "Kakao Pay",
+    naver_pay: "Naver Pay",
+    other_wallet: "モバイル決済",
+    approval_no: "承認番号",
+    approved_at: "承認日時",
+    pay_at_counter: "レジでお支払いください",
+    on_tab: "後払い(テーブル会計)",
+    share: "割り勘",
+    whole_bill: "総額",
+    receipt: "領収書",
+    copy: "再発行",
+    kitchen: "キッチン伝票",
+    note: "ご要望",
+    subtotal: "小計",
+    coupon: "クーポン",
+    reward: "スタンプ特典",
+    nothing_to_pay: "お支払いなし",
+    slip_hint: "番号が呼ばれたらカウンターへお越しください",
+};
+
 fn labels(lang: Lang) -> &'static Labels {
-    if lang == Lang::Ko { &KO } else { &EN }
+    match lang {
+        Lang::Ko => &KO,
+        Lang::En => &EN,
+        Lang::Zh => &ZH,
+        Lang::Ja => &JA,
+    }
 }
 
 fn amount(order: &Order, m: Money) -> String {
@@ -152,14 +247,13 @@ fn in_words(order: &Order, m: Money, lang: Lang) -> String {
 }
 
 /// "포장 / 매장 / 테이블 12 (2차 주문)".
-fn where_(order: &Order, l: &Labels, lang: Lang) -> String {
+fn where_(order: &Order, l: &Labels) -> String {
     match &order.kind {
         OrderKind::Kiosk { service: Service::DineIn } => l.dine_in.to_owned(),
         OrderKind::Kiosk { service: Service::TakeOut } => l.take_out.to_owned(),
-        OrderKind::Table { table, round, .. } if lang == Lang::Ko => {
-            format!("{} {table} ({round}{})", l.table, l.round)
+        OrderKind::Table { table, round, .. } => {
+            format!("{} {table} {}", l.table, l.round.replace("{}", &round.to_string()))
         }
-        OrderKind::Table { table, round, .. } => format!("{} {table} ({} {round})", l.table, l.round),
         OrderKind::TableBill { table, .. } => format!("{} {table} {}", l.table, l.bill),
     }
 }
@@ -199,7 +293,7 @@ fn receipt(ctx: &ReceiptContext, order: &Order, approval: Option<&Approval>, cop
     r.separator('=');
     let title = if copy { format!("[{} {}]", l.receipt, l.copy) } else { format!("[{}]", l.receipt) };
     r.text(title, Style::default().center().bold());
-    r.row(format!("{} {:04}", l.order_no, order.number), where_(order, l, ctx.lang), Style::default());
+    r.row(format!("{} {:04}", l.order_no, order.number), where_(order, l), Style::default());
     r.text(&ctx.printed_at, Style::default());
     r.separator('-');
     for line in &order.lines {
@@ -247,7 +341,7 @@ fn receipt(ctx: &ReceiptContext, order: &Order, approval: Option<&Approval>, cop
     }
     r.separator('-');
     match (order.settlement, approval) {
-        (Settlement::Prepaid, Some(a)) => payment_lines(&mut r, l, ctx.lang, a),
+        (Settlement::Prepaid, Some(a)) => payment_lines(&mut r, l, a),
         (Settlement::Tab, _) => {
             r.text(l.on_tab, Style::default());
         }
@@ -269,21 +363,15 @@ fn receipt(ctx: &ReceiptContext, order: &Order, approval: Option<&Approval>, cop
     r
 }
 
-fn payment_lines(r: &mut Receipt, l: &Labels, lang: Lang, a: &Approval) {
+fn payment_lines(r: &mut Receipt, l: &Labels, a: &Approval) {
     let method = match a.method {
         PaymentMethod::Card => match &a.issuer {
             Some(issuer) => format!("{} {issuer}", l.card),
             None => l.card.to_owned(),
         },
-        PaymentMethod::Wallet(Wallet::KakaoPay) => {
-            if lang == Lang::Ko { "카카오페이" } else { "Kakao Pay" }.to_owned()
-        }
-        PaymentMethod::Wallet(Wallet::NaverPay) => {
-            if lang == Lang::Ko { "네이버페이" } else { "Naver Pay" }.to_owned()
-        }
-        PaymentMethod::Wallet(Wallet::Other) => {
-            if lang == Lang::Ko { "간편결제" } else { "Mobile wallet" }.to_owned()
-        }
+        PaymentMethod::Wallet(Wallet::KakaoPay) => l.kakao_pay.to_owned(),
+        PaymentMethod::Wallet(Wallet::NaverPay) => l.naver_pay.to_owned(),
+        PaymentMethod::Wallet(Wallet::Other) => l.other_wallet.to_owned(),
     };
     r.text(method, Style::default());
     if let Some(masked) = &a.card_masked {
@@ -292,7 +380,7 @@ fn payment_lines(r: &mut Receipt, l: &Labels, lang: Lang, a: &Approval) {
     if a.method == PaymentMethod::Card {
         let months = match a.installment_months {
             0 | 1 => l.lump_sum.to_owned(),
-            n => format!("{n}{}{}", if lang == Lang::Ko { "" } else { " " }, l.months),
+            n => format!("{n}{}", l.months),
         };
         r.row(l.installment, months, Style::default());
     }
@@ -321,7 +409,7 @@ pub fn station_ticket(ctx: &ReceiptContext, order: &Order, station: &str) -> Rec
     let mut r = Receipt::new(ctx.paper);
     r.text(format!("[{station}]"), Style::default().center());
     r.text(format!("{} {:04}", l.order_no, order.number), Style::default().double().center().bold());
-    r.text(where_(order, l, ctx.lang), Style::default().double().center());
+    r.text(where_(order, l), Style::default().double().center());
     if let OrderKind::Table { guests, round: 1, .. } = &order.kind {
         r.text(format!("{} {guests}", l.guests), Style::default().center());
     }
@@ -358,7 +446,7 @@ pub fn order_slip(ctx: &ReceiptContext, order: &Order) -> Receipt {
         format!("{:04}", order.number),
         Style { bold: true, width: 2, height: 2, align: kiosk_drivers::printer::receipt::Align::Center },
     );
-    r.text(where_(order, l, ctx.lang), Style::default().center());
+    r.text(where_(order, l), Style::default().center());
     r.text(&ctx.printed_at, Style::default().center());
     r.text(l.slip_hint, Style::default().center());
     r.push(Block::Feed(1));

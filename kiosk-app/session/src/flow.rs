@@ -369,6 +369,8 @@ impl Flow {
         self.cart.clear();
         self.coupon_asked = None;
         self.stamp_balance = None;
+        // A notice is this customer's (their stamps, a coupon's answer): not the next one's.
+        self.notice = None;
         self.forget_suggestions();
         self.suggestions_sent();
         self.category = 0;

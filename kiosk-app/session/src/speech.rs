@@ -5,6 +5,7 @@
 //! option, a notice).
 
 use kiosk_domain::Lang;
+use kiosk_drivers::speech::espeak::voice;
 
 use crate::flow::Flow;
 use crate::stage::Page;
@@ -60,10 +61,12 @@ fn total(amount: &str, lang: Lang) -> String {
 impl Flow {
     /// The page as the voice guidance says it; empty when the voice is off.
     pub(super) fn speech(&self, view: &View) -> Vec<String> {
-        if !self.access.voice {
+        let lang = view.lang;
+        // A language espeak-ng cannot read (Japanese) says nothing rather than noise; the
+        // language page named the ones that speak.
+        if !self.access.voice || voice(lang).is_none() {
             return Vec::new();
         }
-        let lang = view.lang;
         let mut say: Vec<String> = Vec::new();
         let mut push = |s: &str| {
             if !s.is_empty() {
@@ -80,9 +83,11 @@ impl Flow {
                     lang,
                     "Voice guidance is on. Move with the up and down keys and choose with OK. Back returns, Help calls staff.",
                 ));
-                // Said in every language on offer, each in its own words: the customer has
-                // not chosen yet.
-                push("언어를 고르세요. Choose your language: 한국어, English.");
+                // Said in Korean and English, with every language on offer that the voice can
+                // speak named in its own words: the customer has not chosen yet.
+                let spoken: Vec<&str> =
+                    view.languages.iter().filter(|l| voice(**l).is_some()).map(|l| l.native_name()).collect();
+                push(&format!("언어를 고르세요. Choose your language: {}.", spoken.join(", ")));
             }
             Page::Service => push(tr(lang, "Will you eat here or take out?")),
             Page::Menu | Page::TableHome => {

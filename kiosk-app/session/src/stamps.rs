@@ -143,6 +143,7 @@ mod tests {
         let v = f.view();
         assert_eq!(v.stamp_line, "Stamps: 12, +1 with this order", "the scone is no coffee");
         assert_eq!(v.reward_offer, "Use a free Americano (10 stamps)");
+        assert_eq!(v.notice, "You have 12 stamps");
         let before = f.cart.totals(f.menu.vat_rate()).unwrap().total();
         f.handle(Intent::UseReward(true), at(24));
         let v = f.view();
@@ -158,6 +159,24 @@ mod tests {
         let stamps = order.stamps.as_ref().expect("the card goes with the order");
         assert_eq!((stamps.card.as_str(), stamps.reward), ("c0ffee", Some(Money(4_500))));
         assert_eq!(order.totals.discount, Money(4_500));
+    }
+
+    /// A customer who starts over leaves nothing of theirs on the attract page for the next
+    /// one, though the stamp notice had time left.
+    #[test]
+    fn the_stamp_notice_goes_with_the_customer() {
+        let mut f = at_menu(Settings::kiosk(), Lang::En);
+        americano(&mut f);
+        f.handle(Intent::ShowCart, at(15));
+        f.handle(Intent::EnterPhone, at(16));
+        crate::tests::type_chars(&mut f, "01012345678", 20);
+        f.handle(Intent::NoteKey(NoteKey::Done), at(21));
+        f.outcome(Outcome::StampCard(Some(("c0ffee".into(), 12))), at(23));
+        assert_eq!(f.view().notice, "You have 12 stamps");
+        f.handle(Intent::Back, at(24));
+        f.handle(Intent::Back, at(25));
+        assert_eq!(f.page(), Page::Attract);
+        assert_eq!(f.view().notice, "", "the last customer's stamps on the attract page");
     }
 
     #[test]

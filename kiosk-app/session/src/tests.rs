@@ -1239,3 +1239,44 @@ fn a_store_failure_says_nothing_was_charged_and_returns_to_the_cart() {
     assert_eq!(f.page(), Page::Cart);
     assert_eq!(f.view().item_count, 1, "the cart is kept for another try");
 }
+
+/// A store offering all four languages: the language page lists them in the store's order,
+/// and a Chinese or Japanese customer reads the menu's own texts and the catalogue's words,
+/// with a text the menu lacks in that language shown in English (never blank).
+#[test]
+fn chinese_and_japanese_customers_read_the_menu_and_the_screen_in_their_language() {
+    let mut settings = Settings::kiosk();
+    settings.languages = vec![Lang::Ko, Lang::Zh, Lang::Ja, Lang::En];
+    let mut menu = (*demo_menu()).clone();
+    let latte = menu.items.iter_mut().find(|i| i.id.0 == "cafe-latte").expect("the latte");
+    latte.name.0.remove(&Lang::Ja);
+    latte.name.0.remove(&Lang::Zh);
+    let menu = Arc::new(menu);
+    let coffee = menu.categories.iter().position(|c| c.id.0 == "coffee").expect("coffee");
+    for (lang, americano, coffee_name, vat) in
+        [(Lang::Zh, "美式咖啡", "咖啡", "含增值税"), (Lang::Ja, "アメリカーノ", "コーヒー", "内消費税")]
+    {
+        let mut f = flow(settings.clone(), menu.clone(), 0);
+        f.handle(Intent::Start, at(1));
+        assert_eq!(f.view().languages, vec![Lang::Ko, Lang::Zh, Lang::Ja, Lang::En]);
+        f.handle(Intent::ChooseLanguage(lang), at(2));
+        f.handle(Intent::ChooseService(Service::TakeOut), at(3));
+        let v = f.view();
+        assert_eq!(v.lang, lang);
+        assert_eq!(v.categories[coffee], coffee_name);
+        f.handle(Intent::SelectCategory(coffee), at(4));
+        let v = f.view();
+        let names: Vec<&str> = v.items.iter().map(|i| i.name.as_str()).collect();
+        assert!(names.contains(&americano), "{names:?}");
+        assert!(names.contains(&"Caffè latte"), "the latte falls back to English: {names:?}");
+        f.handle(Intent::OpenItem("americano".into()), at(5));
+        for (g, o) in [("temp", "iced"), ("size", "regular")] {
+            f.handle(toggle(g, o), at(6));
+        }
+        f.handle(Intent::AddToCart, at(7));
+        f.handle(Intent::ShowCart, at(8));
+        let v = f.view();
+        assert!(v.vat_line.contains(vat), "{lang}: {}", v.vat_line);
+        assert!(!v.vat_line.contains("VAT") && !v.vat_line.contains("부가세"), "{}", v.vat_line);
+    }
+}

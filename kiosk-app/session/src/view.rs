@@ -119,6 +119,8 @@ pub struct JournalRow {
 pub struct View {
     pub page: Page,
     pub lang: Lang,
+    /// The languages the store offers, in its order (the language page's choices).
+    pub languages: Vec<Lang>,
     pub store_name: String,
     pub table_label: String,
     pub status_line: String,
@@ -243,6 +245,7 @@ impl Flow {
         let mut view = View {
             page: self.page(),
             lang,
+            languages: self.settings().languages.clone(),
             store_name: self.settings().store_name.clone(),
             table_label: self.tab.as_ref().map(|t| words::table_label(&t.table.0, lang)).unwrap_or_default(),
             status_line: self.status_line(),

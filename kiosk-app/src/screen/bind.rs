@@ -46,13 +46,17 @@ pub fn language(l: kiosk_ui::Language) -> Lang {
     match l {
         kiosk_ui::Language::Ko => Lang::Ko,
         kiosk_ui::Language::En => Lang::En,
+        kiosk_ui::Language::Zh => Lang::Zh,
+        kiosk_ui::Language::Ja => Lang::Ja,
     }
 }
 
 fn ui_language(l: Lang) -> kiosk_ui::Language {
     match l {
         Lang::Ko => kiosk_ui::Language::Ko,
-        _ => kiosk_ui::Language::En,
+        Lang::En => kiosk_ui::Language::En,
+        Lang::Zh => kiosk_ui::Language::Zh,
+        Lang::Ja => kiosk_ui::Language::Ja,
     }
 }
 
@@ -200,6 +204,10 @@ pub fn show(
             tracing::warn!("UI language {}: {e}", view.lang);
         }
         *last_lang = Some(view.lang);
+        session.set_language(ui_language(view.lang));
+    }
+    if changed!(languages) {
+        session.set_languages(model(view.languages.iter().map(|l| ui_language(*l)).collect()));
     }
     session.set_page(page(view.page));
     session.set_store_name(s(&view.store_name));

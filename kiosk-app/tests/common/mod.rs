@@ -143,6 +143,17 @@ pub fn linked_kiosk(
     token: &str,
     runtime: &tokio::runtime::Runtime,
 ) -> LinkedKiosk {
+    linked_kiosk_with(dir, server, token, runtime, "")
+}
+
+/// As [`linked_kiosk`], with more `[ui]` lines (the languages offered).
+pub fn linked_kiosk_with(
+    dir: &std::path::Path,
+    server: std::net::SocketAddr,
+    token: &str,
+    runtime: &tokio::runtime::Runtime,
+    ui: &str,
+) -> LinkedKiosk {
     use kiosk_sim::printer::server::{SimOptions, spawn_pty as spawn_printer};
     use kiosk_sim::terminal::server::{TerminalSimOptions, spawn_pty as spawn_terminal};
     let printer = spawn_printer(&dir.join("ttyPRINTER"), SimOptions::default()).unwrap();
@@ -151,7 +162,7 @@ pub fn linked_kiosk(
     let config = device_config(
         &data,
         "kiosk",
-        r#"payment_methods = ["card"]"#,
+        &format!("payment_methods = [\"card\"]\n{ui}"),
         &format!(
             "[devices.printer]\nport = \"{}\"\nbaud = 115200\n\
              [devices.terminal]\nprotocol = \"smartro\"\nport = \"{}\"\nbaud = 115200\n\

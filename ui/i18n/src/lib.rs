@@ -161,7 +161,9 @@ mod tests {
     fn a_string_is_in_the_customers_language() {
         assert_eq!(tr(Lang::Ko, "Back"), "이전");
         assert_eq!(tr(Lang::En, "Back"), "Back");
-        // no catalogue yet: the English msgid rather than nothing
-        assert_eq!(tr(Lang::Ja, "Back"), "Back");
+        assert_eq!(tr(Lang::Zh, "Back"), "返回");
+        assert_eq!(tr(Lang::Ja, "Back"), "戻る");
+        // a msgid no catalogue has: the English itself rather than nothing
+        assert_eq!(tr(Lang::Ja, "Not a string of the UI"), "Not a string of the UI");
     }
 }

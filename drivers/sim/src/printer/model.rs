@@ -140,8 +140,23 @@ impl Default for SimPrinter {
     }
 }
 
+/// The CJK receipt glyphs the device image carries (`images/overlay/usr/share/kiosk/`), in the
+/// repository: the simulator is never on a device.
+pub const CJK_GLYPHS: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../images/overlay/usr/share/kiosk/receipt-font-cjk-24.bin");
+
 impl SimPrinter {
+    /// A printer that has reset. Its raster read-back knows the CJK glyphs a device adds, so
+    /// a Chinese or Japanese receipt's lines come back as text.
     pub fn new() -> SimPrinter {
+        static CJK: std::sync::Once = std::sync::Once::new();
+        CJK.call_once(|| {
+            match std::fs::read(CJK_GLYPHS).map(|bytes| kiosk_drivers::printer::font::add_glyphs(&bytes)) {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!("{CJK_GLYPHS}: {e}"),
+                Err(e) => tracing::warn!("{CJK_GLYPHS}: {e}"),
+            }
+        });
         SimPrinter {
             status: PrinterStatus::default(),
             silent: false,

@@ -1,6 +1,8 @@
 //! Reads back text lines that the encoder sent as raster: every 12- or 24-dot cell is matched
 //! exactly against the receipt font's glyphs, drawn the same way. This is how the simulator's
-//! decoded text can include lines such as "똠얌꿍" that the printer's own font lacks.
+//! decoded text can include lines such as "똠얌꿍" that the printer's own font lacks, and
+//! Chinese or Japanese ones when the CJK glyphs were added (`font::add_glyphs`) before the
+//! first line is read.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -8,12 +10,15 @@ use std::sync::OnceLock;
 use embedded_graphics::prelude::*;
 use embedded_graphics::text::{Baseline, Text};
 
-use kiosk_drivers::printer::font::{COLUMN, HEIGHT, ReceiptTextStyle};
+use kiosk_drivers::printer::font::{self, COLUMN, HEIGHT, ReceiptTextStyle};
 use kiosk_drivers::printer::receipt::{Raster, char_width};
 
 struct Glyphs {
     narrow: HashMap<Vec<u8>, char>,
     wide: HashMap<Vec<u8>, char>,
+    /// Bold is drawn twice, one dot apart, so a glyph that reaches its cell's right edge
+    /// spills a dot into the next cell's first column: bold cells are compared without it.
+    bold: bool,
 }
 
 fn glyphs(bold: bool) -> &'static Glyphs {
@@ -24,7 +29,7 @@ fn glyphs(bold: bool) -> &'static Glyphs {
 
 fn build(bold: bool) -> Glyphs {
     let style = ReceiptTextStyle { scale_x: 1, scale_y: 1, bold };
-    let mut g = Glyphs { narrow: HashMap::new(), wide: HashMap::new() };
+    let mut g = Glyphs { narrow: HashMap::new(), wide: HashMap::new(), bold };
     let ranges = [
         (0x20u32, 0x7E),
         (0xA0, 0xFF),
@@ -35,8 +40,10 @@ fn build(bold: bool) -> Glyphs {
         (0xAC00, 0xD7A3),
         (0xFF01, 0xFFE6),
     ];
-    for (lo, hi) in ranges {
-        for ch in (lo..=hi).filter_map(char::from_u32) {
+    let bundled = ranges.into_iter().flat_map(|(lo, hi)| (lo..=hi).filter_map(char::from_u32));
+    let added = font::added().into_iter().flat_map(|f| f.code_points());
+    {
+        for ch in bundled.chain(added) {
             let w = char_width(ch) as u32 * COLUMN;
             if w == 0 {
                 continue;
@@ -44,18 +51,20 @@ fn build(bold: bool) -> Glyphs {
             let mut cell = Raster::new(w, HEIGHT);
             let s: String = ch.into();
             Text::with_baseline(&s, Point::zero(), style, Baseline::Top).draw(&mut cell).expect("infallible");
+            let key = cell_key(&cell, 0, w, bold);
             let map = if w == COLUMN { &mut g.narrow } else { &mut g.wide };
             // Keep the first (lowest code point) for identical glyphs, e.g. blank ones.
-            map.entry(cell.data).or_insert(ch);
+            map.entry(key).or_insert(ch);
         }
     }
     g
 }
 
-fn cell(image: &Raster, x0: u32, w: u32) -> Vec<u8> {
+/// The dots of the cell `w` wide at `x0`, without its first column when `bold`.
+fn cell_key(image: &Raster, x0: u32, w: u32, bold: bool) -> Vec<u8> {
     let mut c = Raster::new(w, HEIGHT);
     for y in 0..HEIGHT {
-        for x in 0..w {
+        for x in u32::from(bold)..w {
             if image.get(x0 + x, y) {
                 c.set(x, y, true);
             }
@@ -101,11 +110,11 @@ fn read(image: &Raster, g: &Glyphs) -> Option<String> {
     let mut out = String::new();
     let mut x = 0;
     while x < image.width {
-        if let Some(ch) = g.narrow.get(&cell(image, x, COLUMN)) {
+        if let Some(ch) = g.narrow.get(&cell_key(image, x, COLUMN, g.bold)) {
             out.push(*ch);
             x += COLUMN;
         } else if x + 2 * COLUMN <= image.width {
-            out.push(*g.wide.get(&cell(image, x, 2 * COLUMN))?);
+            out.push(*g.wide.get(&cell_key(image, x, 2 * COLUMN, g.bold))?);
             x += 2 * COLUMN;
         } else {
             return None;
