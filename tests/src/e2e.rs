@@ -18,6 +18,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use kiosk_domain::Lang;
+use kiosk_i18n::tr;
 use kiosk_sim::printer::server::{SimOptions, SimReport, spawn_pty as spawn_printer};
 use kiosk_sim::scanner::{ScannerSim, ScannerSimOptions};
 use kiosk_sim::terminal::model::LedgerEntry;
@@ -366,8 +368,9 @@ impl Stage {
         let url = format!("http://{}", proxy.addr);
 
         let kiosk_devices = format!(
-            "[ui]\nlanguages = [\"en\", \"ko\"]\ndefault_language = \"en\"\norder_types = [\"dine_in\", \"take_out\"]\npayment_methods = [\"card\", \"wallet\", \"counter\"]\n\n[devices.printer]\nport = \"{}\"\nbaud = 115200\n\n[devices.terminal]\nprotocol = \"smartro\"\nport = \"{}\"\nbaud = 115200\nrequired = true\n\n[devices.scanner]\nport = \"{}\"\nbaud = 9600\nsuffix = \"cr\"",
+            "[ui]\nlanguages = [\"en\", \"ko\", \"zh\", \"ja\"]\ndefault_language = \"en\"\norder_types = [\"dine_in\", \"take_out\"]\npayment_methods = [\"card\", \"wallet\", \"counter\"]\n\n[devices.printer]\nport = \"{}\"\nbaud = 115200\ncjk_glyphs = \"{}\"\n\n[devices.terminal]\nprotocol = \"smartro\"\nport = \"{}\"\nbaud = 115200\nrequired = true\n\n[devices.scanner]\nport = \"{}\"\nbaud = 9600\nsuffix = \"cr\"",
             p.display(),
+            kiosk_sim::printer::model::CJK_GLYPHS,
             t.display(),
             s.display()
         );
@@ -583,16 +586,17 @@ pub fn parse_receipt(text: &str) -> Option<PrintedReceipt> {
     Some(PrintedReceipt { number: number?, total: total?, lines })
 }
 
-/// Reads an order-number slip (English or Korean): its number; `None` for other jobs.
+/// Reads an order-number slip (in any of the four languages): its number; `None` for other
+/// jobs.
 pub fn parse_slip(text: &str) -> Option<i64> {
     // The hint's first words (an 80 mm line wraps the rest).
-    let hints = ["Please come to the counter", "번호가 불리면"];
+    let hints = ["Please come to the counter", "번호가 불리면", "叫到您的号码时", "番号が呼ばれたら"];
     if !hints.iter().any(|h| text.contains(h)) {
         return None;
     }
     // The number stands alone (double size) on the line after the "Order" label.
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
-    let at = lines.iter().position(|l| *l == "Order" || *l == "주문번호")?;
+    let at = lines.iter().position(|l| ["Order", "주문번호", "订单号", "注文番号"].contains(l))?;
     lines.get(at + 1)?.parse().ok()
 }
 
@@ -841,9 +845,11 @@ impl Audit {
                     self.coupons_used += 1;
                     let order = server.iter().find(|o| o.order_id == order_id);
                     let payload = server_db.order_payload(&order_id).ok().flatten();
-                    let discount = payload
-                        .as_ref()
-                        .map(|p| (p.coupon.as_ref().map(|c| c.code.clone()), p.totals.discount.0));
+                    // The order's discount is the coupon's, and a stamp reward's when it took one.
+                    let discount = payload.as_ref().map(|p| {
+                        let reward = p.stamps.as_ref().and_then(|s| s.reward).map_or(0, |r| r.0);
+                        (p.coupon.as_ref().map(|c| c.code.clone()), p.totals.discount.0 - reward)
+                    });
                     if order.is_none() || discount != Some((Some(c.code.clone()), COUPON_WON)) {
                         self.problems.push(format!(
                             "coupon {} is used by order {order_id}, which the store has as {discount:?}",
@@ -1115,13 +1121,28 @@ fn told_kiosk_order(
     total: i64,
     coupon: Option<String>,
 ) -> Result<String, DriveError> {
+    told_kiosk_order_in(k, stage, total, coupon, Lang::En)
+}
+
+/// As [`told_kiosk_order`], for a customer reading `lang`.
+fn told_kiosk_order_in(
+    k: &mut KioskProcess,
+    stage: &mut Stage,
+    total: i64,
+    coupon: Option<String>,
+    lang: Lang,
+) -> Result<String, DriveError> {
     k.wait("done", 60)?;
     let done = k.view()?;
     let number = done.get("order").cloned().unwrap_or_default();
+    let paid_words = [
+        "Paid. Collect your order when your number is called.",
+        "Paid. Your order is on its way to the kitchen.",
+    ];
     stage.told.push(Told::KioskOrder {
         number: number.parse().unwrap_or(-1),
         total,
-        paid: done.get("detail").is_some_and(|d| d.starts_with("Paid.")),
+        paid: done.get("detail").is_some_and(|d| paid_words.iter().any(|m| d == tr(lang, m))),
         coupon,
     });
     Ok(number)
@@ -1129,13 +1150,13 @@ fn told_kiosk_order(
 
 /// Types the stage's next coupon on the cart page's keyboard; the code, when the store took
 /// it and the cart shows its discount. A code the store says is used is passed over.
-fn try_coupon(k: &mut KioskProcess, stage: &mut Stage) -> Result<Option<String>, DriveError> {
+fn try_coupon(k: &mut KioskProcess, stage: &mut Stage, lang: Lang) -> Result<Option<String>, DriveError> {
     let Some(code) = stage.coupons.get(stage.next_coupon).cloned() else { return Ok(None) };
-    k.press("Coupon")?;
+    k.press(tr(lang, "Coupon"))?;
     for c in code.chars() {
         k.press(&c.to_string())?;
     }
-    k.press("Done")?;
+    k.press(tr(lang, "Done"))?;
     let asked = Instant::now();
     loop {
         let v = k.view()?;
@@ -1143,12 +1164,12 @@ fn try_coupon(k: &mut KioskProcess, stage: &mut Stage) -> Result<Option<String>,
             return Ok(Some(code));
         }
         let notice = v.get("notice").cloned().unwrap_or_default();
-        if notice.contains("already been used") {
+        if notice == tr(lang, "This coupon has already been used.") {
             stage.next_coupon += 1;
             return Ok(None);
         }
         // Refused otherwise (the store could not be asked): the order goes on without it.
-        if !notice.contains("Checking") || asked.elapsed() > Duration::from_secs(15) {
+        if notice != tr(lang, "Checking the coupon…") || asked.elapsed() > Duration::from_secs(15) {
             return Ok(None);
         }
         std::thread::sleep(Duration::from_millis(30));
@@ -1176,7 +1197,7 @@ pub fn kiosk_order(
     k.press("English")?;
     k.press(if basket.items.len() == 1 { "Take out" } else { "Eat here" })?;
     fill_cart(k, basket)?;
-    let coupon = if coupon { try_coupon(k, stage)? } else { None };
+    let coupon = if coupon { try_coupon(k, stage, Lang::En)? } else { None };
     let total = shown_amount(&k.view()?, "total");
     k.press("Pay")?;
     k.press(pay.press())?;
@@ -1452,50 +1473,85 @@ pub fn drain(stage: &mut Stage, limit: Duration) -> bool {
     }
 }
 
-/// A customer with a stamp card (적립) by `phone`: `americanos` iced americanos, the card
-/// looked up on the cart page's keypad, and with `reward` one of them taken free with the
-/// card's stamps. Paid by card (nothing to pay when the reward takes it all). Returns the
-/// order number; what the customer is told goes into `stage.told`.
+/// A customer reading `lang` orders `americanos` iced americanos on the stamp card of
+/// `phone` (typed on the cart page's keypad), taking one free with ten stamps when `reward`,
+/// and typing the stage's next coupon first when `coupon`; pays the rest by card. Every label
+/// pressed is the catalogue's or the menu's text in `lang`. Returns the order number.
+#[allow(clippy::too_many_arguments)]
 pub fn kiosk_stamp_order(
     k: &mut KioskProcess,
     stage: &mut Stage,
     phone: &str,
     americanos: u32,
     reward: bool,
+    lang: Lang,
+    coupon: bool,
 ) -> Result<String, DriveError> {
     if k.page != "attract" {
         k.wait("attract", 90)?;
     }
-    for label in ["Touch to order", "English", "Take out", "Coffee", "Americano, ₩4,500", "Iced", "Regular"]
-    {
-        k.press(label)?;
-    }
+    let menu: kiosk_domain::Menu = serde_json::from_str(MENU).expect("the demo menu");
+    let named = |id: &str| menu_text(&menu, lang, id);
+    let won =
+        |amount: i64| kiosk_domain::Money(amount).display(kiosk_domain::Currency::Krw, money_style(lang));
+    k.press("Touch to order")?;
+    k.press(lang.native_name())?;
+    k.press(tr(lang, "Take out"))?;
+    k.press(&named("coffee"))?;
+    k.press(&format!("{}, {}", named("americano"), won(4_500)))?;
+    k.press(&named("temp/iced"))?;
+    k.press(&named("size/regular"))?;
     for _ in 1..americanos {
-        k.press("One more")?;
+        k.press(tr(lang, "One more"))?;
     }
-    k.press(&format!("Add · ₩{}", grouped(4_500 * i64::from(americanos))))?;
-    k.press("View cart")?;
-    k.press("Stamps")?;
+    k.press(&tr(lang, "Add · {}").replace("{}", &won(4_500 * i64::from(americanos))))?;
+    k.press(tr(lang, "View cart"))?;
+    let coupon = if coupon { try_coupon(k, stage, lang)? } else { None };
+    k.press(tr(lang, "Stamps"))?;
     for digit in phone.chars() {
         k.press(&digit.to_string())?;
     }
-    k.press("Done")?;
+    k.press(tr(lang, "Done"))?;
+    let found = tr(lang, "You have {} stamps");
+    let found = found.split("{}").next().unwrap_or(found);
     let asked = Instant::now();
-    while !k.view()?.get("notice").is_some_and(|n| n.starts_with("You have")) {
+    while !k.view()?.get("notice").is_some_and(|n| n.starts_with(found)) {
         if asked.elapsed() > Duration::from_secs(10) {
             return Err(DriveError::Refused { command: "stamps".into(), message: "no card".into() });
         }
         std::thread::sleep(Duration::from_millis(30));
     }
     if reward {
-        k.press("Use a free Americano (10 stamps)")?;
+        let offer = kiosk_i18n::trf(lang, "Use a free {} ({} stamps)", &[&named("americano"), &10]);
+        k.press(&offer)?;
     }
     let total = shown_amount(&k.view()?, "total");
-    k.press("Pay")?;
-    k.press("Credit or debit card")?;
-    let number = told_kiosk_order(k, stage, total, None)?;
-    k.press("Done")?;
+    k.press(tr(lang, "Pay"))?;
+    k.press(tr(lang, "Credit or debit card"))?;
+    if coupon.is_some() {
+        stage.next_coupon += 1;
+    }
+    let number = told_kiosk_order_in(k, stage, total, coupon, lang)?;
+    k.press(tr(lang, "Done"))?;
     Ok(number)
+}
+
+/// How the screens write won in `lang`: "4,500원" in Korean, "₩4,500" otherwise.
+fn money_style(lang: Lang) -> kiosk_domain::MoneyStyle {
+    if lang == Lang::Ko { kiosk_domain::MoneyStyle::Korean } else { kiosk_domain::MoneyStyle::Symbol }
+}
+
+/// The menu's text of `id` (a category, an item, or `group/option`) in `lang`.
+pub fn menu_text(menu: &kiosk_domain::Menu, lang: Lang, id: &str) -> String {
+    if let Some(c) = menu.categories.iter().find(|c| c.id.0 == id) {
+        return c.name.get(lang).to_owned();
+    }
+    if let Some(i) = menu.items.iter().find(|i| i.id.0 == id) {
+        return i.name.get(lang).to_owned();
+    }
+    let (group, option) = id.split_once('/').expect("a category, an item or group/option");
+    let g = menu.option_groups.iter().find(|g| g.id.0 == group).expect("the option group");
+    g.options.iter().find(|o| o.id.0 == option).expect("the option").name.get(lang).to_owned()
 }
 
 /// 45000 → "45,000", as the screens and receipts group won.

@@ -1,4 +1,4 @@
-//! End to end: 102 orders through the real `kiosk` binary's customer screens (a kiosk and a
+//! End to end: 113 orders through the real `kiosk` binary's customer screens (a kiosk and a
 //! table tablet, headless), with the printer, card terminals and scanner simulated on PTYs
 //! and the reference store server on TCP. Kiosk customers pay by card, by Kakao Pay / Naver
 //! Pay barcode and at the counter, some with a receipt; the table sends rounds and pays its
@@ -7,10 +7,13 @@
 //! order at the store server exactly once, every approval matched to its order, every
 //! receipt printed with the order's lines and total, no round paid twice. One kiosk customer
 //! cancels while the terminal waits for the card, then pays in instalments; staff reprint
-//! that receipt from the operator page's list of today's orders.
+//! that receipt from the operator page's list of today's orders. A customer reading Japanese
+//! types a coupon and takes an americano free with a stamp card's ten stamps, every label
+//! pressed in Japanese.
 
 use std::time::Duration;
 
+use kiosk_domain::Lang;
 use kiosk_store_server::db::ServerDb;
 use kiosk_tests::e2e::{
     Audit, Basket, KioskProcess, Pay, Stage, drain, kiosk_card_order_after_a_cancel, kiosk_order,
@@ -52,11 +55,15 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
     // Staff print the first customer's receipt again from today's orders: a copy.
     operator_reprint(&mut kiosk, &instalments).expect("the operator reprints a receipt");
     receipts += 1;
-    // A stamp card (적립): ten americanos earn ten stamps, then one is taken free with them
-    // (nothing to pay, no charge); the card is back at zero at the store.
+    // A stamp card (적립): ten americanos earn ten stamps (in English); then a Japanese
+    // customer with the same card types a coupon, takes one americano free with the ten
+    // stamps and pays the second by card, less the coupon. The card holds the one stamp the
+    // second americano earned.
     let phone = "01024681357";
-    kiosk_stamp_order(&mut kiosk, &mut stage, phone, 10, false).expect("ten americanos on a stamp card");
-    kiosk_stamp_order(&mut kiosk, &mut stage, phone, 1, true).expect("an americano free with the stamps");
+    kiosk_stamp_order(&mut kiosk, &mut stage, phone, 10, false, Lang::En, false)
+        .expect("ten americanos on a stamp card");
+    kiosk_stamp_order(&mut kiosk, &mut stage, phone, 2, true, Lang::Ja, true)
+        .expect("in Japanese: a coupon, an americano free with the stamps and one paid");
     kiosk_orders += 2;
 
     // Ten tabs of three rounds each, each closed by paying the bill at the table. On four
@@ -181,7 +188,7 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
     assert_eq!(copies, 1, "the reprint is printed once, marked as a copy");
     let audit = Audit::run(&stage);
     let card = ServerDb::open(&stage.server_db).unwrap().stamp_card(phone).unwrap();
-    assert_eq!(card.1, 0, "ten stamps earned, ten spent on the free americano");
+    assert_eq!(card.1, 1, "ten stamps earned, ten spent on the free americano, one earned by the paid one");
     println!(
         "e2e: {kiosk_orders} kiosk orders, {rounds} table rounds, {bills} bills paid at the table, {shares} shares of a split bill, {prepaid_rounds} rounds at a pre-pay table, {power_cuts} tablet power cuts mid-tab; {}",
         audit.summary()
@@ -202,8 +209,8 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
     assert_eq!(audit.slips, kiosk_orders, "every kiosk order's number on paper, asked for a receipt or not");
     assert_eq!(
         audit.approvals,
-        41 + 1 + bills + shares + 2,
-        "card and barcode payments (the cancelled one not charged; the stamp card's first order, not the free one), the table's bills and shares"
+        41 + 2 + bills + shares + 2,
+        "card and barcode payments (the cancelled one not charged; both stamp card orders, the second for its paid americano), the table's bills and shares"
     );
     assert_eq!(audit.open_tab, 0, "every tab paid");
     assert_eq!((audit.cancelled_approvals, audit.refunds), (1, 1), "the refund reached the store");
