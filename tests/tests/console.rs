@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use kiosk_domain::Lang;
 use kiosk_store_server::db::ServerDb;
 use kiosk_store_server::db::console::Role;
 use kiosk_tests::browser::Browser;
@@ -402,8 +403,14 @@ fn staff_run_the_store_from_the_console() {
         .unwrap();
     b.fill("owner", "#f-price", "6,900");
     b.upload("owner", "#f-photo", &photo);
+    // A Chinese name typed, the Japanese one emptied: the kiosk shows English in Japanese.
+    b.fill("owner", "#f-name_zh", "胡萝卜糕");
+    b.fill("owner", "#f-name_ja", "");
     assert_eq!(b.click("owner", "form[enctype] button[type=submit]"), 200);
     assert!(b.count("owner", "p.done") == 1, "saved");
+    let cake = ServerDb::open(&stage.server_db).unwrap().current_menu().unwrap().unwrap();
+    let name = &cake.item(&"carrot-cake".into()).unwrap().name;
+    assert_eq!((name.get(Lang::Zh), name.get(Lang::Ja)), ("胡萝卜糕", "Carrot cake"), "{name:?}");
     let magenta = |p: &str| -> bool {
         let Some((size, rgb)) = p.split_once('@') else { return false };
         let c: Vec<u32> = rgb.split(',').filter_map(|v| v.parse().ok()).collect();

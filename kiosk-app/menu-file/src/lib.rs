@@ -73,17 +73,24 @@ fn parse_json(contents: &str) -> Result<Menu, Vec<ImportError>> {
 }
 
 /// The CSV columns, in any order. `category`, `id`, `name_ko`, `name_en` and `price` are
-/// required; the rest may be absent or empty.
+/// required; the rest may be absent or empty. The Chinese (`_zh`) and Japanese (`_ja`) texts
+/// are optional: where one is empty the screen shows the English.
 pub const CSV_COLUMNS: &[&str] = &[
     "category",
     "category_ko",
     "category_en",
+    "category_zh",
+    "category_ja",
     "id",
     "name_ko",
     "name_en",
+    "name_zh",
+    "name_ja",
     "price",
     "description_ko",
     "description_en",
+    "description_zh",
+    "description_ja",
     "image",
     "tags",
     "allergens",
@@ -196,7 +203,19 @@ fn parse_csv(contents: &str) -> Result<Menu, Vec<ImportError>> {
             }),
         };
         let category_id = CategoryId(cell("category").to_owned());
-        let category_name = Text::new(cell("category_ko"), cell("category_en"));
+        // A text in every language with a non-empty cell (`base_ko`, `base_en`, …).
+        let text = |base: &str| {
+            Text(
+                Lang::ALL
+                    .into_iter()
+                    .filter_map(|l| {
+                        let value = cell(&format!("{base}_{}", l.code()));
+                        (!value.is_empty() || Lang::REQUIRED.contains(&l)).then(|| (l, value.to_owned()))
+                    })
+                    .collect(),
+            )
+        };
+        let category_name = text("category");
         match categories.iter().find(|c| c.id == category_id) {
             Some(existing) if existing.name != category_name => fail(
                 "category_ko",
@@ -211,14 +230,11 @@ fn parse_csv(contents: &str) -> Result<Menu, Vec<ImportError>> {
             }),
         }
         let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-        let description = match (cell("description_ko"), cell("description_en")) {
-            ("", "") => None,
-            (ko, en) => Some(Text::new(ko, en)),
-        };
+        let description = Some(text("description")).filter(|d| d.0.values().any(|v| !v.is_empty()));
         items.push(Item {
             id: ItemId(cell("id").to_owned()),
             category: category_id,
-            name: Text::new(cell("name_ko"), cell("name_en")),
+            name: text("name"),
             description,
             price,
             image: optional(cell("image")),
@@ -286,4 +302,26 @@ pub fn read_menu_file(path: &Path) -> Result<Menu, MenuFileError> {
     let format = Format::of(path).ok_or(MenuFileError::UnknownFormat)?;
     let contents = std::fs::read_to_string(path)?;
     parse(&contents, format).map_err(MenuFileError::Invalid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chinese and Japanese columns are optional, per cell: an empty one leaves the text to
+    /// fall back to English on the screen, never a blank.
+    #[test]
+    fn a_spreadsheet_carries_chinese_and_japanese_texts_where_it_has_them() {
+        let csv = "category,category_ko,category_en,category_zh,category_ja,id,name_ko,name_en,name_zh,name_ja,price,description_ko,description_en,description_ja\n\
+                   coffee,커피,Coffee,咖啡,コーヒー,americano,아메리카노,Americano,美式咖啡,アメリカーノ,4500,진한 맛,Dark roast,深煎り\n\
+                   coffee,커피,Coffee,咖啡,コーヒー,latte,카페 라떼,Caffè latte,,,5000,,,\n";
+        let menu = parse(csv, Format::Csv).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(menu.categories[0].name.get(Lang::Zh), "咖啡");
+        let (americano, latte) = (&menu.items[0], &menu.items[1]);
+        assert_eq!((americano.name.get(Lang::Zh), americano.name.get(Lang::Ja)), ("美式咖啡", "アメリカーノ"));
+        assert_eq!((latte.name.get(Lang::Zh), latte.name.get(Lang::Ja)), ("Caffè latte", "Caffè latte"));
+        assert_eq!(americano.description.as_ref().map(|d| d.get(Lang::Ja)), Some("深煎り"));
+        assert_eq!(latte.description, None);
+        assert!(menu.validate().is_empty(), "{:?}", menu.validate());
+    }
 }

@@ -77,16 +77,37 @@ fn text_of(t: &Text, lang: MenuLang) -> &str {
     t.0.get(&lang).map(String::as_str).unwrap_or("")
 }
 
-/// Sets the Korean and English names from `ko`/`en` fields, keeping other languages.
+/// Sets the Korean and English names from `ko`/`en` fields (both required), and the Chinese
+/// and Japanese ones from `zh`/`ja` fields when the form has them (optional: an empty one is
+/// removed, and the kiosk shows the English); a language the form does not post is kept.
 fn set_text(t: &mut Text, posted: &Posted, prefix: &str, problems: &mut Problems, w: &Words) {
-    for (lang, field) in [(MenuLang::Ko, format!("{prefix}_ko")), (MenuLang::En, format!("{prefix}_en"))] {
+    for lang in [MenuLang::Ko, MenuLang::En, MenuLang::Zh, MenuLang::Ja] {
+        let field = format!("{prefix}_{}", lang.code());
+        let required = matches!(lang, MenuLang::Ko | MenuLang::En);
+        if !required && !posted.fields.contains_key(&field) {
+            continue;
+        }
         let value = posted.get(&field).trim().to_owned();
-        if value.is_empty() {
+        if value.is_empty() && required {
             problems.insert(field, w.required.into());
+        } else if value.is_empty() {
+            t.0.remove(&lang);
         } else if value.chars().count() > 60 {
             problems.insert(field, w.too_long.into());
         } else {
             t.0.insert(lang, value);
+        }
+    }
+}
+
+/// The fields of a text in the four languages (`{prefix}_ko`, `_en`, `_zh`, `_ja`), as posted
+/// or as `text` has them.
+fn names(w: &Words, p: Option<&Posted>, prefix: &str, text: Option<&Text>, problems: &Problems) -> Markup {
+    let labels = [(MenuLang::Ko, w.name_ko), (MenuLang::En, w.name_en), (MenuLang::Zh, w.name_zh), (MenuLang::Ja, w.name_ja)];
+    html! {
+        @for (lang, label) in labels {
+            @let name = format!("{prefix}_{}", lang.code());
+            (field(label, &name, &value(p, &name, text.map_or("", |t| text_of(t, lang))), problems, FieldKind::Text))
         }
     }
 }
@@ -509,8 +530,7 @@ fn item_form(page: &Page<'_>, w: &Words, menu: &Menu, item: &Item, ctx: &ItemCon
         (form_notes(w, pr, ctx.saved))
         form method="post" action={ "/console/menu/items/" (item.id.0) } enctype="multipart/form-data" class="grid" {
             input type="hidden" name="csrf" value=(page.csrf());
-            (field(w.name_ko, "name_ko", &value(p, "name_ko", text_of(&item.name, MenuLang::Ko)), pr, FieldKind::Text))
-            (field(w.name_en, "name_en", &value(p, "name_en", text_of(&item.name, MenuLang::En)), pr, FieldKind::Text))
+            (names(w, p, "name", Some(&item.name), pr))
             (field(w.price, "price", &value(p, "price", &item.price.0.to_string()), pr, FieldKind::Number))
             div class="field" {
                 label for="f-category" { (w.category) }
@@ -898,8 +918,7 @@ async fn category_response(
     let main = html! {
         (form_notes(w, &problems, saved))
         (page.form(&format!("/console/menu/categories/{id}"), "grid", html! {
-            (field(w.name_ko, "name_ko", &value(p, "name_ko", text_of(&c.name, MenuLang::Ko)), &problems, FieldKind::Text))
-            (field(w.name_en, "name_en", &value(p, "name_en", text_of(&c.name, MenuLang::En)), &problems, FieldKind::Text))
+            (names(w, p, "name", Some(&c.name), &problems))
             (station_select(w, "station", &stations, assignments.categories.get(&id).map(String::as_str), w.no_station))
             (field(w.availability, "availability", &value(p, "availability", &windows_text(&c.availability)), &problems, FieldKind::Text))
             p class="hint" { (w.availability_hint) }
@@ -994,16 +1013,14 @@ async fn group_response(
     let main = html! {
         (form_notes(w, &problems, saved))
         (page.form(&format!("/console/menu/groups/{id}"), "grid", html! {
-            (field(w.name_ko, "name_ko", &value(p, "name_ko", text_of(&g.name, MenuLang::Ko)), &problems, FieldKind::Text))
-            (field(w.name_en, "name_en", &value(p, "name_en", text_of(&g.name, MenuLang::En)), &problems, FieldKind::Text))
+            (names(w, p, "name", Some(&g.name), &problems))
             (field(w.choose_at_least, "min", &value(p, "min", &g.min.to_string()), &problems, FieldKind::Number))
             (field(w.choose_at_most, "max", &value(p, "max", &g.max.to_string()), &problems, FieldKind::Number))
             @for (n, o) in g.options.iter().enumerate() {
                 fieldset {
                     legend { (o.name.get(page.lang().menu())) }
                     input type="hidden" name={ "opt" (n) "_id" } value=(o.id.0);
-                    (field(w.name_ko, &format!("opt{n}_ko"), &value(p, &format!("opt{n}_ko"), text_of(&o.name, MenuLang::Ko)), &problems, FieldKind::Text))
-                    (field(w.name_en, &format!("opt{n}_en"), &value(p, &format!("opt{n}_en"), text_of(&o.name, MenuLang::En)), &problems, FieldKind::Text))
+                    (names(w, p, &format!("opt{n}"), Some(&o.name), &problems))
                     (field(w.price_delta, &format!("opt{n}_delta"), &value(p, &format!("opt{n}_delta"), &o.price_delta.0.to_string()), &problems, FieldKind::Number))
                     div class="check" {
                         input type="checkbox" name={ "opt" (n) "_remove" } value="1" id={ "rm" (n) };
@@ -1015,8 +1032,7 @@ async fn group_response(
             fieldset {
                 legend { (w.add_option) }
                 (field(w.item_id, &format!("opt{n}_id"), &value(p, &format!("opt{n}_id"), ""), &problems, FieldKind::Text))
-                (field(w.name_ko, &format!("opt{n}_ko"), &value(p, &format!("opt{n}_ko"), ""), &problems, FieldKind::Text))
-                (field(w.name_en, &format!("opt{n}_en"), &value(p, &format!("opt{n}_en"), ""), &problems, FieldKind::Text))
+                (names(w, p, &format!("opt{n}"), None, &problems))
                 (field(w.price_delta, &format!("opt{n}_delta"), &value(p, &format!("opt{n}_delta"), "0"), &problems, FieldKind::Number))
             }
             button type="submit" class="primary" { (w.save) }
@@ -1129,10 +1145,8 @@ async fn requests_response(
             Some(p) => p.all(&format!("req{n}_categories")).contains(&c.0),
             None => preset.is_some_and(|r| r.categories.contains(c)),
         };
-        let text = |l| preset.map_or("", |r| text_of(&r.text, l));
         html! {
-            (field(w.name_ko, &format!("req{n}_ko"), &value(p, &format!("req{n}_ko"), text(MenuLang::Ko)), &problems, FieldKind::Text))
-            (field(w.name_en, &format!("req{n}_en"), &value(p, &format!("req{n}_en"), text(MenuLang::En)), &problems, FieldKind::Text))
+            (names(w, p, &format!("req{n}"), preset.map(|r| &r.text), &problems))
             div class="field" {
                 label for={ "f-req" (n) "_scope" } { (w.request_for) }
                 select id={ "f-req" (n) "_scope" } name={ "req" (n) "_scope" } {
