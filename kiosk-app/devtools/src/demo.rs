@@ -158,7 +158,7 @@ async fn stage(out: &Path) -> Result<Stage> {
 
     let kiosk_devices = format!(
         r#"[ui]
-languages = ["ko", "en"]
+languages = ["ko", "en", "zh", "ja"]
 default_language = "ko"
 order_types = ["dine_in", "take_out"]
 payment_methods = ["card", "wallet", "counter"]
@@ -167,6 +167,7 @@ payment_methods = ["card", "wallet", "counter"]
 port = "{p}"
 baud = 115200
 paper = "80mm"
+cjk_glyphs = "{g}"
 
 [devices.terminal]
 protocol = "smartro"
@@ -180,6 +181,7 @@ port = "{s}"
 baud = 9600
 suffix = "cr""#,
         p = p.display(),
+        g = kiosk_sim::printer::model::CJK_GLYPHS,
         t = t.display(),
         s = s.display()
     );
@@ -440,6 +442,28 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
     s.wait_for("the operator's payment journal", |v| v.page == Page::Operator && !v.journal.is_empty())?;
     s.save("operator-journal")?;
     s.press_tr("Close")?;
+    // A tourist orders in Chinese (中文): the menu's Chinese names, the catalogue's words, and
+    // a receipt in Chinese, its lines the printer's own font lacks drawn with the CJK glyphs.
+    s.press_tr("Touch to order")?;
+    s.press("中文")?;
+    s.lang = "zh";
+    s.press_tr("Take out")?;
+    s.press("咖啡")?;
+    s.press("美式咖啡, ₩4,500")?;
+    s.press("冰")?;
+    s.press("中杯")?;
+    s.save("item-chinese")?;
+    s.press(&s.t("Add · {}").replace("{}", "₩4,500"))?;
+    s.press_tr("View cart")?;
+    s.save("cart-chinese")?;
+    s.press_tr("Pay")?;
+    s.press_tr("Credit or debit card")?;
+    s.wait_for("the Chinese order's number", |v| v.page == Page::Done)?;
+    let chinese_number = s.shell.view().order_number;
+    s.press_tr("Print a receipt")?;
+    s.save("done-chinese")?;
+    s.press_tr("Done")?;
+    s.lang = "ko";
     let kiosk_shell = s.shell.clone();
     drop(s);
 
@@ -514,15 +538,16 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
     let deadline = Instant::now() + Duration::from_secs(20);
     let orders = loop {
         let orders = ServerDb::open(&stage.server_db)?.orders(0, 100)?;
-        if orders.len() >= 5 || Instant::now() > deadline {
+        if orders.len() >= 6 || Instant::now() > deadline {
             break orders;
         }
         std::thread::sleep(Duration::from_millis(50));
         kiosk_shell.pump();
     };
+    // Each kiosk order's number slip and receipt.
     let mut printed = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while printed.is_empty() && Instant::now() < deadline {
+    while printed.len() < 4 && Instant::now() < deadline {
         while let Ok(report) = receipts.try_recv() {
             if let SimReport::Printed(job) = report {
                 printed.push(job.text());
@@ -536,6 +561,7 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
         println!("  {shot}");
     }
     println!("\nkiosk order {number}: paid by card (declined once, then approved)");
+    println!("kiosk order {chinese_number}: ordered in Chinese, paid by card, a Chinese receipt");
     for receipt in &printed {
         println!("\n--- receipt (also printer/job-*.png) ---\n{receipt}");
     }
@@ -560,14 +586,17 @@ fn headless_script(stage: &Stage, out: &Path, runtime: &tokio::runtime::Runtime)
         "\nthe store console was at {} ({} / {}) and the pickup board at {}; the demo with windows keeps them up while you work",
         stage.console, CONSOLE_LOGIN.0, CONSOLE_LOGIN.1, stage.board
     );
-    if orders.len() != 5 {
+    if orders.len() != 6 {
         bail!(
-            "the store server has {} orders, expected 5 (one kiosk order, two table rounds and the bill's two shares)",
+            "the store server has {} orders, expected 6 (two kiosk orders, two table rounds and the bill's two shares)",
             orders.len()
         );
     }
     if printed.is_empty() {
         bail!("no receipt was printed");
+    }
+    if !printed.iter().any(|r| r.contains("[收据]") && r.contains("美式咖啡 x1")) {
+        bail!("the Chinese order's receipt was not printed in Chinese");
     }
     let _ = &stage.server;
     Ok(())
