@@ -96,7 +96,11 @@ pub fn render(
     } else {
         let id = job.order_id.ok_or(RenderError::NoOrder(job.id))?;
         let order = store.load_order(id)?.ok_or(RenderError::MissingOrder(id))?;
-        ctx.lang = order.lang;
+        // The customer's printouts in the customer's language; the kitchen's in the store's
+        // (the device's default language), whatever language the customer ordered in.
+        if job.kind != PrintKind::KitchenTicket {
+            ctx.lang = order.lang;
+        }
         match job.kind {
             PrintKind::Receipt => {
                 let approval = store.standing_approval(id)?;

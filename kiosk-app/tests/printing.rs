@@ -156,11 +156,12 @@ async fn the_service_waits_for_a_printer_that_is_not_there_yet_and_prints_in_eng
         "{}",
         texts[0]
     );
-    assert!(texts[1].contains("KITCHEN"), "{}", texts[1]);
+    // The kitchen reads the store's language (the device's default, Korean), not the customer's.
+    assert!(texts[1].contains("[주방 주문서]") && texts[1].contains("불고기 버거 x2"), "{}", texts[1]);
 }
 
 /// A Chinese and a Japanese customer's receipts: the words and the menu's names in their
-/// language. Kana and the Hanja of KS X 1001 go in the printer's own font; a line with a
+/// language; the kitchen ticket in the store's. Kana and the Hanja of KS X 1001 go in the printer's own font; a line with a
 /// character it lacks (订, 号) is drawn with the image's CJK glyphs, which the simulator reads
 /// back, so the text below is what came off the paper.
 #[tokio::test]
@@ -193,6 +194,14 @@ async fn chinese_and_japanese_receipts_print_in_their_language() {
             assert!(text.contains(want), "{lang}: {want:?} not on\n{text}");
         }
         assert!(!text.contains('□') && !text.contains('?'), "{lang}: a character not printed\n{text}");
+        let ticket = loop {
+            match tokio::time::timeout(Duration::from_secs(15), reports.recv()).await {
+                Ok(Ok(SimReport::Printed(job))) => break job.text(),
+                Ok(Ok(_)) => {}
+                other => panic!("no kitchen ticket: {other:?}"),
+            }
+        };
+        assert!(ticket.contains("[주방 주문서]") && ticket.contains("불고기 버거 x2"), "{lang}: {ticket}");
         service.abort();
     }
 }

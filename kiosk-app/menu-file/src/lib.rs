@@ -318,7 +318,10 @@ mod tests {
         let menu = parse(csv, Format::Csv).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(menu.categories[0].name.get(Lang::Zh), "咖啡");
         let (americano, latte) = (&menu.items[0], &menu.items[1]);
-        assert_eq!((americano.name.get(Lang::Zh), americano.name.get(Lang::Ja)), ("美式咖啡", "アメリカーノ"));
+        assert_eq!(
+            (americano.name.get(Lang::Zh), americano.name.get(Lang::Ja)),
+            ("美式咖啡", "アメリカーノ")
+        );
         assert_eq!((latte.name.get(Lang::Zh), latte.name.get(Lang::Ja)), ("Caffè latte", "Caffè latte"));
         assert_eq!(americano.description.as_ref().map(|d| d.get(Lang::Ja)), Some("深煎り"));
         assert_eq!(latte.description, None);

@@ -1,6 +1,7 @@
 //! The three printouts: the customer receipt, the kitchen ticket and the order-number slip,
-//! built from a domain [`Order`] in the customer's language (Korean, English, Chinese or
-//! Japanese) as the printer driver's receipt model.
+//! built from a domain [`Order`] in the language of the context (Korean, English, Chinese or
+//! Japanese: the customer's for a receipt or slip, the store's for a kitchen ticket) as the
+//! printer driver's receipt model.
 //! What a receipt says is the application's business; how it reaches paper is the driver's.
 
 use kiosk_domain::{

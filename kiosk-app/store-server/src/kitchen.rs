@@ -68,7 +68,8 @@ pub async fn run(
                 }
             };
             let seq = ticket.seq;
-            let context = ReceiptContext { lang: ticket.order.lang, ..context(&clock) };
+            // In the kitchen's language (Korean), whatever language the customer ordered in.
+            let context = context(&clock);
             let printout = match &ticket.station {
                 Some(station) => station_ticket(&context, &ticket.order, &station.name),
                 None => kitchen_ticket(&context, &ticket.order),

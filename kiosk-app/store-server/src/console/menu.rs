@@ -103,7 +103,12 @@ fn set_text(t: &mut Text, posted: &Posted, prefix: &str, problems: &mut Problems
 /// The fields of a text in the four languages (`{prefix}_ko`, `_en`, `_zh`, `_ja`), as posted
 /// or as `text` has them.
 fn names(w: &Words, p: Option<&Posted>, prefix: &str, text: Option<&Text>, problems: &Problems) -> Markup {
-    let labels = [(MenuLang::Ko, w.name_ko), (MenuLang::En, w.name_en), (MenuLang::Zh, w.name_zh), (MenuLang::Ja, w.name_ja)];
+    let labels = [
+        (MenuLang::Ko, w.name_ko),
+        (MenuLang::En, w.name_en),
+        (MenuLang::Zh, w.name_zh),
+        (MenuLang::Ja, w.name_ja),
+    ];
     html! {
         @for (lang, label) in labels {
             @let name = format!("{prefix}_{}", lang.code());
