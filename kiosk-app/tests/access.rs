@@ -172,7 +172,10 @@ fn americano_to_payment(shell: &Shell, at: &mut dyn FnMut(&str)) {
     at("note");
     press(shell, &ko("Cancel"));
     press(shell, "아이스");
-    press(shell, "레귤러");
+    // (At 200 % the sizes are below the fold, the magnified mode showing no text smaller
+    // than its body text: a scroll and a tap.)
+    shell.intent(kiosk_session::Intent::ToggleOption { group: "size".into(), option: "regular".into() });
+    settle(shell);
     press(shell, &ko("Add · {}").replace("{}", "4,500원"));
     // The menu's pairing for a coffee, over the cart bar.
     assert_eq!(shell.view().suggestions.len(), 1, "a suggestion after the coffee");

@@ -14,6 +14,9 @@ fn keys_and_lines(src: &str) -> Vec<(String, usize)> {
 fn the_example_config_is_valid() {
     let c = Config::parse(EXAMPLE).unwrap_or_else(|e| panic!("{e:#?}"));
     assert_eq!(c.role, Role::Kiosk);
+    assert_eq!(c.ui.panel_mm, None, "commented out: the panel's EDID decides");
+    let sized = Config::parse(&EXAMPLE.replace("# panel_mm = [268, 476]", "panel_mm = [268, 476]")).unwrap();
+    assert_eq!(sized.ui.panel_mm, Some((268, 476)));
     assert_eq!(c.store.business_number, "123-45-67891");
     assert_eq!(c.devices.printer.as_ref().unwrap().paper, Paper::Mm80);
     assert_eq!(
@@ -99,6 +102,8 @@ fn value_checks() {
         ("languages = [\"ko\", \"en\"]", "languages = [\"ko\", \"ko\"]", "listed twice"),
         ("idle_warning_s = 20", "idle_warning_s = 100", "shorter than idle_timeout_s"),
         ("paper = \"80mm\"", "paper = \"A4\"", "\"A4\" is not one of \"80mm\", \"58mm\""),
+        ("# panel_mm = [268, 476]", "panel_mm = [268]", "expected two sizes"),
+        ("# panel_mm = [268, 476]", "panel_mm = [268, 4760]", "4760 is out of range (20–2000)"),
         (
             "required = false                    # without",
             "required = \"no\"  # without",

@@ -40,7 +40,7 @@ impl Bench {
     /// Shows the flow's current view on the window.
     fn show(&mut self) {
         let view = self.flow.view();
-        bind::show(&self.window, &view, None, &mut self.photos, &mut None);
+        bind::show(&self.window, &view, None, &mut self.photos, &mut None, None);
         self.screen.draw(true);
     }
 

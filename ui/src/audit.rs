@@ -3,7 +3,8 @@
 //! pixels the software renderer produced and the element tree, so what is checked is what a
 //! customer sees.
 
-use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementRoot};
+pub use i_slint_backend_testing::AccessibleRole;
+use i_slint_backend_testing::{ElementHandle, ElementRoot};
 use slint::ComponentHandle;
 
 /// The WCAG relative luminance of an sRGB colour.
@@ -28,20 +29,53 @@ pub struct Drawn {
     pub role: Option<AccessibleRole>,
     /// Logical pixels: x, y, width, height.
     pub bounds: (f32, f32, f32, f32),
+    /// The scrolling area (Flickable) it lies in, if any: what of it is outside is not drawn.
+    pub clip: Option<(f32, f32, f32, f32)>,
+}
+
+impl Drawn {
+    /// Wholly drawn: not cut by the scrolling area it lies in.
+    pub fn unclipped(&self) -> bool {
+        let (x, y, w, h) = self.bounds;
+        self.clip.is_none_or(|(cx, cy, cw, ch)| {
+            x >= cx - 0.5 && y >= cy - 0.5 && x + w <= cx + cw + 0.5 && y + h <= cy + ch + 0.5
+        })
+    }
+}
+
+fn rect(e: &ElementHandle) -> (f32, f32, f32, f32) {
+    let (p, s) = (e.absolute_position(), e.size());
+    (p.x, p.y, s.width, s.height)
 }
 
 /// Every labelled element on the screen, in tree order.
 pub fn drawn(component: &impl ComponentHandle) -> Vec<Drawn> {
+    // Each labelled element inside a scrolling area, with the smallest such area's rectangle.
+    let mut clips: Vec<((String, (f32, f32, f32, f32)), (f32, f32, f32, f32))> = Vec::new();
+    let flickables = i_slint_backend_testing::ElementQuery::from_root(component)
+        .match_descendants()
+        .match_type_name("Flickable")
+        .find_all();
+    for f in flickables {
+        let area = rect(&f);
+        for e in f.query_descendants().find_all() {
+            let Some(label) = e.accessible_label().filter(|l| !l.trim().is_empty()) else { continue };
+            let key = (label.to_string(), rect(&e));
+            match clips.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, clip)) if area.2 * area.3 < clip.2 * clip.3 => *clip = area,
+                Some(_) => {}
+                None => clips.push((key, area)),
+            }
+        }
+    }
     let mut out = Vec::new();
     component.root_element().visit_descendants(|e: ElementHandle| {
         if let Some(label) = e.accessible_label().filter(|l| !l.trim().is_empty()) {
-            let (p, s) = (e.absolute_position(), e.size());
-            if s.width > 0.0 && s.height > 0.0 {
-                out.push(Drawn {
-                    label: label.to_string(),
-                    role: e.accessible_role(),
-                    bounds: (p.x, p.y, s.width, s.height),
-                });
+            let bounds = rect(&e);
+            if bounds.2 > 0.0 && bounds.3 > 0.0 {
+                let label = label.to_string();
+                let clip = clips.iter().find(|((l, b), _)| *l == label && *b == bounds).map(|(_, c)| *c);
+                out.push(Drawn { label, role: e.accessible_role(), bounds, clip });
             }
         }
         std::ops::ControlFlow::<()>::Continue(())

@@ -16,7 +16,7 @@ use kiosk_domain::Lang;
 use toml_edit::{ImDocument, Value};
 
 pub use reader::ConfigError;
-use reader::{Reader, Section, boolean, int_in, non_empty, one_of, string, strings};
+use reader::{Reader, Section, boolean, int_in, millimetres_pair, non_empty, one_of, string, strings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -101,6 +101,9 @@ pub struct UiConfig {
     pub postpay: bool,
     /// Low reach: the lowest part of a portrait screen that holds every control, in percent.
     pub low_reach_percent: u8,
+    /// The panel's visible width and height in millimetres, for a panel whose EDID reports
+    /// none (the Pi's DSI touch screens); text and touch targets are sized in millimetres.
+    pub panel_mm: Option<(u16, u16)>,
     /// The speech program of the voice guidance (espeak-ng); `None`: no voice.
     pub speech: Option<std::path::PathBuf>,
     /// The tactile keypad's event device (a USB keypad; build feature `hid`).
@@ -526,6 +529,7 @@ fn read_ui(r: &mut Reader, s: &mut Section, role: Option<Role>) -> Option<UiConf
         );
     }
     let low_reach_percent = s.value(r, "low_reach_percent", int_in(30, 80)).unwrap_or(55) as u8;
+    let panel_mm = s.value(r, "panel_mm", millimetres_pair);
     // An empty program turns the voice off.
     let speech =
         match s.value(r, "speech_program", |v| non_empty(v).or_else(|_| Ok::<_, String>(String::new()))) {
@@ -543,6 +547,7 @@ fn read_ui(r: &mut Reader, s: &mut Section, role: Option<Role>) -> Option<UiConf
         payment_methods,
         postpay,
         low_reach_percent,
+        panel_mm,
         speech,
         keypad,
     })

@@ -201,6 +201,20 @@ pub fn one_of<T: Copy>(choices: &'static [(&'static str, T)]) -> impl Fn(&Value)
     }
 }
 
+/// A panel's visible size, `[width, height]` in millimetres (20 to 2000 each).
+pub fn millimetres_pair(v: &Value) -> Result<(u16, u16), String> {
+    let array =
+        v.as_array().ok_or_else(|| format!("expected [width, height] in mm, found {}", v.type_name()))?;
+    let sizes: Vec<i64> = array
+        .iter()
+        .map(|item| int_in(20, 2000)(item).map_err(|e| format!("in the array: {e}")))
+        .collect::<Result<_, _>>()?;
+    match sizes[..] {
+        [w, h] => Ok((w as u16, h as u16)),
+        _ => Err(format!("expected two sizes, [width, height] in mm, found {}", sizes.len())),
+    }
+}
+
 pub fn strings(v: &Value) -> Result<Vec<String>, String> {
     let array =
         v.as_array().ok_or_else(|| format!("expected an array of strings, found {}", v.type_name()))?;

@@ -17,6 +17,7 @@ use kiosk_ui::{
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use super::photos::{Fit, Photos};
+use super::sizing::{Panel, Sizing, TOUCH_TARGET_MM};
 use kiosk_domain::DeviceSetting;
 
 fn page(p: FlowPage) -> Page {
@@ -163,15 +164,40 @@ fn window_size(window: &KioskWindow) -> ((u32, u32), f32) {
     (size, window.window().scale_factor())
 }
 
-fn magnification(view: &View) -> f32 {
-    if view.access.magnify { MAGNIFIED } else { 1.0 }
+/// The window's size in pixels, its scale factor and the pages' magnification, on a panel of
+/// `panel`'s size: a known panel sets the scale factor that makes a logical pixel the same
+/// length in millimetres on every panel of its class, and the barrier-free mode's
+/// magnification that makes its text as tall as the class needs ([`Sizing`]). An unknown
+/// one leaves the scale factor to the platform.
+fn sized(window: &KioskWindow, view: &View, panel: Option<Panel>) -> ((u32, u32), f32, f32) {
+    let (size, mut factor) = window_size(window);
+    let sizing = Sizing::of(size, panel);
+    if panel.is_some() && (factor - sizing.scale_factor).abs() > 1e-4 {
+        factor = sizing.scale_factor;
+        // The new factor, then the same panel in the new logical pixels (the window keeps its
+        // logical size through a change of factor, as a desktop window moved between screens).
+        let w = window.window();
+        w.dispatch_event(slint::platform::WindowEvent::ScaleFactorChanged { scale_factor: factor });
+        w.dispatch_event(slint::platform::WindowEvent::Resized {
+            size: slint::LogicalSize::new(size.0 as f32 / factor, size.1 as f32 / factor),
+        });
+    }
+    let least = sizing.class.map_or(0.0, |c| TOUCH_TARGET_MM / c.mm_per_logical_px());
+    window.global::<Theme>().set_least_target(least);
+    (size, factor, if view.access.magnify { sizing.magnified } else { 1.0 })
 }
 
 /// The attract page's photo for slide `index` of the items shown (an empty frame past them).
-pub fn show_slide(window: &KioskWindow, view: &View, index: usize, photos: &mut Photos) {
+pub fn show_slide(
+    window: &KioskWindow,
+    view: &View,
+    index: usize,
+    photos: &mut Photos,
+    panel: Option<Panel>,
+) {
     let name = view.items.get(index).and_then(|c| c.photo.as_deref());
-    let (size, factor) = window_size(window);
-    let photo = photos.get(name, Fit::attract(size, magnification(view), factor));
+    let (size, factor, scale) = sized(window, view, panel);
+    let photo = photos.get(name, Fit::attract(size, scale, factor));
     window.global::<MenuState>().set_attract_photo(photo);
 }
 
@@ -187,6 +213,7 @@ pub fn show(
     shown: Option<&View>,
     photos: &mut Photos,
     last_lang: &mut Option<Lang>,
+    panel: Option<Panel>,
 ) {
     let (session, menu, cart) =
         (window.global::<Session>(), window.global::<MenuState>(), window.global::<CartState>());
@@ -224,9 +251,8 @@ pub fn show(
         ));
     }
     menu.set_category_index(view.category_index as i32);
-    let scale = magnification(view);
+    let (size, factor, scale) = sized(window, view, panel);
     // Cards draw their photos at a size that follows the magnification.
-    let (size, factor) = window_size(window);
     let card_fit = Fit::card(size, scale, factor);
     if (changed!(items) || shown.is_none_or(|p| p.access.magnify != view.access.magnify))
         && let Some(m) = update_rows(
@@ -240,7 +266,7 @@ pub fn show(
     // pages hold no large photo.
     let on_attract = |v: &View| v.page == FlowPage::Attract;
     if on_attract(view) && (shown.is_none_or(|p| !on_attract(p)) || changed!(items)) {
-        show_slide(window, view, 0, photos);
+        show_slide(window, view, 0, photos, panel);
     } else if !on_attract(view) && shown.is_some_and(on_attract) {
         menu.set_attract_photo(super::photos::none());
     }
@@ -446,9 +472,6 @@ fn show_notes(window: &KioskWindow, view: &View, shown: Option<&View>) {
     note.set_shift(k.shift);
     note.set_problem(s(&k.problem));
 }
-
-/// Magnify-all: every size at 200 %.
-pub const MAGNIFIED: f32 = 2.0;
 
 /// Wires every callback of the UI's globals to `send`.
 pub fn connect(window: &KioskWindow, send: Rc<dyn Fn(Intent)>) {

@@ -1,12 +1,14 @@
 //! The touch screen: the Slint window bound to the customer session (`shell.rs`,
-//! `bind.rs`), the keypad focus and the voice (`guide.rs`), menu photos (`photos.rs`), and
-//! the device's screen as `kiosk run` starts it ([`open`], [`run_screen`]).
+//! `bind.rs`), the keypad focus and the voice (`guide.rs`), menu photos (`photos.rs`),
+//! sizes in millimetres on any panel (`sizing.rs`), and the device's screen as `kiosk run`
+//! starts it ([`open`], [`run_screen`]).
 
 pub mod bind;
 pub mod guide;
 pub mod photos;
 pub mod receipt_qr;
 pub mod shell;
+pub mod sizing;
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -101,6 +103,18 @@ pub fn run_screen(config: &Config) -> Result<()> {
     let shell = screen.shell.clone();
     shell.window().window().set_fullscreen(true);
     shell.window().show()?;
+    // The panel's size: its EDID once the window is on it (the DRM connector's), else the
+    // configuration's. Only here, on the device: tests and tools size from the configuration.
+    let panel = sizing::connected_panel(std::path::Path::new("/sys/class/drm")).or_else(|| {
+        config.ui.panel_mm.map(|(w, h)| sizing::Panel { width_mm: f32::from(w), height_mm: f32::from(h) })
+    });
+    match panel {
+        Some(p) => {
+            tracing::info!("panel {:.0} × {:.0} mm ({:.1}\")", p.width_mm, p.height_mm, p.diagonal_inches())
+        }
+        None => tracing::info!("panel size unknown (no EDID, no ui.panel_mm): sized in pixels"),
+    }
+    shell.set_panel(panel);
     let _deadline = drive_from_event_loop(&shell);
     // The heartbeat comes from the UI thread's own timer: a hung event loop stops it, and
     // systemd restarts the service.

@@ -25,6 +25,7 @@ use tokio::sync::{mpsc, watch};
 use super::bind;
 use super::guide::Guide;
 use super::photos::Photos;
+use super::sizing::Panel;
 use crate::config::Config;
 use crate::device::{Feeds, RandomIds};
 use crate::effects::Runner;
@@ -86,6 +87,8 @@ pub struct Shell {
     /// Where customers' phones open e-receipts (`[receipt] link`).
     receipt_link: Option<String>,
     shown: RefCell<Option<View>>,
+    /// The panel's size: the configuration's `ui.panel_mm`, or its EDID on the device.
+    panel: Cell<Option<Panel>>,
     lang: RefCell<Option<Lang>>,
     status: RefCell<StatusFeeds>,
     menu_version: RefCell<(String, std::collections::BTreeSet<String>)>,
@@ -164,6 +167,9 @@ impl Shell {
             receipt_link: config.receipt.link.clone(),
             shown: RefCell::new(None),
             lang: RefCell::new(None),
+            panel: Cell::new(
+                config.ui.panel_mm.map(|(w, h)| Panel { width_mm: f32::from(w), height_mm: f32::from(h) }),
+            ),
             status: RefCell::new(status),
             menu_version: RefCell::new(Default::default()),
             statuses: RefCell::new(Default::default()),
@@ -208,6 +214,14 @@ impl Shell {
 
     pub fn window(&self) -> &KioskWindow {
         &self.window
+    }
+
+    /// The panel's size is now known (its EDID, once the window is on it): the pages are
+    /// sized again in millimetres.
+    pub fn set_panel(&self, panel: Option<Panel>) {
+        self.panel.set(panel);
+        *self.shown.borrow_mut() = None;
+        self.refresh();
     }
 
     pub fn view(&self) -> View {
@@ -426,6 +440,7 @@ impl Shell {
                 shown.as_ref(),
                 &mut self.photos.borrow_mut(),
                 &mut self.lang.borrow_mut(),
+                self.panel.get(),
             );
             self.photos.borrow_mut().release_decoder_memory();
             self.guide.shown(&self.window, shown.as_ref(), &view);
@@ -440,7 +455,7 @@ impl Shell {
     /// The attract page turned to slide `index` of the items shown.
     fn show_slide(&self, index: usize) {
         if let Some(view) = self.shown.borrow().as_ref() {
-            bind::show_slide(&self.window, view, index, &mut self.photos.borrow_mut());
+            bind::show_slide(&self.window, view, index, &mut self.photos.borrow_mut(), self.panel.get());
         }
         self.photos.borrow_mut().release_decoder_memory();
     }
