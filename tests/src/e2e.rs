@@ -1325,6 +1325,53 @@ pub fn table_round(
     }
 }
 
+/// A diner who needs the barrier-free mode sends a round: high contrast and magnify-all
+/// switched on at the staff-call page (where the table's switches are), the round chosen and
+/// sent at 200 %, told as any round; the mode switched off again for the next diner.
+pub fn table_round_barrier_free(k: &mut KioskProcess, stage: &mut Stage) -> Result<(), DriveError> {
+    if k.page != "tablehome" {
+        k.wait("tablehome", 90)?;
+    }
+    // The desserts first: at 200 % their chip is further along the category bar than the
+    // screen shows (a diner scrolls it; this harness presses what is shown).
+    k.press("Desserts")?;
+    k.press("Call staff")?;
+    k.press("High contrast")?;
+    k.press("Magnify")?;
+    k.press("Back")?;
+    let access = k.view()?.get("access").cloned().unwrap_or_default();
+    if access != "magnify,contrast" {
+        return Err(DriveError::Refused {
+            command: "Magnify".into(),
+            message: format!("the switches on: {access}"),
+        });
+    }
+    let (name, price) = DESSERTS[0];
+    k.press(&format!("{name}, {}", won_label(price)))?;
+    k.press(&format!("Add · {}", won_label(price)))?;
+    k.press("View cart")?;
+    let total = shown_amount(&k.view()?, "total");
+    k.press("Send order")?;
+    k.wait("tablehome", 60)?;
+    if !k.view()?.get("notice").is_some_and(|n| n.contains("on its way to the kitchen")) {
+        return Err(DriveError::Refused {
+            command: "Send order".into(),
+            message: "the table was not told the barrier-free round went".into(),
+        });
+    }
+    stage.told.push(Told::Round { total });
+    k.press("Call staff")?;
+    k.press("Magnify")?;
+    k.press("High contrast")?;
+    k.press("Back")?;
+    match k.view()?.get("access").map(String::as_str) {
+        Some("-") => Ok(()),
+        other => {
+            Err(DriveError::Refused { command: "Magnify".into(), message: format!("still on: {other:?}") })
+        }
+    }
+}
+
 /// The table pays its bill by card at the table; recorded in `stage.told` once the screen
 /// says it is paid.
 pub fn table_bill(k: &mut KioskProcess, stage: &mut Stage) -> Result<(), DriveError> {

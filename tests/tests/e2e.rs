@@ -1,4 +1,4 @@
-//! End to end: 113 orders through the real `kiosk` binary's customer screens (a kiosk and a
+//! End to end: 114 orders through the real `kiosk` binary's customer screens (a kiosk and a
 //! table tablet, headless), with the printer, card terminals and scanner simulated on PTYs
 //! and the reference store server on TCP. Kiosk customers pay by card, by Kakao Pay / Naver
 //! Pay barcode and at the counter, some with a receipt; the table sends rounds and pays its
@@ -9,7 +9,8 @@
 //! cancels while the terminal waits for the card, then pays in instalments; staff reprint
 //! that receipt from the operator page's list of today's orders. A customer reading Japanese
 //! types a coupon and takes an americano free with a stamp card's ten stamps, every label
-//! pressed in Japanese.
+//! pressed in Japanese; a diner at the table switches on high contrast and magnify-all and
+//! sends a round at 200 %.
 
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use kiosk_store_server::db::ServerDb;
 use kiosk_tests::e2e::{
     Audit, Basket, KioskProcess, Pay, Stage, drain, kiosk_card_order_after_a_cancel, kiosk_order,
     kiosk_stamp_order, operator_cancel_latest, operator_reprint, parse_receipt, prepay_round, table_bill,
-    table_round, table_share,
+    table_round, table_round_barrier_free, table_share,
 };
 use rand::SeedableRng;
 
@@ -97,6 +98,10 @@ fn a_hundred_orders_through_the_kiosk_and_the_table_tablet() {
             .unwrap_or_else(|e| panic!("split tab round {round}: {e}"));
         rounds += 1;
     }
+    // A diner in the barrier-free mode (high contrast, everything at 200 %) adds a round.
+    table_round_barrier_free(&mut table, &mut stage)
+        .unwrap_or_else(|e| panic!("the barrier-free round: {e}"));
+    rounds += 1;
     let split_owed = table.tab_total().unwrap();
     assert!(!table_share(&mut table, &mut stage, true).expect("the first share, declined once"));
     shares += 1;

@@ -13,7 +13,7 @@
 //! | `tap X Y` | a touch at a point (the operator's corner has no label, by design) |
 //! | `scroll X Y DY` | scrolls the list under a point (negative: further down) |
 //! | `wait PAGE [SECONDS]` | until the page is shown (default 20 s) |
-//! | `view` | `ok PAGE order=N items=N total=TEXT tab=TEXT share=TEXT detail=TEXT coupon=TEXT notice=TEXT` (spaces in values as U+00A0; `share` is the split-bill page's share, `detail` the order-number page's text, `coupon` the cart's coupon line) |
+//! | `view` | `ok PAGE order=N items=N total=TEXT tab=TEXT share=TEXT detail=TEXT coupon=TEXT access=TEXT notice=TEXT` (spaces in values as U+00A0; `share` is the split-bill page's share, `detail` the order-number page's text, `coupon` the cart's coupon line, `access` the barrier-free switches on, as `magnify,contrast`) |
 //! | `labels` | every pressable label, `|`-separated |
 //! | `items` | the menu cards on screen, `;`-separated: `ID|PRICE|SOLD_OUT|PHOTO` (`PHOTO`: `WxH@R,G,B`, the picture's size and mean colour, or `none`) |
 //! | `shot FILE` | writes a PNG of the screen |
@@ -170,14 +170,25 @@ fn perform(shell: &Shell, screen: &Screen, command: &str, arg: &str) -> Result<S
             let order = if v.order_number.is_empty() { "-".to_owned() } else { v.order_number.clone() };
             let field =
                 |t: &str| if t.is_empty() { "-".to_owned() } else { t.replace([' ', '\n'], "\u{a0}") };
+            let a = &v.access;
+            let access: Vec<&str> = [
+                (a.voice, "voice"),
+                (a.magnify, "magnify"),
+                (a.contrast, "contrast"),
+                (a.low_reach, "low-reach"),
+            ]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect();
             Ok(format!(
-                "order={order} items={} total={} tab={} share={} detail={} coupon={} notice={}",
+                "order={order} items={} total={} tab={} share={} detail={} coupon={} access={} notice={}",
                 v.item_count,
                 field(&v.total),
                 field(&v.tab_total),
                 field(&v.split_amount),
                 field(&v.done_detail),
                 field(&v.coupon_line),
+                field(&access.join(",")),
                 v.notice.replace('\n', " ")
             ))
         }
