@@ -106,7 +106,7 @@ fn ink_height(rgba: &[u8], width: u32, height: u32, factor: f32, (x, y, w, h): (
 /// A Hangul syllable with a final consonant (받침): as tall as the font draws a syllable
 /// block (one without may be a third shorter, 그 against 근).
 fn full_syllable(c: char) -> bool {
-    ('\u{AC00}'..='\u{D7A3}').contains(&c) && (c as u32 - 0xAC00) % 28 != 0
+    ('\u{AC00}'..='\u{D7A3}').contains(&c) && !(c as u32 - 0xAC00).is_multiple_of(28)
 }
 
 fn audit_page(screen: &Screen, shell: &Shell, display: &Display, name: &str, findings: &mut Findings) {

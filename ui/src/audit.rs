@@ -43,7 +43,10 @@ impl Drawn {
     }
 }
 
-fn rect(e: &ElementHandle) -> (f32, f32, f32, f32) {
+/// Logical pixels: x, y, width, height.
+type Rect = (f32, f32, f32, f32);
+
+fn rect(e: &ElementHandle) -> Rect {
     let (p, s) = (e.absolute_position(), e.size());
     (p.x, p.y, s.width, s.height)
 }
@@ -51,7 +54,7 @@ fn rect(e: &ElementHandle) -> (f32, f32, f32, f32) {
 /// Every labelled element on the screen, in tree order.
 pub fn drawn(component: &impl ComponentHandle) -> Vec<Drawn> {
     // Each labelled element inside a scrolling area, with the smallest such area's rectangle.
-    let mut clips: Vec<((String, (f32, f32, f32, f32)), (f32, f32, f32, f32))> = Vec::new();
+    let mut clips: Vec<((String, Rect), Rect)> = Vec::new();
     let flickables = i_slint_backend_testing::ElementQuery::from_root(component)
         .match_descendants()
         .match_type_name("Flickable")

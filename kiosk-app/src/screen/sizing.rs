@@ -226,6 +226,6 @@ mod tests {
         }
         // Unknown: as designed.
         assert_eq!(Sizing::of((800, 1280), None), Sizing { scale_factor: 1.0, magnified: 2.0, class: None });
-        assert!(TOUCH_TARGET_MM > 11.6 && TOUCH_TARGET_MM < 11.7);
+        const { assert!(TOUCH_TARGET_MM > 11.6 && TOUCH_TARGET_MM < 11.7) };
     }
 }
