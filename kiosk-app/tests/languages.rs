@@ -28,15 +28,7 @@ fn tr(lang: Lang, msgid: &str) -> String {
 
 /// The menu's text of `id` (a category, an item, or `group/option`) in `lang`.
 fn menu_text(menu: &Menu, lang: Lang, id: &str) -> String {
-    if let Some(c) = menu.categories.iter().find(|c| c.id.0 == id) {
-        return c.name.get(lang).to_owned();
-    }
-    if let Some(i) = menu.items.iter().find(|i| i.id.0 == id) {
-        return i.name.get(lang).to_owned();
-    }
-    let (group, option) = id.split_once('/').expect("group/option");
-    let g = menu.option_groups.iter().find(|g| g.id.0 == group).expect("the group");
-    g.options.iter().find(|o| o.id.0 == option).expect("the option").name.get(lang).to_owned()
+    menu.name_at(id).unwrap_or_else(|| panic!("{id} is not on the menu")).get(lang).to_owned()
 }
 
 /// Texts cut off on the screen as it stands (the category bar scrolls, so it may).

@@ -1590,15 +1590,7 @@ fn money_style(lang: Lang) -> kiosk_domain::MoneyStyle {
 
 /// The menu's text of `id` (a category, an item, or `group/option`) in `lang`.
 pub fn menu_text(menu: &kiosk_domain::Menu, lang: Lang, id: &str) -> String {
-    if let Some(c) = menu.categories.iter().find(|c| c.id.0 == id) {
-        return c.name.get(lang).to_owned();
-    }
-    if let Some(i) = menu.items.iter().find(|i| i.id.0 == id) {
-        return i.name.get(lang).to_owned();
-    }
-    let (group, option) = id.split_once('/').expect("a category, an item or group/option");
-    let g = menu.option_groups.iter().find(|g| g.id.0 == group).expect("the option group");
-    g.options.iter().find(|o| o.id.0 == option).expect("the option").name.get(lang).to_owned()
+    menu.name_at(id).unwrap_or_else(|| panic!("{id} is not on the menu")).get(lang).to_owned()
 }
 
 /// 45000 → "45,000", as the screens and receipts group won.

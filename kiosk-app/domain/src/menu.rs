@@ -335,6 +335,19 @@ impl Menu {
         self.option_groups.iter().find(|g| &g.id == id)
     }
 
+    /// The name of what `path` names: a category's id, an item's id, or `group/option`.
+    pub fn name_at(&self, path: &str) -> Option<&Text> {
+        if let Some(c) = self.categories.iter().find(|c| c.id.0 == path) {
+            return Some(&c.name);
+        }
+        if let Some(i) = self.items.iter().find(|i| i.id.0 == path) {
+            return Some(&i.name);
+        }
+        let (group, option) = path.split_once('/')?;
+        let g = self.option_groups.iter().find(|g| g.id.0 == group)?;
+        g.options.iter().find(|o| o.id.0 == option).map(|o| &o.name)
+    }
+
     pub fn item_by_barcode(&self, code: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.barcode.as_deref() == Some(code))
     }
