@@ -1,9 +1,10 @@
 //! Turns `translations/<lang>/LC_MESSAGES/kiosk-ui.po` into sorted tables the library
 //! searches, so the device parses no .po file at run time and a broken catalogue fails the
-//! build, not a customer's screen. The same folder is what the UI's build bundles into the
+//! build, not a customer's screen. The tables go into the binary zlib-compressed (a third of
+//! their size: four languages of words would otherwise cost the device binary's budget some
+//! 100 KB of strings and pointers); the library inflates them on first use. The same folder is what the UI's build bundles into the
 //! `.slint` code (`@tr`), so one catalogue serves both.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
@@ -14,8 +15,14 @@ fn main() {
         .map(|e| e.expect("a directory entry").file_name().to_string_lossy().into_owned())
         .collect();
     langs.sort();
-    let mut out = String::new();
-    out.push_str("pub(crate) static CATALOGUES: &[Catalogue] = &[\n");
+    // Little-endian: per catalogue its code, plural rule (0 one form, 1 one/other) and entry
+    // count, then per entry its msgid and forms; every string as a u32 length and UTF-8.
+    let mut out: Vec<u8> = Vec::new();
+    let text = |out: &mut Vec<u8>, s: &str| {
+        out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+    };
+    out.extend_from_slice(&(langs.len() as u32).to_le_bytes());
     for lang in &langs {
         let path = dir.join(lang).join("LC_MESSAGES").join("kiosk-ui.po");
         println!("cargo:rerun-if-changed={}", path.display());
@@ -48,15 +55,20 @@ fn main() {
         if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
             panic!("{}: {:?} appears twice", path.display(), w[0].0);
         }
-        writeln!(out, "    Catalogue {{ code: {lang:?}, plural: Plural::{rule}, entries: &[").unwrap();
+        text(&mut out, lang);
+        out.push(u8::from(rule == "OneOther"));
+        out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
         for (msgid, forms) in &entries {
-            writeln!(out, "        ({msgid:?}, &{forms:?}),").unwrap();
+            text(&mut out, msgid);
+            out.push(u8::try_from(forms.len()).expect("at most 255 plural forms"));
+            for form in forms {
+                text(&mut out, form);
+            }
         }
-        out.push_str("    ] },\n");
     }
-    out.push_str("];\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("catalogues.rs");
-    std::fs::write(dest, out).expect("OUT_DIR is writable");
+    let compressed = miniz_oxide::deflate::compress_to_vec_zlib(&out, 10);
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("catalogues.bin");
+    std::fs::write(dest, compressed).expect("OUT_DIR is writable");
 }
 
 /// The plural rules of the languages we ship; anything else is refused at build time

@@ -9,14 +9,15 @@
 //! translation that drops a placeholder, and an entry nothing uses.
 
 use std::fmt::Display;
+use std::sync::OnceLock;
 
 pub use kiosk_domain::Lang;
 
 pub(crate) struct Catalogue {
-    pub(crate) code: &'static str,
+    pub(crate) code: String,
     pub(crate) plural: Plural,
     /// Sorted by msgid; one form, or one per plural form.
-    pub(crate) entries: &'static [(&'static str, &'static [&'static str])],
+    pub(crate) entries: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Clone, Copy)]
@@ -27,22 +28,60 @@ pub(crate) enum Plural {
     OneOther,
 }
 
-include!(concat!(env!("OUT_DIR"), "/catalogues.rs"));
+/// The catalogues as the build wrote them (`build.rs`): zlib-compressed.
+static COMPRESSED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/catalogues.bin"));
 
-fn catalogue(lang: Lang) -> Option<&'static Catalogue> {
-    CATALOGUES.iter().find(|c| c.code == lang.code())
+fn all() -> &'static [Catalogue] {
+    static CATALOGUES: OnceLock<Vec<Catalogue>> = OnceLock::new();
+    CATALOGUES.get_or_init(|| decode(COMPRESSED).expect("the build wrote the catalogues whole"))
 }
 
-fn forms(lang: Lang, msgid: &str) -> Option<&'static [&'static str]> {
+/// Reads `build.rs`'s format; `None` for anything else.
+fn decode(compressed: &[u8]) -> Option<Vec<Catalogue>> {
+    let data = miniz_oxide::inflate::decompress_to_vec_zlib(compressed).ok()?;
+    let mut at = 0;
+    let byte = |at: &mut usize| -> Option<u8> {
+        *at += 1;
+        data.get(*at - 1).copied()
+    };
+    let number = |at: &mut usize| -> Option<usize> {
+        *at += 4;
+        Some(u32::from_le_bytes(data.get(*at - 4..*at)?.try_into().ok()?) as usize)
+    };
+    let text = |at: &mut usize| -> Option<String> {
+        let len = number(at)?;
+        *at += len;
+        Some(std::str::from_utf8(data.get(*at - len..*at)?).ok()?.to_owned())
+    };
+    let mut catalogues = Vec::new();
+    for _ in 0..number(&mut at)? {
+        let code = text(&mut at)?;
+        let plural = if byte(&mut at)? == 1 { Plural::OneOther } else { Plural::One };
+        let mut entries = Vec::new();
+        for _ in 0..number(&mut at)? {
+            let msgid = text(&mut at)?;
+            let forms = (0..byte(&mut at)?).map(|_| text(&mut at)).collect::<Option<Vec<_>>>()?;
+            entries.push((msgid, forms));
+        }
+        catalogues.push(Catalogue { code, plural, entries });
+    }
+    Some(catalogues)
+}
+
+fn catalogue(lang: Lang) -> Option<&'static Catalogue> {
+    all().iter().find(|c| c.code == lang.code())
+}
+
+fn forms(lang: Lang, msgid: &str) -> Option<&'static [String]> {
     let c = catalogue(lang)?;
-    let i = c.entries.binary_search_by(|(id, _)| (*id).cmp(msgid)).ok()?;
-    Some(c.entries[i].1).filter(|f| f.iter().all(|s| !s.is_empty()))
+    let i = c.entries.binary_search_by(|(id, _)| id.as_str().cmp(msgid)).ok()?;
+    Some(c.entries[i].1.as_slice()).filter(|f| f.iter().all(|s| !s.is_empty()))
 }
 
 /// `msgid` in `lang`; the msgid itself (English) when the catalogue lacks it, which the
 /// tests do not allow for any string in the sources.
 pub fn tr(lang: Lang, msgid: &str) -> &str {
-    forms(lang, msgid).map_or(msgid, |f| f[0])
+    forms(lang, msgid).map_or(msgid, |f| f[0].as_str())
 }
 
 /// `msgid` in `lang` with its placeholders filled.
@@ -65,7 +104,7 @@ pub fn trn(
                 Plural::One => 0,
                 Plural::OneOther => usize::from(n != 1),
             };
-            forms.get(index).copied().unwrap_or(forms[0])
+            forms.get(index).unwrap_or(&forms[0]).as_str()
         }
         _ if n == 1 => singular,
         _ => plural,
@@ -140,8 +179,10 @@ pub fn placeholders(template: &str) -> Vec<String> {
 
 /// Every language with a catalogue, and its entries' msgids: for the completeness tests.
 pub fn catalogues()
--> impl Iterator<Item = (&'static str, impl Iterator<Item = (&'static str, &'static [&'static str])>)> {
-    CATALOGUES.iter().map(|c| (c.code, c.entries.iter().copied()))
+-> impl Iterator<Item = (&'static str, impl Iterator<Item = (&'static str, &'static [String])>)> {
+    all()
+        .iter()
+        .map(|c| (c.code.as_str(), c.entries.iter().map(|(id, forms)| (id.as_str(), forms.as_slice()))))
 }
 
 #[cfg(test)]

@@ -95,7 +95,7 @@ fn every_string_is_translated_in_every_catalogue_and_every_entry_is_used() {
         used.len()
     );
 
-    let catalogues: BTreeMap<&str, BTreeMap<&str, &[&str]>> =
+    let catalogues: BTreeMap<&str, BTreeMap<&str, &[String]>> =
         kiosk_i18n::catalogues().map(|(code, entries)| (code, entries.collect())).collect();
     // Every language a store can offer has a complete catalogue, not only the two a menu
     // must have.
