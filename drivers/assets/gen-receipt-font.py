@@ -13,7 +13,7 @@ With --cjk it makes receipt-font-cjk-24.bin instead, the glyphs Chinese and Japa
 receipts need (kana; the ideographs of GB 2312, JIS X 0208 and KS X 1001), from WenQuanYi
 Micro Hei (Debian package fonts-wqy-microhei, Apache 2.0 or GPLv3 with the font embedding
 exception). It is too large for the device binary; the image carries it as a file
-(images/overlay/usr/share/kiosk/), and the driver loads it at start:
+(images/overlay/usr/share/kiosk/), and the kiosk reads it when a receipt first needs it:
   python3 gen-receipt-font.py --cjk /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 Needs: Pillow, fontTools (pip). Output is deterministic for a given font file.
 

@@ -123,6 +123,11 @@ pub fn render(
 /// Adds the CJK receipt glyphs from `path`; without them the receipt prints hollow boxes where
 /// they were needed, and the operator reads why.
 fn add_glyphs(path: &Path) {
+    // Read once: a file that is missing or broken stays so until the next start.
+    static TRIED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if TRIED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     match std::fs::read(path).map(|bytes| font::add_glyphs(&bytes)) {
         Ok(Ok(count)) => tracing::info!("receipt glyphs: {count} added from {}", path.display()),
         Ok(Err(e)) => tracing::error!("receipt glyphs {}: {e}", path.display()),

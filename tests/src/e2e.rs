@@ -1142,7 +1142,8 @@ fn told_kiosk_order_in(
     stage.told.push(Told::KioskOrder {
         number: number.parse().unwrap_or(-1),
         total,
-        paid: done.get("detail").is_some_and(|d| paid_words.iter().any(|m| d == tr(lang, m))),
+        // The detail may go on (the link is down, the printer, a QR receipt): its first words.
+        paid: done.get("detail").is_some_and(|d| paid_words.iter().any(|m| d.starts_with(tr(lang, m)))),
         coupon,
     });
     Ok(number)

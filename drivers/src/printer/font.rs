@@ -7,7 +7,8 @@
 //! GB 2312, JIS X 0208 and KS X 1001), about 400 KB compressed: too much for the device
 //! binary's budget. They come in the same format from a file the image carries
 //! (`/usr/share/kiosk/receipt-font-cjk-24.bin`, made by `assets/gen-receipt-font.py --cjk`),
-//! added once at start with [`add_glyphs`]; without it such characters print as hollow boxes.
+//! added with [`add_glyphs`] when a receipt first needs them; without it such characters
+//! print as hollow boxes.
 
 use std::sync::OnceLock;
 
@@ -52,6 +53,11 @@ impl Font {
     pub fn get() -> &'static Font {
         static FONT: OnceLock<Font> = OnceLock::new();
         FONT.get_or_init(|| Font::parse(COMPRESSED).expect("the bundled font is well-formed"))
+    }
+
+    /// A font file in the bundled font's format (the image's CJK glyphs).
+    pub fn from_bytes(compressed: &[u8]) -> Result<Font, FontFileError> {
+        Font::parse(compressed).ok_or(FontFileError)
     }
 
     fn parse(compressed: &[u8]) -> Option<Font> {
@@ -101,7 +107,7 @@ pub fn add_glyphs(compressed: &[u8]) -> Result<usize, FontFileError> {
     if let Some(added) = ADDED.get() {
         return Ok(added.glyph_count());
     }
-    let font = Font::parse(compressed).ok_or(FontFileError)?;
+    let font = Font::from_bytes(compressed)?;
     Ok(ADDED.get_or_init(|| font).glyph_count())
 }
 
@@ -128,11 +134,14 @@ pub fn covers(ch: char) -> bool {
 
 /// Receipt text drawn through embedded-graphics: each character fills `char_width` columns
 /// of 12 dots, magnified by `scale_x` × `scale_y`; bold is drawn twice, one dot apart.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct ReceiptTextStyle {
     pub scale_x: u32,
     pub scale_y: u32,
     pub bold: bool,
+    /// Glyphs for what the bundled font lacks: the printer's [`added`] ones; the simulator
+    /// reads raster back with its own copy.
+    pub added: Option<&'static Font>,
 }
 
 impl ReceiptTextStyle {
@@ -166,7 +175,7 @@ impl TextRenderer for ReceiptTextStyle {
         for ch in text.chars() {
             let cell = self.cell_width(ch);
             let mut pixels = Vec::new();
-            match glyph(ch) {
+            match Font::get().glyph(ch).or_else(|| self.added?.glyph(ch)) {
                 Some(g) => {
                     let gw = g.width * self.scale_x;
                     let left = x + (cell.saturating_sub(gw) / 2) as i32;

@@ -37,6 +37,7 @@ pub fn render_line(line: &Line, width_dots: u32) -> Raster {
         scale_x: u32::from(line.style.width.max(1)),
         scale_y: u32::from(line.style.height.max(1)),
         bold: line.style.bold,
+        added: super::font::added(),
     };
     let mut canvas = Raster::new(width_dots, HEIGHT * style.scale_y);
     Text::with_baseline(&line.text, Point::zero(), style, Baseline::Top)

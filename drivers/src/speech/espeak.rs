@@ -1,6 +1,6 @@
 //! espeak-ng's command line for one utterance: the voice for the language, the rate and the
-//! amplitude. espeak-ng speaks Korean, English, Mandarin and Japanese from Debian's
-//! `espeak-ng-data`.
+//! amplitude. espeak-ng speaks Korean, English and Mandarin from Debian's `espeak-ng-data`
+//! (its Japanese voice reads no kanji: see [`voice`]).
 
 use std::ffi::OsString;
 use std::path::Path;

@@ -159,10 +159,15 @@ impl Worker {
                     Action::Cancel(id) => self.cancel(id),
                     Action::Speak(u) => {
                         if let Err(e) = self.start(&u) {
-                            tracing::warn!(
-                                "speech: espeak-ng ({}) did not start: {e}",
-                                self.program.display()
-                            );
+                            if e.kind() == std::io::ErrorKind::Unsupported {
+                                // A language without a voice (Japanese): nothing to say.
+                                tracing::debug!("speech: {e}");
+                            } else {
+                                tracing::warn!(
+                                    "speech: espeak-ng ({}) did not start: {e}",
+                                    self.program.display()
+                                );
+                            }
                             let _ = self.events.send(SpeechEvent::Ended { id: u.id, completed: false });
                             next.extend(queue.finished(u.id));
                         }

@@ -101,8 +101,9 @@ pub struct UiConfig {
     pub postpay: bool,
     /// Low reach: the lowest part of a portrait screen that holds every control, in percent.
     pub low_reach_percent: u8,
-    /// The panel's visible width and height in millimetres, for a panel whose EDID reports
-    /// none (the Pi's DSI touch screens); text and touch targets are sized in millimetres.
+    /// The panel's visible width and height in millimetres, taken before its EDID (the Pi's
+    /// DSI touch screens report none, some HDMI boards a wrong one); text and touch targets are
+    /// sized in millimetres.
     pub panel_mm: Option<(u16, u16)>,
     /// The speech program of the voice guidance (espeak-ng); `None`: no voice.
     pub speech: Option<std::path::PathBuf>,

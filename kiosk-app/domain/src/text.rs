@@ -40,6 +40,16 @@ impl Lang {
         }
     }
 
+    /// The language's name in English (what a voice that reads Latin letters can say).
+    pub const fn english_name(self) -> &'static str {
+        match self {
+            Lang::Ko => "Korean",
+            Lang::En => "English",
+            Lang::Zh => "Chinese",
+            Lang::Ja => "Japanese",
+        }
+    }
+
     pub fn from_code(code: &str) -> Option<Lang> {
         Lang::ALL.into_iter().find(|l| l.code() == code)
     }

@@ -157,7 +157,7 @@ const ZH: Labels = Labels {
     round: "(第{}轮)",
     bill: "结账",
     guests: "人数",
-    supply: "供应价",
+    supply: "不含税金额",
     vat: "增值税",
     total: "合计",
     card: "信用卡",

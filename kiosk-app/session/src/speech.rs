@@ -83,10 +83,15 @@ impl Flow {
                     lang,
                     "Voice guidance is on. Move with the up and down keys and choose with OK. Back returns, Help calls staff.",
                 ));
-                // Said in Korean and English, with every language on offer that the voice can
-                // speak named in its own words: the customer has not chosen yet.
-                let spoken: Vec<&str> =
-                    view.languages.iter().filter(|l| voice(**l).is_some()).map(|l| l.native_name()).collect();
+                // Said in Korean and English, the customer not having chosen yet: every
+                // language on offer that the voice can speak, Korean by its name and the others
+                // by their English ones (a Korean voice cannot say 中文).
+                let spoken: Vec<&str> = view
+                    .languages
+                    .iter()
+                    .filter(|l| voice(**l).is_some())
+                    .map(|l| if *l == Lang::Ko { l.native_name() } else { l.english_name() })
+                    .collect();
                 push(&format!("언어를 고르세요. Choose your language: {}.", spoken.join(", ")));
             }
             Page::Service => push(tr(lang, "Will you eat here or take out?")),

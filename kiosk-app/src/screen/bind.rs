@@ -171,16 +171,24 @@ fn window_size(window: &KioskWindow) -> ((u32, u32), f32) {
 /// one leaves the scale factor to the platform.
 fn sized(window: &KioskWindow, view: &View, panel: Option<Panel>) -> ((u32, u32), f32, f32) {
     let (size, mut factor) = window_size(window);
-    let sizing = Sizing::of(size, panel);
-    if panel.is_some() && (factor - sizing.scale_factor).abs() > 1e-4 {
-        factor = sizing.scale_factor;
+    // Before the window is on the panel its size is a guess: nothing to size yet.
+    let known = window.window().size().width > 0;
+    let sizing = Sizing::of(size, panel.filter(|_| known));
+    if sizing.class.is_some() && (factor - sizing.scale_factor).abs() > 1e-4 {
         // The new factor, then the same panel in the new logical pixels (the window keeps its
         // logical size through a change of factor, as a desktop window moved between screens).
+        // A factor the platform fixed stays: what the window has is what is used.
         let w = window.window();
-        w.dispatch_event(slint::platform::WindowEvent::ScaleFactorChanged { scale_factor: factor });
-        w.dispatch_event(slint::platform::WindowEvent::Resized {
-            size: slint::LogicalSize::new(size.0 as f32 / factor, size.1 as f32 / factor),
-        });
+        let event = slint::platform::WindowEvent::ScaleFactorChanged { scale_factor: sizing.scale_factor };
+        if let Err(e) = w.dispatch_event_with_result(event) {
+            tracing::warn!("scale factor {}: {e}", sizing.scale_factor);
+        }
+        factor = w.scale_factor();
+        let logical = slint::LogicalSize::new(size.0 as f32 / factor, size.1 as f32 / factor);
+        if let Err(e) = w.dispatch_event_with_result(slint::platform::WindowEvent::Resized { size: logical })
+        {
+            tracing::warn!("resizing to {logical:?}: {e}");
+        }
     }
     let least = sizing.class.map_or(0.0, |c| TOUCH_TARGET_MM / c.mm_per_logical_px());
     window.global::<Theme>().set_least_target(least);

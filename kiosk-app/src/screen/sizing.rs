@@ -4,10 +4,13 @@
 //! whatever the panel's resolution, and how far the barrier-free mode magnifies so its text
 //! is as tall as the Korean verification standard asks for the device's class.
 //!
-//! The physical size comes from the panel's EDID (the DRM connector's, read from sysfs by
-//! [`connected_panel`]) or, for a panel that reports none (the Pi's DSI touch screens), from
-//! the configuration's `[display]`. Without either, one logical pixel is one pixel and the
-//! pages look as they always did. No I/O but [`connected_panel`].
+//! The physical size comes from the configuration's `ui.panel_mm` when it is set (a DSI
+//! touch screen reports none, and an operator may correct a panel that reports nonsense), or
+//! from the panel's EDID (the DRM connector's, read from sysfs by [`connected_panel`]). A size
+//! that cannot be the panel's (a diagonal outside 4–100", or a shape unlike its pixels': cheap
+//! HDMI boards report 160 × 90 cm as an aspect ratio) is not used ([`Panel::fit`]). Without
+//! one, a logical pixel is a pixel and the pages look as they always did. No I/O but
+//! [`connected_panel`].
 
 use std::path::Path;
 
@@ -22,6 +25,25 @@ impl Panel {
     /// The diagonal in inches, as panels are sold.
     pub fn diagonal_inches(self) -> f32 {
         self.width_mm.hypot(self.height_mm) / 25.4
+    }
+
+    /// This size as the window of `pixels` is turned (an EDID gives the panel's own way up; a
+    /// portrait kiosk turns a landscape panel), or `None` when it cannot be the panel's: a
+    /// diagonal outside 4–100", fewer than 30 pixels an inch (a 65" 1080p screen has 34), or
+    /// a shape more than 15 % unlike the pixels'.
+    pub fn fit(self, pixels: (u32, u32)) -> Option<Panel> {
+        let (w, h) = (self.width_mm, self.height_mm);
+        let turned = (pixels.0 > pixels.1) != (w > h);
+        let panel = if turned { Panel { width_mm: h, height_mm: w } } else { self };
+        let shape = (panel.width_mm / panel.height_mm) / (pixels.0 as f32 / pixels.1 as f32);
+        let plausible = w > 0.0
+            && h > 0.0
+            && pixels.0 > 0
+            && pixels.1 > 0
+            && (4.0..=100.0).contains(&panel.diagonal_inches())
+            && pixels.0 as f32 / (panel.width_mm / 25.4) >= 30.0
+            && (1.0 / 1.15..=1.15).contains(&shape);
+        plausible.then_some(panel)
     }
 }
 
@@ -85,9 +107,10 @@ pub struct Sizing {
 }
 
 impl Sizing {
-    /// For a panel of `pixels` (width, height) whose size is `panel`, if known.
+    /// For a panel of `pixels` (width, height) whose size is `panel`, if known and plausible
+    /// ([`Panel::fit`]).
     pub fn of(pixels: (u32, u32), panel: Option<Panel>) -> Sizing {
-        let Some(panel) = panel.filter(|p| p.width_mm > 0.0 && p.height_mm > 0.0) else {
+        let Some(panel) = panel.and_then(|p| p.fit(pixels)) else {
             return Sizing { scale_factor: 1.0, magnified: MAGNIFIED, class: None };
         };
         let class = Class::of(panel);
@@ -98,8 +121,10 @@ impl Sizing {
         Sizing { scale_factor: density * mm, magnified, class: Some(class) }
     }
 
-    /// Millimetres of `logical` logical pixels on this panel of `pixels` and `panel` size.
+    /// Millimetres of `logical` logical pixels on this panel of `pixels` and `panel` size
+    /// (as the window is turned).
     pub fn mm(logical: f32, scale_factor: f32, pixels: (u32, u32), panel: Panel) -> f32 {
+        let panel = panel.fit(pixels).unwrap_or(panel);
         let density = (pixels.0 as f32 / panel.width_mm + pixels.1 as f32 / panel.height_mm) / 2.0;
         logical * scale_factor / density
     }
@@ -210,7 +235,7 @@ mod tests {
             assert_eq!(s.class, Some(Class::Large));
             let touch = Sizing::mm(72.0, s.scale_factor, pixels, panel);
             assert!((touch - 18.0).abs() < 0.01, "{panel:?}: the 72 px target is {touch} mm");
-            // Magnified, the least text is 12 mm tall: 26 px × magnification × 0.9.
+            // Magnified, the least text is 12 mm tall: 26 px × magnification × HANGUL_EM.
             let text = Sizing::mm(MAGNIFIED_TEXT_PX * s.magnified * HANGUL_EM, s.scale_factor, pixels, panel);
             assert!(text >= 12.0 - 1e-3, "{panel:?}: {text} mm");
         }
@@ -224,8 +249,14 @@ mod tests {
             assert!(text >= 7.25 - 1e-3, "{text} mm");
             assert_eq!(s.magnified, MAGNIFIED, "2× already makes 7.25 mm on a tablet");
         }
-        // Unknown: as designed.
-        assert_eq!(Sizing::of((800, 1280), None), Sizing { scale_factor: 1.0, magnified: 2.0, class: None });
+        // Unknown, or nonsense (an aspect ratio in cm, a panel the wrong shape): as designed.
+        let designed = Sizing { scale_factor: 1.0, magnified: 2.0, class: None };
+        assert_eq!(Sizing::of((800, 1280), None), designed);
+        assert_eq!(Sizing::of((1024, 600), Some(kiosk(1600.0, 900.0))), designed, "160 × 90 cm");
+        assert_eq!(Sizing::of((1024, 600), Some(kiosk(160.0, 160.0))), designed, "square");
+        // A landscape panel's EDID in a portrait window: turned, the same as the portrait size.
+        let turned = Sizing::of((1080, 1920), Some(kiosk(476.0, 268.0)));
+        assert_eq!(turned, Sizing::of((1080, 1920), Some(kiosk(268.0, 476.0))));
         const { assert!(TOUCH_TARGET_MM > 11.6 && TOUCH_TARGET_MM < 11.7) };
     }
 }

@@ -164,10 +164,11 @@ pub fn linked_kiosk_with(
         "kiosk",
         &format!("payment_methods = [\"card\"]\n{ui}"),
         &format!(
-            "[devices.printer]\nport = \"{}\"\nbaud = 115200\n\
+            "[devices.printer]\nport = \"{}\"\nbaud = 115200\ncjk_glyphs = \"{}\"\n\
              [devices.terminal]\nprotocol = \"smartro\"\nport = \"{}\"\nbaud = 115200\n\
              [pos]\nadapter = \"kiosk-link\"\nurl = \"http://{server}\"\ntoken = \"{token}\"",
             dir.join("ttyPRINTER").display(),
+            kiosk_sim::printer::model::CJK_GLYPHS,
             dir.join("ttyTERMINAL").display(),
         ),
     );

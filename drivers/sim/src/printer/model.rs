@@ -147,16 +147,8 @@ pub const CJK_GLYPHS: &str =
 
 impl SimPrinter {
     /// A printer that has reset. Its raster read-back knows the CJK glyphs a device adds, so
-    /// a Chinese or Japanese receipt's lines come back as text.
+    /// a Chinese or Japanese receipt's lines come back as text (`recognize.rs`).
     pub fn new() -> SimPrinter {
-        static CJK: std::sync::Once = std::sync::Once::new();
-        CJK.call_once(|| {
-            match std::fs::read(CJK_GLYPHS).map(|bytes| kiosk_drivers::printer::font::add_glyphs(&bytes)) {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::warn!("{CJK_GLYPHS}: {e}"),
-                Err(e) => tracing::warn!("{CJK_GLYPHS}: {e}"),
-            }
-        });
         SimPrinter {
             status: PrinterStatus::default(),
             silent: false,

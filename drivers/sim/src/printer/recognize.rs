@@ -1,8 +1,8 @@
 //! Reads back text lines that the encoder sent as raster: every 12- or 24-dot cell is matched
 //! exactly against the receipt font's glyphs, drawn the same way. This is how the simulator's
 //! decoded text can include lines such as "똠얌꿍" that the printer's own font lacks, and
-//! Chinese or Japanese ones when the CJK glyphs were added (`font::add_glyphs`) before the
-//! first line is read.
+//! Chinese or Japanese ones with the CJK glyphs a device's image carries (its own copy of
+//! them).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use embedded_graphics::prelude::*;
 use embedded_graphics::text::{Baseline, Text};
 
-use kiosk_drivers::printer::font::{self, COLUMN, HEIGHT, ReceiptTextStyle};
+use kiosk_drivers::printer::font::{COLUMN, Font, HEIGHT, ReceiptTextStyle};
 use kiosk_drivers::printer::receipt::{Raster, char_width};
 
 struct Glyphs {
@@ -21,6 +21,25 @@ struct Glyphs {
     bold: bool,
 }
 
+/// The CJK glyphs a device's image carries, the simulator's own copy (read once): it reads
+/// back what a printer that added them prints, and never adds them to the printer side of a
+/// process it shares with a kiosk under test.
+fn cjk() -> Option<&'static Font> {
+    static CJK: OnceLock<Option<Font>> = OnceLock::new();
+    CJK.get_or_init(|| match std::fs::read(super::model::CJK_GLYPHS).map(|b| Font::from_bytes(&b)) {
+        Ok(Ok(font)) => Some(font),
+        Ok(Err(e)) => {
+            tracing::warn!("{}: {e}", super::model::CJK_GLYPHS);
+            None
+        }
+        Err(e) => {
+            tracing::warn!("{}: {e}", super::model::CJK_GLYPHS);
+            None
+        }
+    })
+    .as_ref()
+}
+
 fn glyphs(bold: bool) -> &'static Glyphs {
     static PLAIN: OnceLock<Glyphs> = OnceLock::new();
     static BOLD: OnceLock<Glyphs> = OnceLock::new();
@@ -28,7 +47,7 @@ fn glyphs(bold: bool) -> &'static Glyphs {
 }
 
 fn build(bold: bool) -> Glyphs {
-    let style = ReceiptTextStyle { scale_x: 1, scale_y: 1, bold };
+    let style = ReceiptTextStyle { scale_x: 1, scale_y: 1, bold, added: cjk() };
     let mut g = Glyphs { narrow: HashMap::new(), wide: HashMap::new(), bold };
     let ranges = [
         (0x20u32, 0x7E),
@@ -41,7 +60,7 @@ fn build(bold: bool) -> Glyphs {
         (0xFF01, 0xFFE6),
     ];
     let bundled = ranges.into_iter().flat_map(|(lo, hi)| (lo..=hi).filter_map(char::from_u32));
-    let added = font::added().into_iter().flat_map(|f| f.code_points());
+    let added = cjk().into_iter().flat_map(|f| f.code_points());
     {
         for ch in bundled.chain(added) {
             let w = char_width(ch) as u32 * COLUMN;

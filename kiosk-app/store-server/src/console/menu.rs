@@ -1229,9 +1229,11 @@ pub async fn save_requests(
             },
         };
         set_text(&mut preset.text, &posted, &format!("req{n}"), &mut problems, w);
-        for l in ["ko", "en"] {
+        for l in ["ko", "en", "zh", "ja"] {
             let field = format!("req{n}_{l}");
-            if !problems.contains_key(&field)
+            let optional = matches!(l, "zh" | "ja") && posted.get(&field).trim().is_empty();
+            if !optional
+                && !problems.contains_key(&field)
                 && kiosk_domain::note::check_text(posted.get(&field).trim()).is_err()
             {
                 problems.insert(field, w.request_text_invalid.into());
