@@ -1540,8 +1540,10 @@ pub fn kiosk_stamp_order(
     }
     let menu: kiosk_domain::Menu = serde_json::from_str(MENU).expect("the demo menu");
     let named = |id: &str| menu_text(&menu, lang, id);
-    let won =
-        |amount: i64| kiosk_domain::Money(amount).display(kiosk_domain::Currency::Krw, money_style(lang));
+    // As the screens write won in `lang`: the session's own formatter.
+    let won = |amount: i64| {
+        kiosk_session::words::money(kiosk_domain::Money(amount), kiosk_domain::Currency::Krw, lang)
+    };
     k.press("Touch to order")?;
     k.press(lang.native_name())?;
     k.press(tr(lang, "Take out"))?;
@@ -1582,11 +1584,6 @@ pub fn kiosk_stamp_order(
     let number = told_kiosk_order_in(k, stage, total, coupon, lang)?;
     k.press(tr(lang, "Done"))?;
     Ok(number)
-}
-
-/// How the screens write won in `lang`: "4,500원" in Korean, "₩4,500" otherwise.
-fn money_style(lang: Lang) -> kiosk_domain::MoneyStyle {
-    if lang == Lang::Ko { kiosk_domain::MoneyStyle::Korean } else { kiosk_domain::MoneyStyle::Symbol }
 }
 
 /// The menu's text of `id` (a category, an item, or `group/option`) in `lang`.

@@ -116,20 +116,10 @@ pub fn added() -> Option<&'static Font> {
     ADDED.get()
 }
 
-/// The glyph a receipt draws for `ch`: the bundled font's, else the added one's.
-pub fn glyph(ch: char) -> Option<Glyph<'static>> {
-    Font::get().glyph(ch).or_else(|| ADDED.get()?.glyph(ch))
-}
-
 /// Whether `text` has a character only added glyphs could draw, and none were added yet: the
 /// moment to add them (a Chinese or Japanese receipt; a Korean one never needs them).
 pub fn needs_added_glyphs(text: &str) -> bool {
     ADDED.get().is_none() && text.chars().any(|ch| !ch.is_ascii() && !Font::get().covers(ch))
-}
-
-/// Whether a receipt can draw `ch` (see [`glyph`]).
-pub fn covers(ch: char) -> bool {
-    glyph(ch).is_some()
 }
 
 /// Receipt text drawn through embedded-graphics: each character fills `char_width` columns

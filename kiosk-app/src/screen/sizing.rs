@@ -45,6 +45,12 @@ impl Panel {
             && (1.0 / 1.15..=1.15).contains(&shape);
         plausible.then_some(panel)
     }
+
+    /// Pixels a millimetre on this panel shown as `pixels`, across and down (square pixels in
+    /// practice: their mean).
+    fn density(self, pixels: (u32, u32)) -> f32 {
+        (pixels.0 as f32 / self.width_mm + pixels.1 as f32 / self.height_mm) / 2.0
+    }
 }
 
 /// The Korean verification standard's two classes of kiosk: small ones (a diagonal of 11"
@@ -114,8 +120,7 @@ impl Sizing {
             return Sizing { scale_factor: 1.0, magnified: MAGNIFIED, class: None };
         };
         let class = Class::of(panel);
-        // Pixels per millimetre, across and down (square pixels in practice: their mean).
-        let density = (pixels.0 as f32 / panel.width_mm + pixels.1 as f32 / panel.height_mm) / 2.0;
+        let density = panel.density(pixels);
         let mm = class.mm_per_logical_px();
         let magnified = (class.character_height_mm() / (MAGNIFIED_TEXT_PX * HANGUL_EM * mm)).max(MAGNIFIED);
         Sizing { scale_factor: density * mm, magnified, class: Some(class) }
@@ -124,9 +129,7 @@ impl Sizing {
     /// Millimetres of `logical` logical pixels on this panel of `pixels` and `panel` size
     /// (as the window is turned).
     pub fn mm(logical: f32, scale_factor: f32, pixels: (u32, u32), panel: Panel) -> f32 {
-        let panel = panel.fit(pixels).unwrap_or(panel);
-        let density = (pixels.0 as f32 / panel.width_mm + pixels.1 as f32 / panel.height_mm) / 2.0;
-        logical * scale_factor / density
+        logical * scale_factor / panel.fit(pixels).unwrap_or(panel).density(pixels)
     }
 }
 

@@ -26,16 +26,11 @@ struct Glyphs {
 /// process it shares with a kiosk under test.
 fn cjk() -> Option<&'static Font> {
     static CJK: OnceLock<Option<Font>> = OnceLock::new();
-    CJK.get_or_init(|| match std::fs::read(super::model::CJK_GLYPHS).map(|b| Font::from_bytes(&b)) {
-        Ok(Ok(font)) => Some(font),
-        Ok(Err(e)) => {
-            tracing::warn!("{}: {e}", super::model::CJK_GLYPHS);
-            None
-        }
-        Err(e) => {
-            tracing::warn!("{}: {e}", super::model::CJK_GLYPHS);
-            None
-        }
+    CJK.get_or_init(|| {
+        let read = std::fs::read(super::model::CJK_GLYPHS).map_err(|e| e.to_string());
+        read.and_then(|b| Font::from_bytes(&b).map_err(|e| e.to_string()))
+            .inspect_err(|e| tracing::warn!("{}: {e}", super::model::CJK_GLYPHS))
+            .ok()
     })
     .as_ref()
 }
