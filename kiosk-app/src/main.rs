@@ -53,9 +53,9 @@ enum Command {
     Update {
         #[arg(value_name = "BUNDLE")]
         bundle: PathBuf,
-        /// The release public key the bundle must be signed with.
-        #[arg(long, value_name = "FILE", default_value = "/etc/kiosk/release.pub")]
-        key: PathBuf,
+        /// The release certificate the bundle must be signed with (RAUC's keyring).
+        #[arg(long, value_name = "PEM", default_value = "/etc/kiosk/release-bundle.pem")]
+        keyring: PathBuf,
         /// The disk to update (default: the one this device booted from), or an image file.
         #[arg(long, value_name = "DISK")]
         disk: Option<PathBuf>,
@@ -125,9 +125,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { config, once, headless } => run(&config, once, headless),
         Command::CheckConfig { file } => check_config(&file),
-        Command::Update { bundle, key, disk, boot, state, no_reboot } => {
+        Command::Update { bundle, keyring, disk, boot, state, no_reboot } => {
             let options =
-                kiosk_app::update::UpdateOptions { bundle, key, disk, boot, state, reboot: !no_reboot };
+                kiosk_app::update::UpdateOptions { bundle, keyring, disk, boot, state, reboot: !no_reboot };
             kiosk_app::update::update(&options).map(|i| {
                 println!(
                     "installed {} into slot {} ({} MB); it runs on trial at the next boot",

@@ -22,7 +22,8 @@ pub const BOOT_DIR: &str = "/boot/firmware";
 
 pub struct UpdateOptions {
     pub bundle: PathBuf,
-    pub key: PathBuf,
+    /// The release certificate (PEM) RAUC checks the bundle's signature against.
+    pub keyring: PathBuf,
     /// The whole disk, or an image file (then its boot partition is opened inside it, and its
     /// committed slot counts as the running one). Default: the disk we booted from.
     pub disk: Option<PathBuf>,
@@ -38,7 +39,12 @@ pub fn update(options: &UpdateOptions) -> Result<Installed> {
         let boot =
             FatBoot::open(image).with_context(|| format!("the boot partition of {}", image.display()))?;
         let running = slots::committed(&boot)?;
-        install(&options.bundle, &options.key, &Target { disk: image, boot: &boot, running }, &options.state)?
+        install(
+            &options.bundle,
+            &options.keyring,
+            &Target { disk: image, boot: &boot, running },
+            &options.state,
+        )?
     } else {
         let running = running_slot()?;
         let disk = match &options.disk {
@@ -46,7 +52,12 @@ pub fn update(options: &UpdateOptions) -> Result<Installed> {
             None => boot_disk().context("finding the disk this device booted from")?,
         };
         let boot = DirBoot(options.boot.clone());
-        install(&options.bundle, &options.key, &Target { disk: &disk, boot: &boot, running }, &options.state)?
+        install(
+            &options.bundle,
+            &options.keyring,
+            &Target { disk: &disk, boot: &boot, running },
+            &options.state,
+        )?
     };
     if options.reboot && image_file.is_none() {
         // The firmware's one-shot flag: the next boot only, then config.txt again.

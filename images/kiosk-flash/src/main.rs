@@ -51,10 +51,12 @@ enum Command {
         #[arg(long)]
         secret_key: PathBuf,
     },
-    /// Release side: a new key pair, written as NAME.key (secret) and NAME.pub.
+    /// Release side: the release keys. NAME.key (secret) and NAME.pub sign images;
+    /// NAME-bundle.key (secret) and its certificate NAME-bundle.pem sign update bundles. Makes
+    /// whichever pair is missing and never overwrites one.
     Keygen { name: PathBuf },
-    /// Release side: an update bundle for `kiosk update` (a signed tar of a root partition
-    /// image and a slot's boot files).
+    /// Release side: an update bundle for `kiosk update` and hawkBit servers (a RAUC bundle
+    /// of a root partition image and a slot's boot files, made with `rauc bundle`).
     Bundle {
         /// The root partition image (ext4), e.g. images/build's rootfs.ext4.
         #[arg(long)]
@@ -62,11 +64,16 @@ enum Command {
         /// The slot's boot files (kernel, initramfs, device trees; no cmdline.txt).
         #[arg(long)]
         boot: PathBuf,
+        /// A semantic version (1.4.0, 1.4.0-rc.1), as hawkBit servers require.
         #[arg(long)]
         version: String,
+        /// The bundle signing key, NAME-bundle.key from `keygen NAME`.
         #[arg(long)]
-        secret_key: PathBuf,
-        /// The bundle to write.
+        key: PathBuf,
+        /// Its certificate. Default: NAME-bundle.pem beside the key.
+        #[arg(long)]
+        cert: Option<PathBuf>,
+        /// The bundle to write (by custom, NAME.raucb).
         #[arg(long, short)]
         out: PathBuf,
     },
@@ -78,6 +85,15 @@ fn bmap_path(image: &Path) -> PathBuf {
     let mut p = raw.into_os_string();
     p.push(".bmap");
     PathBuf::from(p)
+}
+
+/// The bundle signing pair of the release key NAME.key: NAME-bundle.key and NAME-bundle.pem.
+fn bundle_pair(release_key: &Path) -> (PathBuf, PathBuf) {
+    let stem = release_key.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    (
+        release_key.with_file_name(format!("{stem}-bundle.key")),
+        release_key.with_file_name(format!("{stem}-bundle.pem")),
+    )
 }
 
 /// The signed manifest that travels with the files of a release, in their directory.
@@ -211,33 +227,52 @@ fn run(cli: Cli) -> Result<()> {
             sign::sign(&refs, &manifest, &secret_key)?;
             println!("signed {} file(s) into {} and its .sig", files.len(), manifest.display());
         }
-        Command::Bundle { rootfs, boot, version, secret_key, out } => {
-            kiosk_flash::bundle::make_bundle(&rootfs, &boot, &version, &secret_key, &out)?;
+        Command::Bundle { rootfs, boot, version, key, cert, out } => {
+            let cert = cert.unwrap_or_else(|| key.with_extension("pem"));
+            kiosk_flash::bundle::make_bundle(&rootfs, &boot, &version, &cert, &key, &out)?;
             println!("update bundle {version}: {}", out.display());
         }
         Command::Keygen { name } => {
-            let (secret, public) = sign::generate()?;
             let with = |ext: &str| name.with_extension(ext);
-            // The secret key is readable by its owner only, and never overwritten.
-            {
+            let (bundle_key, bundle_cert) = bundle_pair(&with("key"));
+            let mut made = 0;
+            if !with("key").exists() {
+                let (secret, public) = sign::generate()?;
+                // The secret key is readable by its owner only, and never overwritten.
                 use std::io::Write;
                 use std::os::unix::fs::OpenOptionsExt;
-                let created =
-                    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(with("key"));
-                let mut f = match created {
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                        bail!("{} exists; not overwriting a release key", with("key").display())
-                    }
-                    other => other.with_context(|| format!("creating {}", with("key").display()))?,
-                };
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(with("key"))
+                    .with_context(|| format!("creating {}", with("key").display()))?;
                 f.write_all(format!("{secret}\n").as_bytes())?;
+                std::fs::write(with("pub"), public + "\n")?;
+                println!(
+                    "image key: secret {} (keep it offline), public {}",
+                    with("key").display(),
+                    with("pub").display()
+                );
+                made += 1;
             }
-            std::fs::write(with("pub"), public + "\n")?;
-            println!(
-                "secret key {} (keep it offline), public key {}",
-                with("key").display(),
-                with("pub").display()
-            );
+            if !bundle_key.exists() {
+                let stem = name.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                kiosk_flash::bundle::keygen(&bundle_key, &bundle_cert, &stem)?;
+                println!(
+                    "bundle key: secret {} (keep it offline), certificate {}",
+                    bundle_key.display(),
+                    bundle_cert.display()
+                );
+                made += 1;
+            }
+            if made == 0 {
+                bail!(
+                    "{} and {} exist; not overwriting release keys",
+                    with("key").display(),
+                    bundle_key.display()
+                );
+            }
         }
     }
     Ok(())

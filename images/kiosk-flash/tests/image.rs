@@ -193,6 +193,8 @@ fn the_small_image_has_our_layout_files_and_signature_and_flashes() {
     assert!(root_line.split_whitespace().nth(3).unwrap().split(',').any(|o| o == "ro"), "{root_line}");
     assert!(fstab.lines().any(|l| l.starts_with("LABEL=data") && l.contains("/var/lib/kiosk")), "{fstab}");
     assert_eq!(debugfs(&root_a, "cat /etc/kiosk/release.pub"), std::fs::read_to_string(&public).unwrap());
+    let keyring = debugfs(&root_a, "cat /etc/kiosk/release-bundle.pem");
+    assert_eq!(keyring, std::fs::read_to_string(out.join("dev-release-bundle.pem")).unwrap());
     let os_release = debugfs(&root_a, "cat /etc/os-release");
     assert!(os_release.lines().any(|l| l == "IMAGE_VERSION=0.0.0-test"), "{os_release}");
     assert_eq!(debugfs(&root_a, "cat /etc/machine-id"), "", "made afresh each boot on a read-only root");
@@ -212,8 +214,9 @@ fn the_small_image_has_our_layout_files_and_signature_and_flashes() {
     assert!(std::fs::read(&card).unwrap() == std::fs::read(&image).unwrap(), "the card holds the image");
 
     // --- an update bundle from the same build, installed into slot b of the card ---
-    let bundle = t.path().join("update.tar");
-    let secret = out.join("dev-release.key");
+    let bundle = t.path().join("update.raucb");
+    let bundle_key = out.join("dev-release-bundle.key");
+    let cert = out.join("dev-release-bundle.pem");
     let made = flash(&[
         Path::new("bundle"),
         Path::new("--rootfs"),
@@ -221,9 +224,9 @@ fn the_small_image_has_our_layout_files_and_signature_and_flashes() {
         Path::new("--boot"),
         &out.join("boot-slot"),
         Path::new("--version"),
-        Path::new("test-2"),
-        Path::new("--secret-key"),
-        &secret,
+        Path::new("0.0.2-test"),
+        Path::new("--key"),
+        &bundle_key,
         Path::new("-o"),
         &bundle,
     ]);
@@ -234,8 +237,8 @@ fn the_small_image_has_our_layout_files_and_signature_and_flashes() {
         let running = slots::committed(&boot).unwrap();
         assert_eq!(running, slots::Slot::A, "a fresh card runs slot a");
         let target = bundle::Target { disk: &card, boot: &boot, running };
-        let installed = bundle::install(&bundle, &public, &target, &state).unwrap();
-        assert_eq!((installed.slot, installed.version.as_str()), (slots::Slot::B, "test-2"));
+        let installed = bundle::install(&bundle, &cert, &target, &state).unwrap();
+        assert_eq!((installed.slot, installed.version.as_str()), (slots::Slot::B, "0.0.2-test"));
         assert_eq!(slots::firmware_boot(&boot, true).unwrap(), (slots::Slot::B, 3), "the trial boots b");
         assert_eq!(slots::firmware_boot(&boot, false).unwrap(), (slots::Slot::A, 2), "until committed, a");
     }
