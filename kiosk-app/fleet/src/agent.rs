@@ -1,0 +1,596 @@
+//! The rollout agent: one deployment at a time, from the server's poll to the end of the
+//! update's trial boot, which may come several process lifetimes later (the pending record
+//! on the data partition carries it over the restart).
+//!
+//! The I/O layer asks [`Agent::next`] what to do, does it, and tells the agent how it went
+//! (`on_answer` for HTTP, `on_downloaded`, `on_installed`, `on_committed`); between
+//! commands it sleeps until [`Agent::timeout`] or until the kiosk's state changes.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ddi::{self, Execution, Finished, Handling, Window};
+
+/// Bounds on the server's polling interval: a server cannot make a fleet hammer it, nor
+/// silence a device for more than a day.
+pub const MIN_POLL: Duration = Duration::from_secs(1);
+pub const MAX_POLL: Duration = Duration::from_secs(24 * 3600);
+/// Until a server has said otherwise.
+pub const FIRST_POLL: Duration = Duration::from_secs(60);
+/// The first retry after a failed request or download; it doubles up to the poll interval.
+pub const FIRST_RETRY: Duration = Duration::from_secs(5);
+
+/// When an installed update may restart the kiosk into its trial.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Restart while the store is open (`fleet.restart_while_open`); a deployment the server
+    /// marks `forced` restarts while open anyway. Never during a customer's session.
+    pub restart_while_open: bool,
+}
+
+/// What the kiosk is doing, as far as a restart is concerned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Kiosk {
+    /// No customer session and no payment: the start page with an empty cart.
+    pub at_rest: bool,
+    pub store_open: bool,
+}
+
+/// An installed update on its way through the trial boot, kept on the data partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub action: String,
+    pub version: String,
+    /// Where its feedback goes.
+    pub feedback: String,
+}
+
+/// How this process found the slots at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Boot {
+    /// The running slot is committed and no trial is armed.
+    Committed,
+    /// An update is installed into the other slot and armed, not yet booted.
+    Armed,
+    /// The running slot is a trial, committed once the kiosk has run healthy.
+    OnTrial,
+    /// The last trial did not become healthy and the old slot runs again.
+    RolledBack,
+}
+
+/// What the I/O layer is to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Get {
+        url: String,
+    },
+    Put {
+        url: String,
+        body: String,
+    },
+    Post {
+        url: String,
+        body: String,
+    },
+    /// Fetch the artifact into the download file, continuing a part already there when
+    /// the server still serves the same file.
+    Download {
+        url: String,
+        size: u64,
+    },
+    /// Remove the download file.
+    Discard,
+    /// Install the downloaded bundle into the inactive slot, without restarting.
+    Install,
+    /// Disarm an installed trial that is no longer wanted.
+    Disarm,
+    /// Write (or with `None` remove) the pending record.
+    Persist(Option<Pending>),
+    /// Reboot into the armed trial.
+    Restart,
+}
+
+/// What answers the command in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    Base,
+    ConfigData,
+    Deployment,
+    Cancel,
+    Feedback,
+    Download,
+    Install,
+}
+
+/// The download file's size and sums, taken by the I/O layer once it is complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Downloaded {
+    pub size: u64,
+    pub sha1: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Download,
+    Downloaded,
+    Installed,
+}
+
+#[derive(Debug, Clone)]
+struct Job {
+    id: String,
+    version: String,
+    url: String,
+    artifact: ddi::Artifact,
+    update: Handling,
+    window: Option<Window>,
+    step: Step,
+    retry_at: Option<Instant>,
+    failures: u32,
+}
+
+#[derive(Debug)]
+enum State {
+    Idle,
+    Deploying(Box<Job>),
+    /// Installed and armed in an earlier process; restarts under the same rules.
+    Armed(Pending),
+    /// Our update runs on trial: success once it is committed.
+    Trial(Pending),
+}
+
+pub struct Agent {
+    /// `{server}/{tenant}/controller/v1/{controller id}`.
+    base: String,
+    compatible: String,
+    version: String,
+    policy: Policy,
+    interval: Duration,
+    next_poll: Instant,
+    poll_failures: u32,
+    state: State,
+    /// Requests and effects to do before anything else, in order.
+    todo: VecDeque<(Command, Option<Want>)>,
+    /// Feedback not yet taken by the server: (url, body).
+    outbox: VecDeque<(String, String)>,
+    outbox_retry: Option<Instant>,
+    outbox_failures: u32,
+    in_flight: Option<Want>,
+    config_sent: bool,
+    log: Vec<String>,
+}
+
+fn backoff(failures: u32, cap: Duration) -> Duration {
+    (FIRST_RETRY * 2u32.saturating_pow(failures.saturating_sub(1).min(16))).min(cap.max(FIRST_RETRY))
+}
+
+impl Agent {
+    /// `base` is the device's DDI resource; `version` the one running now; `pending` the
+    /// record an earlier process left, read together with `boot`.
+    pub fn new(
+        base: &str,
+        compatible: &str,
+        version: &str,
+        policy: Policy,
+        pending: Option<Pending>,
+        boot: Boot,
+        now: Instant,
+    ) -> Agent {
+        let mut agent = Agent {
+            base: base.trim_end_matches('/').to_owned(),
+            compatible: compatible.to_owned(),
+            version: version.to_owned(),
+            policy,
+            interval: FIRST_POLL,
+            next_poll: now,
+            poll_failures: 0,
+            state: State::Idle,
+            todo: VecDeque::new(),
+            outbox: VecDeque::new(),
+            outbox_retry: None,
+            outbox_failures: 0,
+            in_flight: None,
+            config_sent: false,
+            log: Vec::new(),
+        };
+        if let Some(p) = pending {
+            match boot {
+                Boot::Armed => agent.state = State::Armed(p),
+                Boot::OnTrial if p.version == version => agent.state = State::Trial(p),
+                Boot::Committed if p.version == version => agent.succeeded(p),
+                _ => {
+                    let why = format!(
+                        "the trial boot of {} did not become healthy; {version} runs again (rolled back)",
+                        p.version
+                    );
+                    agent.close(&p.feedback.clone(), Finished::Failure, &why);
+                    agent.todo.push_back((Command::Persist(None), None));
+                }
+            }
+        }
+        agent
+    }
+
+    /// Lines worth a log entry since the last call (the I/O layer logs them).
+    pub fn take_log(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.log)
+    }
+
+    /// The version running now.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    fn say(&mut self, line: String) {
+        self.log.push(line);
+    }
+
+    fn feedback_url(&self, id: &str) -> String {
+        format!("{}/deploymentBase/{id}/feedback", self.base)
+    }
+
+    fn send(&mut self, url: &str, execution: Execution, finished: Finished, details: &str) {
+        let id = url.rsplit('/').nth(1).unwrap_or_default().to_owned();
+        self.outbox.push_back((url.to_owned(), ddi::feedback(&id, execution, finished, details)));
+    }
+
+    fn close(&mut self, url: &str, finished: Finished, details: &str) {
+        self.say(format!(
+            "update {}: {details}",
+            if finished == Finished::Success { "done" } else { "failed" }
+        ));
+        self.send(url, Execution::Closed, finished, details);
+    }
+
+    fn succeeded(&mut self, p: Pending) {
+        let details = format!("{} runs, committed after its trial boot", p.version);
+        self.close(&p.feedback, Finished::Success, &details);
+        self.todo.push_back((Command::Persist(None), None));
+        self.state = State::Idle;
+    }
+
+    /// The trial slot was committed (the kiosk ran healthy on it).
+    pub fn on_committed(&mut self) {
+        if let State::Trial(p) = std::mem::replace(&mut self.state, State::Idle) {
+            self.succeeded(p);
+        }
+    }
+
+    /// When [`Agent::next`] may have something to do, if nothing else happens first.
+    pub fn timeout(&self) -> Option<Instant> {
+        if self.in_flight.is_some() {
+            return None;
+        }
+        let mut at = Some(self.next_poll);
+        let mut earliest = |t: Option<Instant>| {
+            if let Some(t) = t {
+                at = Some(at.map_or(t, |a| a.min(t)));
+            }
+        };
+        if !self.outbox.is_empty() {
+            earliest(self.outbox_retry);
+        }
+        if let State::Deploying(job) = &self.state {
+            earliest(job.retry_at);
+        }
+        at
+    }
+
+    fn may_restart(&self, kiosk: Kiosk, update: Handling) -> bool {
+        kiosk.at_rest && (update == Handling::Forced || !kiosk.store_open || self.policy.restart_while_open)
+    }
+
+    fn issue(&mut self, command: Command, want: Option<Want>) -> Option<Command> {
+        self.in_flight = want;
+        Some(command)
+    }
+
+    /// The next thing to do, or `None` until [`Agent::timeout`] or a change of `kiosk`.
+    pub fn next(&mut self, now: Instant, kiosk: Kiosk) -> Option<Command> {
+        if self.in_flight.is_some() {
+            return None;
+        }
+        if let Some((command, want)) = self.todo.pop_front() {
+            return self.issue(command, want);
+        }
+        if let Some((url, body)) = self.outbox.front()
+            && self.outbox_retry.is_none_or(|t| now >= t)
+        {
+            let command = Command::Post { url: url.clone(), body: body.clone() };
+            return self.issue(command, Some(Want::Feedback));
+        }
+        // A poll is short and may bring a cancel or a changed handling: it goes first.
+        if now >= self.next_poll {
+            let url = self.base.clone();
+            return self.issue(Command::Get { url }, Some(Want::Base));
+        }
+        match &self.state {
+            State::Deploying(job) => match job.step {
+                Step::Download if job.retry_at.is_none_or(|t| now >= t) => {
+                    let command = Command::Download { url: job.url.clone(), size: job.artifact.size };
+                    return self.issue(command, Some(Want::Download));
+                }
+                Step::Downloaded
+                    if job.update != Handling::Skip && job.window != Some(Window::Unavailable) =>
+                {
+                    return self.issue(Command::Install, Some(Want::Install));
+                }
+                Step::Installed if self.may_restart(kiosk, job.update) => {
+                    let line = format!("restarting into {} on trial", job.version);
+                    self.say(line);
+                    return self.issue(Command::Restart, None);
+                }
+                _ => {}
+            },
+            State::Armed(p) if self.may_restart(kiosk, Handling::Attempt) => {
+                let line = format!("restarting into {} on trial", p.version);
+                self.say(line);
+                return self.issue(Command::Restart, None);
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// The answer to the HTTP request in flight: `Ok((status, body))`, or `Err` when none
+    /// came (connection refused, timeout).
+    pub fn on_answer(&mut self, now: Instant, answer: Result<(u16, Vec<u8>), String>) {
+        let Some(want) = self.in_flight.take() else { return };
+        let ok = match &answer {
+            Ok((status, _)) => (200..300).contains(status),
+            Err(_) => false,
+        };
+        let body = answer.as_ref().map(|(_, b)| b.as_slice()).unwrap_or_default();
+        match want {
+            Want::Base if ok => self.on_base(now, body),
+            Want::Base => {
+                self.poll_failures += 1;
+                self.next_poll = now + backoff(self.poll_failures, self.interval);
+                let why = match &answer {
+                    Ok((status, _)) => format!("HTTP {status}"),
+                    Err(e) => e.clone(),
+                };
+                self.say(format!("rollout server: {why}; polling again in {:?}", self.next_poll - now));
+            }
+            Want::ConfigData => {
+                if !ok {
+                    self.config_sent = false;
+                }
+            }
+            Want::Deployment if ok => self.on_deployment(body),
+            Want::Cancel if ok => self.on_cancel(body),
+            Want::Feedback => {
+                // Taken, or refused for good (a 4xx will not change): either way it is done.
+                let permanent =
+                    matches!(&answer, Ok((s, _)) if (400..500).contains(s) && *s != 408 && *s != 429);
+                if ok || permanent {
+                    self.outbox.pop_front();
+                    self.outbox_failures = 0;
+                    self.outbox_retry = None;
+                } else {
+                    self.outbox_failures += 1;
+                    self.outbox_retry = Some(now + backoff(self.outbox_failures, self.interval));
+                }
+            }
+            Want::Deployment | Want::Cancel => {}
+            Want::Download | Want::Install => self.in_flight = Some(want),
+        }
+    }
+
+    fn on_base(&mut self, now: Instant, body: &[u8]) {
+        self.poll_failures = 0;
+        let base: ddi::Base = match serde_json::from_slice(body) {
+            Ok(b) => b,
+            Err(e) => {
+                self.say(format!("rollout server: its answer is not a DDI base resource: {e}"));
+                self.next_poll = now + self.interval;
+                return;
+            }
+        };
+        if let Some(sleep) = base.config.and_then(|c| c.polling).and_then(|p| ddi::parse_sleep(&p.sleep)) {
+            self.interval = sleep.clamp(MIN_POLL, MAX_POLL);
+        }
+        self.next_poll = now + self.interval;
+        if base.links.config_data.is_some() || !self.config_sent {
+            self.config_sent = true;
+            let url = base.links.config_data.map_or_else(|| format!("{}/configData", self.base), |l| l.href);
+            let body = ddi::config_data(&self.compatible, &self.version);
+            self.todo.push_back((Command::Put { url, body }, Some(Want::ConfigData)));
+        }
+        if let Some(cancel) = base.links.cancel_action {
+            self.todo.push_back((Command::Get { url: cancel.href }, Some(Want::Cancel)));
+        }
+        if let Some(deployment) = base.links.deployment_base {
+            self.todo.push_back((Command::Get { url: deployment.href }, Some(Want::Deployment)));
+        }
+    }
+
+    fn on_deployment(&mut self, body: &[u8]) {
+        // goosebit answers `null` when it has nothing for the device after all.
+        let Ok(d) = serde_json::from_slice::<ddi::DeploymentBase>(body) else { return };
+        if let State::Deploying(job) = &mut self.state
+            && job.id == d.id
+        {
+            // The same action again: its handling or maintenance window may have changed.
+            job.update = d.deployment.update;
+            job.window = d.deployment.maintenance_window;
+            return;
+        }
+        if !matches!(self.state, State::Idle) {
+            // Busy with another action: one deployment at a time; the server offers this
+            // one again later.
+            return;
+        }
+        if d.deployment.download == Handling::Skip {
+            return;
+        }
+        let feedback = self.feedback_url(&d.id);
+        let chunk = d.deployment.chunks.iter().find(|c| c.part == "os").or(d.deployment.chunks.first());
+        let artifact = chunk.and_then(|c| {
+            c.artifacts.iter().find(|a| a.filename.ends_with(".raucb")).or(c.artifacts.first())
+        });
+        let (Some(chunk), Some(artifact)) = (chunk, artifact) else {
+            self.close(&feedback, Finished::Failure, "the deployment holds no artifact to install");
+            return;
+        };
+        let Some(url) = artifact.links.download.as_ref().or(artifact.links.download_http.as_ref()) else {
+            self.close(&feedback, Finished::Failure, "the artifact has no download link");
+            return;
+        };
+        if artifact.hashes.sha1.is_none() && artifact.hashes.sha256.is_none() {
+            self.close(
+                &feedback,
+                Finished::Failure,
+                "the artifact has no SHA-1 or SHA-256 to check the download by",
+            );
+            return;
+        }
+        let version = if chunk.version.is_empty() { d.id.clone() } else { chunk.version.clone() };
+        self.say(format!("deployment {}: {version} ({} bytes)", d.id, artifact.size));
+        self.send(&feedback, Execution::Proceeding, Finished::None, &format!("downloading {version}"));
+        self.state = State::Deploying(Box::new(Job {
+            id: d.id,
+            version,
+            url: url.href.clone(),
+            artifact: artifact.clone(),
+            update: d.deployment.update,
+            window: d.deployment.maintenance_window,
+            step: Step::Download,
+            retry_at: None,
+            failures: 0,
+        }));
+        // A part file of another action must not be continued.
+        self.todo.push_back((Command::Discard, None));
+    }
+
+    fn on_cancel(&mut self, body: &[u8]) {
+        let Ok(c) = serde_json::from_slice::<ddi::CancelAction>(body) else { return };
+        let url = format!("{}/cancelAction/{}/feedback", self.base, c.id);
+        let stop = c.cancel_action.stop_id;
+        match &self.state {
+            State::Deploying(job) if job.id == stop => {
+                let installed = job.step == Step::Installed;
+                if installed {
+                    self.todo.push_back((Command::Disarm, None));
+                    self.todo.push_back((Command::Persist(None), None));
+                }
+                self.todo.push_back((Command::Discard, None));
+                self.state = State::Idle;
+                let details = if installed {
+                    "cancelled before the restart; the trial is disarmed"
+                } else {
+                    "cancelled before it was installed"
+                };
+                self.say(format!("deployment {stop}: {details}"));
+                self.send(&url, Execution::Closed, Finished::Success, details);
+            }
+            State::Armed(p) if p.action == stop => {
+                self.todo.push_back((Command::Disarm, None));
+                self.todo.push_back((Command::Persist(None), None));
+                self.state = State::Idle;
+                self.send(
+                    &url,
+                    Execution::Closed,
+                    Finished::Success,
+                    "cancelled before the restart; the trial is disarmed",
+                );
+            }
+            State::Trial(p) if p.action == stop => {
+                self.send(
+                    &url,
+                    Execution::Rejected,
+                    Finished::None,
+                    "already running on trial; it commits or rolls back by itself",
+                );
+            }
+            _ => self.send(&url, Execution::Closed, Finished::Success, "not running here"),
+        }
+    }
+
+    /// The download in flight ended: the file complete (its size and sums), or cut.
+    pub fn on_downloaded(&mut self, now: Instant, result: Result<Downloaded, String>) {
+        if self.in_flight != Some(Want::Download) {
+            return;
+        }
+        self.in_flight = None;
+        let interval = self.interval;
+        let State::Deploying(job) = &mut self.state else { return };
+        match result {
+            Err(why) => {
+                job.failures += 1;
+                let wait = backoff(job.failures, interval);
+                job.retry_at = Some(now + wait);
+                let line = format!("download of {} interrupted ({why}); continuing in {wait:?}", job.version);
+                self.say(line);
+            }
+            Ok(d) => {
+                let want = &job.artifact.hashes;
+                let mismatch = if d.size != job.artifact.size {
+                    Some(format!("{} bytes, the server's record says {}", d.size, job.artifact.size))
+                } else if want.sha256.as_ref().is_some_and(|h| !h.eq_ignore_ascii_case(&d.sha256)) {
+                    Some(format!(
+                        "SHA-256 {}, the server's record says {}",
+                        d.sha256,
+                        want.sha256.as_deref().unwrap_or("")
+                    ))
+                } else if want.sha1.as_ref().is_some_and(|h| !h.eq_ignore_ascii_case(&d.sha1)) {
+                    Some(format!(
+                        "SHA-1 {}, the server's record says {}",
+                        d.sha1,
+                        want.sha1.as_deref().unwrap_or("")
+                    ))
+                } else {
+                    None
+                };
+                let feedback = format!("{}/deploymentBase/{}/feedback", self.base, job.id);
+                match mismatch {
+                    Some(why) => {
+                        let details =
+                            format!("the download does not match the artifact: {why}; nothing was installed");
+                        self.state = State::Idle;
+                        self.todo.push_back((Command::Discard, None));
+                        self.close(&feedback, Finished::Failure, &details);
+                    }
+                    None => {
+                        job.step = Step::Downloaded;
+                        let details = format!("downloaded {} bytes, sums match", d.size);
+                        self.send(&feedback, Execution::Downloaded, Finished::None, &details);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The install in flight ended: the version the bundle's signed manifest names, or
+    /// why it was refused (nothing was armed then).
+    pub fn on_installed(&mut self, result: Result<String, String>) {
+        if self.in_flight != Some(Want::Install) {
+            return;
+        }
+        self.in_flight = None;
+        let State::Deploying(job) = &mut self.state else { return };
+        let feedback = format!("{}/deploymentBase/{}/feedback", self.base, job.id);
+        self.todo.push_back((Command::Discard, None));
+        match result {
+            Ok(version) => {
+                job.step = Step::Installed;
+                job.version = version.clone();
+                let pending =
+                    Pending { action: job.id.clone(), version: version.clone(), feedback: feedback.clone() };
+                self.todo.push_back((Command::Persist(Some(pending)), None));
+                let details = format!(
+                    "installed {version} into the inactive slot; restarting into it when the kiosk is at rest"
+                );
+                self.say(details.clone());
+                self.send(&feedback, Execution::Proceeding, Finished::None, &details);
+            }
+            Err(why) => {
+                self.state = State::Idle;
+                self.close(&feedback, Finished::Failure, &format!("refused: {why}"));
+            }
+        }
+    }
+}
