@@ -38,8 +38,17 @@ pub enum BmapError {
     BadRange(String),
     #[error("this tool reads bmap version 2 with sha256 checksums; this one is {0}")]
     Unsupported(String),
+    #[error(
+        "the block map's own checksum does not match (BmapFileChecksum {found}, the file sums to {computed}): it was altered or damaged"
+    )]
+    FileChecksum { found: String, computed: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// The SHA-256 of a block map's text whose `BmapFileChecksum` holds zeros.
+fn file_checksum(zeroed: &str) -> String {
+    hex::encode(Sha256::digest(zeroed.as_bytes()))
 }
 
 impl Bmap {
@@ -76,6 +85,17 @@ impl Bmap {
         if checksum != "sha256" {
             return Err(BmapError::Unsupported(format!("checksum {checksum}")));
         }
+        // bmaptool's rule: the SHA-256 of the file with this field's value zeroed. Zeros
+        // themselves (block maps this tool wrote before it filled the field in) are taken,
+        // as the signed manifest vouches for the file; bmaptool refuses those.
+        if let Ok(found) = text("BmapFileChecksum").map(|f| f.to_ascii_lowercase())
+            && found.bytes().any(|b| b != b'0')
+        {
+            let computed = file_checksum(&xml.replacen(&found, &"0".repeat(found.len()), 1));
+            if computed != found {
+                return Err(BmapError::FileChecksum { found, computed });
+            }
+        }
         let (image_size, block_size, blocks_count) =
             (number("ImageSize")?, number("BlockSize")?, number("BlocksCount")?);
         let map =
@@ -103,8 +123,7 @@ impl Bmap {
         Ok(Bmap { image_size, block_size, blocks_count, ranges })
     }
 
-    /// The XML, as bmaptool writes it (its own checksum left at zeros: the signed manifest
-    /// is what vouches for the file).
+    /// The XML, as bmaptool writes it, its `BmapFileChecksum` filled in as bmaptool does.
     pub fn to_xml(&self) -> String {
         let mut x = String::new();
         let _ = writeln!(x, "<?xml version=\"1.0\" ?>");
@@ -123,7 +142,8 @@ impl Bmap {
         }
         let _ = writeln!(x, "    </BlockMap>");
         let _ = writeln!(x, "</bmap>");
-        x
+        let zeros = "0".repeat(64);
+        x.replacen(&zeros, &file_checksum(&x), 1)
     }
 
     /// Maps a sparse image: its data extents (SEEK_DATA / SEEK_HOLE), rounded out to whole
@@ -207,5 +227,22 @@ mod tests {
         assert!(matches!(Bmap::parse(&overlapping), Err(BmapError::BadRange(_))), "ranges ascend");
         let sha1 = bad.replace(">sha256<", ">sha1<");
         assert!(matches!(Bmap::parse(&sha1), Err(BmapError::Unsupported(_))));
+    }
+
+    #[test]
+    fn the_file_checksum_is_filled_in_and_checked() {
+        let b = Bmap {
+            image_size: 8192,
+            block_size: 4096,
+            blocks_count: 2,
+            ranges: vec![Range { first: 1, last: 1, sha256: "ab".repeat(32) }],
+        };
+        let xml = b.to_xml();
+        let field = xml.lines().find(|l| l.contains("<BmapFileChecksum>")).unwrap();
+        let found = field.split_whitespace().nth(1).unwrap();
+        assert_eq!(found, file_checksum(&xml.replace(found, &"0".repeat(64))));
+        assert_eq!(Bmap::parse(&xml).unwrap(), b);
+        let altered = xml.replace("<ImageSize> 8192 </ImageSize>", "<ImageSize> 8000 </ImageSize>");
+        assert!(matches!(Bmap::parse(&altered), Err(BmapError::FileChecksum { .. })), "{altered}");
     }
 }
