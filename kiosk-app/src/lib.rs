@@ -7,6 +7,7 @@ pub mod allocator;
 pub mod device;
 pub mod doctor;
 pub mod effects;
+pub mod fleet;
 pub mod gpio_setup;
 pub mod payment_desk;
 pub mod pos;

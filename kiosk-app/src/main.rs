@@ -54,7 +54,7 @@ enum Command {
         #[arg(value_name = "BUNDLE")]
         bundle: PathBuf,
         /// The release certificate the bundle must be signed with (RAUC's keyring).
-        #[arg(long, value_name = "PEM", default_value = "/etc/kiosk/release-bundle.pem")]
+        #[arg(long, value_name = "PEM", default_value = kiosk_app::update::KEYRING)]
         keyring: PathBuf,
         /// The disk to update (default: the one this device booted from), or an image file.
         #[arg(long, value_name = "DISK")]

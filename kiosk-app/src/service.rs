@@ -38,7 +38,9 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
     tracing::info!("running (stop with Ctrl-C or SIGTERM)");
     crate::systemd::ready();
     let mut alive = tokio::time::interval(crate::systemd::heartbeat());
-    let mut trial = crate::update::TrialCommit::at_start();
+    let (mut trial, slots) = crate::update::TrialCommit::at_start();
+    // Without a screen there is no customer: a restart waits only for the store's hours.
+    let fleet = crate::fleet::spawn(&config, slots.as_ref(), &tokio::runtime::Handle::current());
     let peripherals = peripherals(&config);
     let feeds = &mut device.feeds;
     let mut health = feeds.health.take();
@@ -103,6 +105,14 @@ pub async fn run(config: Config, once: bool) -> Result<()> {
                 crate::systemd::alive();
                 if trial.as_ref().is_some_and(|t| t.healthy_tick()) {
                     trial = None;
+                    if let Some((_, committed)) = &fleet {
+                        let _ = committed.send(true);
+                    }
+                }
+                if let Some((kiosk, _)) = &fleet {
+                    let store_open = pos_view.as_ref().is_none_or(|v| v.borrow().store_open);
+                    let state = kiosk_fleet::agent::Kiosk { at_rest: true, store_open };
+                    kiosk.send_if_modified(|k| std::mem::replace(k, state) != *k);
                 }
             }
             _ = tokio::signal::ctrl_c() => return Ok(()),

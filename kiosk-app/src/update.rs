@@ -16,10 +16,34 @@ use kiosk_image::slots::{self, BootFiles, DirBoot, FatBoot, Slot, Status};
 /// seen the loop turn.
 pub const HEALTHY_AFTER: Duration = Duration::from_secs(90);
 
+/// The version this system runs: the image's (`IMAGE_VERSION` in /etc/os-release), else
+/// the program's own (a developer's machine).
+pub fn running_version() -> String {
+    std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| l.strip_prefix("IMAGE_VERSION=").map(|v| v.trim_matches('"').to_owned()))
+        })
+        .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned())
+}
+
+/// Points `tryboot.txt` back at the committed slot of `options`' disk (an image file's,
+/// or the device's boot directory): an installed update that is no longer wanted.
+pub fn disarm(options: &UpdateOptions) -> Result<()> {
+    match options.disk.as_deref().filter(|d| d.is_file()) {
+        Some(image) => slots::disarm(&FatBoot::open(image)?)?,
+        None => slots::disarm(&DirBoot(options.boot.clone()))?,
+    }
+    Ok(())
+}
+
 /// Where a device keeps the trial record (the data partition).
 pub const STATE_DIR: &str = "/var/lib/kiosk/update";
 pub const BOOT_DIR: &str = "/boot/firmware";
+/// The release certificate update bundles must be signed with (RAUC's keyring).
+pub const KEYRING: &str = "/etc/kiosk/release-bundle.pem";
 
+#[derive(Debug, Clone)]
 pub struct UpdateOptions {
     pub bundle: PathBuf,
     /// The release certificate (PEM) RAUC checks the bundle's signature against.
@@ -42,7 +66,7 @@ pub fn update(options: &UpdateOptions) -> Result<Installed> {
         install(
             &options.bundle,
             &options.keyring,
-            &Target { disk: image, boot: &boot, running },
+            &Target { disk: image, boot: &boot, running, boot_id: None },
             &options.state,
         )?
     } else {
@@ -52,23 +76,27 @@ pub fn update(options: &UpdateOptions) -> Result<Installed> {
             None => boot_disk().context("finding the disk this device booted from")?,
         };
         let boot = DirBoot(options.boot.clone());
+        let boot_id = slots::current_boot_id();
         install(
             &options.bundle,
             &options.keyring,
-            &Target { disk: &disk, boot: &boot, running },
+            &Target { disk: &disk, boot: &boot, running, boot_id: boot_id.as_deref() },
             &options.state,
         )?
     };
     if options.reboot && image_file.is_none() {
-        // The firmware's one-shot flag: the next boot only, then config.txt again.
-        let status = std::process::Command::new("systemctl").args(["reboot", "0 tryboot"]).status()?;
-        if !status.success() {
-            bail!(
-                "installed, but `systemctl reboot \"0 tryboot\"` failed ({status}); reboot with it by hand"
-            );
-        }
+        reboot_into_trial().context("installed, but not restarted")?;
     }
     Ok(installed)
+}
+
+/// Reboots with the firmware's one-shot tryboot flag: the next boot only, then config.txt again.
+pub fn reboot_into_trial() -> Result<()> {
+    let status = std::process::Command::new("systemctl").args(["reboot", "0 tryboot"]).status()?;
+    if !status.success() {
+        bail!("`systemctl reboot \"0 tryboot\"` failed ({status}); reboot with it by hand");
+    }
+    Ok(())
 }
 
 /// The slot this system runs from, from the kernel command line our images boot with.
@@ -102,13 +130,21 @@ pub struct TrialCommit {
 
 impl TrialCommit {
     /// At start: reports a rolled-back update, and returns a committer when this boot is a
-    /// trial. Does nothing off our images (a developer's machine, the demo, tests).
-    pub fn at_start() -> Option<TrialCommit> {
-        let running = running_slot().ok()?;
+    /// trial, with what the slots said (read once: a rollback is reported once). Does
+    /// nothing off our images (a developer's machine, the demo, tests).
+    pub fn at_start() -> (Option<TrialCommit>, Option<Status>) {
+        let Ok(running) = running_slot() else { return (None, None) };
         let (boot, state) = (DirBoot(PathBuf::from(BOOT_DIR)), PathBuf::from(STATE_DIR));
-        match slots::status(&boot, running, &state) {
+        let status = slots::status(&boot, running, &state, slots::current_boot_id().as_deref());
+        let trial = match &status {
             Ok(Status::Committed { slot }) => {
                 tracing::info!("running slot {slot} (committed)");
+                None
+            }
+            Ok(Status::Armed { slot, version }) => {
+                tracing::info!(
+                    "running slot {running}; {version} is installed into slot {slot} and starts at the next reboot"
+                );
                 None
             }
             Ok(Status::RolledBack { from, version, .. }) => {
@@ -129,7 +165,8 @@ impl TrialCommit {
                 tracing::error!("update slots: {e}");
                 None
             }
-        }
+        };
+        (trial, status.ok())
     }
 
     /// Called from the loop that serves customers; true once committed (stop calling).

@@ -124,3 +124,42 @@ fn a_syntax_error_is_reported_with_its_line() {
     assert_eq!(errs[0].line, 2);
     assert!(!errs[0].message.contains('\n'));
 }
+
+#[test]
+fn the_fleet_section_turns_the_rollout_agent_on_with_defaults_and_checks() {
+    use kiosk_app::config::{FleetAuth, FleetConfig};
+    assert_eq!(Config::parse(EXAMPLE).unwrap().fleet, None, "off without [fleet]");
+    let with = |section: &str| format!("{EXAMPLE}\n[fleet]\n{section}\n");
+    let fleet = Config::parse(&with("server = \"http://10.0.0.5:8080/\"")).unwrap().fleet.unwrap();
+    assert_eq!(
+        fleet,
+        FleetConfig {
+            server: "http://10.0.0.5:8080".into(),
+            tenant: "DEFAULT".into(),
+            controller_id: format!("{}-kiosk", Config::parse(EXAMPLE).unwrap().store.id),
+            auth: FleetAuth::None,
+            tls_pin_sha256: None,
+            restart_while_open: false,
+        }
+    );
+    let fleet = Config::parse(&with(
+        "server = \"http://h:1\"\ntenant = \"chain-7\"\ncontroller_id = \"gangnam-k2\"\ntarget_token = \"t0k\"\nrestart_while_open = true",
+    ))
+    .unwrap()
+    .fleet
+    .unwrap();
+    assert_eq!(
+        (fleet.tenant.as_str(), fleet.controller_id.as_str(), &fleet.auth, fleet.restart_while_open),
+        ("chain-7", "gangnam-k2", &FleetAuth::Target("t0k".into()), true)
+    );
+    assert_eq!(
+        keys_and_lines(&with("tenant = \"x\"")).first().map(|(k, _)| k.as_str()),
+        Some("fleet.server")
+    );
+    let both = keys_and_lines(&with("server = \"http://h:1\"\ntarget_token = \"a\"\ngateway_token = \"b\""));
+    assert_eq!(both.first().map(|(k, _)| k.as_str()), Some("fleet.gateway_token"));
+    let https = keys_and_lines(&with("server = \"https://h:1\""));
+    assert_eq!(https.first().map(|(k, _)| k.as_str()), Some("fleet.tls_pin_sha256"));
+    let unknown = keys_and_lines(&with("server = \"http://h:1\"\npoll = 5"));
+    assert_eq!(unknown.first().map(|(k, _)| k.as_str()), Some("fleet.poll"));
+}

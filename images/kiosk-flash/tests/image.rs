@@ -213,6 +213,22 @@ fn the_small_image_has_our_layout_files_and_signature_and_flashes() {
     assert!(verified.status.success(), "kiosk-flash verify: {}", said(&verified));
     assert!(std::fs::read(&card).unwrap() == std::fs::read(&image).unwrap(), "the card holds the image");
 
+    // --- bmaptool (bmap-tools, the tool installers already use) takes our block map, checks
+    // its own checksum and every range's, and writes the same bytes ---
+    let by_bmaptool = t.path().join("card-bmaptool.img");
+    let copied = Command::new("bmaptool")
+        .args(["copy", "--bmap"])
+        .arg(&bmap)
+        .arg(&xz)
+        .arg(&by_bmaptool)
+        .output()
+        .expect("bmaptool (bmap-tools)");
+    assert!(copied.status.success(), "bmaptool copy: {}", said(&copied));
+    assert!(
+        std::fs::read(&by_bmaptool).unwrap() == std::fs::read(&card).unwrap(),
+        "bmaptool wrote what kiosk-flash wrote"
+    );
+
     // --- an update bundle from the same build, installed into slot b of the card ---
     let bundle = t.path().join("update.raucb");
     let bundle_key = out.join("dev-release-bundle.key");
@@ -236,7 +252,7 @@ fn the_small_image_has_our_layout_files_and_signature_and_flashes() {
         let state = t.path().join("update-state");
         let running = slots::committed(&boot).unwrap();
         assert_eq!(running, slots::Slot::A, "a fresh card runs slot a");
-        let target = bundle::Target { disk: &card, boot: &boot, running };
+        let target = bundle::Target { disk: &card, boot: &boot, running, boot_id: None };
         let installed = bundle::install(&bundle, &cert, &target, &state).unwrap();
         assert_eq!((installed.slot, installed.version.as_str()), (slots::Slot::B, "0.0.2-test"));
         assert_eq!(slots::firmware_boot(&boot, true).unwrap(), (slots::Slot::B, 3), "the trial boots b");

@@ -108,6 +108,8 @@ pub struct Target<'a> {
     pub disk: &'a Path,
     pub boot: &'a dyn BootFiles,
     pub running: Slot,
+    /// This boot's id, kept in the trial record (see `slots::status`).
+    pub boot_id: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -530,7 +532,8 @@ pub fn install(
     // Recorded before arming: an update that stops in between is reported as not taken.
     let armed_at =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    TrialRecord { slot, version: v.version.clone(), armed_at }.save(state_dir)?;
+    let boot_id = target.boot_id.map(str::to_owned);
+    TrialRecord { slot, version: v.version.clone(), armed_at, boot_id }.save(state_dir)?;
     slots::arm_trial(target.boot, slot)?;
     Ok(Installed { slot, version: v.version, bytes: v.rootfs_bytes })
 }

@@ -305,6 +305,14 @@ pub struct TrialRecord {
     pub version: String,
     /// Seconds since the Unix epoch.
     pub armed_at: u64,
+    /// The kernel's boot id when it was armed: while it is still the same boot, the trial
+    /// has not started yet (the kiosk restarted in between), which is not a rollback.
+    pub boot_id: Option<String>,
+}
+
+/// This boot's id (`/proc/sys/kernel/random/boot_id`), where the kernel gives one.
+pub fn current_boot_id() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok().map(|s| s.trim().to_owned())
 }
 
 impl TrialRecord {
@@ -328,12 +336,16 @@ impl TrialRecord {
             armed_at: field("armed_at")
                 .and_then(|t| t.parse().ok())
                 .ok_or_else(|| bad("no armed_at= line"))?,
+            boot_id: field("boot_id").map(str::to_owned),
         }))
     }
 
     pub fn save(&self, state: &Path) -> Result<(), SlotError> {
         std::fs::create_dir_all(state).map_err(state_io(state))?;
-        let text = format!("slot={}\nversion={}\narmed_at={}\n", self.slot, self.version, self.armed_at);
+        let mut text = format!("slot={}\nversion={}\narmed_at={}\n", self.slot, self.version, self.armed_at);
+        if let Some(id) = &self.boot_id {
+            text.push_str(&format!("boot_id={id}\n"));
+        }
         let path = Self::path(state);
         replace_file(&path, text.as_bytes(), 0o666).map_err(state_io(&path))
     }
@@ -355,13 +367,22 @@ pub enum Status {
     /// The running slot was started by tryboot and is not committed yet: the next normal
     /// boot returns to the other slot unless the kiosk commits this one.
     OnTrial { slot: Slot, version: Option<String> },
+    /// An update is installed into `slot` and armed in this very boot: the kiosk restarted
+    /// before the reboot that starts the trial.
+    Armed { slot: Slot, version: String },
     /// The last update's trial did not commit and the firmware went back to `running`.
     RolledBack { from: Slot, version: String, armed_at: u64 },
 }
 
 /// What this boot is. A rollback is reported once: its record is cleared and `tryboot.txt`
-/// disarmed, so the next call says `Committed`.
-pub fn status(boot: &dyn BootFiles, running: Slot, state: &Path) -> Result<Status, SlotError> {
+/// disarmed, so the next call says `Committed`. `boot_id` is this boot's
+/// ([`current_boot_id`]): a record armed in the same boot is an update still to start.
+pub fn status(
+    boot: &dyn BootFiles,
+    running: Slot,
+    state: &Path,
+    boot_id: Option<&str>,
+) -> Result<Status, SlotError> {
     let committed = committed(boot)?;
     let record = TrialRecord::load(state)?;
     if running != committed {
@@ -369,6 +390,9 @@ pub fn status(boot: &dyn BootFiles, running: Slot, state: &Path) -> Result<Statu
         return Ok(Status::OnTrial { slot: running, version });
     }
     let Some(record) = record else { return Ok(Status::Committed { slot: running }) };
+    if record.slot != running && boot_id.is_some() && record.boot_id.as_deref() == boot_id {
+        return Ok(Status::Armed { slot: record.slot, version: record.version });
+    }
     TrialRecord::clear(state)?;
     if record.slot == running {
         // A commit that stopped between config.txt and clearing the record.
@@ -473,7 +497,8 @@ mod tests {
         assert_eq!(armed_trial(&boot).unwrap(), None);
 
         arm_trial(&boot, Slot::B).unwrap();
-        let record = TrialRecord { slot: Slot::B, version: "7".into(), armed_at: 1_700_000_000 };
+        let boot_id = Some("boot-of-the-arming".to_owned());
+        let record = TrialRecord { slot: Slot::B, version: "7".into(), armed_at: 1_700_000_000, boot_id };
         record.save(&state).unwrap();
         assert_eq!(TrialRecord::load(&state).unwrap(), Some(record));
         assert_eq!(
@@ -483,7 +508,7 @@ mod tests {
         assert_eq!(armed_trial(&boot).unwrap(), Some(Slot::B));
         assert_eq!(firmware_boot(&boot, true).unwrap(), (Slot::B, 3));
         assert_eq!(
-            status(&boot, Slot::B, &state).unwrap(),
+            status(&boot, Slot::B, &state, Some("the-trial-boot")).unwrap(),
             Status::OnTrial { slot: Slot::B, version: Some("7".into()) }
         );
 
@@ -492,8 +517,11 @@ mod tests {
         commit(&boot, Slot::A, &state).unwrap();
         assert!(TrialRecord::load(&state).unwrap().is_some(), "a commit of a keeps b's failure for status");
         let rolled = Status::RolledBack { from: Slot::B, version: "7".into(), armed_at: 1_700_000_000 };
-        assert_eq!(status(&boot, Slot::A, &state).unwrap(), rolled);
-        assert_eq!(status(&boot, Slot::A, &state).unwrap(), Status::Committed { slot: Slot::A });
+        assert_eq!(status(&boot, Slot::A, &state, Some("a-boot-after")).unwrap(), rolled);
+        assert_eq!(
+            status(&boot, Slot::A, &state, Some("a-boot-after")).unwrap(),
+            Status::Committed { slot: Slot::A }
+        );
         assert_eq!(armed_trial(&boot).unwrap(), None, "disarmed after the rollback");
 
         arm_trial(&boot, Slot::B).unwrap();

@@ -4,22 +4,21 @@
 //! of the disk as it was.
 
 mod common;
+#[path = "common/kiosk_disk.rs"]
+mod kiosk_disk;
 
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use kiosk_image::bundle::{self, Installed, Target, UpdateError};
-use kiosk_image::disk::{PartitionTable, Window};
 use kiosk_image::slots::{self, BootFiles, FatBoot, Slot, Status, firmware_boot};
 use sha2::{Digest, Sha256};
 
-const MIB: u64 = 1 << 20;
-/// (start, length) of partitions 1 to 4.
-const LAYOUT: [(u64, u64); 4] =
-    [(MIB, 8 * MIB), (9 * MIB, 4 * MIB), (13 * MIB, 4 * MIB), (17 * MIB, 2 * MIB)];
-const A_CMDLINE: &str =
-    "console=tty1 root=PARTUUID=4b494f53-02 rootfstype=ext4 ro rootwait quiet kiosk.slot=a";
+use kiosk_disk::{A_CMDLINE, LAYOUT, MIB, kiosk_disk, pattern};
 
+/// The boot an update is installed in, and any boot after it (the firmware model's boots).
+const INSTALL_BOOT: &str = "boot-of-the-install";
+const LATER_BOOT: &str = "a-later-boot";
 fn part_bytes(disk: &Path, index: usize) -> Vec<u8> {
     let (start, len) = LAYOUT[index - 1];
     std::fs::read(disk).unwrap()[start as usize..(start + len) as usize].to_vec()
@@ -27,45 +26,6 @@ fn part_bytes(disk: &Path, index: usize) -> Vec<u8> {
 
 fn disk_sum(disk: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(disk).unwrap()))
-}
-
-/// `len` bytes of `tag` repeated: recognisable wherever it lands.
-fn pattern(tag: &str, len: u64) -> Vec<u8> {
-    tag.bytes().cycle().take(len as usize).collect()
-}
-
-/// A kiosk disk as the image build leaves it: slot a committed, slot b holding old bytes.
-fn kiosk_disk(path: &Path) {
-    let mut f = std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(path).unwrap();
-    f.set_len(19 * MIB).unwrap();
-    let mut mbr = vec![0u8; 512];
-    mbr[440..444].copy_from_slice(&slots::DISK_ID.to_le_bytes());
-    for (i, (start, len)) in LAYOUT.iter().enumerate() {
-        let e = 446 + 16 * i;
-        mbr[e + 4] = if i == 0 { 0x0c } else { 0x83 };
-        mbr[e + 8..e + 12].copy_from_slice(&((start / 512) as u32).to_le_bytes());
-        mbr[e + 12..e + 16].copy_from_slice(&((len / 512) as u32).to_le_bytes());
-    }
-    mbr[510] = 0x55;
-    mbr[511] = 0xaa;
-    f.write_all(&mbr).unwrap();
-    for (index, tag) in [(2, "root-a "), (3, "old-b "), (4, "data ")] {
-        f.seek(SeekFrom::Start(LAYOUT[index - 1].0)).unwrap();
-        f.write_all(&pattern(tag, LAYOUT[index - 1].1)).unwrap();
-    }
-    let table = PartitionTable::read(&mut f).unwrap();
-    let options = fatfs::FormatVolumeOptions::new().volume_label(*b"BOOT       ");
-    fatfs::format_volume(Window::new(f, table.get(1).unwrap()), options).unwrap();
-
-    let boot = FatBoot::open(path).unwrap();
-    for (name, text) in [
-        ("common.txt", "arm_64bit=1\ndisable_splash=1\n"),
-        ("config.txt", "include common.txt\nos_prefix=a/\n"),
-        ("a/cmdline.txt", A_CMDLINE),
-        ("a/kernel8.img", "kernel of release 1"),
-    ] {
-        boot.write(name, text.as_bytes()).unwrap();
-    }
 }
 
 struct Release {
@@ -132,7 +92,12 @@ fn install(
     state: &Path,
 ) -> Result<Installed, UpdateError> {
     let boot = FatBoot::open(disk).unwrap();
-    bundle::install(bundle, public, &Target { disk, boot: &boot, running }, state)
+    bundle::install(
+        bundle,
+        public,
+        &Target { disk, boot: &boot, running, boot_id: Some(INSTALL_BOOT) },
+        state,
+    )
 }
 
 fn boot_file(disk: &Path, name: &str) -> Option<String> {
@@ -145,7 +110,7 @@ fn boot(disk: &Path, tryboot: bool) -> (Slot, usize) {
 }
 
 fn status(disk: &Path, running: Slot, state: &Path) -> Status {
-    slots::status(&FatBoot::open(disk).unwrap(), running, state).unwrap()
+    slots::status(&FatBoot::open(disk).unwrap(), running, state, Some(LATER_BOOT)).unwrap()
 }
 
 fn commit(disk: &Path, running: Slot, state: &Path) {
@@ -254,6 +219,22 @@ fn a_trial_that_never_commits_rolls_back_is_reported_once_and_the_next_attempt_w
     commit(&disk, Slot::B, &state);
     assert_eq!(boot(&disk, false), (Slot::B, 3));
     assert_eq!(status(&disk, Slot::B, &state), Status::Committed { slot: Slot::B });
+}
+
+#[test]
+fn a_kiosk_restarted_before_the_reboot_finds_the_update_armed_not_rolled_back() {
+    let t = tempfile::tempdir().unwrap();
+    let (disk, state) = (t.path().join("card.img"), t.path().join("update-state"));
+    kiosk_disk(&disk);
+    let release = Release::new();
+    install(&release.bundle("2.0.0", MIB), &release.public, &disk, Slot::A, &state).unwrap();
+    let same_boot =
+        slots::status(&FatBoot::open(&disk).unwrap(), Slot::A, &state, Some(INSTALL_BOOT)).unwrap();
+    assert_eq!(same_boot, Status::Armed { slot: Slot::B, version: "2.0.0".into() });
+    assert_eq!(boot(&disk, true), (Slot::B, 3), "still armed");
+    assert!(state.join(slots::TRIAL_RECORD).exists());
+    // Had the reboot happened and the firmware started a again, it would be a rollback.
+    assert!(matches!(status(&disk, Slot::A, &state), Status::RolledBack { from: Slot::B, .. }));
 }
 
 /// A RAUC bundle's parts: (squashfs, CMS signature). The file ends with the signature's

@@ -45,6 +45,33 @@ pub struct Config {
     pub pos: PosConfig,
     pub receipt: ReceiptConfig,
     pub operator: OperatorConfig,
+    /// `[fleet]`: the chain's rollout server; without the section no agent runs.
+    pub fleet: Option<FleetConfig>,
+}
+
+/// `[fleet]`: the device polls a hawkBit rollout server (DDI API) for updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetConfig {
+    /// `http://HOST:PORT` or `https://…` (https needs `tls_pin_sha256`).
+    pub server: String,
+    pub tenant: String,
+    /// This device's name on the server; default `{store id}-{role}-{table or "kiosk"}`.
+    pub controller_id: String,
+    pub auth: FleetAuth,
+    pub tls_pin_sha256: Option<String>,
+    /// Restart into an installed update while the store is open (never during a session);
+    /// otherwise only once it closes, unless the server forces the update.
+    pub restart_while_open: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FleetAuth {
+    /// The server lets devices in without a token (goosebit's default; a test setup).
+    None,
+    /// `Authorization: TargetToken …`: this device's own token.
+    Target(String),
+    /// `Authorization: GatewayToken …`: the tenant's shared token.
+    Gateway(String),
 }
 
 /// `[network]`: how the device reaches the store's LAN. Wired Ethernet needs nothing here.
@@ -397,6 +424,17 @@ fn read(r: &mut Reader, root: &mut Section) -> Option<Config> {
     let pin_hash = operator.required(r, "pin_hash", argon2_hash);
     operator.finish(r);
 
+    let mut fleet = root.table(r, "fleet");
+    let fleet_config = fleet.present().then(|| {
+        let default_id = format!(
+            "{}-{}",
+            store_info.as_ref().map_or("store", |s| s.id.as_str()),
+            table_number.as_deref().map_or_else(|| "kiosk".to_owned(), |t| format!("table-{t}"))
+        );
+        read_fleet(r, &mut fleet, default_id)
+    });
+    fleet.finish(r);
+
     Some(Config {
         role: role?,
         data_dir,
@@ -410,7 +448,41 @@ fn read(r: &mut Reader, root: &mut Section) -> Option<Config> {
         pos: pos_config?,
         receipt: receipt_config,
         operator: OperatorConfig { pin_hash: pin_hash? },
+        fleet: fleet_config.flatten(),
     })
+}
+
+fn read_fleet(r: &mut Reader, s: &mut Section, default_id: String) -> Option<FleetConfig> {
+    let server = s.required(r, "server", http_url);
+    let tenant = s.value(r, "tenant", store_id).unwrap_or_else(|| "DEFAULT".to_owned());
+    let controller_id = s.value(r, "controller_id", store_id).unwrap_or(default_id);
+    let target = s.value(r, "target_token", non_empty);
+    let gateway = s.value(r, "gateway_token", non_empty);
+    let tls_pin_sha256 = s.value(r, "tls_pin_sha256", sha256_hex);
+    let restart_while_open = s.value(r, "restart_while_open", boolean).unwrap_or(false);
+    let auth = match (target, gateway) {
+        (Some(_), Some(_)) => {
+            r.error(
+                &s.key_path("gateway_token"),
+                s.span_of("gateway_token"),
+                "give target_token or gateway_token, not both",
+            );
+            return None;
+        }
+        (Some(t), None) => FleetAuth::Target(t),
+        (None, Some(g)) => FleetAuth::Gateway(g),
+        (None, None) => FleetAuth::None,
+    };
+    let server = server?;
+    if server.starts_with("https://") && tls_pin_sha256.is_none() {
+        r.error(
+            &s.key_path("tls_pin_sha256"),
+            s.span_of("server"),
+            "an https server needs its certificate's SHA-256 here (the system's CA roots are not used)",
+        );
+        return None;
+    }
+    Some(FleetConfig { server, tenant, controller_id, auth, tls_pin_sha256, restart_while_open })
 }
 
 /// The placeholder table number of a provisioning file: filled in by scanning at first boot.

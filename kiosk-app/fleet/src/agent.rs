@@ -9,8 +9,6 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use crate::ddi::{self, Execution, Finished, Handling, Window};
 
 /// Bounds on the server's polling interval: a server cannot make a fleet hammer it, nor
@@ -39,12 +37,26 @@ pub struct Kiosk {
 }
 
 /// An installed update on its way through the trial boot, kept on the data partition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
     pub action: String,
     pub version: String,
     /// Where its feedback goes.
     pub feedback: String,
+}
+
+impl Pending {
+    pub fn to_json(&self) -> String {
+        serde_json::json!({"action": self.action, "version": self.version, "feedback": self.feedback})
+            .to_string()
+    }
+
+    pub fn from_json(text: &str) -> Result<Pending, String> {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let field =
+            |key: &str| v.get(key).and_then(|f| f.as_str()).map(str::to_owned).ok_or(format!("no {key}"));
+        Ok(Pending { action: field("action")?, version: field("version")?, feedback: field("feedback")? })
+    }
 }
 
 /// How this process found the slots at start.
@@ -382,7 +394,7 @@ impl Agent {
 
     fn on_base(&mut self, now: Instant, body: &[u8]) {
         self.poll_failures = 0;
-        let base: ddi::Base = match serde_json::from_slice(body) {
+        let base = match ddi::Base::parse(body) {
             Ok(b) => b,
             Err(e) => {
                 self.say(format!("rollout server: its answer is not a DDI base resource: {e}"));
@@ -390,27 +402,47 @@ impl Agent {
                 return;
             }
         };
-        if let Some(sleep) = base.config.and_then(|c| c.polling).and_then(|p| ddi::parse_sleep(&p.sleep)) {
+        if let Some(sleep) = base.sleep.as_deref().and_then(ddi::parse_sleep) {
             self.interval = sleep.clamp(MIN_POLL, MAX_POLL);
         }
         self.next_poll = now + self.interval;
-        if base.links.config_data.is_some() || !self.config_sent {
+        if base.config_data.is_some() || !self.config_sent {
             self.config_sent = true;
-            let url = base.links.config_data.map_or_else(|| format!("{}/configData", self.base), |l| l.href);
+            let url = base.config_data.map_or_else(|| format!("{}/configData", self.base), |l| l.href);
             let body = ddi::config_data(&self.compatible, &self.version);
             self.todo.push_back((Command::Put { url, body }, Some(Want::ConfigData)));
         }
-        if let Some(cancel) = base.links.cancel_action {
+        if let Some(cancel) = base.cancel_action {
             self.todo.push_back((Command::Get { url: cancel.href }, Some(Want::Cancel)));
         }
-        if let Some(deployment) = base.links.deployment_base {
-            self.todo.push_back((Command::Get { url: deployment.href }, Some(Want::Deployment)));
+        match base.deployment_base {
+            Some(deployment) => {
+                self.todo.push_back((Command::Get { url: deployment.href }, Some(Want::Deployment)))
+            }
+            None => {
+                // The server no longer offers the action (unassigned, or the device pinned,
+                // as goosebit cancels): a job not yet installed is dropped.
+                if let State::Deploying(job) = &self.state
+                    && job.step != Step::Installed
+                {
+                    let line =
+                        format!("deployment {} withdrawn by the server before it was installed", job.id);
+                    self.say(line);
+                    self.state = State::Idle;
+                    self.todo.push_back((Command::Discard, None));
+                }
+            }
         }
     }
 
     fn on_deployment(&mut self, body: &[u8]) {
         // goosebit answers `null` when it has nothing for the device after all.
-        let Ok(d) = serde_json::from_slice::<ddi::DeploymentBase>(body) else { return };
+        let d = match ddi::DeploymentBase::parse(body) {
+            Ok(d) => d,
+            // goosebit's `null` (nothing after all) is not worth a line; anything else is.
+            Err(_) if body.trim_ascii() == b"null" => return,
+            Err(e) => return self.say(format!("rollout server: a deployment that cannot be read: {e}")),
+        };
         if let State::Deploying(job) = &mut self.state
             && job.id == d.id
         {
@@ -467,9 +499,12 @@ impl Agent {
     }
 
     fn on_cancel(&mut self, body: &[u8]) {
-        let Ok(c) = serde_json::from_slice::<ddi::CancelAction>(body) else { return };
+        let c = match ddi::CancelAction::parse(body) {
+            Ok(c) => c,
+            Err(e) => return self.say(format!("rollout server: a cancel that cannot be read: {e}")),
+        };
         let url = format!("{}/cancelAction/{}/feedback", self.base, c.id);
-        let stop = c.cancel_action.stop_id;
+        let stop = c.stop_id;
         match &self.state {
             State::Deploying(job) if job.id == stop => {
                 let installed = job.step == Step::Installed;

@@ -4,127 +4,199 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+// Read through `serde_json::Value` rather than derived deserializers: the device binary has
+// a hard size budget, and each derived one costs kilobytes where these share one parser.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     pub href: String,
 }
 
+fn link(v: &Value, name: &str) -> Option<Link> {
+    let href = v.get("_links")?.get(name)?.get("href")?.as_str()?;
+    Some(Link { href: href.to_owned() })
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// An id as hawkBit writes it (a string) or as some servers do (a number).
+fn id(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn object(body: &[u8]) -> Result<Value, String> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    if v.is_object() { Ok(v) } else { Err("not a JSON object".into()) }
+}
+
 /// `GET {tenant}/controller/v1/{id}`: when to poll next and what is waiting.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Base {
-    #[serde(default)]
-    pub config: Option<BaseConfig>,
-    #[serde(rename = "_links", default)]
-    pub links: BaseLinks,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct BaseConfig {
-    #[serde(default)]
-    pub polling: Option<Polling>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Polling {
-    /// `HH:MM:SS`.
-    pub sleep: String,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct BaseLinks {
-    #[serde(rename = "deploymentBase")]
+    /// `config.polling.sleep`, `HH:MM:SS`.
+    pub sleep: Option<String>,
     pub deployment_base: Option<Link>,
-    #[serde(rename = "configData")]
     pub config_data: Option<Link>,
-    #[serde(rename = "cancelAction")]
     pub cancel_action: Option<Link>,
 }
 
+impl Base {
+    pub fn parse(body: &[u8]) -> Result<Base, String> {
+        let v = object(body)?;
+        Ok(Base {
+            sleep: v.pointer("/config/polling/sleep").and_then(Value::as_str).map(str::to_owned),
+            deployment_base: link(&v, "deploymentBase"),
+            config_data: link(&v, "configData"),
+            cancel_action: link(&v, "cancelAction"),
+        })
+    }
+}
+
 /// How the server wants a step handled.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handling {
     Skip,
     Attempt,
     Forced,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+fn handling(v: &Value, key: &str) -> Result<Handling, String> {
+    match v.get(key).and_then(Value::as_str) {
+        Some("skip") => Ok(Handling::Skip),
+        Some("attempt") => Ok(Handling::Attempt),
+        Some("forced") => Ok(Handling::Forced),
+        other => Err(format!("deployment.{key} is {other:?}, not skip, attempt or forced")),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Window {
     Available,
     Unavailable,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct DeploymentBase {
     pub id: String,
     pub deployment: Deployment,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Deployment {
     pub download: Handling,
     pub update: Handling,
-    #[serde(rename = "maintenanceWindow", default)]
     pub maintenance_window: Option<Window>,
-    #[serde(default)]
     pub chunks: Vec<Chunk>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Chunk {
-    #[serde(default)]
     pub part: String,
-    #[serde(default)]
     pub version: String,
-    #[serde(default)]
     pub artifacts: Vec<Artifact>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifact {
     pub filename: String,
-    #[serde(default)]
     pub hashes: Hashes,
     pub size: u64,
-    #[serde(rename = "_links", default)]
     pub links: ArtifactLinks,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Hashes {
     pub sha1: Option<String>,
     pub md5: Option<String>,
     pub sha256: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ArtifactLinks {
     pub download: Option<Link>,
-    #[serde(rename = "download-http")]
     pub download_http: Option<Link>,
 }
 
-/// `GET …/cancelAction/{id}`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct CancelAction {
-    pub id: String,
-    #[serde(rename = "cancelAction")]
-    pub cancel_action: CancelStop,
+fn artifact(v: &Value) -> Option<Artifact> {
+    let hashes = v.get("hashes").cloned().unwrap_or(Value::Null);
+    Some(Artifact {
+        filename: text(v, "filename")?,
+        hashes: Hashes {
+            sha1: text(&hashes, "sha1"),
+            md5: text(&hashes, "md5"),
+            sha256: text(&hashes, "sha256"),
+        },
+        size: v.get("size")?.as_u64()?,
+        links: ArtifactLinks { download: link(v, "download"), download_http: link(v, "download-http") },
+    })
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct CancelStop {
-    #[serde(rename = "stopId")]
+impl DeploymentBase {
+    /// goosebit answers `null` when it has nothing after all: an error here, ignored.
+    pub fn parse(body: &[u8]) -> Result<DeploymentBase, String> {
+        let v = object(body)?;
+        let d = v.get("deployment").ok_or("no deployment")?;
+        let maintenance_window = match d.get("maintenanceWindow").and_then(Value::as_str) {
+            Some("available") => Some(Window::Available),
+            Some("unavailable") => Some(Window::Unavailable),
+            _ => None,
+        };
+        let chunks = d.get("chunks").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        let chunks = chunks
+            .iter()
+            .map(|c| {
+                let artifacts =
+                    c.get("artifacts").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+                Ok(Chunk {
+                    part: text(c, "part").unwrap_or_default(),
+                    version: text(c, "version").unwrap_or_default(),
+                    artifacts: artifacts
+                        .iter()
+                        .map(|a| {
+                            artifact(a).ok_or_else(|| format!("an artifact without filename or size: {a}"))
+                        })
+                        .collect::<Result<_, String>>()?,
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(DeploymentBase {
+            id: id(v.get("id")).ok_or("no id")?,
+            deployment: Deployment {
+                download: handling(d, "download")?,
+                update: handling(d, "update")?,
+                maintenance_window,
+                chunks,
+            },
+        })
+    }
+}
+
+/// `GET …/cancelAction/{id}`.
+#[derive(Debug, Clone)]
+pub struct CancelAction {
+    pub id: String,
     pub stop_id: String,
 }
 
+impl CancelAction {
+    pub fn parse(body: &[u8]) -> Result<CancelAction, String> {
+        let v = object(body)?;
+        Ok(CancelAction {
+            id: id(v.get("id")).ok_or("no id")?,
+            stop_id: id(v.pointer("/cancelAction/stopId")).ok_or("no cancelAction.stopId")?,
+        })
+    }
+}
+
 /// `status.execution` of a feedback.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Execution {
     Proceeding,
     Downloaded,
@@ -133,13 +205,34 @@ pub enum Execution {
     Closed,
 }
 
+impl Execution {
+    fn as_str(self) -> &'static str {
+        match self {
+            Execution::Proceeding => "proceeding",
+            Execution::Downloaded => "downloaded",
+            Execution::Scheduled => "scheduled",
+            Execution::Rejected => "rejected",
+            Execution::Closed => "closed",
+        }
+    }
+}
+
 /// `status.result.finished`.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Finished {
     Success,
     Failure,
     None,
+}
+
+impl Finished {
+    fn as_str(self) -> &'static str {
+        match self {
+            Finished::Success => "success",
+            Finished::Failure => "failure",
+            Finished::None => "none",
+        }
+    }
 }
 
 /// The body of `POST …/deploymentBase/{id}/feedback` and `…/cancelAction/{id}/feedback`.
@@ -147,8 +240,8 @@ pub fn feedback(id: &str, execution: Execution, finished: Finished, details: &st
     serde_json::json!({
         "id": id,
         "status": {
-            "execution": execution,
-            "result": { "finished": finished },
+            "execution": execution.as_str(),
+            "result": { "finished": finished.as_str() },
             "details": [details],
         }
     })
@@ -181,7 +274,7 @@ mod tests {
         let body = br#"{"id":"1","deployment":{"download":"forced","update":"forced","chunks":[{"part":"os","version":"1.2.3","name":"out.raucb",
   "artifacts":[{"filename":"out.raucb","hashes":{"sha1":"62a1169399718de470ecb755085a8ed12169e671"},"size":4199154,
   "_links":{"download":{"href":"http://127.0.0.1:60153/DEFAULT/controller/v1/dev-1/download"}}}]}]}}"#;
-        let d: DeploymentBase = serde_json::from_slice(body).unwrap();
+        let d = DeploymentBase::parse(body).unwrap();
         assert_eq!(d.id, "1");
         assert_eq!((d.deployment.download, d.deployment.update), (Handling::Forced, Handling::Forced));
         let a = &d.deployment.chunks[0].artifacts[0];
@@ -193,10 +286,13 @@ mod tests {
     #[test]
     fn reads_hawkbits_base_and_sleep() {
         let body = br#"{"config":{"polling":{"sleep":"00:05:00"}},"_links":{"deploymentBase":{"href":"https://h/DEFAULT/controller/v1/k1/deploymentBase/7?c=-2"},"configData":{"href":"https://h/DEFAULT/controller/v1/k1/configData"}}}"#;
-        let b: Base = serde_json::from_slice(body).unwrap();
-        assert_eq!(parse_sleep(&b.config.unwrap().polling.unwrap().sleep), Some(Duration::from_secs(300)));
-        assert!(b.links.deployment_base.unwrap().href.ends_with("/7?c=-2"));
-        assert!(b.links.config_data.is_some() && b.links.cancel_action.is_none());
+        let b = Base::parse(body).unwrap();
+        assert_eq!(b.sleep.as_deref().and_then(parse_sleep), Some(Duration::from_secs(300)));
+        assert!(b.deployment_base.unwrap().href.ends_with("/7?c=-2"));
+        assert!(b.config_data.is_some() && b.cancel_action.is_none());
+        assert!(Base::parse(b"null").is_err() && DeploymentBase::parse(b"null").is_err());
+        let numeric = CancelAction::parse(br#"{"id":9,"cancelAction":{"stopId":5}}"#).unwrap();
+        assert_eq!((numeric.id.as_str(), numeric.stop_id.as_str()), ("9", "5"));
         for bad in ["", "5", "00:60:00", "a:b:c", "1:2:3:4"] {
             assert_eq!(parse_sleep(bad), None, "{bad}");
         }

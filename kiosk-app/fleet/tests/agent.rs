@@ -375,3 +375,23 @@ fn the_poll_interval_is_the_servers_within_bounds_and_failures_back_off() {
     agent.on_answer(t2, Ok((200, Vec::new())));
     assert_eq!(agent.timeout(), Some(t2 + Duration::from_secs(1)), "no faster than MIN_POLL");
 }
+
+#[test]
+fn a_deployment_the_server_withdraws_before_its_install_is_dropped() {
+    let t0 = Instant::now();
+    let mut agent = new_agent(t0, Policy::default());
+    take_deployment(&mut agent, t0, "forced", None, &mut Vec::new());
+    agent.on_downloaded(t0, Err("cut".into()));
+    let t1 = t0 + Duration::from_secs(600);
+    assert_eq!(
+        until_interesting(&mut agent, t1, AT_REST_CLOSED, &mut Vec::new()),
+        Some(Command::Get { url: BASE.into() })
+    );
+    agent.on_answer(t1, Ok((200, br#"{"config":{"polling":{"sleep":"00:10:00"}},"_links":{}}"#.to_vec())));
+    let mut seen = Vec::new();
+    while let Some(c) = agent.next(t1, AT_REST_CLOSED) {
+        seen.push(c);
+    }
+    assert_eq!(seen, [Command::Discard], "dropped, nothing downloaded or installed");
+    assert_eq!(agent.timeout(), Some(t1 + Duration::from_secs(600)));
+}

@@ -194,10 +194,15 @@ impl Flow {
         self.notice = Some((text.into(), self.now_ms + for_ms));
     }
 
+    /// No customer is here: the start page with an empty cart (no session, no payment).
+    pub fn at_rest(&self) -> bool {
+        self.stage == self.home_stage() && self.cart.is_empty()
+    }
+
     /// True while the idle timer must not run: money is moving or the result is shown.
     fn idle_exempt(&self) -> bool {
         matches!(self.stage, Stage::Paying(_) | Stage::Done(_) | Stage::Operator { .. } | Stage::Pin { .. })
-            || self.stage == self.home_stage() && self.cart.is_empty()
+            || self.at_rest()
     }
 
     /// Seconds left before the session resets, when the warning is up.

@@ -234,6 +234,13 @@ impl Shell {
         Some(Duration::from_millis((deadline - self.runner.clock.mono_ms()).max(0) as u64))
     }
 
+    /// Whether an update may restart the kiosk now: no customer, nothing in flight (a
+    /// payment), and the store's hours as the POS reports them (open without a POS).
+    pub fn fleet_state(&self) -> kiosk_fleet::agent::Kiosk {
+        let store_open = self.status.borrow().pos.as_ref().is_none_or(|p| p.borrow().store_open);
+        kiosk_fleet::agent::Kiosk { at_rest: self.flow.borrow().at_rest() && !self.busy(), store_open }
+    }
+
     /// Effects asked for and not yet answered.
     pub fn busy(&self) -> bool {
         self.in_flight.get() > 0

@@ -1,0 +1,401 @@
+//! `[fleet]`: the rollout agent's I/O. [`kiosk_fleet::Agent`] decides; this moves the bytes:
+//! DDI requests over `kiosk_link`'s HTTP client (plain, or TLS with the pinned certificate;
+//! the token only ever goes to the configured server), the bundle downloaded onto the data
+//! partition and continued after a cut (`Range` with `If-Range`, so a changed file starts
+//! over), `kiosk update`'s install without its reboot, and the pending record. A restart
+//! ends [`Fleet::run`]; the caller reboots into the trial.
+//!
+//! The `hawkbit` crate is not used: it requires MD5, SHA-1 and SHA-256 for every artifact
+//! where goosebit sends a SHA-1 only, it brings reqwest into a binary with a hard size
+//! budget, and it leaves the state machine to its caller.
+
+use std::collections::HashMap;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, StatusCode};
+use kiosk_config::{FleetAuth, FleetConfig};
+use kiosk_fleet::Agent;
+use kiosk_fleet::agent::{Boot, Command, Downloaded, Kiosk, Pending, Policy};
+use kiosk_image::slots::Status;
+use kiosk_link::http::{HttpClient, Timeouts};
+use sha2::Digest as _;
+use tokio::sync::watch;
+
+use crate::update::UpdateOptions;
+
+/// The download stalls when no byte arrives for this long: it is cut and continued later.
+const STALL: Duration = Duration::from_secs(30);
+const DOWNLOAD: &str = "download.raucb";
+const ETAG: &str = "download.etag";
+const PENDING: &str = "pending.json";
+
+/// How a run of the agent ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// An update is installed and armed, the kiosk at rest: reboot into the trial.
+    Restart,
+}
+
+/// This boot as the agent needs it, from what the slots said at start.
+pub fn boot_of(status: Option<&Status>) -> Boot {
+    match status {
+        Some(Status::OnTrial { .. }) => Boot::OnTrial,
+        Some(Status::Armed { .. }) => Boot::Armed,
+        Some(Status::RolledBack { .. }) => Boot::RolledBack,
+        Some(Status::Committed { .. }) | None => Boot::Committed,
+    }
+}
+
+pub struct Fleet {
+    agent: Agent,
+    origin: String,
+    auth: Option<String>,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    clients: HashMap<String, Arc<HttpClient>>,
+    work: PathBuf,
+    update: UpdateOptions,
+}
+
+/// `scheme://authority` and the path with its query.
+fn split_url(url: &str) -> Option<(&str, &str)> {
+    let after = url.find("://")? + 3;
+    match url[after..].find('/') {
+        Some(i) => Some(url.split_at(after + i)),
+        None => Some((url, "/")),
+    }
+}
+
+fn read_pending(work: &Path) -> Option<Pending> {
+    let text = std::fs::read_to_string(work.join(PENDING)).ok()?;
+    Pending::from_json(&text)
+        .map_err(|e| {
+            tracing::error!(
+                "fleet: {} is unreadable ({e}); its update is not reported",
+                work.join(PENDING).display()
+            )
+        })
+        .ok()
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, synced.
+fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    std::io::Write::write_all(&mut f, bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+fn sums(path: &Path) -> std::io::Result<Downloaded> {
+    let mut file = std::fs::File::open(path)?;
+    let (mut sha1, mut sha256) = (sha1::Sha1::new(), sha2::Sha256::new());
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        sha1.update(&buf[..n]);
+        sha256.update(&buf[..n]);
+        size += n as u64;
+    }
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    Ok(Downloaded { size, sha1: hex(&sha1.finalize()), sha256: hex(&sha256.finalize()) })
+}
+
+impl Fleet {
+    /// `work` keeps the download and the pending record (on the data partition); `update`
+    /// says where installs go and which certificate bundles must be signed with.
+    pub fn new(
+        config: &FleetConfig,
+        version: &str,
+        boot: Boot,
+        work: PathBuf,
+        update: UpdateOptions,
+    ) -> Result<Fleet> {
+        std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+        let base = format!("{}/{}/controller/v1/{}", config.server, config.tenant, config.controller_id);
+        let policy = Policy { restart_while_open: config.restart_while_open };
+        let pending = read_pending(&work);
+        let agent = Agent::new(
+            &base,
+            kiosk_image::bundle::COMPATIBLE,
+            version,
+            policy,
+            pending,
+            boot,
+            Instant::now(),
+        );
+        let tls = config
+            .tls_pin_sha256
+            .as_deref()
+            .map(kiosk_link::tls::pinned_client_config)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("fleet.tls_pin_sha256: {e}"))?;
+        let auth = match &config.auth {
+            FleetAuth::None => None,
+            FleetAuth::Target(t) => Some(format!("TargetToken {t}")),
+            FleetAuth::Gateway(g) => Some(format!("GatewayToken {g}")),
+        };
+        let origin = split_url(&config.server).map_or(config.server.clone(), |(o, _)| o.to_owned());
+        Ok(Fleet { agent, origin, auth, tls, clients: HashMap::new(), work, update })
+    }
+
+    fn client(&mut self, origin: &str) -> Result<Arc<HttpClient>, String> {
+        if let Some(c) = self.clients.get(origin) {
+            return Ok(c.clone());
+        }
+        let timeouts = Timeouts { connect: Duration::from_secs(10), request: Duration::from_secs(30) };
+        let mut client = HttpClient::new(origin, self.tls.clone(), timeouts).map_err(|e| e.to_string())?;
+        // The token is the configured server's: never sent to another host (an artifact store).
+        if let (Some(auth), true) = (&self.auth, origin == self.origin) {
+            client = client.with_header("authorization", auth).map_err(|e| e.to_string())?;
+        }
+        let client = Arc::new(client);
+        self.clients.insert(origin.to_owned(), client.clone());
+        Ok(client)
+    }
+
+    async fn call(
+        &mut self,
+        method: Method,
+        url: &str,
+        body: Option<String>,
+    ) -> Result<(u16, Vec<u8>), String> {
+        let (origin, path) = split_url(url).ok_or_else(|| format!("{url:?} is not a URL"))?;
+        let client = self.client(origin)?;
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        if body.is_some() {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        let answer = client
+            .call(method, path, headers, body.map(Bytes::from).unwrap_or_default())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((answer.status.as_u16(), answer.body.to_vec()))
+    }
+
+    /// Fetches the artifact into the download file, continuing what is there when the
+    /// server still serves the same file, then takes its size and sums.
+    async fn download(&mut self, url: &str, size: u64) -> Result<Downloaded, String> {
+        let (file, etag_file) = (self.work.join(DOWNLOAD), self.work.join(ETAG));
+        let mut have = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        let etag = std::fs::read_to_string(&etag_file).ok();
+        if have > size || (have > 0 && etag.is_none()) {
+            let _ = std::fs::remove_file(&file);
+            have = 0;
+        }
+        if have < size || size == 0 {
+            let (origin, path) = split_url(url).ok_or_else(|| format!("{url:?} is not a URL"))?;
+            let client = self.client(origin)?;
+            let mut headers = HeaderMap::new();
+            if let (true, Some(etag)) = (have > 0, &etag) {
+                let range = HeaderValue::from_str(&format!("bytes={have}-")).map_err(|e| e.to_string())?;
+                headers.insert(header::RANGE, range);
+                if let Ok(v) = HeaderValue::from_str(etag.trim()) {
+                    headers.insert(header::IF_RANGE, v);
+                }
+            }
+            let response = client.open_stream(path, headers).await.map_err(|e| e.to_string())?;
+            let append = match response.status() {
+                StatusCode::PARTIAL_CONTENT if have > 0 => true,
+                StatusCode::OK => false,
+                other => {
+                    return Err(format!("the server answered the download with HTTP {}", other.as_u16()));
+                }
+            };
+            match response.headers().get(header::ETAG).and_then(|v| v.to_str().ok()) {
+                Some(tag) => replace(&etag_file, tag.as_bytes()).map_err(|e| e.to_string())?,
+                None => {
+                    let _ = std::fs::remove_file(&etag_file);
+                }
+            }
+            // Plain writes of each frame (a few KiB): tokio's file type would hop to its
+            // blocking pool per write, and costs the size-bound binary kilobytes.
+            let mut out = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(append)
+                .truncate(!append)
+                .open(&file)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            let mut written = if append { have } else { 0 };
+            let mut body = response.into_body();
+            loop {
+                let frame = match tokio::time::timeout(STALL, body.frame()).await {
+                    Err(_) => return Err(format!("no byte for {STALL:?} after {written} of {size}")),
+                    Ok(None) => break,
+                    Ok(Some(Err(e))) => return Err(format!("cut after {written} of {size} bytes: {e}")),
+                    Ok(Some(Ok(frame))) => frame,
+                };
+                if let Ok(data) = frame.into_data() {
+                    written += data.len() as u64;
+                    if written > size {
+                        let _ = std::fs::remove_file(&file);
+                        return Err(format!("the server sent more than the artifact's {size} bytes"));
+                    }
+                    std::io::Write::write_all(&mut out, &data)
+                        .map_err(|e| format!("{}: {e}", file.display()))?;
+                }
+            }
+            out.sync_all().map_err(|e| format!("{}: {e}", file.display()))?;
+            if written < size {
+                return Err(format!("cut after {written} of {size} bytes"));
+            }
+        }
+        let path = file.clone();
+        tokio::task::spawn_blocking(move || sums(&path))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
+    }
+
+    fn discard(&self) {
+        for name in [DOWNLOAD, ETAG] {
+            let _ = std::fs::remove_file(self.work.join(name));
+        }
+    }
+
+    async fn install(&self) -> Result<String, String> {
+        let options =
+            UpdateOptions { bundle: self.work.join(DOWNLOAD), reboot: false, ..self.update.clone() };
+        tokio::task::spawn_blocking(move || crate::update::update(&options))
+            .await
+            .map_err(|e| e.to_string())?
+            .map(|installed| installed.version)
+            .map_err(|e| format!("{e:#}"))
+    }
+
+    fn persist(&self, pending: Option<&Pending>) -> std::io::Result<()> {
+        let path = self.work.join(PENDING);
+        match pending {
+            Some(p) => replace(&path, p.to_json().as_bytes()),
+            None => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// Runs the agent until it wants the device restarted into a trial. `kiosk` says
+    /// whether a restart may happen now; `committed` turns true once a trial slot is
+    /// committed.
+    pub async fn run(
+        mut self,
+        mut kiosk: watch::Receiver<Kiosk>,
+        mut committed: watch::Receiver<bool>,
+    ) -> Result<Ended> {
+        let mut told_committed = false;
+        loop {
+            for line in self.agent.take_log() {
+                tracing::info!("fleet: {line}");
+            }
+            if !told_committed && *committed.borrow() {
+                told_committed = true;
+                self.agent.on_committed();
+            }
+            let state = *kiosk.borrow();
+            let Some(command) = self.agent.next(Instant::now(), state) else {
+                let until = self.agent.timeout().map(tokio::time::Instant::from_std);
+                tokio::select! {
+                    _ = async { match until { Some(t) => tokio::time::sleep_until(t).await, None => std::future::pending().await } } => {}
+                    changed = kiosk.changed() => if changed.is_err() { std::future::pending::<()>().await },
+                    changed = committed.changed() => if changed.is_err() { std::future::pending::<()>().await },
+                }
+                continue;
+            };
+            match command {
+                Command::Get { url } => {
+                    let answer = self.call(Method::GET, &url, None).await;
+                    self.agent.on_answer(Instant::now(), answer);
+                }
+                Command::Put { url, body } => {
+                    let answer = self.call(Method::PUT, &url, Some(body)).await;
+                    self.agent.on_answer(Instant::now(), answer);
+                }
+                Command::Post { url, body } => {
+                    let answer = self.call(Method::POST, &url, Some(body)).await;
+                    self.agent.on_answer(Instant::now(), answer);
+                }
+                Command::Download { url, size } => {
+                    let result = self.download(&url, size).await;
+                    self.agent.on_downloaded(Instant::now(), result);
+                }
+                Command::Discard => self.discard(),
+                Command::Install => {
+                    let result = self.install().await;
+                    self.agent.on_installed(result);
+                }
+                Command::Disarm => {
+                    let options = self.update.clone();
+                    if let Err(e) =
+                        tokio::task::spawn_blocking(move || crate::update::disarm(&options)).await?
+                    {
+                        tracing::error!("fleet: disarming the cancelled update: {e:#}");
+                    }
+                }
+                Command::Persist(pending) => {
+                    if let Err(e) = self.persist(pending.as_ref()) {
+                        tracing::error!("fleet: writing {}: {e}", self.work.join(PENDING).display());
+                    }
+                }
+                Command::Restart => return Ok(Ended::Restart),
+            }
+        }
+    }
+}
+
+/// Starts the agent on `runtime` when the configuration has `[fleet]`: returns the senders
+/// the screen (or the headless service) keeps current, whether a restart may happen now
+/// and whether this boot's trial has been committed. The agent's restart reboots into the
+/// trial.
+pub fn spawn(
+    config: &kiosk_config::Config,
+    slots: Option<&Status>,
+    runtime: &tokio::runtime::Handle,
+) -> Option<(watch::Sender<Kiosk>, watch::Sender<bool>)> {
+    let fleet = config.fleet.as_ref()?;
+    let update = UpdateOptions {
+        bundle: PathBuf::new(),
+        keyring: PathBuf::from(crate::update::KEYRING),
+        disk: None,
+        boot: PathBuf::from(crate::update::BOOT_DIR),
+        state: PathBuf::from(crate::update::STATE_DIR),
+        reboot: false,
+    };
+    let version = crate::update::running_version();
+    let agent = match Fleet::new(fleet, &version, boot_of(slots), config.data_dir.join("fleet"), update) {
+        Ok(agent) => agent,
+        Err(e) => {
+            tracing::error!("fleet: not started: {e:#}");
+            return None;
+        }
+    };
+    tracing::info!("fleet: {} as {} (running {version})", fleet.server, fleet.controller_id);
+    let (kiosk, kiosk_rx) = watch::channel(Kiosk::default());
+    let (committed, committed_rx) = watch::channel(false);
+    runtime.spawn(async move {
+        match agent.run(kiosk_rx, committed_rx).await {
+            Ok(Ended::Restart) => {
+                if let Err(e) = crate::update::reboot_into_trial() {
+                    tracing::error!("fleet: {e:#}");
+                }
+            }
+            Err(e) => tracing::error!("fleet: stopped: {e:#}"),
+        }
+    });
+    Some((kiosk, committed))
+}

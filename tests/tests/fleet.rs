@@ -1,0 +1,342 @@
+//! The rollout agent against goosebit, an independent implementation of hawkBit's DDI API:
+//! real RAUC bundles uploaded as a chain's operator would, installed into slot b of a
+//! kiosk disk image, the result reported back; a bundle not signed by the release key; a
+//! download cut halfway; a deployment during a customer's session; a withdrawn one.
+
+#[path = "../../images/kiosk-image/tests/common/kiosk_disk.rs"]
+mod kiosk_disk;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kiosk_app::fleet::{Ended, Fleet};
+use kiosk_app::update::UpdateOptions;
+use kiosk_config::{FleetAuth, FleetConfig};
+use kiosk_disk::{LAYOUT, MIB, kiosk_disk, pattern};
+use kiosk_fleet::agent::{Boot, Kiosk};
+use kiosk_image::bundle;
+use kiosk_image::slots::{self, BootFiles, FatBoot, Slot, Status};
+use kiosk_tests::goosebit::Goosebit;
+use tokio::sync::watch;
+
+const CLOSED_AT_REST: Kiosk = Kiosk { at_rest: true, store_open: false };
+
+/// A release key and its bundles, made with `rauc bundle` as `kiosk-flash bundle` does.
+struct Release {
+    dir: tempfile::TempDir,
+    key: PathBuf,
+    cert: PathBuf,
+}
+
+impl Release {
+    fn new(name: &str) -> Release {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, cert) = (dir.path().join(format!("{name}.key")), dir.path().join(format!("{name}.pem")));
+        bundle::keygen(&key, &cert, name).unwrap();
+        Release { dir, key, cert }
+    }
+
+    /// A bundle whose root image is a pattern naming its version (a bundle of a few KiB).
+    fn bundle(&self, version: &str, rootfs_len: u64) -> (PathBuf, Vec<u8>) {
+        self.bundle_of(version, pattern(&format!("rootfs {version} "), rootfs_len))
+    }
+
+    /// One whose root image is random bytes: as large as the image, nothing compresses it.
+    fn noisy_bundle(&self, version: &str, rootfs_len: u64) -> (PathBuf, Vec<u8>) {
+        self.bundle_of(version, (0..rootfs_len).map(|_| rand::random::<u8>()).collect())
+    }
+
+    fn bundle_of(&self, version: &str, bytes: Vec<u8>) -> (PathBuf, Vec<u8>) {
+        let root = self.dir.path().join(format!("rootfs-{version}.img"));
+        std::fs::write(&root, &bytes).unwrap();
+        let boot = self.dir.path().join(format!("boot-{version}"));
+        std::fs::create_dir_all(&boot).unwrap();
+        std::fs::write(boot.join("kernel8.img"), format!("kernel of release {version}")).unwrap();
+        let out = self.dir.path().join(format!("kiosk-{version}.raucb"));
+        bundle::make_bundle(&root, &boot, version, &self.cert, &self.key, &out).unwrap();
+        (out, bytes)
+    }
+}
+
+struct Device {
+    dir: tempfile::TempDir,
+    id: String,
+}
+
+impl Device {
+    fn new(id: &str) -> Device {
+        let dir = tempfile::tempdir().unwrap();
+        kiosk_disk(&dir.path().join("card.img"));
+        Device { dir, id: id.to_owned() }
+    }
+
+    fn disk(&self) -> PathBuf {
+        self.dir.path().join("card.img")
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path().join("update-state")
+    }
+
+    fn agent(&self, server: &str, keyring: &Path, version: &str, boot: Boot) -> Fleet {
+        let config = FleetConfig {
+            server: server.to_owned(),
+            tenant: "DEFAULT".into(),
+            controller_id: self.id.clone(),
+            auth: FleetAuth::None,
+            tls_pin_sha256: None,
+            restart_while_open: false,
+        };
+        let update = UpdateOptions {
+            bundle: PathBuf::new(),
+            keyring: keyring.to_owned(),
+            disk: Some(self.disk()),
+            boot: PathBuf::new(),
+            state: self.state(),
+            reboot: false,
+        };
+        Fleet::new(&config, version, boot, self.dir.path().join("fleet"), update).unwrap()
+    }
+
+    fn partition(&self, index: usize) -> Vec<u8> {
+        let (start, len) = LAYOUT[index - 1];
+        std::fs::read(self.disk()).unwrap()[start as usize..(start + len) as usize].to_vec()
+    }
+
+    /// (slot a tryboot starts, slot a normal boot starts).
+    fn boots(&self) -> (Slot, Slot) {
+        let boot = FatBoot::open(&self.disk()).unwrap();
+        (slots::firmware_boot(&boot, true).unwrap().0, slots::firmware_boot(&boot, false).unwrap().0)
+    }
+}
+
+type Runner = tokio::task::JoinHandle<anyhow::Result<Ended>>;
+
+fn run(
+    rt: &tokio::runtime::Runtime,
+    agent: Fleet,
+    kiosk: Kiosk,
+) -> (Runner, watch::Sender<Kiosk>, watch::Sender<bool>) {
+    let (kiosk_tx, kiosk_rx) = watch::channel(kiosk);
+    let (committed_tx, committed_rx) = watch::channel(false);
+    (rt.spawn(agent.run(kiosk_rx, committed_rx)), kiosk_tx, committed_tx)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+/// Waits for the agent to ask for its restart.
+fn restarted(rt: &tokio::runtime::Runtime, runner: Runner, limit: Duration) -> Ended {
+    rt.block_on(async { tokio::time::timeout(limit, runner).await })
+        .expect("the agent did not ask for a restart in time")
+        .unwrap()
+        .unwrap()
+}
+
+#[test]
+fn a_device_installs_a_goosebit_deployment_on_trial_and_reports_success_after_the_commit() {
+    let server = Goosebit::start("00:00:01");
+    let release = Release::new("release-bundle");
+    let device = Device::new("kiosk-gangnam-1");
+    let rt = runtime();
+    let (runner, _kiosk, _committed) =
+        run(&rt, device.agent(&server.url(), &release.cert, "1.3.0", Boot::Committed), CLOSED_AT_REST);
+
+    // The device registers with the hardware its bundles name; the operator rolls 1.4.0 out.
+    server.wait_for(&device.id, Duration::from_secs(20), |d| {
+        d["hw_model"] == bundle::COMPATIBLE || d.to_string().contains(bundle::COMPATIBLE)
+    });
+    let (good, rootfs) = release.bundle("1.4.0", 3 * MIB + 17);
+    let software = server.upload(&good);
+    server.assign(&device.id, software);
+
+    assert_eq!(restarted(&rt, runner, Duration::from_secs(60)), Ended::Restart);
+    assert!(device.partition(3)[..rootfs.len()] == rootfs[..], "slot b holds the new root image");
+    assert_eq!(device.boots(), (Slot::B, Slot::A), "armed for one tryboot; a stays committed");
+    let log = server.device_log(&device.id);
+    assert!(log.contains("downloaded") && log.contains("installed 1.4.0"), "{log}");
+
+    // The tryboot: slot b runs on trial, the kiosk is healthy and commits it; the agent of
+    // that boot reports success.
+    let status =
+        slots::status(&FatBoot::open(&device.disk()).unwrap(), Slot::B, &device.state(), Some("trial-boot"))
+            .unwrap();
+    assert!(matches!(status, Status::OnTrial { slot: Slot::B, .. }), "{status:?}");
+    let (runner, _kiosk, committed) =
+        run(&rt, device.agent(&server.url(), &release.cert, "1.4.0", Boot::OnTrial), CLOSED_AT_REST);
+    std::thread::sleep(Duration::from_secs(2));
+    let before = server.device(&device.id).unwrap();
+    assert_ne!(before["last_state"], "Finished", "not reported before the commit: {before}");
+    slots::commit(&FatBoot::open(&device.disk()).unwrap() as &dyn BootFiles, Slot::B, &device.state())
+        .unwrap();
+    committed.send(true).unwrap();
+    let done = server.wait_for(&device.id, Duration::from_secs(20), |d| d["last_state"] == "Finished");
+    assert_eq!(done["sw_version"], "1.4.0", "{done}");
+    assert!(
+        server.device_log(&device.id).contains("committed after its trial"),
+        "{}",
+        server.device_log(&device.id)
+    );
+    runner.abort();
+}
+
+#[test]
+fn a_bundle_not_signed_by_the_release_key_is_refused_and_reported_as_a_failure() {
+    let server = Goosebit::start("00:00:01");
+    let release = Release::new("release-bundle");
+    let thief = Release::new("thief");
+    let device = Device::new("kiosk-gangnam-2");
+    let rt = runtime();
+    let before = std::fs::read(device.disk()).unwrap();
+    let (runner, _kiosk, _committed) =
+        run(&rt, device.agent(&server.url(), &release.cert, "1.3.0", Boot::Committed), CLOSED_AT_REST);
+    server.wait_for(&device.id, Duration::from_secs(20), |d| d.to_string().contains(bundle::COMPATIBLE));
+    let (forged, _) = thief.bundle("1.4.0", MIB);
+    server.assign(&device.id, server.upload(&forged));
+
+    let failed = server.wait_for(&device.id, Duration::from_secs(60), |d| d["last_state"] == "Error");
+    assert_ne!(failed["sw_version"], "1.4.0");
+    let log = server.device_log(&device.id);
+    assert!(log.contains("refused") && log.contains("signature verification failed"), "{log}");
+    assert!(!runner.is_finished(), "no restart");
+    runner.abort();
+    let after = std::fs::read(device.disk()).unwrap();
+    assert!(after[LAYOUT[2].0 as usize..] == before[LAYOUT[2].0 as usize..], "slot b and the data untouched");
+    assert_eq!(device.boots(), (Slot::A, Slot::A), "nothing armed");
+}
+
+/// A TCP proxy in front of the server that cuts artifact downloads after `cut` bytes of
+/// their answer (the first, or every one), and records every download request it forwards.
+struct CuttingProxy {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl CuttingProxy {
+    fn start(upstream: u16, cut: usize, every: bool) -> CuttingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let downloads = Arc::new(AtomicUsize::new(0));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { continue };
+                let (seen, downloads) = (seen.clone(), downloads.clone());
+                std::thread::spawn(move || {
+                    let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else { return };
+                    let mut to_server = server.try_clone().unwrap();
+                    let mut from_client = client.try_clone().unwrap();
+                    let mut limit = None;
+                    // Requests: forwarded as they come; a download's head is noted.
+                    let mut head = vec![0u8; 65536];
+                    let n = from_client.read(&mut head).unwrap_or(0);
+                    let text = String::from_utf8_lossy(&head[..n]).into_owned();
+                    if text.contains("/download ") {
+                        seen.lock().unwrap().push(text.clone());
+                        if downloads.fetch_add(1, Ordering::SeqCst) == 0 || every {
+                            limit = Some(cut);
+                        }
+                    }
+                    if to_server.write_all(&head[..n]).is_err() {
+                        return;
+                    }
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from_client, &mut to_server);
+                    });
+                    let mut sent = 0usize;
+                    let mut buf = vec![0u8; 16384];
+                    loop {
+                        let n = match server.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        let n = limit.map_or(n, |l: usize| n.min(l.saturating_sub(sent)));
+                        if client.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        sent += n;
+                        if limit.is_some_and(|l| sent >= l) {
+                            break;
+                        }
+                    }
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        CuttingProxy { port, requests }
+    }
+}
+
+#[test]
+fn a_cut_download_continues_where_it_stopped_and_a_session_holds_the_restart() {
+    let server = Goosebit::start("00:00:01");
+    let proxy = CuttingProxy::start(server.port, 700_000, false);
+    let release = Release::new("release-bundle");
+    let device = Device::new("kiosk-gangnam-3");
+    let rt = runtime();
+    let in_session = Kiosk { at_rest: false, store_open: false };
+    let url = format!("http://127.0.0.1:{}", proxy.port);
+    let (runner, kiosk, _committed) =
+        run(&rt, device.agent(&url, &release.cert, "1.3.0", Boot::Committed), in_session);
+    server.wait_for(&device.id, Duration::from_secs(20), |d| d.to_string().contains(bundle::COMPATIBLE));
+    let (noisy, noise) = release.noisy_bundle("1.4.1", 2 * MIB);
+    server.assign(&device.id, server.upload(&noisy));
+
+    // Installed during the session, but no restart while the customer is there.
+    server.wait_for(&device.id, Duration::from_secs(60), |_| {
+        server.device_log(&device.id).contains("installed 1.4.1")
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(!runner.is_finished(), "restarted during a customer's session");
+    assert!(device.partition(3)[..noise.len()] == noise[..], "installed");
+    let requests = proxy.requests.lock().unwrap().clone();
+    assert!(requests.len() >= 2, "the cut download was asked for again: {requests:?}");
+    let resumed = requests[1].to_ascii_lowercase();
+    assert!(
+        resumed.contains("range: bytes=") && !resumed.contains("range: bytes=0-"),
+        "continued, not restarted: {resumed}"
+    );
+    assert!(resumed.contains("if-range:"), "only if the file is the same: {resumed}");
+
+    // The customer leaves: the restart comes.
+    kiosk.send(CLOSED_AT_REST).unwrap();
+    assert_eq!(restarted(&rt, runner, Duration::from_secs(10)), Ended::Restart);
+    assert_eq!(device.boots(), (Slot::B, Slot::A));
+}
+
+#[test]
+fn a_deployment_withdrawn_before_its_install_is_not_installed() {
+    let server = Goosebit::start("00:00:01");
+    // Every download is cut early, so the deployment is still downloading when withdrawn.
+    let proxy = CuttingProxy::start(server.port, 10_000, true);
+    let release = Release::new("release-bundle");
+    let device = Device::new("kiosk-gangnam-4");
+    let rt = runtime();
+    let before = std::fs::read(device.disk()).unwrap();
+    let url = format!("http://127.0.0.1:{}", proxy.port);
+    let (runner, _kiosk, _committed) =
+        run(&rt, device.agent(&url, &release.cert, "1.3.0", Boot::Committed), CLOSED_AT_REST);
+    server.wait_for(&device.id, Duration::from_secs(20), |d| d.to_string().contains(bundle::COMPATIBLE));
+    let (good, _) = release.noisy_bundle("1.4.0", MIB);
+    server.assign(&device.id, server.upload(&good));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while proxy.requests.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no download started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.pin(&device.id);
+    std::thread::sleep(Duration::from_secs(12));
+    assert!(!runner.is_finished(), "{:?}", rt.block_on(runner));
+    runner.abort();
+    let after = std::fs::read(device.disk()).unwrap();
+    assert!(after[LAYOUT[1].0 as usize..] == before[LAYOUT[1].0 as usize..], "nothing installed");
+    assert_eq!(device.boots(), (Slot::A, Slot::A));
+    assert!(!device.dir.path().join("fleet/download.raucb").exists(), "the part file is dropped");
+    assert!(!server.device_log(&device.id).contains("installed"), "{}", server.device_log(&device.id));
+}
