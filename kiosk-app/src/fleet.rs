@@ -22,7 +22,7 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, StatusCode};
 use kiosk_config::{FleetAuth, FleetConfig};
 use kiosk_fleet::Agent;
-use kiosk_fleet::agent::{Boot, Command, Downloaded, Kiosk, Pending, Policy};
+use kiosk_fleet::agent::{Boot, Command, DownloadFailure, Downloaded, Kiosk, Pending, Policy};
 use kiosk_image::slots::Status;
 use kiosk_link::http::{HttpClient, Timeouts};
 use sha2::Digest as _;
@@ -49,8 +49,31 @@ pub fn boot_of(status: Option<&Status>) -> Boot {
         Some(Status::OnTrial { .. }) => Boot::OnTrial,
         Some(Status::Armed { .. }) => Boot::Armed,
         Some(Status::RolledBack { .. }) => Boot::RolledBack,
-        Some(Status::Committed { .. }) | None => Boot::Committed,
+        Some(Status::Committed { slot }) => Boot::Committed { running: slot_char(*slot) },
+        None => Boot::Unknown,
     }
+}
+
+fn slot_char(slot: kiosk_image::slots::Slot) -> char {
+    slot.to_string().chars().next().unwrap_or('?')
+}
+
+/// What stays free on the data partition for the store (orders, the payment journal) and
+/// the logs while a bundle downloads.
+const RESERVE: u64 = 64 << 20;
+
+/// Free bytes on the file system holding `dir`.
+fn free_bytes(dir: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid C string and a zeroed struct the call fills in.
+    (unsafe { libc::statvfs(path.as_ptr(), &mut stat) } == 0)
+        .then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+fn transient(reason: String) -> DownloadFailure {
+    DownloadFailure { reason, permanent: false, progressed: false }
 }
 
 pub struct Fleet {
@@ -190,77 +213,146 @@ impl Fleet {
 
     /// Fetches the artifact into the download file, continuing what is there when the
     /// server still serves the same file, then takes its size and sums.
-    async fn download(&mut self, url: &str, size: u64) -> Result<Downloaded, String> {
+    async fn download(&mut self, url: &str, size: u64) -> Result<Downloaded, DownloadFailure> {
         let (file, etag_file) = (self.work.join(DOWNLOAD), self.work.join(ETAG));
         let mut have = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        let etag = std::fs::read_to_string(&etag_file).ok();
-        if have > size || (have > 0 && etag.is_none()) {
-            let _ = std::fs::remove_file(&file);
-            have = 0;
+        let start = have;
+        let result = self.fetch(url, size, &file, &etag_file, &mut have).await;
+        let now_have = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        result.map_err(|mut f| {
+            f.progressed = now_have > start;
+            f
+        })?;
+        let path = file.clone();
+        tokio::task::spawn_blocking(move || sums(&path))
+            .await
+            .map_err(|e| transient(e.to_string()))?
+            .map_err(|e| transient(e.to_string()))
+    }
+
+    async fn fetch(
+        &mut self,
+        url: &str,
+        size: u64,
+        file: &Path,
+        etag_file: &Path,
+        have: &mut u64,
+    ) -> Result<(), DownloadFailure> {
+        let etag = std::fs::read_to_string(etag_file).ok();
+        if *have > size || (*have > 0 && etag.is_none()) {
+            let _ = std::fs::remove_file(file);
+            *have = 0;
         }
+        let have = *have;
         if have < size || size == 0 {
-            let (origin, path) = split_url(url).ok_or_else(|| format!("{url:?} is not a URL"))?;
-            let client = self.client(origin)?;
+            let needed = size - have;
+            if let Some(free) = free_bytes(&self.work)
+                && free < needed + RESERVE
+            {
+                let _ = std::fs::remove_file(file);
+                return Err(DownloadFailure {
+                    reason: format!(
+                        "no room on the data partition: the bundle needs {} MiB more, {} MiB are free and {} MiB stay for the store",
+                        needed >> 20,
+                        free >> 20,
+                        RESERVE >> 20
+                    ),
+                    permanent: true,
+                    progressed: false,
+                });
+            }
+            let (origin, path) = split_url(url).ok_or_else(|| transient(format!("{url:?} is not a URL")))?;
+            let client = self.client(origin).map_err(transient)?;
             let mut headers = HeaderMap::new();
             if let (true, Some(etag)) = (have > 0, &etag) {
-                let range = HeaderValue::from_str(&format!("bytes={have}-")).map_err(|e| e.to_string())?;
+                let range =
+                    HeaderValue::from_str(&format!("bytes={have}-")).map_err(|e| transient(e.to_string()))?;
                 headers.insert(header::RANGE, range);
                 if let Ok(v) = HeaderValue::from_str(etag.trim()) {
                     headers.insert(header::IF_RANGE, v);
                 }
             }
-            let response = client.open_stream(path, headers).await.map_err(|e| e.to_string())?;
+            let response = client.open_stream(path, headers).await.map_err(|e| transient(e.to_string()))?;
+            // A part is appended only where it was asked to start; anything else starts over.
+            let continues =
+                response.headers().get(header::CONTENT_RANGE).and_then(|v| v.to_str().ok()).is_some_and(
+                    |r| r.strip_prefix("bytes ").is_some_and(|r| r.starts_with(&format!("{have}-"))),
+                );
             let append = match response.status() {
-                StatusCode::PARTIAL_CONTENT if have > 0 => true,
+                StatusCode::PARTIAL_CONTENT if have > 0 && continues => true,
+                StatusCode::PARTIAL_CONTENT => {
+                    let _ = std::fs::remove_file(file);
+                    let _ = std::fs::remove_file(etag_file);
+                    return Err(transient("the server sent a part from elsewhere; starting over".into()));
+                }
                 StatusCode::OK => false,
                 other => {
-                    return Err(format!("the server answered the download with HTTP {}", other.as_u16()));
+                    let code = other.as_u16();
+                    return Err(DownloadFailure {
+                        reason: format!("the server answered the download with HTTP {code}"),
+                        // The artifact gone or refused to us: asking again will not help.
+                        permanent: (400..500).contains(&code) && ![401, 403, 407, 408, 429].contains(&code),
+                        progressed: false,
+                    });
                 }
             };
             match response.headers().get(header::ETAG).and_then(|v| v.to_str().ok()) {
-                Some(tag) => replace(&etag_file, tag.as_bytes()).map_err(|e| e.to_string())?,
+                Some(tag) => replace(etag_file, tag.as_bytes()).map_err(|e| transient(e.to_string()))?,
                 None => {
-                    let _ = std::fs::remove_file(&etag_file);
+                    let _ = std::fs::remove_file(etag_file);
                 }
             }
             // Plain writes of each frame (a few KiB): tokio's file type would hop to its
             // blocking pool per write, and costs the size-bound binary kilobytes.
+            let write_err = |e: std::io::Error| {
+                // A full partition is not a cut: the part file goes, and so does the action.
+                let full = e.raw_os_error() == Some(libc::ENOSPC);
+                if full {
+                    let _ = std::fs::remove_file(file);
+                }
+                DownloadFailure {
+                    reason: format!("{}: {e}", file.display()),
+                    permanent: full,
+                    progressed: false,
+                }
+            };
             let mut out = std::fs::OpenOptions::new()
                 .create(true)
                 .write(true)
                 .append(append)
                 .truncate(!append)
-                .open(&file)
-                .map_err(|e| format!("{}: {e}", file.display()))?;
+                .open(file)
+                .map_err(write_err)?;
             let mut written = if append { have } else { 0 };
             let mut body = response.into_body();
             loop {
                 let frame = match tokio::time::timeout(STALL, body.frame()).await {
-                    Err(_) => return Err(format!("no byte for {STALL:?} after {written} of {size}")),
+                    Err(_) => {
+                        return Err(transient(format!("no byte for {STALL:?} after {written} of {size}")));
+                    }
                     Ok(None) => break,
-                    Ok(Some(Err(e))) => return Err(format!("cut after {written} of {size} bytes: {e}")),
+                    Ok(Some(Err(e))) => {
+                        return Err(transient(format!("cut after {written} of {size} bytes: {e}")));
+                    }
                     Ok(Some(Ok(frame))) => frame,
                 };
                 if let Ok(data) = frame.into_data() {
                     written += data.len() as u64;
                     if written > size {
-                        let _ = std::fs::remove_file(&file);
-                        return Err(format!("the server sent more than the artifact's {size} bytes"));
+                        let _ = std::fs::remove_file(file);
+                        return Err(transient(format!(
+                            "the server sent more than the artifact's {size} bytes"
+                        )));
                     }
-                    std::io::Write::write_all(&mut out, &data)
-                        .map_err(|e| format!("{}: {e}", file.display()))?;
+                    std::io::Write::write_all(&mut out, &data).map_err(write_err)?;
                 }
             }
-            out.sync_all().map_err(|e| format!("{}: {e}", file.display()))?;
+            out.sync_all().map_err(write_err)?;
             if written < size {
-                return Err(format!("cut after {written} of {size} bytes"));
+                return Err(transient(format!("cut after {written} of {size} bytes")));
             }
         }
-        let path = file.clone();
-        tokio::task::spawn_blocking(move || sums(&path))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())
+        Ok(())
     }
 
     fn discard(&self) {
@@ -269,13 +361,13 @@ impl Fleet {
         }
     }
 
-    async fn install(&self) -> Result<String, String> {
+    async fn install(&self) -> Result<(String, char), String> {
         let options =
             UpdateOptions { bundle: self.work.join(DOWNLOAD), reboot: false, ..self.update.clone() };
         tokio::task::spawn_blocking(move || crate::update::update(&options))
             .await
             .map_err(|e| e.to_string())?
-            .map(|installed| installed.version)
+            .map(|installed| (installed.version, slot_char(installed.slot)))
             .map_err(|e| format!("{e:#}"))
     }
 
@@ -299,6 +391,7 @@ impl Fleet {
         mut committed: watch::Receiver<bool>,
     ) -> Result<Ended> {
         let mut told_committed = false;
+        let (mut kiosk_open, mut committed_open) = (true, true);
         loop {
             for line in self.agent.take_log() {
                 tracing::info!("fleet: {line}");
@@ -310,10 +403,11 @@ impl Fleet {
             let state = *kiosk.borrow();
             let Some(command) = self.agent.next(Instant::now(), state) else {
                 let until = self.agent.timeout().map(tokio::time::Instant::from_std);
+                // A sender gone (the screen closing) leaves the last value standing.
                 tokio::select! {
                     _ = async { match until { Some(t) => tokio::time::sleep_until(t).await, None => std::future::pending().await } } => {}
-                    changed = kiosk.changed() => if changed.is_err() { std::future::pending::<()>().await },
-                    changed = committed.changed() => if changed.is_err() { std::future::pending::<()>().await },
+                    changed = kiosk.changed(), if kiosk_open => kiosk_open = changed.is_ok(),
+                    changed = committed.changed(), if committed_open => committed_open = changed.is_ok(),
                 }
                 continue;
             };
@@ -350,6 +444,9 @@ impl Fleet {
                 Command::Persist(pending) => {
                     if let Err(e) = self.persist(pending.as_ref()) {
                         tracing::error!("fleet: writing {}: {e}", self.work.join(PENDING).display());
+                        if pending.is_some() {
+                            self.agent.on_persist_failed(&e.to_string());
+                        }
                     }
                 }
                 Command::Restart => return Ok(Ended::Restart),

@@ -144,8 +144,11 @@ fn a_device_installs_a_goosebit_deployment_on_trial_and_reports_success_after_th
     let release = Release::new("release-bundle");
     let device = Device::new("kiosk-gangnam-1");
     let rt = runtime();
-    let (runner, _kiosk, _committed) =
-        run(&rt, device.agent(&server.url(), &release.cert, "1.3.0", Boot::Committed), CLOSED_AT_REST);
+    let (runner, _kiosk, _committed) = run(
+        &rt,
+        device.agent(&server.url(), &release.cert, "1.3.0", Boot::Committed { running: 'a' }),
+        CLOSED_AT_REST,
+    );
 
     // The device registers with the hardware its bundles name; the operator rolls 1.4.0 out.
     server.wait_for(&device.id, Duration::from_secs(20), |d| {
@@ -193,8 +196,11 @@ fn a_bundle_not_signed_by_the_release_key_is_refused_and_reported_as_a_failure()
     let device = Device::new("kiosk-gangnam-2");
     let rt = runtime();
     let before = std::fs::read(device.disk()).unwrap();
-    let (runner, _kiosk, _committed) =
-        run(&rt, device.agent(&server.url(), &release.cert, "1.3.0", Boot::Committed), CLOSED_AT_REST);
+    let (runner, _kiosk, _committed) = run(
+        &rt,
+        device.agent(&server.url(), &release.cert, "1.3.0", Boot::Committed { running: 'a' }),
+        CLOSED_AT_REST,
+    );
     server.wait_for(&device.id, Duration::from_secs(20), |d| d.to_string().contains(bundle::COMPATIBLE));
     let (forged, _) = thief.bundle("1.4.0", MIB);
     server.assign(&device.id, server.upload(&forged));
@@ -210,37 +216,49 @@ fn a_bundle_not_signed_by_the_release_key_is_refused_and_reported_as_a_failure()
     assert_eq!(device.boots(), (Slot::A, Slot::A), "nothing armed");
 }
 
-/// A TCP proxy in front of the server that cuts artifact downloads after `cut` bytes of
-/// their answer (the first, or every one), and records every download request it forwards.
-struct CuttingProxy {
-    port: u16,
-    requests: Arc<Mutex<Vec<String>>>,
+/// What the proxy does to artifact downloads.
+#[derive(Clone, Copy)]
+enum Downloads {
+    /// The first one's answer is cut after this many bytes.
+    CutFirst(usize),
+    /// Every one is paced at this many bytes a second.
+    Paced(usize),
 }
 
-impl CuttingProxy {
-    fn start(upstream: u16, cut: usize, every: bool) -> CuttingProxy {
+/// A TCP proxy in front of the server that cuts or paces artifact downloads, and records
+/// each download request it forwards with the status line the server answered it with.
+struct Proxy {
+    port: u16,
+    /// (request head, the answer's status line)
+    downloads: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl Proxy {
+    fn start(upstream: u16, mode: Downloads) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let downloads = Arc::new(AtomicUsize::new(0));
-        let seen = requests.clone();
+        let downloads = Arc::new(Mutex::new(Vec::new()));
+        let seen = downloads.clone();
+        let count = Arc::new(AtomicUsize::new(0));
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(mut client) = client else { continue };
-                let (seen, downloads) = (seen.clone(), downloads.clone());
+                let (seen, count) = (seen.clone(), count.clone());
                 std::thread::spawn(move || {
                     let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else { return };
                     let mut to_server = server.try_clone().unwrap();
                     let mut from_client = client.try_clone().unwrap();
-                    let mut limit = None;
-                    // Requests: forwarded as they come; a download's head is noted.
                     let mut head = vec![0u8; 65536];
                     let n = from_client.read(&mut head).unwrap_or(0);
                     let text = String::from_utf8_lossy(&head[..n]).into_owned();
-                    if text.contains("/download ") {
-                        seen.lock().unwrap().push(text.clone());
-                        if downloads.fetch_add(1, Ordering::SeqCst) == 0 || every {
-                            limit = Some(cut);
+                    let download = text.contains("/download ");
+                    let (mut cut, mut pace) = (None, None);
+                    if download {
+                        let first = count.fetch_add(1, Ordering::SeqCst) == 0;
+                        match mode {
+                            Downloads::CutFirst(bytes) if first => cut = Some(bytes),
+                            Downloads::Paced(rate) => pace = Some(rate),
+                            _ => {}
                         }
                     }
                     if to_server.write_all(&head[..n]).is_err() {
@@ -250,40 +268,48 @@ impl CuttingProxy {
                         let _ = std::io::copy(&mut from_client, &mut to_server);
                     });
                     let mut sent = 0usize;
-                    let mut buf = vec![0u8; 16384];
+                    let mut buf = vec![0u8; pace.map_or(16384, |rate: usize| (rate / 10).clamp(1, 16384))];
                     loop {
                         let n = match server.read(&mut buf) {
                             Ok(0) | Err(_) => break,
                             Ok(n) => n,
                         };
-                        let n = limit.map_or(n, |l: usize| n.min(l.saturating_sub(sent)));
+                        if download && sent == 0 {
+                            let status =
+                                String::from_utf8_lossy(&buf[..n]).lines().next().unwrap_or("").to_owned();
+                            seen.lock().unwrap().push((text.clone(), status));
+                        }
+                        let n = cut.map_or(n, |l: usize| n.min(l.saturating_sub(sent)));
                         if client.write_all(&buf[..n]).is_err() {
                             break;
                         }
                         sent += n;
-                        if limit.is_some_and(|l| sent >= l) {
+                        if cut.is_some_and(|l| sent >= l) {
                             break;
+                        }
+                        if let Some(rate) = pace {
+                            std::thread::sleep(Duration::from_secs_f64(n as f64 / rate as f64));
                         }
                     }
                     let _ = client.shutdown(std::net::Shutdown::Both);
                 });
             }
         });
-        CuttingProxy { port, requests }
+        Proxy { port, downloads }
     }
 }
 
 #[test]
 fn a_cut_download_continues_where_it_stopped_and_a_session_holds_the_restart() {
     let server = Goosebit::start("00:00:01");
-    let proxy = CuttingProxy::start(server.port, 700_000, false);
+    let proxy = Proxy::start(server.port, Downloads::CutFirst(700_000));
     let release = Release::new("release-bundle");
     let device = Device::new("kiosk-gangnam-3");
     let rt = runtime();
     let in_session = Kiosk { at_rest: false, store_open: false };
     let url = format!("http://127.0.0.1:{}", proxy.port);
     let (runner, kiosk, _committed) =
-        run(&rt, device.agent(&url, &release.cert, "1.3.0", Boot::Committed), in_session);
+        run(&rt, device.agent(&url, &release.cert, "1.3.0", Boot::Committed { running: 'a' }), in_session);
     server.wait_for(&device.id, Duration::from_secs(20), |d| d.to_string().contains(bundle::COMPATIBLE));
     let (noisy, noise) = release.noisy_bundle("1.4.1", 2 * MIB);
     server.assign(&device.id, server.upload(&noisy));
@@ -295,14 +321,15 @@ fn a_cut_download_continues_where_it_stopped_and_a_session_holds_the_restart() {
     std::thread::sleep(Duration::from_secs(3));
     assert!(!runner.is_finished(), "restarted during a customer's session");
     assert!(device.partition(3)[..noise.len()] == noise[..], "installed");
-    let requests = proxy.requests.lock().unwrap().clone();
+    let requests = proxy.downloads.lock().unwrap().clone();
     assert!(requests.len() >= 2, "the cut download was asked for again: {requests:?}");
-    let resumed = requests[1].to_ascii_lowercase();
+    let (resumed, answer) = (requests[1].0.to_ascii_lowercase(), &requests[1].1);
     assert!(
         resumed.contains("range: bytes=") && !resumed.contains("range: bytes=0-"),
         "continued, not restarted: {resumed}"
     );
     assert!(resumed.contains("if-range:"), "only if the file is the same: {resumed}");
+    assert!(answer.contains(" 206 "), "the server sent the rest only: {answer}");
 
     // The customer leaves: the restart comes.
     kiosk.send(CLOSED_AT_REST).unwrap();
@@ -313,30 +340,44 @@ fn a_cut_download_continues_where_it_stopped_and_a_session_holds_the_restart() {
 #[test]
 fn a_deployment_withdrawn_before_its_install_is_not_installed() {
     let server = Goosebit::start("00:00:01");
-    // Every download is cut early, so the deployment is still downloading when withdrawn.
-    let proxy = CuttingProxy::start(server.port, 10_000, true);
+    // The download is paced (about 8 s for the bundle) so it is withdrawn meanwhile; it then
+    // completes, and the next poll finds the deployment gone before the install.
+    let proxy = Proxy::start(server.port, Downloads::Paced(128 * 1024));
     let release = Release::new("release-bundle");
     let device = Device::new("kiosk-gangnam-4");
     let rt = runtime();
     let before = std::fs::read(device.disk()).unwrap();
     let url = format!("http://127.0.0.1:{}", proxy.port);
-    let (runner, _kiosk, _committed) =
-        run(&rt, device.agent(&url, &release.cert, "1.3.0", Boot::Committed), CLOSED_AT_REST);
+    let (runner, _kiosk, _committed) = run(
+        &rt,
+        device.agent(&url, &release.cert, "1.3.0", Boot::Committed { running: 'a' }),
+        CLOSED_AT_REST,
+    );
     server.wait_for(&device.id, Duration::from_secs(20), |d| d.to_string().contains(bundle::COMPATIBLE));
     let (good, _) = release.noisy_bundle("1.4.0", MIB);
     server.assign(&device.id, server.upload(&good));
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while proxy.requests.lock().unwrap().is_empty() {
+    while proxy.downloads.lock().unwrap().is_empty() {
         assert!(std::time::Instant::now() < deadline, "no download started");
         std::thread::sleep(Duration::from_millis(100));
     }
     server.pin(&device.id);
-    std::thread::sleep(Duration::from_secs(12));
+    let part = device.dir.path().join("fleet/download.raucb");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0) < MIB || part.exists() {
+        // Until the whole bundle arrived and was dropped, or the time is up.
+        if std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(3));
     assert!(!runner.is_finished(), "{:?}", rt.block_on(runner));
     runner.abort();
     let after = std::fs::read(device.disk()).unwrap();
     assert!(after[LAYOUT[1].0 as usize..] == before[LAYOUT[1].0 as usize..], "nothing installed");
     assert_eq!(device.boots(), (Slot::A, Slot::A));
-    assert!(!device.dir.path().join("fleet/download.raucb").exists(), "the part file is dropped");
-    assert!(!server.device_log(&device.id).contains("installed"), "{}", server.device_log(&device.id));
+    assert!(!part.exists(), "the download is dropped");
+    let log = server.device_log(&device.id);
+    assert!(log.contains("downloading") && !log.contains("installed"), "{log}");
 }

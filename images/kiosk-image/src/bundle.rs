@@ -86,8 +86,33 @@ pub enum UpdateError {
     ReadBack { partition: usize, running: Slot },
     #[error("writing {name} to the boot partition: {source}; nothing was armed, slot {running} stays")]
     Boot { name: String, running: Slot, source: io::Error },
+    #[error(
+        "another install is running (the rollout agent's or a `kiosk update`): nothing was written; try again once it has ended"
+    )]
+    Busy,
     #[error("{0}")]
     Slots(#[from] SlotError),
+}
+
+/// Held for a whole install: two installers (the rollout agent and `kiosk update` by hand)
+/// must never write the inactive slot at once. Released when dropped (or the process ends).
+struct InstallLock(#[allow(dead_code)] File);
+
+fn install_lock(state_dir: &Path) -> Result<InstallLock, UpdateError> {
+    use std::os::fd::AsRawFd;
+    std::fs::create_dir_all(state_dir).map_err(io_err("creating", state_dir))?;
+    let path = state_dir.join("install.lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_err("opening", &path))?;
+    // SAFETY: an advisory lock on a descriptor we own.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(UpdateError::Busy);
+    }
+    Ok(InstallLock(file))
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> UpdateError + 'a {
@@ -450,7 +475,8 @@ fn write_rootfs(
     let mut window = Window::new(file, part);
     let mut child = cat(bundle, ROOTFS)?;
     let out = child.stdout.take().ok_or_else(changed)?;
-    // Never past the signed size: a longer stream must not run into the next partition.
+    // One byte past the signed size is read, to tell a longer stream; the window ends at the
+    // partition, so nothing runs into the next one, and nothing is armed after a mismatch.
     let written = hash_stream(out.take(v.rootfs_bytes + 1), |chunk| window.write_all(chunk));
     let ended = child.wait().map_err(spawn_err("unsquashfs"))?;
     let (sum, bytes) = written.map_err(io_err("writing", disk))?;
@@ -493,6 +519,7 @@ pub fn install(
     target: &Target,
     state_dir: &Path,
 ) -> Result<Installed, UpdateError> {
+    let _lock = install_lock(state_dir)?;
     let running = target.running;
     let v = verify(bundle, keyring, running)?;
     let committed = slots::committed(target.boot)?;

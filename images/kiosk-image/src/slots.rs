@@ -390,7 +390,11 @@ pub fn status(
         return Ok(Status::OnTrial { slot: running, version });
     }
     let Some(record) = record else { return Ok(Status::Committed { slot: running }) };
-    if record.slot != running && boot_id.is_some() && record.boot_id.as_deref() == boot_id {
+    if record.slot != running
+        && boot_id.is_some()
+        && record.boot_id.as_deref() == boot_id
+        && armed_trial(boot)? == Some(record.slot)
+    {
         return Ok(Status::Armed { slot: record.slot, version: record.version });
     }
     TrialRecord::clear(state)?;

@@ -233,6 +233,18 @@ fn a_kiosk_restarted_before_the_reboot_finds_the_update_armed_not_rolled_back() 
     assert_eq!(same_boot, Status::Armed { slot: Slot::B, version: "2.0.0".into() });
     assert_eq!(boot(&disk, true), (Slot::B, 3), "still armed");
     assert!(state.join(slots::TRIAL_RECORD).exists());
+    // A second installer meanwhile (the agent and `kiosk update` by hand) is turned away.
+    let lock = std::fs::File::open(state.join("install.lock")).unwrap();
+    // SAFETY: an advisory lock on a descriptor we own.
+    assert_eq!(
+        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX | libc::LOCK_NB) },
+        0
+    );
+    let before = disk_sum(&disk);
+    let err = install(&release.bundle("2.0.1", MIB), &release.public, &disk, Slot::A, &state).unwrap_err();
+    assert!(matches!(err, UpdateError::Busy), "{err:?}");
+    assert_eq!(disk_sum(&disk), before);
+    drop(lock);
     // Had the reboot happened and the firmware started a again, it would be a rollback.
     assert!(matches!(status(&disk, Slot::A, &state), Status::RolledBack { from: Slot::B, .. }));
 }

@@ -41,13 +41,22 @@ pub struct Kiosk {
 pub struct Pending {
     pub action: String,
     pub version: String,
+    /// The slot it was installed into (`a` or `b`): a committed boot of that slot is the
+    /// update's success, whatever version string the image itself carries.
+    pub slot: String,
     /// Where its feedback goes.
     pub feedback: String,
 }
 
 impl Pending {
     pub fn to_json(&self) -> String {
-        serde_json::json!({"action": self.action, "version": self.version, "feedback": self.feedback})
+        let fields = [
+            ("action", &self.action),
+            ("version", &self.version),
+            ("slot", &self.slot),
+            ("feedback", &self.feedback),
+        ];
+        serde_json::Value::Object(fields.iter().map(|(k, v)| (k.to_string(), v.as_str().into())).collect())
             .to_string()
     }
 
@@ -55,21 +64,29 @@ impl Pending {
         let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let field =
             |key: &str| v.get(key).and_then(|f| f.as_str()).map(str::to_owned).ok_or(format!("no {key}"));
-        Ok(Pending { action: field("action")?, version: field("version")?, feedback: field("feedback")? })
+        Ok(Pending {
+            action: field("action")?,
+            version: field("version")?,
+            slot: field("slot")?,
+            feedback: field("feedback")?,
+        })
     }
 }
 
 /// How this process found the slots at start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Boot {
-    /// The running slot is committed and no trial is armed.
-    Committed,
+    /// The running slot (`a` or `b`) is committed and no trial is armed.
+    Committed { running: char },
     /// An update is installed into the other slot and armed, not yet booted.
     Armed,
     /// The running slot is a trial, committed once the kiosk has run healthy.
     OnTrial,
     /// The last trial did not become healthy and the old slot runs again.
     RolledBack,
+    /// The slots could not be read (or this is not one of our images): an update's
+    /// record is kept and nothing is reported.
+    Unknown,
 }
 
 /// What the I/O layer is to do next.
@@ -124,6 +141,17 @@ pub struct Downloaded {
     pub sha256: String,
 }
 
+/// Why a download did not complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadFailure {
+    pub reason: String,
+    /// Trying again cannot help (no room on the data partition, the artifact gone): the
+    /// action is closed as failed.
+    pub permanent: bool,
+    /// The part file grew before the cut: the backoff starts over.
+    pub progressed: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     Download,
@@ -166,8 +194,11 @@ pub struct Agent {
     state: State,
     /// Requests and effects to do before anything else, in order.
     todo: VecDeque<(Command, Option<Want>)>,
-    /// Feedback not yet taken by the server: (url, body).
-    outbox: VecDeque<(String, String)>,
+    /// Feedback not yet taken by the server: (url, body, whether it closes the pending
+    /// record's action, whose record is removed only once the server has it).
+    outbox: VecDeque<(String, String, bool)>,
+    /// The action whose outcome is being reported: not taken again meanwhile.
+    closing: Option<String>,
     outbox_retry: Option<Instant>,
     outbox_failures: u32,
     in_flight: Option<Want>,
@@ -204,6 +235,7 @@ impl Agent {
             outbox: VecDeque::new(),
             outbox_retry: None,
             outbox_failures: 0,
+            closing: None,
             in_flight: None,
             config_sent: false,
             log: Vec::new(),
@@ -211,15 +243,22 @@ impl Agent {
         if let Some(p) = pending {
             match boot {
                 Boot::Armed => agent.state = State::Armed(p),
-                Boot::OnTrial if p.version == version => agent.state = State::Trial(p),
-                Boot::Committed if p.version == version => agent.succeeded(p),
-                _ => {
+                Boot::OnTrial => agent.state = State::Trial(p),
+                Boot::Committed { running } if p.slot.starts_with(running) => agent.succeeded(p),
+                Boot::Unknown => {
+                    agent.say(format!(
+                        "the slots cannot be read: the outcome of {} is not reported",
+                        p.version
+                    ));
+                    agent.closing = Some(p.action);
+                }
+                Boot::Committed { .. } | Boot::RolledBack => {
                     let why = format!(
                         "the trial boot of {} did not become healthy; {version} runs again (rolled back)",
                         p.version
                     );
-                    agent.close(&p.feedback.clone(), Finished::Failure, &why);
-                    agent.todo.push_back((Command::Persist(None), None));
+                    agent.closing = Some(p.action.clone());
+                    agent.close_pending(&p.feedback, Finished::Failure, &why);
                 }
             }
         }
@@ -246,7 +285,15 @@ impl Agent {
 
     fn send(&mut self, url: &str, execution: Execution, finished: Finished, details: &str) {
         let id = url.rsplit('/').nth(1).unwrap_or_default().to_owned();
-        self.outbox.push_back((url.to_owned(), ddi::feedback(&id, execution, finished, details)));
+        self.outbox.push_back((url.to_owned(), ddi::feedback(&id, execution, finished, details), false));
+    }
+
+    /// Closes the pending record's action; the record goes once the server has the answer.
+    fn close_pending(&mut self, url: &str, finished: Finished, details: &str) {
+        self.close(url, finished, details);
+        if let Some(last) = self.outbox.back_mut() {
+            last.2 = true;
+        }
     }
 
     fn close(&mut self, url: &str, finished: Finished, details: &str) {
@@ -259,8 +306,8 @@ impl Agent {
 
     fn succeeded(&mut self, p: Pending) {
         let details = format!("{} runs, committed after its trial boot", p.version);
-        self.close(&p.feedback, Finished::Success, &details);
-        self.todo.push_back((Command::Persist(None), None));
+        self.closing = Some(p.action.clone());
+        self.close_pending(&p.feedback, Finished::Success, &details);
         self.state = State::Idle;
     }
 
@@ -285,7 +332,9 @@ impl Agent {
         if !self.outbox.is_empty() {
             earliest(self.outbox_retry);
         }
-        if let State::Deploying(job) = &self.state {
+        if let State::Deploying(job) = &self.state
+            && job.step == Step::Download
+        {
             earliest(job.retry_at);
         }
         at
@@ -308,7 +357,7 @@ impl Agent {
         if let Some((command, want)) = self.todo.pop_front() {
             return self.issue(command, want);
         }
-        if let Some((url, body)) = self.outbox.front()
+        if let Some((url, body, _)) = self.outbox.front()
             && self.outbox_retry.is_none_or(|t| now >= t)
         {
             let command = Command::Post { url: url.clone(), body: body.clone() };
@@ -330,7 +379,9 @@ impl Agent {
                 {
                     return self.issue(Command::Install, Some(Want::Install));
                 }
-                Step::Installed if self.may_restart(kiosk, job.update) => {
+                Step::Installed
+                    if self.may_restart(kiosk, job.update) && job.window != Some(Window::Unavailable) =>
+                {
                     let line = format!("restarting into {} on trial", job.version);
                     self.say(line);
                     return self.issue(Command::Restart, None);
@@ -367,28 +418,49 @@ impl Agent {
                 };
                 self.say(format!("rollout server: {why}; polling again in {:?}", self.next_poll - now));
             }
+            Want::ConfigData if ok => {}
             Want::ConfigData => {
-                if !ok {
-                    self.config_sent = false;
-                }
+                self.config_sent = false;
+                self.say(format!("rollout server refused configData: {}", Self::what(&answer)));
             }
             Want::Deployment if ok => self.on_deployment(body),
             Want::Cancel if ok => self.on_cancel(body),
             Want::Feedback => {
-                // Taken, or refused for good (a 4xx will not change): either way it is done.
-                let permanent =
-                    matches!(&answer, Ok((s, _)) if (400..500).contains(s) && *s != 408 && *s != 429);
+                // Taken, or refused for good (a malformed body will not change; a refused
+                // token or a busy server may): either way the entry is done.
+                let permanent = matches!(&answer, Ok((s, _))
+                    if (400..500).contains(s) && ![401, 403, 407, 408, 429].contains(s));
                 if ok || permanent {
-                    self.outbox.pop_front();
+                    if !ok {
+                        self.say(format!(
+                            "rollout server refused a feedback for good: {}",
+                            Self::what(&answer)
+                        ));
+                    }
+                    if self.outbox.pop_front().is_some_and(|(_, _, closes)| closes) {
+                        self.closing = None;
+                        self.todo.push_back((Command::Persist(None), None));
+                    }
                     self.outbox_failures = 0;
                     self.outbox_retry = None;
                 } else {
+                    // Tried again later, behind the others, so one cannot hold them all up.
+                    self.outbox.rotate_left(1);
                     self.outbox_failures += 1;
                     self.outbox_retry = Some(now + backoff(self.outbox_failures, self.interval));
                 }
             }
-            Want::Deployment | Want::Cancel => {}
+            Want::Deployment | Want::Cancel => {
+                self.say(format!("rollout server: {}", Self::what(&answer)));
+            }
             Want::Download | Want::Install => self.in_flight = Some(want),
+        }
+    }
+
+    fn what(answer: &Result<(u16, Vec<u8>), String>) -> String {
+        match answer {
+            Ok((status, _)) => format!("HTTP {status}"),
+            Err(e) => e.clone(),
         }
     }
 
@@ -443,13 +515,23 @@ impl Agent {
             Err(_) if body.trim_ascii() == b"null" => return,
             Err(e) => return self.say(format!("rollout server: a deployment that cannot be read: {e}")),
         };
-        if let State::Deploying(job) = &mut self.state
-            && job.id == d.id
-        {
-            // The same action again: its handling or maintenance window may have changed.
-            job.update = d.deployment.update;
-            job.window = d.deployment.maintenance_window;
+        if self.closing.as_deref() == Some(d.id.as_str()) {
+            // Its outcome is on its way to the server: it is not taken again.
             return;
+        }
+        if let State::Deploying(job) = &mut self.state {
+            if job.id == d.id {
+                // The same action again: its handling or maintenance window may have changed.
+                job.update = d.deployment.update;
+                job.window = d.deployment.maintenance_window;
+                return;
+            }
+            if job.step != Step::Installed {
+                // The server replaced it (goosebit serves the new one at the same URL).
+                let line = format!("deployment {} replaced by {} before it was installed", job.id, d.id);
+                self.say(line);
+                self.state = State::Idle;
+            }
         }
         if !matches!(self.state, State::Idle) {
             // Busy with another action: one deployment at a time; the server offers this
@@ -546,7 +628,7 @@ impl Agent {
     }
 
     /// The download in flight ended: the file complete (its size and sums), or cut.
-    pub fn on_downloaded(&mut self, now: Instant, result: Result<Downloaded, String>) {
+    pub fn on_downloaded(&mut self, now: Instant, result: Result<Downloaded, DownloadFailure>) {
         if self.in_flight != Some(Want::Download) {
             return;
         }
@@ -554,11 +636,21 @@ impl Agent {
         let interval = self.interval;
         let State::Deploying(job) = &mut self.state else { return };
         match result {
-            Err(why) => {
+            Err(f) if f.permanent => {
+                let feedback = format!("{}/deploymentBase/{}/feedback", self.base, job.id);
+                self.state = State::Idle;
+                self.todo.push_back((Command::Discard, None));
+                self.close(&feedback, Finished::Failure, &format!("the download failed: {}", f.reason));
+            }
+            Err(f) => {
+                if f.progressed {
+                    job.failures = 0;
+                }
                 job.failures += 1;
                 let wait = backoff(job.failures, interval);
                 job.retry_at = Some(now + wait);
-                let line = format!("download of {} interrupted ({why}); continuing in {wait:?}", job.version);
+                let line =
+                    format!("download of {} interrupted ({}); continuing in {wait:?}", job.version, f.reason);
                 self.say(line);
             }
             Ok(d) => {
@@ -591,6 +683,8 @@ impl Agent {
                     }
                     None => {
                         job.step = Step::Downloaded;
+                        job.retry_at = None;
+                        job.failures = 0;
                         let details = format!("downloaded {} bytes, sums match", d.size);
                         self.send(&feedback, Execution::Downloaded, Finished::None, &details);
                     }
@@ -599,9 +693,9 @@ impl Agent {
         }
     }
 
-    /// The install in flight ended: the version the bundle's signed manifest names, or
-    /// why it was refused (nothing was armed then).
-    pub fn on_installed(&mut self, result: Result<String, String>) {
+    /// The install in flight ended: the version the bundle's signed manifest names and the
+    /// slot it went to, or why it was refused (nothing was armed then).
+    pub fn on_installed(&mut self, result: Result<(String, char), String>) {
         if self.in_flight != Some(Want::Install) {
             return;
         }
@@ -610,11 +704,15 @@ impl Agent {
         let feedback = format!("{}/deploymentBase/{}/feedback", self.base, job.id);
         self.todo.push_back((Command::Discard, None));
         match result {
-            Ok(version) => {
+            Ok((version, slot)) => {
                 job.step = Step::Installed;
                 job.version = version.clone();
-                let pending =
-                    Pending { action: job.id.clone(), version: version.clone(), feedback: feedback.clone() };
+                let pending = Pending {
+                    action: job.id.clone(),
+                    version: version.clone(),
+                    slot: slot.to_string(),
+                    feedback: feedback.clone(),
+                };
                 self.todo.push_back((Command::Persist(Some(pending)), None));
                 let details = format!(
                     "installed {version} into the inactive slot; restarting into it when the kiosk is at rest"
@@ -626,6 +724,23 @@ impl Agent {
                 self.state = State::Idle;
                 self.close(&feedback, Finished::Failure, &format!("refused: {why}"));
             }
+        }
+    }
+
+    /// The pending record could not be written: a restart now would leave the trial's
+    /// outcome unreported, so the update is disarmed and reported as failed instead.
+    pub fn on_persist_failed(&mut self, why: &str) {
+        let installed = match &self.state {
+            State::Deploying(job) if job.step == Step::Installed => Some(job.id.clone()),
+            State::Armed(p) => Some(p.action.clone()),
+            _ => None,
+        };
+        if let Some(id) = installed {
+            self.state = State::Idle;
+            self.todo.push_back((Command::Disarm, None));
+            let details =
+                format!("the update's record cannot be kept on the data partition ({why}); disarmed");
+            self.close(&self.feedback_url(&id), Finished::Failure, &details);
         }
     }
 }

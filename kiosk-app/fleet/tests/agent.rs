@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use kiosk_fleet::Agent;
-use kiosk_fleet::agent::{Boot, Command, Downloaded, Kiosk, Pending, Policy};
+use kiosk_fleet::agent::{Boot, Command, DownloadFailure, Downloaded, Kiosk, Pending, Policy};
 
 const BASE: &str = "http://fleet.test/DEFAULT/controller/v1/kiosk-7";
 const AT_REST_CLOSED: Kiosk = Kiosk { at_rest: true, store_open: false };
@@ -26,12 +26,16 @@ fn deployment(update: &str, window: Option<&str>) -> Vec<u8> {
     .into_bytes()
 }
 
+fn cut(reason: &str) -> DownloadFailure {
+    DownloadFailure { reason: reason.into(), permanent: false, progressed: false }
+}
+
 fn good_file() -> Downloaded {
     Downloaded { size: 4096, sha1: SHA1.into(), sha256: SHA256.into() }
 }
 
 fn new_agent(now: Instant, policy: Policy) -> Agent {
-    Agent::new(BASE, "kiosk-rpi-arm64", "1.3.0", policy, None, Boot::Committed, now)
+    Agent::new(BASE, "kiosk-rpi-arm64", "1.3.0", policy, None, Boot::Committed { running: 'a' }, now)
 }
 
 /// Answers every request with 200 and `{}` (feedback, configData) and runs the effects,
@@ -96,7 +100,7 @@ fn a_deployment_is_downloaded_checked_installed_and_restarts_only_at_rest_with_t
 
     agent.on_downloaded(t0, Ok(good_file()));
     assert_eq!(until_interesting(&mut agent, t0, IN_SESSION, &mut bodies), Some(Command::Install));
-    agent.on_installed(Ok("1.4.0".into()));
+    agent.on_installed(Ok(("1.4.0".into(), 'b')));
     let mut persisted = None;
     while let Some(c) = agent.next(t0, IN_SESSION) {
         match c {
@@ -109,21 +113,23 @@ fn a_deployment_is_downloaded_checked_installed_and_restarts_only_at_rest_with_t
             other => panic!("during a session the agent did {other:?}"),
         }
     }
-    let pending = persisted.expect("the pending record is written before any restart");
+    let pending = persisted.expect("the pending record is written after the install");
     assert_eq!(
         pending,
         Pending {
             action: "5".into(),
             version: "1.4.0".into(),
+            slot: "b".into(),
             feedback: format!("{BASE}/deploymentBase/5/feedback")
         }
     );
     assert_eq!(executions(&bodies), ["proceeding/none", "downloaded/none", "proceeding/none"]);
 
     // An attempt does not restart while the store is open, nor in a session; at rest with
-    // the store closed it does.
+    // the store closed it does. It sleeps meanwhile: no deadline in the past to spin on.
     assert_eq!(agent.next(t0, AT_REST_OPEN), None);
     assert_eq!(agent.next(t0, IN_SESSION), None);
+    assert!(agent.timeout().is_some_and(|t| t > t0), "{:?}", agent.timeout());
     assert_eq!(agent.next(t0, AT_REST_CLOSED), Some(Command::Restart));
 
     // The next process: on trial, then committed.
@@ -166,7 +172,7 @@ fn a_forced_update_restarts_while_the_store_is_open_but_never_in_a_session() {
     take_deployment(&mut agent, t0, "forced", None, &mut Vec::new());
     agent.on_downloaded(t0, Ok(good_file()));
     assert_eq!(until_interesting(&mut agent, t0, IN_SESSION, &mut Vec::new()), Some(Command::Install));
-    agent.on_installed(Ok("1.4.0".into()));
+    agent.on_installed(Ok(("1.4.0".into(), 'b')));
     assert_eq!(until_interesting(&mut agent, t0, IN_SESSION, &mut Vec::new()), None);
     assert_eq!(until_interesting(&mut agent, t0, AT_REST_OPEN, &mut Vec::new()), Some(Command::Restart));
 
@@ -174,7 +180,7 @@ fn a_forced_update_restarts_while_the_store_is_open_but_never_in_a_session() {
     take_deployment(&mut open_ok, t0, "attempt", None, &mut Vec::new());
     open_ok.on_downloaded(t0, Ok(good_file()));
     assert_eq!(until_interesting(&mut open_ok, t0, IN_SESSION, &mut Vec::new()), Some(Command::Install));
-    open_ok.on_installed(Ok("1.4.0".into()));
+    open_ok.on_installed(Ok(("1.4.0".into(), 'b')));
     assert_eq!(until_interesting(&mut open_ok, t0, AT_REST_OPEN, &mut Vec::new()), Some(Command::Restart));
 }
 
@@ -208,7 +214,7 @@ fn a_cut_download_continues_after_a_backoff_and_a_refused_install_is_a_failure()
     let mut agent = new_agent(t0, Policy::default());
     let mut bodies = Vec::new();
     take_deployment(&mut agent, t0, "forced", None, &mut bodies);
-    agent.on_downloaded(t0, Err("connection reset after 2048 bytes".into()));
+    agent.on_downloaded(t0, Err(cut("connection reset after 2048 bytes")));
     assert_eq!(until_interesting(&mut agent, t0, AT_REST_CLOSED, &mut bodies), None, "not at once");
     assert_eq!(agent.timeout(), Some(t0 + Duration::from_secs(5)));
     let t1 = t0 + Duration::from_secs(5);
@@ -300,7 +306,7 @@ fn a_cancel_stops_a_download_and_disarms_an_installed_trial_but_not_a_running_on
 
     let mut downloading = new_agent(t0, Policy::default());
     take_deployment(&mut downloading, t0, "forced", None, &mut Vec::new());
-    downloading.on_downloaded(t0, Err("cut".into()));
+    downloading.on_downloaded(t0, Err(cut("cut")));
     let (seen, bodies) = run_cancel(&mut downloading, t0);
     assert!(seen.contains(&Command::Discard) && !seen.contains(&Command::Install), "{seen:?}");
     assert_eq!(executions(&bodies), ["closed/success"]);
@@ -309,7 +315,7 @@ fn a_cancel_stops_a_download_and_disarms_an_installed_trial_but_not_a_running_on
     take_deployment(&mut installed, t0, "attempt", None, &mut Vec::new());
     installed.on_downloaded(t0, Ok(good_file()));
     assert_eq!(until_interesting(&mut installed, t0, AT_REST_OPEN, &mut Vec::new()), Some(Command::Install));
-    installed.on_installed(Ok("1.4.0".into()));
+    installed.on_installed(Ok(("1.4.0".into(), 'b')));
     assert_eq!(until_interesting(&mut installed, t0, AT_REST_OPEN, &mut Vec::new()), None);
     let (seen, _) = run_cancel(&mut installed, t0);
     assert!(seen.contains(&Command::Disarm) && seen.contains(&Command::Persist(None)), "{seen:?}");
@@ -318,6 +324,7 @@ fn a_cancel_stops_a_download_and_disarms_an_installed_trial_but_not_a_running_on
     let pending = Pending {
         action: "5".into(),
         version: "1.4.0".into(),
+        slot: "b".into(),
         feedback: format!("{BASE}/deploymentBase/5/feedback"),
     };
     let mut on_trial =
@@ -328,33 +335,124 @@ fn a_cancel_stops_a_download_and_disarms_an_installed_trial_but_not_a_running_on
 }
 
 #[test]
-fn a_trial_that_rolled_back_is_reported_as_a_failure_once() {
+fn a_trial_that_rolled_back_is_reported_as_a_failure_once_and_its_record_kept_until_the_server_has_it() {
     let t0 = Instant::now();
     let pending = Pending {
         action: "5".into(),
         version: "1.4.0".into(),
+        slot: "b".into(),
         feedback: format!("{BASE}/deploymentBase/5/feedback"),
     };
-    for (boot, running) in [(Boot::RolledBack, "1.3.0"), (Boot::Committed, "1.3.0")] {
+    for boot in [Boot::RolledBack, Boot::Committed { running: 'a' }] {
         let mut agent =
-            Agent::new(BASE, "kiosk-rpi-arm64", running, Policy::default(), Some(pending.clone()), boot, t0);
-        let mut seen = Vec::new();
-        let mut bodies = Vec::new();
-        while let Some(c) = agent.next(t0, AT_REST_CLOSED) {
-            match &c {
-                Command::Post { body, .. } => {
-                    bodies.push(body.clone());
-                    agent.on_answer(t0, Ok((200, Vec::new())));
-                }
-                Command::Get { .. } => break,
-                _ => {}
-            }
-            seen.push(c);
-        }
-        assert!(seen.contains(&Command::Persist(None)), "{boot:?}: {seen:?}");
-        assert_eq!(executions(&bodies), ["closed/failure"], "{boot:?}");
-        assert!(bodies[0].contains("rolled back"), "{}", bodies[0]);
+            Agent::new(BASE, "kiosk-rpi-arm64", "1.3.0", Policy::default(), Some(pending.clone()), boot, t0);
+        // The server does not take it at first: the record stays, and the same action,
+        // still offered, is not installed again.
+        assert!(matches!(agent.next(t0, AT_REST_CLOSED), Some(Command::Post { .. })));
+        agent.on_answer(t0, Ok((503, Vec::new())));
+        assert_eq!(agent.next(t0, AT_REST_CLOSED), Some(Command::Get { url: BASE.into() }));
+        agent.on_answer(t0, Ok((200, base_with_deployment("00:10:00"))));
+        assert!(matches!(agent.next(t0, AT_REST_CLOSED), Some(Command::Put { .. })));
+        agent.on_answer(t0, Ok((200, Vec::new())));
+        assert!(matches!(agent.next(t0, AT_REST_CLOSED), Some(Command::Get { .. })));
+        agent.on_answer(t0, Ok((200, deployment("forced", None))));
+        assert_eq!(agent.next(t0, AT_REST_CLOSED), None, "{boot:?}: the failed action is not taken again");
+        // Then it is taken: now the record goes.
+        let t1 = t0 + Duration::from_secs(5);
+        let Some(Command::Post { body, .. }) = agent.next(t1, AT_REST_CLOSED) else { panic!("{boot:?}") };
+        assert_eq!(executions(std::slice::from_ref(&body)), ["closed/failure"], "{boot:?}");
+        assert!(body.contains("rolled back"), "{body}");
+        agent.on_answer(t1, Ok((200, Vec::new())));
+        assert_eq!(agent.next(t1, AT_REST_CLOSED), Some(Command::Persist(None)), "{boot:?}");
+        assert_eq!(agent.next(t1, AT_REST_CLOSED), None, "reported once");
     }
+    // The trial's own slot committed is a success whatever the image's version string.
+    let mut ok = Agent::new(
+        BASE,
+        "kiosk-rpi-arm64",
+        "9.9.9",
+        Policy::default(),
+        Some(pending),
+        Boot::Committed { running: 'b' },
+        t0,
+    );
+    let Some(Command::Post { body, .. }) = ok.next(t0, AT_REST_CLOSED) else { panic!() };
+    assert_eq!(executions(&[body]), ["closed/success"]);
+}
+
+#[test]
+fn a_permanent_download_failure_closes_the_action_and_the_pending_record_must_be_written_before_a_restart() {
+    let t0 = Instant::now();
+    let mut agent = new_agent(t0, Policy::default());
+    let mut bodies = Vec::new();
+    take_deployment(&mut agent, t0, "forced", None, &mut bodies);
+    let full = DownloadFailure {
+        reason: "no room on the data partition".into(),
+        permanent: true,
+        progressed: false,
+    };
+    agent.on_downloaded(t0, Err(full));
+    assert_eq!(until_interesting(&mut agent, t0, AT_REST_CLOSED, &mut bodies), None);
+    assert_eq!(executions(&bodies).last().map(String::as_str), Some("closed/failure"));
+    assert!(bodies.last().unwrap().contains("no room"));
+
+    let mut agent = new_agent(t0, Policy::default());
+    take_deployment(&mut agent, t0, "forced", None, &mut Vec::new());
+    agent.on_downloaded(t0, Ok(good_file()));
+    assert_eq!(until_interesting(&mut agent, t0, AT_REST_CLOSED, &mut Vec::new()), Some(Command::Install));
+    agent.on_installed(Ok(("1.4.0".into(), 'b')));
+    let mut order = Vec::new();
+    while let Some(c) = agent.next(t0, AT_REST_CLOSED) {
+        match &c {
+            Command::Post { .. } => agent.on_answer(t0, Ok((200, Vec::new()))),
+            Command::Persist(Some(_)) => agent.on_persist_failed("No space left on device"),
+            _ => {}
+        }
+        order.push(c);
+    }
+    assert!(!order.contains(&Command::Restart), "no restart without the record: {order:?}");
+    assert!(order.contains(&Command::Disarm), "{order:?}");
+}
+
+#[test]
+fn a_deployment_replaced_before_its_install_is_followed_and_a_download_that_progressed_backs_off_anew() {
+    let t0 = Instant::now();
+    let mut agent = new_agent(t0, Policy::default());
+    take_deployment(&mut agent, t0, "forced", None, &mut Vec::new());
+    agent.on_downloaded(t0, Err(cut("cut")));
+    let t1 = t0 + Duration::from_secs(600);
+    let replaced =
+        String::from_utf8(deployment("forced", None)).unwrap().replace(r#""id":"5""#, r#""id":"6""#);
+    let mut seen = Vec::new();
+    while let Some(c) = agent.next(t1, AT_REST_CLOSED) {
+        match &c {
+            Command::Get { url } if url == BASE => {
+                agent.on_answer(t1, Ok((200, base_with_deployment("00:10:00"))))
+            }
+            Command::Get { .. } => agent.on_answer(t1, Ok((200, replaced.clone().into_bytes()))),
+            Command::Put { .. } | Command::Post { .. } => agent.on_answer(t1, Ok((200, Vec::new()))),
+            Command::Download { .. } => {
+                seen.push(c);
+                break;
+            }
+            _ => {}
+        }
+        seen.push(c);
+    }
+    assert!(seen.contains(&Command::Discard), "the old part file goes: {seen:?}");
+    assert!(matches!(seen.last(), Some(Command::Download { .. })), "{seen:?}");
+    // Two cuts without progress double the wait; a cut after progress waits the first
+    // backoff again.
+    agent.on_downloaded(t1, Err(cut("cut")));
+    let t2 = t1 + Duration::from_secs(5);
+    assert!(matches!(agent.next(t2, AT_REST_CLOSED), Some(Command::Download { .. })));
+    agent.on_downloaded(t2, Err(cut("cut")));
+    assert_eq!(agent.timeout(), Some(t2 + Duration::from_secs(10)));
+    let t3 = t2 + Duration::from_secs(10);
+    assert!(matches!(agent.next(t3, AT_REST_CLOSED), Some(Command::Download { .. })));
+    agent
+        .on_downloaded(t3, Err(DownloadFailure { reason: "cut".into(), permanent: false, progressed: true }));
+    assert_eq!(agent.timeout(), Some(t3 + Duration::from_secs(5)));
 }
 
 #[test]
@@ -381,7 +479,7 @@ fn a_deployment_the_server_withdraws_before_its_install_is_dropped() {
     let t0 = Instant::now();
     let mut agent = new_agent(t0, Policy::default());
     take_deployment(&mut agent, t0, "forced", None, &mut Vec::new());
-    agent.on_downloaded(t0, Err("cut".into()));
+    agent.on_downloaded(t0, Err(cut("cut")));
     let t1 = t0 + Duration::from_secs(600);
     assert_eq!(
         until_interesting(&mut agent, t1, AT_REST_CLOSED, &mut Vec::new()),
@@ -394,4 +492,27 @@ fn a_deployment_the_server_withdraws_before_its_install_is_dropped() {
     }
     assert_eq!(seen, [Command::Discard], "dropped, nothing downloaded or installed");
     assert_eq!(agent.timeout(), Some(t1 + Duration::from_secs(600)));
+}
+
+#[test]
+fn an_installed_update_held_for_the_customer_sleeps_after_a_cut_download() {
+    let t0 = Instant::now();
+    let mut agent = new_agent(t0, Policy::default());
+    take_deployment(&mut agent, t0, "forced", None, &mut Vec::new());
+    agent.on_downloaded(t0, Err(cut("cut")));
+    let t1 = t0 + Duration::from_secs(5);
+    assert!(matches!(
+        until_interesting(&mut agent, t1, IN_SESSION, &mut Vec::new()),
+        Some(Command::Download { .. })
+    ));
+    agent.on_downloaded(t1, Ok(good_file()));
+    assert_eq!(until_interesting(&mut agent, t1, IN_SESSION, &mut Vec::new()), Some(Command::Install));
+    agent.on_installed(Ok(("1.4.0".into(), 'b')));
+    assert_eq!(until_interesting(&mut agent, t1, IN_SESSION, &mut Vec::new()), None, "held for the customer");
+    let wake = agent.timeout().unwrap();
+    assert!(
+        wake > t1,
+        "no deadline that has passed to spin on: {:?} before now",
+        t1.saturating_duration_since(wake)
+    );
 }

@@ -123,17 +123,18 @@ pub fn run_screen(config: &Config) -> Result<()> {
     let (mut trial, slots) = crate::update::TrialCommit::at_start();
     // The rollout agent ([fleet]) hears from the same beat whether a restart may happen.
     let fleet = crate::fleet::spawn(config, slots.as_ref(), runtime.handle());
+    let committed = fleet.map(|(kiosk, committed)| {
+        shell.tell_fleet(kiosk);
+        committed
+    });
     let heartbeat = slint::Timer::default();
     heartbeat.start(slint::TimerMode::Repeated, crate::systemd::heartbeat(), move || {
         crate::systemd::alive();
         if trial.as_ref().is_some_and(|t| t.healthy_tick()) {
             trial = None;
-            if let Some((_, committed)) = &fleet {
+            if let Some(committed) = &committed {
                 let _ = committed.send(true);
             }
-        }
-        if let Some((kiosk, _)) = &fleet {
-            kiosk.send_if_modified(|k| std::mem::replace(k, shell.fleet_state()) != *k);
         }
     });
     slint::run_event_loop()?;

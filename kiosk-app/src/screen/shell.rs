@@ -104,6 +104,9 @@ pub struct Shell {
     guide: Guide,
     /// Told, after every change, how long until the session next has something to do.
     schedule: RefCell<Option<Schedule>>,
+    /// The rollout agent's view of whether a restart may happen, told after every change
+    /// (a customer's first touch included), not only on the watchdog's beat.
+    fleet: RefCell<Option<tokio::sync::watch::Sender<kiosk_fleet::agent::Kiosk>>>,
 }
 
 /// The session's settings for this device: its configuration and what the operator
@@ -179,6 +182,7 @@ impl Shell {
             calls_answered: Cell::new(0),
             guide,
             schedule: RefCell::new(None),
+            fleet: RefCell::new(None),
         });
         let weak = Rc::downgrade(&shell);
         bind::connect(
@@ -234,6 +238,19 @@ impl Shell {
         Some(Duration::from_millis((deadline - self.runner.clock.mono_ms()).max(0) as u64))
     }
 
+    /// Keeps `sender` told of [`Shell::fleet_state`] after every change.
+    pub fn tell_fleet(&self, sender: tokio::sync::watch::Sender<kiosk_fleet::agent::Kiosk>) {
+        *self.fleet.borrow_mut() = Some(sender);
+        self.publish_fleet_state();
+    }
+
+    fn publish_fleet_state(&self) {
+        if let Some(sender) = self.fleet.borrow().as_ref() {
+            let state = self.fleet_state();
+            sender.send_if_modified(|k| std::mem::replace(k, state) != *k);
+        }
+    }
+
     /// Whether an update may restart the kiosk now: no customer, nothing in flight (a
     /// payment), and the store's hours as the POS reports them (open without a POS).
     pub fn fleet_state(&self) -> kiosk_fleet::agent::Kiosk {
@@ -282,6 +299,7 @@ impl Shell {
         let effects = self.flow.borrow_mut().handle(intent, self.now());
         self.dispatch(effects);
         self.refresh();
+        self.publish_fleet_state();
     }
 
     fn dispatch(&self, effects: Vec<Effect>) {
@@ -333,6 +351,7 @@ impl Shell {
         let effects = self.flow.borrow_mut().tick(now);
         self.dispatch(effects);
         self.refresh();
+        self.publish_fleet_state();
     }
 
     fn take(&self, event: Event, now: Now) {
