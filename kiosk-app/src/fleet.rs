@@ -23,7 +23,8 @@ use hyper::{Method, StatusCode};
 use kiosk_config::{FleetAuth, FleetConfig};
 use kiosk_fleet::Agent;
 use kiosk_fleet::agent::{Boot, Command, DownloadFailure, Downloaded, Kiosk, Pending, Policy};
-use kiosk_image::slots::Status;
+// Whole or not at all, as the updater writes its own records.
+use kiosk_image::slots::{Status, replace_file};
 use kiosk_link::http::{HttpClient, Timeouts};
 use sha2::Digest as _;
 use tokio::sync::watch;
@@ -107,19 +108,6 @@ fn read_pending(work: &Path) -> Option<Pending> {
         .ok()
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, synced.
-fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    std::io::Write::write_all(&mut f, bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
-}
-
 fn sums(path: &Path) -> std::io::Result<Downloaded> {
     let mut file = std::fs::File::open(path)?;
     let (mut sha1, mut sha256) = (sha1::Sha1::new(), sha2::Sha256::new());
@@ -134,7 +122,7 @@ fn sums(path: &Path) -> std::io::Result<Downloaded> {
         sha256.update(&buf[..n]);
         size += n as u64;
     }
-    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let hex = kiosk_link::tls::hex;
     Ok(Downloaded { size, sha1: hex(&sha1.finalize()), sha256: hex(&sha256.finalize()) })
 }
 
@@ -215,9 +203,8 @@ impl Fleet {
     /// server still serves the same file, then takes its size and sums.
     async fn download(&mut self, url: &str, size: u64) -> Result<Downloaded, DownloadFailure> {
         let (file, etag_file) = (self.work.join(DOWNLOAD), self.work.join(ETAG));
-        let mut have = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        let start = have;
-        let result = self.fetch(url, size, &file, &etag_file, &mut have).await;
+        let start = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        let result = self.fetch(url, size, &file, &etag_file, start).await;
         let now_have = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
         result.map_err(|mut f| {
             f.progressed = now_have > start;
@@ -236,14 +223,13 @@ impl Fleet {
         size: u64,
         file: &Path,
         etag_file: &Path,
-        have: &mut u64,
+        mut have: u64,
     ) -> Result<(), DownloadFailure> {
         let etag = std::fs::read_to_string(etag_file).ok();
-        if *have > size || (*have > 0 && etag.is_none()) {
+        if have > size || (have > 0 && etag.is_none()) {
             let _ = std::fs::remove_file(file);
-            *have = 0;
+            have = 0;
         }
-        let have = *have;
         if have < size || size == 0 {
             let needed = size - have;
             if let Some(free) = free_bytes(&self.work)
@@ -291,13 +277,15 @@ impl Fleet {
                     return Err(DownloadFailure {
                         reason: format!("the server answered the download with HTTP {code}"),
                         // The artifact gone or refused to us: asking again will not help.
-                        permanent: (400..500).contains(&code) && ![401, 403, 407, 408, 429].contains(&code),
+                        permanent: kiosk_fleet::agent::refused_for_good(code),
                         progressed: false,
                     });
                 }
             };
             match response.headers().get(header::ETAG).and_then(|v| v.to_str().ok()) {
-                Some(tag) => replace(etag_file, tag.as_bytes()).map_err(|e| transient(e.to_string()))?,
+                Some(tag) => {
+                    replace_file(etag_file, tag.as_bytes(), 0o666).map_err(|e| transient(e.to_string()))?
+                }
                 None => {
                     let _ = std::fs::remove_file(etag_file);
                 }
@@ -374,7 +362,7 @@ impl Fleet {
     fn persist(&self, pending: Option<&Pending>) -> std::io::Result<()> {
         let path = self.work.join(PENDING);
         match pending {
-            Some(p) => replace(&path, p.to_json().as_bytes()),
+            Some(p) => replace_file(&path, p.to_json().as_bytes(), 0o666),
             None => match std::fs::remove_file(&path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
                 _ => Ok(()),

@@ -200,7 +200,7 @@ fn wpa_supplicant_conf(wifi: &Wifi) -> String {
     format!(
         "# written by `kiosk provision`\nctrl_interface=DIR=/run/wpa_supplicant\ncountry={}\n\nnetwork={{\n\tssid={}\n\tpsk={psk}\n\tkey_mgmt=WPA-PSK\n}}\n",
         wifi.country,
-        hex_string(wifi.ssid.as_bytes()),
+        kiosk_link::tls::hex(wifi.ssid.as_bytes()),
     )
 }
 
@@ -208,11 +208,7 @@ fn wpa_supplicant_conf(wifi: &Wifi) -> String {
 pub fn wpa_psk(passphrase: &str, ssid: &str) -> String {
     let mut key = [0u8; 32];
     pbkdf2::pbkdf2_hmac::<sha1::Sha1>(passphrase.as_bytes(), ssid.as_bytes(), 4096, &mut key);
-    hex_string(&key)
-}
-
-fn hex_string(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    kiosk_link::tls::hex(&key)
 }
 
 /// Writes a file whole or not at all (the updater's way: temporary file, fsync, rename).

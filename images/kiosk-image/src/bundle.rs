@@ -94,11 +94,10 @@ pub enum UpdateError {
     Slots(#[from] SlotError),
 }
 
-/// Held for a whole install: two installers (the rollout agent and `kiosk update` by hand)
-/// must never write the inactive slot at once. Released when dropped (or the process ends).
-struct InstallLock(#[allow(dead_code)] File);
-
-fn install_lock(state_dir: &Path) -> Result<InstallLock, UpdateError> {
+/// The lock held for a whole install: two installers (the rollout agent and `kiosk update`
+/// by hand) must never write the inactive slot at once. Released when the returned file is
+/// dropped (or the process ends).
+fn install_lock(state_dir: &Path) -> Result<File, UpdateError> {
     use std::os::fd::AsRawFd;
     std::fs::create_dir_all(state_dir).map_err(io_err("creating", state_dir))?;
     let path = state_dir.join("install.lock");
@@ -112,7 +111,7 @@ fn install_lock(state_dir: &Path) -> Result<InstallLock, UpdateError> {
     if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
         return Err(UpdateError::Busy);
     }
-    Ok(InstallLock(file))
+    Ok(file)
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> UpdateError + 'a {

@@ -206,6 +206,17 @@ pub struct Agent {
     log: Vec<String>,
 }
 
+/// Where the feedback of action `id` goes, under the device's resource `base`.
+fn feedback_url(base: &str, id: &str) -> String {
+    format!("{base}/deploymentBase/{id}/feedback")
+}
+
+/// A 4xx answer that asking again will not change (a malformed request, a thing gone); a
+/// refused token, a proxy's login, a timeout or a busy server may change, and are not.
+pub fn refused_for_good(status: u16) -> bool {
+    (400..500).contains(&status) && ![401, 403, 407, 408, 429].contains(&status)
+}
+
 fn backoff(failures: u32, cap: Duration) -> Duration {
     (FIRST_RETRY * 2u32.saturating_pow(failures.saturating_sub(1).min(16))).min(cap.max(FIRST_RETRY))
 }
@@ -270,17 +281,8 @@ impl Agent {
         std::mem::take(&mut self.log)
     }
 
-    /// The version running now.
-    pub fn version(&self) -> &str {
-        &self.version
-    }
-
     fn say(&mut self, line: String) {
         self.log.push(line);
-    }
-
-    fn feedback_url(&self, id: &str) -> String {
-        format!("{}/deploymentBase/{id}/feedback", self.base)
     }
 
     fn send(&mut self, url: &str, execution: Execution, finished: Finished, details: &str) {
@@ -428,8 +430,7 @@ impl Agent {
             Want::Feedback => {
                 // Taken, or refused for good (a malformed body will not change; a refused
                 // token or a busy server may): either way the entry is done.
-                let permanent = matches!(&answer, Ok((s, _))
-                    if (400..500).contains(s) && ![401, 403, 407, 408, 429].contains(s));
+                let permanent = matches!(&answer, Ok((s, _)) if refused_for_good(*s));
                 if ok || permanent {
                     if !ok {
                         self.say(format!(
@@ -541,7 +542,7 @@ impl Agent {
         if d.deployment.download == Handling::Skip {
             return;
         }
-        let feedback = self.feedback_url(&d.id);
+        let feedback = feedback_url(&self.base, &d.id);
         let chunk = d.deployment.chunks.iter().find(|c| c.part == "os").or(d.deployment.chunks.first());
         let artifact = chunk.and_then(|c| {
             c.artifacts.iter().find(|a| a.filename.ends_with(".raucb")).or(c.artifacts.first())
@@ -637,7 +638,7 @@ impl Agent {
         let State::Deploying(job) = &mut self.state else { return };
         match result {
             Err(f) if f.permanent => {
-                let feedback = format!("{}/deploymentBase/{}/feedback", self.base, job.id);
+                let feedback = feedback_url(&self.base, &job.id);
                 self.state = State::Idle;
                 self.todo.push_back((Command::Discard, None));
                 self.close(&feedback, Finished::Failure, &format!("the download failed: {}", f.reason));
@@ -672,7 +673,7 @@ impl Agent {
                 } else {
                     None
                 };
-                let feedback = format!("{}/deploymentBase/{}/feedback", self.base, job.id);
+                let feedback = feedback_url(&self.base, &job.id);
                 match mismatch {
                     Some(why) => {
                         let details =
@@ -701,7 +702,7 @@ impl Agent {
         }
         self.in_flight = None;
         let State::Deploying(job) = &mut self.state else { return };
-        let feedback = format!("{}/deploymentBase/{}/feedback", self.base, job.id);
+        let feedback = feedback_url(&self.base, &job.id);
         self.todo.push_back((Command::Discard, None));
         match result {
             Ok((version, slot)) => {
@@ -740,7 +741,7 @@ impl Agent {
             self.todo.push_back((Command::Disarm, None));
             let details =
                 format!("the update's record cannot be kept on the data partition ({why}); disarmed");
-            self.close(&self.feedback_url(&id), Finished::Failure, &details);
+            self.close(&feedback_url(&self.base, &id), Finished::Failure, &details);
         }
     }
 }
