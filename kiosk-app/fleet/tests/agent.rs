@@ -76,6 +76,17 @@ fn take_deployment(
     assert!(matches!(download, Some(Command::Download { size: 4096, .. })), "{download:?}");
 }
 
+/// An agent that took deployment 5 (`update` handling), downloaded and installed it into
+/// slot b; `kiosk` is what the screen says meanwhile (the install does not wait for it).
+fn installed_update(t0: Instant, policy: Policy, update: &str, kiosk: Kiosk) -> Agent {
+    let mut agent = new_agent(t0, policy);
+    take_deployment(&mut agent, t0, update, None, &mut Vec::new());
+    agent.on_downloaded(t0, Ok(good_file()));
+    assert_eq!(until_interesting(&mut agent, t0, kiosk, &mut Vec::new()), Some(Command::Install));
+    agent.on_installed(Ok(("1.4.0".into(), 'b')));
+    agent
+}
+
 fn executions(bodies: &[String]) -> Vec<String> {
     bodies
         .iter()
@@ -168,19 +179,11 @@ fn a_deployment_is_downloaded_checked_installed_and_restarts_only_at_rest_with_t
 #[test]
 fn a_forced_update_restarts_while_the_store_is_open_but_never_in_a_session() {
     let t0 = Instant::now();
-    let mut agent = new_agent(t0, Policy::default());
-    take_deployment(&mut agent, t0, "forced", None, &mut Vec::new());
-    agent.on_downloaded(t0, Ok(good_file()));
-    assert_eq!(until_interesting(&mut agent, t0, IN_SESSION, &mut Vec::new()), Some(Command::Install));
-    agent.on_installed(Ok(("1.4.0".into(), 'b')));
+    let mut agent = installed_update(t0, Policy::default(), "forced", IN_SESSION);
     assert_eq!(until_interesting(&mut agent, t0, IN_SESSION, &mut Vec::new()), None);
     assert_eq!(until_interesting(&mut agent, t0, AT_REST_OPEN, &mut Vec::new()), Some(Command::Restart));
 
-    let mut open_ok = new_agent(t0, Policy { restart_while_open: true });
-    take_deployment(&mut open_ok, t0, "attempt", None, &mut Vec::new());
-    open_ok.on_downloaded(t0, Ok(good_file()));
-    assert_eq!(until_interesting(&mut open_ok, t0, IN_SESSION, &mut Vec::new()), Some(Command::Install));
-    open_ok.on_installed(Ok(("1.4.0".into(), 'b')));
+    let mut open_ok = installed_update(t0, Policy { restart_while_open: true }, "attempt", IN_SESSION);
     assert_eq!(until_interesting(&mut open_ok, t0, AT_REST_OPEN, &mut Vec::new()), Some(Command::Restart));
 }
 
@@ -311,11 +314,7 @@ fn a_cancel_stops_a_download_and_disarms_an_installed_trial_but_not_a_running_on
     assert!(seen.contains(&Command::Discard) && !seen.contains(&Command::Install), "{seen:?}");
     assert_eq!(executions(&bodies), ["closed/success"]);
 
-    let mut installed = new_agent(t0, Policy::default());
-    take_deployment(&mut installed, t0, "attempt", None, &mut Vec::new());
-    installed.on_downloaded(t0, Ok(good_file()));
-    assert_eq!(until_interesting(&mut installed, t0, AT_REST_OPEN, &mut Vec::new()), Some(Command::Install));
-    installed.on_installed(Ok(("1.4.0".into(), 'b')));
+    let mut installed = installed_update(t0, Policy::default(), "attempt", AT_REST_OPEN);
     assert_eq!(until_interesting(&mut installed, t0, AT_REST_OPEN, &mut Vec::new()), None);
     let (seen, _) = run_cancel(&mut installed, t0);
     assert!(seen.contains(&Command::Disarm) && seen.contains(&Command::Persist(None)), "{seen:?}");
@@ -396,11 +395,7 @@ fn a_permanent_download_failure_closes_the_action_and_the_pending_record_must_be
     assert_eq!(executions(&bodies).last().map(String::as_str), Some("closed/failure"));
     assert!(bodies.last().unwrap().contains("no room"));
 
-    let mut agent = new_agent(t0, Policy::default());
-    take_deployment(&mut agent, t0, "forced", None, &mut Vec::new());
-    agent.on_downloaded(t0, Ok(good_file()));
-    assert_eq!(until_interesting(&mut agent, t0, AT_REST_CLOSED, &mut Vec::new()), Some(Command::Install));
-    agent.on_installed(Ok(("1.4.0".into(), 'b')));
+    let mut agent = installed_update(t0, Policy::default(), "forced", AT_REST_CLOSED);
     let mut order = Vec::new();
     while let Some(c) = agent.next(t0, AT_REST_CLOSED) {
         match &c {
