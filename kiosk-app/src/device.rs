@@ -1,8 +1,8 @@
 //! The composition root: everything one device runs, started from its configuration — the
 //! store on its thread, the device supervisor (printer, terminal, scanner), the POS link,
-//! the GPIO service, the keypad and the voice — and payment recovery before the first
-//! customer. `kiosk run` starts the same [`Device`] with the screen and with `--headless`;
-//! `kiosk-dev automate` starts it off-screen.
+//! the telemetry to the chain's broker, the GPIO service, the keypad and the voice — and
+//! payment recovery before the first customer. `kiosk run` starts the same [`Device`] with
+//! the screen and with `--headless`; `kiosk-dev automate` starts it off-screen.
 
 use std::time::Duration;
 
@@ -58,6 +58,8 @@ pub struct Device {
     pub gpio: Option<mpsc::UnboundedSender<GpioCommand>>,
     /// Kept alive while the device runs: dropping it stops the POS link's tasks.
     pub link: Option<PosLink>,
+    /// The MQTT link's status, with `[telemetry]`.
+    pub telemetry: Option<watch::Receiver<crate::telemetry::LinkStatus>>,
 }
 
 /// Order and staff-call ids on a device: random (UUID v4).
@@ -94,6 +96,16 @@ impl Device {
                 link.outbox.view(),
             ));
         }
+        let telemetry = crate::telemetry::spawn(
+            config,
+            crate::telemetry::Sources {
+                health: sup.health.clone(),
+                printer: sup.printing.as_ref().map(|p| p.health()),
+                pos: link.as_ref().map(|l| l.view.clone()),
+                outbox: link.as_ref().map(|l| l.outbox.view()),
+                store: store.clone(),
+            },
+        );
         let gpio = crate::gpio_setup::start_or_report(&config.devices.gpio);
         let (gpio_commands, gpio_events) = gpio.map(|g| (g.commands, g.events)).unzip();
         let runner = Runner {
@@ -126,6 +138,7 @@ impl Device {
             terminal: sup.terminal.clone(),
             gpio: gpio_commands,
             link,
+            telemetry,
         })
     }
 

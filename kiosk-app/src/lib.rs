@@ -20,4 +20,5 @@ pub mod startup;
 pub mod store_thread;
 pub mod supervisor;
 pub mod systemd;
+pub mod telemetry;
 pub mod update;

@@ -99,6 +99,11 @@ pub fn reboot_into_trial() -> Result<()> {
     Ok(())
 }
 
+/// The slot this system runs from (`a`, `b`), when it was booted from a kiosk image.
+pub fn running_slot_name() -> Option<String> {
+    running_slot().ok().map(|slot| slot.to_string())
+}
+
 /// The slot this system runs from, from the kernel command line our images boot with.
 fn running_slot() -> Result<Slot> {
     let cmdline = std::fs::read_to_string("/proc/cmdline")?;

@@ -163,3 +163,44 @@ fn the_fleet_section_turns_the_rollout_agent_on_with_defaults_and_checks() {
     let unknown = keys_and_lines(&with("server = \"http://h:1\"\npoll = 5"));
     assert_eq!(unknown.first().map(|(k, _)| k.as_str()), Some("fleet.poll"));
 }
+
+#[test]
+fn the_telemetry_section_turns_mqtt_on_with_defaults_and_checks() {
+    use kiosk_app::config::TelemetryConfig;
+    let example = Config::parse(EXAMPLE).unwrap();
+    assert_eq!(example.telemetry, None, "off without [telemetry]");
+    let with = |section: &str| format!("{EXAMPLE}\n[telemetry]\n{section}\n");
+    let telemetry = Config::parse(&with("broker = \"mqtt://10.0.0.5\"")).unwrap().telemetry.unwrap();
+    assert_eq!(
+        telemetry,
+        TelemetryConfig {
+            host: "10.0.0.5".into(),
+            port: 1883,
+            tls_pin_sha256: None,
+            device: "kiosk".into(),
+            username: format!("{}-kiosk", example.store.id),
+            password: None,
+            queue: 1000,
+        }
+    );
+    let pin = "ab".repeat(32);
+    let telemetry = Config::parse(&with(&format!(
+        "broker = \"mqtts://[::1]:9883\"\ntls_pin_sha256 = \"{pin}\"\ndevice = \"kiosk-2\"\nusername = \"u\"\npassword = \"p\"\nqueue = 50"
+    )))
+    .unwrap()
+    .telemetry
+    .unwrap();
+    assert_eq!(
+        (telemetry.host.as_str(), telemetry.port, telemetry.device.as_str(), telemetry.password.as_deref()),
+        ("::1", 9883, "kiosk-2", Some("p"))
+    );
+    assert_eq!((telemetry.username.as_str(), telemetry.queue), ("u", 50));
+    let first_key = |section: &str| keys_and_lines(&with(section)).first().map(|(k, _)| k.clone());
+    assert_eq!(first_key("device = \"k\"").as_deref(), Some("telemetry.broker"));
+    assert_eq!(first_key("broker = \"mqtts://h\"").as_deref(), Some("telemetry.tls_pin_sha256"));
+    assert_eq!(first_key("broker = \"tcp://h:1\"").as_deref(), Some("telemetry.broker"));
+    assert_eq!(first_key("broker = \"mqtt://h:x\"").as_deref(), Some("telemetry.broker"));
+    assert_eq!(first_key("broker = \"mqtt://h\"\ndevice = \"a/b\"").as_deref(), Some("telemetry.device"));
+    assert_eq!(first_key("broker = \"mqtt://h\"\nqueue = 3").as_deref(), Some("telemetry.queue"));
+    assert_eq!(first_key("broker = \"mqtt://h\"\nkeepalive = 3").as_deref(), Some("telemetry.keepalive"));
+}

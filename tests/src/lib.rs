@@ -4,6 +4,7 @@ pub mod browser;
 pub mod e2e;
 pub mod fault_proxy;
 pub mod goosebit;
+pub mod mosquitto;
 pub mod peers;
 pub mod pos;
 pub mod tryton;

@@ -47,6 +47,8 @@ pub struct Config {
     pub operator: OperatorConfig,
     /// `[fleet]`: the chain's rollout server; without the section no agent runs.
     pub fleet: Option<FleetConfig>,
+    /// `[telemetry]`: the chain's MQTT broker; without the section nothing is published.
+    pub telemetry: Option<TelemetryConfig>,
 }
 
 /// `[fleet]`: the device polls a hawkBit rollout server (DDI API) for updates.
@@ -62,6 +64,24 @@ pub struct FleetConfig {
     /// Restart into an installed update while the store is open (never during a session);
     /// otherwise only once it closes, unless the server forces the update.
     pub restart_while_open: bool,
+}
+
+/// `[telemetry]`: the device's health, published to an MQTT broker under
+/// `kiosk/{store}/{device}/…` (docs/telemetry.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelemetryConfig {
+    /// The broker's host and port.
+    pub host: String,
+    pub port: u16,
+    /// `mqtts://`: TLS, with the broker's certificate pinned by `tls_pin_sha256`.
+    pub tls_pin_sha256: Option<String>,
+    /// The device's topic level and MQTT client id; default `kiosk`, or `table-N` on a table.
+    pub device: String,
+    /// This device's own credentials on the broker; default user `{store id}-{device}`.
+    pub username: String,
+    pub password: Option<String>,
+    /// The most messages kept while the broker is away; the oldest events go first.
+    pub queue: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -435,6 +455,14 @@ fn read(r: &mut Reader, root: &mut Section) -> Option<Config> {
     });
     fleet.finish(r);
 
+    let mut telemetry = root.table(r, "telemetry");
+    let telemetry_config = telemetry.present().then(|| {
+        let store = store_info.as_ref().map_or("store", |s| s.id.as_str());
+        let device = table_number.as_deref().map_or_else(|| "kiosk".to_owned(), |t| format!("table-{t}"));
+        read_telemetry(r, &mut telemetry, store, device)
+    });
+    telemetry.finish(r);
+
     Some(Config {
         role: role?,
         data_dir,
@@ -449,7 +477,68 @@ fn read(r: &mut Reader, root: &mut Section) -> Option<Config> {
         receipt: receipt_config,
         operator: OperatorConfig { pin_hash: pin_hash? },
         fleet: fleet_config.flatten(),
+        telemetry: telemetry_config.flatten(),
     })
+}
+
+fn read_telemetry(
+    r: &mut Reader,
+    s: &mut Section,
+    store: &str,
+    default_device: String,
+) -> Option<TelemetryConfig> {
+    let broker = s.required(r, "broker", mqtt_url);
+    let tls_pin_sha256 = s.value(r, "tls_pin_sha256", sha256_hex);
+    let device = s.value(r, "device", store_id).unwrap_or(default_device);
+    let username = s.value(r, "username", non_empty).unwrap_or_else(|| format!("{store}-{device}"));
+    let password = s.value(r, "password", non_empty);
+    let queue = s.value(r, "queue", int_in(16, 100_000)).map_or(1000, |n| n as usize);
+    let (tls, host, port) = broker?;
+    if tls && tls_pin_sha256.is_none() {
+        r.error(
+            &s.key_path("tls_pin_sha256"),
+            s.span_of("broker"),
+            "an mqtts:// broker needs its certificate's SHA-256 here (the system's CA roots are not used)",
+        );
+        return None;
+    }
+    if !tls && tls_pin_sha256.is_some() {
+        r.error(&s.key_path("tls_pin_sha256"), s.span_of("tls_pin_sha256"), "only for an mqtts:// broker");
+        return None;
+    }
+    Some(TelemetryConfig { host, port, tls_pin_sha256, device, username, password, queue })
+}
+
+/// `mqtt://HOST[:PORT]` (1883) or `mqtts://HOST[:PORT]` (8883): TLS, host, port.
+fn mqtt_url(v: &Value) -> Result<(bool, String, u16), String> {
+    let s = non_empty(v)?;
+    let bad = || format!("\"{s}\" is not an mqtt://HOST[:PORT] or mqtts://HOST[:PORT] address");
+    let (tls, rest) = match (s.strip_prefix("mqtt://"), s.strip_prefix("mqtts://")) {
+        (Some(rest), _) => (false, rest),
+        (_, Some(rest)) => (true, rest),
+        _ => return Err(bad()),
+    };
+    let rest = rest.trim_end_matches('/');
+    let default_port = if tls { 8883 } else { 1883 };
+    // An IPv6 address is bracketed: [::1]:1883.
+    let (host, port) = match rest.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']').ok_or_else(bad)?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match rest.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        },
+    };
+    let port = match port {
+        Some(p) => p.parse::<u16>().map_err(|_| bad())?,
+        None => default_port,
+    };
+    if host.is_empty() || host.contains(['/', '@', ' ']) || port == 0 {
+        return Err(bad());
+    }
+    Ok((tls, host.to_owned(), port))
 }
 
 fn read_fleet(r: &mut Reader, s: &mut Section, default_id: String) -> Option<FleetConfig> {

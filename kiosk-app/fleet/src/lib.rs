@@ -6,5 +6,6 @@
 
 pub mod agent;
 pub mod ddi;
+pub mod telemetry;
 
 pub use agent::{Agent, Boot, Command, Downloaded, Pending, Policy, Want};

@@ -71,7 +71,7 @@ impl ServerCertVerifier for PinnedCertificate {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::General(format!(
-                "the POS server's certificate {} is not the pinned one",
+                "the server's certificate {} is not the pinned one",
                 hex(digest.as_ref())
             )))
         }

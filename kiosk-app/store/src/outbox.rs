@@ -170,6 +170,14 @@ impl Store {
             .query_row("SELECT COUNT(*) FROM pos_outbox WHERE status = 'queued'", [], |r| r.get(0))?)
     }
 
+    /// How many orders this device has committed (each is queued for the POS once), and
+    /// when the last was: the device's telemetry.
+    pub fn orders_committed(&self) -> Result<(u64, Option<i64>)> {
+        Ok(self.conn.query_row("SELECT COUNT(*), MAX(created_at_ms) FROM pos_outbox", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?)
+    }
+
     /// Journals that a send is about to happen: counts the attempt and moves a committed
     /// order to `SentToPos`. After a crash between this and the answer, the same key is
     /// simply sent again.
