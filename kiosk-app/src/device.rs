@@ -58,8 +58,6 @@ pub struct Device {
     pub gpio: Option<mpsc::UnboundedSender<GpioCommand>>,
     /// Kept alive while the device runs: dropping it stops the POS link's tasks.
     pub link: Option<PosLink>,
-    /// The MQTT link's status, with `[telemetry]`.
-    pub telemetry: Option<watch::Receiver<crate::telemetry::LinkStatus>>,
 }
 
 /// Order and staff-call ids on a device: random (UUID v4).
@@ -96,7 +94,7 @@ impl Device {
                 link.outbox.view(),
             ));
         }
-        let telemetry = crate::telemetry::spawn(
+        crate::telemetry::spawn(
             config,
             crate::telemetry::Sources {
                 health: sup.health.clone(),
@@ -138,7 +136,6 @@ impl Device {
             terminal: sup.terminal.clone(),
             gpio: gpio_commands,
             link,
-            telemetry,
         })
     }
 

@@ -1,8 +1,9 @@
 //! `[fleet]`: the rollout agent's I/O. [`kiosk_fleet::Agent`] decides; this moves the bytes:
-//! DDI requests over `kiosk_link`'s HTTP client (plain, or TLS with the pinned certificate;
-//! the token only ever goes to the configured server), the bundle downloaded onto the data
-//! partition and continued after a cut (`Range` with `If-Range`, so a changed file starts
-//! over), `kiosk update`'s install without its reboot, and the pending record. A restart
+//! DDI requests over `kiosk_link`'s HTTP client (plain, or TLS with the pinned certificate
+//! or the system's CA roots; the token only ever goes to the configured server), the
+//! bundle downloaded onto the data partition and continued after a cut (`Range` with
+//! `If-Range`, so a changed file starts over), `kiosk update`'s install without its
+//! reboot, and the pending record. A restart
 //! ends [`Fleet::run`]; the caller reboots into the trial.
 //!
 //! The `hawkbit` crate is not used: it requires MD5, SHA-1 and SHA-256 for every artifact
@@ -77,8 +78,15 @@ fn transient(reason: String) -> DownloadFailure {
     DownloadFailure { reason, permanent: false, progressed: false }
 }
 
+/// Installs a downloaded bundle: `kiosk update`'s path unless [`Fleet::with_installer`] says
+/// otherwise (the fleet benchmark's simulated devices, which have no disk to write).
+pub type Installer = Arc<dyn Fn(&Path) -> Result<(String, char), String> + Send + Sync>;
+
 pub struct Fleet {
     agent: Agent,
+    installer: Option<Installer>,
+    /// Counts the requests made to the server (the fleet benchmark's figure).
+    requests: Option<Arc<std::sync::atomic::AtomicU64>>,
     origin: String,
     auth: Option<String>,
     tls: Option<Arc<rustls::ClientConfig>>,
@@ -149,19 +157,50 @@ impl Fleet {
             boot,
             Instant::now(),
         );
-        let tls = config
-            .tls_pin_sha256
-            .as_deref()
-            .map(kiosk_link::tls::pinned_client_config)
-            .transpose()
-            .map_err(|e| anyhow::anyhow!("fleet.tls_pin_sha256: {e}"))?;
+        // Pinned, or the system's CA roots for an https server without a pin.
+        let tls = match (&config.tls_pin_sha256, config.server.starts_with("https://")) {
+            (Some(pin), _) => Some(
+                kiosk_link::tls::pinned_client_config(pin)
+                    .map_err(|e| anyhow::anyhow!("fleet.tls_pin_sha256: {e}"))?,
+            ),
+            (None, true) => {
+                Some(kiosk_link::tls::roots_client_config(Path::new(kiosk_link::tls::SYSTEM_ROOTS))?)
+            }
+            (None, false) => None,
+        };
         let auth = match &config.auth {
             FleetAuth::None => None,
             FleetAuth::Target(t) => Some(format!("TargetToken {t}")),
             FleetAuth::Gateway(g) => Some(format!("GatewayToken {g}")),
         };
         let origin = split_url(&config.server).map_or(config.server.clone(), |(o, _)| o.to_owned());
-        Ok(Fleet { agent, origin, auth, tls, clients: HashMap::new(), work, update })
+        Ok(Fleet {
+            agent,
+            installer: None,
+            requests: None,
+            origin,
+            auth,
+            tls,
+            clients: HashMap::new(),
+            work,
+            update,
+        })
+    }
+
+    pub fn with_installer(mut self, installer: Installer) -> Fleet {
+        self.installer = Some(installer);
+        self
+    }
+
+    pub fn with_request_counter(mut self, counter: Arc<std::sync::atomic::AtomicU64>) -> Fleet {
+        self.requests = Some(counter);
+        self
+    }
+
+    fn count_request(&self) {
+        if let Some(c) = &self.requests {
+            c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     fn client(&mut self, origin: &str) -> Result<Arc<HttpClient>, String> {
@@ -187,6 +226,7 @@ impl Fleet {
     ) -> Result<(u16, Vec<u8>), String> {
         let (origin, path) = split_url(url).ok_or_else(|| format!("{url:?} is not a URL"))?;
         let client = self.client(origin)?;
+        self.count_request();
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         if body.is_some() {
@@ -258,6 +298,7 @@ impl Fleet {
                     headers.insert(header::IF_RANGE, v);
                 }
             }
+            self.count_request();
             let response = client.open_stream(path, headers).await.map_err(|e| transient(e.to_string()))?;
             // A part is appended only where it was asked to start; anything else starts over.
             let continues =
@@ -350,6 +391,12 @@ impl Fleet {
     }
 
     async fn install(&self) -> Result<(String, char), String> {
+        if let Some(installer) = self.installer.clone() {
+            let bundle = self.work.join(DOWNLOAD);
+            return tokio::task::spawn_blocking(move || installer(&bundle))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         let options =
             UpdateOptions { bundle: self.work.join(DOWNLOAD), reboot: false, ..self.update.clone() };
         tokio::task::spawn_blocking(move || crate::update::update(&options))

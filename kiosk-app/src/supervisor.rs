@@ -76,6 +76,17 @@ impl Supervisor {
             tokio::spawn(async move {
                 loop {
                     let h = printer_health.borrow_and_update().clone();
+                    // A printer that stays away is retried every few seconds: each attempt
+                    // is "connecting" again, which says nothing new about a printer already
+                    // known missing (and would flap its reason, and the telemetry with it).
+                    let known_missing =
+                        tx.borrow().get("printer").is_some_and(|d| d.state == HealthState::Missing);
+                    if matches!(h, PrinterHealth::Connecting) && known_missing {
+                        if printer_health.changed().await.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
                     let (state, reason) = match h {
                         PrinterHealth::Connecting => (HealthState::Missing, "connecting".to_owned()),
                         PrinterHealth::Disconnected { reason } => (HealthState::Missing, reason),

@@ -1,8 +1,9 @@
 //! `[telemetry]`: the device's health to the chain's MQTT broker. [`kiosk_fleet::telemetry`]
 //! decides what goes out and holds it until the broker acknowledges it; this moves the
-//! bytes with rumqttc (MQTT 3.1.1, QoS 1, plain or TLS with the pinned certificate, the
-//! device's own credentials, a retained "offline" as its last will) and builds the
-//! snapshots from what the supervisor, the printer, the POS link and the store report.
+//! bytes with rumqttc (MQTT 3.1.1, QoS 1, plain or TLS with the pinned certificate or the
+//! system's CA roots, the device's own credentials, a retained "offline" as its last will)
+//! and builds the snapshots from what the supervisor, the printer, the POS link and the
+//! store report.
 //!
 //! Each connection gets a client of its own: what a dead connection had not written dies
 //! with it, and the core hands its unacknowledged messages to the next one, so a broker
@@ -32,7 +33,8 @@ const LAST_RETRY: Duration = Duration::from_secs(60);
 /// Changes closer together than this go out as one snapshot.
 const SETTLE: Duration = Duration::from_millis(200);
 
-/// How the telemetry link is doing: for `kiosk doctor`, the logs and the tests.
+/// How the telemetry link is doing, for the tests and the fleet benchmark; the log tells the
+/// operator the same (a connection, each new error once, a refusal once).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkStatus {
     pub connected: bool,
@@ -70,11 +72,15 @@ fn options(config: &TelemetryConfig, will: &kiosk_fleet::telemetry::Message) -> 
         QoS::AtLeastOnce,
         will.retain,
     ));
-    if let Some(password) = &config.password {
-        options.set_credentials(config.username.clone(), password.clone());
-    }
-    if let Some(pin) = &config.tls_pin_sha256 {
-        let tls = kiosk_link::tls::pinned_client_config(pin).context("[telemetry] tls_pin_sha256")?;
+    // The user name always goes (a broker without passwords may still check it).
+    options.set_credentials(config.username.clone(), config.password.clone().unwrap_or_default());
+    if config.tls {
+        let tls = match &config.tls_pin_sha256 {
+            Some(pin) => kiosk_link::tls::pinned_client_config(pin).context("[telemetry] tls_pin_sha256")?,
+            None => {
+                kiosk_link::tls::roots_client_config(std::path::Path::new(kiosk_link::tls::SYSTEM_ROOTS))?
+            }
+        };
         options.set_transport(Transport::tls_with_config(rumqttc::TlsConfiguration::Rustls(tls)));
     }
     Ok(options)
@@ -94,6 +100,7 @@ pub async fn run(
     core.observe(snapshots.borrow_and_update().clone(), unix_now_ms());
     let mut retry = FIRST_RETRY;
     let mut refused: Option<String> = None;
+    let mut last_error: Option<String> = None;
     loop {
         let (client, mut connection) = AsyncClient::new(options.clone(), WINDOW);
         let (events_tx, mut events) = mpsc::unbounded_channel();
@@ -107,6 +114,7 @@ pub async fn run(
             }
         });
         // This connection's life: hand over what may go, note what the broker acknowledges.
+        let mut connected_at = None;
         loop {
             while let Some(m) = core.next_message() {
                 if client.publish(m.topic, QoS::AtLeastOnce, m.retain, m.payload).await.is_err() {
@@ -128,8 +136,9 @@ pub async fn run(
                 event = events.recv() => match event {
                     Some(Ok(Event::Incoming(Packet::ConnAck(_)))) => {
                         tracing::info!("telemetry: connected to {}:{}", config.host, config.port);
-                        retry = FIRST_RETRY;
+                        connected_at = Some(std::time::Instant::now());
                         refused = None;
+                        last_error = None;
                         core.on_connected(unix_now_ms());
                         status.send_modify(|s| s.connected = true);
                     }
@@ -144,10 +153,14 @@ pub async fn run(
                             }
                             refused = Some(why);
                             retry = LAST_RETRY;
-                        } else if status.borrow().connected {
+                        } else if last_error.as_deref() != Some(why.as_str()) {
                             tracing::warn!("telemetry: {}:{}: {why}; messages wait", config.host, config.port);
-                        } else {
-                            tracing::debug!("telemetry: {}:{}: {why}", config.host, config.port);
+                            last_error = Some(why);
+                        }
+                        // The backoff starts over only after a connection that lasted: a
+                        // broker that takes the connection and drops it is not hammered.
+                        if connected_at.is_some_and(|t: std::time::Instant| t.elapsed() >= KEEP_ALIVE) {
+                            retry = FIRST_RETRY;
                         }
                         break;
                     }
@@ -208,8 +221,9 @@ pub struct Sources {
     pub store: StoreHandle,
 }
 
-/// The device now; marks every source's value seen.
-async fn snapshot(config: &Config, sources: &mut Sources) -> Snapshot {
+/// The device now; marks every source's value seen. `orders` is what the store said last,
+/// kept when it cannot be read now (a read error is not "no orders").
+async fn snapshot(config: &Config, sources: &mut Sources, orders: (u64, Option<i64>)) -> Snapshot {
     use kiosk_drivers::printer::status::PaperLevel;
     let health = sources.health.borrow_and_update().clone();
     let devices = health
@@ -238,7 +252,7 @@ async fn snapshot(config: &Config, sources: &mut Sources) -> Snapshot {
     let (orders_total, last_order_ms) =
         sources.store.run(|s| s.orders_committed()).await.unwrap_or_else(|e| {
             tracing::warn!("telemetry: reading the order count: {e}");
-            (0, None)
+            orders
         });
     let mode = kiosk_mode(&crate::profile::peripherals(config), &health);
     Snapshot {
@@ -275,13 +289,13 @@ async fn changed<T>(source: &mut Option<watch::Receiver<T>>) {
 
 /// Starts publishing when the configuration has `[telemetry]`: a snapshot after every
 /// change any source reports (an order shows in the outbox's view), settled for
-/// [`SETTLE`]. Returns the link's status.
-pub fn spawn(config: &Config, mut sources: Sources) -> Option<watch::Receiver<LinkStatus>> {
-    let telemetry = config.telemetry.clone()?;
-    let (status, status_rx) = watch::channel(LinkStatus::default());
+/// [`SETTLE`].
+pub fn spawn(config: &Config, mut sources: Sources) {
+    let Some(telemetry) = config.telemetry.clone() else { return };
+    let (status, _) = watch::channel(LinkStatus::default());
     let config = config.clone();
     tokio::spawn(async move {
-        let (snapshots, snapshots_rx) = watch::channel(snapshot(&config, &mut sources).await);
+        let (snapshots, snapshots_rx) = watch::channel(snapshot(&config, &mut sources, (0, None)).await);
         let store = config.store.id.clone();
         tokio::spawn(async move {
             if let Err(e) = run(telemetry, &store, snapshots_rx, status).await {
@@ -297,9 +311,12 @@ pub fn spawn(config: &Config, mut sources: Sources) -> Option<watch::Receiver<Li
                 _ = snapshots.closed() => return,
             }
             tokio::time::sleep(SETTLE).await;
-            let next = snapshot(&config, &mut sources).await;
+            let orders = {
+                let now = snapshots.borrow();
+                (now.orders_total, now.last_order_ms)
+            };
+            let next = snapshot(&config, &mut sources, orders).await;
             snapshots.send_if_modified(|s| std::mem::replace(s, next.clone()) != next);
         }
     });
-    Some(status_rx)
 }

@@ -158,8 +158,11 @@ fn the_fleet_section_turns_the_rollout_agent_on_with_defaults_and_checks() {
     );
     let both = keys_and_lines(&with("server = \"http://h:1\"\ntarget_token = \"a\"\ngateway_token = \"b\""));
     assert_eq!(both.first().map(|(k, _)| k.as_str()), Some("fleet.gateway_token"));
-    let https = keys_and_lines(&with("server = \"https://h:1\""));
-    assert_eq!(https.first().map(|(k, _)| k.as_str()), Some("fleet.tls_pin_sha256"));
+    // https with the system's CA roots, or pinned; a pin on plain http is a mistake.
+    assert!(Config::parse(&with("server = \"https://h:1\"")).is_ok());
+    let pin = "ab".repeat(32);
+    let plain = keys_and_lines(&with(&format!("server = \"http://h:1\"\ntls_pin_sha256 = \"{pin}\"")));
+    assert_eq!(plain.first().map(|(k, _)| k.as_str()), Some("fleet.tls_pin_sha256"));
     let unknown = keys_and_lines(&with("server = \"http://h:1\"\npoll = 5"));
     assert_eq!(unknown.first().map(|(k, _)| k.as_str()), Some("fleet.poll"));
 }
@@ -176,6 +179,7 @@ fn the_telemetry_section_turns_mqtt_on_with_defaults_and_checks() {
         TelemetryConfig {
             host: "10.0.0.5".into(),
             port: 1883,
+            tls: false,
             tls_pin_sha256: None,
             device: "kiosk".into(),
             username: format!("{}-kiosk", example.store.id),
@@ -197,9 +201,13 @@ fn the_telemetry_section_turns_mqtt_on_with_defaults_and_checks() {
     assert_eq!((telemetry.username.as_str(), telemetry.queue), ("u", 50));
     let first_key = |section: &str| keys_and_lines(&with(section)).first().map(|(k, _)| k.clone());
     assert_eq!(first_key("device = \"k\"").as_deref(), Some("telemetry.broker"));
-    assert_eq!(first_key("broker = \"mqtts://h\"").as_deref(), Some("telemetry.tls_pin_sha256"));
+    let roots = Config::parse(&with("broker = \"mqtts://h\"")).unwrap().telemetry.unwrap();
+    assert_eq!((roots.tls, roots.port, roots.tls_pin_sha256), (true, 8883, None), "the system's CA roots");
+    let pinned_plain = format!("broker = \"mqtt://h\"\ntls_pin_sha256 = \"{pin}\"");
+    assert_eq!(first_key(&pinned_plain).as_deref(), Some("telemetry.tls_pin_sha256"));
     assert_eq!(first_key("broker = \"tcp://h:1\"").as_deref(), Some("telemetry.broker"));
     assert_eq!(first_key("broker = \"mqtt://h:x\"").as_deref(), Some("telemetry.broker"));
+    assert_eq!(first_key("broker = \"mqtt://[::1]junk\"").as_deref(), Some("telemetry.broker"));
     assert_eq!(first_key("broker = \"mqtt://h\"\ndevice = \"a/b\"").as_deref(), Some("telemetry.device"));
     assert_eq!(first_key("broker = \"mqtt://h\"\nqueue = 3").as_deref(), Some("telemetry.queue"));
     assert_eq!(first_key("broker = \"mqtt://h\"\nkeepalive = 3").as_deref(), Some("telemetry.keepalive"));

@@ -129,6 +129,7 @@ fn device(port: u16, password: &str, queue: usize) -> TelemetryConfig {
     TelemetryConfig {
         host: "127.0.0.1".into(),
         port,
+        tls: false,
         tls_pin_sha256: None,
         device: "kiosk-9".into(),
         username: "e2e-cafe-kiosk-9".into(),
@@ -260,4 +261,6 @@ fn a_message_the_broker_never_acknowledged_goes_again_on_the_next_connection() {
         is(m, "kiosk-9", "events") && m.json()["kind"] == "orders" && m.json()["last_order_ms"] == 1001
     });
     wait_status(&mut status, "the queue emptied", |s| s.connected && s.queued == 0);
+    let problems = schema_problems(&operator.all());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -54,7 +54,8 @@ pub struct Config {
 /// `[fleet]`: the device polls a hawkBit rollout server (DDI API) for updates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FleetConfig {
-    /// `http://HOST:PORT` or `https://…` (https needs `tls_pin_sha256`).
+    /// `http://HOST:PORT` or `https://…` (its certificate pinned by `tls_pin_sha256`, or
+    /// else checked against the system's CA roots).
     pub server: String,
     pub tenant: String,
     /// This device's name on the server; default `{store id}-{role}-{table or "kiosk"}`.
@@ -73,11 +74,15 @@ pub struct TelemetryConfig {
     /// The broker's host and port.
     pub host: String,
     pub port: u16,
-    /// `mqtts://`: TLS, with the broker's certificate pinned by `tls_pin_sha256`.
+    /// `mqtts://`: TLS, the broker's certificate pinned by `tls_pin_sha256` or else checked
+    /// against the system's CA roots.
+    pub tls: bool,
     pub tls_pin_sha256: Option<String>,
-    /// The device's topic level and MQTT client id; default `kiosk`, or `table-N` on a table.
+    /// The device's topic level, unique in its store; default `kiosk`, or `table-N` on a
+    /// table (a store with two kiosks names them).
     pub device: String,
-    /// This device's own credentials on the broker; default user `{store id}-{device}`.
+    /// This device's own credentials on the broker, and its MQTT client id; default user
+    /// `{store id}-{device}`.
     pub username: String,
     pub password: Option<String>,
     /// The most messages kept while the broker is away; the oldest events go first.
@@ -494,19 +499,11 @@ fn read_telemetry(
     let password = s.value(r, "password", non_empty);
     let queue = s.value(r, "queue", int_in(16, 100_000)).map_or(1000, |n| n as usize);
     let (tls, host, port) = broker?;
-    if tls && tls_pin_sha256.is_none() {
-        r.error(
-            &s.key_path("tls_pin_sha256"),
-            s.span_of("broker"),
-            "an mqtts:// broker needs its certificate's SHA-256 here (the system's CA roots are not used)",
-        );
-        return None;
-    }
     if !tls && tls_pin_sha256.is_some() {
         r.error(&s.key_path("tls_pin_sha256"), s.span_of("tls_pin_sha256"), "only for an mqtts:// broker");
         return None;
     }
-    Some(TelemetryConfig { host, port, tls_pin_sha256, device, username, password, queue })
+    Some(TelemetryConfig { host, port, tls, tls_pin_sha256, device, username, password, queue })
 }
 
 /// `mqtt://HOST[:PORT]` (1883) or `mqtts://HOST[:PORT]` (8883): TLS, host, port.
@@ -524,7 +521,10 @@ fn mqtt_url(v: &Value) -> Result<(bool, String, u16), String> {
     let (host, port) = match rest.strip_prefix('[') {
         Some(v6) => {
             let (host, after) = v6.split_once(']').ok_or_else(bad)?;
-            (host, after.strip_prefix(':'))
+            match after {
+                "" => (host, None),
+                _ => (host, Some(after.strip_prefix(':').ok_or_else(bad)?)),
+            }
         }
         None => match rest.split_once(':') {
             Some((host, port)) => (host, Some(port)),
@@ -563,12 +563,8 @@ fn read_fleet(r: &mut Reader, s: &mut Section, default_id: String) -> Option<Fle
         (None, None) => FleetAuth::None,
     };
     let server = server?;
-    if server.starts_with("https://") && tls_pin_sha256.is_none() {
-        r.error(
-            &s.key_path("tls_pin_sha256"),
-            s.span_of("server"),
-            "an https server needs its certificate's SHA-256 here (the system's CA roots are not used)",
-        );
+    if !server.starts_with("https://") && tls_pin_sha256.is_some() {
+        r.error(&s.key_path("tls_pin_sha256"), s.span_of("tls_pin_sha256"), "only for an https:// server");
         return None;
     }
     Some(FleetConfig { server, tenant, controller_id, auth, tls_pin_sha256, restart_while_open })

@@ -57,9 +57,9 @@ pub struct Snapshot {
     /// The printer's paper: `ok`, `near_end`, `out`; none while the printer does not answer.
     pub paper: Option<String>,
     pub pos: Option<PosState>,
-    /// Orders committed here and not yet taken by the POS.
+    /// Orders (and refunds) committed here and not yet taken by the POS.
     pub queued_orders: u64,
-    /// Orders the POS refused, waiting for staff.
+    /// Orders (and refunds) the POS refused, waiting for staff.
     pub set_aside_orders: u64,
     /// Orders committed on this device since its store was created.
     pub orders_total: u64,
@@ -184,14 +184,10 @@ impl Telemetry {
         &self.topics
     }
 
-    /// The last will the broker publishes when the connection ends without a goodbye.
+    /// The last will the broker publishes when the connection ends without a DISCONNECT:
+    /// the device never sends one, so a stop, a kill and a power cut all end this way.
     pub fn will(&self) -> Message {
         self.status(false, None)
-    }
-
-    /// The goodbye of a device that stops on purpose: the same as its will.
-    pub fn goodbye(&self) -> Message {
-        self.will()
     }
 
     fn status(&self, online: bool, at_ms: Option<i64>) -> Message {
@@ -206,7 +202,7 @@ impl Telemetry {
         Counts { delivered: self.delivered, dropped: self.dropped, queued: self.queue.len() }
     }
 
-    /// A connection is up: `online` goes first, then the latest state, then what waited.
+    /// A connection is up: `online` goes first, then what waited, then the latest state.
     pub fn on_connected(&mut self, at_ms: i64) {
         self.connected = true;
         self.forget_connection();
@@ -232,8 +228,8 @@ impl Telemetry {
     }
 
     /// The device as it is now. The first snapshot sends a `started` event; later ones an
-    /// event per peripheral whose health changed and one for new orders; every change
-    /// replaces the state.
+    /// event per peripheral whose health state changed (a new reason alone changes only
+    /// the state message) and one for new orders; every change replaces the state.
     pub fn observe(&mut self, snapshot: Snapshot, at_ms: i64) {
         let previous = self.last.replace(snapshot.clone());
         if previous.as_ref() == Some(&snapshot) {
@@ -251,7 +247,7 @@ impl Telemetry {
             Some(before) => {
                 for (name, health) in &snapshot.devices {
                     let was = before.devices.get(name);
-                    if was.is_none_or(|w| w.state != health.state || w.reason != health.reason) {
+                    if was.is_none_or(|w| w.state != health.state) {
                         self.event(
                             json!({
                                 "kind": "health",
@@ -462,6 +458,54 @@ mod tests {
         // A fresh `online`, then the started event and the state that were not acknowledged.
         assert_eq!(kinds(&again), ["status", "started", "state"]);
         assert!(again[0].payload.contains(r#""at_ms":30"#));
+        assert_eq!(t.counts().queued, 0);
+    }
+
+    #[test]
+    fn a_new_reason_alone_is_a_new_state_not_an_event() {
+        let mut t = Telemetry::new(Topics::new("s", "d").unwrap(), 100);
+        t.observe(snapshot(), 10);
+        t.on_connected(20);
+        drain(&mut t, true);
+        let mut s = snapshot();
+        s.devices.get_mut("printer").unwrap().reason = "warming up".into();
+        t.observe(s, 30);
+        assert_eq!(kinds(&drain(&mut t, true)), ["state"]);
+    }
+
+    #[test]
+    fn a_cut_after_some_acknowledgements_sends_again_only_the_rest_in_order() {
+        let mut t = Telemetry::new(Topics::new("s", "d").unwrap(), 100);
+        t.on_connected(0);
+        t.observe(snapshot(), 1);
+        for n in 1..=5 {
+            let mut s = snapshot();
+            s.orders_total = n;
+            s.last_order_ms = Some(n as i64);
+            t.observe(s, n as i64 + 1);
+        }
+        // status, started, 5 order events, one state: written as packets 10..=17.
+        let mut written = Vec::new();
+        while let Some(m) = t.next_message() {
+            t.on_written(10 + written.len() as u16);
+            written.push(m);
+        }
+        assert_eq!(written.len(), 8);
+        // The broker acknowledges the 1st, 3rd and 4th; the link dies.
+        for id in [10, 12, 13] {
+            t.on_acknowledged(id);
+        }
+        t.on_disconnected();
+        t.on_connected(100);
+        let again = drain(&mut t, true);
+        let expected: Vec<&Message> = [1usize, 4, 5, 6, 7].iter().map(|i| &written[*i]).collect();
+        assert_eq!(again[0].topic, "kiosk/s/d/status", "a fresh online first");
+        // The state went again as the newest one (with the connection's time), at the end.
+        assert_eq!(again.len(), 1 + expected.len(), "{again:#?}");
+        for (got, want) in again[1..again.len() - 1].iter().zip(&expected[..expected.len() - 1]) {
+            assert_eq!(got, *want);
+        }
+        assert!(again.last().unwrap().topic.ends_with("/state"));
         assert_eq!(t.counts().queued, 0);
     }
 

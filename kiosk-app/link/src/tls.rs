@@ -1,6 +1,8 @@
 //! TLS for the POS link without a certificate authority: the store server uses a
 //! self-signed certificate and each device pins its SHA-256 fingerprint. That is what a
 //! shop LAN can operate (no public names, no CA), and it still stops a man in the middle.
+//! A chain's servers on the internet (the rollout server, the MQTT broker) may instead be
+//! trusted through the system's CA roots ([`roots_client_config`]).
 
 use std::sync::Arc;
 
@@ -22,6 +24,29 @@ pub enum TlsError {
     Generate(#[from] rcgen::Error),
     #[error(transparent)]
     Rustls(#[from] rustls::Error),
+    #[error("reading {0}: {1}")]
+    Read(String, std::io::Error),
+}
+
+/// The system's CA roots: Debian's bundle (the `ca-certificates` package, on our images).
+pub const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// A client configuration that trusts the CA certificates in `bundle` (PEM), checking the
+/// server's name and chain as a browser does.
+pub fn roots_client_config(bundle: &std::path::Path) -> Result<Arc<ClientConfig>, TlsError> {
+    let what = bundle.display().to_string();
+    let pem = std::fs::read(bundle).map_err(|e| TlsError::Read(what.clone(), e))?;
+    let mut roots = rustls::RootCertStore::empty();
+    let (added, _) =
+        roots.add_parsable_certificates(CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok));
+    if added == 0 {
+        return Err(TlsError::NoCertificate(what));
+    }
+    let config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -154,6 +179,53 @@ mod tests {
         assert_eq!(parse_pin(&colons).unwrap(), [0xab; 32]);
         assert!(matches!(parse_pin("abc"), Err(TlsError::BadPin)));
         assert!(matches!(parse_pin(&"zz".repeat(32)), Err(TlsError::BadPin)));
+    }
+
+    /// A CA, and a server certificate for `name` signed by it: (CA PEM, cert PEM, key PEM).
+    fn ca_and_server(name: &str) -> (String, String, String) {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert =
+            rcgen::CertificateParams::new(vec![name.to_owned()]).unwrap().signed_by(&key, &issuer).unwrap();
+        (ca_cert.pem(), cert.pem(), key.serialize_pem())
+    }
+
+    /// Connects with `client` to a TLS server holding `cert`, as `name`: whether it is trusted.
+    async fn handshake(client: Arc<ClientConfig>, cert: &str, key: &str, name: &str) -> bool {
+        let server = server_config(cert.as_bytes(), key.as_bytes(), "test").unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let _ = tokio_rustls::TlsAcceptor::from(server).accept(tcp).await;
+        });
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let name = ServerName::try_from(name.to_owned()).unwrap();
+        tokio_rustls::TlsConnector::from(client).connect(name, tcp).await.is_ok()
+    }
+
+    #[tokio::test]
+    async fn ca_roots_trust_a_certificate_they_signed_for_its_name_only() {
+        let dir = std::env::temp_dir().join(format!("kiosk-roots-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (ca, cert, key) = ca_and_server("fleet.example.com");
+        let (other_ca, _, _) = ca_and_server("fleet.example.com");
+        let (roots, others) = (dir.join("roots.pem"), dir.join("others.pem"));
+        std::fs::write(&roots, &ca).unwrap();
+        std::fs::write(&others, &other_ca).unwrap();
+        let trusting = roots_client_config(&roots).unwrap();
+        assert!(handshake(trusting.clone(), &cert, &key, "fleet.example.com").await);
+        assert!(!handshake(trusting, &cert, &key, "other.example.com").await, "another name");
+        let strangers = roots_client_config(&others).unwrap();
+        assert!(!handshake(strangers, &cert, &key, "fleet.example.com").await, "another CA");
+        std::fs::write(&others, "not a certificate").unwrap();
+        assert!(matches!(roots_client_config(&others), Err(TlsError::NoCertificate(_))));
+        assert!(matches!(roots_client_config(&dir.join("missing.pem")), Err(TlsError::Read(..))));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
