@@ -113,6 +113,11 @@ impl Goosebit {
         server
     }
 
+    /// The server's process (for its CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
@@ -145,7 +150,15 @@ impl Goosebit {
         let kind = format!("multipart/form-data; boundary={boundary}");
         let headers = [("Authorization", auth.as_str()), ("Content-Type", kind.as_str())];
         let (status, answer) = http(self.port, "PUT", "/api/v1/software", &headers, &body);
-        assert_eq!(status, 200, "uploading {}: {}", bundle.display(), String::from_utf8_lossy(&answer));
+        if status != 200 {
+            let log = self.server_log();
+            let tail = &log[log.len().saturating_sub(3000)..];
+            panic!(
+                "uploading {}: HTTP {status} {}\n{tail}",
+                bundle.display(),
+                String::from_utf8_lossy(&answer)
+            );
+        }
         serde_json::from_slice::<serde_json::Value>(&answer).unwrap()["id"].as_u64().unwrap()
     }
 
@@ -156,6 +169,20 @@ impl Goosebit {
             "/api/v1/devices",
             Some(serde_json::json!({"devices": [device], "software": software.to_string()})),
         );
+    }
+
+    /// Assigns software to devices that have polled, in one call (a rollout's wave).
+    pub fn assign_all(&self, devices: &[String], software: u64) {
+        self.api(
+            "PATCH",
+            "/api/v1/devices",
+            Some(serde_json::json!({"devices": devices, "software": software.to_string()})),
+        );
+    }
+
+    /// Every device the server knows, as its device list shows them.
+    pub fn devices(&self) -> Vec<serde_json::Value> {
+        self.api("GET", "/api/v1/devices", None)["devices"].as_array().cloned().unwrap_or_default()
     }
 
     /// Takes the device off updates (goosebit's way to withdraw a deployment).
