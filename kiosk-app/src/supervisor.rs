@@ -53,6 +53,23 @@ fn publish(
     });
 }
 
+/// The printer's health entry for what its print service reports, or `None` to keep the
+/// one there: a printer that stays away is retried every few seconds, and each attempt is
+/// "connecting" again, which says nothing new about a printer already known missing (and
+/// would flap its reason, and the telemetry with it).
+fn printer_entry(h: &PrinterHealth, now: Option<&DeviceHealth>) -> Option<(HealthState, String)> {
+    Some(match h {
+        PrinterHealth::Connecting if now.is_some_and(|d| d.state == HealthState::Missing) => return None,
+        PrinterHealth::Connecting => (HealthState::Missing, "connecting".to_owned()),
+        PrinterHealth::Disconnected { reason } => (HealthState::Missing, reason.clone()),
+        PrinterHealth::Online(s) => match s.state() {
+            PrinterState::Ready => (HealthState::Ok, "ready".to_owned()),
+            PrinterState::PaperNearEnd => (HealthState::Degraded, "paper near its end".to_owned()),
+            other => (HealthState::Fault, kiosk_drivers::printer::driver::state_message(other).to_owned()),
+        },
+    })
+}
+
 /// How often the card terminal is checked while no payment holds it: rarely while it is
 /// ready (an idle kiosk sleeps, and a payment finds a terminal gone by itself), often while it
 /// is not, so "pay at the counter" gives way to cards as soon as it is back.
@@ -76,32 +93,10 @@ impl Supervisor {
             tokio::spawn(async move {
                 loop {
                     let h = printer_health.borrow_and_update().clone();
-                    // A printer that stays away is retried every few seconds: each attempt
-                    // is "connecting" again, which says nothing new about a printer already
-                    // known missing (and would flap its reason, and the telemetry with it).
-                    let known_missing =
-                        tx.borrow().get("printer").is_some_and(|d| d.state == HealthState::Missing);
-                    if matches!(h, PrinterHealth::Connecting) && known_missing {
-                        if printer_health.changed().await.is_err() {
-                            return;
-                        }
-                        continue;
+                    let now = tx.borrow().get("printer").cloned();
+                    if let Some((state, reason)) = printer_entry(&h, now.as_ref()) {
+                        publish(&tx, "printer", state, reason);
                     }
-                    let (state, reason) = match h {
-                        PrinterHealth::Connecting => (HealthState::Missing, "connecting".to_owned()),
-                        PrinterHealth::Disconnected { reason } => (HealthState::Missing, reason),
-                        PrinterHealth::Online(s) => match s.state() {
-                            PrinterState::Ready => (HealthState::Ok, "ready".to_owned()),
-                            PrinterState::PaperNearEnd => {
-                                (HealthState::Degraded, "paper near its end".to_owned())
-                            }
-                            other => (
-                                HealthState::Fault,
-                                kiosk_drivers::printer::driver::state_message(other).to_owned(),
-                            ),
-                        },
-                    };
-                    publish(&tx, "printer", state, reason);
                     if printer_health.changed().await.is_err() {
                         return;
                     }
@@ -213,5 +208,24 @@ async fn watch_scanner(
             Err(e) => publish(&tx, "scanner", HealthState::Missing, format!("{endpoint}: {e}")),
         }
         tokio::time::sleep(RETRY_EVERY).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_printer_keeps_its_reason_while_it_is_retried() {
+        let missing = DeviceHealth {
+            state: HealthState::Missing,
+            reason: "/dev/ttyUSB0: No such file or directory".into(),
+            since_ms: 1,
+        };
+        assert_eq!(printer_entry(&PrinterHealth::Connecting, Some(&missing)), None);
+        let first = printer_entry(&PrinterHealth::Connecting, None).unwrap();
+        assert_eq!(first, (HealthState::Missing, "connecting".to_owned()), "at start it says so");
+        let gone = PrinterHealth::Disconnected { reason: "cut".into() };
+        assert_eq!(printer_entry(&gone, Some(&missing)), Some((HealthState::Missing, "cut".into())));
     }
 }

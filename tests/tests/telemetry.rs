@@ -151,6 +151,24 @@ fn snapshot(orders: u64, printer: &str) -> Snapshot {
     s
 }
 
+/// A device's telemetry link on a runtime of its own, as `kiosk_app::telemetry` runs it on
+/// the kiosk, fed snapshots by the test: (runtime, snapshots, link status, its task).
+type Link = (
+    tokio::runtime::Runtime,
+    watch::Sender<Snapshot>,
+    watch::Receiver<LinkStatus>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+);
+
+fn link(port: u16, password: &str) -> Link {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (snapshots, snapshots_rx) = watch::channel(snapshot(0, "ok"));
+    let (status_tx, status) = watch::channel(LinkStatus::default());
+    let config = device(port, password, 100);
+    let task = runtime.spawn(async move { run(config, STORE, snapshots_rx, status_tx).await });
+    (runtime, snapshots, status, task)
+}
+
 fn wait_status(status: &mut watch::Receiver<LinkStatus>, what: &str, pred: impl Fn(&LinkStatus) -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while !pred(&status.borrow()) {
@@ -163,11 +181,7 @@ fn wait_status(status: &mut watch::Receiver<LinkStatus>, what: &str, pred: impl 
 fn messages_taken_while_the_broker_restarts_arrive_afterwards() {
     let mut broker = Mosquitto::start(&[("e2e-cafe-kiosk-9", "pw9", "kiosk/e2e-cafe/kiosk-9")]);
     let operator = Subscriber::start(broker.port);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let (snapshots, snapshots_rx) = watch::channel(snapshot(0, "ok"));
-    let (status_tx, mut status) = watch::channel(LinkStatus::default());
-    let config = device(broker.port, "pw9", 100);
-    let publisher = runtime.spawn(async move { run(config, STORE, snapshots_rx, status_tx).await });
+    let (runtime, snapshots, mut status, publisher) = link(broker.port, "pw9");
     operator.wait_for(Duration::from_secs(10), "the first state", |m| is(m, "kiosk-9", "state"));
     wait_status(&mut status, "everything delivered", |s| s.connected && s.queued == 0);
 
@@ -214,11 +228,7 @@ fn messages_taken_while_the_broker_restarts_arrive_afterwards() {
 fn a_device_with_the_wrong_password_is_refused_and_publishes_nothing() {
     let broker = Mosquitto::start(&[("e2e-cafe-kiosk-9", "right", "kiosk/e2e-cafe/kiosk-9")]);
     let operator = Subscriber::start(broker.port);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let (_snapshots, snapshots_rx) = watch::channel(snapshot(0, "ok"));
-    let (status_tx, mut status) = watch::channel(LinkStatus::default());
-    let config = device(broker.port, "wrong", 100);
-    runtime.spawn(async move { run(config, STORE, snapshots_rx, status_tx).await });
+    let (_runtime, _snapshots, mut status, _) = link(broker.port, "wrong");
     wait_status(&mut status, "a refusal", |s| s.refused.is_some());
     let why = status.borrow().refused.clone().unwrap();
     assert!(why.contains("username and password"), "{why}");
@@ -241,11 +251,7 @@ fn a_message_the_broker_never_acknowledged_goes_again_on_the_next_connection() {
     let broker = Mosquitto::start(&[("e2e-cafe-kiosk-9", "pw9", "kiosk/e2e-cafe/kiosk-9")]);
     let operator = Subscriber::start(broker.port);
     let proxy = SwallowingProxy::start(broker.port);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let (snapshots, snapshots_rx) = watch::channel(snapshot(0, "ok"));
-    let (status_tx, mut status) = watch::channel(LinkStatus::default());
-    let config = device(proxy.port, "pw9", 100);
-    runtime.spawn(async move { run(config, STORE, snapshots_rx, status_tx).await });
+    let (_runtime, snapshots, mut status, _) = link(proxy.port, "pw9");
     wait_status(&mut status, "everything delivered", |s| s.connected && s.queued == 0 && s.delivered > 0);
 
     // The link dies silently: the order's event and state are written, never acknowledged.
