@@ -157,17 +157,13 @@ impl Fleet {
             boot,
             Instant::now(),
         );
-        // Pinned, or the system's CA roots for an https server without a pin.
-        let tls = match (&config.tls_pin_sha256, config.server.starts_with("https://")) {
-            (Some(pin), _) => Some(
-                kiosk_link::tls::pinned_client_config(pin)
-                    .map_err(|e| anyhow::anyhow!("fleet.tls_pin_sha256: {e}"))?,
-            ),
-            (None, true) => {
-                Some(kiosk_link::tls::roots_client_config(Path::new(kiosk_link::tls::SYSTEM_ROOTS))?)
-            }
-            (None, false) => None,
-        };
+        // The configuration takes a pin for an https server only.
+        let tls = config
+            .server
+            .starts_with("https://")
+            .then(|| kiosk_link::tls::client_config(config.tls_pin_sha256.as_deref()))
+            .transpose()
+            .context("[fleet] TLS")?;
         let auth = match &config.auth {
             FleetAuth::None => None,
             FleetAuth::Target(t) => Some(format!("TargetToken {t}")),

@@ -45,6 +45,17 @@ pub struct LinkStatus {
     pub queued: usize,
 }
 
+fn link_status(core: &Telemetry, connected: bool, refused: &Option<String>) -> LinkStatus {
+    let counts = core.counts();
+    LinkStatus {
+        connected,
+        refused: refused.clone(),
+        delivered: counts.delivered,
+        dropped: counts.dropped,
+        queued: counts.queued,
+    }
+}
+
 /// What rumqttc's connection error means for the operator.
 fn describe(e: &ConnectionError) -> (bool, String) {
     use rumqttc::ConnectReturnCode as Code;
@@ -75,12 +86,8 @@ fn options(config: &TelemetryConfig, will: &kiosk_fleet::telemetry::Message) -> 
     // The user name always goes (a broker without passwords may still check it).
     options.set_credentials(config.username.clone(), config.password.clone().unwrap_or_default());
     if config.tls {
-        let tls = match &config.tls_pin_sha256 {
-            Some(pin) => kiosk_link::tls::pinned_client_config(pin).context("[telemetry] tls_pin_sha256")?,
-            None => {
-                kiosk_link::tls::roots_client_config(std::path::Path::new(kiosk_link::tls::SYSTEM_ROOTS))?
-            }
-        };
+        let tls =
+            kiosk_link::tls::client_config(config.tls_pin_sha256.as_deref()).context("[telemetry] TLS")?;
         options.set_transport(Transport::tls_with_config(rumqttc::TlsConfiguration::Rustls(tls)));
     }
     Ok(options)
@@ -94,8 +101,7 @@ pub async fn run(
     mut snapshots: watch::Receiver<Snapshot>,
     status: watch::Sender<LinkStatus>,
 ) -> Result<()> {
-    let topics = Topics::new(store, &config.device)?;
-    let mut core = Telemetry::new(topics.clone(), config.queue);
+    let mut core = Telemetry::new(Topics::new(store, &config.device)?, config.queue);
     let options = options(&config, &core.will())?;
     core.observe(snapshots.borrow_and_update().clone(), unix_now_ms());
     let mut retry = FIRST_RETRY;
@@ -122,14 +128,7 @@ pub async fn run(
                 }
             }
             status.send_if_modified(|s| {
-                let counts = core.counts();
-                let new = LinkStatus {
-                    connected: s.connected,
-                    refused: refused.clone(),
-                    delivered: counts.delivered,
-                    dropped: counts.dropped,
-                    queued: counts.queued,
-                };
+                let new = link_status(&core, s.connected, &refused);
                 std::mem::replace(s, new.clone()) != new
             });
             tokio::select! {
@@ -177,14 +176,7 @@ pub async fn run(
         }
         reader.abort();
         core.on_disconnected();
-        let counts = core.counts();
-        status.send_replace(LinkStatus {
-            connected: false,
-            refused: refused.clone(),
-            delivered: counts.delivered,
-            dropped: counts.dropped,
-            queued: counts.queued,
-        });
+        status.send_replace(link_status(&core, false, &refused));
         // Away from the broker, the snapshots still count: their events queue.
         let until = tokio::time::Instant::now() + retry;
         loop {
@@ -221,15 +213,34 @@ pub struct Sources {
     pub store: StoreHandle,
 }
 
+/// What does not change while the process runs: read once, not with every snapshot.
+struct Fixed {
+    /// The version, the slot and the role, the rest empty.
+    snapshot: Snapshot,
+    peripherals: kiosk_session::status::Peripherals,
+}
+
+impl Fixed {
+    fn of(config: &Config) -> Fixed {
+        let snapshot = Snapshot {
+            version: crate::update::running_version(),
+            slot: crate::update::running_slot_name(),
+            role: config.role.as_str().to_owned(),
+            ..Snapshot::default()
+        };
+        Fixed { snapshot, peripherals: crate::profile::peripherals(config) }
+    }
+}
+
 /// The device now; marks every source's value seen. `orders` is what the store said last,
 /// kept when it cannot be read now (a read error is not "no orders").
-async fn snapshot(config: &Config, sources: &mut Sources, orders: (u64, Option<i64>)) -> Snapshot {
+async fn snapshot(fixed: &Fixed, sources: &mut Sources, orders: (u64, Option<i64>)) -> Snapshot {
     use kiosk_drivers::printer::status::PaperLevel;
     let health = sources.health.borrow_and_update().clone();
     let devices = health
         .iter()
         .map(|(name, h)| {
-            let state = format!("{:?}", h.state).to_ascii_lowercase();
+            let state = h.state.as_str().to_owned();
             ((*name).to_owned(), Health { state, reason: h.reason.clone(), since_ms: h.since_ms })
         })
         .collect();
@@ -254,15 +265,8 @@ async fn snapshot(config: &Config, sources: &mut Sources, orders: (u64, Option<i
             tracing::warn!("telemetry: reading the order count: {e}");
             orders
         });
-    let mode = kiosk_mode(&crate::profile::peripherals(config), &health);
+    let mode = kiosk_mode(&fixed.peripherals, &health);
     Snapshot {
-        version: crate::update::running_version(),
-        slot: crate::update::running_slot_name(),
-        role: match config.role {
-            kiosk_config::Role::Kiosk => "kiosk",
-            kiosk_config::Role::Table => "table",
-        }
-        .to_owned(),
         mode: mode_name(&mode).to_owned(),
         devices,
         paper,
@@ -271,6 +275,7 @@ async fn snapshot(config: &Config, sources: &mut Sources, orders: (u64, Option<i
         set_aside_orders: outbox.set_aside,
         orders_total,
         last_order_ms,
+        ..fixed.snapshot.clone()
     }
 }
 
@@ -293,10 +298,9 @@ async fn changed<T>(source: &mut Option<watch::Receiver<T>>) {
 pub fn spawn(config: &Config, mut sources: Sources) {
     let Some(telemetry) = config.telemetry.clone() else { return };
     let (status, _) = watch::channel(LinkStatus::default());
-    let config = config.clone();
+    let (fixed, store) = (Fixed::of(config), config.store.id.clone());
     tokio::spawn(async move {
-        let (snapshots, snapshots_rx) = watch::channel(snapshot(&config, &mut sources, (0, None)).await);
-        let store = config.store.id.clone();
+        let (snapshots, snapshots_rx) = watch::channel(snapshot(&fixed, &mut sources, (0, None)).await);
         tokio::spawn(async move {
             if let Err(e) = run(telemetry, &store, snapshots_rx, status).await {
                 tracing::error!("telemetry: not started: {e:#}");
@@ -315,7 +319,7 @@ pub fn spawn(config: &Config, mut sources: Sources) {
                 let now = snapshots.borrow();
                 (now.orders_total, now.last_order_ms)
             };
-            let next = snapshot(&config, &mut sources, orders).await;
+            let next = snapshot(&fixed, &mut sources, orders).await;
             snapshots.send_if_modified(|s| std::mem::replace(s, next.clone()) != next);
         }
     });

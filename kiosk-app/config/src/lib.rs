@@ -26,6 +26,13 @@ pub enum Role {
     Table,
 }
 
+impl Role {
+    /// The role as the configuration names it.
+    pub fn as_str(self) -> &'static str {
+        ROLES.iter().find(|(_, role)| *role == self).map_or("kiosk", |(name, _)| name)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub role: Role,
@@ -449,23 +456,17 @@ fn read(r: &mut Reader, root: &mut Section) -> Option<Config> {
     let pin_hash = operator.required(r, "pin_hash", argon2_hash);
     operator.finish(r);
 
+    // The device's default name in the chain's engines: `kiosk`, or `table-N`; with the
+    // store's id, its rollout controller id and its broker user.
+    let store = store_info.as_ref().map_or("store", |s| s.id.as_str());
+    let device = table_number.as_deref().map_or_else(|| "kiosk".to_owned(), |t| format!("table-{t}"));
+
     let mut fleet = root.table(r, "fleet");
-    let fleet_config = fleet.present().then(|| {
-        let default_id = format!(
-            "{}-{}",
-            store_info.as_ref().map_or("store", |s| s.id.as_str()),
-            table_number.as_deref().map_or_else(|| "kiosk".to_owned(), |t| format!("table-{t}"))
-        );
-        read_fleet(r, &mut fleet, default_id)
-    });
+    let fleet_config = fleet.present().then(|| read_fleet(r, &mut fleet, format!("{store}-{device}")));
     fleet.finish(r);
 
     let mut telemetry = root.table(r, "telemetry");
-    let telemetry_config = telemetry.present().then(|| {
-        let store = store_info.as_ref().map_or("store", |s| s.id.as_str());
-        let device = table_number.as_deref().map_or_else(|| "kiosk".to_owned(), |t| format!("table-{t}"));
-        read_telemetry(r, &mut telemetry, store, device)
-    });
+    let telemetry_config = telemetry.present().then(|| read_telemetry(r, &mut telemetry, store, device));
     telemetry.finish(r);
 
     Some(Config {

@@ -390,6 +390,15 @@ mod tests {
         out
     }
 
+    /// Connected, with its first snapshot sent and acknowledged.
+    fn settled() -> Telemetry {
+        let mut t = Telemetry::new(Topics::new("s", "d").unwrap(), 100);
+        t.observe(snapshot(), 10);
+        t.on_connected(20);
+        drain(&mut t, true);
+        t
+    }
+
     fn kinds(messages: &[Message]) -> Vec<String> {
         messages
             .iter()
@@ -427,10 +436,7 @@ mod tests {
 
     #[test]
     fn a_health_change_is_an_event_and_a_new_state() {
-        let mut t = Telemetry::new(Topics::new("s", "d").unwrap(), 100);
-        t.observe(snapshot(), 10);
-        t.on_connected(20);
-        drain(&mut t, true);
+        let mut t = settled();
         let mut s = snapshot();
         s.devices.get_mut("printer").unwrap().state = "fault".into();
         s.paper = Some("out".into());
@@ -463,10 +469,7 @@ mod tests {
 
     #[test]
     fn a_new_reason_alone_is_a_new_state_not_an_event() {
-        let mut t = Telemetry::new(Topics::new("s", "d").unwrap(), 100);
-        t.observe(snapshot(), 10);
-        t.on_connected(20);
-        drain(&mut t, true);
+        let mut t = settled();
         let mut s = snapshot();
         s.devices.get_mut("printer").unwrap().reason = "warming up".into();
         t.observe(s, 30);

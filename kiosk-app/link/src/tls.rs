@@ -49,6 +49,15 @@ pub fn roots_client_config(bundle: &std::path::Path) -> Result<Arc<ClientConfig>
     Ok(Arc::new(config))
 }
 
+/// The client configuration for a chain's server: its certificate pinned when `pin` is
+/// given, else the system's CA roots ([`SYSTEM_ROOTS`]).
+pub fn client_config(pin: Option<&str>) -> Result<Arc<ClientConfig>, TlsError> {
+    match pin {
+        Some(pin) => pinned_client_config(pin),
+        None => roots_client_config(std::path::Path::new(SYSTEM_ROOTS)),
+    }
+}
+
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
