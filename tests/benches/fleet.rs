@@ -40,6 +40,7 @@ use kiosk_image::bundle;
 use kiosk_image::slots::Slot;
 use kiosk_tests::goosebit::Goosebit;
 use kiosk_tests::mosquitto::{Mosquitto, Subscriber};
+use kiosk_tests::release::Release;
 use tokio::sync::watch;
 
 const BENCH: &str = "fleet";
@@ -103,31 +104,10 @@ fn fails(version: &str, i: usize, per_wave: usize) -> bool {
     }
 }
 
-struct Release {
-    dir: tempfile::TempDir,
-    key: PathBuf,
-    cert: PathBuf,
-}
-
-impl Release {
-    fn new() -> Release {
-        let dir = tempfile::tempdir().unwrap();
-        let (key, cert) = (dir.path().join("release.key"), dir.path().join("release.pem"));
-        bundle::keygen(&key, &cert, "chain release").unwrap();
-        Release { dir, key, cert }
-    }
-
-    fn bundle(&self, version: &str) -> PathBuf {
-        let root = self.dir.path().join(format!("rootfs-{version}.img"));
-        let bytes: Vec<u8> = (0..256 * 1024).map(|i| (i % 251) as u8 ^ version.len() as u8).collect();
-        std::fs::write(&root, bytes).unwrap();
-        let boot = self.dir.path().join(format!("boot-{version}"));
-        std::fs::create_dir_all(&boot).unwrap();
-        std::fs::write(boot.join("kernel8.img"), format!("kernel {version}")).unwrap();
-        let out = self.dir.path().join(format!("kiosk-{version}.raucb"));
-        bundle::make_bundle(&root, &boot, version, &self.cert, &self.key, &out).unwrap();
-        out
-    }
+/// A bundle of `version` whose 256 KiB root image is a pattern of its own.
+fn release_bundle(release: &Release, version: &str) -> PathBuf {
+    let rootfs = (0..256 * 1024).map(|i| (i % 251) as u8 ^ version.len() as u8).collect();
+    release.bundle_of(version, rootfs).0
 }
 
 fn read_pending(work: &Path) -> Option<Pending> {
@@ -321,10 +301,10 @@ fn main() {
     let core_bytes = (LIVE.load(Ordering::Relaxed) - before) / 1000;
     drop(cores);
 
-    let release = Release::new();
+    let release = Release::new("chain-release");
     let server = Goosebit::start(&poll);
     // The releases are on the server before the devices come.
-    let (bundle2, bundle3) = (release.bundle("2.0.0"), release.bundle("3.0.0"));
+    let (bundle2, bundle3) = (release_bundle(&release, "2.0.0"), release_bundle(&release, "3.0.0"));
     let v2 = server.upload(&bundle2);
     let v3 = server.upload(&bundle3);
     let ids: Vec<String> = (0..devices).map(device_id).collect();

@@ -4,7 +4,7 @@
 //! chain's operator would. `./tests/run` installs it in `.tools/goosebit`.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -87,7 +87,7 @@ impl Goosebit {
         let out = migrate.output().unwrap();
         assert!(out.status.success(), "aerich upgrade: {}", String::from_utf8_lossy(&out.stderr));
 
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = crate::peers::free_port();
         let mut serve = Command::new(bin("uvicorn"));
         serve.args(["goosebit:app", "--host", "127.0.0.1", "--port", &port.to_string()]);
         env(&mut serve);

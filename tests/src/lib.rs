@@ -7,6 +7,7 @@ pub mod goosebit;
 pub mod mosquitto;
 pub mod peers;
 pub mod pos;
+pub mod release;
 pub mod tryton;
 
 use kiosk_domain::Menu;

@@ -10,6 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::peers::free_port;
+
 /// The broker's account that reads every device's telemetry.
 pub const OPERATOR: (&str, &str) = ("operator", "operator-secret");
 
@@ -20,10 +22,6 @@ pub struct Mosquitto {
     /// The TLS listener's certificate fingerprint, for `tls_pin_sha256`.
     pub pin: String,
     child: Option<Child>,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 impl Mosquitto {

@@ -9,6 +9,11 @@ pub fn tools() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools")
 }
 
+/// A loopback port free now, for a peer server started on it.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 fn require(path: PathBuf, what: &str) -> PathBuf {
     assert!(
         path.exists(),

@@ -2,7 +2,6 @@
 //! 127.0.0.1 with a fresh SQLite database, set up from nothing by `tests/tryton/setup_db.py`.
 //! `./tests/run` installs the virtual environment in `.tools/tryton`.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -47,7 +46,7 @@ impl TrytonServer {
     /// Creates the database, sets it up and starts trytond; returns when it answers.
     pub fn start() -> TrytonServer {
         let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = crate::peers::free_port();
         let conf = dir.path().join("trytond.conf");
         std::fs::write(
             &conf,

@@ -21,45 +21,19 @@ use kiosk_fleet::agent::{Boot, Kiosk};
 use kiosk_image::bundle;
 use kiosk_image::slots::{self, BootFiles, FatBoot, Slot, Status};
 use kiosk_tests::goosebit::Goosebit;
+use kiosk_tests::release::Release;
 use tokio::sync::watch;
 
 const CLOSED_AT_REST: Kiosk = Kiosk { at_rest: true, store_open: false };
 
-/// A release key and its bundles, made with `rauc bundle` as `kiosk-flash bundle` does.
-struct Release {
-    dir: tempfile::TempDir,
-    key: PathBuf,
-    cert: PathBuf,
+/// A bundle whose root image is a pattern naming its version (a bundle of a few KiB).
+fn patterned_bundle(release: &Release, version: &str, rootfs_len: u64) -> (PathBuf, Vec<u8>) {
+    release.bundle_of(version, pattern(&format!("rootfs {version} "), rootfs_len))
 }
 
-impl Release {
-    fn new(name: &str) -> Release {
-        let dir = tempfile::tempdir().unwrap();
-        let (key, cert) = (dir.path().join(format!("{name}.key")), dir.path().join(format!("{name}.pem")));
-        bundle::keygen(&key, &cert, name).unwrap();
-        Release { dir, key, cert }
-    }
-
-    /// A bundle whose root image is a pattern naming its version (a bundle of a few KiB).
-    fn bundle(&self, version: &str, rootfs_len: u64) -> (PathBuf, Vec<u8>) {
-        self.bundle_of(version, pattern(&format!("rootfs {version} "), rootfs_len))
-    }
-
-    /// One whose root image is random bytes: as large as the image, nothing compresses it.
-    fn noisy_bundle(&self, version: &str, rootfs_len: u64) -> (PathBuf, Vec<u8>) {
-        self.bundle_of(version, (0..rootfs_len).map(|_| rand::random::<u8>()).collect())
-    }
-
-    fn bundle_of(&self, version: &str, bytes: Vec<u8>) -> (PathBuf, Vec<u8>) {
-        let root = self.dir.path().join(format!("rootfs-{version}.img"));
-        std::fs::write(&root, &bytes).unwrap();
-        let boot = self.dir.path().join(format!("boot-{version}"));
-        std::fs::create_dir_all(&boot).unwrap();
-        std::fs::write(boot.join("kernel8.img"), format!("kernel of release {version}")).unwrap();
-        let out = self.dir.path().join(format!("kiosk-{version}.raucb"));
-        bundle::make_bundle(&root, &boot, version, &self.cert, &self.key, &out).unwrap();
-        (out, bytes)
-    }
+/// One whose root image is random bytes: as large as the image, nothing compresses it.
+fn noisy_bundle(release: &Release, version: &str, rootfs_len: u64) -> (PathBuf, Vec<u8>) {
+    release.bundle_of(version, (0..rootfs_len).map(|_| rand::random::<u8>()).collect())
 }
 
 struct Device {
@@ -154,7 +128,7 @@ fn a_device_installs_a_goosebit_deployment_on_trial_and_reports_success_after_th
     server.wait_for(&device.id, Duration::from_secs(20), |d| {
         d["hw_model"] == bundle::COMPATIBLE || d.to_string().contains(bundle::COMPATIBLE)
     });
-    let (good, rootfs) = release.bundle("1.4.0", 3 * MIB + 17);
+    let (good, rootfs) = patterned_bundle(&release, "1.4.0", 3 * MIB + 17);
     let software = server.upload(&good);
     server.assign(&device.id, software);
 
@@ -202,7 +176,7 @@ fn a_bundle_not_signed_by_the_release_key_is_refused_and_reported_as_a_failure()
         CLOSED_AT_REST,
     );
     server.wait_for(&device.id, Duration::from_secs(20), |d| d.to_string().contains(bundle::COMPATIBLE));
-    let (forged, _) = thief.bundle("1.4.0", MIB);
+    let (forged, _) = patterned_bundle(&thief, "1.4.0", MIB);
     server.assign(&device.id, server.upload(&forged));
 
     let failed = server.wait_for(&device.id, Duration::from_secs(60), |d| d["last_state"] == "Error");
@@ -311,7 +285,7 @@ fn a_cut_download_continues_where_it_stopped_and_a_session_holds_the_restart() {
     let (runner, kiosk, _committed) =
         run(&rt, device.agent(&url, &release.cert, "1.3.0", Boot::Committed { running: 'a' }), in_session);
     server.wait_for(&device.id, Duration::from_secs(20), |d| d.to_string().contains(bundle::COMPATIBLE));
-    let (noisy, noise) = release.noisy_bundle("1.4.1", 2 * MIB);
+    let (noisy, noise) = noisy_bundle(&release, "1.4.1", 2 * MIB);
     server.assign(&device.id, server.upload(&noisy));
 
     // Installed during the session, but no restart while the customer is there.
@@ -354,7 +328,7 @@ fn a_deployment_withdrawn_before_its_install_is_not_installed() {
         CLOSED_AT_REST,
     );
     server.wait_for(&device.id, Duration::from_secs(20), |d| d.to_string().contains(bundle::COMPATIBLE));
-    let (good, _) = release.noisy_bundle("1.4.0", MIB);
+    let (good, _) = noisy_bundle(&release, "1.4.0", MIB);
     server.assign(&device.id, server.upload(&good));
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while proxy.downloads.lock().unwrap().is_empty() {
