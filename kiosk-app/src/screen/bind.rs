@@ -195,6 +195,15 @@ fn sized(window: &KioskWindow, view: &View, panel: Option<Panel>) -> ((u32, u32)
     (size, factor, if view.access.magnify { sizing.magnified } else { 1.0 })
 }
 
+/// The boxes the menu's cards draw their photos in on this window: as they are now, and
+/// magnified by the barrier-free mode. (After [`show`], which sets the window's scale factor.)
+pub fn card_boxes(window: &KioskWindow, panel: Option<Panel>) -> [Fit; 2] {
+    let (size, factor) = window_size(window);
+    let known = window.window().size().width > 0;
+    let magnified = Sizing::of(size, panel.filter(|_| known)).magnified;
+    [Fit::card(size, 1.0, factor), Fit::card(size, magnified, factor)]
+}
+
 /// The attract page's photo for slide `index` of the items shown (an empty frame past them).
 pub fn show_slide(
     window: &KioskWindow,

@@ -82,6 +82,8 @@ pub struct Shell {
     inbox: std_mpsc::Receiver<Event>,
     mailbox: Mailbox,
     in_flight: Rc<Cell<usize>>,
+    /// The menu (by address) and the boxes whose photos were last asked to be fitted ahead.
+    fitting_ahead: Cell<Option<(usize, [super::photos::Fit; 2])>>,
     window: KioskWindow,
     photos: RefCell<Photos>,
     /// Where customers' phones open e-receipts (`[receipt] link`).
@@ -165,6 +167,7 @@ impl Shell {
             inbox,
             mailbox,
             in_flight: Rc::new(Cell::new(0)),
+            fitting_ahead: Cell::new(None),
             window,
             photos: RefCell::new(photos),
             receipt_link: config.receipt.link.clone(),
@@ -272,10 +275,18 @@ impl Shell {
             if !self.busy() {
                 return true;
             }
-            if std::time::Instant::now() > deadline {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
                 return false;
             }
-            std::thread::sleep(Duration::from_millis(5));
+            // Asleep until what was asked for answers (its outcome arrives in the inbox) or
+            // the session's next deadline: a tap whose effect is done in 0.2 ms is drawn
+            // then, not at the next turn of a polling loop.
+            // (At least 1 ms: a deadline the session keeps past would otherwise spin.)
+            let wait = self.next_wake().map_or(left, |next| next.max(Duration::from_millis(1)).min(left));
+            if let Ok(event) = self.inbox.recv_timeout(wait) {
+                self.take(event, self.now());
+            }
         }
     }
 
@@ -469,6 +480,7 @@ impl Shell {
                 self.panel.get(),
             );
             self.photos.borrow_mut().release_decoder_memory();
+            self.fit_photos_ahead();
             self.guide.shown(&self.window, shown.as_ref(), &view);
             if shown.as_ref().map(|v| v.receipt_qr) != Some(view.receipt_qr) {
                 self.show_receipt_qr(view.receipt_qr);
@@ -476,6 +488,24 @@ impl Shell {
             *self.shown.borrow_mut() = Some(view);
         }
         self.reschedule();
+    }
+
+    /// Every photo of the menu fitted to the cards' boxes ahead of the customer, asked
+    /// again only when the menu or the boxes change ([`Photos::fit_ahead`]).
+    fn fit_photos_ahead(&self) {
+        let flow = self.flow.borrow();
+        let menu = flow.menu();
+        let boxes = bind::card_boxes(&self.window, self.panel.get());
+        let asked = (menu as *const kiosk_domain::Menu as usize, boxes);
+        if self.fitting_ahead.get() == Some(asked) {
+            return;
+        }
+        self.fitting_ahead.set(Some(asked));
+        let queued =
+            self.photos.borrow_mut().fit_ahead(menu.items.iter().filter_map(|i| i.image.as_deref()), &boxes);
+        if queued > 0 {
+            tracing::debug!("{queued} menu photos to fit ahead for boxes {boxes:?}");
+        }
     }
 
     /// The attract page turned to slide `index` of the items shown.

@@ -11,6 +11,7 @@
 
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::UNIX_EPOCH;
 
 use super::decode::{Fit, Fitted, Pixels};
@@ -18,6 +19,7 @@ use super::decode::{Fit, Fitted, Pixels};
 const MAGIC: &[u8; 4] = b"KFIT";
 const HEADER: usize = 4 + 4 + 4 + 1;
 
+#[derive(Clone)]
 pub struct FittedStore {
     dir: PathBuf,
 }
@@ -77,7 +79,10 @@ impl FittedStore {
         bytes.extend_from_slice(&fitted.height.to_le_bytes());
         bytes.push(channels);
         bytes.extend_from_slice(pixels);
-        let aside = path.with_extension("part");
+        // Aside under a name of this write's own: the screen and the thread fitting ahead
+        // may write the same photo at once.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        let aside = path.with_extension(format!("part{}", WRITES.fetch_add(1, Ordering::Relaxed)));
         std::fs::write(&aside, &bytes)?;
         std::fs::rename(&aside, path)?;
         // Files of an older version of this photo: another length or time in their name.

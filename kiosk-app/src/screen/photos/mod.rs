@@ -6,20 +6,22 @@
 pub mod decode;
 pub mod fitted;
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::{HashMap, HashSet};
+use std::fs::Metadata;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use slint::{Image, Rgb8Pixel, Rgba8Pixel, SharedPixelBuffer};
 
-pub use decode::{Fit, Limits};
+pub use decode::{Fit, Fitted, Limits};
 use fitted::FittedStore;
 
-/// What the cache may hold: a screen's photos at their drawn size (a card's is 224 × 120 RGB,
-/// 81 KB, at 800×1280: a category of a dozen is about 1 MB) and the attract page's large one
-/// (704 × 512, 1.1 MB, for a photo that big). Going back to a category decodes its photos
-/// again once they are out: a PNG card about a millisecond, a 12 MP JPEG some tens. The cards
-/// on screen are held by the screen besides.
-pub const CACHE_BYTES: usize = 2 << 20;
+/// What the cache may hold besides the photos on screen (the screen holds those itself): a
+/// card's photo is 224 × 120 RGB, 81 KB, at 800×1280, so about a category of a dozen. Going
+/// back to a category whose photos are out reads them from the fitted store (a tenth of a
+/// millisecond a card), and every photo of the menu was fitted ahead
+/// ([`Photos::fit_ahead`]): a larger cache would save little and cost memory.
+pub const CACHE_BYTES: usize = 1 << 20;
 
 /// The boxes photos are drawn in, in physical pixels, from the window's size, the
 /// magnification (`Theme.scale`) and the window's scale factor: the layout of
@@ -82,6 +84,10 @@ pub struct Photos {
     decoded: bool,
     /// Photos fitted before, on disk: decoded once per box, ever.
     fitted: Option<FittedStore>,
+    /// The thread that fits photos ahead ([`Photos::fit_ahead`]), once asked to.
+    ahead: Option<mpsc::Sender<Vec<(String, Fit)>>>,
+    /// What it was asked for: a photo goes to it once per box.
+    asked: HashSet<(String, Fit)>,
 }
 
 impl Photos {
@@ -100,6 +106,8 @@ impl Photos {
             refused: HashMap::new(),
             decoded: false,
             fitted: None,
+            ahead: None,
+            asked: HashSet::new(),
         }
     }
 
@@ -108,6 +116,39 @@ impl Photos {
     pub fn with_fitted_store(mut self, dir: PathBuf) -> Photos {
         self.fitted = Some(FittedStore::new(dir));
         self
+    }
+
+    /// Has every photo of `names` fitted to each box of `fits` and kept in the fitted store,
+    /// on a thread of its own at a low priority: the tap that first shows a category then
+    /// reads its cards' pixels instead of decoding a photo for each (a 12 MP phone JPEG takes
+    /// tens of milliseconds here, several times that on a Pi). A photo goes to the thread
+    /// once per box. Without a fitted store this does nothing: what it fitted would have
+    /// nowhere to go. Returns how many (photo, box) pairs it queued.
+    pub fn fit_ahead<'a>(&mut self, names: impl IntoIterator<Item = &'a str>, fits: &[Fit]) -> usize {
+        let (Some(dir), Some(store)) = (&self.dir, &self.fitted) else { return 0 };
+        // Box by box: every card as it is now first, then as the barrier-free mode magnifies it.
+        let names: Vec<&str> = names.into_iter().collect();
+        let mut jobs = Vec::new();
+        for &fit in fits {
+            for &name in &names {
+                let job = (name.to_owned(), fit);
+                if !self.refused.contains_key(name)
+                    && !self.cache.contains_key(&job)
+                    && self.asked.insert(job.clone())
+                {
+                    jobs.push(job);
+                }
+            }
+        }
+        let queued = jobs.len();
+        if queued == 0 {
+            return 0;
+        }
+        let limits = self.limits;
+        let ahead = self.ahead.get_or_insert_with(|| fit_ahead_thread(dir.clone(), store.clone(), limits));
+        // A thread that could not start was said; the photos are then fitted when shown.
+        let _ = ahead.send(jobs);
+        queued
     }
 
     /// The photo `name` at the size that covers `fit`, or an empty frame.
@@ -169,36 +210,10 @@ impl Photos {
     }
 
     fn load(&mut self, name: &str, fit: Fit) -> Result<(Image, usize), String> {
-        // A name is a file in the photo folder, never a path out of it.
-        if name.contains('/') || name.contains("..") {
-            return Err("not a plain file name".into());
-        }
         let dir = self.dir.as_ref().ok_or("no photo folder configured")?;
-        let path = dir.join(name);
-        // The size first: a huge file is refused without being read.
-        let source = std::fs::metadata(&path).map_err(|e| e.to_string())?;
-        let size = source.len();
-        if size > self.limits.max_file_bytes as u64 {
-            return Err(decode::PhotoError::FileTooLarge {
-                bytes: size as usize,
-                limit: self.limits.max_file_bytes,
-            }
-            .to_string());
-        }
-        let kept = self.fitted.as_ref().map(|store| (store, store.path(name, fit, &source)));
-        let fitted = match kept.as_ref().and_then(|(store, at)| store.read(at)) {
-            Some(fitted) => fitted,
-            None => {
-                // Only a decode leaves decoder buffers to give back (a fitted file read does not).
-                self.decoded = true;
-                let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
-                let fitted = decode::fit(&bytes, fit, &self.limits).map_err(|e| e.to_string())?;
-                if let Some((store, at)) = &kept {
-                    store.write(at, &fitted);
-                }
-                fitted
-            }
-        };
+        let (fitted, decoded) = fitted_photo(dir, self.fitted.as_ref(), &self.limits, name, fit)?;
+        // Only a decode leaves decoder buffers to give back (a fitted file read does not).
+        self.decoded |= decoded;
         let held = fitted.bytes();
         let image =
             match fitted.pixels {
@@ -212,6 +227,107 @@ impl Photos {
                 ),
             };
         Ok((image, held))
+    }
+}
+
+/// The source file of photo `name` in `dir`, refused when it is not a plain file name there
+/// or is larger than `limits` allow (before it is read).
+fn source(dir: &Path, limits: &Limits, name: &str) -> Result<(PathBuf, Metadata), String> {
+    // A name is a file in the photo folder, never a path out of it.
+    if name.contains('/') || name.contains("..") {
+        return Err("not a plain file name".into());
+    }
+    let path = dir.join(name);
+    let meta = std::fs::metadata(&path).map_err(|e| e.to_string())?;
+    if meta.len() > limits.max_file_bytes as u64 {
+        return Err(decode::PhotoError::FileTooLarge {
+            bytes: meta.len() as usize,
+            limit: limits.max_file_bytes,
+        }
+        .to_string());
+    }
+    Ok((path, meta))
+}
+
+/// Decodes the photo at `path` to `fit`, and keeps it at `kept` in the fitted store.
+fn decode_and_keep(
+    path: &Path,
+    kept: Option<(&FittedStore, &Path)>,
+    limits: &Limits,
+    fit: Fit,
+) -> Result<Fitted, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let fitted = decode::fit(&bytes, fit, limits).map_err(|e| e.to_string())?;
+    if let Some((store, at)) = kept {
+        store.write(at, &fitted);
+    }
+    Ok(fitted)
+}
+
+/// Photo `name` of `dir` fitted to `fit`: read from the fitted store when it is there,
+/// else decoded (true) and kept there.
+fn fitted_photo(
+    dir: &Path,
+    store: Option<&FittedStore>,
+    limits: &Limits,
+    name: &str,
+    fit: Fit,
+) -> Result<(Fitted, bool), String> {
+    let (path, meta) = source(dir, limits, name)?;
+    let kept = store.map(|store| (store, store.path(name, fit, &meta)));
+    if let Some(fitted) = kept.as_ref().and_then(|(store, at)| store.read(at)) {
+        return Ok((fitted, false));
+    }
+    let fitted =
+        decode_and_keep(&path, kept.as_ref().map(|(store, at)| (*store, at.as_path())), limits, fit)?;
+    Ok((fitted, true))
+}
+
+/// The thread behind [`Photos::fit_ahead`]: fits each photo asked for into `store` unless it
+/// is there already, then gives the decoders' memory back.
+fn fit_ahead_thread(dir: PathBuf, store: FittedStore, limits: Limits) -> mpsc::Sender<Vec<(String, Fit)>> {
+    let (tx, rx) = mpsc::channel::<Vec<(String, Fit)>>();
+    let spawned = std::thread::Builder::new().name("photos-ahead".into()).spawn(move || {
+        lower_priority();
+        while let Ok(jobs) = rx.recv() {
+            for (name, fit) in jobs {
+                let fitted = source(&dir, &limits, &name).and_then(|(path, meta)| {
+                    let at = store.path(&name, fit, &meta);
+                    if at.exists() {
+                        return Ok(());
+                    }
+                    let fitted = decode_and_keep(&path, Some((&store, &at)), &limits, fit).map(drop);
+                    // After each photo, not each batch: the file and the decoder's buffers of
+                    // one phone JPEG are megabytes, and a 200-item menu would pile them up.
+                    crate::allocator::trim();
+                    fitted
+                });
+                // A photo that cannot be shown is logged, once, by the screen that asks for it.
+                if let Err(reason) = fitted {
+                    tracing::debug!("menu photo {name:?} not fitted ahead: {reason}");
+                }
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::warn!("menu photos are fitted when first shown: no thread to fit them ahead ({e})");
+    }
+    tx
+}
+
+/// Fitting ahead gives way to everything else the device does: the screen, the payment, the
+/// store's writes.
+fn lower_priority() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: setpriority only changes a scheduling priority. Linux keeps the nice value per
+    // thread: the calling thread's id names this thread alone.
+    unsafe {
+        if libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10) != 0 {
+            tracing::debug!(
+                "fitting photos ahead at the screen's priority: {}",
+                std::io::Error::last_os_error()
+            );
+        }
     }
 }
 
@@ -316,6 +432,63 @@ mod tests {
         std::fs::write(&file, &whole[..whole.len() / 2]).unwrap();
         assert_eq!(pixels(&open().get(Some("a.png"), FIT)), second);
         assert_eq!(std::fs::read(&file).unwrap(), whole, "written whole again");
+    }
+
+    /// The nice value of this process's thread named `name`, if there is one.
+    fn thread_nice(name: &str) -> Option<i64> {
+        std::fs::read_dir("/proc/self/task").ok()?.flatten().find_map(|task| {
+            let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+            if comm.trim() != name {
+                return None;
+            }
+            let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+            // After the command's closing parenthesis: the state is field 3, the nice value 19.
+            stat.rsplit_once(')')?.1.split_whitespace().nth(16)?.parse().ok()
+        })
+    }
+
+    #[test]
+    fn the_menus_photos_are_fitted_ahead_at_a_low_priority_so_showing_them_decodes_none() {
+        let names = ["a.png", "b.png", "c.png"];
+        let dir = photo_dir(&names, 100);
+        let kept = tempfile::tempdir().unwrap();
+        let mut photos = Photos::new(Some(dir.path().into())).with_fitted_store(kept.path().into());
+        let small = Fit { width: 50, height: 50 };
+        // A missing photo and a name out of the folder among them: skipped, nothing written.
+        let queued = photos.fit_ahead(names.into_iter().chain(["missing.png", "../a.png"]), &[FIT, small]);
+        assert_eq!(queued, 5 * 2);
+        let fitted =
+            || walk(kept.path()).into_iter().filter(|p| p.extension().is_some_and(|e| e == "fit")).count();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while fitted() < names.len() * 2 {
+            assert!(std::time::Instant::now() < deadline, "{} of 6 photos fitted ahead", fitted());
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(thread_nice("photos-ahead"), Some(10), "the fitting thread gives way");
+        for name in names {
+            for fit in [FIT, small] {
+                let size = photos.get(Some(name), fit).size();
+                assert_eq!((size.width, size.height), (fit.width, fit.height), "{name}");
+            }
+        }
+        assert!(!photos.decoded, "every photo was read fitted: none decoded on the screen's thread");
+        assert_eq!(walk(kept.path()).len(), 6, "only whole fitted files: {:?}", walk(kept.path()));
+        // Each photo goes to the thread once per box: the ones shown are in the memory cache
+        // besides, the missing one is not.
+        assert_eq!(photos.fit_ahead(names.into_iter().chain(["missing.png"]), &[FIT]), 0);
+    }
+
+    /// Every file under `dir`.
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            if entry.path().is_dir() {
+                files.extend(walk(&entry.path()));
+            } else {
+                files.push(entry.path());
+            }
+        }
+        files
     }
 
     #[test]
