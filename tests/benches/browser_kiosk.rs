@@ -279,8 +279,9 @@ fn big_menu(demo: &Menu, photos: &Path) -> (Menu, usize) {
 }
 
 /// Waits until the kiosk's thread that fits the menu's photos ahead (`photos-ahead`) has
-/// used no CPU for a second, or there is no such thread; returns how long that took.
-fn photos_fitted(pid: u32, limit: Duration) -> Duration {
+/// used no CPU for a second, or there is no such thread; returns how long it worked (until
+/// its last CPU tick seen), or `None` when it was still at work after `limit`.
+fn photos_fitted(pid: u32, limit: Duration) -> Option<Duration> {
     let cpu_ticks = || -> Option<u64> {
         std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten().find_map(|task| {
             let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
@@ -301,10 +302,10 @@ fn photos_fitted(pid: u32, limit: Duration) -> Duration {
         if now != last {
             (last, quiet_since) = (now, Instant::now());
         } else if quiet_since.elapsed() >= Duration::from_secs(1) {
-            break;
+            return Some(quiet_since - started);
         }
     }
-    started.elapsed()
+    None
 }
 
 /// The most memory a process has had resident over its life (`VmHWM`), in KiB.
@@ -348,7 +349,10 @@ fn big_menu_memory(setup: &Setup, dir: &Path, demo: &Menu) -> BigMenu {
         }
         shown += cards.len();
     }
-    let fitting = photos_fitted(side.pid(), Duration::from_secs(900));
+    let limit = Duration::from_secs(900);
+    let Some(fitting) = photos_fitted(side.pid(), limit) else {
+        panic!("the kiosk was still fitting the 200 items' photos ahead after {limit:?}");
+    };
     std::thread::sleep(Duration::from_secs(1));
     let memory = memory(side.pid());
     let mappings = memory_by_mapping(side.pid());

@@ -139,6 +139,11 @@ impl Flow {
         &self.menu
     }
 
+    /// The menu as shared: a new one is a new allocation, whatever it holds.
+    pub fn shared_menu(&self) -> &Arc<Menu> {
+        &self.menu
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.settings
     }

@@ -196,12 +196,15 @@ fn sized(window: &KioskWindow, view: &View, panel: Option<Panel>) -> ((u32, u32)
 }
 
 /// The boxes the menu's cards draw their photos in on this window: as they are now, and
-/// magnified by the barrier-free mode. (After [`show`], which sets the window's scale factor.)
-pub fn card_boxes(window: &KioskWindow, panel: Option<Panel>) -> [Fit; 2] {
+/// magnified by the barrier-free mode; none before the window's size is known (a guess would
+/// fit photos to boxes never drawn). After [`show`], which sets the window's scale factor.
+pub fn card_boxes(window: &KioskWindow, panel: Option<Panel>) -> Option<[Fit; 2]> {
+    if window.window().size().width == 0 {
+        return None;
+    }
     let (size, factor) = window_size(window);
-    let known = window.window().size().width > 0;
-    let magnified = Sizing::of(size, panel.filter(|_| known)).magnified;
-    [Fit::card(size, 1.0, factor), Fit::card(size, magnified, factor)]
+    let magnified = Sizing::of(size, panel).magnified;
+    Some([Fit::card(size, 1.0, factor), Fit::card(size, magnified, factor)])
 }
 
 /// The attract page's photo for slide `index` of the items shown (an empty frame past them).

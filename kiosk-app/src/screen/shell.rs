@@ -82,8 +82,8 @@ pub struct Shell {
     inbox: std_mpsc::Receiver<Event>,
     mailbox: Mailbox,
     in_flight: Rc<Cell<usize>>,
-    /// The menu (by address) and the boxes whose photos were last asked to be fitted ahead.
-    fitting_ahead: Cell<Option<(usize, [super::photos::Fit; 2])>>,
+    /// The menu and the boxes whose photos were last asked to be fitted ahead.
+    fitting_ahead: RefCell<Option<(std::sync::Weak<kiosk_domain::Menu>, [super::photos::Fit; 2])>>,
     window: KioskWindow,
     photos: RefCell<Photos>,
     /// Where customers' phones open e-receipts (`[receipt] link`).
@@ -167,7 +167,7 @@ impl Shell {
             inbox,
             mailbox,
             in_flight: Rc::new(Cell::new(0)),
-            fitting_ahead: Cell::new(None),
+            fitting_ahead: RefCell::new(None),
             window,
             photos: RefCell::new(photos),
             receipt_link: config.receipt.link.clone(),
@@ -493,14 +493,15 @@ impl Shell {
     /// Every photo of the menu fitted to the cards' boxes ahead of the customer, asked
     /// again only when the menu or the boxes change ([`Photos::fit_ahead`]).
     fn fit_photos_ahead(&self) {
+        let Some(boxes) = bind::card_boxes(&self.window, self.panel.get()) else { return };
         let flow = self.flow.borrow();
-        let menu = flow.menu();
-        let boxes = bind::card_boxes(&self.window, self.panel.get());
-        let asked = (menu as *const kiosk_domain::Menu as usize, boxes);
-        if self.fitting_ahead.get() == Some(asked) {
+        let menu = flow.shared_menu();
+        let mut asked = self.fitting_ahead.borrow_mut();
+        // The Weak keeps the last menu's allocation, so a new menu never has its address.
+        if asked.as_ref().is_some_and(|(m, b)| std::ptr::eq(m.as_ptr(), Arc::as_ptr(menu)) && *b == boxes) {
             return;
         }
-        self.fitting_ahead.set(Some(asked));
+        *asked = Some((Arc::downgrade(menu), boxes));
         let queued =
             self.photos.borrow_mut().fit_ahead(menu.items.iter().filter_map(|i| i.image.as_deref()), &boxes);
         if queued > 0 {

@@ -85,15 +85,55 @@ impl FittedStore {
         let aside = path.with_extension(format!("part{}", WRITES.fetch_add(1, Ordering::Relaxed)));
         std::fs::write(&aside, &bytes)?;
         std::fs::rename(&aside, path)?;
-        // Files of an older version of this photo: another length or time in their name.
+        // Files of an older version of this photo (another length or time in their name),
+        // and files written aside by a write a crash or power cut interrupted (a write under
+        // way takes milliseconds, not minutes).
         let source = |p: &Path| p.file_stem()?.to_str()?.split_once('-').map(|(_, s)| s.to_owned());
         let ours = source(path);
+        let abandoned = |p: &Path| {
+            p.extension().and_then(|e| e.to_str()).is_some_and(|e| e.starts_with("part"))
+                && std::fs::metadata(p)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > std::time::Duration::from_secs(600)))
+        };
         for entry in std::fs::read_dir(dir)?.flatten() {
             let other = entry.path();
-            if other != path && source(&other) != ours {
+            if other != path && (source(&other) != ours || abandoned(&other)) {
                 let _ = std::fs::remove_file(other);
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_removes_what_an_interrupted_write_left_aside_but_not_a_write_under_way() {
+        let (dir, kept) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let photo = dir.path().join("a.png");
+        std::fs::write(&photo, b"source").unwrap();
+        let store = FittedStore::new(kept.path().into());
+        let fit = Fit { width: 2, height: 1 };
+        let at = store.path("a.png", fit, &std::fs::metadata(&photo).unwrap());
+        std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+        // Aside files of this very version: one an hour old (its write never finished), one
+        // just begun by another writer.
+        let (old, fresh) = (at.with_extension("part3"), at.with_extension("part4"));
+        std::fs::write(&old, b"half").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+            .unwrap();
+        std::fs::write(&fresh, b"half").unwrap();
+        let fitted = Fitted { width: 2, height: 1, pixels: Pixels::Rgb(vec![1, 2, 3, 4, 5, 6]) };
+        store.write(&at, &fitted);
+        assert_eq!(store.read(&at), Some(fitted));
+        assert!(!old.exists(), "the interrupted write's file is removed");
+        assert!(fresh.exists(), "a write under way is left alone");
     }
 }

@@ -17,7 +17,8 @@ pub use decode::{Fit, Fitted, Limits};
 use fitted::FittedStore;
 
 /// What the cache may hold besides the photos on screen (the screen holds those itself): a
-/// card's photo is 224 × 120 RGB, 81 KB, at 800×1280, so about a category of a dozen. Going
+/// card's photo is 224 × 120 RGB, 81 KB, at 800×1280, so about a category of a dozen. (The
+/// attract page's photo, 704 × 512 there, is larger: it is then held alone.) Going
 /// back to a category whose photos are out reads them from the fitted store (a tenth of a
 /// millisecond a card), and every photo of the menu was fitted ahead
 /// ([`Photos::fit_ahead`]): a larger cache would save little and cost memory.
@@ -290,22 +291,29 @@ fn fit_ahead_thread(dir: PathBuf, store: FittedStore, limits: Limits) -> mpsc::S
     let spawned = std::thread::Builder::new().name("photos-ahead".into()).spawn(move || {
         lower_priority();
         while let Ok(jobs) = rx.recv() {
+            let mut decoded = 0;
             for (name, fit) in jobs {
                 let fitted = source(&dir, &limits, &name).and_then(|(path, meta)| {
                     let at = store.path(&name, fit, &meta);
                     if at.exists() {
                         return Ok(());
                     }
-                    let fitted = decode_and_keep(&path, Some((&store, &at)), &limits, fit).map(drop);
-                    // After each photo, not each batch: the file and the decoder's buffers of
-                    // one phone JPEG are megabytes, and a 200-item menu would pile them up.
-                    crate::allocator::trim();
-                    fitted
+                    decoded += 1;
+                    // Every few photos as well as after the batch: the file and the decoder's
+                    // buffers of one phone JPEG are megabytes, and a 200-item menu would pile
+                    // them up. (Not after each: a trim holds the allocator's locks meanwhile.)
+                    if decoded % TRIM_EVERY == 0 {
+                        crate::allocator::trim();
+                    }
+                    decode_and_keep(&path, Some((&store, &at)), &limits, fit).map(drop)
                 });
                 // A photo that cannot be shown is logged, once, by the screen that asks for it.
                 if let Err(reason) = fitted {
                     tracing::debug!("menu photo {name:?} not fitted ahead: {reason}");
                 }
+            }
+            if decoded > 0 {
+                crate::allocator::trim();
             }
         }
     });
@@ -315,14 +323,20 @@ fn fit_ahead_thread(dir: PathBuf, store: FittedStore, limits: Limits) -> mpsc::S
     tx
 }
 
+/// How many photos the thread fitting ahead decodes between giving memory back.
+const TRIM_EVERY: usize = 8;
+
 /// Fitting ahead gives way to everything else the device does: the screen, the payment, the
 /// store's writes.
 fn lower_priority() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: setpriority only changes a scheduling priority. Linux keeps the nice value per
-    // thread: the calling thread's id names this thread alone.
+    // SAFETY: getpriority and setpriority only read and change a scheduling priority. Linux
+    // keeps the nice value per thread: the calling thread's id names this thread alone.
     unsafe {
-        if libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10) != 0 {
+        let me = libc::gettid() as libc::id_t;
+        // Nicer than the screen by AHEAD_NICENESS, whatever niceness the process has.
+        let nice = (libc::getpriority(libc::PRIO_PROCESS, me) + AHEAD_NICENESS).min(19);
+        if libc::setpriority(libc::PRIO_PROCESS, me, nice) != 0 {
             tracing::debug!(
                 "fitting photos ahead at the screen's priority: {}",
                 std::io::Error::last_os_error()
@@ -330,6 +344,9 @@ fn lower_priority() {
         }
     }
 }
+
+/// How much nicer the thread fitting photos ahead is than the screen's.
+const AHEAD_NICENESS: i32 = 10;
 
 #[cfg(test)]
 mod tests {
@@ -464,7 +481,14 @@ mod tests {
             assert!(std::time::Instant::now() < deadline, "{} of 6 photos fitted ahead", fitted());
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        assert_eq!(thread_nice("photos-ahead"), Some(10), "the fitting thread gives way");
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        {
+            let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+            let own: i64 =
+                stat.rsplit_once(')').unwrap().1.split_whitespace().nth(16).unwrap().parse().unwrap();
+            let expected = (own + i64::from(AHEAD_NICENESS)).min(19);
+            assert_eq!(thread_nice("photos-ahead"), Some(expected), "the fitting thread gives way");
+        }
         for name in names {
             for fit in [FIT, small] {
                 let size = photos.get(Some(name), fit).size();
