@@ -263,7 +263,7 @@
     'aria-pressed': selected ? 'true' : 'false',
     disabled: opts.enabled === false,
     onclick: act(fn),
-  }, selected ? `✓ ${label}` : label);
+  }, selected ? `√ ${label}` : label);
   const header = (title, detail) => h('div', { class: 'header' },
     h('div', { class: 'title', text: title }), h('div', { class: 'detail', text: detail || '' }));
   const photo = (name) => h('img', { src: `/photos/${encodeURIComponent(name)}`, alt: '', decoding: 'async' });
