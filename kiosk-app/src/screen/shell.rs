@@ -502,11 +502,7 @@ impl Shell {
             return;
         }
         *asked = Some((Arc::downgrade(menu), boxes));
-        let queued =
-            self.photos.borrow_mut().fit_ahead(menu.items.iter().filter_map(|i| i.image.as_deref()), &boxes);
-        if queued > 0 {
-            tracing::debug!("{queued} menu photos to fit ahead for boxes {boxes:?}");
-        }
+        self.photos.borrow_mut().fit_ahead(menu.items.iter().filter_map(|i| i.image.as_deref()), &boxes);
     }
 
     /// The attract page turned to slide `index` of the items shown.

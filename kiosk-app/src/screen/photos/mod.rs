@@ -6,7 +6,7 @@
 pub mod decode;
 pub mod fitted;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -87,8 +87,6 @@ pub struct Photos {
     fitted: Option<FittedStore>,
     /// The thread that fits photos ahead ([`Photos::fit_ahead`]), once asked to.
     ahead: Option<mpsc::Sender<Vec<(String, Fit)>>>,
-    /// What it was asked for: a photo goes to it once per box.
-    asked: HashSet<(String, Fit)>,
 }
 
 impl Photos {
@@ -108,7 +106,6 @@ impl Photos {
             decoded: false,
             fitted: None,
             ahead: None,
-            asked: HashSet::new(),
         }
     }
 
@@ -122,9 +119,10 @@ impl Photos {
     /// Has every photo of `names` fitted to each box of `fits` and kept in the fitted store,
     /// on a thread of its own at a low priority: the tap that first shows a category then
     /// reads its cards' pixels instead of decoding a photo for each (a 12 MP phone JPEG takes
-    /// tens of milliseconds here, several times that on a Pi). A photo goes to the thread
-    /// once per box. Without a fitted store this does nothing: what it fitted would have
-    /// nowhere to go. Returns how many (photo, box) pairs it queued.
+    /// tens of milliseconds here, several times that on a Pi). The thread skips a photo
+    /// already in the store, and the screen asks again only when the menu or the boxes
+    /// change. Without a fitted store this does nothing: what it fitted would have nowhere
+    /// to go. Returns how many (photo, box) pairs it queued: those not in the memory cache.
     pub fn fit_ahead<'a>(&mut self, names: impl IntoIterator<Item = &'a str>, fits: &[Fit]) -> usize {
         let (Some(dir), Some(store)) = (&self.dir, &self.fitted) else { return 0 };
         // Box by box: every card as it is now first, then as the barrier-free mode magnifies it.
@@ -133,10 +131,7 @@ impl Photos {
         for &fit in fits {
             for &name in &names {
                 let job = (name.to_owned(), fit);
-                if !self.refused.contains_key(name)
-                    && !self.cache.contains_key(&job)
-                    && self.asked.insert(job.clone())
-                {
+                if !self.refused.contains_key(name) && !self.cache.contains_key(&job) {
                     jobs.push(job);
                 }
             }
@@ -497,9 +492,8 @@ mod tests {
         }
         assert!(!photos.decoded, "every photo was read fitted: none decoded on the screen's thread");
         assert_eq!(walk(kept.path()).len(), 6, "only whole fitted files: {:?}", walk(kept.path()));
-        // Each photo goes to the thread once per box: the ones shown are in the memory cache
-        // besides, the missing one is not.
-        assert_eq!(photos.fit_ahead(names.into_iter().chain(["missing.png"]), &[FIT]), 0);
+        // The ones shown are in the memory cache: not queued again.
+        assert_eq!(photos.fit_ahead(names, &[FIT]), 0);
     }
 
     /// Every file under `dir`.
