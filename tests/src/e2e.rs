@@ -561,7 +561,8 @@ pub fn parse_receipt(text: &str) -> Option<PrintedReceipt> {
     let mut number = None;
     let mut total = None;
     let mut lines = Vec::new();
-    for line in text.lines() {
+    let count = text.lines().count();
+    for (at, line) in text.lines().enumerate() {
         let t = line.trim();
         for label in ["Order ", "주문번호 "] {
             if number.is_none()
@@ -572,7 +573,10 @@ pub fn parse_receipt(text: &str) -> Option<PrintedReceipt> {
         }
         for label in ["Total", "합계"] {
             if let Some(rest) = t.strip_prefix(label) {
-                total = won(rest);
+                // A whole receipt goes on past its total (the separator, the payment). A
+                // fragment a kill cut off (printing.rs cuts it off the paper before the
+                // reprint) can end inside that line, "합계 6" of "합계 6,500원": no total.
+                total = if at + 1 < count { won(rest) } else { None };
             }
         }
         // "NAME xQTY   AMOUNT": item lines (options are indented with "+").
@@ -1594,4 +1598,19 @@ pub fn menu_text(menu: &kiosk_domain::Menu, lang: Lang, id: &str) -> String {
 /// 45000 → "45,000", as the screens and receipts group won.
 pub fn grouped(won: i64) -> String {
     kiosk_domain::Money(won).display(kiosk_domain::Currency::Krw, kiosk_domain::MoneyStyle::Plain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_receipt_cut_off_inside_its_total_line_is_a_fragment_not_a_receipt() {
+        let whole =
+            "E2E Cafe\n주문번호 106\n아메리카노 x1   4,500원\n합계   6,500원\n--------\n신용카드 KB국민카드";
+        let receipt = parse_receipt(whole).expect("a whole receipt");
+        assert_eq!((receipt.number, receipt.total), (106, 6_500));
+        let cut = &whole[..whole.find("6,500").unwrap() + 1];
+        assert_eq!(parse_receipt(cut), None, "{cut:?}");
+    }
 }
