@@ -13,7 +13,8 @@ use std::sync::mpsc;
 
 use slint::{Image, Rgb8Pixel, Rgba8Pixel, SharedPixelBuffer};
 
-pub use decode::{Fit, Fitted, Limits};
+use decode::Fitted;
+pub use decode::{Fit, Limits};
 use fitted::FittedStore;
 
 /// What the cache may hold besides the photos on screen (the screen holds those itself): a
@@ -293,6 +294,7 @@ fn fit_ahead_thread(dir: PathBuf, store: FittedStore, limits: Limits) -> mpsc::S
                     if at.exists() {
                         return Ok(());
                     }
+                    let fitted = decode_and_keep(&path, Some((&store, &at)), &limits, fit).map(drop);
                     decoded += 1;
                     // Every few photos as well as after the batch: the file and the decoder's
                     // buffers of one phone JPEG are megabytes, and a 200-item menu would pile
@@ -300,7 +302,7 @@ fn fit_ahead_thread(dir: PathBuf, store: FittedStore, limits: Limits) -> mpsc::S
                     if decoded % TRIM_EVERY == 0 {
                         crate::allocator::trim();
                     }
-                    decode_and_keep(&path, Some((&store, &at)), &limits, fit).map(drop)
+                    fitted
                 });
                 // A photo that cannot be shown is logged, once, by the screen that asks for it.
                 if let Err(reason) = fitted {
@@ -446,16 +448,18 @@ mod tests {
         assert_eq!(std::fs::read(&file).unwrap(), whole, "written whole again");
     }
 
+    /// The nice value in a thread's `stat` file.
+    fn nice_in(stat: &std::path::Path) -> Option<i64> {
+        let stat = std::fs::read_to_string(stat).ok()?;
+        // After the command's closing parenthesis: the state is field 3, the nice value 19.
+        stat.rsplit_once(')')?.1.split_whitespace().nth(16)?.parse().ok()
+    }
+
     /// The nice value of this process's thread named `name`, if there is one.
     fn thread_nice(name: &str) -> Option<i64> {
         std::fs::read_dir("/proc/self/task").ok()?.flatten().find_map(|task| {
             let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
-            if comm.trim() != name {
-                return None;
-            }
-            let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
-            // After the command's closing parenthesis: the state is field 3, the nice value 19.
-            stat.rsplit_once(')')?.1.split_whitespace().nth(16)?.parse().ok()
+            (comm.trim() == name).then(|| nice_in(&task.path().join("stat")))?
         })
     }
 
@@ -478,9 +482,8 @@ mod tests {
         }
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
         {
-            let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-            let own: i64 =
-                stat.rsplit_once(')').unwrap().1.split_whitespace().nth(16).unwrap().parse().unwrap();
+            let own =
+                nice_in(std::path::Path::new("/proc/thread-self/stat")).expect("this thread's nice value");
             let expected = (own + i64::from(AHEAD_NICENESS)).min(19);
             assert_eq!(thread_nice("photos-ahead"), Some(expected), "the fitting thread gives way");
         }
